@@ -1,0 +1,136 @@
+import { UserError } from '../core/errors';
+import { ensureConnectorJar, ensureKafkaJars, ensurePythonEnv } from '../core/install';
+import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
+import { parseBootstrapServers } from '../core/kafkaClient';
+import { LocalStack } from '../core/stack';
+import { KafkaAdminClient } from '../providers/kafkaAdmin';
+import { bootstrapOf, bootstrapOption, intFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+
+function stack(ctx: CliContext): LocalStack {
+  return new LocalStack(ctx.workspace);
+}
+
+function brokersFlag(value: string | boolean | undefined): 1 | 3 {
+  if (value === undefined || value === '1') return 1;
+  if (value === '3') return 3;
+  throw new UserError(`--brokers must be 1 or 3 (got ${String(value)}).`);
+}
+
+export const stackCommands: Record<string, CliCommand> = {
+  'stack up': {
+    usage: 'pipeline stack up [--brokers 1|3]',
+    summary: 'start the local Kafka (KRaft) broker, downloading it once; creates sensor-data and sensor-alerts',
+    options: { ...workspaceOption, brokers: { type: 'string' } },
+    async run(ctx) {
+      const result = await stack(ctx).up({ brokers: brokersFlag(ctx.values.brokers), progress: ctx.progress });
+      if (result.alreadyRunning) {
+        ctx.print(`The local Kafka stack is already running on ${result.bootstrapServers}; nothing changed.`);
+        return 0;
+      }
+      ctx.print(`Kafka is up on ${result.bootstrapServers} (node${result.startedNodes.length > 1 ? 's' : ''} ${result.startedNodes.join(', ')}) in ${(result.elapsedMs / 1000).toFixed(1)} s.`);
+      if (result.createdTopics.length > 0) ctx.print(`Created topics: ${result.createdTopics.join(', ')}.`);
+      return 0;
+    },
+  },
+  'stack down': {
+    usage: 'pipeline stack down [--node N]',
+    summary: 'stop the local Kafka broker(s) gracefully (killed after 30 s)',
+    options: { ...workspaceOption, node: { type: 'string' } },
+    async run(ctx) {
+      const nodeId = intFlag(ctx, 'node');
+      const result = await stack(ctx).down({ progress: ctx.progress, nodeId });
+      if (result.stopped.length === 0) ctx.print('The local Kafka stack was not running.');
+      else ctx.print(`Stopped Kafka node${result.stopped.length > 1 ? 's' : ''} ${result.stopped.join(', ')}${result.killed.length ? ` (killed after the grace period: ${result.killed.join(', ')})` : ''}.`);
+      return 0;
+    },
+  },
+  'stack status': {
+    usage: 'pipeline stack status [--json]',
+    summary: 'address, version, node ids, topics and up/down of the local stack',
+    options: { ...workspaceOption, json: { type: 'boolean' } },
+    async run(ctx) {
+      const status = await stack(ctx).status();
+      if (ctx.values.json) {
+        ctx.print(JSON.stringify(status, null, 2));
+      } else {
+        ctx.print(`Kafka ${status.version} (${status.mode === 'cluster3' ? 'three nodes' : 'one node'}): ${status.state.toUpperCase()}`);
+        ctx.print(`  address:  ${status.bootstrapServers}`);
+        for (const node of status.nodes) ctx.print(`  node ${node.id}:   ${node.address} ${node.running ? `running (pid ${node.pid})` : 'stopped'}${status.controller === node.id ? ' controller' : ''}`);
+        if (status.clusterId) ctx.print(`  cluster:  ${status.clusterId}`);
+        if (status.state !== 'down') ctx.print(`  topics:   ${status.topics.join(', ') || '(none)'}`);
+        if (status.message) ctx.print(`  note:     ${status.message}`);
+        ctx.print(`  data:     ${status.dataDir}`);
+      }
+      return status.state === 'down' ? 3 : 0;
+    },
+  },
+  'stack reset': {
+    usage: 'pipeline stack reset [--brokers 1|3]',
+    summary: 'delete the local broker data (the stack must be stopped)',
+    options: { ...workspaceOption, brokers: { type: 'string' } },
+    async run(ctx) {
+      await stack(ctx).reset(brokersFlag(ctx.values.brokers) === 3 ? 'cluster3' : 'single', ctx.progress);
+      ctx.print('Local Kafka data deleted; `pipeline stack up` starts a fresh broker.');
+      return 0;
+    },
+  },
+  setup: {
+    usage: 'pipeline setup',
+    summary: 'download and prepare everything once: Kafka jars, the Flink Kafka connector, the PyFlink virtual environment',
+    options: { ...workspaceOption },
+    async run(ctx) {
+      const started = Date.now();
+      const kafka = await ensureKafkaJars(ctx.progress);
+      const connector = await ensureConnectorJar(ctx.progress);
+      const python = await ensurePythonEnv(ctx.progress);
+      ctx.print(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+      ctx.print(`  Kafka ${KAFKA_VERSION} jars:  ${kafka}`);
+      ctx.print(`  Flink connector:      ${connector}`);
+      ctx.print(`  Python (PyFlink ${FLINK_VERSION}): ${python}`);
+      return 0;
+    },
+  },
+  'topic create': {
+    usage: 'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT]',
+    summary: 'create a topic on any Kafka cluster',
+    options: { ...workspaceOption, ...bootstrapOption, partitions: { type: 'string' }, replication: { type: 'string' }, 'retention-ms': { type: 'string' } },
+    positionals: 1,
+    async run(ctx) {
+      const name = ctx.positionals[0];
+      if (!name) throw new UserError('Name the topic: pipeline topic create NAME --partitions N.');
+      const client = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrapOf(ctx)) });
+      try {
+        await client.createTopic({ name, partitions: intFlag(ctx, 'partitions', 1)!, replicationFactor: intFlag(ctx, 'replication'), retentionMs: intFlag(ctx, 'retention-ms') });
+      } finally {
+        await client.close();
+      }
+      ctx.print(`Created topic ${name}.`);
+      return 0;
+    },
+  },
+  'topic list': {
+    usage: 'pipeline topic list [--json] [--bootstrap-servers HOST:PORT]',
+    summary: 'topics with partitions, replication and message counts',
+    options: { ...workspaceOption, ...bootstrapOption, json: { type: 'boolean' } },
+    async run(ctx) {
+      const client = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrapOf(ctx)) });
+      try {
+        const topics = await client.listTopics();
+        const rows = [];
+        for (const topic of topics) {
+          const offsets = await client.fetchPartitionOffsets(topic.name);
+          rows.push({ ...topic, messages: offsets.reduce((sum, p) => sum + (p.high - p.low), 0), offsets });
+        }
+        if (ctx.values.json) ctx.print(JSON.stringify(rows, null, 2));
+        else {
+          ctx.print(`${'TOPIC'.padEnd(32)} ${'PARTITIONS'.padStart(10)} ${'REPLICAS'.padStart(8)} ${'MESSAGES'.padStart(12)}`);
+          for (const r of rows) ctx.print(`${r.name.padEnd(32)} ${String(r.partitions).padStart(10)} ${String(r.replicationFactor).padStart(8)} ${String(r.messages).padStart(12)}`);
+        }
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+};
+

@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkMaven, checkPython } from './environment';
+import { UserError } from './errors';
+import { cacheRoot, projectRoot } from './paths';
+import { runCommand } from './proc';
+import { FLINK_KAFKA_CONNECTOR_ARTIFACT, FLINK_KAFKA_CONNECTOR_VERSION, KAFKA_SCALA_ARTIFACT, KAFKA_VERSION, LOG4J_VERSION } from './versions';
+
+export type Progress = (message: string) => void;
+
+const COMPLETE = '.complete.json';
+
+interface Manifest {
+  files: Record<string, number>;
+  createdAt: string;
+}
+
+/** A cached folder is good only if its manifest exists and every listed file has its recorded size. */
+export function isCompleteFolder(dir: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, COMPLETE), 'utf8')) as Manifest;
+    const entries = Object.entries(manifest.files);
+    return entries.length > 0 && entries.every(([name, size]) => statSync(join(dir, name)).size === size);
+  } catch {
+    return false;
+  }
+}
+
+function writeManifest(dir: string, subdir: string): void {
+  const files: Record<string, number> = {};
+  for (const name of readdirSync(join(dir, subdir))) files[join(subdir, name)] = statSync(join(dir, subdir, name)).size;
+  writeFileSync(join(dir, COMPLETE), JSON.stringify({ files, createdAt: new Date().toISOString() } satisfies Manifest, null, 1));
+}
+
+function mavenSettings(env: NodeJS.ProcessEnv): string | undefined {
+  const mirror = env.PIPELINE_MAVEN_MIRROR;
+  if (!mirror) return undefined;
+  return `<settings><mirrors><mirror><id>pipeline-mirror</id><mirrorOf>*</mirrorOf><url>${mirror}</url></mirror></mirrors></settings>`;
+}
+
+function mavenFailure(what: string, output: string): UserError {
+  const network = /Could not (transfer|resolve)|UnknownHost|Connection refused|Connect to|timed out|Network is unreachable|non-resolvable/i.test(output);
+  if (network) {
+    return new UserError(`Could not download ${what} from Maven Central: check the network connection or proxy (or set PIPELINE_MAVEN_MIRROR to a reachable mirror) and run the command again.`, output.slice(-4000));
+  }
+  return new UserError(`Maven failed to fetch ${what}; see the log output for details, then run the command again.`, output.slice(-4000));
+}
+
+/**
+ * Runs Maven in a temporary folder and moves the result into place only when complete, so an interrupted
+ * download never looks like a good one.
+ */
+async function fetchWithMaven(what: string, finalDir: string, pom: string, goalArgs: string[], progress: Progress, env: NodeJS.ProcessEnv): Promise<void> {
+  const mvn = await checkMaven(env);
+  const tmpDir = `${finalDir}.tmp-${process.pid}`;
+  rmSync(tmpDir, { recursive: true, force: true });
+  rmSync(finalDir, { recursive: true, force: true });
+  mkdirSync(join(tmpDir, 'libs'), { recursive: true });
+  writeFileSync(join(tmpDir, 'pom.xml'), pom);
+  const args = ['-B', '-q', '-f', join(tmpDir, 'pom.xml'), ...goalArgs, `-DoutputDirectory=${join(tmpDir, 'libs')}`];
+  const settings = mavenSettings(env);
+  if (settings) {
+    writeFileSync(join(tmpDir, 'settings.xml'), settings);
+    args.unshift('-s', join(tmpDir, 'settings.xml'));
+  }
+  if (env.PIPELINE_MAVEN_REPO_LOCAL) args.push(`-Dmaven.repo.local=${env.PIPELINE_MAVEN_REPO_LOCAL}`);
+  progress(`Downloading ${what} from Maven Central (once; cached in ${finalDir})…`);
+  const started = Date.now();
+  const result = await runCommand(mvn, args, { timeoutMs: 15 * 60_000, env });
+  if (result.code !== 0 || readdirSync(join(tmpDir, 'libs')).length === 0) {
+    rmSync(tmpDir, { recursive: true, force: true });
+    throw mavenFailure(what, result.stdout + result.stderr);
+  }
+  writeManifest(tmpDir, 'libs');
+  renameSync(tmpDir, finalDir);
+  progress(`Downloaded ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+const pomHeader = `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>kafka-flink-lab</groupId><artifactId>runtime</artifactId><version>1</version><packaging>pom</packaging>`;
+
+/** Apache Kafka's server jars and a log4j2 backend, resolved from Maven Central into the cache once. */
+export async function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const dir = join(cacheRoot(env), 'kafka', KAFKA_VERSION);
+  if (!isCompleteFolder(dir)) {
+    mkdirSync(join(cacheRoot(env), 'kafka'), { recursive: true });
+    const dep = (g: string, a: string, v: string) => `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+    const pom = `${pomHeader}<dependencies>
+${dep('org.apache.kafka', KAFKA_SCALA_ARTIFACT, KAFKA_VERSION)}
+${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
+${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
+</dependencies></project>`;
+    await fetchWithMaven(`Apache Kafka ${KAFKA_VERSION}`, dir, pom, ['dependency:copy-dependencies', '-DincludeScope=runtime'], progress, env);
+  }
+  return join(dir, 'libs');
+}
+
+/** The fat flink-sql-connector-kafka jar matching the PyFlink version. */
+export async function ensureConnectorJar(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const dir = join(cacheRoot(env), 'flink-connector', FLINK_KAFKA_CONNECTOR_VERSION);
+  if (!isCompleteFolder(dir)) {
+    mkdirSync(join(cacheRoot(env), 'flink-connector'), { recursive: true });
+    const pom = `${pomHeader}</project>`;
+    await fetchWithMaven(
+      `the Flink Kafka connector ${FLINK_KAFKA_CONNECTOR_VERSION}`,
+      dir,
+      pom,
+      ['dependency:copy', `-Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`],
+      progress,
+      env,
+    );
+  }
+  return join(dir, 'libs', FLINK_KAFKA_CONNECTOR_ARTIFACT);
+}
+
+export function requirementsFile(): string {
+  return join(projectRoot(), 'flink-jobs', 'requirements.txt');
+}
+
+/** The venv folder is named after the requirements and the Python version, so a change makes a new one. */
+export function pythonEnvDir(requirements: string, pythonVersion: string, env: NodeJS.ProcessEnv = process.env): string {
+  const hash = createHash('sha256').update(requirements).update(pythonVersion).digest('hex').slice(0, 12);
+  return join(cacheRoot(env), 'python', `venv-${hash}`);
+}
+
+export function venvPython(venvDir: string): string {
+  return join(venvDir, 'bin', 'python');
+}
+
+/** A virtual environment with PyFlink, the Kafka client, DuckDB and pytest at pinned versions. */
+export async function ensurePythonEnv(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const python = await checkPython(env);
+  const requirements = readFileSync(requirementsFile(), 'utf8');
+  const dir = pythonEnvDir(requirements, python.version.join('.'), env);
+  const marker = join(dir, '.complete');
+  if (existsSync(marker) && existsSync(venvPython(dir))) return venvPython(dir);
+  // A venv cannot be moved after creation (its scripts embed the path), so it is built in place and only
+  // counts once the marker is written last; a folder without the marker is discarded.
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(cacheRoot(env), 'python'), { recursive: true });
+  progress(`Creating the Python environment for PyFlink in ${dir} (once; several minutes)…`);
+  const started = Date.now();
+  const venv = await runCommand(python.binary, ['-m', 'venv', dir], { timeoutMs: 120_000, env });
+  if (venv.code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new UserError(`Could not create a Python virtual environment: install the venv module (apt-get install python3-venv) and run again.`, venv.stderr);
+  }
+  let lastLine = Date.now();
+  const install = await runCommand(
+    venvPython(dir),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirementsFile()],
+    {
+      timeoutMs: 40 * 60_000,
+      env,
+      onOutput: (chunk) => {
+        const line = chunk.trim().split('\n').pop();
+        if (line && Date.now() - lastLine > 5000) {
+          lastLine = Date.now();
+          progress(`  pip: ${line.slice(0, 120)}`);
+        }
+      },
+    },
+  );
+  if (install.code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    const network = /Could not find a version|Connection|Max retries|Temporary failure|NewConnectionError/i.test(install.stdout + install.stderr);
+    throw new UserError(
+      network
+        ? 'Could not download the Python packages from PyPI: check the network connection or proxy (pip settings) and run the command again.'
+        : 'Installing the Python packages failed; see the log output for details, then run the command again.',
+      (install.stdout + install.stderr).slice(-4000),
+    );
+  }
+  writeFileSync(marker, new Date().toISOString());
+  progress(`Python environment ready in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  return venvPython(dir);
+}

@@ -1,0 +1,96 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { commandLineOf } from './proc';
+
+/** True when nothing listens on host:port (we can bind it ourselves). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const server = createServer();
+    server.once('error', () => resolvePromise(false));
+    server.once('listening', () => server.close(() => resolvePromise(true)));
+    server.listen(port, host);
+  });
+}
+
+export interface PortHolder {
+  pid: number;
+  command: string;
+}
+
+/** Parses /proc/net/tcp{,6} for a listening socket on `port` and returns its inodes. */
+export function listeningInodes(tcpTables: string[], port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of tcpTables) {
+    for (const line of table.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const local = fields[1];
+      const state = fields[3];
+      if (state === '0A' && local.endsWith(`:${hexPort}`)) inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/** Which process holds a listening socket on `port` (Linux /proc); undefined if it cannot be told. */
+export function findPortHolder(port: number): PortHolder | undefined {
+  const tables: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      tables.push(readFileSync(file, 'utf8'));
+    } catch {
+      /* not on Linux or no IPv6 */
+    }
+  }
+  const inodes = listeningInodes(tables, port);
+  if (inodes.size === 0) return undefined;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const match = /^socket:\[(\d+)\]$/.exec(target);
+        if (match && inodes.has(match[1])) {
+          const command = shortCommand(commandLineOf(Number(pid)) ?? '?');
+          return { pid: Number(pid), command: command.length > 160 ? command.slice(0, 157) + '...' : command };
+        }
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  }
+  return undefined;
+}
+
+export function describePortHolder(port: number): string {
+  const holder = findPortHolder(port);
+  return holder ? `process ${holder.pid} (${holder.command})` : 'another process';
+}
+
+/** `java -Xmx… -Dx=y -cp … kafka.Kafka a.properties` → `java kafka.Kafka a.properties`: what a person recognises. */
+export function shortCommand(commandLine: string): string {
+  const words = commandLine.split(' ');
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (i > 0 && /^-(X|D|XX|javaagent|Djava|server|ea)/.test(word)) continue;
+    if (i > 0 && (word === '-cp' || word === '-classpath' || word === '--add-opens' || word === '--add-exports')) {
+      i++;
+      continue;
+    }
+    kept.push(word);
+  }
+  return kept.join(' ');
+}

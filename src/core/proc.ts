@@ -1,0 +1,127 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  /** Called with each chunk of output, for progress. */
+  onOutput?: (chunk: string) => void;
+}
+
+/**
+ * Runs a command to completion with a hard timeout (the process group is killed when it passes).
+ * All child processes of the project go through here or `spawnDetached`, so tests can see every one.
+ */
+export function runCommand(command: string, args: string[], options: RunOptions): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const cap = (text: string) => (text.length > 200_000 ? text.slice(-200_000) : text);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout = cap(stdout + chunk.toString());
+      options.onOutput?.(chunk.toString());
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = cap(stderr + chunk.toString());
+      options.onOutput?.(chunk.toString());
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, 'SIGKILL');
+    }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolvePromise({ code: 127, signal: null, stdout, stderr: stderr + String(error), timedOut });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** Starts a long-lived process in its own process group, detached from ours, output to a file descriptor. */
+export function spawnDetached(command: string, args: string[], options: SpawnOptions): number {
+  const child = spawn(command, args, { ...options, detached: true });
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  return child.pid;
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped) is not alive for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function commandLineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a value or `timeoutMs` passes; `undefined` on timeout. */
+export async function pollUntil<T>(check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 250): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(intervalMs);
+  }
+}
+
+/** Sends SIGTERM to the group, waits up to `graceMs`, then SIGKILL. Resolves true if it had to kill. */
+export async function stopProcess(pid: number, graceMs: number): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  killGroup(pid, 'SIGTERM');
+  const gone = await pollUntil(async () => (isAlive(pid) ? undefined : true), graceMs, 200);
+  if (gone) return false;
+  killGroup(pid, 'SIGKILL');
+  await pollUntil(async () => (isAlive(pid) ? undefined : true), 5000, 100);
+  return true;
+}

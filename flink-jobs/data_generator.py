@@ -318,7 +318,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    errors = {"n": 0, "first": None, "kinds": []}  # only failed deliveries call back
+    errors = {"n": 0, "first": None}  # only failed deliveries call back (delivery.report.only.error)
 
     def on_delivery(err, msg):
         if err is not None:
@@ -340,7 +340,13 @@ def main(argv=None) -> int:
         return 2
     if a.topic not in md.topics:
         print(f"warning: topic {a.topic} does not exist yet; relying on broker auto-creation", file=sys.stderr)
+    return run(a, producer, errors, stop, out)
 
+
+def run(a: argparse.Namespace, producer, errors: dict, stop: dict, out=None) -> int:
+    """Produce records until --count/--duration/stop; `producer` is a confluent_kafka.Producer (or a fake
+    with produce/poll/flush/list_topics); `errors` is updated by its delivery callback."""
+    out = out or sys.stdout
     fleet = SensorFleet(
         sensors=a.sensors, seed=a.seed, start_ts=a.start_ts, event_interval_ms=a.event_interval_ms,
         late_fraction=a.late_fraction, anomaly_fraction=a.anomaly_fraction,

@@ -385,6 +385,7 @@ def build_job(a, restore_from: str | None):
         "execution.checkpointing.min-pause": "500 ms",
         "execution.checkpointing.timeout": "5 min",
         "state.backend.type": "hashmap",
+        "pipeline.object-reuse": "true",
         "table.local-time-zone": "UTC",
         "taskmanager.memory.managed.size": "32m",
         "taskmanager.memory.network.min": "32m",

@@ -117,6 +117,12 @@ def interval_ms(ms: int) -> str:
     return f"INTERVAL '{d} {h:02d}:{m:02d}:{sec:02d}.{milli:03d}' DAY TO SECOND(3)"
 
 
+def rowtime_expr(a) -> str:
+    """Event time of a raw record: its `ts` when that is an integer, else epoch 0."""
+    return (f"TO_TIMESTAMP_LTZ(COALESCE(TRY_CAST(JSON_VALUE(CASE WHEN CHAR_LENGTH(body) <= {int(a.max_record_chars)} "
+            "THEN body END, '$.ts') AS BIGINT), 0), 3)")
+
+
 def source_ddl(a) -> str:
     """Kafka source: the record value as one raw string plus partition/offset; event time = `ts` of the JSON
     when it is an integer (epoch 0 otherwise, which never advances the watermark)."""
@@ -137,21 +143,19 @@ def source_ddl(a) -> str:
     if a.idle_timeout and a.idle_timeout > 0:
         opts["scan.watermark.idle-timeout"] = f"{int(a.idle_timeout * 1000)} ms"
     with_ = ",\n  ".join(f"{sql_str(k)} = {sql_str(v)}" for k, v in opts.items())
-    ts_expr = (f"TRY_CAST(JSON_VALUE(CASE WHEN CHAR_LENGTH(body) <= {int(a.max_record_chars)} THEN body END, "
-               "'$.ts') AS BIGINT)")
     return f"""
 CREATE TEMPORARY TABLE kafka_src (
   body STRING,
   `partition` INT METADATA VIRTUAL,
   `offset` BIGINT METADATA VIRTUAL,
-  rowtime AS TO_TIMESTAMP_LTZ(COALESCE({ts_expr}, 0), 3),
+  rowtime AS {rowtime_expr(a)},
   WATERMARK FOR rowtime AS rowtime - {interval_ms(delay_ms)}
 ) WITH (
   {with_}
 )"""
 
 
-def stage_a_sql(a) -> str:
+def stage_a_sql(a, late_expr: str = "(rowtime <= CURRENT_WATERMARK(rowtime)) IS TRUE") -> str:
     """Extract every field once (as text) and flag records behind the current watermark."""
     m = int(a.max_record_chars)
     fields = ["event_id", "sensor_id", "ts", "temperature", "humidity", "pressure", "battery", "seq"]
@@ -164,7 +168,7 @@ SELECT
   `partition` AS kpartition,
   `offset` AS koffset,
   {cols},
-  (rowtime <= CURRENT_WATERMARK(rowtime)) IS TRUE AS behind_watermark,
+  {late_expr} AS behind_watermark,
   rowtime
 FROM kafka_src"""
 

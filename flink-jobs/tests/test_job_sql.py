@@ -1,0 +1,158 @@
+"""The job's SQL (validation + tumbling windows) run by real Flink on hand-made records, in a batch
+TableEnvironment (JVM, no Kafka), compared with the independent Python reference in reference.py."""
+
+import json
+import os
+import time
+
+import flink_job as fj
+import pytest
+from reference import parse_event, window_aggregates
+
+T0 = 1_764_064_800_000  # 2025-11-25T10:00:00Z, a multiple of 10 s
+
+
+def ev(sid, ts, temp, hum=50.0, seq=0, eid=None):
+    return json.dumps({"event_id": eid or f"{sid}-{ts}", "sensor_id": sid, "ts": ts, "temperature": temp,
+                       "humidity": hum, "pressure": 1000.0, "battery": 0.5, "seq": seq})
+
+
+GOOD = [
+    ev("s1", T0 + 100, 20.0, 40.0), ev("s1", T0 + 9_999, 22.5, 44.0), ev("s1", T0 + 10_000, 60.0, 30.0),
+    ev("s2", T0 + 5_000, 18.25, 55.5), ev("s2", T0 + 25_000, 30.0, 60.0), ev("s2", T0 + 26_000, 51.0, 61.0),
+    ev("s2", T0 + 29_999, 49.99, 62.0), '{"event_id":"x","sensor_id":"s3","ts":"1764064801000",'
+    '"temperature":"21.5","humidity":1,"pressure":2,"battery":3,"seq":4}',  # numbers as text are accepted
+]
+BAD = {
+    "": "empty",
+    "   ": "empty",
+    "not json": "invalid JSON",
+    '{"ts": 12': "invalid JSON",
+    "[1, 2]": "invalid JSON",
+    '{"sensor_id":"s1","ts":1,"temperature":1,"humidity":1,"pressure":1,"battery":1,"seq":1}':
+        "missing field: event_id",
+    '{"event_id":"e","sensor_id":"s1","ts":1,"temperature":1,"humidity":1,"pressure":1,"battery":1}':
+        "missing field: seq",
+    '{"event_id":"e","sensor_id":"s1","ts":null,"temperature":1,"humidity":1,"pressure":1,"battery":1,"seq":1}':
+        "missing field: ts",
+    '{"event_id":"e","sensor_id":"s1","ts":"soon","temperature":1,"humidity":1,"pressure":1,"battery":1,"seq":1}':
+        "wrong type: ts",
+    '{"event_id":"e","sensor_id":"s1","ts":5,"temperature":"hot","humidity":1,"pressure":1,"battery":1,"seq":1}':
+        "wrong type: temperature",
+    '{"event_id":"e","sensor_id":"s1","ts":5,"temperature":1,"humidity":"","pressure":1,"battery":1,"seq":1}':
+        "wrong type: humidity",
+    '{"event_id":"e","sensor_id":"s1","ts":5,"temperature":1,"humidity":1,"pressure":1,"battery":1,"seq":-1}':
+        "wrong type: seq",
+    '{"event_id":"","sensor_id":"s1","ts":5,"temperature":1,"humidity":1,"pressure":1,"battery":1,"seq":1}':
+        "wrong type: event_id",
+    "x" * 70_000: "oversized: 70000 chars",
+}
+
+
+class Args:
+    window = 10
+    anomaly_threshold = 50.0
+    max_record_chars = 65536
+    out_of_orderness = 5.0
+    allowed_lateness = 0.0
+
+
+@pytest.fixture(scope="module")
+def tenv():
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    os.environ.setdefault("JVM_ARGS", "-Xmx384m")
+    t = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+    t.get_config().set("parallelism.default", "1")
+    t.get_config().set("table.local-time-zone", "UTC")
+    yield t
+
+
+def run_sql(t, bodies):
+    """Hand-made records -> the job's stage A / B / aggregates SQL (late flag forced to FALSE)."""
+    from pyflink.table import DataTypes
+
+    a = Args()
+    rows = [(b, i % 3, i) for i, b in enumerate(bodies)]
+    src = t.from_elements(rows, DataTypes.ROW([
+        DataTypes.FIELD("body", DataTypes.STRING()), DataTypes.FIELD("partition", DataTypes.INT()),
+        DataTypes.FIELD("offset", DataTypes.BIGINT())]))
+    t.create_temporary_view("src_rows", src)
+    t.create_temporary_view("kafka_src", t.sql_query(
+        f"SELECT body, `partition`, `offset`, {fj.rowtime_expr(a)} AS rowtime FROM src_rows"))
+    t.create_temporary_view("stage_a0", t.sql_query(fj.stage_a_sql(a, late_expr="FALSE")))
+    t.create_temporary_view("stage_a", t.sql_query("SELECT *, rowtime AS event_time FROM stage_a0"))
+    t.create_temporary_view("classified", t.sql_query(fj.stage_b_sql(a)))
+    t.create_temporary_view("good_events", t.sql_query(
+        "SELECT * FROM classified WHERE error IS NULL AND sensor_id <> '__watermark__'"))
+    classified = [tuple(r) for r in t.sql_query(
+        "SELECT koffset, error, raw_text FROM classified").execute().collect()]
+    aggs = [r for r in t.sql_query(fj.aggregates_sql(a)).execute().collect()]
+    alerts = [r for r in t.sql_query(fj.alerts_sql(a)).execute().collect()]
+    for v in ("good_events", "classified", "stage_a", "stage_a0", "kafka_src", "src_rows"):
+        t.drop_temporary_view(v)
+    return classified, aggs, alerts
+
+
+def test_validation_and_windows_match_reference(tenv):
+    bodies = GOOD + list(BAD)
+    t0 = time.time()
+    classified, aggs, alerts = run_sql(tenv, bodies)
+    assert time.time() - t0 < 120
+    by_offset = {off: (err, raw) for off, err, raw in classified}
+    assert len(by_offset) == len(bodies)
+    for i, b in enumerate(GOOD):
+        assert by_offset[i][0] is None, (b, by_offset[i])
+    for j, (b, expected_err) in enumerate(BAD.items()):
+        err, raw = by_offset[len(GOOD) + j]
+        assert err is not None and err.startswith(expected_err), (b[:50], err)
+        assert len(raw or "") <= fj.RAW_MAX_CHARS
+        if len(b) > fj.RAW_MAX_CHARS:
+            assert "70000" in err and raw == b[: fj.RAW_MAX_CHARS]
+        else:
+            assert raw == b
+    events = [parse_event(b.encode()) for b in GOOD[:-1]]
+    events.append({"sensor_id": "s3", "ts": 1764064801000, "temperature": 21.5, "humidity": 1.0})
+    expected = window_aggregates(events, 10, 50.0)
+    got = {(r[0], r[1]): r for r in aggs}
+    assert set(got) == set(expected)
+    for k, e in expected.items():
+        r = got[k]
+        assert r[2] == e["window_end"]
+        assert r[3] == e["event_count"]
+        assert r[4] == pytest.approx(e["avg_temperature"])
+        assert r[5] == e["min_temperature"] and r[6] == e["max_temperature"]
+        assert r[7] == pytest.approx(e["avg_humidity"])
+        assert r[8] == e["anomaly_count"]
+    # hand-computed, independent of reference.py
+    assert tuple(got[("s1", "2025-11-25T10:00:00.000Z")][3:9]) == (2, 21.25, 20.0, 22.5, 42.0, 0)
+    assert got[("s2", "2025-11-25T10:00:20.000Z")][3] == 3
+    assert got[("s2", "2025-11-25T10:00:20.000Z")][8] == 1
+    assert sorted((r[1], r[3]) for r in alerts) == [("s1", 60.0), ("s2", 51.0)]
+
+
+def test_interval_literal():
+    assert fj.interval_ms(5000) == "INTERVAL '0 00:00:05.000' DAY TO SECOND(3)"
+    assert fj.interval_ms(90_061_250) == "INTERVAL '1 01:01:01.250' DAY TO SECOND(3)"
+
+
+def test_latest_checkpoint_and_prune(tmp_path):
+    s = tmp_path
+    assert fj.latest_checkpoint(str(s)) is None
+    j1, j2 = "a" * 32, "b" * 32
+    for job, n, meta in ((j1, 3, True), (j1, 4, True), (j2, 1, True), (j2, 2, False)):
+        d = s / job / f"chk-{n}"
+        d.mkdir(parents=True)
+        if meta:
+            (d / "_metadata").write_text("x")
+            time.sleep(0.02)
+    assert fj.latest_checkpoint(str(s)) == str(s / j2 / "chk-1")
+    fj.prune_old_jobs(str(s), fj.latest_checkpoint(str(s)))
+    assert sorted(os.listdir(s)) == [j2]
+
+
+def test_cli_defaults():
+    a = fj.parse_args(["--connector-jar", "/x.jar"])
+    assert (a.topic, a.window, a.checkpoint_interval, a.group_id, a.alerts_topic, a.rest_port,
+            a.parallelism) == ("sensor-data", 10, 10.0, "flink-sensor-processor", "sensor-alerts", 8081, 1)
+    assert a.state_dir.endswith(os.path.join(".pipeline", "flink", "sensor-data"))

@@ -186,7 +186,7 @@ export function runToEnd(command, args, { env = process.env, cwd, timeoutMs = 12
 /** `vsce package` of the repository (dist/ must be built); returns the file and its size. */
 export async function packVsix(repo, outFile) {
   const vsce = join(repo, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = await runToEnd(process.execPath, [vsce, 'package', '--skip-license', '-o', outFile], { cwd: repo, timeoutMs: 180_000 });
+  const result = await runToEnd(process.execPath, [vsce, 'package', '--skip-license', '--no-rewrite-relative-links', '-o', outFile], { cwd: repo, timeoutMs: 180_000 });
   if (result.code !== 0 || !existsSync(outFile)) throw new Error(`vsce package failed (exit ${result.code}):\n${result.out.slice(-3000)}`);
   return { file: outFile, bytes: statSync(outFile).size };
 }

@@ -1,0 +1,293 @@
+// The user journey of issue 6, in a real VS Code (code-server) driven through real Chromium: open the view,
+// start the local stack, see the broker / sensor-data / partitions with offsets, start the Flink job and the
+// generator in their terminals, watch the status bar rate and the offsets grow, open the results webview (rows,
+// chart, hostile values shown as text), create a topic from the palette, refuse a bad name, stop everything.
+// Each step is one check; a step whose prerequisite failed is reported as failed ("blocked by …"), never skipped.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  acceptQuickInputs,
+  expandRow,
+  notificationTexts,
+  quickInput,
+  quickInputText,
+  rowText,
+  runCommand,
+  sleep,
+  statusBarTexts,
+  terminalTab,
+  terminalText,
+  treeRows,
+  until,
+  viewPane,
+  webviewFrame,
+} from './lib/workbench.mjs';
+
+export const XSS_VALUE = '<img src=x onerror=alert(1)>';
+const TOPIC = 'sensor-data';
+
+/** A committed aggregates file whose sensor id is markup: it must render as text and run nothing. */
+export function writeHostileResultsFile(workspace) {
+  const dir = join(workspace, 'output', 'aggregates');
+  mkdirSync(dir, { recursive: true });
+  const row = {
+    sensor_id: XSS_VALUE,
+    window_start: '2026-01-01T00:00:00Z',
+    window_end: '2026-01-01T00:00:10Z',
+    event_count: 3,
+    avg_temperature: 21.5,
+    min_temperature: 20.1,
+    max_temperature: 23.9,
+    avg_humidity: 45.2,
+    anomaly_count: 0,
+  };
+  const header = Object.keys(row);
+  const csvCell = (v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+  writeFileSync(join(dir, 'e2e-hostile-0.csv'), `${header.join(',')}\n${header.map((k) => csvCell(row[k])).join(',')}\n`);
+  writeFileSync(join(dir, 'e2e-hostile-0.jsonl'), JSON.stringify(row) + '\n');
+}
+
+/** Parses "3 partitions · 1,234 msgs" / "offsets 0–1234 · 1234 msgs" into the message count. */
+function messagesOf(text) {
+  const match = /([\d,.\s]+)\s*msgs?\b/.exec(text);
+  return match ? Number(match[1].replace(/[,\s]/g, '')) : undefined;
+}
+
+/** The first non-zero "N msg/s" in the status bar, or undefined. */
+function rateOf(texts) {
+  for (const text of texts) {
+    const match = /(\d+(?:[.,]\d+)?)\s*(k)?\s*msg\/s/i.exec(text);
+    if (match) {
+      const value = Number(match[1].replace(',', '.')) * (match[2] ? 1000 : 1);
+      if (value > 0) return { value, text };
+    }
+  }
+  return undefined;
+}
+
+export async function runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs }) {
+  const done = new Map();
+  let shot = 0;
+  const kafka = () => viewPane(page, 'Kafka');
+  const pipeline = () => viewPane(page, 'Pipeline');
+
+  async function step(id, title, { needs = [], timeoutMs = 60_000 }, body) {
+    const started = Date.now();
+    const blocked = needs.filter((n) => done.get(n) !== true);
+    const file = `${String(++shot).padStart(2, '0')}-${id}.png`;
+    if (blocked.length) {
+      report.fail('journey', title, `blocked by failed step(s): ${blocked.join(', ')}`);
+      done.set(id, false);
+      return;
+    }
+    let timer;
+    try {
+      const note = await Promise.race([
+        body(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`step timed out after ${timeoutMs / 1000} s`)), timeoutMs))),
+      ]);
+      done.set(id, true);
+      await page.screenshot({ path: join(shots, file) }).catch(() => {});
+      report.pass('journey', title, Date.now() - started, typeof note === 'string' ? note : '');
+    } catch (error) {
+      done.set(id, false);
+      await page.screenshot({ path: join(shots, file.replace('.png', '-FAILED.png')) }).catch(() => {});
+      report.fail('journey', title, error?.message ?? String(error), Date.now() - started);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  await step('workbench', 'the workbench opens the workspace', { timeoutMs: 90_000 }, async () => {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.activitybar').waitFor({ timeout: 30_000 });
+  });
+
+  await step('view', 'the Kafka Flink Lab activity-bar icon opens the Kafka and Pipeline views', { needs: ['workbench'], timeoutMs: 60_000 }, async () => {
+    const icon = page.locator('.activitybar .action-item a[aria-label^="Kafka Flink Lab"], .activitybar .action-item[aria-label^="Kafka Flink Lab"]').first();
+    await icon.waitFor({ timeout: 45_000 });
+    await icon.click();
+    await kafka().first().waitFor({ timeout: 15_000 });
+    await pipeline().first().waitFor({ timeout: 15_000 });
+  });
+
+  await step('hostile-value', `a results value ${XSS_VALUE} shows as text and opens no dialog`, { needs: ['view'], timeoutMs: 60_000 }, async () => {
+    await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+    const frame = webviewFrame(page);
+    const cell = frame.getByText(XSS_VALUE, { exact: true }).first();
+    await cell.waitFor({ timeout: 40_000 });
+    const text = await cell.textContent();
+    if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
+    const injected = await frame.locator('img[src="x"], img[onerror]').count();
+    if (injected > 0) throw new Error(`${injected} <img> element(s) from the file value were created in the webview`);
+    await sleep(1000);
+    if (dialogs.length) throw new Error(`a dialog opened: ${dialogs.join(' | ')}`);
+  });
+
+  let stackStartedByUi = false;
+  await step('stack', 'Start Local Kafka (command palette) starts the broker in the "Kafka broker" terminal', { needs: ['view'], timeoutMs: 150_000 }, async () => {
+    await runCommand(page, manifest, 'kafkaFlinkLab.stack.start');
+    await acceptQuickInputs(page, { max: 2, settleMs: 1500 });
+    await terminalTab(page, 'Kafka broker').first().waitFor({ timeout: 30_000 });
+    await until(async () => (await cli(['stack', 'status', '--json'])).code === 0, { timeoutMs: 120_000, intervalMs: 2000, message: 'the broker did not come up (pipeline stack status)' });
+    stackStartedByUi = true;
+    const text = await terminalText(page, 'Kafka broker');
+    return `terminal: ${text.split('\n').filter((l) => l.trim()).length} lines`;
+  });
+  if (!stackStartedByUi) {
+    // So that the tree, the job and the generator can still be checked, the harness starts the broker itself.
+    const up = await cli(['stack', 'up'], 150_000);
+    console.log(`journey: started the broker with \`pipeline stack up\` instead (exit ${up.code})`);
+    done.set('broker-up', up.code === 0);
+  } else done.set('broker-up', true);
+
+  await step('tree', `the Kafka view shows broker 1, ${TOPIC} and its 3 partitions with offsets`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {
+    const broker = treeRows(kafka(), /broker 1/).first();
+    await until(async () => (await broker.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 45_000, intervalMs: 1000, message: 'no "broker 1" row in the Kafka view' });
+    const brokerText = await rowText(broker);
+    if (!brokerText.includes('127.0.0.1:9092')) throw new Error(`broker row reads "${brokerText}"`);
+    const topic = treeRows(kafka(), new RegExp(`^\\s*${TOPIC}\\b`)).first();
+    await until(async () => (await topic.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 30_000, intervalMs: 1000, message: `no "${TOPIC}" row` });
+    const topicText = await rowText(topic);
+    if (!/3 partitions/.test(topicText)) throw new Error(`${TOPIC} row reads "${topicText}"`);
+    await expandRow(topic);
+    const partitions = treeRows(kafka(), /partition \d/);
+    await until(async () => (await partitions.count()) >= 3, { timeoutMs: 20_000, intervalMs: 500, message: 'fewer than 3 partition rows' });
+    const texts = await Promise.all([0, 1, 2].map((i) => rowText(partitions.nth(i))));
+    for (const t of texts) if (!/offsets \d+\s*[–-]\s*\d+/.test(t)) throw new Error(`partition row without offsets: "${t}"`);
+    return `${brokerText} | ${topicText} | ${texts.join(' | ')}`;
+  });
+
+  await step('job', 'Start Flink Job runs the job in the "Flink job" terminal and it shows progress', { needs: ['view', 'broker-up'], timeoutMs: 240_000 }, async () => {
+    await runCommand(page, manifest, 'kafkaFlinkLab.job.start');
+    const prompts = await acceptQuickInputs(page);
+    await terminalTab(page, 'Flink job').first().waitFor({ timeout: 30_000 });
+    await until(async () => (await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 200_000, intervalMs: 3000, message: 'the Flink job did not reach RUNNING (pipeline job status)' });
+    const text = await terminalText(page, 'Flink job');
+    if (text.split('\n').filter((l) => l.trim()).length < 2) throw new Error(`the "Flink job" terminal shows almost nothing: "${text.trim().slice(0, 200)}"`);
+    return `prompts accepted: ${prompts.length}`;
+  });
+
+  let messagesBefore;
+  await step('generator', 'Start Generator produces events in the "Sensor generator" terminal', { needs: ['view', 'broker-up'], timeoutMs: 120_000 }, async () => {
+    const topicRow = treeRows(kafka(), new RegExp(`^\\s*${TOPIC}\\b`)).first();
+    if (await topicRow.count()) messagesBefore = messagesOf(await rowText(topicRow));
+    await runCommand(page, manifest, 'kafkaFlinkLab.generator.start');
+    const prompts = await acceptQuickInputs(page);
+    await terminalTab(page, 'Sensor generator').first().waitFor({ timeout: 30_000 });
+    const first = await until(async () => (await terminalText(page, 'Sensor generator')).match(/\d/) && (await terminalText(page, 'Sensor generator')), { timeoutMs: 60_000, intervalMs: 2000, message: 'the "Sensor generator" terminal shows no progress' });
+    await until(async () => (await terminalText(page, 'Sensor generator')) !== first, { timeoutMs: 30_000, intervalMs: 2000, message: 'the "Sensor generator" terminal stopped changing' });
+    return `prompts accepted: ${prompts.length}`;
+  });
+
+  await step('rate', 'the status bar shows a non-zero msg/s rate', { needs: ['generator'], timeoutMs: 90_000 }, async () => {
+    const rate = await until(async () => rateOf(await statusBarTexts(page)), {
+      timeoutMs: 80_000,
+      intervalMs: 1000,
+      message: async () => `no non-zero "msg/s" in the status bar: ${(await statusBarTexts(page)).join(' | ')}`,
+    });
+    return rate.text;
+  });
+
+  await step('offsets-grow', `the ${TOPIC} message count in the Kafka view grows`, { needs: ['tree', 'generator'], timeoutMs: 90_000 }, async () => {
+    const topicRow = treeRows(kafka(), new RegExp(`^\\s*${TOPIC}\\b`)).first();
+    const start = messagesBefore ?? messagesOf(await rowText(topicRow)) ?? 0;
+    let seen = [];
+    await until(
+      async () => {
+        const now = messagesOf(await rowText(topicRow));
+        seen.push(now);
+        if (now !== undefined && now > start && seen.filter((n) => n !== undefined && n > start).length >= 2 && new Set(seen).size >= 3) return true;
+        if (seen.length % 10 === 0) await clickViewAction(kafka(), /refresh/i);
+        return false;
+      },
+      { timeoutMs: 80_000, intervalMs: 2000, message: () => `message counts seen: ${start} → ${seen.join(', ')}` },
+    );
+    seen = [...new Set(seen)];
+    return `msgs ${start} → ${seen.slice(-3).join(' → ')}`;
+  });
+
+  await step('results', 'the results webview shows rows and a chart from the running pipeline', { needs: ['job', 'generator'], timeoutMs: 300_000 }, async () => {
+    await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+    const frame = webviewFrame(page);
+    const rows = frame.locator('[data-testid="results-row"]');
+    await until(async () => (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 270_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
+    await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+    return `${await rows.count()} rows on screen`;
+  });
+
+  const newTopic = `e2e-topic-${Date.now().toString(36)}`;
+  await step('topic-create', `Create Topic from the palette creates ${newTopic} and it appears in the tree`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {
+    await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
+    await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('.quick-input-widget input.input').fill(newTopic);
+    await page.keyboard.press('Enter');
+    await acceptQuickInputs(page);
+    await until(async () => (await treeRows(kafka(), new RegExp(`^\\s*${newTopic}\\b`)).count()) > 0, {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      message: async () => `${newTopic} did not appear in the Kafka view (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})`,
+    });
+  });
+
+  const badName = 'bad name; touch /tmp/kfl-e2e-pwned';
+  await step('topic-refused', 'a topic name with spaces and shell metacharacters is refused with a message', { needs: ['view'], timeoutMs: 60_000 }, async () => {
+    await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
+    await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('.quick-input-widget input.input').fill(badName);
+    await sleep(600);
+    await page.keyboard.press('Enter');
+    const message = await until(
+      async () => {
+        const inline = await quickInputText(page);
+        if (inline && /invalid|not (a )?valid|allowed|only|character|letters|must/i.test(inline)) return `inline: ${inline.replace(/\s+/g, ' ').slice(0, 160)}`;
+        const toasts = (await notificationTexts(page)).filter((t) => /topic/i.test(t) && /invalid|not (a )?valid|allowed|only|character|letters|must/i.test(t));
+        return toasts.length ? `notification: ${toasts[0].slice(0, 160)}` : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 300, message: async () => `no refusal message (quick input: "${(await quickInputText(page)) ?? 'closed'}")` },
+    );
+    await page.keyboard.press('Escape');
+    const list = await cli(['topic', 'list', '--json']);
+    if (list.out.includes('bad name')) throw new Error('the topic was created anyway');
+    return message;
+  });
+
+  await step('stop', 'stopping from VS Code ends the generator, the job and the broker', { needs: ['view'], timeoutMs: 180_000 }, async () => {
+    const ids = (manifest.contributes?.commands ?? []).map((c) => c.command);
+    const stopAll = ids.find((id) => /pipeline\.stopAll$/.test(id));
+    const order = stopAll ? [stopAll] : ['kafkaFlinkLab.generator.stop', 'kafkaFlinkLab.job.stop', 'kafkaFlinkLab.stack.stop'];
+    for (const id of order) {
+      await runCommand(page, manifest, id);
+      await acceptQuickInputs(page, { max: 2, settleMs: 1500 });
+    }
+    await until(async () => (await cli(['stack', 'status', '--json'])).code === 3, { timeoutMs: 120_000, intervalMs: 2000, message: 'the broker is still up after stopping' });
+    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: 'the Flink job is still running after stopping' });
+    return `via ${order.join(', ')}`;
+  });
+
+  if (dialogs.length) report.fail('journey', 'no page dialog opened during the journey', dialogs.join(' | '));
+  else report.pass('journey', 'no page dialog opened during the journey');
+}
+
+/** Expands every collapsed row of a view once (cheap way to reach nested rows); resolves false. */
+async function expandAll(scope) {
+  const collapsed = scope.locator('.monaco-list-row[role="treeitem"][aria-expanded="false"]');
+  const count = Math.min(await collapsed.count(), 6);
+  for (let i = 0; i < count; i++) await expandRow(collapsed.first()).catch(() => {});
+  return false;
+}
+
+async function clickViewAction(pane, pattern) {
+  const actions = pane.locator('.pane-header .action-label');
+  const count = await actions.count();
+  for (let i = 0; i < count; i++) {
+    const label = (await actions.nth(i).getAttribute('aria-label')) ?? '';
+    if (pattern.test(label)) {
+      await pane.locator('.pane-header').hover();
+      await actions.nth(i).click().catch(() => {});
+      return true;
+    }
+  }
+  return false;
+}

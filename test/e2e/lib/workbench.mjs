@@ -1,0 +1,129 @@
+// What a user does in the VS Code workbench, as Playwright calls: the command palette, quick inputs, tree rows,
+// terminals, the status bar, notifications and webviews. Selectors are the ones verified in code-server 4.139.1
+// (VS Code 1.139); see ../../../README.md troubleshooting if an upgrade breaks them.
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value; throws `message()` after `timeoutMs`. */
+export async function until(check, { timeoutMs, intervalMs = 500, message }) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const why = typeof message === 'function' ? await message(last) : message;
+      throw new Error(`${why} (waited ${Math.round(timeoutMs / 1000)} s)`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** "Category: Title" of a contributed command, as the command palette shows it. */
+export function paletteTitle(manifest, commandId) {
+  const command = (manifest.contributes?.commands ?? []).find((c) => c.command === commandId);
+  if (!command) throw new Error(`command ${commandId} is not contributed in package.json`);
+  const title = typeof command.title === 'string' ? command.title : command.title?.value;
+  const category = typeof command.category === 'string' ? command.category : command.category?.value;
+  return category ? `${category}: ${title}` : title;
+}
+
+export const quickInput = (page) => page.locator('.quick-input-widget');
+
+/** Opens the command palette, types the title and picks the row whose label is exactly that title. */
+export async function runCommand(page, manifest, commandId) {
+  const title = paletteTitle(manifest, commandId);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  const row = await until(
+    async () => {
+      const count = await rows.count();
+      for (let i = 0; i < count; i++) {
+        const label = (await rows.nth(i).getAttribute('aria-label')) ?? (await rows.nth(i).innerText());
+        if (label.split(/, |\n/)[0].trim() === title) return rows.nth(i);
+      }
+      return undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 200, message: `"${title}" is not in the command palette` },
+  );
+  await row.click();
+  return title;
+}
+
+/** The quick input's visible prompt/placeholder/validation text, or undefined when it is closed. */
+export async function quickInputText(page) {
+  const widget = quickInput(page);
+  if (!(await widget.isVisible())) return undefined;
+  return (await widget.innerText()).trim() + ' ' + ((await widget.locator('input.input').getAttribute('placeholder')) ?? '');
+}
+
+/** Accepts whatever quick picks or input boxes a command opens with their defaults (Enter), up to `max`. */
+export async function acceptQuickInputs(page, { max = 6, settleMs = 2500 } = {}) {
+  const seen = [];
+  for (let i = 0; i < max; i++) {
+    const open = await until(async () => (await quickInput(page).isVisible()) || undefined, { timeoutMs: settleMs, intervalMs: 150, message: '' }).catch(() => false);
+    if (!open) return seen;
+    seen.push((await quickInputText(page))?.slice(0, 120));
+    await page.keyboard.press('Enter');
+    await sleep(400);
+  }
+  return seen;
+}
+
+/** A view pane (e.g. "Kafka", "Pipeline") of the current side bar, by its header title. */
+export function viewPane(page, title) {
+  return page.locator('.pane').filter({ has: page.locator('.pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) }) });
+}
+
+/** Tree rows in a scope whose text matches `pattern`; their innerText is "label description". */
+export function treeRows(scope, pattern) {
+  return scope.locator('.monaco-list-row[role="treeitem"]').filter({ hasText: pattern });
+}
+
+export async function rowText(row) {
+  return (await row.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+export async function expandRow(row) {
+  if ((await row.getAttribute('aria-expanded')) === 'false') {
+    const twistie = row.locator('.monaco-tl-twistie');
+    if (await twistie.count()) await twistie.click();
+    else await row.click();
+  }
+}
+
+/** The terminal tab of a named terminal (tabs are always shown; see the run's user settings). */
+export function terminalTab(page, name) {
+  return page.locator('.terminal-tabs-entry').filter({ hasText: name });
+}
+
+/** The text of a named terminal: selects its tab and reads the active xterm's rows. */
+export async function terminalText(page, name) {
+  const tab = terminalTab(page, name).first();
+  await tab.click();
+  const rows = page.locator('.terminal-wrapper.active .xterm-rows');
+  await rows.first().waitFor({ timeout: 5000 });
+  return (await rows.first().innerText()).replace(/\u00a0/g, ' ');
+}
+
+export async function statusBarTexts(page) {
+  return (await page.locator('.statusbar-item').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+
+/** Texts of the notification toasts on screen (and, if the center is open, its entries). */
+export async function notificationTexts(page) {
+  return (await page.locator('.notification-toast, .notifications-center .notification-list-item').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+/** The inner frame of the newest ready webview (VS Code nests the content in iframe#active-frame). */
+export function webviewFrame(page) {
+  return page.locator('iframe.webview.ready').last().contentFrame().locator('#active-frame').contentFrame();
+}

@@ -2,10 +2,11 @@
 import { parseArgs } from 'node:util';
 import { type CliCommand, type CliContext } from './cli/context';
 import { pipelineCommands } from './cli/pipelineCommands';
+import { resultsCommands } from './cli/resultsCommands';
 import { stackCommands } from './cli/stackCommands';
 import { errorMessage, UserError } from './core/errors';
 
-export const commands: Record<string, CliCommand> = { ...stackCommands, ...pipelineCommands };
+export const commands: Record<string, CliCommand> = { ...stackCommands, ...pipelineCommands, ...resultsCommands };
 
 function help(): string {
   const lines = ['pipeline — a local Kafka → Flink (PyFlink) pipeline', '', 'Commands:'];

@@ -82,12 +82,14 @@ function hasDebPackage(name) {
 }
 
 /** chromium (the browser the tests drive) and libkrb5-dev (code-server's kerberos module builds from source). */
-async function ensureAptPackages(paths, progress) {
+async function ensureAptPackages(paths, progress, { browser, buildTools }) {
   const missing = [];
-  if (!existsSync(paths.chromium)) missing.push('chromium');
-  if (!hasDebPackage('libkrb5-dev')) missing.push('libkrb5-dev');
-  for (const tool of ['make', 'g++', 'python3']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool === 'g++' ? 'build-essential' : tool);
+  if (browser && !existsSync(paths.chromium)) missing.push('chromium');
+  if (buildTools) {
+    if (!hasDebPackage('libkrb5-dev')) missing.push('libkrb5-dev');
+    for (const tool of ['make', 'g++', 'python3']) {
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool === 'g++' ? 'build-essential' : tool);
+    }
   }
   if (missing.length === 0) return;
   if (spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0) {
@@ -137,10 +139,14 @@ export function codeServerPostinstallProblems(paths) {
   return expected.filter((file) => !existsSync(file));
 }
 
+function codeServerReady(paths) {
+  const marker = readMarker(join(paths.root, 'cs'));
+  return marker?.version === CODE_SERVER_VERSION && existsSync(paths.codeServerEntry) && codeServerPostinstallProblems(paths).length === 0;
+}
+
 async function ensureCodeServer(paths, progress) {
   const prefix = join(paths.root, 'cs');
-  const marker = readMarker(prefix);
-  if (marker?.version === CODE_SERVER_VERSION && existsSync(paths.codeServerEntry) && codeServerPostinstallProblems(paths).length === 0) return;
+  if (codeServerReady(paths)) return;
   progress(`Installing code-server ${CODE_SERVER_VERSION} into ${prefix} (once; about 2 minutes on 2 cores)…`);
   const started = Date.now();
   rmSync(prefix, { recursive: true, force: true });
@@ -176,13 +182,14 @@ async function ensureCodeServer(paths, progress) {
 }
 
 /** Idempotent: returns the paths of Node 24, code-server and chromium, installing what is missing. */
-export async function ensureE2eToolchain({ progress = (m) => console.error(m), apt = true } = {}) {
+/** `browser: false` (npm start) leaves Chromium out: only the tests drive a browser. */
+export async function ensureE2eToolchain({ progress = (m) => console.error(m), apt = true, browser = true } = {}) {
   const paths = toolchainPaths();
   mkdirSync(paths.root, { recursive: true });
-  if (apt) await ensureAptPackages(paths, progress);
+  if (apt) await ensureAptPackages(paths, progress, { browser, buildTools: !codeServerReady(paths) });
   await ensureNode24(paths, progress);
   await ensureCodeServer(paths, progress);
-  if (!existsSync(paths.chromium)) throw new Error(`Chromium was not found at ${paths.chromium}: apt-get install chromium, or set E2E_CHROMIUM.`);
+  if (browser && !existsSync(paths.chromium)) throw new Error(`Chromium was not found at ${paths.chromium}: apt-get install chromium, or set E2E_CHROMIUM.`);
   return paths;
 }
 

@@ -19,6 +19,8 @@ export const WORKBENCH_SETTINGS = {
   'terminal.integrated.gpuAcceleration': 'off',
   'chat.disableAIFeatures': true,
   'workbench.enableExperiments': false,
+  'git.openRepositoryInParentFolders': 'never',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -246,7 +248,7 @@ export async function installVsix(toolchain, dirs, vsix, env) {
  * Starts code-server in its own process group (detached = setsid), bound to 127.0.0.1 without auth, and waits
  * for /healthz. Returns { pid, url, log }.
  */
-export async function startCodeServer(toolchain, dirs, { port, workspace, env, smokeTestDriver = false, healthTimeoutMs = 60_000, logFile }) {
+export async function startCodeServer(toolchain, dirs, { port, workspace, env, smokeTestDriver = false, healthTimeoutMs = 60_000, logFile, extraArgs = [] }) {
   const args = [
     toolchain.codeServerEntry,
     '--bind-addr', `127.0.0.1:${port}`,
@@ -260,6 +262,7 @@ export async function startCodeServer(toolchain, dirs, { port, workspace, env, s
     // Without it every closed browser tab leaves an extension host running for hours.
     '--reconnection-grace-time', '30',
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+    ...extraArgs,
     workspace,
   ];
   const log = logFile ?? join(dirs.runDir, 'code-server.log');

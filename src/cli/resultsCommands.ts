@@ -24,7 +24,7 @@ function cellText(value: CellValue): string {
 }
 
 /** A plain-text table: numbers right-aligned, long cells cut at 60 characters. */
-export function formatTable(columns: ColumnInfo[], rows: CellValue[][]): string[] {
+export function formatResultTable(columns: ColumnInfo[], rows: CellValue[][]): string[] {
   const cut = (text: string) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);
   const cells = rows.map((row) => row.map((v) => cut(cellText(v))));
   const widths = columns.map((c, i) => Math.max(cut(printable(c.name)).length, ...cells.map((r) => r[i].length)));
@@ -109,7 +109,7 @@ export const resultsCommands: Record<string, CliCommand> = {
           ctx.print(JSON.stringify({ columns: result.columns, rows: result.rows, total: result.total, truncated: result.truncated || result.total > result.rows.length }, null, 2));
           return 0;
         }
-        for (const line of formatTable(result.columns, result.rows)) ctx.print(line);
+        for (const line of formatResultTable(result.columns, result.rows)) ctx.print(line);
         const shown = result.rows.length;
         if (result.truncated) ctx.print(`(${fmt(shown)} rows shown; the result has more than ${fmt(result.rowCap)} rows: add LIMIT or aggregate)`);
         else if (shown < result.total) ctx.print(`(${fmt(shown)} of ${fmt(result.total)} rows shown; --max-rows raises the limit)`);

@@ -346,8 +346,9 @@ function checkStatement(tokens: Token[], options: SqlGuardOptions, rewrites: Pat
     }
     if (t.kind === 'word') {
       const why = FORBIDDEN_WORDS[t.value];
-      // After a dot it is a qualified column name (t.comment), not a keyword.
-      if (why && !(prev?.kind === 'punct' && prev.value === '.')) {
+      // After a dot it is a qualified column name (t.comment), after AS an alias (AS comment): not a keyword.
+      const isName = (prev?.kind === 'punct' && prev.value === '.') || (prev?.kind === 'word' && prev.value === 'as');
+      if (why && !isName) {
         throw new GuardError(`${t.value.toUpperCase()} is not allowed: ${why}, and the results view is read-only. If "${t.value}" is a column name, write it in double quotes.`);
       }
       if (t.value === 'from' || t.value === 'join') inFrom[depth] = true;

@@ -360,6 +360,8 @@ export class ResultsStore {
   private scan: ScanResult = { exists: false, folders: { aggregates: false, alerts: false, dead_letter: false }, files: [], notes: [] };
   private version = 0;
   private aggregatesSource: 'csv' | 'json' | 'none' = 'none';
+  /** Folder existence and ignored-file notes of the last scan: a change there is news for the view too. */
+  private layout = '';
   private jsonAggregatesWanted = false;
   private lock: Promise<unknown> = Promise.resolve();
   private userLock: Promise<unknown> = Promise.resolve();
@@ -506,7 +508,9 @@ export class ResultsStore {
       }
       if (sourceChanged) await this.createViews();
 
-      const changed = toLoad.length > 0 || toDrop.length > 0 || sourceChanged;
+      const layout = JSON.stringify([scan.exists, scan.folders, scan.notes]);
+      const changed = toLoad.length > 0 || toDrop.length > 0 || sourceChanged || layout !== this.layout;
+      this.layout = layout;
       if (changed) {
         this.version++;
         this.countCache.clear();

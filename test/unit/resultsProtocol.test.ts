@@ -1,0 +1,46 @@
+import * as assert from 'node:assert/strict';
+import { parseFilterTime, parseWebviewMessage } from '../../src/core/resultsProtocol';
+
+describe('results webview protocol', () => {
+  it('accepts well-formed messages from the webview', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    const page = parseWebviewMessage({ type: 'page', requestId: 3, request: { table: 'alerts', offset: 100, limit: 100, sort: { column: 'ts', direction: 'asc' }, filter: { sensors: ['sensor-001'], from: '2026-11-25T10:00' } } });
+    assert.equal(page?.type, 'page');
+    const query = parseWebviewMessage({ type: 'query', requestId: 4, request: { sql: 'SELECT 1', offset: 0, limit: 50 } });
+    assert.equal(query?.type, 'query');
+    const exported = parseWebviewMessage({ type: 'export', requestId: 5, format: 'json', source: { kind: 'table', table: 'dead_letter' } });
+    assert.equal(exported?.type, 'export');
+  });
+
+  it('drops anything malformed instead of passing it on', () => {
+    for (const raw of [
+      null,
+      'ready',
+      { type: 'nope' },
+      { type: 'page', requestId: 1, request: { table: 'users', offset: 0, limit: 10 } },
+      { type: 'page', requestId: 1, request: { table: 'alerts', offset: -1, limit: 10 } },
+      { type: 'page', requestId: 1, request: { table: 'alerts', offset: 0, limit: 100000 } },
+      { type: 'page', requestId: 1, request: { table: 'alerts', offset: 0, limit: 10, sort: { column: 'ts', direction: 'sideways' } } },
+      { type: 'page', requestId: 'x', request: { table: 'alerts', offset: 0, limit: 10 } },
+      { type: 'page', requestId: 1, request: { table: 'alerts', offset: 0, limit: 10, filter: { sensors: [1, 2] } } },
+      { type: 'query', requestId: 1, request: { sql: 42, offset: 0, limit: 10 } },
+      { type: 'export', requestId: 1, format: 'xml', source: { kind: 'table', table: 'alerts' } },
+      { type: 'export', requestId: 1, format: 'csv', source: { kind: 'file', path: '/etc/passwd' } },
+      { type: 'openFile', file: 7 },
+    ]) {
+      assert.equal(parseWebviewMessage(raw), undefined, JSON.stringify(raw));
+    }
+  });
+
+  it('reads filter times as UTC unless they carry a zone', () => {
+    assert.equal(parseFilterTime('2026-11-25T10:00', 'From'), Date.UTC(2026, 10, 25, 10));
+    assert.equal(parseFilterTime('2026-11-25 10:00:30', 'From'), Date.UTC(2026, 10, 25, 10, 0, 30));
+    assert.equal(parseFilterTime('2026-11-25', 'From'), Date.UTC(2026, 10, 25));
+    assert.equal(parseFilterTime('2026-11-25T10:00:00+02:00', 'From'), Date.UTC(2026, 10, 25, 8));
+    assert.equal(parseFilterTime('2026-11-25T10:00:00.000Z', 'From'), Date.UTC(2026, 10, 25, 10));
+    assert.equal(parseFilterTime('  ', 'From'), undefined);
+    assert.equal(parseFilterTime(undefined, 'From'), undefined);
+    assert.throws(() => parseFilterTime('yesterday', 'To'), /To must be a date and time/);
+    assert.throws(() => parseFilterTime('2026-13-45T99:00', 'To'), /To must be a date/);
+  });
+});

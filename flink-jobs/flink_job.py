@@ -134,8 +134,6 @@ def source_ddl(a) -> str:
         "properties.group.id": a.group_id,
         "properties.auto.offset.reset": "earliest",
         "scan.startup.mode": "group-offsets",
-        "properties.max.partition.fetch.bytes": str(8 * 1024 * 1024),
-        "properties.fetch.max.bytes": str(64 * 1024 * 1024),
         "properties.client.id.prefix": a.group_id,
         "format": "raw",
         "raw.charset": "UTF-8",

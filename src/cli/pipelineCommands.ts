@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { UserError } from '../core/errors';
+import { errorMessage, UserError, withTimeout } from '../core/errors';
+import { ensureTopic } from '../core/kafkaClient';
 import { DEFAULT_FLINK_REST, fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
 import { ensureConnectorJar, ensurePythonEnv } from '../core/install';
 import { stateRoot } from '../core/paths';
@@ -17,6 +18,7 @@ import {
 } from '../core/pipelineProcesses';
 import { validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
+import { runCommand as runPipeline } from './runCommand';
 import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
 export function topicOf(ctx: CliContext): string {
@@ -140,9 +142,16 @@ export const pipelineCommands: Record<string, CliCommand> = {
       }
       const options = generatorOptionsOf(ctx);
       const python = await ensurePythonEnv(ctx.progress);
+      const partitions = readWorkspaceSetting<number>(ctx.workspace, 'partitions') ?? 3;
+      try {
+        if (await withTimeout(ensureTopic(options.bootstrapServers, options.topic, partitions), 15_000, `Kafka at ${options.bootstrapServers}`)) ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
+      } catch (error) {
+        throw new UserError(`Cannot reach Kafka at ${options.bootstrapServers} to prepare topic ${options.topic}: start it (\`pipeline stack up\`) or check the bootstrap servers. (${errorMessage(error)})`);
+      }
       return runForeground(generator, python, generatorArgs(options), ctx);
     },
   },
+  run: runPipeline,
   'job start': {
     usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--detach]',
     summary: 'run the PyFlink job (event-time windows, exactly-once files); Web UI on http://127.0.0.1:8081',

@@ -32,3 +32,16 @@ export function createKafka(options: ConnectionOptions): Kafka {
   if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
   return new Kafka(config);
 }
+
+/** Creates `topic` when it is missing (the local broker does not auto-create topics); true if it created it. */
+export async function ensureTopic(bootstrapServers: string, topic: string, partitions: number): Promise<boolean> {
+  const admin = createKafka({ bootstrapServers: parseBootstrapServers(bootstrapServers), requestTimeoutMs: 10_000 }).admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic)) return false;
+    const brokers = (await admin.describeCluster()).brokers.length;
+    return await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, brokers) }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -8,7 +8,6 @@ import { cacheRoot, stateRoot } from '../../src/core/paths';
 import { generatorArgs, jobArgs } from '../../src/core/pipelineProcesses';
 import { listeningInodes, shortCommand } from '../../src/core/ports';
 import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/core/stack';
-import { formatTable } from '../../src/core/table';
 import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/core/validation';
 import { parseJsonc, resolveBootstrapServers } from '../../src/core/workspaceSettings';
 
@@ -161,11 +160,5 @@ describe('pipeline process command lines', () => {
     const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', connectorJar: '/c.jar', stateDir: '/s', restPort: 8081, checkpointSeconds: 5 });
     assert.match(args[0], /flink-jobs\/flink_job\.py$/);
     assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--output', '/o', '--window', '10', '--group-id', 'g', '--connector-jar', '/c.jar', '--state-dir', '/s', '--rest-port', '8081', '--checkpoint-interval', '5']);
-  });
-});
-
-describe('terminal tables', () => {
-  it('aligns numbers right and text left', () => {
-    assert.equal(formatTable(['sensor', 'events'], [['sensor-000', 12], ['s1', 3]]), 'sensor      events\n----------  ------\nsensor-000      12\ns1               3');
   });
 });

@@ -1,5 +1,43 @@
 import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { KafkaConnections } from './common/connections';
+import { Log } from './common/log';
+import { PipelineMonitor } from './common/pipelineMonitor';
+import { PipelineTerminals } from './common/terminals';
+import { resolveOutputFolder } from './common/workspace';
+import { errorMessage } from './core/errors';
+import { KafkaExplorer } from './views/kafkaExplorer';
+import { PeekDocuments } from './views/peekDocuments';
+import { PipelineView } from './views/pipelineView';
+import { PipelineStatusBar } from './views/statusBar';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/** Builds the services, views and commands; every one of them is disposed with the extension. */
+export function activate(context: vscode.ExtensionContext): void {
+  const log = new Log();
+  context.subscriptions.push(log);
+  try {
+    const connections = new KafkaConnections(context.secrets, log);
+    const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+    // Processes in terminals see the pipeline's cluster even when the setting is only in the user's settings.
+    const terminals = new PipelineTerminals(cliPath, () => ({ PIPELINE_BOOTSTRAP_SERVERS: connections.primary().bootstrapServers }), log);
+    const monitor = new PipelineMonitor(connections, terminals, log);
+    const explorer = new KafkaExplorer(connections, monitor, log);
+    const peeks = new PeekDocuments();
+    context.subscriptions.push(connections, terminals, monitor, explorer, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
+    context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, peeks }));
+
+    // Results webview (another module): registered here once src/views/resultsPanel.ts exists.
+    // RESULTS-VIEW-HOOK: context.subscriptions.push(registerResultsView(context, { outputFolder: resolveOutputFolder, log: (line) => log.info(line) }));
+    void resolveOutputFolder;
+
+    void monitor.refresh();
+    log.info(`Kafka Flink Lab ${context.extension.packageJSON.version} activated.`);
+  } catch (error) {
+    // VS Code does not tell the user when an extension fails to activate.
+    log.error('Activation failed', error);
+    void vscode.window.showErrorMessage(`Kafka Flink Lab failed to start: ${errorMessage(error)}`, 'Show Log').then((c) => c && log.show());
+    throw error;
+  }
+}
 
 export function deactivate(): void {}

@@ -1,7 +1,13 @@
-import type { Admin, Kafka } from 'kafkajs';
+import { ConfigResourceTypes, Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { UserError, withTimeout } from '../core/errors';
 import { createKafka, type ConnectionOptions } from '../core/kafkaClient';
+import type { BrokerModel, ClusterModel, CommittedOffset, GroupModel, GroupPartitionLag, PartitionDetail, PartitionModel, PartitionOffsets, TopicModel } from '../core/kafkaModels';
+import { computeLag } from '../core/lag';
+import { type OffsetStart, type PeekedRecord, type PeekRequest, type PartitionRange, planPeek } from '../core/peek';
+import { planOffsetReset, type ResetTarget } from '../core/offsetReset';
 import { validatePositiveInt, validateTopicName } from '../core/validation';
+
+export type { PartitionOffsets } from '../core/kafkaModels';
 
 export interface TopicSummary {
   name: string;
@@ -9,11 +15,20 @@ export interface TopicSummary {
   replicationFactor: number;
 }
 
-export interface PartitionOffsets {
-  partition: number;
-  low: number;
-  high: number;
+/** The subset of kafkajs' internal Cluster used for batched ListOffsets (see `withBatchCluster`). */
+interface InternalCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(request: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  metadata(options: { topics: string[] }): Promise<{ brokers: { nodeId: number; host: string; port: number; rack?: string | null }[]; controllerId?: number; clusterId?: string }>;
 }
+
+/** Errors a group coordinator answers right after a broker starts; they pass within seconds. */
+const COORDINATOR_WARMING_UP = /COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|coordinator is (loading|not available)|not the correct coordinator/i;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Talks to one Kafka cluster through kafkajs; every call is bounded by a timeout. */
 export class KafkaAdminClient {
@@ -42,6 +57,19 @@ export class KafkaAdminClient {
     }
   }
 
+  /** `call`, retried while the group coordinator is still loading (common in the first seconds after a start). */
+  private async callGroup<T>(what: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs * 2;
+    for (;;) {
+      try {
+        return await this.call(what, fn);
+      } catch (error) {
+        if (!COORDINATOR_WARMING_UP.test(String((error as Error).message)) || Date.now() > deadline) throw error;
+        await sleep(500);
+      }
+    }
+  }
+
   private async connected(): Promise<Admin> {
     if (this.admin) return this.admin;
     this.connecting ??= (async () => {
@@ -66,6 +94,49 @@ export class KafkaAdminClient {
     await admin?.disconnect().catch(() => undefined);
   }
 
+  /**
+   * Runs `fn` on a fresh kafkajs Cluster, the object behind admin, producer and consumer. kafkajs' public
+   * `fetchTopicOffsets` takes one topic and refreshes metadata for every topic it has not seen, so offsets of
+   * 1,000 topics cost about 3 s; one ListOffsets request can carry every topic, and the Cluster sends exactly that
+   * (about 0.2 s for 1,000 topics). kafkajs is pinned and bundled, so this internal entry point cannot move under
+   * us; `undefined` (the public per-topic path) if it ever does. A fresh Cluster per call keeps no stale topic list.
+   */
+  private async withBatchCluster<T>(what: string, fn: (cluster: InternalCluster) => Promise<T>): Promise<T | undefined> {
+    const symbol = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
+    const create = symbol ? (this.kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
+    if (typeof create !== 'function') return undefined;
+    // Isolation READ_UNCOMMITTED (0): "high" is the high watermark, as kcat and kafka-consumer-groups report it.
+    const cluster = create({ allowAutoTopicCreation: false, metadataMaxAge: 300_000, isolationLevel: 0 }) as InternalCluster;
+    try {
+      return await withTimeout(
+        (async () => {
+          await cluster.connect();
+          return fn(cluster);
+        })(),
+        this.timeoutMs,
+        `Kafka at ${this.label} (${what})`,
+      );
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError(`Kafka at ${this.label} failed to ${what}: ${(error as Error).message}.`);
+    } finally {
+      await cluster.disconnect().catch(() => undefined);
+    }
+  }
+
+  async describeCluster(): Promise<ClusterModel> {
+    // Metadata from the Cluster carries each broker's rack, which admin.describeCluster leaves out.
+    type Described = Awaited<ReturnType<InternalCluster['metadata']>>;
+    const described: Described =
+      (await this.withBatchCluster('describe the cluster', (c) => c.metadata({ topics: [] }))) ??
+      (await this.call('describe the cluster', (a) => a.describeCluster()).then((d) => ({ brokers: d.brokers, controllerId: d.controller ?? undefined, clusterId: d.clusterId })));
+    const controller = described.controllerId !== undefined && described.controllerId !== null && described.controllerId >= 0 ? described.controllerId : undefined;
+    const brokers: BrokerModel[] = described.brokers
+      .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: 'rack' in b && b.rack ? b.rack : undefined, isController: b.nodeId === controller }))
+      .sort((a, b) => a.nodeId - b.nodeId);
+    return { clusterId: described.clusterId, controller, brokers };
+  }
+
   async listTopics(includeInternal = false): Promise<TopicSummary[]> {
     const metadata = await this.call('list topics', (a) => a.fetchTopicMetadata());
     return metadata.topics
@@ -74,9 +145,105 @@ export class KafkaAdminClient {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Partition metadata (leader, replicas, ISR) of every topic, or of the named ones, from one Metadata request. */
+  async fetchTopicPartitions(topics?: string[]): Promise<Map<string, PartitionModel[]>> {
+    const metadata = await this.call(topics ? `read metadata of ${topics.join(', ')}` : 'list topics', (a) => a.fetchTopicMetadata(topics ? { topics } : undefined));
+    const result = new Map<string, PartitionModel[]>();
+    for (const t of metadata.topics) {
+      result.set(
+        t.name,
+        t.partitions
+          .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas].sort((a, b) => a - b), isr: [...p.isr].sort((a, b) => a - b), offlineReplicas: [...(p.offlineReplicas ?? [])].sort((a, b) => a - b) }))
+          .sort((a, b) => a.partition - b.partition),
+      );
+    }
+    return result;
+  }
+
+  /** Low and high offsets of every partition of the given topics, in two ListOffsets requests per broker. */
+  async fetchOffsetsForTopics(topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
+    const result = new Map<string, PartitionOffsets[]>();
+    if (topics.length === 0) return result;
+    const batched = await this.withBatchCluster(`read offsets of ${topics.length === 1 ? topics[0] : `${topics.length} topics`}`, async (cluster) => {
+      await cluster.addMultipleTargetTopics(topics);
+      const request = topics.map((topic) => ({ topic, partitions: cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) }));
+      const [high, low] = await Promise.all([cluster.fetchTopicsOffset(request.map((r) => ({ ...r, fromBeginning: false }))), cluster.fetchTopicsOffset(request.map((r) => ({ ...r, fromBeginning: true })))]);
+      return { high, low };
+    });
+    if (batched) {
+      const lowOf = new Map(batched.low.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, Number(p.offset)]))]));
+      for (const t of batched.high) {
+        result.set(t.topic, t.partitions.map((p) => ({ partition: p.partition, low: lowOf.get(t.topic)?.get(p.partition) ?? 0, high: Number(p.offset) })).sort((a, b) => a.partition - b.partition));
+      }
+      return result;
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(8, topics.length) }, async () => {
+        while (next < topics.length) {
+          const topic = topics[next++];
+          const offsets = await this.call(`read offsets of ${topic}`, (a) => a.fetchTopicOffsets(topic));
+          result.set(topic, offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition));
+        }
+      }),
+    );
+    return result;
+  }
+
   async fetchPartitionOffsets(topic: string): Promise<PartitionOffsets[]> {
-    const offsets = await this.call(`read offsets of ${topic}`, (a) => a.fetchTopicOffsets(topic));
-    return offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition);
+    const offsets = (await this.fetchOffsetsForTopics([topic])).get(topic);
+    if (!offsets) throw new UserError(`Topic ${topic} does not exist on Kafka at ${this.label}.`);
+    return offsets;
+  }
+
+  /** retention.ms and cleanup.policy of many topics in one DescribeConfigs request. */
+  async fetchTopicConfigs(topics: string[]): Promise<Map<string, { retentionMs?: number; cleanupPolicy?: string }>> {
+    const result = new Map<string, { retentionMs?: number; cleanupPolicy?: string }>();
+    if (topics.length === 0) return result;
+    const described = await this.call('read topic configs', (a) =>
+      a.describeConfigs({ resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })), includeSynonyms: false }),
+    );
+    for (const r of described.resources) {
+      if (r.errorCode) continue;
+      const value = (key: string) => r.configEntries.find((e) => e.configName === key)?.configValue;
+      const retention = value('retention.ms');
+      result.set(r.resourceName, { retentionMs: retention !== undefined && retention !== null ? Number(retention) : undefined, cleanupPolicy: value('cleanup.policy') ?? undefined });
+    }
+    return result;
+  }
+
+  /**
+   * Every topic with partitions, replication, retention and message count: one Metadata request, then one
+   * DescribeConfigs and the batched ListOffsets side by side. Configs and counts are left out (not failed) when
+   * they cannot be read, so the list still shows.
+   */
+  async listTopicDetails(options: { includeInternal?: boolean } = {}): Promise<TopicModel[]> {
+    const partitions = await this.fetchTopicPartitions();
+    const names = [...partitions.keys()].filter((n) => options.includeInternal || !n.startsWith('__')).sort((a, b) => a.localeCompare(b));
+    const [configs, offsets] = await Promise.allSettled([this.fetchTopicConfigs(names), this.fetchOffsetsForTopics(names)]);
+    return names.map((name) => {
+      const parts = partitions.get(name) ?? [];
+      const config = configs.status === 'fulfilled' ? configs.value.get(name) : undefined;
+      const topicOffsets = offsets.status === 'fulfilled' ? offsets.value.get(name) : undefined;
+      return {
+        name,
+        internal: name.startsWith('__'),
+        partitions: parts,
+        replicationFactor: parts[0]?.replicas.length ?? 0,
+        retentionMs: config?.retentionMs,
+        cleanupPolicy: config?.cleanupPolicy,
+        messages: topicOffsets?.reduce((sum, o) => sum + (o.high - o.low), 0),
+      };
+    });
+  }
+
+  /** One topic's partitions with leader, replicas, ISR and low/high offsets. */
+  async describeTopicPartitions(topic: string): Promise<PartitionDetail[]> {
+    const [metadata, offsets] = await Promise.all([this.fetchTopicPartitions([topic]), this.fetchOffsetsForTopics([topic])]);
+    const parts = metadata.get(topic);
+    if (!parts) throw new UserError(`Topic ${topic} does not exist on Kafka at ${this.label}.`);
+    const byPartition = new Map((offsets.get(topic) ?? []).map((o) => [o.partition, o]));
+    return parts.map((p) => ({ ...p, low: byPartition.get(p.partition)?.low ?? 0, high: byPartition.get(p.partition)?.high ?? 0 }));
   }
 
   async createTopic(options: { name: string; partitions: number; replicationFactor?: number; retentionMs?: number }): Promise<void> {
@@ -91,4 +258,161 @@ export class KafkaAdminClient {
     );
     if (!created) throw new UserError(`Topic ${options.name} already exists.`);
   }
+
+  async deleteTopic(topic: string): Promise<void> {
+    await this.call(`delete topic ${topic}`, (a) => a.deleteTopics({ topics: [topic], timeout: this.timeoutMs }));
+  }
+
+  /** Raises the partition count to `total` (Kafka can only add partitions, never remove them). */
+  async addPartitions(topic: string, total: number): Promise<void> {
+    const current = (await this.fetchTopicPartitions([topic])).get(topic)?.length ?? 0;
+    const invalid = validatePositiveInt(total, 'The new partition count', 10_000) ?? (total <= current ? `Topic ${topic} already has ${current} partitions: the new count must be larger (Kafka cannot remove partitions).` : undefined);
+    if (invalid) throw new UserError(invalid);
+    await this.call(`add partitions to ${topic}`, (a) => a.createPartitions({ topicPartitions: [{ topic, count: total }], validateOnly: false, timeout: this.timeoutMs }));
+  }
+
+  /** Deletes every record of every partition (moves the low offset up to the high one); returns how many went. */
+  async purgeTopic(topic: string): Promise<number> {
+    const before = await this.fetchPartitionOffsets(topic);
+    // fetchTopicOffsets makes the admin learn the topic's leaders, which deleteTopicRecords needs.
+    await this.call(`read offsets of ${topic}`, (a) => a.fetchTopicOffsets(topic));
+    await this.call(`purge ${topic}`, (a) => a.deleteTopicRecords({ topic, partitions: before.map((o) => ({ partition: o.partition, offset: String(o.high) })) }));
+    return before.reduce((sum, o) => sum + (o.high - o.low), 0);
+  }
+
+  /** Offsets of the first record at or after `timestampMs` per partition (the end offset when there is none). */
+  async fetchOffsetsForTimestamp(topic: string, timestampMs: number): Promise<Map<number, number>> {
+    const offsets = await this.call(`find offsets of ${topic} at ${new Date(timestampMs).toISOString()}`, (a) => a.fetchTopicOffsetsByTimestamp(topic, timestampMs));
+    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  }
+
+  async listGroups(): Promise<GroupModel[]> {
+    const listed = await this.callGroup('list consumer groups', (a) => a.listGroups());
+    const ids = listed.groups.map((g) => g.groupId).sort((a, b) => a.localeCompare(b));
+    if (ids.length === 0) return [];
+    const described = await this.callGroup('describe consumer groups', (a) => a.describeGroups(ids));
+    const byId = new Map(described.groups.map((g) => [g.groupId, g]));
+    return ids.map((groupId) => {
+      const g = byId.get(groupId);
+      return { groupId, state: g?.state ?? 'Unknown', protocolType: g?.protocolType ?? listed.groups.find((l) => l.groupId === groupId)?.protocolType ?? '', members: g?.members.length ?? 0 };
+    });
+  }
+
+  async describeGroup(groupId: string): Promise<GroupModel> {
+    const described = await this.callGroup(`describe group ${groupId}`, (a) => a.describeGroups([groupId]));
+    const g = described.groups[0];
+    return { groupId, state: g?.state ?? 'Unknown', protocolType: g?.protocolType ?? '', members: g?.members.length ?? 0 };
+  }
+
+  async fetchCommittedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
+    const fetched = await this.callGroup(`read committed offsets of ${groupId}`, (a) => a.fetchOffsets({ groupId, topics }));
+    return fetched.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })));
+  }
+
+  /** Committed offset, end offset and lag per partition of every topic the group has committed to. */
+  async describeGroupLag(groupId: string, topics?: string[]): Promise<GroupPartitionLag[]> {
+    const committed = await this.fetchCommittedOffsets(groupId, topics);
+    const names = [...new Set(committed.map((c) => c.topic))];
+    return computeLag(committed, await this.fetchOffsetsForTopics(names));
+  }
+
+  /**
+   * Moves a group's committed offsets of one topic. The caller checks first that the group has no members
+   * (`resetRefusal`); Kafka refuses otherwise.
+   */
+  async resetGroupOffsets(groupId: string, topic: string, partition: number | 'all', target: ResetTarget): Promise<{ partition: number; offset: number }[]> {
+    const offsets = await this.fetchPartitionOffsets(topic);
+    const byTime = target.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(topic, target.timestampMs) : undefined;
+    const plan = planOffsetReset(offsets, partition, target, byTime);
+    await this.callGroup(`reset offsets of ${groupId}`, (a) => a.setOffsets({ groupId, topic, partitions: plan.map((p) => ({ partition: p.partition, offset: String(p.offset) })) }));
+    return plan;
+  }
+
+  /**
+   * Reads the planned ranges with a throw-away consumer group that never commits and is deleted afterwards
+   * (kafkajs has no group-less consumer). Stops when every range is read, or after `idleMs` without a new record
+   * (offsets taken by transaction markers or compaction never arrive), or at the time limit.
+   */
+  async peek(request: PeekRequest, options: { timeoutMs?: number; idleMs?: number } = {}): Promise<{ ranges: PartitionRange[]; records: PeekedRecord[]; complete: boolean }> {
+    const offsets = await this.fetchPartitionOffsets(request.topic);
+    const byTime = request.start.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(request.topic, request.start.timestampMs) : undefined;
+    const ranges = planPeek(offsets, request, byTime).filter((r) => r.to > r.from);
+    const records: PeekedRecord[] = [];
+    if (ranges.length === 0) return { ranges, records, complete: true };
+
+    const groupId = `kafka-flink-lab-peek-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const consumer = this.kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 250, retry: { retries: 2 } });
+    const wanted = new Map(ranges.map((r) => [r.partition, r]));
+    const done = new Set<number>();
+    let complete = false;
+    try {
+      await withTimeout(consumer.connect(), this.timeoutMs, `Kafka at ${this.label} (peek)`);
+      await consumer.subscribe({ topics: [request.topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        let idleTimer: NodeJS.Timeout | undefined;
+        const finish = () => {
+          clearTimeout(overall);
+          clearTimeout(idleTimer);
+          resolve();
+        };
+        const overall = setTimeout(finish, options.timeoutMs ?? 10_000);
+        const touch = () => {
+          clearTimeout(idleTimer);
+          idleTimer = setTimeout(finish, options.idleMs ?? 2000);
+        };
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const range = wanted.get(partition);
+              const offset = Number(message.offset);
+              if (!range || offset < range.from || offset >= range.to) {
+                if (range && offset >= range.to) done.add(partition);
+              } else {
+                records.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: message.headers });
+                if (offset >= range.to - 1) done.add(partition);
+              }
+              touch();
+              if (done.size === wanted.size) {
+                complete = true;
+                finish();
+              }
+            },
+          })
+          .then(() => {
+            const others = offsets.map((o) => o.partition).filter((p) => !wanted.has(p));
+            if (others.length) consumer.pause([{ topic: request.topic, partitions: others }]);
+            for (const r of ranges) consumer.seek({ topic: request.topic, partition: r.partition, offset: String(r.from) });
+            touch();
+          }, reject);
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await this.call('delete the peek group', (a) => a.deleteGroups([groupId])).catch(() => undefined);
+    }
+    return { ranges, records, complete };
+  }
+
+  /** Produces one record; returns where it landed. */
+  async produce(message: { topic: string; key?: string; value: string; partition?: number; headers?: Record<string, string> }): Promise<{ partition: number; offset: number }> {
+    const invalid = validateTopicName(message.topic);
+    if (invalid) throw new UserError(invalid);
+    const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    try {
+      await withTimeout(producer.connect(), this.timeoutMs, `Kafka at ${this.label} (produce)`);
+      const [meta] = await withTimeout(
+        producer.send({ topic: message.topic, acks: -1, messages: [{ key: message.key, value: message.value, partition: message.partition, headers: message.headers }] }),
+        this.timeoutMs,
+        `Kafka at ${this.label} (produce to ${message.topic})`,
+      );
+      return { partition: meta.partition, offset: Number(meta.baseOffset ?? meta.offset ?? -1) };
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      throw new UserError(`Kafka at ${this.label} failed to produce to ${message.topic}: ${(error as Error).message}.`);
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
+  }
 }
+
+export type { OffsetStart };

@@ -1,0 +1,119 @@
+import * as vscode from 'vscode';
+import { UserError } from '../core/errors';
+import { MAX_PEEK_COUNT, parseOffset, parseTimestamp, renderPeekDocument, type OffsetStart, type PeekRequest } from '../core/peek';
+import { validateTopicName } from '../core/validation';
+import type { KafkaAdminClient } from '../providers/kafkaAdmin';
+import { KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
+import { registerCommandWithLogging, type Services } from './index';
+import { askText, pickCluster, pickPreset, pickTopic, required } from './prompts';
+
+/** Asks for a start position: earliest, latest, an offset or a time. Shared with the offset reset. */
+export async function pickStart(title: string, latestMeans: string): Promise<OffsetStart> {
+  const kind = required(
+    await vscode.window.showQuickPick(
+      [
+        { label: 'Earliest', description: 'the oldest record still stored (low offset)', start: 'earliest' as const },
+        { label: 'Latest', description: latestMeans, start: 'latest' as const },
+        { label: 'Offset…', description: 'a given offset', start: 'offset' as const },
+        { label: 'Timestamp…', description: 'the first record at or after a time', start: 'timestamp' as const },
+      ],
+      { title, ignoreFocusOut: true },
+    ),
+  ).start;
+  if (kind === 'offset') {
+    const text = await askText({ title, prompt: 'Offset (a whole number ≥ 0)', validate: (v) => (parseOffset(v) === undefined ? 'Type a whole number of at least 0.' : undefined) });
+    return { kind, offset: parseOffset(text)! };
+  }
+  if (kind === 'timestamp') {
+    const text = await askText({
+      title,
+      prompt: 'A time: ISO-8601 (UTC unless it has a zone, e.g. 2026-01-31T12:00:00Z) or epoch milliseconds',
+      value: new Date(Date.now() - 3_600_000).toISOString(),
+      validate: (v) => (parseTimestamp(v) === undefined ? 'Type an ISO-8601 time such as 2026-01-31T12:00:00Z, or epoch milliseconds.' : undefined),
+    });
+    return { kind, timestampMs: parseTimestamp(text)! };
+  }
+  return { kind };
+}
+
+/** One partition of the topic, or all of them. */
+export async function pickPartition(client: KafkaAdminClient, topic: string, node: unknown, title: string, allLabel: string): Promise<number | 'all'> {
+  if (node instanceof PartitionNode) return node.model.partition;
+  const offsets = await client.fetchPartitionOffsets(topic);
+  if (offsets.length === 1) return offsets[0].partition;
+  const picked = await vscode.window.showQuickPick(
+    [{ label: allLabel, partition: 'all' as number | 'all' }, ...offsets.map((o) => ({ label: `partition ${o.partition}`, description: `offsets ${o.low}–${o.high}`, partition: o.partition as number | 'all' }))],
+    { title, ignoreFocusOut: true },
+  );
+  return required(picked).partition;
+}
+
+interface PeekArgs {
+  topic: string;
+  partition?: number | 'all';
+  start?: OffsetStart;
+  count?: number;
+}
+
+const isPeekArgs = (v: unknown): v is PeekArgs => typeof v === 'object' && v !== null && !(v instanceof KafkaNode) && typeof (v as PeekArgs).topic === 'string';
+
+function checkJsonish(value: string): string | undefined {
+  if (!/^\s*[[{]/.test(value)) return undefined;
+  try {
+    JSON.parse(value);
+    return undefined;
+  } catch (error) {
+    return `This looks like JSON but does not parse: ${(error as Error).message}.`;
+  }
+}
+
+export function messageCommands(s: Services): vscode.Disposable[] {
+  return [
+    registerCommandWithLogging(
+      'kafkaFlinkLab.messages.peek',
+      async (nodeOrArgs?: unknown) => {
+        const args = isPeekArgs(nodeOrArgs) ? nodeOrArgs : undefined;
+        const cluster = await pickCluster(s.connections, nodeOrArgs);
+        const client = await s.connections.client(cluster);
+        const topic = args?.topic ?? (await pickTopic(client, nodeOrArgs, 'Peek at which topic?'));
+        const invalid = validateTopicName(topic);
+        if (invalid) throw new UserError(invalid);
+        const partition = args?.partition ?? (await pickPartition(client, topic, nodeOrArgs, `Peek at ${topic}: which partition?`, 'All partitions'));
+        const start = args?.start ?? (await pickStart(`Peek at ${topic}: start where?`, 'the newest records (nothing is waited for)'));
+        const count =
+          args?.count ??
+          (await pickPreset(
+            `Peek at ${topic}: how many records${partition === 'all' ? ' per partition' : ''}?`,
+            [10, 50, 100, 500].map((n) => ({ label: String(n), value: n })),
+            { prompt: `1 to ${MAX_PEEK_COUNT}`, parse: (t) => (/^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= MAX_PEEK_COUNT ? { value: Number(t) } : { error: `Type a whole number from 1 to ${MAX_PEEK_COUNT}.` }) },
+          ));
+        const request: PeekRequest = { topic, partition, start, count };
+        const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reading ${topic}…` }, () => client.peek(request));
+        const document = renderPeekDocument(request, result.ranges, result.records, { cluster: cluster.bootstrapServers, fetchedAt: new Date(), complete: result.complete });
+        const where = partition === 'all' ? 'all partitions' : `partition ${partition}`;
+        const from = start.kind === 'offset' ? `offset ${start.offset}` : start.kind === 'timestamp' ? new Date(start.timestampMs).toISOString() : start.kind;
+        s.log.info(`Peeked ${result.records.length} records of ${topic} (${where}, from ${from}).`);
+        await s.peeks.open(`${topic} ${where} from ${from}`, document);
+        return result.records.length;
+      },
+      s.log,
+    ),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.messages.produce',
+      async (node?: unknown) => {
+        const cluster = await pickCluster(s.connections, node);
+        const client = await s.connections.client(cluster);
+        const topic = await pickTopic(client, node, 'Produce to which topic?');
+        const key = await askText({ title: `Produce to ${topic} (1/3): key`, prompt: 'The key (empty for none). Records with the same key go to the same partition.', placeHolder: 'sensor-001' });
+        const sample = JSON.stringify({ event_id: `manual-${Date.now()}`, sensor_id: key || 'sensor-001', ts: Date.now(), temperature: 21.5, humidity: 45.0, pressure: 1013.2, battery: 0.9, seq: 0 });
+        const value = await askText({ title: `Produce to ${topic} (2/3): value`, prompt: 'The value (UTF-8 text; JSON is checked).', value: sample, validate: (v) => (v.length === 0 ? 'The value cannot be empty.' : checkJsonish(v)) });
+        const partition = await pickPartition(client, topic, node, `Produce to ${topic} (3/3): partition`, 'Let Kafka choose (by the key’s hash)');
+        const written = await client.produce({ topic, key: key || undefined, value, partition: partition === 'all' ? undefined : partition });
+        s.log.info(`Produced one record to ${topic} partition ${written.partition} at offset ${written.offset}.`);
+        void vscode.window.showInformationMessage(`Wrote one record to ${topic}, partition ${written.partition}, offset ${written.offset}.`);
+        if (node instanceof TopicNode || node instanceof PartitionNode) s.explorer.refresh(node instanceof TopicNode ? node : node.topic);
+      },
+      s.log,
+    ),
+  ];
+}

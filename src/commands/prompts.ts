@@ -1,0 +1,75 @@
+import * as vscode from 'vscode';
+import type { ClusterEntry, KafkaConnections } from '../common/connections';
+import type { KafkaAdminClient } from '../providers/kafkaAdmin';
+import { ClusterNode, KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
+
+/** Thrown when the user dismisses a prompt: the command ends without an error. */
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+export function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Cancelled();
+  return value;
+}
+
+/** The cluster a command acts on: the node's, the only one, or the one picked. */
+export async function pickCluster(connections: KafkaConnections, node?: unknown): Promise<ClusterEntry> {
+  if (node instanceof KafkaNode && node.cluster) return node.cluster.entry;
+  const clusters = connections.clusters();
+  if (clusters.length === 1) return clusters[0];
+  const picked = await vscode.window.showQuickPick(
+    clusters.map((c) => ({ label: c.label, description: c.bootstrapServers, entry: c })),
+    { title: 'Which Kafka cluster?', ignoreFocusOut: true },
+  );
+  return required(picked).entry;
+}
+
+export function topicOfNode(node: unknown): string | undefined {
+  if (node instanceof TopicNode) return node.model.name;
+  if (node instanceof PartitionNode) return node.topic.model.name;
+  return undefined;
+}
+
+export async function pickTopic(client: KafkaAdminClient, node: unknown, title: string, preferred?: string): Promise<string> {
+  const fromNode = topicOfNode(node);
+  if (fromNode) return fromNode;
+  const topics = await client.listTopics();
+  if (topics.length === 0) throw new Error(`Kafka at ${client.label} has no topics yet: create one first.`);
+  const items = topics.map((t) => ({ label: t.name, description: `${t.partitions} partition${t.partitions === 1 ? '' : 's'}` }));
+  items.sort((a, b) => Number(b.label === preferred) - Number(a.label === preferred));
+  return required(await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true, matchOnDescription: true })).label;
+}
+
+export async function askText(options: vscode.InputBoxOptions & { validate?: (value: string) => string | undefined }): Promise<string> {
+  return required(
+    await vscode.window.showInputBox({
+      ignoreFocusOut: true,
+      ...options,
+      validateInput: options.validate ? (v) => options.validate!(v) ?? null : undefined,
+    }),
+  );
+}
+
+export interface Preset<T> {
+  label: string;
+  description?: string;
+  value: T;
+}
+
+/** A quick pick of presets plus "Other…", which asks for a value and checks it with `parse`. */
+export async function pickPreset<T>(title: string, presets: Preset<T>[], other?: { prompt: string; placeholder?: string; parse: (text: string) => { value?: T; error?: string } }): Promise<T> {
+  const items: (vscode.QuickPickItem & { value?: T; other?: boolean })[] = presets.map((p) => ({ label: p.label, description: p.description, value: p.value }));
+  if (other) items.push({ label: 'Other…', other: true });
+  const picked = required(await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true }));
+  if (!picked.other) return picked.value as T;
+  const text = await askText({ title, prompt: other!.prompt, placeHolder: other!.placeholder, validate: (v) => other!.parse(v).error });
+  return other!.parse(text).value as T;
+}
+
+/** A cluster node, or the cluster node above any node. */
+export function clusterNodeOf(node: unknown): ClusterNode | undefined {
+  return node instanceof KafkaNode ? node.cluster : undefined;
+}

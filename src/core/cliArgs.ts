@@ -1,0 +1,97 @@
+import { UserError } from './errors';
+import { validateBootstrapServers, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
+
+/**
+ * The argv of every `pipeline` command the extension starts in a terminal. Each value is validated here, before
+ * anything reaches a terminal, and passed as `--flag=value` so that a value starting with "-" can never be read as
+ * a flag. No shell is involved: the terminal runs Node with these arguments directly.
+ */
+
+function check(...problems: (string | undefined)[]): void {
+  const problem = problems.find(Boolean);
+  if (problem) throw new UserError(problem);
+}
+
+/** Consumer group ids: the characters of topic names, so that they read the same everywhere. */
+export function validateGroupId(groupId: string): string | undefined {
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) return `A consumer group id may contain only letters, digits, ".", "_" and "-" (1–249 characters); got ${JSON.stringify(groupId)}.`;
+  return undefined;
+}
+
+export function validatePath(path: string, what: string): string | undefined {
+  if (path.trim() === '') return `${what} cannot be empty.`;
+  if (/[\0\r\n]/.test(path)) return `${what} cannot contain line breaks or NUL characters.`;
+  return undefined;
+}
+
+export function cliStackUpArgs(workspace: string, options: { brokers?: 1 | 3; follow?: boolean } = {}): string[] {
+  check(validatePath(workspace, 'The workspace folder'));
+  return ['stack', 'up', ...(options.brokers === 3 ? ['--brokers=3'] : []), ...(options.follow === false ? [] : ['--follow']), `--workspace=${workspace}`];
+}
+
+
+export interface CliGenerateOptions {
+  workspace: string;
+  topic: string;
+  bootstrapServers: string;
+  /** Events per second over all sensors; 0 = as fast as possible. */
+  rate: number;
+  sensors: number;
+  durationSeconds?: number;
+  count?: number;
+}
+
+export function cliGenerateArgs(o: CliGenerateOptions): string[] {
+  check(
+    validatePath(o.workspace, 'The workspace folder'),
+    validateTopicName(o.topic),
+    validateBootstrapServers(o.bootstrapServers),
+    validateNonNegativeNumber(o.rate, 'The rate (events/s)'),
+    o.rate > 1_000_000 ? 'The rate can be at most 1000000 events/s.' : undefined,
+    validatePositiveInt(o.sensors, 'The number of sensors', 100_000),
+    o.durationSeconds !== undefined ? validatePositiveInt(o.durationSeconds, 'The duration (s)', 7 * 86_400) : undefined,
+    o.count !== undefined ? validatePositiveInt(o.count, 'The number of events') : undefined,
+    o.count !== undefined && o.durationSeconds !== undefined ? 'Give either a number of events or a duration, not both.' : undefined,
+  );
+  return [
+    'generate',
+    `--topic=${o.topic}`,
+    `--bootstrap-servers=${o.bootstrapServers}`,
+    `--rate=${o.rate}`,
+    `--sensors=${o.sensors}`,
+    ...(o.durationSeconds !== undefined ? [`--duration=${o.durationSeconds}`] : []),
+    ...(o.count !== undefined ? [`--count=${o.count}`] : []),
+    `--workspace=${o.workspace}`,
+  ];
+}
+
+export interface CliJobOptions {
+  workspace: string;
+  topic: string;
+  outputDir: string;
+  windowSeconds: number;
+  groupId: string;
+  /** The port of the job's REST API / web UI (the CLI's default is 8081). */
+  restPort?: number;
+}
+
+export function cliJobStartArgs(o: CliJobOptions): string[] {
+  check(
+    validatePath(o.workspace, 'The workspace folder'),
+    validateTopicName(o.topic),
+    validatePath(o.outputDir, 'The output folder'),
+    validatePositiveInt(o.windowSeconds, 'The window size (s)', 86_400),
+    validateGroupId(o.groupId),
+    o.restPort !== undefined ? validatePositiveInt(o.restPort, 'The Flink REST port', 65_535) : undefined,
+  );
+  return [
+    'job',
+    'start',
+    `--topic=${o.topic}`,
+    `--output=${o.outputDir}`,
+    `--window=${o.windowSeconds}`,
+    `--group-id=${o.groupId}`,
+    ...(o.restPort !== undefined ? [`--rest-port=${o.restPort}`] : []),
+    `--workspace=${o.workspace}`,
+  ];
+}

@@ -1,0 +1,41 @@
+import type { FlinkJobSummary } from './flinkRest';
+
+/** What the pipeline shows of a Flink job state (`GET /jobs/overview`'s `state`). */
+export type JobPhase = 'running' | 'starting' | 'failed' | 'stopped';
+
+const STARTING = new Set(['INITIALIZING', 'CREATED', 'RECONCILING', 'RESTARTING']);
+const FAILED = new Set(['FAILING', 'FAILED']);
+
+export function phaseOfFlinkState(state: string): JobPhase {
+  if (state === 'RUNNING') return 'running';
+  if (STARTING.has(state)) return 'starting';
+  if (FAILED.has(state)) return 'failed';
+  return 'stopped';
+}
+
+/** The job to show: one that is not finished (newest first), else the newest one. */
+export function currentJob<T extends Pick<FlinkJobSummary, 'state' | 'startTime'>>(jobs: T[]): T | undefined {
+  const newestFirst = [...jobs].sort((a, b) => b.startTime - a.startTime);
+  return newestFirst.find((j) => ['running', 'starting'].includes(phaseOfFlinkState(j.state))) ?? newestFirst[0];
+}
+
+/** `http://host:port` with no trailing slash, or why it is not one. */
+export function normalizeRestUrl(address: string): { url?: string; error?: string } {
+  const trimmed = address.trim().replace(/\/+$/, '');
+  try {
+    const url = new URL(trimmed);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: `The Flink REST URL must start with http:// or https:// (got ${JSON.stringify(address)}).` };
+    return { url: trimmed };
+  } catch {
+    return { error: `The Flink REST URL ${JSON.stringify(address)} is not a URL like http://127.0.0.1:8081.` };
+  }
+}
+
+/** The port a locally started job should serve its REST API on, when the URL points at this machine. */
+export function localRestPort(address: string): number | undefined {
+  const { url } = normalizeRestUrl(address);
+  if (!url) return undefined;
+  const parsed = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return undefined;
+  return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+}

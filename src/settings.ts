@@ -1,0 +1,66 @@
+import * as vscode from 'vscode';
+import { SETTINGS_PREFIX } from './core/workspaceSettings';
+
+export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/**
+ * One setting of `contributes.configuration`. Its default is the one package.json declares (VS Code reports it
+ * through `inspect`), so the two can never disagree; reading an undeclared key fails loudly.
+ */
+export class Setting<T> {
+  constructor(readonly key: string) {}
+
+  get fullKey(): string {
+    return `${SETTINGS_PREFIX}.${this.key}`;
+  }
+
+  get defaultValue(): T {
+    const inspected = vscode.workspace.getConfiguration(SETTINGS_PREFIX).inspect<T>(this.key);
+    if (inspected?.defaultValue === undefined) throw new Error(`Setting ${this.fullKey} is not declared in package.json.`);
+    return inspected.defaultValue;
+  }
+
+  get value(): T {
+    return vscode.workspace.getConfiguration(SETTINGS_PREFIX).get<T>(this.key) ?? this.defaultValue;
+  }
+
+  affects(event: vscode.ConfigurationChangeEvent): boolean {
+    return event.affectsConfiguration(this.fullKey);
+  }
+
+  async update(value: T | undefined, target = vscode.ConfigurationTarget.Workspace): Promise<void> {
+    const where = vscode.workspace.workspaceFolders?.length ? target : vscode.ConfigurationTarget.Global;
+    await vscode.workspace.getConfiguration(SETTINGS_PREFIX).update(this.key, value, where);
+  }
+}
+
+/**
+ * Every setting the extension reads. A unit test checks each key against package.json. The `pipeline` CLI reads
+ * the same keys from `.vscode/settings.json` (bootstrapServers, topic, outputFolder, generator.*, windowSeconds,
+ * flinkRestUrl), so the names follow it.
+ */
+export const settings = {
+  bootstrapServers: new Setting<string>('bootstrapServers'),
+  additionalClusters: new Setting<string[]>('additionalClusters'),
+  saslMechanism: new Setting<SaslMechanism>('sasl.mechanism'),
+  saslUsername: new Setting<string>('sasl.username'),
+  tls: new Setting<boolean>('tls'),
+  requestTimeoutSeconds: new Setting<number>('requestTimeoutSeconds'),
+  topic: new Setting<string>('topic'),
+  partitions: new Setting<number>('partitions'),
+  generatorRate: new Setting<number>('generator.rate'),
+  generatorSensors: new Setting<number>('generator.sensors'),
+  windowSeconds: new Setting<number>('windowSeconds'),
+  jobGroupId: new Setting<string>('job.groupId'),
+  outputFolder: new Setting<string>('outputFolder'),
+  refreshIntervalSeconds: new Setting<number>('refreshInterval'),
+  flinkRestUrl: new Setting<string>('flinkRestUrl'),
+  showInternalTopics: new Setting<boolean>('showInternalTopics'),
+} as const;
+
+/** The SecretStorage key of the SASL password (never a setting). */
+export const SASL_PASSWORD_SECRET = `${SETTINGS_PREFIX}.sasl.password`;
+
+export function affectsAny(event: vscode.ConfigurationChangeEvent, ...which: Setting<unknown>[]): boolean {
+  return which.some((s) => s.affects(event));
+}

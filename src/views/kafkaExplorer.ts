@@ -1,0 +1,107 @@
+import * as vscode from 'vscode';
+import type { KafkaConnections } from '../common/connections';
+import { Disposable, intervalDisposable } from '../common/lifecycle';
+import type { Log } from '../common/log';
+import type { PipelineMonitor } from '../common/pipelineMonitor';
+import { affectsAny, settings } from '../settings';
+import { ClusterNode, ErrorNode, type KafkaNode, type NodeContext } from './kafkaNodes';
+
+export const KAFKA_VIEW_ID = 'kafkaFlinkLab.kafka';
+
+/**
+ * The Kafka view: clusters › brokers, topics › partitions, consumer groups › lag. Three states: the welcome
+ * view (`viewsWelcome`) when only the local cluster is configured and it is not running; an error node with a
+ * retry action for a branch that failed; a progress bar on the view while a branch loads.
+ */
+export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider<KafkaNode> {
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<KafkaNode | KafkaNode[] | undefined>());
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  readonly view: vscode.TreeView<KafkaNode>;
+  private roots: Promise<KafkaNode[]> | undefined;
+  private autoRefresh: vscode.Disposable | undefined;
+  private readonly nodeContext: NodeContext;
+
+  constructor(
+    private readonly connections: KafkaConnections,
+    monitor: PipelineMonitor,
+    private readonly log: Log,
+  ) {
+    super();
+    this.nodeContext = {
+      client: (entry) => this.connections.client(entry),
+      pipelineTopic: () => settings.topic.value,
+      flinkGroupId: () => settings.jobGroupId.value,
+      showInternalTopics: () => settings.showInternalTopics.value,
+      changed: (node) => this._onDidChangeTreeData.fire(node),
+    };
+    this.view = this._register(vscode.window.createTreeView(KAFKA_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
+    this._register(connections.onDidChange(() => this.refresh()));
+    // The welcome view turns into the tree (and back) when the broker starts or stops.
+    this._register(monitor.onDidChangeBrokerState(() => this.refresh()));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affectsAny(e, settings.topic, settings.jobGroupId, settings.showInternalTopics)) this.refresh();
+        if (settings.refreshIntervalSeconds.affects(e)) this.scheduleAutoRefresh();
+      }),
+    );
+    this._register(this.view.onDidChangeVisibility(() => this.scheduleAutoRefresh()));
+    this._register({ dispose: () => this.autoRefresh?.dispose() });
+    this.scheduleAutoRefresh();
+  }
+
+  /** Auto-refresh only while the view is visible; nothing is fetched for a hidden view. */
+  private scheduleAutoRefresh(): void {
+    this.autoRefresh?.dispose();
+    this.autoRefresh = undefined;
+    const seconds = settings.refreshIntervalSeconds.value;
+    if (seconds > 0 && this.view.visible) this.autoRefresh = intervalDisposable(() => this.refresh(), Math.max(2, seconds) * 1000);
+  }
+
+  /** Drops cached children of `node` (or everything) and redraws it; VS Code then asks again for what is expanded. */
+  refresh(node?: KafkaNode): void {
+    if (node) {
+      node.invalidate();
+      this._onDidChangeTreeData.fire(node);
+    } else {
+      this.roots = undefined;
+      this._onDidChangeTreeData.fire(undefined);
+    }
+  }
+
+  getTreeItem(node: KafkaNode): vscode.TreeItem {
+    return node.toTreeItem();
+  }
+
+  getParent(node: KafkaNode): KafkaNode | undefined {
+    return node.parent;
+  }
+
+  getChildren(node?: KafkaNode): Promise<KafkaNode[]> {
+    const load = node ? node.children() : (this.roots ??= this.loadRoots());
+    return this.withProgress(load);
+  }
+
+  /** The progress bar on the view while anything loads (each request has its own timeout). */
+  private withProgress<T>(promise: Promise<T>): Promise<T> {
+    void vscode.window.withProgress({ location: { viewId: KAFKA_VIEW_ID } }, () => promise.catch(() => undefined));
+    return promise;
+  }
+
+  private async loadRoots(): Promise<KafkaNode[]> {
+    try {
+      const clusters = this.connections.clusters().map((entry) => new ClusterNode(entry, this.nodeContext));
+      await Promise.all(clusters.map((c) => c.load()));
+      for (const c of clusters) if (c.loadError) this.log.warn(`Kafka explorer: ${c.entry.bootstrapServers}: ${(c.loadError as Error).message ?? c.loadError}`);
+      // Nothing connected: only the local cluster, and it is not running → the welcome view.
+      if (clusters.length === 1 && clusters[0].entry.local && clusters[0].loadError) return [];
+      return clusters;
+    } catch (error) {
+      return [new ErrorNode(undefined, error)];
+    }
+  }
+
+  /** Clusters currently shown (loaded). */
+  async clusterNodes(): Promise<ClusterNode[]> {
+    return (await (this.roots ??= this.loadRoots())).filter((n): n is ClusterNode => n instanceof ClusterNode);
+  }
+}

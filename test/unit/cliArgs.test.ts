@@ -1,0 +1,76 @@
+import * as assert from 'node:assert/strict';
+import { parseArgs } from 'node:util';
+import { pipelineCommands } from '../../src/cli/pipelineCommands';
+import { stackCommands } from '../../src/cli/stackCommands';
+import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs, validateGroupId } from '../../src/core/cliArgs';
+import { UserError } from '../../src/core/errors';
+
+const base = { workspace: '/tmp/ws', topic: 'sensor-data', bootstrapServers: '127.0.0.1:9092', rate: 100, sensors: 10 };
+
+describe('argv of the pipeline processes started in terminals', () => {
+  it('the generator gets --flag=value arguments (a value starting with "-" can never become a flag)', () => {
+    assert.deepEqual(cliGenerateArgs({ ...base, topic: '-weird.topic_1' }), ['generate', '--topic=-weird.topic_1', '--bootstrap-servers=127.0.0.1:9092', '--rate=100', '--sensors=10', '--workspace=/tmp/ws']);
+    assert.deepEqual(cliGenerateArgs({ ...base, durationSeconds: 30 }).slice(5, 6), ['--duration=30']);
+  });
+
+  for (const topic of ['sensor data', 'x;rm -rf ~', '$(reboot)', 'a|b', '`id`', 'a&b', "it's", 'a>b', 'a\nb', '']) {
+    it(`refuses the topic ${JSON.stringify(topic)} before anything reaches a terminal`, () => {
+      assert.throws(() => cliGenerateArgs({ ...base, topic }), UserError);
+      assert.throws(() => cliJobStartArgs({ workspace: '/tmp/ws', topic, outputDir: '/tmp/out', windowSeconds: 10, groupId: 'g' }), UserError);
+    });
+  }
+
+  it('refuses bad numbers, addresses and group ids', () => {
+    assert.throws(() => cliGenerateArgs({ ...base, rate: -1 }), /rate/);
+    assert.throws(() => cliGenerateArgs({ ...base, sensors: 0 }), /sensors/);
+    assert.throws(() => cliGenerateArgs({ ...base, sensors: 2.5 }), /sensors/);
+    assert.throws(() => cliGenerateArgs({ ...base, bootstrapServers: 'localhost' }), /host:port/);
+    assert.throws(() => cliGenerateArgs({ ...base, count: 10, durationSeconds: 5 }), /not both/);
+    assert.throws(() => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: '/tmp/out', windowSeconds: 0, groupId: 'g' }), /window/);
+    assert.throws(() => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: 'a\nb', windowSeconds: 5, groupId: 'g' }), /line breaks/);
+    assert.ok(validateGroupId('flink sensor'));
+    assert.equal(validateGroupId('flink-sensor-processor'), undefined);
+  });
+
+  it('the job gets topic, output, window and group; the stack follows the broker log', () => {
+    assert.deepEqual(cliJobStartArgs({ workspace: '/w', topic: 'sensor-data', outputDir: '/w/output', windowSeconds: 10, groupId: 'flink-sensor-processor' }), [
+      'job',
+      'start',
+      '--topic=sensor-data',
+      '--output=/w/output',
+      '--window=10',
+      '--group-id=flink-sensor-processor',
+      '--workspace=/w',
+    ]);
+    assert.deepEqual(cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: 'g', restPort: 18081 }).at(-2), '--rest-port=18081');
+    assert.deepEqual(cliStackUpArgs('/w'), ['stack', 'up', '--follow', '--workspace=/w']);
+    assert.deepEqual(cliStackUpArgs('/w', { brokers: 3, follow: false }), ['stack', 'up', '--brokers=3', '--workspace=/w']);
+  });
+});
+
+describe('the argv the extension builds is what the pipeline CLI accepts', () => {
+  // The CLI's own flag tables: a renamed or removed flag fails here, not in a user's terminal.
+  const commands = { ...stackCommands, ...pipelineCommands };
+
+  function parse(argv: string[]) {
+    const key = commands[argv.slice(0, 2).join(' ')] ? argv.slice(0, 2).join(' ') : argv[0];
+    const command = commands[key];
+    assert.ok(command, `the CLI has a "${key}" command`);
+    const rest = argv.slice(key.split(' ').length);
+    return { ...parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true }).values };
+  }
+
+  it('stack up --follow', () => {
+    assert.deepEqual(parse(cliStackUpArgs('/w')), { follow: true, workspace: '/w' });
+  });
+
+  it('generate', () => {
+    const values = parse(cliGenerateArgs({ ...base, topic: '-t', durationSeconds: 60 }));
+    assert.deepEqual(values, { topic: '-t', 'bootstrap-servers': '127.0.0.1:9092', rate: '100', sensors: '10', duration: '60', workspace: '/tmp/ws' });
+  });
+
+  it('job start', () => {
+    const values = parse(cliJobStartArgs({ workspace: '/w', topic: 'sensor-data', outputDir: '/w/out', windowSeconds: 30, groupId: 'flink-sensor-processor', restPort: 8081 }));
+    assert.deepEqual(values, { topic: 'sensor-data', output: '/w/out', window: '30', 'group-id': 'flink-sensor-processor', 'rest-port': '8081', workspace: '/w' });
+  });
+});

@@ -1,0 +1,31 @@
+import * as assert from 'node:assert/strict';
+import { currentJob, localRestPort, normalizeRestUrl, phaseOfFlinkState } from '../../src/core/flinkJobs';
+
+describe('Flink job state from the REST API', () => {
+  it('maps Flink states to running / starting / failed / stopped', () => {
+    assert.equal(phaseOfFlinkState('RUNNING'), 'running');
+    for (const s of ['INITIALIZING', 'CREATED', 'RESTARTING', 'RECONCILING']) assert.equal(phaseOfFlinkState(s), 'starting');
+    for (const s of ['FAILING', 'FAILED']) assert.equal(phaseOfFlinkState(s), 'failed');
+    for (const s of ['CANCELED', 'CANCELLING', 'FINISHED', 'SUSPENDED']) assert.equal(phaseOfFlinkState(s), 'stopped');
+  });
+
+  it('shows the live job before older finished ones, else the newest', () => {
+    const jobs = [
+      { jid: 'a', name: 'old', state: 'FAILED', startTime: 3, duration: 1 },
+      { jid: 'b', name: 'live', state: 'RUNNING', startTime: 2, duration: 1 },
+      { jid: 'c', name: 'older', state: 'CANCELED', startTime: 1, duration: 1 },
+    ];
+    assert.equal(currentJob(jobs)?.jid, 'b');
+    assert.equal(currentJob(jobs.filter((j) => j.jid !== 'b'))?.jid, 'a');
+    assert.equal(currentJob([]), undefined);
+  });
+
+  it('checks the REST URL and finds the local port', () => {
+    assert.deepEqual(normalizeRestUrl('http://127.0.0.1:8081/'), { url: 'http://127.0.0.1:8081' });
+    assert.match(normalizeRestUrl('127.0.0.1:8081').error ?? '', /http:\/\//);
+    assert.match(normalizeRestUrl('ftp://x').error ?? '', /http:\/\//);
+    assert.equal(localRestPort('http://localhost:18081'), 18081);
+    assert.equal(localRestPort('http://127.0.0.1:8081'), 8081);
+    assert.equal(localRestPort('https://flink.example.com'), undefined);
+  });
+});

@@ -1,0 +1,44 @@
+import * as assert from 'node:assert/strict';
+import { emptySnapshot, LAG_WARNING, renderStatus, type PipelineSnapshot } from '../../src/core/statusModel';
+
+function snapshot(patch: Partial<PipelineSnapshot> = {}, job: Partial<PipelineSnapshot['job']> = {}): PipelineSnapshot {
+  const base = emptySnapshot('127.0.0.1:9092', 'sensor-data', 'http://127.0.0.1:8081', 'flink-sensor-processor');
+  return { ...base, broker: { state: 'up', address: '127.0.0.1:9092', local: true, brokers: 1 }, updatedAt: 1, ...patch, job: { ...base.job, ...job } };
+}
+
+describe('status bar: broker, ingest rate, Flink job, lag', () => {
+  it('a healthy running pipeline', () => {
+    const r = renderStatus(snapshot({ ingestRate: 250, generator: 'running' }, { phase: 'running', flinkState: 'RUNNING', restReachable: true, lag: 42 }));
+    assert.equal(r.text, '$(database) Kafka up · 250 msg/s · $(zap) Flink RUNNING · lag 42');
+    assert.equal(r.severity, 'ok');
+    assert.match(r.tooltip, /Ingest\*\* into `sensor-data`: 250 msg\/s/);
+    assert.match(r.tooltip, /42 records not yet processed/);
+    assert.match(r.tooltip, /command:kafkaFlinkLab\.pipeline\.showActions/);
+  });
+
+  it('nothing running is not an error', () => {
+    const r = renderStatus(snapshot({ broker: { state: 'down', address: '127.0.0.1:9092', local: true } }));
+    assert.equal(r.text, '$(database) Kafka down · $(zap) Flink stopped');
+    assert.equal(r.severity, 'ok');
+  });
+
+  it('errors: a failed job, a failed generator, Kafka down under a running pipeline', () => {
+    assert.equal(renderStatus(snapshot({}, { phase: 'failed', flinkState: 'FAILED', restReachable: true })).severity, 'error');
+    assert.equal(renderStatus(snapshot({ generator: 'failed' })).severity, 'error');
+    const down = renderStatus(snapshot({ broker: { state: 'down', address: 'b:1', local: false }, generator: 'running' }));
+    assert.equal(down.severity, 'error');
+    assert.match(down.tooltip, /Kafka at b:1 is down while the pipeline runs/);
+  });
+
+  it('warnings: a degraded broker, or lag above the threshold while the job runs', () => {
+    assert.equal(renderStatus(snapshot({ broker: { state: 'degraded', address: 'x:1', local: true } })).severity, 'warning');
+    assert.equal(renderStatus(snapshot({}, { phase: 'running', lag: LAG_WARNING })).severity, 'warning');
+    assert.equal(renderStatus(snapshot({}, { phase: 'running', lag: LAG_WARNING - 1 })).severity, 'ok');
+  });
+
+  it('the job state comes from Flink when its REST API answers, else from the process', () => {
+    assert.match(renderStatus(snapshot({}, { phase: 'starting', restReachable: false })).text, /Flink starting/);
+    assert.match(renderStatus(snapshot({}, { phase: 'running', flinkState: 'RESTARTING', restReachable: true })).text, /Flink RESTARTING/);
+    assert.match(renderStatus(snapshot({}, { restReachable: false })).tooltip, /REST API at http:\/\/127\.0\.0\.1:8081 not reachable/);
+  });
+});

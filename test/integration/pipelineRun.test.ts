@@ -1,0 +1,58 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isPortFree } from '../../src/core/ports';
+import { isAlive } from '../../src/core/proc';
+import { cliPath, pipeline, requireEnv } from '../support/cli';
+
+/** The headless end to end through the CLI, against the broker the test runner started and real PyFlink. */
+describe('pipeline run (real Kafka, real PyFlink, DuckDB verify)', function () {
+  this.timeout(900_000);
+  let workspace: string;
+
+  before(() => {
+    requireEnv('PIPELINE_BOOTSTRAP');
+    workspace = requireEnv('PIPELINE_TEST_WORKSPACE');
+  });
+
+  it('counts 100,000 events exactly once, with CSV and JSON holding the same rows', async () => {
+    const run = await pipeline(['run', '--events', '100000', '--workspace', workspace, '--topic', 'it-run-100k', '--output', 'output/it-run-100k'], { timeoutMs: 840_000 });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /VERIFY OK/);
+    assert.match(run.stdout, /sensor-009\s+\d+/);
+    const verify = await pipeline(['verify', '--output', join(workspace, 'output/it-run-100k'), '--expected', '100000', '--json']);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const report = JSON.parse(verify.stdout);
+    assert.equal(report.eventCountSum + report.deadLetterRows, 100_000);
+    assert.equal(report.duplicateWindowCount, 0);
+    assert.equal(report.csvRows, report.jsonRows);
+    assert.equal(report.csvJsonMismatch, 0);
+    assert.ok(report.csvFiles > 0 && report.jsonFiles > 0);
+    const files = readdirSync(join(workspace, 'output/it-run-100k/aggregates'), { recursive: true }).map(String);
+    assert.ok(files.some((f) => f.endsWith('.csv')) && files.some((f) => f.endsWith('.jsonl')));
+    assert.ok(await isPortFree(8081), 'the job was stopped at the end');
+  });
+
+  it('stops everything it started on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [cliPath, 'run', '--events', '50000000', '--workspace', workspace, '--topic', 'it-run-interrupt'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c) => (output += c));
+    child.stderr.on('data', (c) => (output += c));
+    const deadline = Date.now() + 240_000;
+    while (!/sent=\d+/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 500));
+    assert.match(output, /sent=\d+/, `the generator was running: ${output.slice(-2000)}`);
+    const jobRecord = join(workspace, '.pipeline/flink/job.json');
+    assert.ok(existsSync(jobRecord), 'the job is tracked while it runs');
+    const jobPid = JSON.parse(readFileSync(jobRecord, 'utf8')).pid as number;
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.notEqual(code, 0);
+    assert.equal(isAlive(jobPid), false, 'the Flink job process is gone');
+    assert.equal(existsSync(jobRecord), false);
+    assert.equal(existsSync(join(workspace, '.pipeline/generator/generator.json')), false);
+    assert.ok(await isPortFree(8081), 'Flink REST port released');
+    const status = await pipeline(['stack', 'status', '--json', '--workspace', workspace]);
+    assert.equal(JSON.parse(status.stdout).state, 'up', 'the broker it did not start keeps running');
+  });
+});

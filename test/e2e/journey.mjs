@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   acceptQuickInputs,
+  childrenIn,
   expandRow,
   notificationTexts,
   quickInput,
@@ -17,7 +18,8 @@ import {
   statusBarTexts,
   terminalTab,
   terminalText,
-  treeRows,
+  treeRow,
+  treeSnapshot,
   until,
   viewPane,
   webviewFrame,
@@ -143,20 +145,24 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   } else done.set('broker-up', true);
 
   await step('tree', `the Kafka view shows broker 1, ${TOPIC} and its 3 partitions with offsets`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {
-    const broker = treeRows(kafka(), /broker 1/).first();
-    await until(async () => (await broker.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 45_000, intervalMs: 1000, message: 'no "broker 1" row in the Kafka view' });
+    const broker = treeRow(kafka(), 'broker 1');
+    await until(async () => (await broker.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 45_000, intervalMs: 1000, message: async () => `no "broker 1" row; the view shows: ${await describeTree(kafka())}` });
     const brokerText = await rowText(broker);
     if (!brokerText.includes('127.0.0.1:9092')) throw new Error(`broker row reads "${brokerText}"`);
-    const topic = treeRows(kafka(), new RegExp(`^\\s*${TOPIC}\\b`)).first();
-    await until(async () => (await topic.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 30_000, intervalMs: 1000, message: `no "${TOPIC}" row` });
+    const topic = treeRow(kafka(), TOPIC);
+    await until(async () => (await topic.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 30_000, intervalMs: 1000, message: async () => `no "${TOPIC}" row; the view shows: ${await describeTree(kafka())}` });
     const topicText = await rowText(topic);
     if (!/3 partitions/.test(topicText)) throw new Error(`${TOPIC} row reads "${topicText}"`);
     await expandRow(topic);
-    const partitions = treeRows(kafka(), /partition \d/);
-    await until(async () => (await partitions.count()) >= 3, { timeoutMs: 20_000, intervalMs: 500, message: 'fewer than 3 partition rows' });
-    const texts = await Promise.all([0, 1, 2].map((i) => rowText(partitions.nth(i))));
-    for (const t of texts) if (!/offsets \d+\s*[–-]\s*\d+/.test(t)) throw new Error(`partition row without offsets: "${t}"`);
-    return `${brokerText} | ${topicText} | ${texts.join(' | ')}`;
+    const partitions = await until(
+      async () => {
+        const rows = childrenIn(await treeSnapshot(kafka()), TOPIC).filter((r) => /^partition \d+ /.test(r.text));
+        return rows.length >= 3 && rows;
+      },
+      { timeoutMs: 20_000, intervalMs: 500, message: async () => `fewer than 3 partition rows under ${TOPIC}: ${await describeTree(kafka())}` },
+    );
+    for (const p of partitions) if (!/offsets \d+\s*[–-]\s*\d+/.test(p.text)) throw new Error(`partition row without offsets: "${p.text}"`);
+    return `${brokerText} | ${topicText} | ${partitions.map((p) => p.text).join(' | ')}`;
   });
 
   await step('job', 'Start Flink Job runs the job in the "Flink job" terminal and it shows progress', { needs: ['view', 'broker-up'], timeoutMs: 240_000 }, async () => {
@@ -166,19 +172,19 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await until(async () => (await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 200_000, intervalMs: 3000, message: 'the Flink job did not reach RUNNING (pipeline job status)' });
     const text = await terminalText(page, 'Flink job');
     if (text.split('\n').filter((l) => l.trim()).length < 2) throw new Error(`the "Flink job" terminal shows almost nothing: "${text.trim().slice(0, 200)}"`);
-    return `prompts accepted: ${prompts.length}`;
+    return `answered: ${prompts.join(' / ') || 'no prompts'}`;
   });
 
   let messagesBefore;
   await step('generator', 'Start Generator produces events in the "Sensor generator" terminal', { needs: ['view', 'broker-up'], timeoutMs: 120_000 }, async () => {
-    const topicRow = treeRows(kafka(), new RegExp(`^\\s*${TOPIC}\\b`)).first();
+    const topicRow = treeRow(kafka(), TOPIC);
     if (await topicRow.count()) messagesBefore = messagesOf(await rowText(topicRow));
     await runCommand(page, manifest, 'kafkaFlinkLab.generator.start');
     const prompts = await acceptQuickInputs(page);
     await terminalTab(page, 'Sensor generator').first().waitFor({ timeout: 30_000 });
     const first = await until(async () => (await terminalText(page, 'Sensor generator')).match(/\d/) && (await terminalText(page, 'Sensor generator')), { timeoutMs: 60_000, intervalMs: 2000, message: 'the "Sensor generator" terminal shows no progress' });
     await until(async () => (await terminalText(page, 'Sensor generator')) !== first, { timeoutMs: 30_000, intervalMs: 2000, message: 'the "Sensor generator" terminal stopped changing' });
-    return `prompts accepted: ${prompts.length}`;
+    return `answered: ${prompts.join(' / ') || 'no prompts'}`;
   });
 
   await step('rate', 'the status bar shows a non-zero msg/s rate', { needs: ['generator'], timeoutMs: 90_000 }, async () => {
@@ -191,7 +197,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   });
 
   await step('offsets-grow', `the ${TOPIC} message count in the Kafka view grows`, { needs: ['tree', 'generator'], timeoutMs: 90_000 }, async () => {
-    const topicRow = treeRows(kafka(), new RegExp(`^\\s*${TOPIC}\\b`)).first();
+    const topicRow = treeRow(kafka(), TOPIC);
     const start = messagesBefore ?? messagesOf(await rowText(topicRow)) ?? 0;
     let seen = [];
     await until(
@@ -224,7 +230,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await page.locator('.quick-input-widget input.input').fill(newTopic);
     await page.keyboard.press('Enter');
     await acceptQuickInputs(page);
-    await until(async () => (await treeRows(kafka(), new RegExp(`^\\s*${newTopic}\\b`)).count()) > 0, {
+    await until(async () => (await treeRow(kafka(), newTopic).count()) > 0, {
       timeoutMs: 60_000,
       intervalMs: 1000,
       message: async () => `${newTopic} did not appear in the Kafka view (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})`,
@@ -268,6 +274,10 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
 
   if (dialogs.length) report.fail('journey', 'no page dialog opened during the journey', dialogs.join(' | '));
   else report.pass('journey', 'no page dialog opened during the journey');
+}
+
+async function describeTree(scope) {
+  return (await treeSnapshot(scope)).map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.text}`).join(' / ').slice(0, 600) || '(no rows)';
 }
 
 /** Expands every collapsed row of a view once (cheap way to reach nested rows); resolves false. */

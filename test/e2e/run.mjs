@@ -173,7 +173,7 @@ async function main() {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'kafkaFlinkLab.windowSeconds': 5, 'kafkaFlinkLab.generator.rate': 50, 'kafkaFlinkLab.generator.sensors': 5 }, null, 2),
+    JSON.stringify({ 'kafkaFlinkLab.job.windowSeconds': 5, 'kafkaFlinkLab.generator.rate': 50, 'kafkaFlinkLab.generator.sensors': 5, 'kafkaFlinkLab.refreshInterval': 2 }, null, 2),
   );
   writeHostileResultsFile(workspace);
 

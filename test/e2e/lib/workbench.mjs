@@ -65,14 +65,25 @@ export async function quickInputText(page) {
   return (await widget.innerText()).trim() + ' ' + ((await widget.locator('input.input').getAttribute('placeholder')) ?? '');
 }
 
-/** Accepts whatever quick picks or input boxes a command opens with their defaults (Enter), up to `max`. */
+/**
+ * Answers whatever quick picks or input boxes a command opens, up to `max`, the way a user in a hurry would: the
+ * item marked as the default (the configured value) when a pick has one, otherwise Enter (the focused item or
+ * the pre-filled value). Returns what was chosen at each prompt.
+ */
 export async function acceptQuickInputs(page, { max = 6, settleMs = 2500 } = {}) {
   const seen = [];
   for (let i = 0; i < max; i++) {
     const open = await until(async () => (await quickInput(page).isVisible()) || undefined, { timeoutMs: settleMs, intervalMs: 150, message: '' }).catch(() => false);
     if (!open) return seen;
-    seen.push((await quickInputText(page))?.slice(0, 120));
-    await page.keyboard.press('Enter');
+    const marked = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: /\bdefault\b/i }).first();
+    if (await marked.count()) {
+      seen.push((await marked.innerText()).replace(/\s+/g, ' ').trim().slice(0, 60));
+      await marked.click();
+    } else {
+      const focused = page.locator('.quick-input-list .monaco-list-row.focused').first();
+      seen.push(((await focused.count()) ? await focused.innerText() : (await page.locator('.quick-input-widget input.input').inputValue()) || 'Enter').replace(/\s+/g, ' ').trim().slice(0, 60));
+      await page.keyboard.press('Enter');
+    }
     await sleep(400);
   }
   return seen;
@@ -83,13 +94,43 @@ export function viewPane(page, title) {
   return page.locator('.pane').filter({ has: page.locator('.pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) }) });
 }
 
-/** Tree rows in a scope whose text matches `pattern`; their innerText is "label description". */
-export function treeRows(scope, pattern) {
-  return scope.locator('.monaco-list-row[role="treeitem"]').filter({ hasText: pattern });
+/**
+ * The tree row whose label is `label`. A custom tree row's aria-label is "label description" (plus ", has actions"
+ * when it has inline actions), while its text runs label and description together, so the label is matched there.
+ */
+export function treeRow(scope, label) {
+  const q = label.replace(/["\\]/g, '\\$&');
+  return scope.locator(`.monaco-list-row[role="treeitem"][aria-label^="${q} "], .monaco-list-row[role="treeitem"][aria-label="${q}"]`).first();
 }
 
+/** "label description" of a row, without the ", has actions" suffix. */
 export async function rowText(row) {
-  return (await row.innerText()).replace(/\s+/g, ' ').trim();
+  return ((await row.getAttribute('aria-label')) ?? '').replace(/, has actions$/, '').replace(/\s+/g, ' ').trim();
+}
+
+/** The rendered rows of a tree in visual order: { index, level, expanded, text }. */
+export async function treeSnapshot(scope) {
+  const rows = await scope.locator('.monaco-list-row[role="treeitem"]').evaluateAll((elements) =>
+    elements.map((r) => ({
+      index: Number(r.getAttribute('data-index')),
+      level: Number(r.getAttribute('aria-level')),
+      expanded: r.getAttribute('aria-expanded'),
+      text: (r.getAttribute('aria-label') ?? '').replace(/, has actions$/, '').replace(/\s+/g, ' ').trim(),
+    })),
+  );
+  return rows.sort((a, b) => a.index - b.index);
+}
+
+/** The direct children (as rendered) of the row whose label is `label`. */
+export function childrenIn(snapshot, label) {
+  const at = snapshot.findIndex((r) => r.text === label || r.text.startsWith(`${label} `));
+  if (at < 0) return [];
+  const children = [];
+  for (const row of snapshot.slice(at + 1)) {
+    if (row.level <= snapshot[at].level) break;
+    if (row.level === snapshot[at].level + 1) children.push(row);
+  }
+  return children;
 }
 
 export async function expandRow(row) {

@@ -296,6 +296,7 @@ def producer_config(bootstrap: str) -> dict:
         "queue.buffering.max.messages": 2_000_000,
         "queue.buffering.max.kbytes": 1_048_576,
         "compression.type": "lz4",
+        "partitioner": "murmur2_random",  # same key -> partition mapping as the Java client and kafkajs
         "message.max.bytes": 4_194_304,
         "delivery.report.only.error": True,
         "socket.connection.setup.timeout.ms": 10_000,

@@ -61,7 +61,7 @@ class Pipeline:
         p = Proc([PY, os.path.join(ROOT, "flink_job.py"), "--bootstrap-servers", self.bs, "--topic", self.topic,
                   "--output", self.out, "--state-dir", self.state, "--connector-jar", self.jar,
                   "--rest-port", str(self.port), "--group-id", self.group, "--alerts-topic", self.alerts_topic,
-                  "--window", str(WINDOW), "--checkpoint-interval", "2", "--out-of-orderness", "5",
+                  "--window", str(WINDOW), "--checkpoint-interval", "2", "--out-of-orderness", "5", "--idle-timeout", "30",
                   "--progress-interval", "5", *extra],
                  os.path.join(self.tmp, f"flink_job-{n}.log"), cwd=self.tmp)
         self.procs.append(p)

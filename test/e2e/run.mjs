@@ -150,6 +150,12 @@ async function main() {
       'extension/flink-jobs/data_generator.py',
     ].filter((e) => !entries.includes(e));
     if (!entries.some((e) => e.startsWith('extension/media/'))) missing.push('extension/media/*');
+    // Whatever the manifest points at (icons, walkthrough pages, the entry point) must be inside.
+    const manifestText = readFileSync(join(repo, 'package.json'), 'utf8');
+    const main = JSON.parse(manifestText).main?.replace(/^\.\//, '');
+    for (const file of new Set([...(manifestText.match(/media\/[A-Za-z0-9_./-]+/g) ?? []), ...(main ? [main.endsWith('.js') ? main : `${main}.js`] : [])])) {
+      if (!entries.includes(`extension/${file}`)) missing.push(`extension/${file}`);
+    }
     if (!entries.some((e) => e.startsWith('extension/node_modules/@duckdb/node-bindings-linux-x64/'))) missing.push('extension/node_modules/@duckdb/node-bindings-linux-x64/*');
     if (!entries.some((e) => e.startsWith('extension/node_modules/@duckdb/node-api/'))) missing.push('extension/node_modules/@duckdb/node-api/*');
     const unwanted = entries.filter((e) => /^extension\/(src|test|out|webview-ui|\.pipeline|output|test-results)\//.test(e) || /\.ts$/.test(e) && !/\.d\.ts$/.test(e));

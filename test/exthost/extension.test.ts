@@ -1,6 +1,8 @@
 // What a user relies on before touching any button: the extension activates in a real VS Code, everything
 // package.json promises (commands, views, settings) exists, and nothing else sneaks in.
 import * as assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 
 const EXTENSION_ID = 'kafka-flink-lab.kafka-flink-lab';
@@ -22,7 +24,15 @@ interface PackageJson {
     configuration?: { properties?: Record<string, { default?: unknown }> } | { properties?: Record<string, { default?: unknown }> }[];
     views?: Record<string, { id: string; name: string }[]>;
     viewsContainers?: { activitybar?: { id: string; title: string }[] };
+    viewsWelcome?: { view: string; contents: string }[];
+    walkthroughs?: { id: string; steps: { id: string; description: string; media?: Record<string, unknown> }[] }[];
+    menus?: Record<string, { command: string }[]>;
   };
+}
+
+/** `command:id` links in markdown (welcome views, walkthrough steps). */
+function commandLinks(markdown: string): string[] {
+  return [...markdown.matchAll(/\(command:([A-Za-z0-9_.-]+)/g)].map((m) => m[1]);
 }
 
 function extension(): vscode.Extension<unknown> {
@@ -104,5 +114,43 @@ describe('Kafka Flink Lab in the extension host', () => {
     const value = vscode.workspace.getConfiguration().get(key);
     const text = Array.isArray(value) ? value.join(',') : String(value);
     assert.match(text, /(127\.0\.0\.1|localhost):9092/);
+  });
+
+  it('links only to commands that exist from its welcome view and walkthrough', async () => {
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const contributes = manifest().contributes ?? {};
+    const texts = [
+      ...(contributes.viewsWelcome ?? []).map((w) => w.contents),
+      ...(contributes.walkthroughs ?? []).flatMap((w) => w.steps.map((step) => step.description)),
+    ];
+    const broken = [...new Set(texts.flatMap(commandLinks))].filter((id) => !registered.has(id));
+    assert.deepEqual(broken, [], `links to unknown commands: ${broken.join(', ')}`);
+  });
+
+  it('puts only contributed commands in its menus', () => {
+    const contributes = manifest().contributes ?? {};
+    const contributed = new Set((contributes.commands ?? []).map((c) => c.command));
+    const unknown = Object.entries(contributes.menus ?? {}).flatMap(([menu, items]) => items.filter((i) => !contributed.has(i.command)).map((i) => `${menu}: ${i.command}`));
+    assert.deepEqual(unknown, [], `menu entries for commands that are not contributed: ${unknown.join(', ')}`);
+  });
+
+  it('ships every file package.json refers to (icons, walkthrough pages)', () => {
+    const root = extension().extensionPath;
+    const referenced = [...new Set(JSON.stringify(manifest().contributes ?? {}).match(/media\/[A-Za-z0-9_./-]+/g) ?? [])];
+    const missing = referenced.filter((file) => !existsSync(join(root, file)));
+    assert.deepEqual(missing, [], `missing in ${root}: ${missing.join(', ')}`);
+  });
+
+  it('opens the results view as a webview panel', async function () {
+    this.timeout(30_000);
+    const registered = await vscode.commands.getCommands(true);
+    assert.ok(registered.includes('kafkaFlinkLab.results.open'), 'kafkaFlinkLab.results.open is not registered');
+    await vscode.commands.executeCommand('kafkaFlinkLab.results.open');
+    const isResults = () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.input instanceof vscode.TabInputWebview && /result/i.test(`${tab.input.viewType} ${tab.label}`));
+    const deadline = Date.now() + 20_000;
+    while (!isResults() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const tab = isResults();
+    assert.ok(tab, `no results webview tab; tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ') || 'none'}`);
   });
 });

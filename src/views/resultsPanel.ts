@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve, isAbsolute } from 'node:path';
+import * as vscode from 'vscode';
+import { parseWebviewMessage, type ExportFormat, type ExportSource, type HostToWebview, type RequestChannel, type WebviewToHost } from '../core/resultsProtocol';
+import { ResultsStore } from '../providers/results';
+
+export const RESULTS_OPEN_COMMAND = 'kafkaFlinkLab.results.open';
+const VIEW_TYPE = 'kafkaFlinkLab.results';
+/** Watcher events arrive in bursts (a Flink commit renames several part files): one refresh per burst. */
+const DEBOUNCE_MS = 300;
+/**
+ * A directory walk while the panel is visible, for what the watcher misses: a folder that did not exist when
+ * the watcher started, watchers excluded by files.watcherExclude, remote and network file systems.
+ */
+const POLL_MS = 1500;
+const PAGE_SIZE = 100;
+
+export interface ResultsViewDeps {
+  outputFolder: () => string;
+  log: (line: string) => void;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function nonce(): string {
+  return randomBytes(18).toString('base64');
+}
+
+/** The panel's HTML: strict CSP, everything from dist/webview, one module script with a nonce, no inline code. */
+export function resultsHtml(webview: vscode.Webview, root: vscode.Uri): string {
+  const n = nonce();
+  const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, file)).toString();
+  const csp = [`default-src 'none'`, `script-src 'nonce-${n}'`, `style-src ${webview.cspSource} 'nonce-${n}'`, `font-src ${webview.cspSource}`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${uri('codicon.css')}" nonce="${n}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${uri('results.css')}" nonce="${n}">
+<title>Pipeline results</title>
+</head>
+<body>
+<script type="module" src="${uri('results.js')}" nonce="${n}"></script>
+</body>
+</html>`;
+}
+
+/**
+ * The results webview: one panel (revealed when open), a ResultsStore over the output folder while it is open,
+ * and a debounced watcher plus a light poll that bring newly committed files in within about a second.
+ */
+class ResultsPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private panelDisposables: vscode.Disposable[] = [];
+  private folder?: string;
+  private store?: Promise<ResultsStore>;
+  private watcherDisposables: vscode.Disposable[] = [];
+  private pollTimer?: NodeJS.Timeout;
+  private debounceTimer?: NodeJS.Timeout;
+  private refreshing = false;
+  private refreshAgain = false;
+  private ready = false;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly deps: ResultsViewDeps,
+  ) {}
+
+  show(): void {
+    const folder = resolve(this.deps.outputFolder());
+    if (this.panel) {
+      this.panel.reveal();
+      if (folder !== this.folder) this.useFolder(folder);
+      return;
+    }
+    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    // No retainContextWhenHidden: the webview keeps its sort, filter, tab and scroll in its own state and asks
+    // for its page again on `ready`, so a hidden panel costs no renderer memory.
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Pipeline Results', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    this.panel = panel;
+    this.ready = false;
+    panel.webview.html = resultsHtml(panel.webview, root);
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
+      panel.onDidChangeViewState(() => this.updatePolling()),
+      panel.onDidDispose(() => this.onPanelClosed()),
+    );
+    this.useFolder(folder);
+  }
+
+  /** The output folder setting changed: follow it if the panel is open. */
+  folderMayHaveChanged(): void {
+    if (!this.panel) return;
+    const folder = resolve(this.deps.outputFolder());
+    if (folder !== this.folder) this.useFolder(folder);
+  }
+
+  private useFolder(folder: string): void {
+    this.closeStore();
+    this.folder = folder;
+    this.deps.log(`results: reading ${folder}`);
+    const store = ResultsStore.open(folder, { log: this.deps.log });
+    store.catch((error: unknown) => this.deps.log(`results: could not open ${folder}: ${errorText(error)}`));
+    this.store = store;
+    try {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*'));
+      this.watcherDisposables.push(
+        watcher,
+        watcher.onDidCreate(() => this.scheduleRefresh()),
+        watcher.onDidChange(() => this.scheduleRefresh()),
+        watcher.onDidDelete(() => this.scheduleRefresh()),
+      );
+    } catch (error) {
+      this.deps.log(`results: no file watcher for ${folder} (${errorText(error)}); polling only`);
+    }
+    this.updatePolling();
+    if (this.ready) void this.sendInit();
+  }
+
+  private closeStore(): void {
+    clearTimeout(this.debounceTimer);
+    for (const d of this.watcherDisposables.splice(0)) d.dispose();
+    const old = this.store;
+    this.store = undefined;
+    old?.then(
+      (s) => s.close(),
+      () => undefined,
+    );
+  }
+
+  private onPanelClosed(): void {
+    this.panel = undefined;
+    this.ready = false;
+    for (const d of this.panelDisposables.splice(0)) d.dispose();
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.closeStore();
+    this.folder = undefined;
+  }
+
+  private updatePolling(): void {
+    const visible = this.panel?.visible ?? false;
+    if (visible && !this.pollTimer) this.pollTimer = setInterval(() => void this.refreshNow('filesChanged'), POLL_MS);
+    else if (!visible && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  private scheduleRefresh(): void {
+    clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => void this.refreshNow('filesChanged'), DEBOUNCE_MS);
+  }
+
+  /** Loads what changed on disk; tells the webview only when something did (or when the user asked). */
+  private async refreshNow(reason: 'filesChanged' | 'refresh'): Promise<void> {
+    if (!this.ready || !this.store) return;
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    const store = this.store;
+    try {
+      const s = await store;
+      const result = await s.refresh();
+      if ((result.changed || reason === 'refresh') && store === this.store) this.post({ type: 'summary', summary: await s.summary(), reason });
+    } catch (error) {
+      if (store === this.store) this.post({ type: 'error', channel: 'load', message: `Could not read the output folder: ${errorText(error)}` });
+    } finally {
+      this.refreshing = false;
+      if (this.refreshAgain) {
+        this.refreshAgain = false;
+        void this.refreshNow('filesChanged');
+      }
+    }
+  }
+
+  private async sendInit(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    this.post({ type: 'busy', busy: true, label: 'Reading the output folder…' });
+    try {
+      const s = await store;
+      await s.refresh();
+      if (store === this.store) this.post({ type: 'init', summary: await s.summary(), pageSize: PAGE_SIZE });
+    } catch (error) {
+      if (store === this.store) this.post({ type: 'error', channel: 'load', message: `Could not read the output folder ${this.folder ?? ''}: ${errorText(error)}` });
+    } finally {
+      this.post({ type: 'busy', busy: false });
+    }
+  }
+
+  private async answer(channel: RequestChannel, requestId: number, work: (store: ResultsStore) => Promise<HostToWebview>): Promise<void> {
+    try {
+      if (!this.store) throw new Error('The results are not open.');
+      this.post(await work(await this.store));
+    } catch (error) {
+      this.post({ type: 'error', requestId, channel, message: errorText(error) });
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const message: WebviewToHost | undefined = parseWebviewMessage(raw);
+    if (!message) {
+      this.deps.log('results: ignored a malformed message from the webview');
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.sendInit();
+        break;
+      case 'refresh':
+        await this.refreshNow('refresh');
+        break;
+      case 'page':
+        await this.answer('page', message.requestId, async (s) => ({ type: 'pageResult', requestId: message.requestId, result: await s.page(message.request) }));
+        break;
+      case 'chart':
+        await this.answer('chart', message.requestId, async (s) => ({ type: 'chartResult', requestId: message.requestId, result: await s.chart(message.request) }));
+        break;
+      case 'query':
+        await this.answer('query', message.requestId, async (s) => ({ type: 'queryResult', requestId: message.requestId, result: await s.query(message.request) }));
+        break;
+      case 'export':
+        await this.answer('export', message.requestId, (s) => this.exportRows(s, message.requestId, message.format, message.source));
+        break;
+      case 'openFile':
+        await this.openFile(message.file);
+        break;
+    }
+  }
+
+  private async exportRows(store: ResultsStore, requestId: number, format: ExportFormat, source: ExportSource): Promise<HostToWebview> {
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    const what = source.kind === 'table' ? source.table.replace('_', '-') : 'query';
+    const name = `${what}-${stamp}.${format}`;
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(tmpdir());
+    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, name), filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] }, saveLabel: 'Export' });
+    if (!target) return { type: 'exported', requestId, rows: 0, file: '' };
+    const { rows } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${what} rows` }, async (progress) => {
+      const report = (n: number) => progress.report({ message: `${n.toLocaleString('en-US')} rows` });
+      if (target.scheme === 'file') return store.exportRows(source, format, target.fsPath, report);
+      // A remote file system: write locally, then copy through VS Code.
+      const dir = await mkdtemp(join(tmpdir(), 'kafka-flink-lab-export-'));
+      try {
+        const local = join(dir, name);
+        const result = await store.exportRows(source, format, local, report);
+        await vscode.workspace.fs.writeFile(target, await readFile(local));
+        return result;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+    this.deps.log(`results: exported ${rows} rows to ${target.toString()}`);
+    void vscode.window.showInformationMessage(`Exported ${rows.toLocaleString('en-US')} rows to ${basename(target.path)}.`, 'Open').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('vscode.open', target);
+    });
+    return { type: 'exported', requestId, rows, file: basename(target.path) };
+  }
+
+  /** Opens a file named in a message, only if it lies inside the output folder. */
+  private async openFile(file: string): Promise<void> {
+    if (!this.folder || isAbsolute(file)) return;
+    const full = resolve(this.folder, file);
+    const rel = relative(this.folder, full);
+    if (rel.startsWith('..') || isAbsolute(rel)) return;
+    try {
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(full), { preview: true });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Could not open ${file}: ${errorText(error)}`);
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    this.onPanelClosed();
+  }
+}
+
+/**
+ * Registers `kafkaFlinkLab.results.open` and everything behind it. Call once from `activate()`; the returned
+ * disposable closes the panel, the watcher and the DuckDB store.
+ */
+export function registerResultsView(context: vscode.ExtensionContext, deps: ResultsViewDeps): vscode.Disposable {
+  const panel = new ResultsPanel(context.extensionUri, deps);
+  const command = vscode.commands.registerCommand(RESULTS_OPEN_COMMAND, () => {
+    try {
+      panel.show();
+    } catch (error) {
+      deps.log(`results: ${errorText(error)}`);
+      void vscode.window.showErrorMessage(`Could not open the results: ${errorText(error)}`);
+    }
+  });
+  const settings = vscode.workspace.onDidChangeConfiguration((event) => {
+    if (event.affectsConfiguration('kafkaFlinkLab.outputFolder')) panel.folderMayHaveChanged();
+  });
+  return vscode.Disposable.from(command, settings, panel);
+}

@@ -367,6 +367,8 @@ export class ResultsStore {
   private userLock: Promise<unknown> = Promise.resolve();
   private summaryCache?: { version: number; summary: ResultsSummary };
   private countCache = new Map<string, number>();
+  /** The last few charts of this data version (the same chart is asked for again after a hide/show). */
+  private chartCache = new Map<string, ChartResult>();
   private queryCache?: { sql: string; version: number; result: Omit<QueryResult, 'rows' | 'offset' | 'elapsedMs'> & { rows: CellValue[][] } };
   private closed = false;
   private readonly rowCap: number;
@@ -514,6 +516,7 @@ export class ResultsStore {
       if (changed) {
         this.version++;
         this.countCache.clear();
+        this.chartCache.clear();
         this.log(`results: ${added} new, ${rewritten} rewritten, ${removed} removed file(s) in ${Math.round(performance.now() - started)} ms`);
       }
       return { changed, added, removed, rewritten, elapsedMs: performance.now() - started };
@@ -817,55 +820,65 @@ export class ResultsStore {
    */
   chart(request: ChartRequest = {}): Promise<ChartResult> {
     return this.exclusive(async () => {
-      const started = performance.now();
-      const maxPoints = Math.max(10, Math.min(request.maxPoints ?? 300, 5000));
-      const maxSensors = Math.max(1, Math.min(request.maxSensors ?? 12, 50));
-      const base = this.baseTable('aggregates');
-      const where = this.whereClause('aggregates', request.filter);
-      const [[lo, hi, windowMs, sensorTotal]] = await this.rows(
-        `SELECT epoch_ms(min(window_start)), epoch_ms(max(window_start)), ` +
-          `min(epoch_ms(window_end) - epoch_ms(window_start)) FILTER (WHERE window_end > window_start), count(DISTINCT sensor_id) FROM ${base} WHERE ${where}`,
-      );
-      const empty: ChartResult = { windowMs: 0, bucketMs: 0, from: null, to: null, series: [], totalSensors: 0, events: [], elapsedMs: 0 };
-      if (lo === null || lo === undefined) return { ...empty, elapsedMs: performance.now() - started };
-      const from = toNumber(lo);
-      const to = toNumber(hi);
-      const window = Math.max(1, toNumber(windowMs) || 1000);
-      const windowsInRange = Math.floor((to - from) / window) + 1;
-      const bucketMs = window * Math.max(1, Math.ceil(windowsInRange / maxPoints));
-      const bucket = `((epoch_ms(window_start) - ${from}) // ${bucketMs})`;
-
-      let sensors: string[];
-      if (request.filter?.sensors && request.filter.sensors.length > 0) sensors = [...request.filter.sensors].sort().slice(0, maxSensors);
-      else sensors = (await this.rows(`SELECT sensor_id FROM ${base} WHERE ${where} AND sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT ${maxSensors}`)).map((r) => String(r[0]));
-
-      const series = new Map<string, TemperaturePoint[]>(sensors.map((s) => [s, []]));
-      if (sensors.length > 0) {
-        const points = await this.rows(
-          `SELECT sensor_id, ${bucket} AS k, coalesce(sum(avg_temperature * event_count) / nullif(sum(event_count), 0), avg(avg_temperature)), ` +
-            `coalesce(sum(anomaly_count), 0), max(max_temperature) FROM ${base} WHERE ${where} AND sensor_id IN (SELECT unnest(${sqlList(sensors)})) ` +
-            `GROUP BY ALL ORDER BY sensor_id, k`,
-        );
-        for (const [sensor, k, mean, anomalies, max] of points) {
-          series.get(String(sensor))?.push([from + toNumber(k) * bucketMs, mean === null ? null : toNumber(mean), toNumber(anomalies), max === null ? null : toNumber(max)]);
-        }
-      }
-      const events = (
-        await this.rows(
-          `SELECT ${bucket} AS k, sum(event_count) / count(DISTINCT window_start), coalesce(sum(anomaly_count), 0) FROM ${base} WHERE ${where} GROUP BY ALL ORDER BY k`,
-        )
-      ).map(([k, perWindow, anomalies]): EventsPoint => [from + toNumber(k) * bucketMs, toNumber(perWindow), toNumber(anomalies)]);
-      return {
-        windowMs: window,
-        bucketMs,
-        from,
-        to: to + window,
-        series: sensors.map((sensor) => ({ sensor, points: series.get(sensor) ?? [] })),
-        totalSensors: toNumber(sensorTotal),
-        events,
-        elapsedMs: performance.now() - started,
-      };
+      const key = `${this.version}|${JSON.stringify(request)}`;
+      const cached = this.chartCache.get(key);
+      if (cached) return { ...cached, elapsedMs: 0 };
+      const result = await this.computeChart(request);
+      this.chartCache.set(key, result);
+      if (this.chartCache.size > 8) this.chartCache.delete(this.chartCache.keys().next().value as string);
+      return result;
     });
+  }
+
+  private async computeChart(request: ChartRequest): Promise<ChartResult> {
+    const started = performance.now();
+    const maxPoints = Math.max(10, Math.min(request.maxPoints ?? 300, 5000));
+    const maxSensors = Math.max(1, Math.min(request.maxSensors ?? 12, 50));
+    const base = this.baseTable('aggregates');
+    const where = this.whereClause('aggregates', request.filter);
+    const [[lo, hi, windowMs, sensorTotal]] = await this.rows(
+      `SELECT epoch_ms(min(window_start)), epoch_ms(max(window_start)), ` +
+        `min(epoch_ms(window_end) - epoch_ms(window_start)) FILTER (WHERE window_end > window_start), count(DISTINCT sensor_id) FROM ${base} WHERE ${where}`,
+    );
+    const empty: ChartResult = { windowMs: 0, bucketMs: 0, from: null, to: null, series: [], totalSensors: 0, events: [], elapsedMs: 0 };
+    if (lo === null || lo === undefined) return { ...empty, elapsedMs: performance.now() - started };
+    const from = toNumber(lo);
+    const to = toNumber(hi);
+    const window = Math.max(1, toNumber(windowMs) || 1000);
+    const windowsInRange = Math.floor((to - from) / window) + 1;
+    const bucketMs = window * Math.max(1, Math.ceil(windowsInRange / maxPoints));
+    const bucket = `((epoch_ms(window_start) - ${from}) // ${bucketMs})`;
+
+    let sensors: string[];
+    if (request.filter?.sensors && request.filter.sensors.length > 0) sensors = [...request.filter.sensors].sort().slice(0, maxSensors);
+    else sensors = (await this.rows(`SELECT sensor_id FROM ${base} WHERE ${where} AND sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT ${maxSensors}`)).map((r) => String(r[0]));
+
+    const series = new Map<string, TemperaturePoint[]>(sensors.map((s) => [s, []]));
+    if (sensors.length > 0) {
+      const points = await this.rows(
+        `SELECT sensor_id, ${bucket} AS k, coalesce(sum(avg_temperature * event_count) / nullif(sum(event_count), 0), avg(avg_temperature)), ` +
+          `coalesce(sum(anomaly_count), 0), max(max_temperature) FROM ${base} WHERE ${where} AND sensor_id IN (SELECT unnest(${sqlList(sensors)})) ` +
+          `GROUP BY ALL ORDER BY sensor_id, k`,
+      );
+      for (const [sensor, k, mean, anomalies, max] of points) {
+        series.get(String(sensor))?.push([from + toNumber(k) * bucketMs, mean === null ? null : toNumber(mean), toNumber(anomalies), max === null ? null : toNumber(max)]);
+      }
+    }
+    const events = (
+      await this.rows(
+        `SELECT ${bucket} AS k, sum(event_count) / count(DISTINCT window_start), coalesce(sum(anomaly_count), 0) FROM ${base} WHERE ${where} GROUP BY ALL ORDER BY k`,
+      )
+    ).map(([k, perWindow, anomalies]): EventsPoint => [from + toNumber(k) * bucketMs, toNumber(perWindow), toNumber(anomalies)]);
+    return {
+      windowMs: window,
+      bucketMs,
+      from,
+      to: to + window,
+      series: sensors.map((sensor) => ({ sensor, points: series.get(sensor) ?? [] })),
+      totalSensors: toNumber(sensorTotal),
+      events,
+      elapsedMs: performance.now() - started,
+    };
   }
 
   // ---- SQL ----

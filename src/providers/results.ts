@@ -594,6 +594,10 @@ export class ResultsStore {
       const duplicated = lower.filter((name, i) => lower.indexOf(name) !== i);
       if (missing.length > 0 || duplicated.length > 0) {
         const found = header.join(',').slice(0, 200);
+        if (header.length === expected.length && /\d{4}-\d{2}-\d{2}/.test(found)) {
+          file.messages.push(this.message(file, 'error', `no CSV header line (the first line is data: "${found.slice(0, 80)}"), file skipped: the job must write the header "${expected.join(',')}".`));
+          continue;
+        }
         file.messages.push(
           this.message(
             file,

@@ -295,7 +295,7 @@ class ResultsPanel implements vscode.Disposable {
  */
 export function registerResultsView(context: vscode.ExtensionContext, deps: ResultsViewDeps): vscode.Disposable {
   const panel = new ResultsPanel(context.extensionUri, deps);
-  const command = vscode.commands.registerCommand(RESULTS_OPEN_COMMAND, () => {
+  const command = vscode.commands.registerCommand('kafkaFlinkLab.results.open', () => {
     try {
       panel.show();
     } catch (error) {

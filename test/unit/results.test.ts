@@ -319,6 +319,19 @@ describe('ResultsStore on the fixture output folders', function () {
     });
   });
 
+  describe('a CSV file without its header line', () => {
+    it('says that the first line is data', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'results-noheader-'));
+      temps.push(dir);
+      mkdirSync(join(dir, 'aggregates'));
+      writeFileSync(join(dir, 'aggregates', 'part-0.csv'), 'sensor-001,2026-11-25T10:00:00.000Z,2026-11-25T10:00:10.000Z,10,21.5,20.1,22.3,45.2,0\n');
+      const store = await open(dir);
+      const s = await store.summary();
+      assert.equal(s.aggregateRows, 0);
+      assert.match(s.messages[0].message, /no CSV header line \(the first line is data/);
+    });
+  });
+
   describe('empty and missing folders', () => {
     it('gives empty tables with the right columns and a message', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'results-empty-'));

@@ -12,6 +12,7 @@ const PALETTE = 6;
 const HEIGHT = 220;
 const EVENTS_HEIGHT = 130;
 const MARGIN = { left: 48, right: 14, top: 12, bottom: 26 };
+const MAX_RINGS = 120;
 
 export function seriesClass(index: number): string {
   return `s${index % PALETTE} d${Math.floor(index / PALETTE) % 2}`;
@@ -146,16 +147,20 @@ export class TemperatureChart {
     const lines = svg('g', { class: 'lines' });
     const markers = svg('g', { class: 'markers' });
     const half = result.bucketMs / 2; // a point sits in the middle of its window (or bucket)
+    // Rings only while they stay readable; when most windows have anomalies the events chart shows their count.
+    const marked = visible.reduce((n, s) => n + s.points.filter((p) => p[2] > 0 && p[1] !== null).length, 0);
+    const ringAnomalies = marked <= MAX_RINGS;
     for (const series of visible) {
       const { d, lone } = linePath(series.points, frame, result.bucketMs);
       lines.append(svg('path', { class: `series ${seriesClass(series.index)}`, d, 'data-sensor': series.sensor }));
       // A window with no neighbour on either side would be invisible as a line: draw it as a dot.
       for (const [x, y] of lone) lines.append(svg('circle', { class: `dot ${seriesClass(series.index)}`, cx: x, cy: y, r: 2.5 }));
       for (const p of series.points) {
-        if (p[2] <= 0 || p[1] === null) continue;
+        if (!ringAnomalies || p[2] <= 0 || p[1] === null) continue;
         const x = frame.x(p[0] + half);
         const y = frame.y(p[1]);
-        const marker = svg('path', { class: 'anomaly', d: `M${x.toFixed(1)},${(y - 6).toFixed(1)} l5,9 h-10 z`, 'data-sensor': series.sensor });
+        // A ring around the point: the line stays readable even when most windows have an anomaly.
+        const marker = svg('circle', { class: 'anomaly-ring', cx: x.toFixed(1), cy: y.toFixed(1), r: 4, 'data-sensor': series.sensor });
         marker.append(
           svg('title', {}, `${series.sensor} · ${formatTime(p[0])} · mean ${formatNumber(p[1])} °C${p[3] !== null ? ` · max ${formatNumber(p[3])} °C` : ''} · ${formatCount(p[2])} anomal${p[2] === 1 ? 'y' : 'ies'}`),
         );
@@ -164,7 +169,12 @@ export class TemperatureChart {
     }
     this.svgRoot.append(lines, markers, svg('line', { class: 'guide', x1: -10, x2: -10, y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }));
     const shown = result.series.length < result.totalSensors ? `Showing ${result.series.length} of ${formatCount(result.totalSensors)} sensors: choose sensors in the filter to chart others. ` : '';
-    this.note.textContent = `${shown}${bucketLabel(result)}; ▲ marks windows with anomalies.`;
+    const anomalies = ringAnomalies
+      ? marked > 0
+        ? '○ rings mark windows with anomalies (hover for details).'
+        : 'no anomalies in view.'
+      : `${formatCount(marked)} points have anomalies, too many to ring: choose fewer sensors, or see anomalies per window on the right.`;
+    this.note.textContent = `${shown}${bucketLabel(result)}; ${anomalies}`;
   }
 
   private drawLegend(): void {
@@ -207,7 +217,7 @@ export class TemperatureChart {
     for (const series of result.series) {
       if (this.hidden.has(series.sensor)) continue;
       const point = series.points.find((p) => p[0] === bucket);
-      if (point && point[1] !== null) parts.push(`${series.sensor} ${formatNumber(point[1])}${point[2] > 0 ? ' ▲' : ''}`);
+      if (point && point[1] !== null) parts.push(`${series.sensor} ${formatNumber(point[1])}${point[2] > 0 ? ` (${point[2]} anomal${point[2] === 1 ? 'y' : 'ies'})` : ''}`);
     }
     const x = MARGIN.left + ((bucket + result.bucketMs / 2 - result.from) / (result.to - result.from)) * plotWidth;
     const guide = this.svgRoot.querySelector('.guide');
@@ -291,15 +301,29 @@ export class EventsChart {
     };
     axes(this.svgRoot, frame, from, to, valueTicks(0, max, 3), (v) => formatNumber(v));
     const barWidth = Math.max(1, (result.bucketMs / (to - from)) * plotWidth - 1);
+    const windowsPerBucket = Math.max(1, Math.round(result.bucketMs / Math.max(1, result.windowMs)));
     const bars = svg('g', { class: 'bars' });
+    // Anomalies per window as a line on its own scale (right axis), over the bars.
+    const maxAnomalies = Math.max(0, ...result.events.map((e) => e[2] / windowsPerBucket));
+    const ya = (v: number) => MARGIN.top + (1 - v / (maxAnomalies * 1.1 || 1)) * plotHeight;
+    let anomalyPath = '';
+    let previous: number | undefined;
     for (const [t, perWindow, anomalies] of result.events) {
       const x = frame.x(t);
       const y = frame.y(perWindow);
-      const bar = svg('rect', { class: anomalies > 0 ? 'bar with-anomaly' : 'bar', x: x.toFixed(1), y: y.toFixed(1), width: barWidth.toFixed(1), height: Math.max(0, EVENTS_HEIGHT - MARGIN.bottom - y).toFixed(1) });
-      bar.append(svg('title', {}, `${formatTime(t)} · ${formatNumber(Number(perWindow.toFixed(1)))} events per window${anomalies > 0 ? ` · ${formatCount(anomalies)} anomalies` : ''}`));
+      const bar = svg('rect', { class: 'bar', x: x.toFixed(1), y: y.toFixed(1), width: barWidth.toFixed(1), height: Math.max(0, EVENTS_HEIGHT - MARGIN.bottom - y).toFixed(1) });
+      bar.append(svg('title', {}, `${formatTime(t)} · ${formatNumber(Number(perWindow.toFixed(1)))} events per window · ${formatCount(anomalies)} anomal${anomalies === 1 ? 'y' : 'ies'}`));
       bars.append(bar);
-      if (anomalies > 0) bars.append(svg('path', { class: 'anomaly', d: `M${(x + barWidth / 2).toFixed(1)},${(y - 8).toFixed(1)} l4,7 h-8 z` }));
+      const gap = previous === undefined || t - previous > result.bucketMs * 1.5;
+      anomalyPath += `${gap ? 'M' : 'L'}${(x + barWidth / 2).toFixed(1)},${ya(anomalies / windowsPerBucket).toFixed(1)}`;
+      previous = t;
     }
     this.svgRoot.append(bars);
+    if (maxAnomalies > 0) {
+      this.svgRoot.append(
+        svg('path', { class: 'anomaly-line', d: anomalyPath }),
+        svg('text', { class: 'tick anomaly-label', x: width - MARGIN.right, y: MARGIN.top - 2, 'text-anchor': 'end' }, `anomalies per window (max ${formatNumber(Number(maxAnomalies.toFixed(1)))})`),
+      );
+    }
   }
 }

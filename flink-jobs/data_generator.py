@@ -294,7 +294,7 @@ def producer_config(bootstrap: str) -> dict:
         "batch.size": 1_000_000,
         "batch.num.messages": 100_000,
         "queue.buffering.max.messages": 2_000_000,
-        "queue.buffering.max.kbytes": 1_048_576,
+        "queue.buffering.max.kbytes": 262_144,  # caps the send buffer at 256 MB
         "compression.type": "lz4",
         "partitioner": "murmur2_random",  # same key -> partition mapping as the Java client and kafkajs
         "message.max.bytes": 4_194_304,

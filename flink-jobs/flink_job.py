@@ -388,6 +388,7 @@ def build_job(a, restore_from: str | None):
         "execution.checkpointing.timeout": "5 min",
         "state.backend.type": "hashmap",
         "pipeline.object-reuse": "true",
+        "metrics.fetcher.update-interval": "1000",
         "table.local-time-zone": "UTC",
         "taskmanager.memory.managed.size": "32m",
         "taskmanager.memory.network.min": "32m",

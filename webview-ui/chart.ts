@@ -174,7 +174,8 @@ export class TemperatureChart {
         ? '○ rings mark windows with anomalies (hover for details).'
         : 'no anomalies in view.'
       : `${formatCount(marked)} points have anomalies, too many to ring: choose fewer sensors, or see anomalies per window on the right.`;
-    this.note.textContent = `${shown}${bucketLabel(result)}; ${anomalies}`;
+    const clipped = result.earlierFrom !== undefined ? `Charting from ${formatTime(result.from)} UTC, after a long pause; earlier windows start at ${formatTime(result.earlierFrom)}: set From to include them. ` : '';
+    this.note.textContent = `${clipped}${shown}${bucketLabel(result)}; ${anomalies}`;
   }
 
   private drawLegend(): void {

@@ -116,6 +116,11 @@ export interface ChartResult {
   series: { sensor: string; points: TemperaturePoint[] }[];
   /** Sensors matching the filter; `series` holds at most `maxSensors` of them. */
   totalSensors: number;
+  /**
+   * Set when older windows exist before a long pause and the chart starts after it (no From filter given):
+   * the first window start of the data, in epoch ms.
+   */
+  earlierFrom?: number;
   events: EventsPoint[];
   elapsedMs: number;
 }

@@ -839,16 +839,31 @@ export class ResultsStore {
     const maxPoints = Math.max(10, Math.min(request.maxPoints ?? 300, 5000));
     const maxSensors = Math.max(1, Math.min(request.maxSensors ?? 12, 50));
     const base = this.baseTable('aggregates');
-    const where = this.whereClause('aggregates', request.filter);
+    const allWhere = this.whereClause('aggregates', request.filter);
     const [[lo, hi, windowMs, sensorTotal]] = await this.rows(
       `SELECT epoch_ms(min(window_start)), epoch_ms(max(window_start)), ` +
-        `min(epoch_ms(window_end) - epoch_ms(window_start)) FILTER (WHERE window_end > window_start), count(DISTINCT sensor_id) FROM ${base} WHERE ${where}`,
+        `min(epoch_ms(window_end) - epoch_ms(window_start)) FILTER (WHERE window_end > window_start), count(DISTINCT sensor_id) FROM ${base} WHERE ${allWhere}`,
     );
     const empty: ChartResult = { windowMs: 0, bucketMs: 0, from: null, to: null, series: [], totalSensors: 0, events: [], elapsedMs: 0 };
     if (lo === null || lo === undefined) return { ...empty, elapsedMs: performance.now() - started };
-    const from = toNumber(lo);
+    let from = toNumber(lo);
     const to = toNumber(hi);
     const window = Math.max(1, toNumber(windowMs) || 1000);
+    // A long pause (an earlier run, an old test row) would squeeze the latest windows into a few points: without
+    // a From filter, chart what follows the last pause longer than a fifth of the span, and say so.
+    let earlierFrom: number | undefined;
+    let where = allWhere;
+    if (!request.filter?.from && to - from > window * maxPoints) {
+      const gap = await this.rows(
+        `SELECT ws FROM (SELECT ws, ws - lag(ws) OVER (ORDER BY ws) AS gap FROM (SELECT DISTINCT epoch_ms(window_start) AS ws FROM ${base} WHERE ${allWhere})) ` +
+          `WHERE gap > ${Math.floor((to - from) / 5)} ORDER BY ws DESC LIMIT 1`,
+      );
+      if (gap.length > 0) {
+        earlierFrom = from;
+        from = toNumber(gap[0][0]);
+        where = `${allWhere} AND window_start >= epoch_ms(${from})`;
+      }
+    }
     const windowsInRange = Math.floor((to - from) / window) + 1;
     const bucketMs = window * Math.max(1, Math.ceil(windowsInRange / maxPoints));
     const bucket = `((epoch_ms(window_start) - ${from}) // ${bucketMs})`;
@@ -880,6 +895,7 @@ export class ResultsStore {
       to: to + window,
       series: sensors.map((sensor) => ({ sensor, points: series.get(sensor) ?? [] })),
       totalSensors: toNumber(sensorTotal),
+      earlierFrom,
       events,
       elapsedMs: performance.now() - started,
     };

@@ -453,6 +453,21 @@ describe('ResultsStore on the fixture output folders', function () {
       }
     });
 
+    it('charts the latest run when a long pause separates it from older windows', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'results-gap-'));
+      temps.push(dir);
+      writeGenerated(dir, 7 * 100);
+      writeFileSync(join(dir, 'aggregates', 'old.csv'), `${HEADER}\nsensor-000,2026-01-01T00:00:00.000Z,2026-01-01T00:00:10.000Z,3,21,20,22,40,0\n`);
+      const store = await open(dir);
+      const chart = await store.chart({ maxPoints: 300 });
+      assert.equal(chart.earlierFrom, Date.UTC(2026, 0, 1));
+      assert.equal(chart.from, Date.UTC(2026, 10, 25, 10));
+      assert.equal(chart.bucketMs, 10_000, 'the latest run keeps one point per window');
+      const all = await store.chart({ maxPoints: 300, filter: { from: '2026-01-01' } });
+      assert.equal(all.earlierFrom, undefined);
+      assert.equal(all.from, Date.UTC(2026, 0, 1));
+    });
+
     it('merges windows into buckets so a chart line stays within maxPoints', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'results-chart-'));
       temps.push(dir);

@@ -49,6 +49,13 @@ export function writeHostileResultsFile(workspace) {
   writeFileSync(join(dir, 'e2e-hostile-0.jsonl'), JSON.stringify(row) + '\n');
 }
 
+/** Throws what a VS Code error dialog says ("Command … resulted in an error"), so a step fails at once. */
+async function throwOnErrorDialog(page) {
+  const texts = await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => []);
+  const error = texts.find((t) => /resulted in an error|not found/i.test(t));
+  if (error) throw Object.assign(new Error(`VS Code: ${error.replace(/\s+/g, ' ').replace(/^OK /, '').trim()}`), { fatal: true });
+}
+
 /** Parses "3 partitions · 1,234 msgs" / "offsets 0–1234 · 1234 msgs" into the message count. */
 function messagesOf(text) {
   const match = /([\d,.\s]+)\s*msgs?\b/.exec(text);
@@ -94,7 +101,12 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     } catch (error) {
       done.set(id, false);
       await page.screenshot({ path: join(shots, file.replace('.png', '-FAILED.png')) }).catch(() => {});
-      report.fail('journey', title, error?.message ?? String(error), Date.now() - started);
+      // What VS Code told the user is usually the best explanation: a modal error or a notification.
+      const dialog = (await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => [])).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+      const toasts = (await notificationTexts(page).catch(() => [])).filter(Boolean);
+      const told = [...dialog.map((t) => `dialog: ${t}`), ...toasts.map((t) => `notification: ${t}`)].join(' | ');
+      if (dialog.length) await page.keyboard.press('Escape').catch(() => {});
+      report.fail('journey', title, `${error?.message ?? String(error)}${told ? `\nVS Code showed: ${told.slice(0, 400)}` : ''}`, Date.now() - started);
     } finally {
       clearTimeout(timer);
     }
@@ -118,7 +130,13 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
     const frame = webviewFrame(page);
     const cell = frame.getByText(XSS_VALUE, { exact: true }).first();
-    await cell.waitFor({ timeout: 40_000 });
+    await until(
+      async () => {
+        await throwOnErrorDialog(page);
+        return (await cell.count()) > 0;
+      },
+      { timeoutMs: 40_000, intervalMs: 500, message: `no cell reading ${XSS_VALUE} in the results webview` },
+    );
     const text = await cell.textContent();
     if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
     const injected = await frame.locator('img[src="x"], img[onerror]').count();
@@ -218,7 +236,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
     const frame = webviewFrame(page);
     const rows = frame.locator('[data-testid="results-row"]');
-    await until(async () => (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 270_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
+    await until(async () => (await throwOnErrorDialog(page)) || (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 270_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
     await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
     return `${await rows.count()} rows on screen`;
   });

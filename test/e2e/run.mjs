@@ -52,7 +52,7 @@ const log = (message) => console.log(`e2e: ${message}`);
 let server;
 let context;
 let env;
-let cleanedUp = false;
+let cleanupPromise;
 
 /** `node dist/cli.js … --workspace <journey workspace>` with the code-server environment. */
 function cli(args, timeoutMs = 60_000) {
@@ -87,9 +87,13 @@ async function waitForPorts(ports, waitSeconds) {
   }
 }
 
-async function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
+/** Stops everything the run started; every caller (signal handler, normal end) waits for the same run of it. */
+function cleanup() {
+  cleanupPromise ??= stopEverything();
+  return cleanupPromise;
+}
+
+async function stopEverything() {
   const started = Date.now();
   await context?.close().catch(() => {});
   if (existsSync(join(workspace, '.pipeline'))) {
@@ -179,7 +183,7 @@ async function main() {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'kafkaFlinkLab.job.windowSeconds': 5, 'kafkaFlinkLab.generator.rate': 50, 'kafkaFlinkLab.generator.sensors': 5, 'kafkaFlinkLab.refreshInterval': 2 }, null, 2),
+    JSON.stringify({ 'kafkaFlinkLab.windowSeconds': 5, 'kafkaFlinkLab.generator.rate': 50, 'kafkaFlinkLab.generator.sensors': 5, 'kafkaFlinkLab.refreshInterval': 2 }, null, 2),
   );
   writeHostileResultsFile(workspace);
 

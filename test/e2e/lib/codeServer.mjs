@@ -291,6 +291,10 @@ export function chromiumLaunchOptions(toolchain, extra = {}) {
     executablePath: toolchain.chromium,
     headless: true,
     viewport: { width: 1440, height: 900 },
+    // The runner decides when the browser closes (after a signal it still has to stop the pipeline).
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
     ...extra,
   };

@@ -4,7 +4,7 @@
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns a truthy value; throws `message()` after `timeoutMs`. */
+/** Polls `check` until it returns a truthy value; throws `message()` after `timeoutMs`, or at once when `check` throws an error marked `fatal`. */
 export async function until(check, { timeoutMs, intervalMs = 500, message }) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -13,6 +13,7 @@ export async function until(check, { timeoutMs, intervalMs = 500, message }) {
       last = await check();
       if (last) return last;
     } catch (error) {
+      if (error?.fatal) throw error;
       last = error;
     }
     if (Date.now() >= deadline) {
@@ -55,6 +56,8 @@ export async function runCommand(page, manifest, commandId) {
     { timeoutMs: 10_000, intervalMs: 200, message: `"${title}" is not in the command palette` },
   );
   await row.click();
+  // The palette closes (or turns into the command's own prompt) before anything else may be typed.
+  await until(async () => !(await quickInput(page).isVisible()) || !(await input.inputValue()).startsWith('>'), { timeoutMs: 10_000, intervalMs: 100, message: `the command palette stayed open after choosing "${title}"` });
   return title;
 }
 
@@ -75,7 +78,7 @@ export async function acceptQuickInputs(page, { max = 6, settleMs = 2500 } = {})
   for (let i = 0; i < max; i++) {
     const open = await until(async () => (await quickInput(page).isVisible()) || undefined, { timeoutMs: settleMs, intervalMs: 150, message: '' }).catch(() => false);
     if (!open) return seen;
-    const marked = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: /\bdefault\b/i }).first();
+    const marked = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: /default/i }).first();
     if (await marked.count()) {
       seen.push((await marked.innerText()).replace(/\s+/g, ' ').trim().slice(0, 60));
       await marked.click();

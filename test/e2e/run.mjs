@@ -124,7 +124,10 @@ async function stopEverything() {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     log(`${signal}: stopping everything the run started…`);
-    cleanup().finally(() => process.exit(130));
+    cleanup().finally(() => {
+      console.log(report.summaryLine());
+      process.exit(130);
+    });
   });
 }
 

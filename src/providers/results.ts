@@ -840,10 +840,14 @@ export class ResultsStore {
     const maxSensors = Math.max(1, Math.min(request.maxSensors ?? 12, 50));
     const base = this.baseTable('aggregates');
     const allWhere = this.whereClause('aggregates', request.filter);
-    const [[lo, hi, windowMs, sensorTotal]] = await this.rows(
+    // Without a filter the summary of this data version already knows the sensors.
+    const known = allWhere === 'TRUE' && this.summaryCache?.version === this.version ? this.summaryCache.summary : undefined;
+    const [[lo, hi, windowMs, rowCount, distinctSensors]] = await this.rows(
       `SELECT epoch_ms(min(window_start)), epoch_ms(max(window_start)), ` +
-        `min(epoch_ms(window_end) - epoch_ms(window_start)) FILTER (WHERE window_end > window_start), count(DISTINCT sensor_id) FROM ${base} WHERE ${allWhere}`,
+        `min(epoch_ms(window_end) - epoch_ms(window_start)) FILTER (WHERE window_end > window_start), count(*), ` +
+        `${known ? 'NULL' : 'count(DISTINCT sensor_id)'} FROM ${base} WHERE ${allWhere}`,
     );
+    const sensorTotal = known ? known.sensorCount : toNumber(distinctSensors);
     const empty: ChartResult = { windowMs: 0, bucketMs: 0, from: null, to: null, series: [], totalSensors: 0, events: [], elapsedMs: 0 };
     if (lo === null || lo === undefined) return { ...empty, elapsedMs: performance.now() - started };
     let from = toNumber(lo);
@@ -853,7 +857,9 @@ export class ResultsStore {
     // a From filter, chart what follows the last pause longer than a fifth of the span, and say so.
     let earlierFrom: number | undefined;
     let where = allWhere;
-    if (!request.filter?.from && to - from > window * maxPoints) {
+    // Only worth a look when there are fewer rows per sensor than windows in the span (the data has holes).
+    const sparse = toNumber(rowCount) / Math.max(1, sensorTotal) < 0.8 * ((to - from) / window + 1);
+    if (!request.filter?.from && to - from > window * maxPoints && sparse) {
       const gap = await this.rows(
         `SELECT ws FROM (SELECT ws, ws - lag(ws) OVER (ORDER BY ws) AS gap FROM (SELECT DISTINCT epoch_ms(window_start) AS ws FROM ${base} WHERE ${allWhere})) ` +
           `WHERE gap > ${Math.floor((to - from) / 5)} ORDER BY ws DESC LIMIT 1`,
@@ -870,6 +876,7 @@ export class ResultsStore {
 
     let sensors: string[];
     if (request.filter?.sensors && request.filter.sensors.length > 0) sensors = [...request.filter.sensors].sort().slice(0, maxSensors);
+    else if (known && earlierFrom === undefined) sensors = known.sensors.slice(0, maxSensors);
     else sensors = (await this.rows(`SELECT sensor_id FROM ${base} WHERE ${where} AND sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT ${maxSensors}`)).map((r) => String(r[0]));
 
     const series = new Map<string, TemperaturePoint[]>(sensors.map((s) => [s, []]));
@@ -894,7 +901,7 @@ export class ResultsStore {
       from,
       to: to + window,
       series: sensors.map((sensor) => ({ sensor, points: series.get(sensor) ?? [] })),
-      totalSensors: toNumber(sensorTotal),
+      totalSensors: sensorTotal,
       earlierFrom,
       events,
       elapsedMs: performance.now() - started,

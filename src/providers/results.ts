@@ -1,6 +1,6 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
-import { createWriteStream, type Dirent } from 'node:fs';
-import { mkdir, open as openFile, readdir, readFile, stat } from 'node:fs/promises';
+import { createWriteStream, rmSync, type Dirent } from 'node:fs';
+import { mkdtemp, open as openFile, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
@@ -379,6 +379,7 @@ export class ResultsStore {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly userConn: DuckDBConnection,
+    private readonly spillDir: string,
     private readonly options: ResultsStoreOptions,
   ) {
     this.rowCap = options.rowCap ?? DEFAULT_ROW_CAP;
@@ -388,8 +389,8 @@ export class ResultsStore {
   /** Opens an in-memory DuckDB that can read only `outputFolder`, and loads what is committed there. */
   static async open(outputFolder: string, options: ResultsStoreOptions = {}): Promise<ResultsStore> {
     const root = resolve(outputFolder);
-    const spill = join(tmpdir(), `kafka-flink-lab-duckdb-${process.pid}`);
-    await mkdir(spill, { recursive: true });
+    // DuckDB's own spill folder (only used beyond the memory limit), removed on close.
+    const spill = await mkdtemp(join(tmpdir(), 'kafka-flink-lab-duckdb-'));
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
@@ -405,7 +406,7 @@ export class ResultsStore {
       const columns = Object.entries(SQL_TYPES[spec.table]).map(([name, type]) => `${quoteIdent(name)} ${type}`);
       await conn.run(`CREATE TABLE ${spec.internal} (${columns.join(', ')}, _file VARCHAR)`);
     }
-    const store = new ResultsStore(root, instance, conn, await instance.connect(), options);
+    const store = new ResultsStore(root, instance, conn, await instance.connect(), spill, options);
     await store.createViews();
     await store.refresh();
     return store;
@@ -425,6 +426,7 @@ export class ResultsStore {
     } catch {
       // already closed
     }
+    rmSync(this.spillDir, { recursive: true, force: true });
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -88,7 +88,11 @@ class ResultsPanel implements vscode.Disposable {
     panel.webview.html = resultsHtml(panel.webview, root);
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
-      panel.onDidChangeViewState(() => this.updatePolling()),
+      panel.onDidChangeViewState(() => {
+        // A hidden panel's webview is destroyed (no retainContextWhenHidden); it sends `ready` again when shown.
+        if (!panel.visible) this.ready = false;
+        this.updatePolling();
+      }),
       panel.onDidDispose(() => this.onPanelClosed()),
     );
     this.useFolder(folder);

@@ -129,7 +129,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   await step('hostile-value', `a results value ${XSS_VALUE} shows as text and opens no dialog`, { needs: ['view'], timeoutMs: 60_000 }, async () => {
     await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
     const frame = webviewFrame(page);
-    const cell = frame.getByText(XSS_VALUE, { exact: true }).first();
+    // The table cell (the chart legend shows the sensor id too).
+    const cell = frame.locator('[data-testid="results-row"] td').filter({ hasText: XSS_VALUE }).first();
     await until(
       async () => {
         await throwOnErrorDialog(page);
@@ -139,6 +140,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     );
     const text = await cell.textContent();
     if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
+    if ((await cell.locator('img, script, iframe').count()) > 0) throw new Error(`the cell holds markup: ${await cell.innerHTML()}`);
     const injected = await frame.locator('img[src="x"], img[onerror]').count();
     if (injected > 0) throw new Error(`${injected} <img> element(s) from the file value were created in the webview`);
     await sleep(1000);

@@ -264,7 +264,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(default 1000/rate*sensors, or 100 when --rate 0)")
     p.add_argument("--final-watermark", action="store_true",
                    help="after the data, send one __watermark__ sentinel per partition with ts = last ts + "
-                        "--final-watermark-ahead, so that the job's last windows fire")
+                        "--final-watermark-ahead, so that the job's last windows fire (with --count 0: only the "
+                        "sentinels, ts = --start-ts or now + ahead)")
     p.add_argument("--final-watermark-ahead", type=float, default=60.0,
                    help="seconds of event time the sentinel is ahead of the newest event (default 60; must "
                         "exceed window + out-of-orderness + allowed lateness of the job)")
@@ -423,14 +424,15 @@ def run(a: argparse.Namespace, producer, errors: dict, stop: dict, out=None) -> 
     man.min_ts = fleet.start_ts if fleet.max_ts is not None else None
     man.max_ts = fleet.max_ts
 
-    if a.final_watermark and not stop["flag"] and fleet.max_ts is not None:
+    if a.final_watermark and not stop["flag"]:
         try:
             md = producer.list_topics(topic, timeout=a.connect_timeout)
             parts = sorted(md.topics[topic].partitions)
         except Exception as e:  # noqa: BLE001
             print(f"error: could not read partitions of {topic}: {e}", file=sys.stderr)
             parts = []
-        wm_ts = fleet.max_ts + int(a.final_watermark_ahead * 1000)
+        # after the newest event; with --count 0, after --start-ts (default now): a sentinel-only run
+        wm_ts = (fleet.max_ts if fleet.max_ts is not None else fleet.start_ts) + int(a.final_watermark_ahead * 1000)
         for p in parts:
             k, v = make_sentinel(fleet.run_id, p, wm_ts)
             produce(topic, v, k, partition=p)

@@ -357,7 +357,7 @@ def preflight(a) -> str | None:
 
 
 def build_job(a, restore_from: str | None):
-    from pyflink.common import Configuration, Types  # noqa: F401
+    from pyflink.common import Configuration
     from pyflink.common.serialization import Encoder
     from pyflink.datastream import DataStream, StreamExecutionEnvironment
     from pyflink.datastream.connectors.file_system import (
@@ -406,7 +406,6 @@ def build_job(a, restore_from: str | None):
     t_env = StreamTableEnvironment.create(env)
     tconf = t_env.get_config()
     tconf.set("table.local-time-zone", "UTC")
-    tconf.set("table.exec.sink.not-null-enforcer", "DROP")  # never reached: every sink column is nullable
 
     jvm = get_gateway().jvm
 

@@ -212,3 +212,15 @@ def test_delivery_errors_give_nonzero_exit(tmp_path):
             return 0
 
     assert g.run(a, Failing("tp"), errors, {"flag": False}) == 1
+
+
+def test_sentinel_only_run(tmp_path):
+    man = tmp_path / "m.json"
+    a = g.parse_args(["--topic", "tp", "--count", "0", "--final-watermark", "--start-ts", "1000",
+                      "--manifest", str(man), "--quiet"])
+    p = FakeProducer("tp", parts=2)
+    assert g.run(a, p, {"n": 0, "first": None}, {"flag": False}) == 0
+    assert [(s[1], json.loads(s[2])["ts"], s[3]) for s in p.sent] == [
+        (b"__watermark__", 61_000, 0), (b"__watermark__", 61_000, 1)]
+    m = json.loads(man.read_text())
+    assert m["total_sent"] == 0 and m["watermark_sentinels"] == 2

@@ -327,3 +327,25 @@ def test_d_malformed_records_while_running(pipe):
     big_row = got[offsets[-1]]
     assert str(len(big)) in big_row["error"] and big_row["raw"] == big[:1000].decode()
     assert job.alive() and pipe.job_state() == "RUNNING"
+
+
+def test_e_stop_with_sigterm_and_restart(pipe):
+    """The CLI's normal path: job stopped with SIGTERM, data sent while it is down, job started again."""
+    job = pipe.start_job()
+    m1 = os.path.join(pipe.tmp, "m1.json")
+    pipe.generator("--rate", "0", "--count", "20000", "--sensors", "10", "--seed", "15", "--start-ts", str(T0),
+                   "--event-interval-ms", "100", "--anomaly-fraction", "0.01", "--quiet", manifest=m1)
+    wait_for(lambda: checkpoint_count(pipe.state) >= 1 and pipe.report()["aggregate_rows_json"] > 0, 120,
+             interval=0.5, what="committed output", proc=job)
+    assert job.stop(timeout=60) == 0
+    assert "stopped" in job.text()
+    m2 = os.path.join(pipe.tmp, "m2.json")
+    pipe.generator("--rate", "0", "--count", "20000", "--sensors", "10", "--seed", "16",
+                   "--start-ts", str(T0 + 2000 * 100), "--event-interval-ms", "100", "--anomaly-fraction", "0.01",
+                   "--final-watermark", "--quiet", manifest=m2)
+    job2 = pipe.start_job()
+    assert "restoring from checkpoint" in job2.text()
+    valid = read_manifest(m1)["valid_events"] + read_manifest(m2)["valid_events"]
+    rep = pipe.wait_accounted(valid, job2, timeout=180)
+    assert_exactly_once(rep)
+    assert rep["sum_event_count"] == 40000 and rep["dead_letter"] == 0

@@ -185,11 +185,11 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     return `${brokerText} | ${topicText} | ${partitions.map((p) => p.text).join(' | ')}`;
   });
 
-  await step('job', 'Start Flink Job runs the job in the "Flink job" terminal and it shows progress', { needs: ['view', 'broker-up'], timeoutMs: 240_000 }, async () => {
+  await step('job', 'Start Flink Job runs the job in the "Flink job" terminal and it shows progress', { needs: ['view', 'broker-up'], timeoutMs: 180_000 }, async () => {
     await runCommand(page, manifest, 'kafkaFlinkLab.job.start');
     const prompts = await acceptQuickInputs(page);
     await terminalTab(page, 'Flink job').first().waitFor({ timeout: 30_000 });
-    await until(async () => (await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 200_000, intervalMs: 3000, message: 'the Flink job did not reach RUNNING (pipeline job status)' });
+    await until(async () => (await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 150_000, intervalMs: 3000, message: 'the Flink job did not reach RUNNING (pipeline job status)' });
     const text = await terminalText(page, 'Flink job');
     if (text.split('\n').filter((l) => l.trim()).length < 2) throw new Error(`the "Flink job" terminal shows almost nothing: "${text.trim().slice(0, 200)}"`);
     return `answered: ${prompts.join(' / ') || 'no prompts'}`;
@@ -234,11 +234,11 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     return `msgs ${start} → ${seen.slice(-3).join(' → ')}`;
   });
 
-  await step('results', 'the results webview shows rows and a chart from the running pipeline', { needs: ['job', 'generator'], timeoutMs: 300_000 }, async () => {
+  await step('results', 'the results webview shows rows and a chart from the running pipeline', { needs: ['job', 'generator'], timeoutMs: 200_000 }, async () => {
     await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
     const frame = webviewFrame(page);
     const rows = frame.locator('[data-testid="results-row"]');
-    await until(async () => (await throwOnErrorDialog(page)) || (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 270_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
+    await until(async () => (await throwOnErrorDialog(page)) || (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 180_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
     await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
     return `${await rows.count()} rows on screen`;
   });

@@ -53,10 +53,27 @@ function readMarker(dir) {
   }
 }
 
+/**
+ * Runs an install step in its own process group; if this process is interrupted meanwhile, the whole group (npm,
+ * node-gyp, the compilers) goes with it instead of building on in the background.
+ */
 function run(command, args, { env = process.env, cwd, progress, label }) {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const handlers = Object.fromEntries(['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => [signal, () => onSignal(signal)]));
+    const unhook = () => Object.entries(handlers).forEach(([signal, handler]) => process.off(signal, handler));
+    const onSignal = (signal) => {
+      unhook();
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      // Exit, unless a caller (the e2e runner, npm start) handles the signal and exits itself.
+      if (process.listenerCount(signal) === 0) process.exit(130);
+    };
+    Object.entries(handlers).forEach(([signal, handler]) => process.on(signal, handler));
     let tail = '';
     let lastProgress = Date.now();
     const onData = (chunk) => {
@@ -68,16 +85,22 @@ function run(command, args, { env = process.env, cwd, progress, label }) {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('error', (error) => reject(new Error(`${label}: could not run ${command}: ${error.message}`)));
+    child.on('error', (error) => {
+      unhook();
+      reject(new Error(`${label}: could not run ${command}: ${error.message}`));
+    });
     child.on('close', (code) => {
+      unhook();
       if (code === 0) resolvePromise(tail);
       else reject(new Error(`${label} failed (exit ${code}). Last output:\n${tail}`));
     });
   });
 }
 
+/** true/false on Debian and Ubuntu; undefined where there is no dpkg (then the build itself will say what lacks). */
 function hasDebPackage(name) {
   const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  if (result.error) return undefined;
   return result.status === 0 && result.stdout.includes('install ok installed');
 }
 
@@ -86,7 +109,7 @@ async function ensureAptPackages(paths, progress, { browser, buildTools }) {
   const missing = [];
   if (browser && !existsSync(paths.chromium)) missing.push('chromium');
   if (buildTools) {
-    if (!hasDebPackage('libkrb5-dev')) missing.push('libkrb5-dev');
+    if (hasDebPackage('libkrb5-dev') === false) missing.push('libkrb5-dev');
     for (const tool of ['make', 'g++', 'python3']) {
       if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool === 'g++' ? 'build-essential' : tool);
     }
@@ -161,12 +184,18 @@ async function ensureCodeServer(paths, progress) {
   await run('npm', ['install', ...npmFlags, '--prefix', prefix, `code-server@${CODE_SERVER_VERSION}`], { env, progress, label: 'npm install code-server' });
   let problems = codeServerPostinstallProblems(paths);
   if (problems.length > 0) {
-    // An npm that skipped the postinstall (a stricter script policy) leaves VS Code's modules missing: run it
-    // ourselves, as npm would have (postinstall.sh reads the Node major from npm_config_user_agent).
+    // An npm that skipped the postinstall (ignore-scripts in an .npmrc, or a stricter script policy) leaves VS
+    // Code's modules missing: run it ourselves, as npm would have (postinstall.sh reads the Node major from
+    // npm_config_user_agent, and its own `npm install` must build native modules).
     progress('code-server\'s postinstall did not run; running it now…');
     await run('sh', ['./postinstall.sh'], {
       cwd: paths.codeServerDir,
-      env: { ...env, npm_config_user_agent: `npm/11 node/v${NODE_PACKAGE_VERSION} linux x64`, npm_config_dangerously_allow_all_scripts: 'true' },
+      env: {
+        ...env,
+        npm_config_user_agent: `npm/11 node/v${NODE_PACKAGE_VERSION} linux x64`,
+        npm_config_ignore_scripts: 'false',
+        npm_config_dangerously_allow_all_scripts: 'true',
+      },
       progress,
       label: 'code-server postinstall',
     });

@@ -522,6 +522,27 @@ def progress_line(port: int, job_id: str) -> str | None:
             f"failed={c.get('failed', 0)} latest=chk-{latest.get('id', '-')}")
 
 
+def drain_gateway_stderr(path: str) -> None:
+    """PyFlink starts its gateway JVM with stderr=PIPE and never reads it; a chatty JVM would block once the
+    pipe is full. Copy that pipe to a log file from a daemon thread."""
+    import gc
+    import subprocess
+
+    for obj in gc.get_objects():
+        try:
+            is_gateway = (isinstance(obj, subprocess.Popen) and obj.stderr is not None and obj.poll() is None
+                          and "java" in os.path.basename(str(obj.args[0])))
+        except Exception:  # noqa: BLE001
+            continue
+        if is_gateway:
+            def pump(stream=obj.stderr):
+                with open(path, "ab", buffering=0) as f:
+                    for chunk in iter(lambda: stream.read1(65536), b""):
+                        f.write(chunk)
+
+            threading.Thread(target=pump, name="gateway-stderr", daemon=True).start()
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     err = preflight(a)
@@ -540,6 +561,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("JVM_ARGS", "-Xmx512m -XX:MaxMetaspaceSize=256m -XX:+UseSerialGC")
 
     env = build_job(a, restore)
+    drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
     client = env.execute_async(f"sensor-pipeline[{a.topic}]")
     job_id = str(client.get_job_id())
     print(f"Flink job running: http://127.0.0.1:{a.rest_port} (job {job_id}; output {a.output}; "

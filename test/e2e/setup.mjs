@@ -38,8 +38,11 @@ export function toolchainPaths(env = process.env) {
 
 /** PATH and npm settings under which code-server is installed and run: Node 24 first, its headers for node-gyp. */
 export function node24Env(paths, env = process.env) {
+  // Under `npm test` / `npm start`, the outer npm (on the system Node) exports its lifecycle variables; an inner
+  // npm would take npm_config_user_agent as its own, and code-server's postinstall reads the Node major from it.
+  const inherited = Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_(config_user_agent|execpath|node_execpath|lifecycle_|package_|command$)/.test(key)));
   return {
-    ...env,
+    ...inherited,
     PATH: `${join(paths.nodeDir, 'bin')}:${env.PATH ?? '/usr/bin:/bin'}`,
     npm_config_nodedir: paths.nodeDir,
   };
@@ -204,7 +207,9 @@ async function ensureCodeServer(paths, progress) {
   if (problems.length > 0) {
     throw new Error(`code-server installed but its native modules are missing (${problems.join(', ')}): check that libkrb5-dev, make, g++ and python3 are installed and run again.`);
   }
-  const version = spawnSync(paths.node, [paths.codeServerEntry, '--version'], { encoding: 'utf8', env }).stdout.trim().split(/\s+/)[0];
+  // The first run on a machine logs "[time] info Wrote default config file …" before the version line.
+  const versionOut = spawnSync(paths.node, [paths.codeServerEntry, '--version'], { encoding: 'utf8', env }).stdout;
+  const version = /^(\d+\.\d+\.\d+) [0-9a-f]{40}/m.exec(versionOut)?.[1] ?? versionOut.trim();
   if (version !== CODE_SERVER_VERSION) throw new Error(`code-server was installed but reports version "${version}".`);
   writeFileSync(join(prefix, MARKER), JSON.stringify({ version: CODE_SERVER_VERSION, at: new Date().toISOString() }));
   progress(`code-server ${version} ready in ${((Date.now() - started) / 1000).toFixed(0)} s.`);

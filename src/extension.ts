@@ -9,6 +9,7 @@ import { errorMessage } from './core/errors';
 import { KafkaExplorer } from './views/kafkaExplorer';
 import { PeekDocuments } from './views/peekDocuments';
 import { PipelineView } from './views/pipelineView';
+import { registerResultsView } from './views/resultsPanel';
 import { PipelineStatusBar } from './views/statusBar';
 
 /** Builds the services, views and commands; every one of them is disposed with the extension. */
@@ -26,9 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
     context.subscriptions.push(connections, terminals, monitor, explorer, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
     context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, peeks }));
 
-    // Results webview (another module): registered here once src/views/resultsPanel.ts exists.
-    // RESULTS-VIEW-HOOK: context.subscriptions.push(registerResultsView(context, { outputFolder: resolveOutputFolder, log: (line) => log.info(line) }));
-    void resolveOutputFolder;
+    context.subscriptions.push(registerResultsView(context, { outputFolder: resolveOutputFolder, log: (line) => log.info(line) }));
 
     void monitor.refresh();
     log.info(`Kafka Flink Lab ${context.extension.packageJSON.version} activated.`);

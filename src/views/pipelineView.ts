@@ -7,7 +7,7 @@ import { contextValueOf } from '../core/treeModel';
 
 export const PIPELINE_VIEW_ID = 'kafkaFlinkLab.pipeline';
 
-export type PipelineRowKind = 'broker' | 'generator' | 'job' | 'ingest' | 'lag' | 'dashboard';
+export type PipelineRowKind = 'broker' | 'generator' | 'job' | 'ingest' | 'lag' | 'dashboard' | 'results';
 
 export interface PipelineRow {
   kind: PipelineRowKind;
@@ -30,7 +30,7 @@ const runState = (phase: ProcessPhase) => (phase === 'running' || phase === 'sta
 export class PipelineView extends Disposable implements vscode.TreeDataProvider<PipelineRow> {
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
-  private readonly rows: PipelineRow[] = (['broker', 'generator', 'job', 'ingest', 'lag', 'dashboard'] as PipelineRowKind[]).map((kind) => ({ kind }));
+  private readonly rows: PipelineRow[] = (['broker', 'generator', 'job', 'ingest', 'lag', 'dashboard', 'results'] as PipelineRowKind[]).map((kind) => ({ kind }));
 
   constructor(private readonly monitor: PipelineMonitor) {
     super();
@@ -104,6 +104,16 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.iconPath = new vscode.ThemeIcon('link-external');
       item.contextValue = contextValueOf('metric', 'dashboard');
       item.command = { command: 'kafkaFlinkLab.job.openDashboard', title: 'Open Flink web UI' };
+      return item;
+    case 'results':
+      item.label = 'Results';
+      item.description = 'aggregates · alerts · dead letters';
+      item.iconPath = new vscode.ThemeIcon('table');
+      item.contextValue = contextValueOf('metric', 'results');
+      item.tooltip = new vscode.MarkdownString(
+        "What the Flink job has committed to the output folder, read with DuckDB: only files Flink has finished (renamed on a completed checkpoint) count, so a row appears once and only once — that is the *exactly-once* part you can see.",
+      );
+      item.command = { command: 'kafkaFlinkLab.results.open', title: 'Open Results' };
       return item;
   }
 }

@@ -70,7 +70,7 @@ def check(out: str, expected: int | None = None) -> dict:
 
     csv_set = sorted(key(r) for r in csv_rows)
     json_set = sorted(key(r) for r in json_rows)
-    import pandas as pd  # noqa: F401  (duckdb reads the DataFrame below)
+    import pandas as pd
 
     agg = pd.DataFrame(json_rows, columns=AGG_COLS) if json_rows else pd.DataFrame(columns=AGG_COLS)
     dups = con.execute("SELECT count(*) FROM (SELECT sensor_id, window_start FROM agg GROUP BY 1, 2 "

@@ -32,7 +32,8 @@ function run(label, command, args, options = {}) {
 const check = () => ({ passed: 0, failed: 0 });
 const mochaCounts = (out) => ({ passed: Number(/(\d+) passing/.exec(out)?.[1] ?? 0), failed: Number(/(\d+) failing/.exec(out)?.[1] ?? 0) });
 const pytestCounts = (out) => {
-  const line = out.split('\n').reverse().find((l) => /=+ .*(passed|failed|error)/.test(l)) ?? '';
+  // pytest -q ends with a bare "21 passed, 5 deselected in 19.7s"; without -q the same line is framed by "=".
+  const line = out.split('\n').reverse().find((l) => /\d+ (passed|failed|errors?)\b/.test(l)) ?? '';
   return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) + Number(/(\d+) error/.exec(line)?.[1] ?? 0) };
 };
 const e2eCounts = (out) => {

@@ -1,9 +1,10 @@
 import json
 import random
 
-import data_generator as g
 import pytest
 from reference import parse_event
+
+import data_generator as g
 
 KEYS = ["event_id", "sensor_id", "ts", "temperature", "humidity", "pressure", "battery", "seq"]
 
@@ -78,7 +79,7 @@ def test_injection_fractions_and_kinds():
     for _, value, kind in mal:
         assert parse_event(value) is None, (kind, value)
     assert {k.split(":")[1] for k in kinds if k.startswith("malformed:")} == set(g.MALFORMED_KINDS)
-    for _, value, kind in anomalies:
+    for _, value, _kind in anomalies:
         assert json.loads(value)["temperature"] > g.DEFAULT_ANOMALY_THRESHOLD
     for _, value, kind in valid:
         d = json.loads(value)

@@ -10,7 +10,6 @@ import time
 import urllib.request
 
 import pytest
-import verify_outputs
 from harness import (
     PY,
     ROOT,
@@ -24,6 +23,8 @@ from harness import (
     wait_for,
 )
 from reference import window_aggregates
+
+import verify_outputs
 
 pytestmark = pytest.mark.integration
 

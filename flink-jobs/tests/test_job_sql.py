@@ -5,9 +5,10 @@ import json
 import os
 import time
 
-import flink_job as fj
 import pytest
 from reference import parse_event, window_aggregates
+
+import flink_job as fj
 
 T0 = 1_764_064_800_000  # 2025-11-25T10:00:00Z, a multiple of 10 s
 

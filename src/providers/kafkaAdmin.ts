@@ -23,6 +23,9 @@ interface InternalCluster {
   findTopicPartitionMetadata(topic: string): { partitionId: number }[];
   fetchTopicsOffset(request: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
   metadata(options: { topics: string[] }): Promise<{ brokers: { nodeId: number; host: string; port: number; rack?: string | null }[]; controllerId?: number; clusterId?: string }>;
+  findGroupCoordinator(options: { groupId: string }): Promise<{
+    offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
+  }>;
 }
 
 /** Errors a group coordinator answers right after a broker starts; they pass within seconds. */
@@ -108,14 +111,12 @@ export class KafkaAdminClient {
     // Isolation READ_UNCOMMITTED (0): "high" is the high watermark, as kcat and kafka-consumer-groups report it.
     const cluster = create({ allowAutoTopicCreation: false, metadataMaxAge: 300_000, isolationLevel: 0 }) as InternalCluster;
     try {
-      return await withTimeout(
-        (async () => {
-          await cluster.connect();
-          return fn(cluster);
-        })(),
-        this.timeoutMs,
-        `Kafka at ${this.label} (${what})`,
-      );
+      try {
+        await withTimeout(cluster.connect(), this.timeoutMs, `Kafka at ${this.label}`);
+      } catch (error) {
+        throw new UserError(`Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`, String(error));
+      }
+      return await withTimeout(fn(cluster), this.timeoutMs, `Kafka at ${this.label} (${what})`);
     } catch (error) {
       if (error instanceof UserError) throw error;
       throw new UserError(`Kafka at ${this.label} failed to ${what}: ${(error as Error).message}.`);
@@ -324,7 +325,16 @@ export class KafkaAdminClient {
     const offsets = await this.fetchPartitionOffsets(topic);
     const byTime = target.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(topic, target.timestampMs) : undefined;
     const plan = planOffsetReset(offsets, partition, target, byTime);
-    await this.callGroup(`reset offsets of ${groupId}`, (a) => a.setOffsets({ groupId, topic, partitions: plan.map((p) => ({ partition: p.partition, offset: String(p.offset) })) }));
+    const partitions = plan.map((p) => ({ partition: p.partition, offset: String(p.offset) }));
+    // An OffsetCommit outside the group (generation -1, no member id), as kafka-consumer-groups --reset-offsets
+    // does; the broker itself refuses it while the group has members. kafkajs' setOffsets joins the group as a
+    // consumer instead and takes about 5 s.
+    const committed = await this.withBatchCluster(`reset offsets of ${groupId}`, async (cluster) => {
+      const coordinator = await cluster.findGroupCoordinator({ groupId });
+      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [{ topic, partitions }] });
+      return true;
+    });
+    if (!committed) await this.call(`reset offsets of ${groupId}`, (a) => a.setOffsets({ groupId, topic, partitions }), this.timeoutMs * 3);
     return plan;
   }
 

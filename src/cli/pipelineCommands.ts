@@ -18,6 +18,7 @@ import {
 } from '../core/pipelineProcesses';
 import { validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
+import { benchCommand } from './benchCommand';
 import { runCommand as runPipeline } from './runCommand';
 import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
@@ -152,6 +153,7 @@ export const pipelineCommands: Record<string, CliCommand> = {
     },
   },
   run: runPipeline,
+  bench: benchCommand,
   'job start': {
     usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--detach]',
     summary: 'run the PyFlink job (event-time windows, exactly-once files); Web UI on http://127.0.0.1:8081',

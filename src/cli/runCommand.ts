@@ -32,7 +32,7 @@ FROM aggregates a GROUP BY a.sensor_id ORDER BY a.sensor_id`;
  * Waits until every generated event is accounted for in committed files (aggregated or dead-lettered), with
  * progress; gives up when nothing new is committed for `stallMs` or the deadline passes.
  */
-async function waitForCommitted(store: ResultsStore, expected: number, ctx: CliContext, stallMs: number, deadlineMs: number): Promise<number> {
+export async function waitForCommitted(store: ResultsStore, expected: number, ctx: CliContext, stallMs: number, deadlineMs: number): Promise<number> {
   let last = -1;
   let lastChange = Date.now();
   let lastPrint = 0;

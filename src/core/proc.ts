@@ -1,5 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface RunResult {
   code: number | null;
@@ -124,4 +124,40 @@ export async function stopProcess(pid: number, graceMs: number): Promise<boolean
   killGroup(pid, 'SIGKILL');
   await pollUntil(async () => (isAlive(pid) ? undefined : true), 5000, 100);
   return true;
+}
+
+/** Resident memory (bytes) of every process in a process group, e.g. a PyFlink job's python and its JVM. */
+export function processGroupRss(pgid: number): number {
+  let total = 0;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (rss) total += Number(rss[1]) * 1024;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return total;
+}
+
+/** Samples `measure` every `intervalMs` until stopped; returns the peak. */
+export function samplePeak(measure: () => number, intervalMs = 500): { stop: () => number } {
+  let peak = measure();
+  const timer = setInterval(() => (peak = Math.max(peak, measure())), intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.max(peak, measure());
+    },
+  };
 }

@@ -71,7 +71,7 @@ describe(`Kafka explorer at scale: ${TOPICS} topics × ${PARTITIONS} partitions 
   it('the topic list: every topic with partitions, retention and message count, from a new connection', async () => {
     // A fresh client per run: the first view of a cluster includes connecting.
     const runs: number[] = [];
-    let topics = await new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrap) }, 10_000).listTopicDetails();
+    let topics: Awaited<ReturnType<KafkaAdminClient['listTopicDetails']>> = [];
     for (let i = 0; i < 3; i++) {
       const client = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrap) }, 10_000);
       const run = await timed(() => client.listTopicDetails());

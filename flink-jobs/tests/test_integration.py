@@ -93,9 +93,11 @@ class Pipeline:
         return verify_outputs.check(self.out, expected)
 
     def wait_accounted(self, expected: int, proc: Proc, timeout: float = 300):
+        # The CSV and JSON sinks commit the same checkpoint one after the other, and a report reads one format,
+        # then the other: wait until a report sees both formats complete, not only one of them.
         def done():
             r = self.report(expected)
-            return r if r["accounted"] == expected else None
+            return r if r["accounted"] == expected and r["csv_equals_json"] else None
 
         try:
             return wait_for(done, timeout, interval=2, what=f"{expected} records accounted in the output",

@@ -148,6 +148,9 @@ export const runCommand: CliCommand = {
         await waitForCommitted(store, events!, ctx, stallMs, 30 * 60_000);
         if (!job.running()) ctx.progress(`  note: the Flink job is no longer running; see ${job.logFile}`);
         await job.stop(30_000);
+        // Nothing commits any more: read the final files (the last check may have caught the CSV sink's commit of a
+        // checkpoint before the JSON sink's).
+        await store.refresh();
 
         ctx.progress(`[6/6] Verifying exactly-once over ${output}…`);
         const report = await store.verify(events);

@@ -5,7 +5,7 @@ import { UserError } from './errors';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
 import { projectRoot, stateRoot } from './paths';
 import { describePortHolder, isPortFree } from './ports';
-import { commandLineOf, isAlive, killGroup, pollUntil, stopProcess } from './proc';
+import { commandLineOf, groupMembers, isAlive, killGroup, pollUntil, stopProcess } from './proc';
 
 export interface GeneratorOptions {
   bootstrapServers: string;
@@ -175,8 +175,9 @@ export class PipelineProcess {
     const gone = await pollUntil(async () => (isAlive(record.pid) ? undefined : true), Math.min(graceMs, 15_000), 200);
     let result: 'stopped' | 'killed' = 'stopped';
     if (!gone) result = (await stopProcess(record.pid, graceMs)) ? 'killed' : 'stopped';
-    // The JVM of a PyFlink job lives in the same group; make sure nothing of it is left.
+    // The JVM of a PyFlink job lives in the same group; make sure nothing of it is left (and its ports are free).
     killGroup(record.pid, 'SIGKILL');
+    await pollUntil(async () => (groupMembers(record.pid).length === 0 ? true : undefined), 10_000, 100);
     rmSync(this.pidFile, { force: true });
     return result;
   }

@@ -126,22 +126,33 @@ export async function stopProcess(pid: number, graceMs: number): Promise<boolean
   return true;
 }
 
-/** Resident memory (bytes) of every process in a process group, e.g. a PyFlink job's python and its JVM. */
-export function processGroupRss(pgid: number): number {
-  let total = 0;
+/** The live (not zombie) processes of a process group, from /proc; empty where there is no /proc. */
+export function groupMembers(pgid: number): number[] {
   let pids: string[] = [];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return 0;
+    return [];
   }
+  const members: number[] = [];
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue;
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(pid));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return members;
+}
+
+/** Resident memory (bytes) of every process in a process group, e.g. a PyFlink job's python and its JVM. */
+export function processGroupRss(pgid: number): number {
+  let total = 0;
+  for (const pid of groupMembers(pgid)) {
+    try {
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (rss) total += Number(rss[1]) * 1024;
     } catch {
       /* exited meanwhile */

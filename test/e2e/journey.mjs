@@ -3,7 +3,7 @@
 // generator in their terminals, watch the status bar rate and the offsets grow, open the results webview (rows,
 // chart, hostile values shown as text), create a topic from the palette, refuse a bad name, stop everything.
 // Each step is one check; a step whose prerequisite failed is reported as failed ("blocked by …"), never skipped.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   acceptQuickInputs,
@@ -47,6 +47,10 @@ export function writeHostileResultsFile(workspace) {
   const csvCell = (v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
   writeFileSync(join(dir, 'e2e-hostile-0.csv'), `${header.join(',')}\n${header.map((k) => csvCell(row[k])).join(',')}\n`);
   writeFileSync(join(dir, 'e2e-hostile-0.jsonl'), JSON.stringify(row) + '\n');
+}
+
+export function removeHostileResultsFile(workspace) {
+  for (const ext of ['csv', 'jsonl']) rmSync(join(workspace, 'output', 'aggregates', `e2e-hostile-0.${ext}`), { force: true });
 }
 
 /** Throws what a VS Code error dialog says ("Command … resulted in an error"), so a step fails at once. */
@@ -146,6 +150,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await sleep(1000);
     if (dialogs.length) throw new Error(`a dialog opened: ${dialogs.join(' | ')}`);
   });
+  // The pipeline's own rows are what the later steps look at.
+  removeHostileResultsFile(workspace);
 
   let stackStartedByUi = false;
   await step('stack', 'Start Local Kafka (command palette) starts the broker in the "Kafka broker" terminal', { needs: ['view'], timeoutMs: 150_000 }, async () => {

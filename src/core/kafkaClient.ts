@@ -40,7 +40,16 @@ export async function ensureTopic(bootstrapServers: string, topic: string, parti
   try {
     if ((await admin.listTopics()).includes(topic)) return false;
     const brokers = (await admin.describeCluster()).brokers.length;
-    return await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, brokers) }], waitForLeaders: true });
+    const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, brokers) }], waitForLeaders: false });
+    // Not kafkajs' waitForLeaders: it gives up on the UNKNOWN_TOPIC_OR_PARTITION a busy broker answers for a moment.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      const parts = metadata?.topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return created;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} was created, but its partitions had no leader within 30 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -221,7 +221,9 @@ export class KafkaAdminClient {
   async listTopicDetails(options: { includeInternal?: boolean } = {}): Promise<TopicModel[]> {
     const partitions = await this.fetchTopicPartitions();
     const names = [...partitions.keys()].filter((n) => options.includeInternal || !n.startsWith('__')).sort((a, b) => a.localeCompare(b));
-    const [configs, offsets] = await Promise.allSettled([this.fetchTopicConfigs(names), this.fetchOffsetsForTopics(names)]);
+    // One more try of a part that failed (a busy broker right after a start or a burst of topic changes).
+    const settle = <T>(read: () => Promise<T>) => read().catch(() => sleep(500).then(read));
+    const [configs, offsets] = await Promise.allSettled([settle(() => this.fetchTopicConfigs(names)), settle(() => this.fetchOffsetsForTopics(names))]);
     return names.map((name) => {
       const parts = partitions.get(name) ?? [];
       const config = configs.status === 'fulfilled' ? configs.value.get(name) : undefined;
@@ -254,10 +256,31 @@ export class KafkaAdminClient {
     const created = await this.call(`create topic ${options.name}`, (a) =>
       a.createTopics({
         topics: [{ topic: options.name, numPartitions: options.partitions, replicationFactor: options.replicationFactor ?? -1, configEntries }],
-        waitForLeaders: true,
+        waitForLeaders: false,
       }),
     );
     if (!created) throw new UserError(`Topic ${options.name} already exists.`);
+    await this.waitForLeaders(options.name, options.partitions);
+  }
+
+  /**
+   * Waits until every partition of a new topic has a leader. kafkajs' own wait retries only LEADER_NOT_AVAILABLE,
+   * but a busy broker that has not applied the new topic to its metadata yet answers UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  private async waitForLeaders(topic: string, partitions: number): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    let last = 'no metadata yet';
+    while (Date.now() < deadline) {
+      try {
+        const parts = (await this.fetchTopicPartitions([topic])).get(topic) ?? [];
+        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+        last = `${parts.filter((p) => p.leader >= 0).length} of ${partitions} partitions have a leader`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await sleep(200);
+    }
+    throw new UserError(`Topic ${topic} was created, but Kafka did not report leaders for its partitions within ${Math.round(this.timeoutMs / 1000)} s (${last}): refresh the view in a moment.`);
   }
 
   async deleteTopic(topic: string): Promise<void> {

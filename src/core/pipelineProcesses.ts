@@ -168,8 +168,9 @@ export class PipelineProcess {
   async stop(graceMs = 30_000): Promise<'stopped' | 'killed' | 'not-running'> {
     const record = this.record();
     if (!record) {
+      const orphans = await this.killOrphans();
       rmSync(this.pidFile, { force: true });
-      return 'not-running';
+      return orphans > 0 ? 'killed' : 'not-running';
     }
     killGroup(record.pid, 'SIGINT');
     const gone = await pollUntil(async () => (isAlive(record.pid) ? undefined : true), Math.min(graceMs, 15_000), 200);
@@ -177,9 +178,27 @@ export class PipelineProcess {
     if (!gone) result = (await stopProcess(record.pid, graceMs)) ? 'killed' : 'stopped';
     // The JVM of a PyFlink job lives in the same group; make sure nothing of it is left (and its ports are free).
     killGroup(record.pid, 'SIGKILL');
-    await pollUntil(async () => (groupMembers(record.pid).length === 0 ? true : undefined), 10_000, 100);
+    await pollUntil(async () => (groupMembers(record.pid).length === 0 ? true : undefined), 15_000, 100);
     rmSync(this.pidFile, { force: true });
     return result;
+  }
+
+  /**
+   * A recorded python that is gone may leave its JVM (same process group) running, holding the Flink REST port:
+   * kills what is left of that group, recognised by its command line. Returns how many processes it killed.
+   */
+  private async killOrphans(): Promise<number> {
+    let pgid: number;
+    try {
+      pgid = (JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord).pid;
+    } catch {
+      return 0;
+    }
+    const ours = () => groupMembers(pgid).filter((pid) => /flink|pyflink|data_generator/.test(commandLineOf(pid) ?? ''));
+    const orphans = ours();
+    for (const pid of orphans) killGroup(pid, 'SIGKILL');
+    if (orphans.length > 0) await pollUntil(async () => (ours().length === 0 ? true : undefined), 15_000, 100);
+    return orphans.length;
   }
 }
 

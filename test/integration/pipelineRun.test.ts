@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPortFree } from '../../src/core/ports';
+import { describePortHolder, isPortFree } from '../../src/core/ports';
 import { isAlive } from '../../src/core/proc';
 import { cliPath, pipeline, requireEnv } from '../support/cli';
 
@@ -51,7 +51,7 @@ describe('pipeline run (real Kafka, real PyFlink, DuckDB verify)', function () {
     assert.equal(isAlive(jobPid), false, 'the Flink job process is gone');
     assert.equal(existsSync(jobRecord), false);
     assert.equal(existsSync(join(workspace, '.pipeline/generator/generator.json')), false);
-    assert.ok(await isPortFree(8081), 'Flink REST port released');
+    assert.ok(await isPortFree(8081), `Flink REST port released (held by ${describePortHolder(8081)}; output: ${output.slice(-1500)})`);
     const status = await pipeline(['stack', 'status', '--json', '--workspace', workspace]);
     assert.equal(JSON.parse(status.stdout).state, 'up', 'the broker it did not start keeps running');
   });

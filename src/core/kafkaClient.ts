@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
 export interface ConnectionOptions {
   bootstrapServers: string[];
@@ -41,16 +41,32 @@ export async function ensureTopic(bootstrapServers: string, topic: string, parti
     if ((await admin.listTopics()).includes(topic)) return false;
     const brokers = (await admin.describeCluster()).brokers.length;
     const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, brokers) }], waitForLeaders: false });
-    // Not kafkajs' waitForLeaders: it gives up on the UNKNOWN_TOPIC_OR_PARTITION a busy broker answers for a moment.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      const parts = metadata?.topics.find((t) => t.name === topic)?.partitions ?? [];
-      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return created;
-      if (Date.now() > deadline) throw new Error(`topic ${topic} was created, but its partitions had no leader within 30 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const problem = await waitForTopicLeaders(admin, topic, partitions, 30_000);
+    if (problem) throw new Error(`topic ${topic} was created, but its partitions had no leader within 30 s (${problem})`);
+    return created;
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Waits until every partition of a new topic has a leader; undefined when they do, else what was seen last.
+ * Not kafkajs' `waitForLeaders`: it retries only LEADER_NOT_AVAILABLE, but a busy broker that has not applied the
+ * new topic to its metadata yet answers UNKNOWN_TOPIC_OR_PARTITION for a moment.
+ */
+export async function waitForTopicLeaders(admin: Admin, topic: string, partitions: number, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no metadata yet';
+  while (Date.now() < deadline) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
+      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return undefined;
+      last = `${parts.filter((p) => p.leader >= 0).length} of ${partitions} partitions have a leader`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return last;
 }

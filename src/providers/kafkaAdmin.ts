@@ -1,6 +1,6 @@
 import { ConfigResourceTypes, Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { UserError, withTimeout } from '../core/errors';
-import { createKafka, type ConnectionOptions } from '../core/kafkaClient';
+import { createKafka, waitForTopicLeaders, type ConnectionOptions } from '../core/kafkaClient';
 import type { BrokerModel, ClusterModel, CommittedOffset, GroupModel, GroupPartitionLag, PartitionDetail, PartitionModel, PartitionOffsets, TopicModel } from '../core/kafkaModels';
 import { computeLag } from '../core/lag';
 import { type OffsetStart, type PeekedRecord, type PeekRequest, type PartitionRange, planPeek } from '../core/peek';
@@ -260,27 +260,8 @@ export class KafkaAdminClient {
       }),
     );
     if (!created) throw new UserError(`Topic ${options.name} already exists.`);
-    await this.waitForLeaders(options.name, options.partitions);
-  }
-
-  /**
-   * Waits until every partition of a new topic has a leader. kafkajs' own wait retries only LEADER_NOT_AVAILABLE,
-   * but a busy broker that has not applied the new topic to its metadata yet answers UNKNOWN_TOPIC_OR_PARTITION.
-   */
-  private async waitForLeaders(topic: string, partitions: number): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
-    let last = 'no metadata yet';
-    while (Date.now() < deadline) {
-      try {
-        const parts = (await this.fetchTopicPartitions([topic])).get(topic) ?? [];
-        if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
-        last = `${parts.filter((p) => p.leader >= 0).length} of ${partitions} partitions have a leader`;
-      } catch (error) {
-        last = (error as Error).message;
-      }
-      await sleep(200);
-    }
-    throw new UserError(`Topic ${topic} was created, but Kafka did not report leaders for its partitions within ${Math.round(this.timeoutMs / 1000)} s (${last}): refresh the view in a moment.`);
+    const problem = await waitForTopicLeaders(await this.connected(), options.name, options.partitions, this.timeoutMs);
+    if (problem) throw new UserError(`Topic ${options.name} was created, but Kafka did not report leaders for its partitions within ${Math.round(this.timeoutMs / 1000)} s (${problem}): refresh the view in a moment.`);
   }
 
   async deleteTopic(topic: string): Promise<void> {

@@ -171,3 +171,82 @@ export async function notificationTexts(page) {
 export function webviewFrame(page) {
   return page.locator('iframe.webview.ready').last().contentFrame().locator('#active-frame').contentFrame();
 }
+
+/**
+ * Right-clicks a tree row and chooses the context-menu entry whose label matches `label` (a string or RegExp).
+ * The tree re-renders on its auto-refresh and reuses row elements, so the row that got the right-click (the
+ * focused one) is checked to be the one meant before the entry is chosen.
+ */
+export async function contextMenu(page, row, label) {
+  const meant = await rowText(row);
+  const items = page.locator('.monaco-menu .action-item:not(.disabled) .action-label:visible');
+  const match = typeof label === 'string' ? (t) => t.trim() === label : (t) => label.test(t.trim());
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await row.click({ button: 'right' });
+    const focused = await rowText(page.locator('.monaco-list-row[role="treeitem"].focused').first()).catch(() => '');
+    if (focused.split(' ')[0] !== meant.split(' ')[0]) {
+      if (attempt >= 3) throw new Error(`the right-click landed on "${focused}" instead of "${meant}"`);
+      continue;
+    }
+    const item = await until(
+      async () => {
+        const texts = await items.allInnerTexts();
+        const at = texts.findIndex(match);
+        return at >= 0 ? items.nth(at) : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 150, message: async () => `no "${label}" in the context menu of "${meant}" (it shows: ${(await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean).join(' | ') || 'nothing'})` },
+    );
+    await item.hover();
+    await sleep(150);
+    await item.click();
+    // A menu that is still open did not take the click: choose the highlighted entry with the keyboard.
+    await sleep(300);
+    if (await page.locator('.monaco-menu .action-label:visible').count()) await page.keyboard.press('Enter');
+    return;
+  }
+}
+
+/** Waits for the quick input, types `text` into it and presses Enter. */
+export async function answerInput(page, text) {
+  await until(async () => (await quickInput(page).isVisible()) || undefined, { timeoutMs: 10_000, intervalMs: 150, message: 'no input box opened' });
+  const input = page.locator('.quick-input-widget input.input');
+  await input.fill(text);
+  await sleep(300); // validation runs on change
+  await page.keyboard.press('Enter');
+  await sleep(400);
+}
+
+/** Waits for a quick pick and clicks the row whose text matches `pattern`. Returns the row's text. */
+export async function pickItem(page, pattern) {
+  const rows = page.locator('.quick-input-list .monaco-list-row:visible');
+  const row = await until(
+    async () => {
+      if (!(await quickInput(page).isVisible())) return undefined;
+      const texts = await rows.allInnerTexts();
+      const at = texts.findIndex((t) => pattern.test(t.replace(/\s+/g, ' ')));
+      return at >= 0 ? { row: rows.nth(at), text: texts[at].replace(/\s+/g, ' ').trim() } : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 150, message: async () => `no quick-pick item matching ${pattern} (items: ${(await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ') || 'none'})` },
+  );
+  await row.row.click();
+  await sleep(400);
+  return row.text;
+}
+
+/** Clicks the button `label` of the modal dialog on screen; returns the dialog's text. */
+export async function answerDialog(page, label) {
+  const box = page.locator('.monaco-dialog-box');
+  await box.first().waitFor({ state: 'visible', timeout: 10_000 });
+  const text = (await box.first().innerText()).replace(/\s+/g, ' ').trim();
+  await box.first().locator('.monaco-button', { hasText: new RegExp(`^${label}$`) }).first().click();
+  await box.first().waitFor({ state: 'hidden', timeout: 10_000 });
+  return text;
+}
+
+/** The rendered text of the active editor (the lines on screen). */
+export async function activeEditorText(page) {
+  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  await lines.waitFor({ timeout: 10_000 });
+  return (await lines.innerText()).replace(/\u00a0/g, ' ');
+}

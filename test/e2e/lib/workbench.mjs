@@ -171,3 +171,114 @@ export async function notificationTexts(page) {
 export function webviewFrame(page) {
   return page.locator('iframe.webview.ready').last().contentFrame().locator('#active-frame').contentFrame();
 }
+
+/**
+ * Right-clicks a tree row and chooses the context-menu entry whose label matches `label` (a string or RegExp).
+ * The tree re-renders on its auto-refresh and reuses row elements, so the row that got the right-click (the
+ * focused one) is checked to be the one meant before the entry is chosen.
+ */
+export async function contextMenu(page, row, label) {
+  const meant = await rowText(row);
+  const items = page.locator('.monaco-menu .action-item:not(.disabled) .action-label:visible');
+  const match = typeof label === 'string' ? (t) => t.trim() === label : (t) => label.test(t.trim());
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await row.click({ button: 'right' });
+    const focused = await rowText(page.locator('.monaco-list-row[role="treeitem"].focused').first()).catch(() => '');
+    if (focused.split(' ')[0] !== meant.split(' ')[0]) {
+      if (attempt >= 3) throw new Error(`the right-click landed on "${focused}" instead of "${meant}"`);
+      continue;
+    }
+    const item = await until(
+      async () => {
+        const texts = await items.allInnerTexts();
+        const at = texts.findIndex(match);
+        return at >= 0 ? items.nth(at) : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 150, message: async () => `no "${label}" in the context menu of "${meant}" (it shows: ${(await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean).join(' | ') || 'nothing'})` },
+    );
+    await item.hover();
+    await sleep(150);
+    await item.click();
+    // A menu that is still open did not take the click: choose the highlighted entry with the keyboard.
+    await sleep(300);
+    if (await page.locator('.monaco-menu .action-label:visible').count()) await page.keyboard.press('Enter');
+    return;
+  }
+}
+
+/** The title of the quick input on screen ("" when it has none), or undefined when it is closed. */
+export async function quickInputTitle(page) {
+  if (!(await quickInput(page).isVisible())) return undefined;
+  const title = page.locator('.quick-input-widget .quick-input-title');
+  return (await title.count()) ? (await title.first().innerText()).replace(/\s+/g, ' ').trim() : '';
+}
+
+export const titled = (title) => (typeof title === 'function' ? title : typeof title === 'string' ? (t) => t === title : (t) => title.test(t));
+
+/**
+ * Waits for the prompt whose title matches `title` (a string, RegExp or predicate); returns the title. A command's prompts follow each other in the same widget,
+ * and the previous one stays on screen until the extension host has checked its answer, so "a quick input is
+ * visible" is not enough to know which prompt an answer would go to.
+ */
+export async function waitForPrompt(page, title, what = 'prompt') {
+  const ok = titled(title);
+  return until(async () => { const t = await quickInputTitle(page); return t !== undefined && ok(t) ? t : undefined; }, {
+    timeoutMs: 20_000,
+    intervalMs: 150,
+    message: async () => `no ${what} titled ${title} opened (on screen: ${(await quickInputText(page).catch(() => undefined)) ?? 'no quick input'})`,
+  });
+}
+
+/** Waits until the prompt titled `title` has gone (accepted), so the next answer goes to the next prompt. */
+async function waitForPromptGone(page, title) {
+  const ok = titled(title);
+  await until(async () => { const t = await quickInputTitle(page); return t === undefined || !ok(t); }, {
+    timeoutMs: 20_000,
+    intervalMs: 150,
+    message: async () => `the prompt titled ${title} did not take the answer (on screen: ${await quickInputText(page).catch(() => '')})`,
+  });
+}
+
+/** Waits for the input box titled `title`, types `text` into it and presses Enter; returns once it has gone. */
+export async function answerInput(page, title, text) {
+  await waitForPrompt(page, title, 'input box');
+  await page.locator('.quick-input-widget input.input').fill(text);
+  await sleep(200); // validation runs on change
+  await page.keyboard.press('Enter');
+  await waitForPromptGone(page, title);
+}
+
+/** Waits for the quick pick titled `title` and clicks the row whose text matches `pattern`; returns the row's text. */
+export async function pickItem(page, title, pattern) {
+  await waitForPrompt(page, title, 'quick pick');
+  const rows = page.locator('.quick-input-list .monaco-list-row:visible');
+  const row = await until(
+    async () => {
+      const texts = await rows.allInnerTexts();
+      const at = texts.findIndex((t) => pattern.test(t.replace(/\s+/g, ' ')));
+      return at >= 0 ? { row: rows.nth(at), text: texts[at].replace(/\s+/g, ' ').trim() } : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 150, message: async () => `no item matching ${pattern} in the pick titled ${title} (items: ${(await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ') || 'none'})` },
+  );
+  await row.row.click();
+  await waitForPromptGone(page, title);
+  return row.text;
+}
+
+/** Clicks the button `label` of the modal dialog on screen; returns the dialog's text. */
+export async function answerDialog(page, label) {
+  const box = page.locator('.monaco-dialog-box');
+  await box.first().waitFor({ state: 'visible', timeout: 10_000 });
+  const text = (await box.first().innerText()).replace(/\s+/g, ' ').trim();
+  await box.first().locator('.monaco-button', { hasText: new RegExp(`^${label}$`) }).first().click();
+  await box.first().waitFor({ state: 'hidden', timeout: 10_000 });
+  return text;
+}
+
+/** The rendered text of the active editor (the lines on screen). */
+export async function activeEditorText(page) {
+  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  await lines.waitFor({ timeout: 10_000 });
+  return (await lines.innerText()).replace(/\u00a0/g, ' ');
+}

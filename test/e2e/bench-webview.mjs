@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// The results webview's own speed, in a real VS Code (code-server) and a real Chromium: what the user waits for
+// between choosing "Open Results" and seeing the summary, the first page and the chart, then a sort, a page, the
+// last page of a text sort, a newly committed file, a warm reopen, and the webview's JS heap after all that.
+// `pipeline bench --only webview` generates the output folder and runs this; it can also run on its own:
+//
+//   node test/e2e/bench-webview.mjs --output <folder with aggregates/> --rows <N in it> [--json]
+//
+// Times are from the command (Enter in the palette) to the element on screen, polled by Playwright, so they
+// include the extension host's DuckDB work, the message to the webview and its rendering. Nothing is asserted:
+// this is a benchmark; the e2e journey checks behaviour. The last line of --json output is the JSON report.
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  chromiumLaunchOptions,
+  codeServerEnv,
+  findFreePort,
+  installVsix,
+  killProcessesOfRun,
+  packVsix,
+  prepareRunFolders,
+  runToEnd,
+  startCodeServer,
+  stopProcessGroup,
+} from './lib/codeServer.mjs';
+import { paletteTitle, quickInput, sleep, until, webviewFrame } from './lib/workbench.mjs';
+import { cacheRoot, ensureE2eToolchain } from './setup.mjs';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { values } = parseArgs({ options: { output: { type: 'string' }, rows: { type: 'string' }, json: { type: 'boolean' } } });
+if (!values.output) {
+  console.error('bench-webview: --output <folder holding aggregates/> is required');
+  process.exit(2);
+}
+const output = resolve(values.output);
+const rows = Number(values.rows ?? 0);
+const progress = (m) => console.error(`bench-webview: ${m}`);
+const figures = [];
+const add = (name, value, unit, extra = {}) => {
+  figures.push({ name, value, unit, ...extra });
+  progress(`${name}: ${typeof value === 'number' ? value.toFixed(unit === 'ms' ? 0 : 1) : value} ${unit}`);
+};
+
+const runId = `bench-webview-${Date.now().toString(36)}-${process.pid}`;
+const runDir = mkdtempSync(join(tmpdir(), 'kfl-bench-webview-'));
+const workspace = join(runDir, 'workspace');
+let server;
+let context;
+
+/** Palette → command; returns the time of the Enter that runs it. */
+async function startCommand(page, manifest, commandId) {
+  const title = paletteTitle(manifest, commandId);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  const first = page.locator('.quick-input-list .monaco-list-row.focused').first();
+  await until(async () => ((await first.getAttribute('aria-label').catch(() => '')) ?? '').startsWith(title), { timeoutMs: 10_000, intervalMs: 50, message: `"${title}" is not the first palette entry` });
+  const t0 = Date.now();
+  await page.keyboard.press('Enter');
+  await until(async () => !(await quickInput(page).isVisible()), { timeoutMs: 10_000, intervalMs: 50, message: 'the palette stayed open' });
+  return t0;
+}
+
+const since = (t0) => Date.now() - t0;
+const LONG = { timeout: 120_000 };
+
+async function main() {
+  const toolchain = await ensureE2eToolchain({ progress });
+  const built = await runToEnd(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, timeoutMs: 180_000 });
+  if (built.code !== 0) throw new Error(`building the extension failed:\n${built.out.slice(-2000)}`);
+  const vsix = await packVsix(repo, join(runDir, 'kafka-flink-lab.vsix'));
+  progress(`VSIX ${(vsix.bytes / 1024 / 1024).toFixed(1)} MB`);
+  const dirs = prepareRunFolders(runDir, { settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false } });
+  const env = codeServerEnv(toolchain, dirs, { runId, cacheDir: cacheRoot() });
+  await installVsix(toolchain, dirs, vsix.file, env);
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'kafkaFlinkLab.outputFolder': output }, null, 2));
+
+  server = await startCodeServer(toolchain, dirs, { port: await findFreePort(Number(process.env.E2E_PORT || 18180)), workspace, env, smokeTestDriver: true });
+  const { chromium } = createRequire(join(repo, 'package.json'))('playwright-core');
+  context = await chromium.launchPersistentContext(join(runDir, 'chromium-profile'), chromiumLaunchOptions(toolchain, { env: { ...process.env, KFL_RUN_ID: runId } }));
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator('.activitybar').waitFor({ timeout: 60_000 });
+  // Let the extension activate (it activates on startup) before the clock starts.
+  await sleep(5000);
+  const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+  const rowsLabel = rows ? rows.toLocaleString('en-US') : undefined;
+
+  // 1. Cold: the extension host loads the CSVs into DuckDB, then summary, first page and chart arrive.
+  let t0 = await startCommand(page, manifest, 'kafkaFlinkLab.results.open');
+  const frame = webviewFrame(page);
+  const summaryRows = rowsLabel ? frame.locator('[data-testid="stat-rows"]', { hasText: rowsLabel }) : frame.locator('[data-testid="stat-rows"]');
+  const firstRow = frame.locator('[data-testid="results-row"]').first();
+  const chartLine = frame.locator('[data-testid="results-chart"] path.series').first();
+  const marks = {};
+  await Promise.all([
+    summaryRows.waitFor(LONG).then(() => (marks.summary = since(t0))),
+    firstRow.waitFor(LONG).then(() => (marks.page = since(t0))),
+    chartLine.waitFor({ ...LONG, state: 'attached' }).then(() => (marks.chart = since(t0))),
+  ]);
+  add('cold: summary shown', marks.summary, 'ms');
+  add('cold: first page shown', marks.page, 'ms');
+  add('cold: chart drawn', marks.chart, 'ms');
+  add('cold first paint (summary, first page, chart)', Math.max(marks.summary, marks.page, marks.chart), 'ms', { budget: 1000 });
+
+  const heap = () => frame.locator('body').evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+  const domRows = () => frame.locator('[data-testid="results-row"]').count();
+  const heapAfterOpen = await heap();
+
+  // 2. Sorts: click a column header; done when that header says so (the rows of the new order come with it).
+  const sortBy = async (column, direction) => {
+    const t = Date.now();
+    await frame.locator(`button.sort[data-column="${column}"]`).click();
+    await frame.locator(`th[aria-sort="${direction}"] button.sort[data-column="${column}"]`).waitFor(LONG);
+    return since(t);
+  };
+  const sortTimes = [];
+  for (const column of ['avg_temperature', 'event_count', 'window_start']) sortTimes.push(await sortBy(column, 'ascending'));
+  sortTimes.sort((a, b) => a - b);
+  add('sort by a column (median of 3)', sortTimes[1], 'ms', { budget: 200 });
+  add('sort by a column (slowest of 3)', sortTimes[2], 'ms', { budget: 200 });
+
+  // 3. Pages: next, then the last page of a text sort (the deepest page of the costliest order).
+  const firstRowNumber = () => frame.locator('[data-testid="results-row"] td.rownum').first().innerText();
+  const pageTo = async (button) => {
+    const before = await firstRowNumber();
+    const t = Date.now();
+    await frame.locator(`[data-testid="page-${button}"]`).click();
+    await until(async () => (await firstRowNumber()) !== before, { timeoutMs: 120_000, intervalMs: 5, message: `page-${button} changed nothing` });
+    return since(t);
+  };
+  add('next page (sorted by window_start)', await pageTo('next'), 'ms', { budget: 200 });
+  await sortBy('sensor_id', 'ascending');
+  add('last page of a text sort (sensor_id)', await pageTo('last'), 'ms', { budget: 200 });
+  add('first page again', await pageTo('first'), 'ms', { budget: 200 });
+
+  // 4. Live: a newly committed file (a copy of one, under a new name) shows in the summary.
+  const aggregates = join(output, 'aggregates');
+  const bucket = readdirSync(aggregates, { withFileTypes: true }).find((d) => d.isDirectory());
+  const folder = bucket ? join(aggregates, bucket.name) : aggregates;
+  const sample = readdirSync(folder).find((f) => f.endsWith('.csv'));
+  if (sample && rows) {
+    const added = readFileSync(join(folder, sample), 'utf8').trim().split('\n').length - 1;
+    const expected = (rows + added).toLocaleString('en-US');
+    const copy = join(folder, `part-bench-webview-${Date.now()}.csv`);
+    t0 = Date.now();
+    copyFileSync(join(folder, sample), copy);
+    await frame.locator('[data-testid="stat-rows"]', { hasText: expected }).waitFor(LONG);
+    add('new file shown (watcher, debounce, reload, repaint)', since(t0), 'ms', { budget: 2000 });
+    rmSync(copy, { force: true });
+  }
+
+  const heapAfterUse = await heap();
+  add('webview JS heap after open', heapAfterOpen / 1024 / 1024, 'MB');
+  add('webview JS heap after sorts, pages and a live update', heapAfterUse / 1024 / 1024, 'MB');
+  add('table rows in the webview DOM', await domRows(), 'rows', { note: `of ${rowsLabel ?? '?'} in the folder` });
+
+  // 5. Warm: close the view and open it again; the extension host still has the data.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+W');
+  await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, { timeoutMs: 10_000, intervalMs: 100, message: 'the results view did not close' }).catch(() => undefined);
+  t0 = await startCommand(page, manifest, 'kafkaFlinkLab.results.open');
+  await Promise.all([summaryRows.waitFor(LONG), firstRow.waitFor(LONG), chartLine.waitFor({ ...LONG, state: 'attached' })]);
+  add('warm first paint (reopened)', since(t0), 'ms', { budget: 1000 });
+}
+
+let failure;
+try {
+  await main();
+} catch (error) {
+  failure = error?.message ?? String(error);
+  progress(`failed: ${failure}`);
+} finally {
+  await context?.close().catch(() => {});
+  if (server) await stopProcessGroup(server.pid);
+  await killProcessesOfRun(runId);
+  rmSync(runDir, { recursive: true, force: true });
+}
+if (values.json) console.log(JSON.stringify({ figures, error: failure }));
+process.exit(failure ? 1 : 0);

@@ -1,21 +1,21 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { ensureConnectorJar, ensurePythonEnv } from '../core/install';
 import { ensureTopic } from '../core/kafkaClient';
-import { stateRoot } from '../core/paths';
+import { projectRoot, stateRoot } from '../core/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../core/pipelineProcesses';
-import { processGroupRss, samplePeak } from '../core/proc';
+import { processGroupRss, runCommand, samplePeak } from '../core/proc';
 import { bootstrapFor, LocalStack } from '../core/stack';
 import { ResultsStore } from '../providers/results';
-import { benchResults } from '../providers/resultsBench';
+import { benchResults, generateAggregates } from '../providers/resultsBench';
 import { numberFlag, workspaceOption, type CliCommand } from './context';
 import { runStamp, waitForCommitted } from './runCommand';
 
 const MB = 1024 * 1024;
-const SECTIONS = ['broker', 'generator', 'job', 'latency', 'results'] as const;
+const SECTIONS = ['broker', 'generator', 'job', 'latency', 'results', 'webview'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Figure {
@@ -52,8 +52,8 @@ async function runGenerator(workspace: string, python: string, options: Generato
 }
 
 export const benchCommand: CliCommand = {
-  usage: 'pipeline bench [--only broker,generator,job,latency,results] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
-  summary: 'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
+  usage: 'pipeline bench [--only broker,generator,job,latency,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
+  summary: 'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the results view over N rows vs pandas, and the results webview itself in code-server + Chromium; writes .pipeline/bench/*.json',
   options: { ...workspaceOption, only: { type: 'string' }, events: { type: 'string' }, 'latency-seconds': { type: 'string' }, 'latency-rate': { type: 'string' }, rows: { type: 'string' } },
   async run(ctx) {
     const only = ((ctx.values.only as string | undefined)?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
@@ -70,7 +70,7 @@ export const benchCommand: CliCommand = {
     };
     const stamp = runStamp();
     const python = await ensurePythonEnv(ctx.progress);
-    const needsStack = only.some((s) => s !== 'results');
+    const needsStack = only.some((s) => s !== 'results' && s !== 'webview');
     if (needsStack && new LocalStack(ctx.workspace).runningMode()) {
       throw new UserError('The local Kafka stack of this workspace is running: stop it (`pipeline stack down`) so the benchmark can start its own on the same ports.');
     }
@@ -181,6 +181,10 @@ export const benchCommand: CliCommand = {
       if (report.pandas.error) ctx.progress(`  pandas not measured: ${report.pandas.error}`);
     }
 
+    if (only.includes('webview')) {
+      for (const f of await benchWebview(resultRows, ctx.progress)) figures.push({ section: 'webview', ...f });
+    }
+
     const dir = join(stateRoot(ctx.workspace), 'bench');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${stamp}.json`);
@@ -195,6 +199,45 @@ export const benchCommand: CliCommand = {
     return 0;
   },
 };
+
+/**
+ * The results webview in a real workbench: test/e2e/bench-webview.mjs (code-server and Chromium, from the e2e
+ * toolchain, downloaded and cached on first use) over a generated output folder. Needs the repository checkout.
+ */
+async function benchWebview(rows: number, progress: (line: string) => void): Promise<Omit<Figure, 'section'>[]> {
+  const script = join(projectRoot(), 'test', 'e2e', 'bench-webview.mjs');
+  if (!existsSync(script)) {
+    progress('[webview] skipped: it drives code-server from the repository (test/e2e), which an installed extension does not carry.');
+    return [];
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kfl-webview-bench-'));
+  try {
+    progress(`[webview] generating ${rows.toLocaleString('en-US')} aggregate rows, then opening them in the results view in code-server + Chromium…`);
+    await generateAggregates(dir, rows);
+    let pending = '';
+    const result = await runCommand(process.execPath, [script, '--output', dir, '--rows', String(rows), '--json'], {
+      cwd: projectRoot(),
+      timeoutMs: 30 * 60_000,
+      onOutput: (chunk) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('bench-webview: ')) progress(`  ${line.slice('bench-webview: '.length)}`);
+      },
+    });
+    const last = result.stdout.trim().split('\n').pop() ?? '';
+    let report: { figures?: Omit<Figure, 'section'>[]; error?: string } = {};
+    try {
+      report = JSON.parse(last) as typeof report;
+    } catch {
+      throw new UserError(`The webview benchmark ended without a report (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    }
+    if (report.error) progress(`[webview] stopped early: ${report.error}`);
+    return report.figures ?? [];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Per committed aggregate row: when its file became visible (the FileSink renames it on a completed checkpoint,

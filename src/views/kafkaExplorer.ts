@@ -19,6 +19,9 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
   readonly view: vscode.TreeView<KafkaNode>;
   private roots: Promise<KafkaNode[]> | undefined;
   private autoRefresh: vscode.Disposable | undefined;
+  /** Rows the user collapsed (VS Code reports no event for rows that start expanded, so this tracks the closed ones). */
+  private readonly collapsed = new Set<string>();
+  private reloading = false;
   private readonly nodeContext: NodeContext;
 
   constructor(
@@ -45,6 +48,8 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
       }),
     );
     this._register(this.view.onDidChangeVisibility(() => this.scheduleAutoRefresh()));
+    this._register(this.view.onDidCollapseElement((e) => this.collapsed.add(e.element.id)));
+    this._register(this.view.onDidExpandElement((e) => this.collapsed.delete(e.element.id)));
     this._register({ dispose: () => this.autoRefresh?.dispose() });
     this.scheduleAutoRefresh();
   }
@@ -54,7 +59,35 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
     this.autoRefresh?.dispose();
     this.autoRefresh = undefined;
     const seconds = settings.refreshIntervalSeconds.value;
-    if (seconds > 0 && this.view.visible) this.autoRefresh = intervalDisposable(() => this.refresh(), Math.max(2, seconds) * 1000);
+    if (seconds > 0 && this.view.visible) this.autoRefresh = intervalDisposable(() => void this.reload(), Math.max(2, seconds) * 1000);
+  }
+
+  /**
+   * The auto-refresh: re-reads what is shown in place and redraws only the rows that changed. A full refresh
+   * would make VS Code forget every row until the new ones arrive (a broker round trip), and a context-menu
+   * command chosen in that moment would reach the extension without its row.
+   */
+  async reload(): Promise<void> {
+    if (this.reloading) return; // the previous tick is still reading
+    this.reloading = true;
+    try {
+      const roots = this.roots ? await this.roots : undefined;
+      const clusters = roots?.filter((n): n is ClusterNode => n instanceof ClusterNode) ?? [];
+      // The welcome view, a root error or a changed list of clusters: nothing to keep.
+      if (!roots || clusters.length === 0 || clusters.length !== roots.length || clusters.length !== this.connections.clusters().length) {
+        this.refresh();
+        return;
+      }
+      const redraw = new Set<KafkaNode>();
+      const isOpen = (node: KafkaNode) => node.hasLoadedChildren && !this.collapsed.has(node.id);
+      await this.withProgress(Promise.all(clusters.map((c) => c.reloadInPlace(isOpen, redraw))));
+      if (redraw.size) this._onDidChangeTreeData.fire([...redraw]);
+    } catch (error) {
+      this.log.warn(`Kafka explorer: the auto-refresh failed, reading everything again: ${(error as Error).message ?? error}`);
+      this.refresh();
+    } finally {
+      this.reloading = false;
+    }
   }
 
   /** Drops cached children of `node` (or everything) and redraws it; VS Code then asks again for what is expanded. */

@@ -65,6 +65,62 @@ export abstract class KafkaNode {
   /** Drops the cached children, so the next expand fetches them again. */
   invalidate(): void {
     this.cachedChildren = undefined;
+    this.forgetOwnData();
+  }
+
+  /** Drops what the node fetched for itself (not its children), so the next fetch reads it again. */
+  protected forgetOwnData(): void {}
+
+  /** Takes the numbers of a freshly fetched node with the same id and class. */
+  protected adopt(_fresh: this): void {}
+
+  get hasLoadedChildren(): boolean {
+    return this.cachedChildren !== undefined;
+  }
+
+  /** What VS Code draws for this node, to tell whether a reload changed it. */
+  drawKey(): string {
+    const item = this.toTreeItem();
+    const tooltip = typeof item.tooltip === 'string' ? item.tooltip : item.tooltip?.value;
+    return JSON.stringify([item.label, item.description, item.contextValue, (item.iconPath as vscode.ThemeIcon | undefined)?.id, tooltip]);
+  }
+
+  /**
+   * Re-reads the loaded part of this subtree in place, for the auto-refresh. A child whose id is still there keeps
+   * its object and takes the fresh numbers, so VS Code's handle for its row stays valid (a context-menu command
+   * chosen meanwhile still gets its row); open children are re-read the same way, collapsed ones are dropped to be
+   * fetched on their next expand. Adds to `redraw` every node whose row or list of children changed.
+   */
+  async reloadInPlace(isOpen: (node: KafkaNode) => boolean, redraw: Set<KafkaNode>, top = true): Promise<void> {
+    if (!this.cachedChildren) return;
+    const key = top ? this.drawKey() : '';
+    const before = await this.cachedChildren;
+    if (top) this.forgetOwnData();
+    const fetched = await (this.fetchChildren() ?? Promise.resolve([])).catch((error): KafkaNode[] => [new ErrorNode(this, error)]);
+    const old = new Map(before.map((n) => [n.id, n]));
+    const kept = new Set<KafkaNode>();
+    const merged = fetched.map((fresh) => {
+      const existing = old.get(fresh.id);
+      if (!existing || existing.constructor !== fresh.constructor || fresh instanceof ErrorNode || fresh instanceof InfoNode) return fresh;
+      const drawn = existing.drawKey();
+      existing.adopt(fresh);
+      if (existing.drawKey() !== drawn) redraw.add(existing);
+      kept.add(existing);
+      return existing;
+    });
+    this.cachedChildren = Promise.resolve(merged);
+    if (top && this.drawKey() !== key) redraw.add(this);
+    if (merged.length !== before.length || merged.some((n, i) => n !== before[i])) redraw.add(this);
+    await Promise.all(
+      [...kept].map((n) => {
+        if (!n.hasLoadedChildren) return undefined;
+        if (!isOpen(n)) {
+          n.cachedChildren = undefined;
+          return undefined;
+        }
+        return n.reloadInPlace(isOpen, redraw, false);
+      }),
+    );
   }
 
   get cluster(): ClusterNode | undefined {
@@ -167,8 +223,7 @@ export class ClusterNode extends KafkaNode {
     })();
   }
 
-  override invalidate(): void {
-    super.invalidate();
+  protected override forgetOwnData(): void {
     this.model = undefined;
     this.loadError = undefined;
   }
@@ -200,18 +255,25 @@ export class BrokersFolderNode extends KafkaNode {
     return this.model.brokers.map((b) => new BrokerNode(this, b));
   }
 
-  override invalidate(): void {
-    super.invalidate();
+  protected override forgetOwnData(): void {
     this.model = undefined;
+  }
+
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
   }
 }
 
 export class BrokerNode extends KafkaNode {
   constructor(
     parent: KafkaNode,
-    readonly model: BrokerModel,
+    public model: BrokerModel,
   ) {
     super(parent, `${parent.id}/${model.nodeId}`);
+  }
+
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
   }
 
   toTreeItem(): vscode.TreeItem {
@@ -258,6 +320,10 @@ export class TopicNode extends KafkaNode {
     super(folder, `${folder.id}/${model.name}`);
   }
 
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
+  }
+
   toTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.model.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
@@ -284,9 +350,13 @@ export class TopicNode extends KafkaNode {
 export class PartitionNode extends KafkaNode {
   constructor(
     readonly topic: TopicNode,
-    readonly model: PartitionDetail,
+    public model: PartitionDetail,
   ) {
     super(topic, `${topic.id}/${model.partition}`);
+  }
+
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
   }
 
   toTreeItem(): vscode.TreeItem {
@@ -347,6 +417,11 @@ export class GroupNode extends KafkaNode {
     super(folder, `${folder.id}/${model.groupId}`);
   }
 
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
+    this.lag = fresh.lag;
+  }
+
   get summary(): LagSummary | undefined {
     return Array.isArray(this.lag) ? summarizeLag(this.lag) : undefined;
   }
@@ -378,8 +453,7 @@ export class GroupNode extends KafkaNode {
     return rows.map((r) => new GroupPartitionNode(this, r));
   }
 
-  override invalidate(): void {
-    super.invalidate();
+  protected override forgetOwnData(): void {
     this.lag = undefined;
   }
 }
@@ -387,9 +461,13 @@ export class GroupNode extends KafkaNode {
 export class GroupPartitionNode extends KafkaNode {
   constructor(
     readonly group: GroupNode,
-    readonly model: GroupPartitionLag,
+    public model: GroupPartitionLag,
   ) {
     super(group, `${group.id}/${model.topic}/${model.partition}`);
+  }
+
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
   }
 
   toTreeItem(): vscode.TreeItem {

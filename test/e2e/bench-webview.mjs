@@ -143,10 +143,11 @@ async function main() {
 
   // 4. Live: a newly committed file (a copy of one, under a new name) shows in the summary.
   const aggregates = join(output, 'aggregates');
-  const bucket = readdirSync(aggregates, { withFileTypes: true }).find((d) => d.isDirectory());
-  const folder = bucket ? join(aggregates, bucket.name) : aggregates;
-  const sample = readdirSync(folder).find((f) => f.endsWith('.csv'));
-  if (sample && rows) {
+  const sampleFile = readdirSync(aggregates, { recursive: true }).find((f) => String(f).endsWith('.csv'));
+  const folder = sampleFile ? dirname(join(aggregates, String(sampleFile))) : aggregates;
+  const sample = sampleFile ? String(sampleFile).split('/').pop() : undefined;
+  if (!sample || !rows) progress('new file shown: not measured (no CSV file in aggregates/, or --rows not given)');
+  else {
     const added = readFileSync(join(folder, sample), 'utf8').trim().split('\n').length - 1;
     const expected = (rows + added).toLocaleString('en-US');
     const copy = join(folder, `part-bench-webview-${Date.now()}.csv`);

@@ -27,7 +27,7 @@ import {
   startCodeServer,
   stopProcessGroup,
 } from './lib/codeServer.mjs';
-import { paletteTitle, quickInput, sleep, until, webviewFrame } from './lib/workbench.mjs';
+import { quickInput, sleep, typeInPalette, until, webviewFrame } from './lib/workbench.mjs';
 import { cacheRoot, ensureE2eToolchain } from './setup.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,12 +53,7 @@ let context;
 
 /** Palette → command; returns the time of the Enter that runs it. */
 async function startCommand(page, manifest, commandId) {
-  const title = paletteTitle(manifest, commandId);
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${title}`);
+  const { title } = await typeInPalette(page, manifest, commandId);
   const first = page.locator('.quick-input-list .monaco-list-row.focused').first();
   await until(async () => ((await first.getAttribute('aria-label').catch(() => '')) ?? '').startsWith(title), { timeoutMs: 10_000, intervalMs: 50, message: `"${title}" is not the first palette entry` });
   const t0 = Date.now();

@@ -35,14 +35,20 @@ export function paletteTitle(manifest, commandId) {
 
 export const quickInput = (page) => page.locator('.quick-input-widget');
 
-/** Opens the command palette, types the title and picks the row whose label is exactly that title. */
-export async function runCommand(page, manifest, commandId) {
+/** Opens the command palette and types the command's title; returns the title and the palette's input. */
+export async function typeInPalette(page, manifest, commandId) {
   const title = paletteTitle(manifest, commandId);
   await page.keyboard.press('Escape');
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input.input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   await input.fill(`>${title}`);
+  return { title, input };
+}
+
+/** Opens the command palette, types the title and picks the row whose label is exactly that title. */
+export async function runCommand(page, manifest, commandId) {
+  const { title, input } = await typeInPalette(page, manifest, commandId);
   const rows = page.locator('.quick-input-list .monaco-list-row');
   const row = await until(
     async () => {

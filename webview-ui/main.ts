@@ -72,6 +72,7 @@ let lastPage: PageResult | QueryResult | undefined;
 let requestSeq = 0;
 const latest: Partial<Record<RequestChannel, number>> = {};
 const pending = new Set<number>();
+const sentAt = new Map<number, number>();
 const errors = new Map<string, string>();
 let hostBusy = false;
 
@@ -218,15 +219,41 @@ function request(channel: RequestChannel, build: (requestId: number) => WebviewT
   const requestId = ++requestSeq;
   latest[channel] = requestId;
   pending.add(requestId);
+  sentAt.set(requestId, performance.now());
   updateBusy();
   post(build(requestId));
+}
+
+/**
+ * Where the time of an answer went: DuckDB, the extension host (DuckDB plus waiting for the store), and the
+ * whole round trip until the frame that shows it. Kept on the app element (the benchmark reads it) and in the
+ * table note's tooltip. The first answer of each channel also marks the time since the view started loading.
+ */
+function timed(channel: RequestChannel, requestId: number, dbMs: number, hostMs: number | undefined): void {
+  const sent = sentAt.get(requestId);
+  sentAt.delete(requestId);
+  if (sent === undefined) return;
+  requestAnimationFrame(() => {
+    const now = performance.now();
+    const data = app.dataset;
+    data[`${channel}Ms`] = String(Math.round(now - sent));
+    data[`${channel}DbMs`] = String(Math.round(dbMs));
+    if (hostMs !== undefined) data[`${channel}HostMs`] = String(Math.round(hostMs));
+    data[`${channel}Seq`] = String(Number(data[`${channel}Seq`] ?? 0) + 1);
+    if (data[`${channel}FirstAt`] === undefined) data[`${channel}FirstAt`] = String(Math.round(now));
+    if (channel === 'page' || channel === 'query') {
+      tableNote.title = `DuckDB ${Math.round(dbMs)} ms${hostMs === undefined ? '' : ` · extension host ${Math.round(hostMs)} ms`} · on screen after ${Math.round(now - sent)} ms`;
+    }
+  });
 }
 
 /** True when this answer is the newest for its channel (older ones are dropped: the user moved on). */
 function accept(channel: RequestChannel, requestId: number): boolean {
   pending.delete(requestId);
   updateBusy();
-  return latest[channel] === requestId;
+  if (latest[channel] === requestId) return true;
+  sentAt.delete(requestId);
+  return false;
 }
 
 function updateBusy(): void {
@@ -255,6 +282,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const message = event.data;
   switch (message.type) {
     case 'init':
+      app.dataset.initAt = String(Math.round(performance.now()));
       if (!state.pageSize) state.pageSize = message.pageSize;
       onSummary(message.summary);
       selectTab(state.tab, true);
@@ -271,23 +299,32 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       updateBusy();
       break;
     case 'pageResult':
-      if (accept('page', message.requestId)) onRows(message.result);
+      if (accept('page', message.requestId)) {
+        onRows(message.result);
+        timed('page', message.requestId, message.result.elapsedMs, message.hostMs);
+      }
       break;
     case 'queryResult':
-      if (accept('query', message.requestId)) onRows(message.result);
+      if (accept('query', message.requestId)) {
+        onRows(message.result);
+        timed('query', message.requestId, message.result.elapsedMs, message.hostMs);
+      }
       break;
     case 'chartResult':
       if (accept('chart', message.requestId)) {
         showError('chart', undefined);
         temperatureChart.update(message.result, state.hiddenSensors);
         eventsChart.update(message.result);
+        timed('chart', message.requestId, message.result.elapsedMs, message.hostMs);
       }
       break;
     case 'exported':
+      sentAt.delete(message.requestId);
       if (accept('export', message.requestId)) exportStatus.textContent = message.file ? `Exported ${formatCount(message.rows)} rows to ${message.file}` : 'Export cancelled.';
       break;
     case 'error':
       if (message.requestId !== undefined && message.channel !== 'load' && !accept(message.channel, message.requestId)) break;
+      if (message.requestId !== undefined) sentAt.delete(message.requestId);
       if (message.channel === 'export') exportStatus.textContent = '';
       showError(message.channel, message.message);
       if (message.channel === 'query' || message.channel === 'page') onRowsFailed();
@@ -548,5 +585,6 @@ new ResizeObserver(() => {
 }).observe(charts);
 
 updateBusy();
+app.dataset.readyAt = String(Math.round(performance.now()));
 post({ type: 'ready' });
 

@@ -212,9 +212,9 @@ export type HostToWebview =
   | { type: 'init'; summary: ResultsSummary; pageSize: number }
   | { type: 'summary'; summary: ResultsSummary; reason: 'filesChanged' | 'refresh' }
   | { type: 'busy'; busy: boolean; label?: string }
-  | { type: 'pageResult'; requestId: number; result: PageResult }
-  | { type: 'chartResult'; requestId: number; result: ChartResult }
-  | { type: 'queryResult'; requestId: number; result: QueryResult }
+  | { type: 'pageResult'; requestId: number; result: PageResult; hostMs?: number }
+  | { type: 'chartResult'; requestId: number; result: ChartResult; hostMs?: number }
+  | { type: 'queryResult'; requestId: number; result: QueryResult; hostMs?: number }
   | { type: 'exported'; requestId: number; rows: number; file: string }
   | { type: 'error'; requestId?: number; channel: RequestChannel | 'load'; message: string };
 

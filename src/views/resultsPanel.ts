@@ -16,6 +16,11 @@ const DEBOUNCE_MS = 300;
  */
 const POLL_MS = 1500;
 const PAGE_SIZE = 100;
+/**
+ * How long the loaded data outlives a closed panel: reopening within it shows the results without reading every
+ * file again (a million rows take seconds to load). Afterwards DuckDB's memory is given back.
+ */
+const KEEP_AFTER_CLOSE_MS = 5 * 60_000;
 
 export interface ResultsViewDeps {
   outputFolder: () => string;
@@ -63,6 +68,9 @@ class ResultsPanel implements vscode.Disposable {
   private watcherDisposables: vscode.Disposable[] = [];
   private pollTimer?: NodeJS.Timeout;
   private debounceTimer?: NodeJS.Timeout;
+  private releaseTimer?: NodeJS.Timeout;
+  /** The store of `folder` could not be opened: the next show opens it again. */
+  private storeFailed = false;
   private refreshing = false;
   private refreshAgain = false;
   private ready = false;
@@ -95,7 +103,12 @@ class ResultsPanel implements vscode.Disposable {
       }),
       panel.onDidDispose(() => this.onPanelClosed()),
     );
-    this.useFolder(folder);
+    clearTimeout(this.releaseTimer);
+    if (this.store && !this.storeFailed && folder === this.folder) {
+      // Reopened soon after closing: the loaded data is still there; sendInit (on `ready`) reads what changed.
+      this.watch(folder);
+      this.updatePolling();
+    } else this.useFolder(folder);
   }
 
   /** The output folder setting changed: follow it if the panel is open. */
@@ -110,8 +123,19 @@ class ResultsPanel implements vscode.Disposable {
     this.folder = folder;
     this.deps.log(`results: reading ${folder}`);
     const store = ResultsStore.open(folder, { log: this.deps.log });
-    store.catch((error: unknown) => this.deps.log(`results: could not open ${folder}: ${errorText(error)}`));
+    store.catch((error: unknown) => {
+      this.deps.log(`results: could not open ${folder}: ${errorText(error)}`);
+      if (this.store === store) this.storeFailed = true;
+    });
+    this.storeFailed = false;
     this.store = store;
+    this.watch(folder);
+    this.updatePolling();
+    if (this.ready) void this.sendInit();
+  }
+
+  private watch(folder: string): void {
+    this.unwatch();
     try {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*'));
       this.watcherDisposables.push(
@@ -123,13 +147,16 @@ class ResultsPanel implements vscode.Disposable {
     } catch (error) {
       this.deps.log(`results: no file watcher for ${folder} (${errorText(error)}); polling only`);
     }
-    this.updatePolling();
-    if (this.ready) void this.sendInit();
+  }
+
+  private unwatch(): void {
+    clearTimeout(this.debounceTimer);
+    for (const d of this.watcherDisposables.splice(0)) d.dispose();
   }
 
   private closeStore(): void {
-    clearTimeout(this.debounceTimer);
-    for (const d of this.watcherDisposables.splice(0)) d.dispose();
+    clearTimeout(this.releaseTimer);
+    this.unwatch();
     const old = this.store;
     this.store = undefined;
     old?.then(
@@ -144,8 +171,13 @@ class ResultsPanel implements vscode.Disposable {
     for (const d of this.panelDisposables.splice(0)) d.dispose();
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    this.closeStore();
-    this.folder = undefined;
+    this.unwatch();
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => {
+      this.deps.log('results: released the loaded data (the view has been closed for a while)');
+      this.closeStore();
+      this.folder = undefined;
+    }, KEEP_AFTER_CLOSE_MS);
   }
 
   private updatePolling(): void {
@@ -206,9 +238,13 @@ class ResultsPanel implements vscode.Disposable {
   }
 
   private async answer(channel: RequestChannel, requestId: number, work: (store: ResultsStore) => Promise<HostToWebview>): Promise<void> {
+    const started = performance.now();
     try {
       if (!this.store) throw new Error('The results are not open.');
-      this.post(await work(await this.store));
+      const reply = await work(await this.store);
+      // The time from the request's arrival to its answer (waits for the store included), for the view's tooltip.
+      if ('result' in reply) reply.hostMs = performance.now() - started;
+      this.post(reply);
     } catch (error) {
       this.post({ type: 'error', requestId, channel, message: errorText(error) });
     }
@@ -290,6 +326,8 @@ class ResultsPanel implements vscode.Disposable {
   dispose(): void {
     this.panel?.dispose();
     this.onPanelClosed();
+    this.closeStore();
+    this.folder = undefined;
   }
 }
 

@@ -40,6 +40,8 @@ const output = resolve(values.output);
 const rows = Number(values.rows ?? 0);
 const progress = (m) => console.error(`bench-webview: ${m}`);
 const figures = [];
+/** Round trips measured inside the webview, split into DuckDB, the rest of the extension host, and the webview. */
+const inside = [];
 const add = (name, value, unit, extra = {}) => {
   figures.push({ name, value, unit, ...extra });
   progress(`${name}: ${typeof value === 'number' ? value.toFixed(unit === 'ms' ? 0 : 1) : value} ${unit}`);
@@ -88,53 +90,106 @@ async function main() {
   const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
   const rowsLabel = rows ? rows.toLocaleString('en-US') : undefined;
 
-  // 1. Cold: the extension host loads the CSVs into DuckDB, then summary, first page and chart arrive.
-  let t0 = await startCommand(page, manifest, 'kafkaFlinkLab.results.open');
   const frame = webviewFrame(page);
   const summaryRows = rowsLabel ? frame.locator('[data-testid="stat-rows"]', { hasText: rowsLabel }) : frame.locator('[data-testid="stat-rows"]');
   const firstRow = frame.locator('[data-testid="results-row"]').first();
   const chartLine = frame.locator('[data-testid="results-chart"] path.series').first();
-  const marks = {};
-  await Promise.all([
-    summaryRows.waitFor(LONG).then(() => (marks.summary = since(t0))),
-    firstRow.waitFor(LONG).then(() => (marks.page = since(t0))),
-    chartLine.waitFor({ ...LONG, state: 'attached' }).then(() => (marks.chart = since(t0))),
-  ]);
-  add('cold: summary shown', marks.summary, 'ms');
-  add('cold: first page shown', marks.page, 'ms');
-  add('cold: chart drawn', marks.chart, 'ms');
-  add('cold first paint (summary, first page, chart)', Math.max(marks.summary, marks.page, marks.chart), 'ms', { budget: 1000 });
+  // The webview's own marks: its clock starts when its document starts loading (performance.timeOrigin).
+  const appData = () => frame.locator('main.app').evaluate((el) => ({ ...el.dataset, timeOrigin: performance.timeOrigin }));
+
+  /** "Open Results" from the palette until summary, first page and chart are on screen, and where the time went. */
+  const openResults = async (label) => {
+    const t0 = await startCommand(page, manifest, 'kafkaFlinkLab.results.open');
+    const marks = {};
+    await Promise.all([
+      summaryRows.waitFor(LONG).then(() => (marks.summary = since(t0))),
+      firstRow.waitFor(LONG).then(() => (marks.page = since(t0))),
+      chartLine.waitFor({ ...LONG, state: 'attached' }).then(() => (marks.chart = since(t0))),
+    ]);
+    const d = await appData();
+    const docStart = d.timeOrigin - t0;
+    progress(
+      `${label} breakdown: webview document started ${docStart.toFixed(0)} ms after Enter; script ready +${d.readyAt} ms; summary +${d.initAt}; ` +
+        `first page +${d.pageFirstAt} (DuckDB ${d.pageDbMs} ms, extension host ${d.pageHostMs} ms, round trip ${d.pageMs} ms); ` +
+        `chart +${d.chartFirstAt} (DuckDB ${d.chartDbMs} ms, extension host ${d.chartHostMs} ms, round trip ${d.chartMs} ms)`,
+    );
+    return { ...marks, paint: Math.max(marks.summary, marks.page, marks.chart), docStart, ready: docStart + Number(d.readyAt), init: docStart + Number(d.initAt) };
+  };
+  const closeResults = async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+W');
+    await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, { timeoutMs: 10_000, intervalMs: 100, message: 'the results view did not close' }).catch(() => undefined);
+  };
+
+  // 1. Cold: the first webview of this browser session; the extension host loads the CSVs into DuckDB meanwhile.
+  const cold = await openResults('cold');
+  add('cold: summary shown', cold.summary, 'ms');
+  add('cold: first page shown', cold.page, 'ms');
+  add('cold: chart drawn', cold.chart, 'ms');
+  add('cold first paint (summary, first page, chart)', cold.paint, 'ms', { budget: 1000 });
+  add('cold: webview document starts loading', cold.docStart, 'ms', { note: "the workbench's first webview of the session" });
+  add('cold: webview script ready', cold.ready, 'ms');
+  add('cold: summary arrived (data loaded)', cold.init, 'ms');
+
+  /** Waits for the next answer on a channel and returns where its time went. */
+  const lastAnswer = async (channel, before) => {
+    await until(async () => Number((await appData())[`${channel}Seq`] ?? 0) > before, { timeoutMs: 30_000, intervalMs: 20, message: `no ${channel} answer` });
+    const d = await appData();
+    return { total: Number(d[`${channel}Ms`]), host: Number(d[`${channel}HostMs`]), db: Number(d[`${channel}DbMs`]) };
+  };
+  const seq = async (channel) => Number((await appData())[`${channel}Seq`] ?? 0);
+  const noteInside = (name, b) => {
+    inside.push({ name, ...b });
+    progress(`  inside the webview: ${name}: round trip ${b.total} ms = DuckDB ${b.db} ms + rest of the extension host ${(b.host - b.db).toFixed(0)} ms + messaging and drawing ${(b.total - b.host).toFixed(0)} ms`);
+  };
 
   const heap = () => frame.locator('body').evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
   const domRows = () => frame.locator('[data-testid="results-row"]').count();
   const heapAfterOpen = await heap();
 
   // 2. Sorts: click a column header; done when that header says so (the rows of the new order come with it).
+  // Two clocks: the webview's own, from the click's request to the frame that shows its rows (what the user
+  // waits for), and the test driver's, which adds Playwright's click and its polling over CDP.
   const sortBy = async (column, direction) => {
+    const before = await seq('page');
     const t = Date.now();
     await frame.locator(`button.sort[data-column="${column}"]`).click();
     await frame.locator(`th[aria-sort="${direction}"] button.sort[data-column="${column}"]`).waitFor(LONG);
-    return since(t);
+    const driver = since(t);
+    const answer = await lastAnswer('page', before);
+    noteInside(`sort by ${column}`, answer);
+    return { driver, shown: answer.total };
   };
-  const sortTimes = [];
-  for (const column of ['avg_temperature', 'event_count', 'window_start']) sortTimes.push(await sortBy(column, 'ascending'));
-  sortTimes.sort((a, b) => a - b);
-  add('sort by a column (median of 3)', sortTimes[1], 'ms', { budget: 200 });
-  add('sort by a column (slowest of 3)', sortTimes[2], 'ms', { budget: 200 });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const sorts = [];
+  for (const column of ['avg_temperature', 'event_count', 'window_start']) sorts.push(await sortBy(column, 'ascending'));
+  add('sort by a column: click to rows on screen (median of 3)', median(sorts.map((x) => x.shown)), 'ms', { budget: 200 });
+  add('sort by a column: click to rows on screen (slowest of 3)', Math.max(...sorts.map((x) => x.shown)), 'ms', { budget: 200 });
+  add('sort by a column, as the test driver sees it (median of 3)', median(sorts.map((x) => x.driver)), 'ms', { note: "Playwright's click and polling included" });
 
   // 3. Pages: next, then the last page of a text sort (the deepest page of the costliest order).
   const firstRowNumber = () => frame.locator('[data-testid="results-row"] td.rownum').first().innerText();
   const pageTo = async (button) => {
     const before = await firstRowNumber();
+    const answers = await seq('page');
     const t = Date.now();
     await frame.locator(`[data-testid="page-${button}"]`).click();
     await until(async () => (await firstRowNumber()) !== before, { timeoutMs: 120_000, intervalMs: 5, message: `page-${button} changed nothing` });
-    return since(t);
+    const driver = since(t);
+    const answer = await lastAnswer('page', answers);
+    noteInside(`page ${button}`, answer);
+    return { driver, shown: answer.total };
   };
-  add('next page (sorted by window_start)', await pageTo('next'), 'ms', { budget: 200 });
+  const pages = [];
+  const pageFigure = (name, x) => {
+    pages.push(x);
+    add(`${name}: click to rows on screen`, x.shown, 'ms', { budget: 200 });
+  };
+  pageFigure('next page (sorted by window_start)', await pageTo('next'));
   await sortBy('sensor_id', 'ascending');
-  add('last page of a text sort (sensor_id)', await pageTo('last'), 'ms', { budget: 200 });
-  add('first page again', await pageTo('first'), 'ms', { budget: 200 });
+  pageFigure('last page of a text sort (sensor_id)', await pageTo('last'));
+  pageFigure('first page again', await pageTo('first'));
+  add('a page, as the test driver sees it (median of 3)', median(pages.map((x) => x.driver)), 'ms', { note: "Playwright's click and polling included" });
 
   // 4. Live: a newly committed file (a copy of one, under a new name) shows in the summary.
   const aggregates = join(output, 'aggregates');
@@ -146,7 +201,7 @@ async function main() {
     const added = readFileSync(join(folder, sample), 'utf8').trim().split('\n').length - 1;
     const expected = (rows + added).toLocaleString('en-US');
     const copy = join(folder, `part-bench-webview-${Date.now()}.csv`);
-    t0 = Date.now();
+    const t0 = Date.now();
     copyFileSync(join(folder, sample), copy);
     await frame.locator('[data-testid="stat-rows"]', { hasText: expected }).waitFor(LONG);
     add('new file shown (watcher, debounce, reload, repaint)', since(t0), 'ms', { budget: 2000 });
@@ -158,13 +213,22 @@ async function main() {
   add('webview JS heap after sorts, pages and a live update', heapAfterUse / 1024 / 1024, 'MB');
   add('table rows in the webview DOM', await domRows(), 'rows', { note: `of ${rowsLabel ?? '?'} in the folder` });
 
-  // 5. Warm: close the view and open it again; the extension host still has the data.
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+W');
-  await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, { timeoutMs: 10_000, intervalMs: 100, message: 'the results view did not close' }).catch(() => undefined);
-  t0 = await startCommand(page, manifest, 'kafkaFlinkLab.results.open');
-  await Promise.all([summaryRows.waitFor(LONG), firstRow.waitFor(LONG), chartLine.waitFor({ ...LONG, state: 'attached' })]);
-  add('warm first paint (reopened)', since(t0), 'ms', { budget: 1000 });
+  // 5. Warm: close the view and open it again; the extension host keeps the loaded data for a while.
+  await closeResults();
+  const warm = await openResults('warm');
+  add('warm first paint (reopened)', warm.paint, 'ms', { budget: 1000 });
+  add('warm: webview document starts loading', warm.docStart, 'ms');
+
+  // 6. A reloaded window: a new extension host loads every file again, but the browser has shown a webview
+  // before — the cold open of a user's second session.
+  await closeResults();
+  await page.reload();
+  await page.locator('.activitybar').waitFor({ timeout: 60_000 });
+  await sleep(5000);
+  const again = await openResults('reloaded window');
+  add('cold first paint in a reloaded window (new extension host)', again.paint, 'ms', { budget: 1000 });
+  add('reloaded window: webview document starts loading', again.docStart, 'ms');
+  add('reloaded window: summary arrived (data loaded)', again.init, 'ms');
 }
 
 let failure;
@@ -179,5 +243,5 @@ try {
   await killProcessesOfRun(runId);
   rmSync(runDir, { recursive: true, force: true });
 }
-if (values.json) console.log(JSON.stringify({ figures, error: failure }));
+if (values.json) console.log(JSON.stringify({ figures, inside, error: failure }));
 process.exit(failure ? 1 : 0);

@@ -75,6 +75,7 @@ const pending = new Set<number>();
 const sentAt = new Map<number, number>();
 const errors = new Map<string, string>();
 let hostBusy = false;
+let initialised = false;
 
 // ---- layout ----
 
@@ -265,7 +266,7 @@ function showError(key: string, message: string | undefined): void {
   else errors.delete(key);
   clear(errorBox);
   errorBox.hidden = errors.size === 0;
-  for (const text of errors.values()) {
+  for (const text of new Set(errors.values())) {
     errorBox.append(h('div', { class: 'error-line' }, icon('error'), h('span', { class: 'error-text' }, text)));
   }
   if (errors.size > 0) {
@@ -282,11 +283,15 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const message = event.data;
   switch (message.type) {
     case 'init':
-      app.dataset.initAt = String(Math.round(performance.now()));
+      if (app.dataset.initAt === undefined) app.dataset.initAt = String(Math.round(performance.now()));
       if (!state.pageSize) state.pageSize = message.pageSize;
       onSummary(message.summary);
-      selectTab(state.tab, true);
-      requestChart();
+      // The first page and chart were asked for with `ready`; a later init (another output folder) asks again.
+      if (initialised) {
+        selectTab(state.tab, true);
+        requestChart();
+      }
+      initialised = true;
       break;
     case 'summary':
       onSummary(message.summary);
@@ -587,4 +592,7 @@ new ResizeObserver(() => {
 updateBusy();
 app.dataset.readyAt = String(Math.round(performance.now()));
 post({ type: 'ready' });
+// Asked for at once, not after `init`: the extension host answers them as soon as the data is loaded.
+selectTab(state.tab, true);
+requestChart();
 

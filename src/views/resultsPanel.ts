@@ -74,6 +74,12 @@ class ResultsPanel implements vscode.Disposable {
   private refreshing = false;
   private refreshAgain = false;
   private ready = false;
+  /**
+   * The `init` of the webview's latest `ready`. The webview asks for its first page and chart right after `ready`
+   * (it knows its own sort, filter and page), so they load with the data instead of one round trip after it;
+   * their answers wait for this, so the summary always arrives first.
+   */
+  private initSent: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -131,7 +137,7 @@ class ResultsPanel implements vscode.Disposable {
     this.store = store;
     this.watch(folder);
     this.updatePolling();
-    if (this.ready) void this.sendInit();
+    if (this.ready) this.initSent = this.sendInit();
   }
 
   private watch(folder: string): void {
@@ -212,7 +218,7 @@ class ResultsPanel implements vscode.Disposable {
       const result = await s.refresh();
       if ((result.changed || reason === 'refresh') && store === this.store) this.post({ type: 'summary', summary: await s.summary(), reason });
     } catch (error) {
-      if (store === this.store) this.post({ type: 'error', channel: 'load', message: `Could not read the output folder: ${errorText(error)}` });
+      if (store === this.store) this.post({ type: 'error', channel: 'load', message: this.loadError(error) });
     } finally {
       this.refreshing = false;
       if (this.refreshAgain) {
@@ -231,17 +237,29 @@ class ResultsPanel implements vscode.Disposable {
       await s.refresh();
       if (store === this.store) this.post({ type: 'init', summary: await s.summary(), pageSize: PAGE_SIZE });
     } catch (error) {
-      if (store === this.store) this.post({ type: 'error', channel: 'load', message: `Could not read the output folder ${this.folder ?? ''}: ${errorText(error)}` });
+      if (store === this.store) this.post({ type: 'error', channel: 'load', message: this.loadError(error) });
     } finally {
       this.post({ type: 'busy', busy: false });
     }
+  }
+
+  private loadError(error: unknown): string {
+    return `Could not read the output folder ${this.folder ?? ''}: ${errorText(error)}`;
   }
 
   private async answer(channel: RequestChannel, requestId: number, work: (store: ResultsStore) => Promise<HostToWebview>): Promise<void> {
     const started = performance.now();
     try {
       if (!this.store) throw new Error('The results are not open.');
-      const reply = await work(await this.store);
+      let store: ResultsStore;
+      try {
+        store = await this.store;
+      } catch (error) {
+        // The same words as the load error, which the view shows once.
+        throw new Error(this.loadError(error));
+      }
+      const reply = await work(store);
+      await this.initSent;
       // The time from the request's arrival to its answer (waits for the store included), for the view's tooltip.
       if ('result' in reply) reply.hostMs = performance.now() - started;
       this.post(reply);
@@ -259,7 +277,8 @@ class ResultsPanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
-        await this.sendInit();
+        this.initSent = this.sendInit();
+        await this.initSent;
         break;
       case 'refresh':
         await this.refreshNow('refresh');

@@ -4,18 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { ensureConnectorJar, ensurePythonEnv } from '../core/install';
-import { ensureTopic } from '../core/kafkaClient';
+import { ensureTopic, parseBootstrapServers } from '../core/kafkaClient';
 import { projectRoot, stateRoot } from '../core/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../core/pipelineProcesses';
 import { processGroupRss, runCommand, samplePeak } from '../core/proc';
 import { bootstrapFor, LocalStack } from '../core/stack';
+import { KafkaAdminClient } from '../providers/kafkaAdmin';
 import { ResultsStore } from '../providers/results';
 import { benchResults, generateAggregates } from '../providers/resultsBench';
 import { numberFlag, workspaceOption, type CliCommand } from './context';
 import { runStamp, waitForCommitted } from './runCommand';
 
 const MB = 1024 * 1024;
-const SECTIONS = ['broker', 'generator', 'job', 'latency', 'results', 'webview'] as const;
+const SECTIONS = ['broker', 'generator', 'job', 'latency', 'tree', 'results', 'webview'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Figure {
@@ -52,8 +53,8 @@ async function runGenerator(workspace: string, python: string, options: Generato
 }
 
 export const benchCommand: CliCommand = {
-  usage: 'pipeline bench [--only broker,generator,job,latency,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
-  summary: 'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the results view over N rows vs pandas, and the results webview itself in code-server + Chromium; writes .pipeline/bench/*.json',
+  usage: 'pipeline bench [--only broker,generator,job,latency,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
+  summary: 'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
   options: { ...workspaceOption, only: { type: 'string' }, events: { type: 'string' }, 'latency-seconds': { type: 'string' }, 'latency-rate': { type: 'string' }, rows: { type: 'string' } },
   async run(ctx) {
     const only = ((ctx.values.only as string | undefined)?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
@@ -165,6 +166,10 @@ export const benchCommand: CliCommand = {
           add({ section: 'latency', name: 'oldest event of a window → committed, p50', value: percentile(latencies.oldest, 50), unit: 's' });
           add({ section: 'latency', name: 'oldest event of a window → committed, p99', value: percentile(latencies.oldest, 99), unit: 's' });
         }
+
+        if (only.includes('tree')) {
+          for (const f of await benchTree(bootstrap, stamp, ctx.progress)) figures.push({ section: 'tree', ...f });
+        }
       } finally {
         await job.stop();
         await new PipelineProcess(workspace, 'generator').stop(5000);
@@ -200,42 +205,74 @@ export const benchCommand: CliCommand = {
   },
 };
 
+type WorkbenchFigure = Omit<Figure, 'section'>;
+
 /**
- * The results webview in a real workbench: test/e2e/bench-webview.mjs (code-server and Chromium, from the e2e
- * toolchain, downloaded and cached on first use) over a generated output folder. Needs the repository checkout.
+ * Runs one of the workbench benchmarks of test/e2e (code-server and Chromium from the e2e toolchain, downloaded
+ * and cached on first use), passing its progress lines on; returns its figures. They need the repository
+ * checkout: an installed extension does not carry test/e2e, and then the section is skipped with a message.
  */
-async function benchWebview(rows: number, progress: (line: string) => void): Promise<Omit<Figure, 'section'>[]> {
-  const script = join(projectRoot(), 'test', 'e2e', 'bench-webview.mjs');
+async function runWorkbenchBench(section: string, scriptName: string, args: string[], progress: (line: string) => void): Promise<WorkbenchFigure[] | undefined> {
+  const script = join(projectRoot(), 'test', 'e2e', scriptName);
   if (!existsSync(script)) {
-    progress('[webview] skipped: it drives code-server from the repository (test/e2e), which an installed extension does not carry.');
-    return [];
+    progress(`[${section}] skipped: it drives code-server from the repository (test/e2e), which an installed extension does not carry.`);
+    return undefined;
   }
+  const prefix = `${scriptName.replace(/\.mjs$/, '')}: `;
+  let pending = '';
+  const result = await runCommand(process.execPath, [script, ...args, '--json'], {
+    cwd: projectRoot(),
+    timeoutMs: 30 * 60_000,
+    onOutput: (chunk) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith(prefix)) progress(`  ${line.slice(prefix.length)}`);
+    },
+  });
+  const last = result.stdout.trim().split('\n').pop() ?? '';
+  let report: { figures?: WorkbenchFigure[]; error?: string } = {};
+  try {
+    report = JSON.parse(last) as typeof report;
+  } catch {
+    throw new UserError(`The ${section} benchmark ended without a report (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  }
+  if (report.error) progress(`[${section}] stopped early: ${report.error}`);
+  return report.figures ?? [];
+}
+
+/** The results webview in a real workbench (test/e2e/bench-webview.mjs) over a generated output folder. */
+async function benchWebview(rows: number, progress: (line: string) => void): Promise<WorkbenchFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kfl-webview-bench-'));
   try {
     progress(`[webview] generating ${rows.toLocaleString('en-US')} aggregate rows, then opening them in the results view in code-server + Chromium…`);
     await generateAggregates(dir, rows);
-    let pending = '';
-    const result = await runCommand(process.execPath, [script, '--output', dir, '--rows', String(rows), '--json'], {
-      cwd: projectRoot(),
-      timeoutMs: 30 * 60_000,
-      onOutput: (chunk) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) if (line.startsWith('bench-webview: ')) progress(`  ${line.slice('bench-webview: '.length)}`);
-      },
-    });
-    const last = result.stdout.trim().split('\n').pop() ?? '';
-    let report: { figures?: Omit<Figure, 'section'>[]; error?: string } = {};
-    try {
-      report = JSON.parse(last) as typeof report;
-    } catch {
-      throw new UserError(`The webview benchmark ended without a report (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`);
-    }
-    if (report.error) progress(`[webview] stopped early: ${report.error}`);
-    return report.figures ?? [];
+    return (await runWorkbenchBench('webview', 'bench-webview.mjs', ['--output', dir, '--rows', String(rows)], progress)) ?? [];
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const TREE_TOPICS = 1000;
+const TREE_PARTITIONS = 3;
+
+/**
+ * The Kafka view in a real workbench (test/e2e/bench-tree.mjs) on the benchmark's broker with 1,000 topics × 3
+ * partitions: the topic list appearing, a refresh, and topics expanding into partitions with offsets.
+ */
+async function benchTree(bootstrap: string, stamp: string, progress: (line: string) => void): Promise<WorkbenchFigure[]> {
+  const prefix = `bench-tree-${stamp}-`;
+  const names = Array.from({ length: TREE_TOPICS }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
+  const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrap) }, 60_000);
+  try {
+    progress(`[tree] creating ${TREE_TOPICS} topics × ${TREE_PARTITIONS} partitions, then opening the Kafka view in code-server + Chromium…`);
+    const started = performance.now();
+    await admin.createTopicsInBulk(names, TREE_PARTITIONS);
+    progress(`  created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return (await runWorkbenchBench('tree', 'bench-tree.mjs', ['--bootstrap', bootstrap, '--prefix', prefix, '--topics', String(TREE_TOPICS), '--partitions', String(TREE_PARTITIONS)], progress)) ?? [];
+  } finally {
+    await admin.deleteTopicsInBulk(names).catch(() => undefined);
+    await admin.close();
   }
 }
 

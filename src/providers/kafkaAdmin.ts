@@ -317,6 +317,41 @@ export class KafkaAdminClient {
     if (problem) throw new UserError(`Topic ${options.name} was created, but Kafka did not report leaders for its partitions within ${Math.round(this.timeoutMs / 1000)} s (${problem}): refresh the view in a moment.`);
   }
 
+  /**
+   * Creates many topics (scale tests and benchmarks): 100 per request, then waits until every partition has a
+   * leader, as a user's cluster would look. Names are the caller's (no validation beyond the broker's).
+   */
+  async createTopicsInBulk(names: string[], partitions: number, timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < names.length; i += 100) {
+      const batch = names.slice(i, i + 100).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 }));
+      await this.call(`create ${batch.length} topics`, (a) => a.createTopics({ topics: batch, waitForLeaders: false, timeout: 60_000 }), 90_000);
+    }
+    const wanted = new Set(names);
+    for (;;) {
+      const metadata = await this.call('read the topic metadata', (a) => a.fetchTopicMetadata(), 60_000);
+      const ready = metadata.topics.filter((t) => wanted.has(t.name) && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)).length;
+      if (ready === names.length) return;
+      if (Date.now() > deadline) throw new UserError(`Only ${ready} of ${names.length} new topics got leaders within ${Math.round(timeoutMs / 1000)} s.`);
+      await sleep(500);
+    }
+  }
+
+  /** Deletes many topics, 200 per request, and waits (bounded) until the metadata no longer lists them. */
+  async deleteTopicsInBulk(names: string[], timeoutMs = 120_000): Promise<void> {
+    for (let i = 0; i < names.length; i += 200) {
+      const batch = names.slice(i, i + 200);
+      await this.call(`delete ${batch.length} topics`, (a) => a.deleteTopics({ topics: batch, timeout: 60_000 }), 90_000).catch(() => undefined);
+    }
+    const deadline = Date.now() + timeoutMs;
+    const gone = new Set(names);
+    while (Date.now() < deadline) {
+      const left = (await this.call('list topics', (a) => a.listTopics(), 30_000)).filter((t) => gone.has(t));
+      if (left.length === 0) return;
+      await sleep(500);
+    }
+  }
+
   async deleteTopic(topic: string): Promise<void> {
     await this.call(`delete topic ${topic}`, (a) => a.deleteTopics({ topics: [topic], timeout: this.timeoutMs }));
   }

@@ -3,6 +3,7 @@ import type { KafkaConnections } from '../common/connections';
 import { Disposable, intervalDisposable } from '../common/lifecycle';
 import type { Log } from '../common/log';
 import type { PipelineMonitor } from '../common/pipelineMonitor';
+import type { PipelineSnapshot } from '../core/statusModel';
 import { affectsAny, settings } from '../settings';
 import { ClusterNode, ErrorNode, type KafkaNode, type NodeContext } from './kafkaNodes';
 
@@ -23,6 +24,8 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
   private readonly collapsed = new Set<string>();
   private reloading = false;
   private readonly nodeContext: NodeContext;
+  /** Whether the loaded roots show the pipeline's cluster as reachable (undefined: not loaded). */
+  private rootsShowUp: boolean | undefined;
 
   constructor(
     private readonly connections: KafkaConnections,
@@ -36,11 +39,13 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
       flinkGroupId: () => settings.jobGroupId.value,
       showInternalTopics: () => settings.showInternalTopics.value,
       changed: (node) => this._onDidChangeTreeData.fire(node),
+      log: (line) => this.log.info(line),
     };
     this.view = this._register(vscode.window.createTreeView(KAFKA_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
     this._register(connections.onDidChange(() => this.refresh()));
     // The welcome view turns into the tree (and back) when the broker starts or stops.
-    this._register(monitor.onDidChangeBrokerState(() => this.refresh()));
+    // The first state after start-up usually agrees with what the tree already shows: no second fetch then.
+    this._register(monitor.onDidChangeBrokerState((state) => this.onBrokerState(state)));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affectsAny(e, settings.topic, settings.jobGroupId, settings.showInternalTopics)) this.refresh();
@@ -101,8 +106,19 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
     }
   }
 
+  /** The status monitor's broker state changed: redraw unless the tree already shows it (the first poll, usually). */
+  private onBrokerState(state: PipelineSnapshot['broker']['state']): void {
+    if ((state === 'up' || state === 'down') && this.rootsShowUp === (state === 'up')) return;
+    this.refresh();
+  }
+
   getTreeItem(node: KafkaNode): vscode.TreeItem {
     return node.toTreeItem();
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: KafkaNode): vscode.TreeItem {
+    item.tooltip ??= node.lazyTooltip();
+    return item;
   }
 
   getParent(node: KafkaNode): KafkaNode | undefined {
@@ -125,6 +141,8 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
       const clusters = this.connections.clusters().map((entry) => new ClusterNode(entry, this.nodeContext));
       await Promise.all(clusters.map((c) => c.load()));
       for (const c of clusters) if (c.loadError) this.log.warn(`Kafka explorer: ${c.entry.bootstrapServers}: ${(c.loadError as Error).message ?? c.loadError}`);
+      const primary = clusters.find((c) => c.entry.primary);
+      this.rootsShowUp = primary ? !primary.loadError : undefined;
       // Nothing connected: only the local cluster, and it is not running → the welcome view.
       if (clusters.length === 1 && clusters[0].entry.local && clusters[0].loadError) return [];
       return clusters;

@@ -29,6 +29,17 @@ export interface NodeContext {
   showInternalTopics(): boolean;
   /** A node's own numbers changed while it fetched its children: redraw it. */
   changed(node: KafkaNode): void;
+  /** A line for the extension's log. */
+  log(line: string): void;
+}
+
+/** A topic list fetched ahead, or why it failed, and how long the fetch took. */
+interface TopicList {
+  topics?: TopicModel[];
+  error?: unknown;
+  ms: number;
+  /** Date.now() when it arrived. */
+  at: number;
 }
 
 const markdown = (text: string) => {
@@ -78,10 +89,19 @@ export abstract class KafkaNode {
     return this.cachedChildren !== undefined;
   }
 
+  /**
+   * The tooltip of a node that comes in numbers (topics, partitions, a group's partitions), made only when the
+   * user hovers the row (`resolveTreeItem`): a thousand topics' tooltips would otherwise cross to the workbench
+   * with every list (about 600 KB).
+   */
+  lazyTooltip(): vscode.MarkdownString | undefined {
+    return undefined;
+  }
+
   /** What VS Code draws for this node, to tell whether a reload changed it. */
   drawKey(): string {
     const item = this.toTreeItem();
-    const tooltip = typeof item.tooltip === 'string' ? item.tooltip : item.tooltip?.value;
+    const tooltip = typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip ?? this.lazyTooltip())?.value;
     return JSON.stringify([item.label, item.description, item.contextValue, (item.iconPath as vscode.ThemeIcon | undefined)?.id, tooltip]);
   }
 
@@ -186,15 +206,37 @@ export class ClusterNode extends KafkaNode {
     return this.ctx.client(this.entry);
   }
 
-  /** Connects and describes the cluster; failures are kept, not thrown, so the node can show them. */
+  /** The topic list fetched with the cluster, handed to the next Topics folder (see `load`). */
+  private topicList?: TopicList;
+
+  /**
+   * Connects and describes the cluster; failures are kept, not thrown, so the node can show them. The topic list
+   * is fetched alongside (the Topics folder is expanded by default): the folder then shows its count at once and
+   * the topics arrive with the cluster instead of one more fetch and tree round trip later.
+   */
   async load(): Promise<void> {
     try {
-      this.model = await (await this.client()).describeCluster();
+      const client = await this.client();
+      const started = performance.now();
+      const topics = client.listTopicDetails({ includeInternal: this.ctx.showInternalTopics() }).then(
+        (list): TopicList => ({ topics: list, ms: performance.now() - started, at: Date.now() }),
+        (error: unknown): TopicList => ({ error, ms: performance.now() - started, at: Date.now() }),
+      );
+      this.model = await client.describeCluster();
       this.loadError = undefined;
+      this.topicList = await topics;
     } catch (error) {
       this.model = undefined;
       this.loadError = error;
+      this.topicList = undefined;
     }
+  }
+
+  /** The topic list fetched by the last `load`, once, while it is fresh (the cluster may be expanded later). */
+  takeTopicList(): TopicList | undefined {
+    const list = this.topicList;
+    this.topicList = undefined;
+    return list && Date.now() - list.at < 10_000 ? list : undefined;
   }
 
   toTreeItem(): vscode.TreeItem {
@@ -219,7 +261,7 @@ export class ClusterNode extends KafkaNode {
     return (async () => {
       if (!this.model && !this.loadError) await this.load();
       if (this.loadError || !this.model) return [new ErrorNode(this, this.loadError)];
-      return [new BrokersFolderNode(this, this.model), new TopicsFolderNode(this), new GroupsFolderNode(this)];
+      return [new BrokersFolderNode(this, this.model), new TopicsFolderNode(this, this.takeTopicList()), new GroupsFolderNode(this)];
     })();
   }
 
@@ -290,8 +332,18 @@ export class BrokerNode extends KafkaNode {
 export class TopicsFolderNode extends KafkaNode {
   count: number | undefined;
 
-  constructor(readonly clusterNode: ClusterNode) {
+  constructor(
+    readonly clusterNode: ClusterNode,
+    /** The list fetched with the cluster: the first fetch of children uses it instead of asking again. */
+    private prefetched?: TopicList,
+  ) {
     super(clusterNode, `${clusterNode.id}/topics`);
+    this.count = prefetched?.topics?.length;
+  }
+
+  protected override adopt(fresh: this): void {
+    this.prefetched = fresh.prefetched;
+    if (fresh.count !== undefined) this.count = fresh.count;
   }
 
   toTreeItem(): vscode.TreeItem {
@@ -305,7 +357,13 @@ export class TopicsFolderNode extends KafkaNode {
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {
-    const topics = await (await this.clusterNode.client()).listTopicDetails({ includeInternal: this.clusterNode.ctx.showInternalTopics() });
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    const started = performance.now();
+    if (prefetched?.error !== undefined) throw prefetched.error;
+    const topics = prefetched?.topics ?? (await (await this.clusterNode.client()).listTopicDetails({ includeInternal: this.clusterNode.ctx.showInternalTopics() }));
+    const ms = prefetched?.ms ?? performance.now() - started;
+    this.clusterNode.ctx.log(`Kafka explorer: ${this.clusterNode.entry.bootstrapServers}: ${topics.length} topics listed in ${Math.round(ms)} ms${prefetched ? ' (with the cluster)' : ''}`);
     this.count = topics.length;
     if (topics.length === 0) return [new InfoNode(this, 'No topics yet', 'Create one with the + button, or start the local stack, which creates `sensor-data` and `sensor-alerts`.')];
     return topics.map((t) => new TopicNode(this, t));
@@ -324,11 +382,14 @@ export class TopicNode extends KafkaNode {
     this.model = fresh.model;
   }
 
+  override lazyTooltip(): vscode.MarkdownString {
+    return markdown(topicTooltip(this.model));
+  }
+
   toTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.model.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = this.id;
     item.description = topicDescription(this.model);
-    item.tooltip = markdown(topicTooltip(this.model));
     const pipeline = this.model.name === this.folder.clusterNode.ctx.pipelineTopic();
     item.iconPath = new vscode.ThemeIcon(pipeline ? 'symbol-event' : 'symbol-field');
     item.contextValue = contextValueOf('topic', this.model.internal && 'internal', pipeline && 'pipeline');
@@ -359,11 +420,14 @@ export class PartitionNode extends KafkaNode {
     this.model = fresh.model;
   }
 
+  override lazyTooltip(): vscode.MarkdownString {
+    return markdown(partitionTooltip(this.topic.model.name, this.model));
+  }
+
   toTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(partitionLabel(this.model), vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = partitionDescription(this.model);
-    item.tooltip = markdown(partitionTooltip(this.topic.model.name, this.model));
     item.iconPath = new vscode.ThemeIcon(this.model.leader < 0 ? 'warning' : 'layers');
     item.contextValue = contextValueOf('partition', this.model.leader < 0 && 'offline', this.model.isr.length < this.model.replicas.length && 'underreplicated');
     return item;
@@ -470,11 +534,14 @@ export class GroupPartitionNode extends KafkaNode {
     this.model = fresh.model;
   }
 
+  override lazyTooltip(): vscode.MarkdownString {
+    return markdown(groupPartitionTooltip(this.group.model.groupId, this.model));
+  }
+
   toTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(groupPartitionLabel(this.model), vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = groupPartitionDescription(this.model);
-    item.tooltip = markdown(groupPartitionTooltip(this.group.model.groupId, this.model));
     item.iconPath = new vscode.ThemeIcon(this.model.committed === undefined ? 'circle-outline' : (this.model.lag ?? 0) > 0 ? 'arrow-circle-down' : 'pass');
     item.contextValue = contextValueOf('grouppartition');
     return item;

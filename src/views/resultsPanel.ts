@@ -88,6 +88,7 @@ class ResultsPanel implements vscode.Disposable {
 
   show(): void {
     const folder = resolve(this.deps.outputFolder());
+    this.deps.log(`results: opening the view`);
     if (this.panel) {
       this.panel.reveal();
       if (folder !== this.folder) this.useFolder(folder);
@@ -100,6 +101,7 @@ class ResultsPanel implements vscode.Disposable {
     this.panel = panel;
     this.ready = false;
     panel.webview.html = resultsHtml(panel.webview, root);
+    this.deps.log('results: panel created');
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
       panel.onDidChangeViewState(() => {
@@ -276,6 +278,7 @@ class ResultsPanel implements vscode.Disposable {
     }
     switch (message.type) {
       case 'ready':
+        this.deps.log('results: the webview is ready');
         this.ready = true;
         this.initSent = this.sendInit();
         await this.initSent;

@@ -9,7 +9,7 @@
 // Times are from the command (Enter in the palette) to the element on screen, polled by Playwright, so they
 // include the extension host's DuckDB work, the message to the webview and its rendering. Nothing is asserted:
 // this is a benchmark; the e2e journey checks behaviour. The last line of --json output is the JSON report.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -241,6 +241,8 @@ try {
   await context?.close().catch(() => {});
   if (server) await stopProcessGroup(server.pid);
   await killProcessesOfRun(runId);
+  // KFL_BENCH_LOGS=<folder>: keep code-server's logs (the extension's output channel among them) for a look.
+  if (process.env.KFL_BENCH_LOGS) cpSync(join(runDir, 'user-data', 'logs'), process.env.KFL_BENCH_LOGS, { recursive: true });
   rmSync(runDir, { recursive: true, force: true });
 }
 if (values.json) console.log(JSON.stringify({ figures, inside, error: failure }));

@@ -28,41 +28,20 @@ describe(`Kafka explorer at scale: ${TOPICS} topics × ${PARTITIONS} partitions 
   const figures: string[] = [];
 
   before(async () => {
-    const admin = setup.kafka.admin();
-    await admin.connect();
-    try {
-      const started = process.hrtime.bigint();
-      for (let i = 0; i < names.length; i += 100) {
-        await admin.createTopics({ topics: names.slice(i, i + 100).map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: -1 })), waitForLeaders: false, timeout: 60_000 });
-      }
-      // Wait until every partition has a leader, as a user's cluster would look.
-      for (;;) {
-        const metadata = await admin.fetchTopicMetadata();
-        const ready = metadata.topics.filter((t) => t.name.startsWith(prefix) && t.partitions.length === PARTITIONS && t.partitions.every((p) => p.leader >= 0)).length;
-        if (ready === TOPICS) break;
-        if (ms(started) > 300_000) throw new Error(`only ${ready} of ${TOPICS} topics got leaders within 5 minutes`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      figures.push(`create ${TOPICS} topics × ${PARTITIONS} partitions: ${(ms(started) / 1000).toFixed(1)} s`);
-      const producer = setup.kafka.producer();
-      await producer.connect();
-      await producer.send({ topic: names[500], messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 9}`, value: String(i) })) });
-      await producer.disconnect();
-    } finally {
-      await admin.disconnect();
-    }
+    const started = process.hrtime.bigint();
+    await setup.createTopicsInBulk(names, PARTITIONS);
+    figures.push(`create ${TOPICS} topics × ${PARTITIONS} partitions: ${(ms(started) / 1000).toFixed(1)} s`);
+    const producer = setup.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: names[500], messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 9}`, value: String(i) })) });
+    await producer.disconnect();
   });
 
   after(async () => {
-    const admin = setup.kafka.admin();
-    await admin.connect();
     try {
-      for (let i = 0; i < names.length; i += 200) await admin.deleteTopics({ topics: names.slice(i, i + 200), timeout: 60_000 }).catch(() => undefined);
-      // Suites after this one compare whole topic lists: wait until the deletions are visible in the metadata.
-      const started = process.hrtime.bigint();
-      while ((await admin.listTopics()).some((t) => t.startsWith(prefix)) && ms(started) < 120_000) await new Promise((r) => setTimeout(r, 500));
+      // Suites after this one compare whole topic lists: this waits until the deletions are visible.
+      await setup.deleteTopicsInBulk(names);
     } finally {
-      await admin.disconnect();
       await setup.close();
     }
     console.log(`\n      scale figures (${TOPICS} topics × ${PARTITIONS} partitions, model layer, this machine):\n${figures.map((f) => `        ${f}`).join('\n')}\n`);

@@ -20,6 +20,7 @@ interface InternalCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadata(): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader?: number | null }[];
   findBroker(options: { nodeId: string }): Promise<{
     listOffsets(request: { isolationLevel: number; topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[] }): Promise<{
@@ -42,11 +43,13 @@ const LATEST = -1;
 const EARLIEST = -2;
 
 /** The offset at `timestamp` of every partition of `topics`: one ListOffsets request per leader, in parallel. */
-async function listOffsetsAt(cluster: InternalCluster, topics: string[], timestamp: number): Promise<Map<string, Map<number, number>>> {
+type LeadersOf = (topic: string) => { partitionId: number; leader?: number | null }[];
+
+async function listOffsetsAt(cluster: InternalCluster, topics: string[], timestamp: number, leadersOf: LeadersOf): Promise<Map<string, Map<number, number>>> {
   const perLeader = new Map<number, { topic: string; partitions: { partition: number; timestamp: number }[] }[]>();
   for (const topic of topics) {
     const byLeader = new Map<number, { partition: number; timestamp: number }[]>();
-    for (const p of cluster.findTopicPartitionMetadata(topic)) {
+    for (const p of leadersOf(topic)) {
       if (p.leader === null || p.leader === undefined || p.leader < 0) throw new Error(`partition ${p.partitionId} of ${topic} has no leader right now`);
       const list = byLeader.get(p.leader) ?? [];
       list.push({ partition: p.partitionId, timestamp });
@@ -205,12 +208,21 @@ export class KafkaAdminClient {
    * requests go to the leaders straight through the Cluster's brokers: the Cluster's own fetchTopicsOffset merges
    * the answers in quadratic time (about 150 ms of CPU per request at 1,000 topics).
    */
-  async fetchOffsetsForTopics(topics: string[]): Promise<Map<string, PartitionOffsets[]>> {
+  async fetchOffsetsForTopics(topics: string[], known?: Map<string, PartitionModel[]>): Promise<Map<string, PartitionOffsets[]>> {
     const result = new Map<string, PartitionOffsets[]>();
     if (topics.length === 0) return result;
     const batched = await this.withBatchCluster(`read offsets of ${topics.length === 1 ? topics[0] : `${topics.length} topics`}`, async (cluster) => {
-      await cluster.addMultipleTargetTopics(topics);
-      const [high, low] = await Promise.all([listOffsetsAt(cluster, topics, LATEST), listOffsetsAt(cluster, topics, EARLIEST)]);
+      // With the leaders already known (the topic list has just read them), only the brokers' addresses are
+      // needed: a metadata request without topics instead of one naming every topic.
+      let leadersOf: LeadersOf;
+      if (known && topics.every((t) => known.has(t))) {
+        await cluster.refreshMetadata();
+        leadersOf = (topic) => (known.get(topic) ?? []).map((p) => ({ partitionId: p.partition, leader: p.leader }));
+      } else {
+        await cluster.addMultipleTargetTopics(topics);
+        leadersOf = (topic) => cluster.findTopicPartitionMetadata(topic);
+      }
+      const [high, low] = await Promise.all([listOffsetsAt(cluster, topics, LATEST, leadersOf), listOffsetsAt(cluster, topics, EARLIEST, leadersOf)]);
       return { high, low };
     });
     if (batched) {
@@ -264,19 +276,20 @@ export class KafkaAdminClient {
     const partitions = await this.fetchTopicPartitions();
     const names = [...partitions.keys()].filter((n) => options.includeInternal || !n.startsWith('__')).sort((a, b) => a.localeCompare(b));
     // A part that failed is tried again soon: right after topics are created the metadata can name a leader that
-    // does not lead yet (NOT_LEADER_OR_FOLLOWER for a moment), and a busy broker can drop a request.
+    // does not lead yet (NOT_LEADER_OR_FOLLOWER for a moment), and a busy broker can drop a request. The offsets'
+    // first try uses the leaders of the metadata just read; a retry reads them again.
     const deadline = Date.now() + this.timeoutMs;
-    const settle = async <T>(read: () => Promise<T>): Promise<T> => {
+    const settle = async <T>(read: (attempt: number) => Promise<T>): Promise<T> => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await read();
+          return await read(attempt);
         } catch (error) {
           if (attempt >= 3 || Date.now() > deadline) throw error;
           await sleep(100 * 2 ** attempt);
         }
       }
     };
-    const [configs, offsets] = await Promise.allSettled([settle(() => this.fetchTopicConfigs(names)), settle(() => this.fetchOffsetsForTopics(names))]);
+    const [configs, offsets] = await Promise.allSettled([settle(() => this.fetchTopicConfigs(names)), settle((attempt) => this.fetchOffsetsForTopics(names, attempt === 0 ? partitions : undefined))]);
     return names.map((name) => {
       const parts = partitions.get(name) ?? [];
       const config = configs.status === 'fulfilled' ? configs.value.get(name) : undefined;

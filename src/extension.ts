@@ -27,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
     context.subscriptions.push(connections, terminals, monitor, explorer, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
     context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, peeks }));
 
-    context.subscriptions.push(registerResultsView(context, { outputFolder: resolveOutputFolder, log: (line) => log.info(line) }));
+    context.subscriptions.push(registerResultsView(context, { outputFolder: resolveOutputFolder, cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath, memento: context.workspaceState, log: (line) => log.info(line) }));
 
     void monitor.refresh();
     log.info(`Kafka Flink Lab ${context.extension.packageJSON.version} activated.`);

@@ -15,11 +15,17 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeTabs } from '@vscode-elements/elements/dist/vscode-tabs/vscode-tabs.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 import {
+  chartRequestKey,
   DEFAULT_SORT,
+  INITIAL_DATA_ID,
+  pageRequestKey,
   RESULT_TABLES,
   type ColumnInfo,
   type ExportFormat,
+  type ChartRequest,
   type HostToWebview,
+  type InitialData,
+  type PageRequest,
   type PageResult,
   type QueryResult,
   type RequestChannel,
@@ -76,6 +82,20 @@ const sentAt = new Map<number, number>();
 const errors = new Map<string, string>();
 let hostBusy = false;
 let initialised = false;
+
+/** The first screen the extension host wrote into the page (a JSON data block, read as text), used once. */
+function readInitialData(): InitialData | undefined {
+  const block = document.getElementById(INITIAL_DATA_ID);
+  if (!block?.textContent) return undefined;
+  try {
+    return JSON.parse(block.textContent) as InitialData;
+  } catch {
+    return undefined;
+  } finally {
+    block.remove();
+  }
+}
+let initialData = readInitialData();
 
 // ---- layout ----
 
@@ -283,7 +303,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const message = event.data;
   switch (message.type) {
     case 'init':
-      if (app.dataset.initAt === undefined) app.dataset.initAt = String(Math.round(performance.now()));
+      requestAnimationFrame(() => (app.dataset.initAt ??= String(Math.round(performance.now()))));
       if (!state.pageSize) state.pageSize = message.pageSize;
       onSummary(message.summary);
       // The first page and chart were asked for with `ready`; a later init (another output folder) asks again.
@@ -427,14 +447,53 @@ function requestRows(): void {
     const sql = state.activeSql;
     request('query', (requestId) => ({ type: 'query', requestId, request: { sql, offset, limit: state.pageSize, sort: state.querySort } }));
   } else {
-    request('page', (requestId) => ({ type: 'page', requestId, request: { table: tab, offset, limit: state.pageSize, sort: currentSort(tab), filter: state.filter } }));
+    const pageRequest: PageRequest = { table: tab, offset, limit: state.pageSize, sort: currentSort(tab), filter: state.filter };
+    const ready = initialData?.page;
+    if (initialData) initialData.page = undefined;
+    if (ready && pageRequestKey(ready.request) === pageRequestKey(pageRequest)) {
+      onRows(ready.result);
+      markInitial('page');
+      return;
+    }
+    request('page', (requestId) => ({ type: 'page', requestId, request: pageRequest }));
   }
 }
 
-function requestChart(): void {
+/** Points per line: a third of the chart's width in pixels, in steps of 60 (so a slightly wider panel asks the same). */
+function chartPoints(): number {
   const width = charts.clientWidth || 800;
+  return Math.max(60, Math.min(600, Math.floor(width / 180) * 60));
+}
+
+function requestChart(): void {
   const { sensors, from, to } = state.filter;
-  request('chart', (requestId) => ({ type: 'chart', requestId, request: { filter: { sensors, from, to }, maxPoints: Math.max(60, Math.min(600, Math.floor(width / 3))), maxSensors: 12 } }));
+  const chartRequest: ChartRequest = { filter: { sensors, from, to }, maxPoints: chartPoints(), maxSensors: 12 };
+  const ready = initialData?.chart;
+  if (initialData) initialData.chart = undefined;
+  if (ready && chartRequestKey(ready.request) === chartRequestKey(chartRequest)) {
+    temperatureChart.update(ready.result, state.hiddenSensors);
+    eventsChart.update(ready.result);
+    markInitial('chart');
+    return;
+  }
+  request('chart', (requestId) => ({ type: 'chart', requestId, request: chartRequest }));
+}
+
+/** Marks an answer taken from the page's first screen (no round trip), as `timed` marks the others. */
+function markInitial(channel: 'init' | 'page' | 'chart'): void {
+  requestAnimationFrame(() => {
+    const data = app.dataset;
+    const at = String(Math.round(performance.now()));
+    data.initialData = [data.initialData, channel].filter(Boolean).join(',');
+    if (channel === 'init') {
+      data.initAt ??= at;
+      return;
+    }
+    data[`${channel}FirstAt`] ??= at;
+    data[`${channel}Ms`] = '0';
+    data[`${channel}DbMs`] = '0';
+    data[`${channel}HostMs`] = '0';
+  });
 }
 
 function onRows(result: PageResult | QueryResult): void {
@@ -592,7 +651,14 @@ new ResizeObserver(() => {
 updateBusy();
 app.dataset.readyAt = String(Math.round(performance.now()));
 post({ type: 'ready' });
-// Asked for at once, not after `init`: the extension host answers them as soon as the data is loaded.
+if (initialData) {
+  if (!state.pageSize) state.pageSize = initialData.pageSize;
+  onSummary(initialData.summary);
+  markInitial('init');
+}
+// Asked for at once, not after `init` (the extension host answers them as soon as the data is loaded), unless
+// the page's first screen already holds exactly these answers.
 selectTab(state.tab, true);
 requestChart();
+initialData = undefined;
 

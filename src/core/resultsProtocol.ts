@@ -193,6 +193,46 @@ export interface ResultsSummary {
   moreMessages: number;
 }
 
+/**
+ * What a new panel shows first, computed while its webview loads and written into its HTML as a JSON data block
+ * (never run as script): the webview draws it at once instead of asking after `ready`. Each answer carries the
+ * request it answers; the webview uses it only if that is exactly what it would ask for.
+ */
+export interface InitialData {
+  summary: ResultsSummary;
+  pageSize: number;
+  page?: { request: PageRequest; result: PageResult };
+  chart?: { request: ChartRequest; result: ChartResult };
+}
+
+/** The element id of the initial-data block in the webview's HTML. */
+export const INITIAL_DATA_ID = 'initial-data';
+
+/**
+ * The first screen's data as a JSON data block for the webview's HTML: the browser does not run it, the webview
+ * reads its text with JSON.parse. Every "<" is escaped, so no value (say `</script><img onerror=…>`) can end the
+ * block or open a tag.
+ */
+export function initialDataBlock(data: InitialData | undefined): string {
+  if (!data) return '';
+  return `<script type="application/json" id="${INITIAL_DATA_ID}">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>\n`;
+}
+
+/** The same filter however its fields were ordered or left empty. */
+function filterKey(filter: RowFilter | undefined): unknown[] {
+  return [[...(filter?.sensors ?? [])].sort(), filter?.from ?? '', filter?.to ?? '', filter?.search ?? ''];
+}
+
+/** Equal for requests that ask for the same page. */
+export function pageRequestKey(r: PageRequest): string {
+  return JSON.stringify([r.table, r.offset, r.limit, r.sort?.column ?? '', r.sort?.direction ?? '', filterKey(r.filter)]);
+}
+
+/** Equal for requests that ask for the same chart. */
+export function chartRequestKey(r: ChartRequest): string {
+  return JSON.stringify([r.maxPoints ?? '', r.maxSensors ?? '', filterKey(r.filter)]);
+}
+
 // ---- webview → host ----
 
 export type WebviewToHost =

@@ -1,10 +1,13 @@
 import { DuckDBConnection, DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
 import { createWriteStream, rmSync, type Dirent } from 'node:fs';
-import { mkdtemp, open as openFile, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open as openFile, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
+  chartRequestKey,
   DEFAULT_SORT,
+  pageRequestKey,
   parseFilterTime,
   RESULT_TABLES,
   TABLE_COLUMNS,
@@ -116,6 +119,12 @@ export interface ResultsStoreOptions {
    * distinct values and their counts instead of one sort over every row (default 5,000; tests lower it).
    */
   keyedPagingFrom?: number;
+  /**
+   * A DuckDB file that keeps the loaded rows between sessions (see `ResultsStore.cacheFileFor`): opening the same
+   * output folder again reads only the files that changed meanwhile. Without it (the CLI) the rows live in memory.
+   * A cache that is busy (another VS Code window), damaged or of another version is not used or is rebuilt.
+   */
+  cacheFile?: string;
 }
 
 export interface RefreshResult {
@@ -186,6 +195,70 @@ interface ScanResult {
   folders: Record<ResultTable, boolean>;
   files: ScannedFile[];
   notes: FileMessage[];
+}
+
+/** What the cache's tables hold: a change here (a column, a type) makes every existing cache be rebuilt. */
+const CACHE_SCHEMA = JSON.stringify({ version: 1, types: SQL_TYPES, sources: Object.fromEntries(Object.entries(SOURCES).map(([k, v]) => [k, v.internal])) });
+/** Cache files of output folders not opened for this long are deleted when another one is opened. */
+const CACHE_MAX_AGE_MS = 30 * 24 * 3600_000;
+/** Cache files open in this process: DuckDB's file lock is per process, so two instances here could both write. */
+const cachesInUse = new Set<string>();
+
+type DuckDBConfig = Record<string, string>;
+
+/**
+ * Opens the cache file, or says why not. A file another process holds (DuckDB's lock) is left alone; a damaged
+ * one, or one a newer DuckDB wrote, is deleted and made anew.
+ */
+async function openCacheInstance(file: string, config: DuckDBConfig, log: (line: string) => void): Promise<DuckDBInstance | undefined> {
+  if (cachesInUse.has(file)) {
+    log(`results: the cache ${file} is open already in this window; reading the files into memory instead`);
+    return undefined;
+  }
+  await mkdir(dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return await DuckDBInstance.create(file, config);
+    } catch (error) {
+      const text = firstLine(error);
+      if (/lock/i.test(text)) {
+        log(`results: the cache ${file} is in use by another process (${text}); reading the files into memory instead`);
+        return undefined;
+      }
+      if (attempt > 0) {
+        log(`results: could not open the cache ${file} (${text}); reading the files into memory instead`);
+        return undefined;
+      }
+      log(`results: the cache ${file} could not be opened (${text}); making it anew`);
+      await removeCacheFile(file);
+    }
+  }
+  return undefined;
+}
+
+async function removeCacheFile(file: string): Promise<void> {
+  await rm(file, { force: true });
+  await rm(`${file}.wal`, { force: true });
+}
+
+/** Deletes the cache files in `dir` (other than `keep`) that nobody opened for a month. */
+async function pruneCaches(dir: string, keep: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const file = join(dir, name);
+    if (!/^results-[0-9a-f]+\.duckdb$/.test(name) || file === keep || cachesInUse.has(file)) continue;
+    try {
+      if (now - (await stat(file)).mtimeMs > CACHE_MAX_AGE_MS) await removeCacheFile(file);
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** `--output`, then the `kafkaFlinkLab.outputFolder` workspace setting, then `<workspace>/output`. */
@@ -396,8 +469,12 @@ export class ResultsStore {
   private keyCache = new Map<string, KeyGroup[] | null>();
   /** The last few charts of this data version (the same chart is asked for again after a hide/show). */
   private chartCache = new Map<string, ChartResult>();
+  /** The last few pages of this data version: the view's first page is often asked for ahead (`prefetch`). */
+  private pageCache = new Map<string, PageResult>();
   private queryCache?: { sql: string; version: number; result: Omit<QueryResult, 'rows' | 'offset' | 'elapsedMs'> & { rows: CellValue[][] } };
   private closed = false;
+  /** The cache file this store writes through (undefined: the rows live in memory only). */
+  private cacheFile?: string;
   private readonly rowCap: number;
   private readonly queryTimeoutMs: number;
 
@@ -413,12 +490,21 @@ export class ResultsStore {
     this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   }
 
-  /** Opens an in-memory DuckDB that can read only `outputFolder`, and loads what is committed there. */
+  /** The cache file of `outputFolder` in `cacheDir` (the extension's workspace storage): one per output folder. */
+  static cacheFileFor(cacheDir: string, outputFolder: string): string {
+    return join(cacheDir, `results-${createHash('sha256').update(resolve(outputFolder)).digest('hex').slice(0, 16)}.duckdb`);
+  }
+
+  /**
+   * Opens a DuckDB that can read only `outputFolder` and loads what is committed there: in memory, or through
+   * `options.cacheFile`, where the rows of an earlier session are reused for every file that has not changed.
+   */
   static async open(outputFolder: string, options: ResultsStoreOptions = {}): Promise<ResultsStore> {
     const root = resolve(outputFolder);
+    const log = options.log ?? (() => undefined);
     // DuckDB's own spill folder (only used beyond the memory limit), removed on close.
     const spill = await mkdtemp(join(tmpdir(), 'kafka-flink-lab-duckdb-'));
-    const instance = await DuckDBInstance.create(':memory:', {
+    const config: DuckDBConfig = {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       memory_limit: '2GB',
@@ -426,20 +512,100 @@ export class ResultsStore {
       // Rows of parallel CSV reads are appended as they come (about 100 ms less at a million rows). Every page
       // orders by its sort column and then rowid, so the view does not depend on the file order.
       preserve_insertion_order: 'false',
-    });
-    const conn = await instance.connect();
-    // The second lock after the SQL check: nothing outside the output folder, no settings changes afterwards.
-    await conn.run(`SET allowed_directories = ${sqlList([root.endsWith(sep) ? root : root + sep])}`);
-    await conn.run('SET enable_external_access = false');
-    await conn.run('SET lock_configuration = true');
-    for (const spec of Object.values(SOURCES)) {
-      const columns = Object.entries(SQL_TYPES[spec.table]).map(([name, type]) => `${quoteIdent(name)} ${type}`);
-      await conn.run(`CREATE TABLE ${spec.internal} (${columns.join(', ')}, _file_id INTEGER)`);
+    };
+    const cacheFile = options.cacheFile ? resolve(options.cacheFile) : undefined;
+    const cached = cacheFile ? await openCacheInstance(cacheFile, config, log) : undefined;
+    const instance = cached ?? (await DuckDBInstance.create(':memory:', config));
+    if (cached && cacheFile) {
+      cachesInUse.add(cacheFile);
+      void pruneCaches(dirname(cacheFile), cacheFile);
     }
-    const store = new ResultsStore(root, instance, conn, await instance.connect(), spill, options);
-    await store.createViews();
-    await store.refresh();
-    return store;
+    let store: ResultsStore | undefined;
+    try {
+      const conn = await instance.connect();
+      // The second lock after the SQL check: nothing outside the output folder, no settings changes afterwards.
+      await conn.run(`SET allowed_directories = ${sqlList([root.endsWith(sep) ? root : root + sep])}`);
+      await conn.run('SET enable_external_access = false');
+      await conn.run('SET lock_configuration = true');
+      store = new ResultsStore(root, instance, conn, await instance.connect(), spill, options);
+      store.cacheFile = cached ? cacheFile : undefined;
+      await store.createTables();
+      await store.createViews();
+      await store.refresh();
+      return store;
+    } catch (error) {
+      if (store) store.close();
+      else {
+        if (cached && cacheFile) cachesInUse.delete(cacheFile);
+        instance.closeSync();
+        rmSync(spill, { recursive: true, force: true });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The tables, made anew in memory; in a cache file, kept when they were written for this output folder and this
+   * schema (then the file list is read back, and rows of a file whose listing never got written are dropped).
+   */
+  private async createTables(): Promise<void> {
+    const tables = Object.values(SOURCES).map((spec) => {
+      const columns = Object.entries(SQL_TYPES[spec.table]).map(([name, type]) => `${quoteIdent(name)} ${type}`);
+      return `CREATE TABLE IF NOT EXISTS ${spec.internal} (${columns.join(', ')}, _file_id INTEGER)`;
+    });
+    if (!this.cacheFile) {
+      for (const sql of tables) await this.conn.run(sql);
+      return;
+    }
+    const started = performance.now();
+    await this.conn.run('CREATE TABLE IF NOT EXISTS _cache_meta (key VARCHAR PRIMARY KEY, value VARCHAR)');
+    const meta = new Map((await this.rows('SELECT key, value FROM _cache_meta')).map(([k, v]) => [String(k), String(v)]));
+    if (meta.get('schema') !== CACHE_SCHEMA || meta.get('folder') !== this.outputFolder) {
+      if (meta.size > 0) this.log(`results: the cache ${this.cacheFile} was written for another version or folder; making it anew`);
+      for (const spec of Object.values(SOURCES)) await this.conn.run(`DROP TABLE IF EXISTS ${spec.internal}`);
+      await this.conn.run('DROP TABLE IF EXISTS _cache_files');
+      await this.conn.run('DELETE FROM _cache_meta');
+      await this.conn.run(`INSERT INTO _cache_meta VALUES ('schema', ${quoteString(CACHE_SCHEMA)}), ('folder', ${quoteString(this.outputFolder)})`);
+    }
+    for (const sql of tables) await this.conn.run(sql);
+    await this.conn.run('CREATE TABLE IF NOT EXISTS _cache_files (id INTEGER PRIMARY KEY, path VARCHAR, rel VARCHAR, source VARCHAR, size BIGINT, mtime_ms DOUBLE, row_count BIGINT, messages VARCHAR)');
+    // A file's rows are written before its line in _cache_files (and its line deleted before its rows): rows
+    // without a line are what an interrupted session left, and go.
+    for (const spec of Object.values(SOURCES)) await this.conn.run(`DELETE FROM ${spec.internal} WHERE _file_id NOT IN (SELECT id FROM _cache_files)`);
+    const listed = await this.rows('SELECT id, path, rel, source, size, mtime_ms, row_count, messages FROM _cache_files');
+    for (const [id, path, rel, source, size, mtime, rows, messages] of listed) {
+      if (!(String(source) in SOURCES)) continue;
+      const file: TrackedFile = { id: toNumber(id), path: String(path), rel: String(rel), source: String(source) as SourceKey, size: toNumber(size), mtimeMs: toNumber(mtime), loaded: true, rows: toNumber(rows), messages: [] };
+      try {
+        file.messages = JSON.parse(String(messages)) as FileMessage[];
+      } catch {
+        file.messages = [];
+      }
+      this.files.set(file.path, file);
+      this.nextFileId = Math.max(this.nextFileId, file.id + 1);
+    }
+    if (listed.length > 0) this.log(`results: ${listed.length} file(s) known from the cache ${this.cacheFile} (${Math.round(performance.now() - started)} ms)`);
+  }
+
+  /**
+   * Writes the listing of files whose rows are now in the tables (cache only). The modification time goes in as
+   * text: a number literal would be read as a DECIMAL and could come back one bit off, so the file would look
+   * changed and be read again on every open.
+   */
+  private async rememberFiles(files: TrackedFile[]): Promise<void> {
+    if (!this.cacheFile || files.length === 0) return;
+    for (let i = 0; i < files.length; i += 500) {
+      const values = files
+        .slice(i, i + 500)
+        .map((f) => `(${f.id}, ${quoteString(f.path)}, ${quoteString(f.rel)}, ${quoteString(f.source)}, ${f.size}, CAST('${f.mtimeMs}' AS DOUBLE), ${f.rows}, ${quoteString(JSON.stringify(f.messages))})`);
+      await this.conn.run(`INSERT OR REPLACE INTO _cache_files VALUES ${values.join(', ')}`);
+    }
+  }
+
+  /** Deletes the listing of files whose rows are about to go (cache only). */
+  private async forgetFiles(ids: number[]): Promise<void> {
+    if (!this.cacheFile || ids.length === 0) return;
+    await this.conn.run(`DELETE FROM _cache_files WHERE id IN (${ids.join(', ')})`);
   }
 
   get dataVersion(): number {
@@ -456,6 +622,7 @@ export class ResultsStore {
     } catch {
       // already closed
     }
+    if (this.cacheFile) cachesInUse.delete(this.cacheFile);
     rmSync(this.spillDir, { recursive: true, force: true });
   }
 
@@ -522,6 +689,7 @@ export class ResultsStore {
       for (const known of this.files.values()) if (!seen.has(known.path)) toDrop.push(known);
       const removed = toDrop.length - rewritten;
 
+      await this.forgetFiles(toDrop.filter((f) => f.loaded).map((f) => f.id));
       for (const [key, spec] of Object.entries(SOURCES) as [SourceKey, SourceSpec][]) {
         const ids = toDrop.filter((f) => f.source === key && f.loaded).map((f) => f.id);
         if (ids.length > 0) await this.conn.run(`DELETE FROM ${spec.internal} WHERE _file_id IN (${ids.join(', ')})`);
@@ -550,6 +718,7 @@ export class ResultsStore {
         this.countCache.clear();
         this.keyCache.clear();
         this.chartCache.clear();
+        this.pageCache.clear();
         this.log(`results: ${added} new, ${rewritten} rewritten, ${removed} removed file(s) in ${Math.round(performance.now() - started)} ms`);
       }
       return { changed, added, removed, rewritten, elapsedMs: performance.now() - started };
@@ -573,12 +742,14 @@ export class ResultsStore {
       if (file.size === 0) file.messages.push(this.message(file, 'info', 'empty file (nothing committed in it yet); skipped.'));
       else nonEmpty.push(file);
     }
-    if (nonEmpty.length === 0) return;
-    if (SOURCES[key].format === 'csv') await this.loadCsv(key, nonEmpty);
-    else await this.loadJson(key, nonEmpty);
-    const counts = await this.rows(`SELECT _file_id, count(*) FROM ${SOURCES[key].internal} WHERE _file_id IN (${nonEmpty.map((f) => f.id).join(', ')}) GROUP BY 1`);
-    const byFile = new Map(counts.map(([id, n]) => [toNumber(id), toNumber(n)]));
-    for (const file of nonEmpty) file.rows = byFile.get(file.id) ?? 0;
+    if (nonEmpty.length > 0) {
+      if (SOURCES[key].format === 'csv') await this.loadCsv(key, nonEmpty);
+      else await this.loadJson(key, nonEmpty);
+      const counts = await this.rows(`SELECT _file_id, count(*) FROM ${SOURCES[key].internal} WHERE _file_id IN (${nonEmpty.map((f) => f.id).join(', ')}) GROUP BY 1`);
+      const byFile = new Map(counts.map(([id, n]) => [toNumber(id), toNumber(n)]));
+      for (const file of nonEmpty) file.rows = byFile.get(file.id) ?? 0;
+    }
+    await this.rememberFiles(files);
   }
 
   private message(file: { rel: string; source: SourceKey }, level: FileMessage['level'], message: string): FileMessage {
@@ -820,28 +991,48 @@ export class ResultsStore {
    */
   page(request: PageRequest): Promise<PageResult> {
     return this.exclusive(async () => {
-      const started = performance.now();
-      const { table } = request;
-      const sort = this.sortOf(table, request.sort);
-      const base = this.baseTable(table);
-      const where = this.whereClause(table, request.filter);
-      const limit = Math.max(1, Math.min(request.limit, 500));
-      const total = await this.filteredCount(table, base, where);
-      let offset = Math.max(0, request.offset);
-      if (offset >= total) offset = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
-      const columns = TABLE_COLUMNS[table].map((c) => ({ ...c }));
-      const select = columns.map((c) => quoteIdent(c.name)).join(', ');
-      let rows: CellValue[][] = [];
-      if (total > 0) {
-        const count = Math.min(limit, total - offset);
-        const keyedFrom = this.options.keyedPagingFrom ?? DEFAULT_KEYED_PAGING_FROM;
-        const text = columns.find((c) => c.name === sort.column)?.kind === 'text';
-        const deep = Math.min(offset, total - offset - count) >= keyedFrom;
-        const raw = (text && deep ? await this.keyedRows(base, where, sort, offset, count, total, select) : undefined) ?? (await this.sortedRows(base, where, sort, offset, count, total, select));
-        rows = raw.map((r) => r.map(toCell));
-      }
-      return { table, columns, rows, offset, total, sort, elapsedMs: performance.now() - started };
+      const key = `${this.version}|${pageRequestKey(request)}`;
+      const cached = this.pageCache.get(key);
+      if (cached) return { ...cached, elapsedMs: 0 };
+      const result = await this.computePage(request);
+      remember(this.pageCache, key, result);
+      return result;
     });
+  }
+
+  /**
+   * Computes what the view will ask for first, while its webview is still loading: the summary, then the page and
+   * the chart it showed last time. Their answers then come from the caches.
+   */
+  async prefetch(requests: { page?: PageRequest; chart?: ChartRequest }): Promise<{ summary: ResultsSummary; page?: PageResult; chart?: ChartResult }> {
+    const summary = await this.summary();
+    const page = requests.page ? await this.page(requests.page) : undefined;
+    const chart = requests.chart ? await this.chart(requests.chart) : undefined;
+    return { summary, page, chart };
+  }
+
+  private async computePage(request: PageRequest): Promise<PageResult> {
+    const started = performance.now();
+    const { table } = request;
+    const sort = this.sortOf(table, request.sort);
+    const base = this.baseTable(table);
+    const where = this.whereClause(table, request.filter);
+    const limit = Math.max(1, Math.min(request.limit, 500));
+    const total = await this.filteredCount(table, base, where);
+    let offset = Math.max(0, request.offset);
+    if (offset >= total) offset = total === 0 ? 0 : Math.floor((total - 1) / limit) * limit;
+    const columns = TABLE_COLUMNS[table].map((c) => ({ ...c }));
+    const select = columns.map((c) => quoteIdent(c.name)).join(', ');
+    let rows: CellValue[][] = [];
+    if (total > 0) {
+      const count = Math.min(limit, total - offset);
+      const keyedFrom = this.options.keyedPagingFrom ?? DEFAULT_KEYED_PAGING_FROM;
+      const text = columns.find((c) => c.name === sort.column)?.kind === 'text';
+      const deep = Math.min(offset, total - offset - count) >= keyedFrom;
+      const raw = (text && deep ? await this.keyedRows(base, where, sort, offset, count, total, select) : undefined) ?? (await this.sortedRows(base, where, sort, offset, count, total, select));
+      rows = raw.map((r) => r.map(toCell));
+    }
+    return { table, columns, rows, offset, total, sort, elapsedMs: performance.now() - started };
   }
 
   /** The rows of a page by one sort over (sort column, rowid), from the nearer end of the table. */
@@ -913,12 +1104,11 @@ export class ResultsStore {
    */
   chart(request: ChartRequest = {}): Promise<ChartResult> {
     return this.exclusive(async () => {
-      const key = `${this.version}|${JSON.stringify(request)}`;
+      const key = `${this.version}|${chartRequestKey(request)}`;
       const cached = this.chartCache.get(key);
       if (cached) return { ...cached, elapsedMs: 0 };
       const result = await this.computeChart(request);
-      this.chartCache.set(key, result);
-      if (this.chartCache.size > 8) this.chartCache.delete(this.chartCache.keys().next().value as string);
+      remember(this.chartCache, key, result);
       return result;
     });
   }
@@ -1207,6 +1397,12 @@ export class ResultsStore {
       return report;
     });
   }
+}
+
+/** Keeps the newest eight entries. */
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  cache.set(key, value);
+  if (cache.size > 8) cache.delete(cache.keys().next().value as string);
 }
 
 function levelRank(level: FileMessage['level']): number {

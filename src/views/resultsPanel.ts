@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, isAbsolute } from 'node:path';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type ExportFormat, type ExportSource, type HostToWebview, type RequestChannel, type WebviewToHost } from '../core/resultsProtocol';
+import {
+  DEFAULT_SORT,
+  initialDataBlock,
+  parseWebviewMessage,
+  type ChartRequest,
+  type ExportFormat,
+  type ExportSource,
+  type HostToWebview,
+  type InitialData,
+  type PageRequest,
+  type RequestChannel,
+  type WebviewToHost,
+} from '../core/resultsProtocol';
 import { ResultsStore } from '../providers/results';
 
 export const RESULTS_OPEN_COMMAND = 'kafkaFlinkLab.results.open';
@@ -21,9 +34,24 @@ const PAGE_SIZE = 100;
  * file again (a million rows take seconds to load). Afterwards DuckDB's memory is given back.
  */
 const KEEP_AFTER_CLOSE_MS = 5 * 60_000;
+/** The workspace-state key of the chart size the view asked for last (it depends on the panel's width). */
+const CHART_SIZE_KEY = 'kafkaFlinkLab.results.chartSize';
+/**
+ * How long a new panel's HTML waits for its first screen (summary, page, chart) to be written into it. The
+ * webview's frame takes about as long to get ready in any case; data that takes longer (a first load of many
+ * files) comes through the messages instead.
+ */
+const INITIAL_DATA_WAIT_MS = 400;
+
+/** The page a new panel starts with: aggregates, newest window first, no filter (the webview's defaults). */
+const FIRST_PAGE: PageRequest = { table: 'aggregates', offset: 0, limit: PAGE_SIZE, sort: DEFAULT_SORT.aggregates, filter: {} };
 
 export interface ResultsViewDeps {
   outputFolder: () => string;
+  /** Where the loaded rows are kept between sessions (the extension's workspace storage); none: memory only. */
+  cacheDir?: string;
+  /** Remembers the view's last page and chart requests across sessions (the workspace state). */
+  memento?: vscode.Memento;
   log: (line: string) => void;
 }
 
@@ -36,7 +64,7 @@ function nonce(): string {
 }
 
 /** The panel's HTML: strict CSP, everything from dist/webview, one module script with a nonce, no inline code. */
-export function resultsHtml(webview: vscode.Webview, root: vscode.Uri): string {
+export function resultsHtml(webview: vscode.Webview, root: vscode.Uri, initial?: InitialData): string {
   const n = nonce();
   const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, file)).toString();
   const csp = [`default-src 'none'`, `script-src 'nonce-${n}'`, `style-src ${webview.cspSource} 'nonce-${n}'`, `font-src ${webview.cspSource}`].join('; ');
@@ -51,7 +79,7 @@ export function resultsHtml(webview: vscode.Webview, root: vscode.Uri): string {
 <title>Pipeline results</title>
 </head>
 <body>
-<script type="module" src="${uri('results.js')}" nonce="${n}"></script>
+${initialDataBlock(initial)}<script type="module" src="${uri('results.js')}" nonce="${n}"></script>
 </body>
 </html>`;
 }
@@ -100,7 +128,6 @@ class ResultsPanel implements vscode.Disposable {
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Pipeline Results', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
     this.panel = panel;
     this.ready = false;
-    panel.webview.html = resultsHtml(panel.webview, root);
     this.deps.log('results: panel created');
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
@@ -112,11 +139,62 @@ class ResultsPanel implements vscode.Disposable {
       panel.onDidDispose(() => this.onPanelClosed()),
     );
     clearTimeout(this.releaseTimer);
+    // The first screen is worth waiting for when the rows are loaded already or come from the cache file; a
+    // first read of the folder may take seconds, and the webview would wait for nothing.
+    let quick = true;
     if (this.store && !this.storeFailed && folder === this.folder) {
       // Reopened soon after closing: the loaded data is still there; sendInit (on `ready`) reads what changed.
       this.watch(folder);
       this.updatePolling();
-    } else this.useFolder(folder);
+    } else {
+      quick = this.deps.cacheDir !== undefined && existsSync(ResultsStore.cacheFileFor(this.deps.cacheDir, folder));
+      this.useFolder(folder);
+    }
+    void this.setHtml(panel, root, quick ? this.firstScreen() : undefined);
+  }
+
+  /** Writes the panel's HTML, with its first screen in it when that is ready within INITIAL_DATA_WAIT_MS. */
+  private async setHtml(panel: vscode.WebviewPanel, root: vscode.Uri, firstScreen: Promise<InitialData | undefined> | undefined): Promise<void> {
+    if (!firstScreen) {
+      panel.webview.html = resultsHtml(panel.webview, root);
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((done) => {
+      timer = setTimeout(() => done(undefined), INITIAL_DATA_WAIT_MS);
+    });
+    const initial = await Promise.race([firstScreen, timeout]);
+    clearTimeout(timer);
+    if (this.panel !== panel) return; // closed meanwhile
+    panel.webview.html = resultsHtml(panel.webview, root, initial);
+    this.deps.log(`results: ${initial ? 'the first screen is in the page' : 'the first screen follows the page (still loading)'}`);
+  }
+
+  /**
+   * What a new panel shows first, computed while its webview loads: the summary, the first page in the default
+   * order and the chart at the size asked for last time. Their answers also stay in the store's caches.
+   */
+  private async firstScreen(): Promise<InitialData | undefined> {
+    const store = this.store;
+    if (!store) return undefined;
+    const size = this.deps.memento?.get<Pick<ChartRequest, 'maxPoints' | 'maxSensors'>>(CHART_SIZE_KEY);
+    const chart: ChartRequest | undefined = size ? { maxPoints: size.maxPoints, maxSensors: size.maxSensors, filter: {} } : undefined;
+    try {
+      const s = await store;
+      if (store !== this.store) return undefined;
+      const started = performance.now();
+      await s.refresh();
+      const ready = await s.prefetch({ page: FIRST_PAGE, chart });
+      this.deps.log(`results: the first screen computed in ${Math.round(performance.now() - started)} ms`);
+      return {
+        summary: ready.summary,
+        pageSize: PAGE_SIZE,
+        page: ready.page && { request: FIRST_PAGE, result: ready.page },
+        chart: ready.chart && chart && { request: chart, result: ready.chart },
+      };
+    } catch {
+      return undefined; // the view's own requests report the error
+    }
   }
 
   /** The output folder setting changed: follow it if the panel is open. */
@@ -130,7 +208,8 @@ class ResultsPanel implements vscode.Disposable {
     this.closeStore();
     this.folder = folder;
     this.deps.log(`results: reading ${folder}`);
-    const store = ResultsStore.open(folder, { log: this.deps.log });
+    const cacheFile = this.deps.cacheDir ? ResultsStore.cacheFileFor(this.deps.cacheDir, folder) : undefined;
+    const store = ResultsStore.open(folder, { log: this.deps.log, cacheFile });
     store.catch((error: unknown) => {
       this.deps.log(`results: could not open ${folder}: ${errorText(error)}`);
       if (this.store === store) this.storeFailed = true;
@@ -290,6 +369,7 @@ class ResultsPanel implements vscode.Disposable {
         await this.answer('page', message.requestId, async (s) => ({ type: 'pageResult', requestId: message.requestId, result: await s.page(message.request) }));
         break;
       case 'chart':
+        void this.deps.memento?.update(CHART_SIZE_KEY, { maxPoints: message.request.maxPoints, maxSensors: message.request.maxSensors });
         await this.answer('chart', message.requestId, async (s) => ({ type: 'chartResult', requestId: message.requestId, result: await s.chart(message.request) }));
         break;
       case 'query':

@@ -263,11 +263,11 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   const newTopic = `e2e-topic-${Date.now().toString(36)}`;
   await step('topic-create', `Create Topic from the palette creates ${newTopic} and it appears in the tree`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {
     await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
-    await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
-    await page.locator('.quick-input-widget input.input').fill(newTopic);
-    await page.keyboard.press('Enter');
-    // Under the running pipeline the next prompt can take a few seconds to replace the first one.
-    await acceptQuickInputs(page, { settleMs: 8000, max: 3 });
+    // Each prompt is answered once it is on screen and left once it has gone: a prompt stays up until the
+    // extension host has checked its answer, and under the running pipeline that can take a moment.
+    await answerInput(page, 'Create topic (1/3): name', newTopic);
+    await answerInput(page, `Create topic ${newTopic} (2/3): partitions`, '3');
+    await pickItem(page, `Create topic ${newTopic} (3/3): retention — how long records are kept`, /^Broker default/);
     await until(async () => (await treeRow(kafka(), newTopic).count()) > 0, {
       timeoutMs: 60_000,
       intervalMs: 1000,

@@ -1,7 +1,28 @@
 import * as assert from 'node:assert/strict';
-import { parseFilterTime, parseWebviewMessage } from '../../src/core/resultsProtocol';
+import { chartRequestKey, initialDataBlock, pageRequestKey, parseFilterTime, parseWebviewMessage, type InitialData, type ResultsSummary } from '../../src/core/resultsProtocol';
 
 describe('results webview protocol', () => {
+  it('writes file values into the first-screen data block as text that cannot end it or open a tag', () => {
+    const hostile = '</script><script>alert(1)</script><!-- <img src=x onerror=alert(2)>';
+    const data = { summary: { outputFolder: hostile } as unknown as ResultsSummary, pageSize: 100 } satisfies InitialData;
+    const html = initialDataBlock(data);
+    const inner = /^<script type="application\/json" id="initial-data">(.*)<\/script>\n$/s.exec(html);
+    assert.ok(inner, html);
+    assert.ok(!inner[1].includes('<'), 'no "<" inside the block');
+    assert.deepEqual(JSON.parse(inner[1]), data, 'JSON.parse gives the values back unchanged');
+    assert.equal(initialDataBlock(undefined), '');
+  });
+
+  it('keys requests by what they ask for, not by how the filter is written', () => {
+    const page = { table: 'aggregates' as const, offset: 0, limit: 100, sort: { column: 'window_start', direction: 'desc' as const } };
+    assert.equal(pageRequestKey({ ...page, filter: {} }), pageRequestKey(page));
+    assert.equal(pageRequestKey({ ...page, filter: { sensors: ['b', 'a'], from: 'x' } }), pageRequestKey({ ...page, filter: { from: 'x', sensors: ['a', 'b'] } }));
+    assert.notEqual(pageRequestKey({ ...page, offset: 100 }), pageRequestKey(page));
+    assert.notEqual(pageRequestKey({ ...page, sort: { column: 'window_start', direction: 'asc' } }), pageRequestKey(page));
+    assert.equal(chartRequestKey({ maxPoints: 240, maxSensors: 12, filter: { sensors: undefined, from: undefined, to: undefined } }), chartRequestKey({ maxPoints: 240, maxSensors: 12, filter: {} }));
+    assert.notEqual(chartRequestKey({ maxPoints: 240, maxSensors: 12 }), chartRequestKey({ maxPoints: 300, maxSensors: 12 }));
+  });
+
   it('accepts well-formed messages from the webview', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
     const page = parseWebviewMessage({ type: 'page', requestId: 3, request: { table: 'alerts', offset: 100, limit: 100, sort: { column: 'ts', direction: 'asc' }, filter: { sensors: ['sensor-001'], from: '2026-11-25T10:00' } } });

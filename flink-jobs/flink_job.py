@@ -24,6 +24,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -543,6 +544,31 @@ def drain_gateway_stderr(path: str) -> None:
             threading.Thread(target=pump, name="gateway-stderr", daemon=True).start()
 
 
+def private_tmp_dir(root: str) -> str:
+    """A temp folder of this job under `root`, after removing those of jobs that are gone.
+
+    Flink unpacks jars (its RPC system, the table planner) into java.io.tmpdir and deletes them only on a clean
+    JVM exit; a job stopped by a signal would leave about 30 MB in /tmp each time.
+    """
+    os.makedirs(root, exist_ok=True)
+    for name in os.listdir(root):
+        if name.isdigit() and not pid_alive(int(name)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    mine = os.path.join(root, str(os.getpid()))
+    os.makedirs(mine, exist_ok=True)
+    return mine
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     err = preflight(a)
@@ -559,6 +585,9 @@ def main(argv=None) -> int:
     os.environ.setdefault("FLINK_LOG_DIR", os.path.join(os.path.dirname(a.state_dir), "logs"))
     os.makedirs(os.environ["FLINK_LOG_DIR"], exist_ok=True)
     os.environ.setdefault("JVM_ARGS", "-Xmx512m -XX:MaxMetaspaceSize=256m -XX:+UseSerialGC")
+    tmp = private_tmp_dir(os.path.join(os.path.dirname(a.state_dir), "tmp"))
+    os.environ["JVM_ARGS"] += f" -Djava.io.tmpdir={tmp}"
+    os.environ["TMPDIR"] = tmp
 
     env = build_job(a, restore)
     drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
@@ -598,6 +627,7 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001
         eprint(f"warning: cancel failed: {e}")
     print("stopped", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

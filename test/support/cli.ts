@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -42,8 +42,16 @@ export function pipeline(args: string[], options: { env?: NodeJS.ProcessEnv; tim
   });
 }
 
+const tempWorkspaces: string[] = [];
+process.on('exit', () => {
+  for (const dir of tempWorkspaces) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A throw-away workspace folder, deleted when the test process exits. */
 export function tempWorkspace(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `kfl-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `kfl-${prefix}-`));
+  tempWorkspaces.push(dir);
+  return dir;
 }
 
 export function requireEnv(name: string): string {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJavaMajor, parsePythonVersion } from '../../src/core/environment';
@@ -120,6 +120,7 @@ describe('cache folders', () => {
     assert.equal(isCompleteFolder(dir), true);
     writeFileSync(join(dir, 'libs', 'a.jar'), 'ab');
     assert.equal(isCompleteFolder(dir), false, 'a truncated jar');
+    rmSync(dir, { recursive: true, force: true });
   });
   it('lives outside the repository, overridable; run state lives in the workspace', () => {
     assert.equal(cacheRoot({ PIPELINE_CACHE_DIR: '/x/c' }), '/x/c');
@@ -147,6 +148,7 @@ describe('workspace settings are shared by the CLI and the extension', () => {
     assert.equal(resolveBootstrapServers(ws, undefined, {}), 'kafka:9092');
     assert.equal(resolveBootstrapServers(ws, undefined, { PIPELINE_BOOTSTRAP_SERVERS: 'env:1' }), 'env:1');
     assert.equal(resolveBootstrapServers(ws, 'flag:2', { PIPELINE_BOOTSTRAP_SERVERS: 'env:1' }), 'flag:2');
+    rmSync(ws, { recursive: true, force: true });
   });
 });
 

@@ -990,14 +990,7 @@ export class ResultsStore {
    * the sort keeps at most half the rows.
    */
   page(request: PageRequest): Promise<PageResult> {
-    return this.exclusive(async () => {
-      const key = `${this.version}|${pageRequestKey(request)}`;
-      const cached = this.pageCache.get(key);
-      if (cached) return { ...cached, elapsedMs: 0 };
-      const result = await this.computePage(request);
-      remember(this.pageCache, key, result);
-      return result;
-    });
+    return this.exclusive(() => cachedAnswer(this.pageCache, `${this.version}|${pageRequestKey(request)}`, () => this.computePage(request)));
   }
 
   /**
@@ -1103,14 +1096,7 @@ export class ResultsStore {
    * buckets so that a line has at most `maxPoints` points, whatever the number of rows.
    */
   chart(request: ChartRequest = {}): Promise<ChartResult> {
-    return this.exclusive(async () => {
-      const key = `${this.version}|${chartRequestKey(request)}`;
-      const cached = this.chartCache.get(key);
-      if (cached) return { ...cached, elapsedMs: 0 };
-      const result = await this.computeChart(request);
-      remember(this.chartCache, key, result);
-      return result;
-    });
+    return this.exclusive(() => cachedAnswer(this.chartCache, `${this.version}|${chartRequestKey(request)}`, () => this.computeChart(request)));
   }
 
   private async computeChart(request: ChartRequest): Promise<ChartResult> {
@@ -1399,10 +1385,14 @@ export class ResultsStore {
   }
 }
 
-/** Keeps the newest eight entries. */
-function remember<T>(cache: Map<string, T>, key: string, value: T): void {
-  cache.set(key, value);
+/** The cached answer for `key` (its elapsedMs 0: it cost nothing now), or a computed one kept with the newest eight. */
+async function cachedAnswer<T extends { elapsedMs: number }>(cache: Map<string, T>, key: string, compute: () => Promise<T>): Promise<T> {
+  const hit = cache.get(key);
+  if (hit) return { ...hit, elapsedMs: 0 };
+  const result = await compute();
+  cache.set(key, result);
   if (cache.size > 8) cache.delete(cache.keys().next().value as string);
+  return result;
 }
 
 function levelRank(level: FileMessage['level']): number {

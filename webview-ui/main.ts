@@ -23,6 +23,7 @@ import {
   type ColumnInfo,
   type ExportFormat,
   type ChartRequest,
+  type ChartResult,
   type HostToWebview,
   type InitialData,
   type PageRequest,
@@ -338,8 +339,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
     case 'chartResult':
       if (accept('chart', message.requestId)) {
         showError('chart', undefined);
-        temperatureChart.update(message.result, state.hiddenSensors);
-        eventsChart.update(message.result);
+        drawCharts(message.result);
         timed('chart', message.requestId, message.result.elapsedMs, message.hostMs);
       }
       break;
@@ -448,8 +448,7 @@ function requestRows(): void {
     request('query', (requestId) => ({ type: 'query', requestId, request: { sql, offset, limit: state.pageSize, sort: state.querySort } }));
   } else {
     const pageRequest: PageRequest = { table: tab, offset, limit: state.pageSize, sort: currentSort(tab), filter: state.filter };
-    const ready = initialData?.page;
-    if (initialData) initialData.page = undefined;
+    const ready = takeInitial('page');
     if (ready && pageRequestKey(ready.request) === pageRequestKey(pageRequest)) {
       onRows(ready.result);
       markInitial('page');
@@ -468,15 +467,25 @@ function chartPoints(): number {
 function requestChart(): void {
   const { sensors, from, to } = state.filter;
   const chartRequest: ChartRequest = { filter: { sensors, from, to }, maxPoints: chartPoints(), maxSensors: 12 };
-  const ready = initialData?.chart;
-  if (initialData) initialData.chart = undefined;
+  const ready = takeInitial('chart');
   if (ready && chartRequestKey(ready.request) === chartRequestKey(chartRequest)) {
-    temperatureChart.update(ready.result, state.hiddenSensors);
-    eventsChart.update(ready.result);
+    drawCharts(ready.result);
     markInitial('chart');
     return;
   }
   request('chart', (requestId) => ({ type: 'chart', requestId, request: chartRequest }));
+}
+
+function drawCharts(result: ChartResult): void {
+  temperatureChart.update(result, state.hiddenSensors);
+  eventsChart.update(result);
+}
+
+/** The first screen's answer of a channel, handed out once: later requests always go to the extension host. */
+function takeInitial<K extends 'page' | 'chart'>(channel: K): InitialData[K] {
+  const answer = initialData?.[channel];
+  if (initialData) initialData[channel] = undefined;
+  return answer;
 }
 
 /** Marks an answer taken from the page's first screen (no round trip), as `timed` marks the others. */

@@ -42,9 +42,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LATEST = -1;
 const EARLIEST = -2;
 
-/** The offset at `timestamp` of every partition of `topics`: one ListOffsets request per leader, in parallel. */
+/** The partitions of a topic with their leaders: from the Cluster's metadata, or from a topic list just read. */
 type LeadersOf = (topic: string) => { partitionId: number; leader?: number | null }[];
 
+/** The offset at `timestamp` of every partition of `topics`: one ListOffsets request per leader, in parallel. */
 async function listOffsetsAt(cluster: InternalCluster, topics: string[], timestamp: number, leadersOf: LeadersOf): Promise<Map<string, Map<number, number>>> {
   const perLeader = new Map<number, { topic: string; partitions: { partition: number; timestamp: number }[] }[]>();
   for (const topic of topics) {
@@ -332,7 +333,8 @@ export class KafkaAdminClient {
 
   /**
    * Creates many topics (scale tests and benchmarks): 100 per request, then waits until every partition has a
-   * leader, as a user's cluster would look. Names are the caller's (no validation beyond the broker's).
+   * leader and the broker serves its offsets, as a user's cluster would look. Names are the caller's (no
+   * validation beyond the broker's).
    */
   async createTopicsInBulk(names: string[], partitions: number, timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -344,8 +346,19 @@ export class KafkaAdminClient {
     for (;;) {
       const metadata = await this.call('read the topic metadata', (a) => a.fetchTopicMetadata(), 60_000);
       const ready = metadata.topics.filter((t) => wanted.has(t.name) && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)).length;
-      if (ready === names.length) return;
+      if (ready === names.length) break;
       if (Date.now() > deadline) throw new UserError(`Only ${ready} of ${names.length} new topics got leaders within ${Math.round(timeoutMs / 1000)} s.`);
+      await sleep(500);
+    }
+    // For some seconds after the metadata names the leaders, the broker still answers ListOffsets with
+    // NOT_LEADER_OR_FOLLOWER: the topics are there once it serves their offsets.
+    for (;;) {
+      const served = await this.fetchOffsetsForTopics(names).then(
+        () => true,
+        () => false,
+      );
+      if (served) return;
+      if (Date.now() > deadline) throw new UserError(`The broker did not serve the offsets of the ${names.length} new topics within ${Math.round(timeoutMs / 1000)} s.`);
       await sleep(500);
     }
   }

@@ -515,10 +515,11 @@ export class ResultsStore {
     };
     const cacheFile = options.cacheFile ? resolve(options.cacheFile) : undefined;
     const cached = cacheFile ? await openCacheInstance(cacheFile, config, log) : undefined;
+    const usedCache = cached ? cacheFile : undefined;
     const instance = cached ?? (await DuckDBInstance.create(':memory:', config));
-    if (cached && cacheFile) {
-      cachesInUse.add(cacheFile);
-      void pruneCaches(dirname(cacheFile), cacheFile);
+    if (usedCache) {
+      cachesInUse.add(usedCache);
+      void pruneCaches(dirname(usedCache), usedCache);
     }
     let store: ResultsStore | undefined;
     try {
@@ -528,7 +529,7 @@ export class ResultsStore {
       await conn.run('SET enable_external_access = false');
       await conn.run('SET lock_configuration = true');
       store = new ResultsStore(root, instance, conn, await instance.connect(), spill, options);
-      store.cacheFile = cached ? cacheFile : undefined;
+      store.cacheFile = usedCache;
       await store.createTables();
       await store.createViews();
       await store.refresh();
@@ -536,7 +537,7 @@ export class ResultsStore {
     } catch (error) {
       if (store) store.close();
       else {
-        if (cached && cacheFile) cachesInUse.delete(cacheFile);
+        if (usedCache) cachesInUse.delete(usedCache);
         instance.closeSync();
         rmSync(spill, { recursive: true, force: true });
       }
@@ -994,8 +995,8 @@ export class ResultsStore {
   }
 
   /**
-   * Computes what the view will ask for first, while its webview is still loading: the summary, then the page and
-   * the chart it showed last time. Their answers then come from the caches.
+   * Computes what the view will ask for first, while its webview is still loading: the summary, then the given
+   * page and chart. Their answers then also come from the caches.
    */
   async prefetch(requests: { page?: PageRequest; chart?: ChartRequest }): Promise<{ summary: ResultsSummary; page?: PageResult; chart?: ChartResult }> {
     const summary = await this.summary();

@@ -50,7 +50,7 @@ export interface ResultsViewDeps {
   outputFolder: () => string;
   /** Where the loaded rows are kept between sessions (the extension's workspace storage); none: memory only. */
   cacheDir?: string;
-  /** Remembers the view's last page and chart requests across sessions (the workspace state). */
+  /** Remembers the chart size the view asked for last, across sessions (the workspace state). */
   memento?: vscode.Memento;
   log: (line: string) => void;
 }
@@ -142,15 +142,17 @@ class ResultsPanel implements vscode.Disposable {
     // The first screen is worth waiting for when the rows are loaded already or come from the cache file; a
     // first read of the folder may take seconds, and the webview would wait for nothing.
     let quick = true;
-    if (this.store && !this.storeFailed && folder === this.folder) {
+    const reused = this.store !== undefined && !this.storeFailed && folder === this.folder;
+    if (reused) {
       // Reopened soon after closing: the loaded data is still there; sendInit (on `ready`) reads what changed.
       this.watch(folder);
       this.updatePolling();
     } else {
-      quick = this.deps.cacheDir !== undefined && existsSync(ResultsStore.cacheFileFor(this.deps.cacheDir, folder));
+      const cacheFile = this.cacheFileOf(folder);
+      quick = cacheFile !== undefined && existsSync(cacheFile);
       this.useFolder(folder);
     }
-    void this.setHtml(panel, root, quick ? this.firstScreen() : undefined);
+    void this.setHtml(panel, root, quick ? this.firstScreen(reused) : undefined);
   }
 
   /** Writes the panel's HTML, with its first screen in it when that is ready within INITIAL_DATA_WAIT_MS. */
@@ -172,9 +174,10 @@ class ResultsPanel implements vscode.Disposable {
 
   /**
    * What a new panel shows first, computed while its webview loads: the summary, the first page in the default
-   * order and the chart at the size asked for last time. Their answers also stay in the store's caches.
+   * order and the chart at the size asked for last time. Their answers also stay in the store's caches. A store
+   * kept from an earlier panel reads what changed first; a new one has just read everything.
    */
-  private async firstScreen(): Promise<InitialData | undefined> {
+  private async firstScreen(reused: boolean): Promise<InitialData | undefined> {
     const store = this.store;
     if (!store) return undefined;
     const size = this.deps.memento?.get<Pick<ChartRequest, 'maxPoints' | 'maxSensors'>>(CHART_SIZE_KEY);
@@ -183,7 +186,7 @@ class ResultsPanel implements vscode.Disposable {
       const s = await store;
       if (store !== this.store) return undefined;
       const started = performance.now();
-      await s.refresh();
+      if (reused) await s.refresh();
       const ready = await s.prefetch({ page: FIRST_PAGE, chart });
       this.deps.log(`results: the first screen computed in ${Math.round(performance.now() - started)} ms`);
       return {
@@ -197,6 +200,17 @@ class ResultsPanel implements vscode.Disposable {
     }
   }
 
+  /** The chart size of the next new panel's first screen; written only when it changed (a live view asks often). */
+  private rememberChartSize({ maxPoints, maxSensors }: ChartRequest): void {
+    const memento = this.deps.memento;
+    const last = memento?.get<Pick<ChartRequest, 'maxPoints' | 'maxSensors'>>(CHART_SIZE_KEY);
+    if (memento && (last?.maxPoints !== maxPoints || last?.maxSensors !== maxSensors)) void memento.update(CHART_SIZE_KEY, { maxPoints, maxSensors });
+  }
+
+  private cacheFileOf(folder: string): string | undefined {
+    return this.deps.cacheDir ? ResultsStore.cacheFileFor(this.deps.cacheDir, folder) : undefined;
+  }
+
   /** The output folder setting changed: follow it if the panel is open. */
   folderMayHaveChanged(): void {
     if (!this.panel) return;
@@ -208,8 +222,7 @@ class ResultsPanel implements vscode.Disposable {
     this.closeStore();
     this.folder = folder;
     this.deps.log(`results: reading ${folder}`);
-    const cacheFile = this.deps.cacheDir ? ResultsStore.cacheFileFor(this.deps.cacheDir, folder) : undefined;
-    const store = ResultsStore.open(folder, { log: this.deps.log, cacheFile });
+    const store = ResultsStore.open(folder, { log: this.deps.log, cacheFile: this.cacheFileOf(folder) });
     store.catch((error: unknown) => {
       this.deps.log(`results: could not open ${folder}: ${errorText(error)}`);
       if (this.store === store) this.storeFailed = true;
@@ -369,7 +382,7 @@ class ResultsPanel implements vscode.Disposable {
         await this.answer('page', message.requestId, async (s) => ({ type: 'pageResult', requestId: message.requestId, result: await s.page(message.request) }));
         break;
       case 'chart':
-        void this.deps.memento?.update(CHART_SIZE_KEY, { maxPoints: message.request.maxPoints, maxSensors: message.request.maxSensors });
+        this.rememberChartSize(message.request);
         await this.answer('chart', message.requestId, async (s) => ({ type: 'chartResult', requestId: message.requestId, result: await s.chart(message.request) }));
         break;
       case 'query':

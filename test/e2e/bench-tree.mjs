@@ -27,7 +27,7 @@ import {
   startCodeServer,
   stopProcessGroup,
 } from './lib/codeServer.mjs';
-import { rowText, treeRow, treeSnapshot, until, viewPane } from './lib/workbench.mjs';
+import { extensionActive, rowText, treeRow, treeSnapshot, until, viewPane } from './lib/workbench.mjs';
 import { cacheRoot, ensureE2eToolchain } from './setup.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -126,7 +126,7 @@ async function main() {
   await page.locator('.activitybar').waitFor({ timeout: 60_000 });
   // The clock measures the topic list, not the extension's activation: wait for its status-bar item (it
   // activates on startup, which code-server may put off for several seconds on a busy machine).
-  await page.locator('.statusbar-item[id$="kafkaFlinkLab.status"]').waitFor({ timeout: 60_000 });
+  await extensionActive(page);
   const kafka = () => viewPane(page, 'Kafka');
   const pattern = `${partitions} partitions?`;
 

@@ -27,7 +27,7 @@ import {
   startCodeServer,
   stopProcessGroup,
 } from './lib/codeServer.mjs';
-import { quickInput, typeInPalette, until, webviewFrame } from './lib/workbench.mjs';
+import { extensionActive, quickInput, typeInPalette, until, webviewFrame } from './lib/workbench.mjs';
 import { cacheRoot, ensureE2eToolchain } from './setup.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -90,7 +90,7 @@ async function main() {
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator('.activitybar').waitFor({ timeout: 60_000 });
   // Let the extension activate (it activates on startup; its status-bar item says it has) before the clock starts.
-  await page.locator('.statusbar-item[id$="kafkaFlinkLab.status"]').waitFor({ timeout: 60_000 });
+  await extensionActive(page);
   const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
   const rowsLabel = rows ? rows.toLocaleString('en-US') : undefined;
 
@@ -247,7 +247,7 @@ async function main() {
     await closeResults();
     await page.reload();
     await page.locator('.activitybar').waitFor({ timeout: 60_000 });
-    await page.locator('.statusbar-item[id$="kafkaFlinkLab.status"]').waitFor({ timeout: 60_000 });
+    await extensionActive(page);
     const caches = readdirSync(dirs.userData, { recursive: true }).map(String).filter((f) => /results-[0-9a-f]+\.duckdb(\.wal)?$/.test(f));
     if (!withCache) for (const f of caches) rmSync(join(dirs.userData, f), { force: true });
     else if (caches.length === 0) progress(`${label}: no cache file in the workspace storage`);

@@ -35,6 +35,11 @@ export function paletteTitle(manifest, commandId) {
 
 export const quickInput = (page) => page.locator('.quick-input-widget');
 
+/** Waits until the extension has activated (it activates on startup): its status-bar item is on screen. */
+export async function extensionActive(page, timeout = 60_000) {
+  await page.locator('.statusbar-item[id$="kafkaFlinkLab.status"]').waitFor({ timeout });
+}
+
 /** Opens the command palette and types the command's title; returns the title and the palette's input. */
 export async function typeInPalette(page, manifest, commandId) {
   const title = paletteTitle(manifest, commandId);

@@ -6,6 +6,7 @@ import { PipelineMonitor } from './common/pipelineMonitor';
 import { PipelineTerminals } from './common/terminals';
 import { resolveOutputFolder } from './common/workspace';
 import { errorMessage } from './core/errors';
+import { settings } from './settings';
 import { KafkaExplorer } from './views/kafkaExplorer';
 import { PeekDocuments } from './views/peekDocuments';
 import { PipelineView } from './views/pipelineView';
@@ -27,7 +28,15 @@ export function activate(context: vscode.ExtensionContext): void {
     context.subscriptions.push(connections, terminals, monitor, explorer, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
     context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, peeks }));
 
-    context.subscriptions.push(registerResultsView(context, { outputFolder: resolveOutputFolder, cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath, memento: context.workspaceState, log: (line) => log.info(line) }));
+    context.subscriptions.push(
+      registerResultsView(context, {
+        outputFolder: resolveOutputFolder,
+        cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+        memento: context.workspaceState,
+        indexInBackground: () => settings.resultsIndexInBackground.value,
+        log: (line) => log.info(line),
+      }),
+    );
 
     void monitor.refresh();
     log.info(`Kafka Flink Lab ${context.extension.packageJSON.version} activated.`);

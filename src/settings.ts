@@ -53,6 +53,7 @@ export const settings = {
   windowSeconds: new Setting<number>('windowSeconds'),
   jobGroupId: new Setting<string>('job.groupId'),
   outputFolder: new Setting<string>('outputFolder'),
+  resultsIndexInBackground: new Setting<boolean>('results.indexInBackground'),
   refreshIntervalSeconds: new Setting<number>('refreshInterval'),
   flinkRestUrl: new Setting<string>('flinkRestUrl'),
   showInternalTopics: new Setting<boolean>('showInternalTopics'),

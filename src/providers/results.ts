@@ -61,6 +61,9 @@ export class ResultsError extends Error {
 /** A query refused by the read-only check (src/core/sqlGuard.ts). */
 export class QueryRefusedError extends ResultsError {}
 
+/** `cacheOnly` was asked for and the cache file could not be used (see the log for why). */
+export class CacheUnavailableError extends ResultsError {}
+
 type SourceKey = 'agg_csv' | 'agg_json' | 'alerts' | 'dead_letter';
 
 interface SourceSpec {
@@ -125,6 +128,11 @@ export interface ResultsStoreOptions {
    * A cache that is busy (another VS Code window), damaged or of another version is not used or is rebuilt.
    */
   cacheFile?: string;
+  /**
+   * Open only through `cacheFile`: when it cannot be used (busy, not writable), throw `CacheUnavailableError`
+   * before reading anything. For background indexing, where rows read into memory would be thrown away.
+   */
+  cacheOnly?: boolean;
 }
 
 export interface RefreshResult {
@@ -380,6 +388,11 @@ function fileIdOf(files: TrackedFile[], column = 'filename'): string {
   return `[${files.map((f) => f.id).join(', ')}][list_position(${sqlList(files.map((f) => f.path))}, ${column})]`;
 }
 
+/** Whether `outputFolder` holds any committed result file (one directory walk; no DuckDB). */
+export async function hasResultFiles(outputFolder: string): Promise<boolean> {
+  return (await scanOutput(resolve(outputFolder))).files.length > 0;
+}
+
 async function scanOutput(root: string): Promise<ScanResult> {
   const folders = { aggregates: false, alerts: false, dead_letter: false } as Record<ResultTable, boolean>;
   const files: ScannedFile[] = [];
@@ -516,6 +529,10 @@ export class ResultsStore {
     const cacheFile = options.cacheFile ? resolve(options.cacheFile) : undefined;
     const cached = cacheFile ? await openCacheInstance(cacheFile, config, log) : undefined;
     const usedCache = cached ? cacheFile : undefined;
+    if (options.cacheOnly && !cached) {
+      rmSync(spill, { recursive: true, force: true });
+      throw new CacheUnavailableError(cacheFile ? `the cache ${cacheFile} cannot be used now` : 'no cache file was given');
+    }
     const instance = cached ?? (await DuckDBInstance.create(':memory:', config));
     if (usedCache) {
       cachesInUse.add(usedCache);

@@ -17,7 +17,7 @@ import {
   type RequestChannel,
   type WebviewToHost,
 } from '../core/resultsProtocol';
-import { ResultsStore } from '../providers/results';
+import { CacheUnavailableError, hasResultFiles, ResultsStore } from '../providers/results';
 
 export const RESULTS_OPEN_COMMAND = 'kafkaFlinkLab.results.open';
 const VIEW_TYPE = 'kafkaFlinkLab.results';
@@ -42,6 +42,15 @@ const CHART_SIZE_KEY = 'kafkaFlinkLab.results.chartSize';
  * files) comes through the messages instead.
  */
 const INITIAL_DATA_WAIT_MS = 400;
+/**
+ * Background indexing (while the view is closed or hidden): the cache file is brought up to date this long after
+ * activation, and this long after the last change of a burst (a Flink commit writes several files, a run many),
+ * so that opening the view reads the rows from the cache instead of parsing every file.
+ */
+const INDEX_AT_START_MS = 1000;
+const INDEX_DEBOUNCE_MS = 2000;
+/** A store opened for indexing, with no view to use it, is closed this long after its last refresh. */
+const KEEP_AFTER_INDEX_MS = 60_000;
 
 /** The page a new panel starts with: aggregates, newest window first, no filter (the webview's defaults). */
 const FIRST_PAGE: PageRequest = { table: 'aggregates', offset: 0, limit: PAGE_SIZE, sort: DEFAULT_SORT.aggregates, filter: {} };
@@ -52,6 +61,8 @@ export interface ResultsViewDeps {
   cacheDir?: string;
   /** Remembers the chart size the view asked for last, across sessions (the workspace state). */
   memento?: vscode.Memento;
+  /** Whether to keep the cache file up to date while the view is closed (the results.indexInBackground setting). */
+  indexInBackground?: () => boolean;
   log: (line: string) => void;
 }
 
@@ -94,11 +105,19 @@ class ResultsPanel implements vscode.Disposable {
   private folder?: string;
   private store?: Promise<ResultsStore>;
   private watcherDisposables: vscode.Disposable[] = [];
+  /** The folder the watcher is on: the output folder, from activation on, whether the view is open or not. */
+  private watchedFolder?: string;
   private pollTimer?: NodeJS.Timeout;
   private debounceTimer?: NodeJS.Timeout;
+  private indexTimer?: NodeJS.Timeout;
+  private indexing = false;
+  private disposed = false;
   private releaseTimer?: NodeJS.Timeout;
+  private releaseAt = 0;
   /** The store of `folder` could not be opened: the next show opens it again. */
   private storeFailed = false;
+  /** The store's first read has finished. */
+  private storeLoaded = false;
   private refreshing = false;
   private refreshAgain = false;
   private ready = false;
@@ -138,18 +157,18 @@ class ResultsPanel implements vscode.Disposable {
       }),
       panel.onDidDispose(() => this.onPanelClosed()),
     );
-    clearTimeout(this.releaseTimer);
+    this.cancelRelease();
     // The first screen is worth waiting for when the rows are loaded already or come from the cache file; a
     // first read of the folder may take seconds, and the webview would wait for nothing.
-    let quick = true;
+    const cacheFile = this.cacheFileOf(folder);
     const reused = this.store !== undefined && !this.storeFailed && folder === this.folder;
+    const quick = (reused && this.storeLoaded) || (cacheFile !== undefined && existsSync(cacheFile));
     if (reused) {
-      // Reopened soon after closing: the loaded data is still there; sendInit (on `ready`) reads what changed.
+      // Reopened soon after closing, or indexed in the background: the loaded data is there (or on its way);
+      // sendInit (on `ready`) reads what changed.
       this.watch(folder);
       this.updatePolling();
     } else {
-      const cacheFile = this.cacheFileOf(folder);
-      quick = cacheFile !== undefined && existsSync(cacheFile);
       this.useFolder(folder);
     }
     void this.setHtml(panel, root, quick ? this.firstScreen(reused) : undefined);
@@ -211,52 +230,160 @@ class ResultsPanel implements vscode.Disposable {
     return this.deps.cacheDir ? ResultsStore.cacheFileFor(this.deps.cacheDir, folder) : undefined;
   }
 
-  /** The output folder setting changed: follow it if the panel is open. */
+  /** Starts watching the output folder and indexes it soon (background indexing). */
+  start(): void {
+    this.watch(resolve(this.deps.outputFolder()));
+    this.scheduleIndex(INDEX_AT_START_MS);
+  }
+
+  /** The output folder setting changed: follow it (the open panel reads the new folder; a closed one indexes it). */
   folderMayHaveChanged(): void {
-    if (!this.panel) return;
     const folder = resolve(this.deps.outputFolder());
-    if (folder !== this.folder) this.useFolder(folder);
+    if (this.panel) {
+      if (folder !== this.folder) this.useFolder(folder);
+      return;
+    }
+    this.watch(folder);
+    if (this.store && folder !== this.folder) {
+      this.closeStore();
+      this.folder = undefined;
+    }
+    this.scheduleIndex(INDEX_AT_START_MS);
+  }
+
+  /** Background indexing was switched on: catch up now. */
+  indexingMayHaveChanged(): void {
+    this.scheduleIndex(INDEX_AT_START_MS);
+  }
+
+  private scheduleIndex(delayMs: number): void {
+    clearTimeout(this.indexTimer);
+    this.indexTimer = setTimeout(() => void this.indexNow(), delayMs);
+  }
+
+  /**
+   * Brings the cache file up to date while nobody looks: loads the files committed since it was last written, so
+   * the next "Open Results" (in this window or a new one) reads rows from DuckDB instead of parsing every file.
+   * Nothing happens while the view is visible (it refreshes itself), without a cache folder, with the setting off,
+   * for a folder without result files, or when another window holds the cache.
+   */
+  private async indexNow(): Promise<void> {
+    if (this.panel?.visible || !this.deps.cacheDir || !(this.deps.indexInBackground?.() ?? true)) return;
+    if (this.indexing) {
+      this.scheduleIndex(INDEX_DEBOUNCE_MS);
+      return;
+    }
+    this.indexing = true;
+    const folder = resolve(this.deps.outputFolder());
+    try {
+      if (!(await hasResultFiles(folder)) || this.disposed || this.panel?.visible) return;
+      const started = performance.now();
+      const opened = !this.store || this.storeFailed || folder !== this.folder;
+      if (opened) this.openStore(folder, { cacheOnly: true });
+      const store = this.store;
+      if (!store) return;
+      if (opened) {
+        // The first read of a folder can take seconds: say so in the status bar. Later ones are a few new files.
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Indexing pipeline results' }, () => store);
+        this.deps.log(`results: indexed ${folder} in the background in ${Math.round(performance.now() - started)} ms`);
+      } else {
+        const result = await (await store).refresh();
+        if (result.changed) this.deps.log(`results: indexed ${result.added} new, ${result.rewritten} rewritten, ${result.removed} removed file(s) in the background in ${Math.round(performance.now() - started)} ms`);
+      }
+    } catch (error) {
+      if (error instanceof CacheUnavailableError) this.deps.log(`results: not indexing in the background: ${error.message}`);
+      else this.deps.log(`results: background indexing of ${folder} failed: ${errorText(error)}`);
+    } finally {
+      this.indexing = false;
+      if (!this.panel) this.scheduleRelease(KEEP_AFTER_INDEX_MS);
+    }
   }
 
   private useFolder(folder: string): void {
-    this.closeStore();
-    this.folder = folder;
-    this.deps.log(`results: reading ${folder}`);
-    const store = ResultsStore.open(folder, { log: this.deps.log, cacheFile: this.cacheFileOf(folder) });
-    store.catch((error: unknown) => {
-      this.deps.log(`results: could not open ${folder}: ${errorText(error)}`);
-      if (this.store === store) this.storeFailed = true;
-    });
-    this.storeFailed = false;
-    this.store = store;
+    this.openStore(folder);
     this.watch(folder);
     this.updatePolling();
     if (this.ready) this.initSent = this.sendInit();
   }
 
+  /** Replaces the store with one over `folder` (its rows load in the background; `this.store` is the promise). */
+  private openStore(folder: string, options: { cacheOnly?: boolean } = {}): void {
+    this.closeStore();
+    this.folder = folder;
+    this.deps.log(`results: reading ${folder}`);
+    const store = ResultsStore.open(folder, { log: this.deps.log, cacheFile: this.cacheFileOf(folder), cacheOnly: options.cacheOnly });
+    store.catch((error: unknown) => {
+      if (this.store !== store) return;
+      this.storeFailed = true;
+      // A panel opened while an indexing store waited for a cache another window holds: read into memory for it.
+      if (error instanceof CacheUnavailableError) {
+        if (this.panel) this.useFolder(folder);
+      } else this.deps.log(`results: could not open ${folder}: ${errorText(error)}`);
+    });
+    store.then(
+      () => {
+        if (this.store === store) this.storeLoaded = true;
+      },
+      () => undefined,
+    );
+    this.storeFailed = false;
+    this.storeLoaded = false;
+    this.store = store;
+  }
+
+  /** Watches `folder` (kept across panels; replaced when the folder changes). */
   private watch(folder: string): void {
+    if (folder === this.watchedFolder) return;
     this.unwatch();
+    this.watchedFolder = folder;
     try {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(folder), '**/*'));
       this.watcherDisposables.push(
         watcher,
-        watcher.onDidCreate(() => this.scheduleRefresh()),
-        watcher.onDidChange(() => this.scheduleRefresh()),
-        watcher.onDidDelete(() => this.scheduleRefresh()),
+        watcher.onDidCreate(() => this.filesChanged()),
+        watcher.onDidChange(() => this.filesChanged()),
+        watcher.onDidDelete(() => this.filesChanged()),
       );
     } catch (error) {
       this.deps.log(`results: no file watcher for ${folder} (${errorText(error)}); polling only`);
     }
   }
 
+  /** A watcher event: the visible view refreshes at once (debounced); otherwise the cache catches up later. */
+  private filesChanged(): void {
+    if (this.ready) this.scheduleRefresh();
+    else this.scheduleIndex(INDEX_DEBOUNCE_MS);
+  }
+
   private unwatch(): void {
     clearTimeout(this.debounceTimer);
+    this.watchedFolder = undefined;
     for (const d of this.watcherDisposables.splice(0)) d.dispose();
   }
 
-  private closeStore(): void {
+  private cancelRelease(): void {
     clearTimeout(this.releaseTimer);
-    this.unwatch();
+    this.releaseTimer = undefined;
+  }
+
+  /** Closes the store `delayMs` from now unless a panel uses it then (a later release already set stands). */
+  private scheduleRelease(delayMs: number, why = 'nothing has used it for a while'): void {
+    const at = Date.now() + delayMs;
+    if (this.releaseTimer && this.releaseAt >= at) return;
+    this.cancelRelease();
+    this.releaseAt = at;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      if (this.panel || !this.store) return;
+      this.deps.log(`results: released the loaded data (${why})`);
+      this.closeStore();
+      this.folder = undefined;
+    }, delayMs);
+  }
+
+  private closeStore(): void {
+    this.cancelRelease();
+    clearTimeout(this.debounceTimer);
     const old = this.store;
     this.store = undefined;
     old?.then(
@@ -271,13 +398,8 @@ class ResultsPanel implements vscode.Disposable {
     for (const d of this.panelDisposables.splice(0)) d.dispose();
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    this.unwatch();
-    clearTimeout(this.releaseTimer);
-    this.releaseTimer = setTimeout(() => {
-      this.deps.log('results: released the loaded data (the view has been closed for a while)');
-      this.closeStore();
-      this.folder = undefined;
-    }, KEEP_AFTER_CLOSE_MS);
+    clearTimeout(this.debounceTimer);
+    this.scheduleRelease(KEEP_AFTER_CLOSE_MS, 'the view has been closed for a while');
   }
 
   private updatePolling(): void {
@@ -439,8 +561,11 @@ class ResultsPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.panel?.dispose();
     this.onPanelClosed();
+    clearTimeout(this.indexTimer);
+    this.unwatch();
     this.closeStore();
     this.folder = undefined;
   }
@@ -462,6 +587,8 @@ export function registerResultsView(context: vscode.ExtensionContext, deps: Resu
   });
   const settings = vscode.workspace.onDidChangeConfiguration((event) => {
     if (event.affectsConfiguration('kafkaFlinkLab.outputFolder')) panel.folderMayHaveChanged();
+    if (event.affectsConfiguration('kafkaFlinkLab.results.indexInBackground')) panel.indexingMayHaveChanged();
   });
+  panel.start();
   return vscode.Disposable.from(command, settings, panel);
 }

@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ResultsStore } from '../../src/providers/results';
+import { CacheUnavailableError, hasResultFiles, ResultsStore } from '../../src/providers/results';
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -138,7 +138,44 @@ describe('ResultsStore with a cache file', function () {
     assert.equal((await second.store.summary()).aggregateRows, (await first.store.summary()).aggregateRows);
   });
 
+  it('opens nothing for background indexing (cacheOnly) when the cache is busy, and indexes when it is free', async () => {
+    const stamp = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    utimesSync(join(output, GOOD_CSV), stamp, stamp);
+    const rows = (await (await open()).store.summary()).aggregateRows;
+    // Held by this process (the view's store): refused without reading a file.
+    await assert.rejects(ResultsStore.open(output, { cacheFile, cacheOnly: true }), CacheUnavailableError);
+    closeAll();
+    const holder = await holdCache(cacheFile);
+    try {
+      await assert.rejects(ResultsStore.open(output, { cacheFile, cacheOnly: true }), CacheUnavailableError);
+    } finally {
+      await stopHolder(holder);
+    }
+    const indexer = await ResultsStore.open(output, { cacheFile, cacheOnly: true });
+    opened.push(indexer);
+    assert.equal((await indexer.summary()).aggregateRows, rows);
+    closeAll();
+    // What the indexer loaded is what the next session reads: a file that looks unchanged is not parsed again.
+    rewriteKeepingStat(join(output, GOOD_CSV), ',21.5,', ',99.9,');
+    const next = await open();
+    assert.ok(next.log.some((l) => /file\(s\) known from the cache/.test(l)), next.log.join('\n'));
+    const page = await next.store.page({ table: 'aggregates', offset: 0, limit: 50 });
+    assert.equal(page.rows.length, rows);
+    assert.ok(!JSON.stringify(page.rows).includes('99.9'), 'a file the indexer loaded was read again');
+  });
+
+  it('tells whether a folder has result files before any DuckDB is opened', async () => {
+    assert.equal(await hasResultFiles(output), true);
+    assert.equal(await hasResultFiles(join(dir, 'missing')), false);
+    const empty = join(dir, 'empty');
+    cpSync(output, empty, { recursive: true });
+    for (const f of readdirSync(empty, { recursive: true, withFileTypes: true })) if (f.isFile()) unlinkSync(join(f.parentPath, f.name));
+    assert.equal(await hasResultFiles(empty), false);
+  });
+
   it('drops rows that an interrupted session left without their file listing', async () => {
+    const stamp = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    utimesSync(join(output, GOOD_CSV), stamp, stamp);
     const rows = (await (await open()).store.summary()).aggregateRows;
     closeAll();
     const instance = await DuckDBInstance.create(cacheFile);
@@ -185,6 +222,15 @@ function holdCache(file: string): Promise<ChildProcess> {
       }
     });
     child.on('exit', (code) => reject(new Error(`the holder process exited (${code})`)));
+  });
+}
+
+/** Kills a holder and waits until it has gone (and with it its lock on the cache file). */
+function stopHolder(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill();
   });
 }
 

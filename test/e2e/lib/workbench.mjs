@@ -2,6 +2,9 @@
 // terminals, the status bar, notifications and webviews. Selectors are the ones verified in code-server 4.139.1
 // (VS Code 1.139); see ../../../README.md troubleshooting if an upgrade breaks them.
 
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value; throws `message()` after `timeoutMs`, or at once when `check` throws an error marked `fatal`. */
@@ -292,4 +295,19 @@ export async function activeEditorText(page) {
   const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
   await lines.waitFor({ timeout: 10_000 });
   return (await lines.innerText()).replace(/\u00a0/g, ' ');
+}
+
+/**
+ * The lines of the extension's output channel ("Kafka Flink Lab") as code-server writes them to its log folder:
+ * the newest such file under `logsDir` (the user-data folder's logs/), or none yet.
+ */
+export function extensionLogLines(logsDir) {
+  let newest;
+  for (const entry of readdirSync(logsDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name !== 'Kafka Flink Lab.log') continue;
+    const file = join(entry.parentPath, entry.name);
+    const mtime = statSync(file).mtimeMs;
+    if (!newest || mtime > newest.mtime) newest = { file, mtime };
+  }
+  return newest ? readFileSync(newest.file, 'utf8').split('\n') : [];
 }

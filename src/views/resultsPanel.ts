@@ -43,11 +43,12 @@ const CHART_SIZE_KEY = 'kafkaFlinkLab.results.chartSize';
  */
 const INITIAL_DATA_WAIT_MS = 400;
 /**
- * Background indexing (while the view is closed or hidden): the cache file is brought up to date this long after
- * activation, and this long after the last change of a burst (a Flink commit writes several files, a run many),
- * so that opening the view reads the rows from the cache instead of parsing every file.
+ * Background indexing (while the view is closed or hidden): the cache file is brought up to date at activation,
+ * this long after the output folder setting changes, and this long after the last change of a burst (a Flink
+ * commit writes several files, a run many), so that opening the view reads the rows from the cache instead of
+ * parsing every file.
  */
-const INDEX_AT_START_MS = 1000;
+const INDEX_AFTER_SETTING_MS = 1000;
 const INDEX_DEBOUNCE_MS = 2000;
 /** A store opened for indexing, with no view to use it, is closed this long after its last refresh. */
 const KEEP_AFTER_INDEX_MS = 60_000;
@@ -233,7 +234,8 @@ class ResultsPanel implements vscode.Disposable {
   /** Starts watching the output folder and indexes it soon (background indexing). */
   start(): void {
     this.watch(resolve(this.deps.outputFolder()));
-    this.scheduleIndex(INDEX_AT_START_MS);
+    // At once: the extension activates once the window has started (onStartupFinished).
+    this.scheduleIndex(0);
   }
 
   /** The output folder setting changed: follow it (the open panel reads the new folder; a closed one indexes it). */
@@ -248,12 +250,12 @@ class ResultsPanel implements vscode.Disposable {
       this.closeStore();
       this.folder = undefined;
     }
-    this.scheduleIndex(INDEX_AT_START_MS);
+    this.scheduleIndex(INDEX_AFTER_SETTING_MS);
   }
 
   /** Background indexing was switched on: catch up now. */
   indexingMayHaveChanged(): void {
-    this.scheduleIndex(INDEX_AT_START_MS);
+    this.scheduleIndex(INDEX_AFTER_SETTING_MS);
   }
 
   private scheduleIndex(delayMs: number): void {

@@ -5,7 +5,7 @@
 // consumer group, purge it and add partitions from the tree's context menu (each checked against the broker,
 // not only the tree), refuse a bad name, stop everything.
 // Each step is one check; a step whose prerequisite failed is reported as failed ("blocked by …"), never skipped.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import {
@@ -36,6 +36,7 @@ import {
   viewPane,
   webviewFrame,
 } from './lib/workbench.mjs';
+import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
 
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
 const TOPIC = 'sensor-data';
@@ -88,6 +89,18 @@ function rateOf(texts) {
     }
   }
   return undefined;
+}
+
+/**
+ * Sets (or, with `undefined`, removes) one key of the workspace's .vscode/settings.json; VS Code applies the file
+ * at once. (code-server does not pick up edits of the user settings file while it runs.)
+ */
+function setWorkspaceSetting(workspace, key, value) {
+  const file = join(workspace, '.vscode', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8'));
+  if (value === undefined) delete settings[key];
+  else settings[key] = value;
+  writeFileSync(file, JSON.stringify(settings, null, 2));
 }
 
 export async function runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs, logsDir }) {
@@ -259,6 +272,39 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await until(async () => (await throwOnErrorDialog(page)) || (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 180_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
     await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
     return `${await rows.count()} rows on screen`;
+  });
+
+  await step('results-themes', 'the results webview is readable in light, dark and high-contrast themes (text 4.5:1, chart lines 3:1)', { needs: ['results'], timeoutMs: 120_000 }, async () => {
+    const themes = [
+      // Setting ids of VS Code's built-in themes.
+      ['Light Modern', 'vscode-light'],
+      ['Default High Contrast', 'vscode-high-contrast'],
+      ['Default High Contrast Light', 'vscode-high-contrast-light'],
+      ['Dark Modern', 'vscode-dark'],
+    ];
+    const frame = webviewFrame(page);
+    const seen = [];
+    const failures = [];
+    try {
+      for (const [theme, bodyClass] of themes) {
+        setWorkspaceSetting(workspace, 'workbench.colorTheme', theme);
+        const classes = async () => ((await frame.locator('body').getAttribute('class').catch(() => '')) ?? '').split(/\s+/);
+        await until(async () => (await classes()).includes(bodyClass), { timeoutMs: 20_000, intervalMs: 250, message: async () => `after choosing "${theme}" the webview's body has class "${(await classes()).join(' ')}", not ${bodyClass}` });
+        await frame.locator('[data-testid="results-chart"] path.series').first().waitFor({ timeout: 10_000 });
+        const results = await frame.locator('body').evaluate(measureContrast, CONTRAST_PROBES);
+        await page.screenshot({ path: join(shots, `theme-${bodyClass}.png`) }).catch(() => {});
+        for (const r of results) {
+          if (r.missing || r.unreadable !== undefined) failures.push(`${theme}: ${r.name} ${r.missing ? 'not found' : `has a colour that cannot be read (${r.unreadable})`}`);
+          else if (r.ratio < r.min) failures.push(`${theme}: ${r.name} (${r.label}) ${r.fg} on ${r.bg} is ${r.ratio}:1, under ${r.min}:1`);
+        }
+        const lowest = (name) => Math.min(...results.filter((r) => r.name === name && r.ratio).map((r) => r.ratio));
+        seen.push(`${bodyClass}: text ≥ ${Math.min(...results.filter((r) => r.min === 4.5 && r.ratio).map((r) => r.ratio))}:1, lines ≥ ${Math.min(lowest('chart line'), lowest('chart palette'))}:1`);
+      }
+    } finally {
+      setWorkspaceSetting(workspace, 'workbench.colorTheme', undefined);
+    }
+    if (failures.length) throw new Error(`contrast too low — ${failures.join('; ')}`);
+    return seen.join('; ');
   });
 
   await step(

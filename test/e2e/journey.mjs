@@ -1,9 +1,10 @@
 // The user journey of issue 6, in a real VS Code (code-server) driven through real Chromium: open the view,
 // start the local stack, see the broker / sensor-data / partitions with offsets, start the Flink job and the
 // generator in their terminals, watch the status bar rate and the offsets grow, open the results webview (rows,
-// chart, hostile values shown as text), create a topic from the palette, produce to it, peek at it, reset a
-// consumer group, purge it and add partitions from the tree's context menu (each checked against the broker,
-// not only the tree), refuse a bad name, stop everything.
+// chart, hostile values shown as text, contrast in light, dark and high-contrast themes, background indexing),
+// create a topic from the palette, produce to it, peek at it, reset a consumer group, purge it and add partitions
+// from the tree's context menu (each checked against the broker, not only the tree), refuse a bad name, stop
+// everything.
 // Each step is one check; a step whose prerequisite failed is reported as failed ("blocked by …"), never skipped.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -77,7 +77,7 @@ export function measureContrast(body, probes) {
         results.push({ name: probe.name, unreadable: style[probe.property] });
         continue;
       }
-      const bg = background(probe.property === 'color' || probe.property === 'fill' ? element : element.ownerSVGElement ?? element);
+      const bg = background(element);
       const fg = raw.a < 1 ? over(raw, bg) : raw;
       results.push({ name: probe.name, label: element.getAttribute('class') ?? element.tagName, fg: css(fg), bg: css(bg), ratio: Math.round(ratio(fg, bg) * 100) / 100, min: probe.min });
     }

@@ -308,16 +308,34 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     return seen.join('; ');
   });
 
+  /** Closes the results view (its editor tab) and waits until it has gone. */
+  async function closeResults() {
+    const resultsTabs = page.locator('.tabs-container .tab', { hasText: 'Pipeline Results' });
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+W');
+    await until(async () => (await resultsTabs.count()) === 0, { timeoutMs: 10_000, intervalMs: 200, message: 'the results view did not close' });
+  }
+  /** Waits until the results webview shows a row of the pipeline's sensors. */
+  const pipelineRowsShown = (timeout) => webviewFrame(page).locator('[data-testid="results-row"]', { hasText: /sensor-\d+/ }).first().waitFor({ timeout });
+
+  await step('results-entry', 'the results view also opens from the Pipeline view\'s Results row and from the status bar\'s actions', { needs: ['results'], timeoutMs: 90_000 }, async () => {
+    await closeResults();
+    await treeRow(pipeline(), 'Results').click();
+    await pipelineRowsShown(30_000);
+    await closeResults();
+    await page.locator('.statusbar-item', { hasText: /Kafka (up|down)/ }).first().click();
+    const picked = await pickItem(page, 'Kafka Flink Lab', /Open the results/);
+    await pipelineRowsShown(30_000);
+    return `tree row, then status bar → "${picked}"`;
+  });
+
   await step(
     'results-index',
     'with the results view closed, files the job commits are indexed in the background, and the reopened view shows rows',
     { needs: ['results'], timeoutMs: 150_000 },
     async () => {
       const indexed = () => extensionLogLines(logsDir).filter((l) => /results: indexed .*in the background/.test(l)).length;
-      const resultsTabs = page.locator('.tabs-container .tab', { hasText: 'Pipeline Results' });
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Control+W');
-      await until(async () => (await resultsTabs.count()) === 0, { timeoutMs: 10_000, intervalMs: 200, message: 'the results view did not close' });
+      await closeResults();
       const before = indexed();
       // The job commits a file per window (5 s here) and checkpoint; each burst is indexed 2 s after it.
       await until(async () => indexed() > before, {
@@ -327,7 +345,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       });
       await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
       const frame = webviewFrame(page);
-      await frame.locator('[data-testid="results-row"]', { hasText: /sensor-\d+/ }).first().waitFor({ timeout: 30_000 });
+      await pipelineRowsShown(30_000);
       // Whether the first screen came in the page depends on timing (it waits up to 400 ms): reported, not asserted.
       const inPage = await frame.locator('main.app').getAttribute('data-initial-data').catch(() => null);
       return `first screen from the page: ${inPage || 'none (came by messages)'}`;

@@ -3,7 +3,7 @@ import { UserError } from '../core/errors';
 import { validateBootstrapServers } from '../core/validation';
 import { SASL_PASSWORD_SECRET, settings } from '../settings';
 import { KafkaNode } from '../views/kafkaNodes';
-import { registerCommandWithLogging, type Services } from './index';
+import { registerCommandWithLogging, type Services } from './registration';
 import { askText, clusterNodeOf, required } from './prompts';
 
 export const WALKTHROUGH_ID = 'gettingStarted';

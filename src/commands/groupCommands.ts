@@ -3,9 +3,8 @@ import { UserError } from '../core/errors';
 import { resetRefusal } from '../core/offsetReset';
 import { settings } from '../settings';
 import { GroupNode } from '../views/kafkaNodes';
-import { registerCommandWithLogging, type Services } from './index';
-import { pickStart, pickPartition } from './messageCommands';
-import { pickCluster, required } from './prompts';
+import { registerCommandWithLogging, type Services } from './registration';
+import { pickCluster, pickPartition, pickStart, required } from './prompts';
 
 export function groupCommands(s: Services): vscode.Disposable[] {
   return [

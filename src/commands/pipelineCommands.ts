@@ -7,7 +7,7 @@ import { PipelineProcess } from '../core/pipelineProcesses';
 import { validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
 import { settings } from '../settings';
 import { KafkaNode } from '../views/kafkaNodes';
-import { registerCommandWithLogging, type Services } from './index';
+import { registerCommandWithLogging, type Services } from './registration';
 import { pickPreset, type Preset } from './prompts';
 import { startLocalStack } from './stackCommands';
 

@@ -1,5 +1,7 @@
+// The prompts commands share: pick a cluster, topic, partition, start position or preset; a dismissed one ends the command.
 import * as vscode from 'vscode';
 import type { ClusterEntry, KafkaConnections } from '../common/connections';
+import { parseOffset, parseTimestamp, type OffsetStart } from '../core/peek';
 import type { KafkaAdminClient } from '../providers/kafkaAdmin';
 import { ClusterNode, KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
 
@@ -72,4 +74,45 @@ export async function pickPreset<T>(title: string, presets: Preset<T>[], other?:
 /** A cluster node, or the cluster node above any node. */
 export function clusterNodeOf(node: unknown): ClusterNode | undefined {
   return node instanceof KafkaNode ? node.cluster : undefined;
+}
+
+/** Asks for a start position: earliest, latest, an offset or a time. Peek and the offset reset ask it. */
+export async function pickStart(title: string, latestMeans: string): Promise<OffsetStart> {
+  const kind = required(
+    await vscode.window.showQuickPick(
+      [
+        { label: 'Earliest', description: 'the oldest record still stored (low offset)', start: 'earliest' as const },
+        { label: 'Latest', description: latestMeans, start: 'latest' as const },
+        { label: 'Offset…', description: 'a given offset', start: 'offset' as const },
+        { label: 'Timestamp…', description: 'the first record at or after a time', start: 'timestamp' as const },
+      ],
+      { title, ignoreFocusOut: true },
+    ),
+  ).start;
+  if (kind === 'offset') {
+    const text = await askText({ title, prompt: 'Offset (a whole number ≥ 0)', validate: (v) => (parseOffset(v) === undefined ? 'Type a whole number of at least 0.' : undefined) });
+    return { kind, offset: parseOffset(text)! };
+  }
+  if (kind === 'timestamp') {
+    const text = await askText({
+      title,
+      prompt: 'A time: ISO-8601 (UTC unless it has a zone, e.g. 2026-01-31T12:00:00Z) or epoch milliseconds',
+      value: new Date(Date.now() - 3_600_000).toISOString(),
+      validate: (v) => (parseTimestamp(v) === undefined ? 'Type an ISO-8601 time such as 2026-01-31T12:00:00Z, or epoch milliseconds.' : undefined),
+    });
+    return { kind, timestampMs: parseTimestamp(text)! };
+  }
+  return { kind };
+}
+
+/** One partition of the topic, or all of them. */
+export async function pickPartition(client: KafkaAdminClient, topic: string, node: unknown, title: string, allLabel: string): Promise<number | 'all'> {
+  if (node instanceof PartitionNode) return node.model.partition;
+  const offsets = await client.fetchPartitionOffsets(topic);
+  if (offsets.length === 1) return offsets[0].partition;
+  const picked = await vscode.window.showQuickPick(
+    [{ label: allLabel, partition: 'all' as number | 'all' }, ...offsets.map((o) => ({ label: `partition ${o.partition}`, description: `offsets ${o.low}–${o.high}`, partition: o.partition as number | 'all' }))],
+    { title, ignoreFocusOut: true },
+  );
+  return required(picked).partition;
 }

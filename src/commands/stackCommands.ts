@@ -4,7 +4,7 @@ import { cliStackUpArgs } from '../core/cliArgs';
 import { UserError } from '../core/errors';
 import { LocalStack } from '../core/stack';
 import { settings } from '../settings';
-import { registerCommandWithLogging, type Services } from './index';
+import { registerCommandWithLogging, type Services } from './registration';
 
 /** How long a first start may take: it can download the Kafka jars. */
 const BROKER_START_TIMEOUT_MS = 240_000;

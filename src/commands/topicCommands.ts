@@ -4,7 +4,7 @@ import { formatRetention } from '../core/treeModel';
 import { validatePositiveInt, validateRetentionMs, validateTopicName } from '../core/validation';
 import { settings } from '../settings';
 import { KafkaNode, TopicNode } from '../views/kafkaNodes';
-import { registerCommandWithLogging, type Services } from './index';
+import { registerCommandWithLogging, type Services } from './registration';
 import { askText, pickCluster, pickPreset, pickTopic } from './prompts';
 
 /** Arguments a caller (a test, a link, another extension) may pass instead of answering the prompts. */

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import { phaseOfFlinkState } from '../core/flinkJobs';
+import { FlinkRestClient } from '../core/flinkRest';
 import { summarizeLag } from '../core/lag';
 import { RateMeter, sumEndOffsets } from '../core/rates';
 import { PipelineProcess } from '../core/pipelineProcesses';
 import { LocalStack } from '../core/stack';
 import { emptySnapshot, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
-import { FlinkRestClient } from '../providers/flinkRest';
 import { affectsAny, settings } from '../settings';
 import type { KafkaConnections } from './connections';
 import { ContextKey, setContextKey } from './contextKeys';

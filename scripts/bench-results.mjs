@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The results-view benchmark: `node scripts/bench-results.mjs [--rows N] [--dir OUTPUT_DIR] [--keep] [--json]`.
-// Bundles src/providers/resultsBench.ts on the fly (DuckDB stays in node_modules), generates the rows in a
+// Bundles src/cli/bench/resultsBench.ts on the fly (DuckDB stays in node_modules), generates the rows in a
 // temporary folder unless --dir is given, prints a table, and deletes what it generated unless --keep.
 import * as esbuild from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ const build = mkdtempSync(join(tmpdir(), 'kfl-bench-build-'));
 try {
   const outfile = join(build, 'resultsBench.cjs');
   await esbuild.build({
-    entryPoints: [join(root, 'src/providers/resultsBench.ts')],
+    entryPoints: [join(root, 'src/cli/bench/resultsBench.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',

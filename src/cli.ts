@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { type CliCommand, type CliContext } from './cli/context';
-import { pipelineCommands } from './cli/pipelineCommands';
-import { resultsCommands } from './cli/resultsCommands';
-import { stackCommands } from './cli/stackCommands';
+import { processCli } from './cli/processCli';
+import { resultsCli } from './cli/resultsCli';
+import { stackCli } from './cli/stackCli';
 import { errorMessage, UserError } from './core/errors';
 
-export const commands: Record<string, CliCommand> = { ...stackCommands, ...pipelineCommands, ...resultsCommands };
+export const commands: Record<string, CliCommand> = { ...stackCli, ...processCli, ...resultsCli };
 
 function help(): string {
   const lines = ['pipeline — a local Kafka → Flink (PyFlink) pipeline', '', 'Commands:'];

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
-import { pipelineCommands } from '../../src/cli/pipelineCommands';
-import { stackCommands } from '../../src/cli/stackCommands';
+import { processCli as pipelineCommands } from '../../src/cli/processCli';
+import { stackCli as stackCommands } from '../../src/cli/stackCli';
 import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs, validateGroupId } from '../../src/core/cliArgs';
 import { UserError } from '../../src/core/errors';
 

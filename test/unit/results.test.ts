@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { formatResultTable, formatVerifyReport } from '../../src/cli/resultsCommands';
+import { formatResultTable, formatVerifyReport } from '../../src/cli/resultsCli';
 import type { CellValue, PageResult } from '../../src/core/resultsProtocol';
 import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, toCell } from '../../src/providers/results';
 

@@ -1,10 +1,11 @@
+// The results section of the benchmark: a million generated aggregate rows, read through ResultsStore and pandas.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheRoot } from '../core/paths';
-import { ResultsStore } from './results';
+import { cacheRoot } from '../../core/paths';
+import { ResultsStore } from '../../providers/results';
 
 /**
  * The results-view benchmark: a million aggregate rows as the job would write them (CSV with header plus JSON

@@ -1,3 +1,4 @@
+// `pipeline run`: headless end to end (stack, topic, job, generator), then verify and a summary.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors';
@@ -10,7 +11,7 @@ import { bootstrapFor, LocalStack } from '../core/stack';
 import { validatePositiveInt, validateTopicName } from '../core/validation';
 import { ResultsStore } from '../providers/results';
 import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
-import { formatResultTable } from './resultsCommands';
+import { formatResultTable } from './resultsCli';
 
 /** `20261125T104501`: names the run's topic and output folder. */
 export function runStamp(date = new Date()): string {
@@ -56,7 +57,7 @@ export async function waitForCommitted(store: ResultsStore, expected: number, ct
   }
 }
 
-export const runCommand: CliCommand = {
+export const runCli: CliCommand = {
   usage: 'pipeline run --events N [--topic T] [--output DIR] [--window S] [--sensors K] [--malformed-fraction F] [--late-fraction F] [--checkpoint-interval S] [--rest-port P] [--keep-stack]',
   summary: 'headless end to end: stack, fresh topic, Flink job, N events, wait for the last committed windows, verify exactly-once, summary',
   options: {

@@ -1,3 +1,4 @@
+// `pipeline verify` and `pipeline query`: the output files through the results store, printed as text.
 import type { CellValue, ColumnInfo } from '../core/resultsProtocol';
 import { UserError } from '../core/errors';
 import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, type VerifyReport } from '../providers/results';
@@ -73,7 +74,7 @@ export function formatVerifyReport(report: VerifyReport): string[] {
   return lines;
 }
 
-export const resultsCommands: Record<string, CliCommand> = {
+export const resultsCli: Record<string, CliCommand> = {
   verify: {
     usage: 'pipeline verify [--output DIR] [--expected N] [--json]',
     summary: 'exactly-once check over the output files: sum(event_count) = N − dead letters, no duplicate windows, CSV = JSON',

@@ -1,3 +1,4 @@
+// `pipeline generate` and `pipeline job start|stop|status`: the generator and the Flink job as processes (with run and bench in the table).
 import { resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../core/errors';
 import { ensureTopic } from '../core/kafkaClient';
@@ -18,8 +19,8 @@ import {
 } from '../core/pipelineProcesses';
 import { validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
-import { benchCommand } from './benchCommand';
-import { runCommand as runPipeline } from './runCommand';
+import { benchCli } from './bench/benchCli';
+import { runCli } from './runCli';
 import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
 export function topicOf(ctx: CliContext): string {
@@ -129,7 +130,7 @@ function restUrlOf(ctx: CliContext): string {
   return readWorkspaceSetting<string>(ctx.workspace, 'flinkRestUrl') ?? DEFAULT_FLINK_REST;
 }
 
-export const pipelineCommands: Record<string, CliCommand> = {
+export const processCli: Record<string, CliCommand> = {
   generate: {
     usage: 'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
     summary: 'simulate IoT sensors into the topic (rate 0 = as fast as possible); Ctrl-C stops it',
@@ -152,8 +153,8 @@ export const pipelineCommands: Record<string, CliCommand> = {
       return runForeground(generator, python, generatorArgs(options), ctx);
     },
   },
-  run: runPipeline,
-  bench: benchCommand,
+  run: runCli,
+  bench: benchCli,
   'job start': {
     usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--detach]',
     summary: 'run the PyFlink job (event-time windows, exactly-once files); Web UI on http://127.0.0.1:8081',

@@ -1,19 +1,20 @@
+// `pipeline bench`: the benchmark sections (broker, generator, job, latency, tree, results, webview) and their report.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../core/errors';
-import { ensureConnectorJar, ensurePythonEnv } from '../core/install';
-import { ensureTopic, parseBootstrapServers } from '../core/kafkaClient';
-import { projectRoot, stateRoot } from '../core/paths';
-import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../core/pipelineProcesses';
-import { processGroupRss, runCommand, samplePeak } from '../core/proc';
-import { bootstrapFor, LocalStack } from '../core/stack';
-import { KafkaAdminClient } from '../providers/kafkaAdmin';
-import { ResultsStore } from '../providers/results';
-import { benchResults, generateAggregates } from '../providers/resultsBench';
-import { numberFlag, workspaceOption, type CliCommand } from './context';
-import { runStamp, waitForCommitted } from './runCommand';
+import { UserError } from '../../core/errors';
+import { ensureConnectorJar, ensurePythonEnv } from '../../core/install';
+import { ensureTopic, parseBootstrapServers } from '../../core/kafkaClient';
+import { projectRoot, stateRoot } from '../../core/paths';
+import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../../core/pipelineProcesses';
+import { processGroupRss, runCommand, samplePeak } from '../../core/proc';
+import { bootstrapFor, LocalStack } from '../../core/stack';
+import { KafkaAdminClient } from '../../providers/kafkaAdmin';
+import { ResultsStore } from '../../providers/results';
+import { benchResults, generateAggregates } from './resultsBench';
+import { numberFlag, workspaceOption, type CliCommand } from '../context';
+import { runStamp, waitForCommitted } from '../runCli';
 
 const MB = 1024 * 1024;
 const SECTIONS = ['broker', 'generator', 'job', 'latency', 'tree', 'results', 'webview'] as const;
@@ -52,7 +53,7 @@ async function runGenerator(workspace: string, python: string, options: Generato
   return { seconds, reportedRate: rate ? Number(rate[1]) : undefined, peakRss };
 }
 
-export const benchCommand: CliCommand = {
+export const benchCli: CliCommand = {
   usage: 'pipeline bench [--only broker,generator,job,latency,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
   summary: 'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
   options: { ...workspaceOption, only: { type: 'string' }, events: { type: 'string' }, 'latency-seconds': { type: 'string' }, 'latency-rate': { type: 'string' }, rows: { type: 'string' } },

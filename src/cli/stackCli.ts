@@ -1,3 +1,4 @@
+// `pipeline setup`, `pipeline stack up|down|status|reset` and `pipeline topic create|list`: the local Kafka and its topics.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { checkJava, checkMaven, checkPython } from '../core/environment';
 import { UserError } from '../core/errors';
@@ -55,7 +56,7 @@ function brokersFlag(value: string | boolean | undefined): 1 | 3 {
   throw new UserError(`--brokers must be 1 or 3 (got ${String(value)}).`);
 }
 
-export const stackCommands: Record<string, CliCommand> = {
+export const stackCli: Record<string, CliCommand> = {
   'stack up': {
     usage: 'pipeline stack up [--brokers 1|3] [--follow]',
     summary: 'start the local Kafka (KRaft) broker, downloading it once; creates sensor-data and sensor-alerts; --follow then shows the broker log until Ctrl-C',

@@ -1,7 +1,7 @@
 // Two bundles, as the extension samples do: the extension + CLI (node, cjs, `vscode` external) and the
 // results webview (browser, esm). `--tests` also bundles every test file to out/test for mocha.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -10,6 +10,25 @@ const tests = process.argv.includes('--tests');
 
 /** Native or runtime-resolved modules that must stay in node_modules. */
 const nodeExternals = ['vscode', '@duckdb/node-api', '@duckdb/node-bindings', 'mocha', 'playwright-core', '@vscode/test-electron'];
+
+/**
+ * kafkajs arms its request queue's throttle timer with a negative delay on every connection (tulios/kafkajs#1751):
+ * Node runs it after 1 ms, and Node 24 also prints a TimeoutNegativeWarning, in the terminal of the CLI and in the
+ * extension host's console. The delay is clamped to that same 1 ms where kafkajs computes it, in every bundle, so
+ * no warning (ours or another extension's) has to be filtered. One of the kafkajs work-arounds listed in
+ * src/core/kafkajsShims.ts; the build fails if the line is not there (another kafkajs version).
+ */
+const kafkajsTimerClamp = {
+  name: 'kafkajs-timer-clamp',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const clamped = source.replace('}, scheduleAt)', '}, Math.max(1, scheduleAt))');
+      if (clamped === source) throw new Error(`kafkajs-timer-clamp: the timer of ${args.path} was not found; see src/core/kafkajsShims.ts`);
+      return { contents: clamped, loader: 'js' };
+    });
+  },
+};
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 
@@ -32,6 +51,7 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     external: nodeExternals,
+    plugins: [kafkajsTimerClamp],
   },
   {
     ...common,
@@ -52,6 +72,7 @@ if (tests) {
     target: 'node20',
     sourcemap: true,
     external: nodeExternals,
+    plugins: [kafkajsTimerClamp],
   });
 }
 

@@ -84,22 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * kafkajs 2.2.4 arms a timer with a negative delay on every connection under Node 24 (tulios/kafkajs#1751); Node
- * runs it after 1 ms, as kafkajs intends, but prints a TimeoutNegativeWarning into the user's terminal. Drop just
- * that warning; every other one still prints.
- */
-function quietKafkajsTimerWarning(): void {
-  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const type = warning instanceof Error ? warning.name : typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-    if (type === 'TimeoutNegativeWarning') return;
-    emitWarning(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
 if (require.main === module) {
-  quietKafkajsTimerWarning();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {

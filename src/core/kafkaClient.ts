@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { waitForTopicLeaders } from './kafkajsShims';
 
 export interface ConnectionOptions {
   bootstrapServers: string[];
@@ -47,26 +48,4 @@ export async function ensureTopic(bootstrapServers: string, topic: string, parti
   } finally {
     await admin.disconnect();
   }
-}
-
-/**
- * Waits until every partition of a new topic has a leader; undefined when they do, else what was seen last.
- * Not kafkajs' `waitForLeaders`: it retries only LEADER_NOT_AVAILABLE, but a busy broker that has not applied the
- * new topic to its metadata yet answers UNKNOWN_TOPIC_OR_PARTITION for a moment.
- */
-export async function waitForTopicLeaders(admin: Admin, topic: string, partitions: number, timeoutMs: number): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no metadata yet';
-  while (Date.now() < deadline) {
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-      const parts = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
-      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return undefined;
-      last = `${parts.filter((p) => p.leader >= 0).length} of ${partitions} partitions have a leader`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return last;
 }

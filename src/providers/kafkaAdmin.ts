@@ -1,6 +1,17 @@
 import { ConfigResourceTypes, Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { UserError, withTimeout } from '../core/errors';
-import { createKafka, waitForTopicLeaders, type ConnectionOptions } from '../core/kafkaClient';
+import { createKafka, type ConnectionOptions } from '../core/kafkaClient';
+import {
+  commitOffsetsOutsideGroup,
+  createInternalCluster,
+  EARLIEST,
+  LATEST,
+  listOffsetsAt,
+  waitForNewTopics,
+  waitForTopicLeaders,
+  type InternalCluster,
+  type LeadersOf,
+} from '../core/kafkajsShims';
 import type { BrokerModel, ClusterModel, CommittedOffset, GroupModel, GroupPartitionLag, PartitionDetail, PartitionModel, PartitionOffsets, TopicModel } from '../core/kafkaModels';
 import { computeLag } from '../core/lag';
 import { type OffsetStart, type PeekedRecord, type PeekRequest, type PartitionRange, planPeek } from '../core/peek';
@@ -15,66 +26,10 @@ export interface TopicSummary {
   replicationFactor: number;
 }
 
-/** The subset of kafkajs' internal Cluster used for batched ListOffsets (see `withBatchCluster`). */
-interface InternalCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(topic: string): { partitionId: number; leader?: number | null }[];
-  findBroker(options: { nodeId: string }): Promise<{
-    listOffsets(request: { isolationLevel: number; topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[] }): Promise<{
-      responses: { topic: string; partitions: { partition: number; offset: string }[] }[];
-    }>;
-  }>;
-  metadata(options: { topics: string[] }): Promise<{ brokers: { nodeId: number; host: string; port: number; rack?: string | null }[]; controllerId?: number; clusterId?: string }>;
-  findGroupCoordinator(options: { groupId: string }): Promise<{
-    offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
-  }>;
-}
-
 /** Errors a group coordinator answers right after a broker starts; they pass within seconds. */
 const COORDINATOR_WARMING_UP = /COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|coordinator is (loading|not available)|not the correct coordinator/i;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** ListOffsets timestamps: the next offset to be written (high watermark) and the first one kept. */
-const LATEST = -1;
-const EARLIEST = -2;
-
-/** The partitions of a topic with their leaders: from the Cluster's metadata, or from a topic list just read. */
-type LeadersOf = (topic: string) => { partitionId: number; leader?: number | null }[];
-
-/** The offset at `timestamp` of every partition of `topics`: one ListOffsets request per leader, in parallel. */
-async function listOffsetsAt(cluster: InternalCluster, topics: string[], timestamp: number, leadersOf: LeadersOf): Promise<Map<string, Map<number, number>>> {
-  const perLeader = new Map<number, { topic: string; partitions: { partition: number; timestamp: number }[] }[]>();
-  for (const topic of topics) {
-    const byLeader = new Map<number, { partition: number; timestamp: number }[]>();
-    for (const p of leadersOf(topic)) {
-      if (p.leader === null || p.leader === undefined || p.leader < 0) throw new Error(`partition ${p.partitionId} of ${topic} has no leader right now`);
-      const list = byLeader.get(p.leader) ?? [];
-      list.push({ partition: p.partitionId, timestamp });
-      byLeader.set(p.leader, list);
-    }
-    for (const [leader, partitions] of byLeader) {
-      const request = perLeader.get(leader) ?? [];
-      request.push({ topic, partitions });
-      perLeader.set(leader, request);
-    }
-  }
-  const answers = await Promise.all(
-    [...perLeader].map(async ([nodeId, request]) => (await cluster.findBroker({ nodeId: String(nodeId) })).listOffsets({ isolationLevel: 0, topics: request })),
-  );
-  const result = new Map<string, Map<number, number>>();
-  for (const { responses } of answers) {
-    for (const { topic, partitions } of responses) {
-      const offsets = result.get(topic) ?? new Map<number, number>();
-      for (const p of partitions) offsets.set(p.partition, Number(p.offset));
-      result.set(topic, offsets);
-    }
-  }
-  return result;
-}
 
 /** Talks to one Kafka cluster through kafkajs; every call is bounded by a timeout. */
 export class KafkaAdminClient {
@@ -141,18 +96,12 @@ export class KafkaAdminClient {
   }
 
   /**
-   * Runs `fn` on a fresh kafkajs Cluster, the object behind admin, producer and consumer. kafkajs' public
-   * `fetchTopicOffsets` takes one topic and refreshes metadata for every topic it has not seen, so offsets of
-   * 1,000 topics cost about 3 s; one ListOffsets request can carry every topic, and the Cluster sends exactly that
-   * (about 0.2 s for 1,000 topics). kafkajs is pinned and bundled, so this internal entry point cannot move under
-   * us; `undefined` (the public per-topic path) if it ever does. A fresh Cluster per call keeps no stale topic list.
+   * Runs `fn` on a fresh kafkajs Cluster (core/kafkajsShims.ts says why), bounded by the timeout; `undefined` when
+   * this kafkajs has none (the public per-topic path then).
    */
-  private async withBatchCluster<T>(what: string, fn: (cluster: InternalCluster) => Promise<T>): Promise<T | undefined> {
-    const symbol = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
-    const create = symbol ? (this.kafka as unknown as Record<symbol, unknown>)[symbol] : undefined;
-    if (typeof create !== 'function') return undefined;
-    // Isolation READ_UNCOMMITTED (0): "high" is the high watermark, as kcat and kafka-consumer-groups report it.
-    const cluster = create({ allowAutoTopicCreation: false, metadataMaxAge: 300_000, isolationLevel: 0 }) as InternalCluster;
+  private async withInternalCluster<T>(what: string, fn: (cluster: InternalCluster) => Promise<T>): Promise<T | undefined> {
+    const cluster = createInternalCluster(this.kafka);
+    if (!cluster) return undefined;
     try {
       try {
         await withTimeout(cluster.connect(), this.timeoutMs, `Kafka at ${this.label}`);
@@ -172,7 +121,7 @@ export class KafkaAdminClient {
     // Metadata from the Cluster carries each broker's rack, which admin.describeCluster leaves out.
     type Described = Awaited<ReturnType<InternalCluster['metadata']>>;
     const described: Described =
-      (await this.withBatchCluster('describe the cluster', (c) => c.metadata({ topics: [] }))) ??
+      (await this.withInternalCluster('describe the cluster', (c) => c.metadata({ topics: [] }))) ??
       (await this.call('describe the cluster', (a) => a.describeCluster()).then((d) => ({ brokers: d.brokers, controllerId: d.controller ?? undefined, clusterId: d.clusterId })));
     const controller = described.controllerId !== undefined && described.controllerId !== null && described.controllerId >= 0 ? described.controllerId : undefined;
     const brokers: BrokerModel[] = described.brokers
@@ -212,7 +161,7 @@ export class KafkaAdminClient {
   async fetchOffsetsForTopics(topics: string[], known?: Map<string, PartitionModel[]>): Promise<Map<string, PartitionOffsets[]>> {
     const result = new Map<string, PartitionOffsets[]>();
     if (topics.length === 0) return result;
-    const batched = await this.withBatchCluster(`read offsets of ${topics.length === 1 ? topics[0] : `${topics.length} topics`}`, async (cluster) => {
+    const batched = await this.withInternalCluster(`read offsets of ${topics.length === 1 ? topics[0] : `${topics.length} topics`}`, async (cluster) => {
       // With the leaders already known (the topic list has just read them), only the brokers' addresses are
       // needed: a metadata request without topics instead of one naming every topic.
       let leadersOf: LeadersOf;
@@ -342,25 +291,10 @@ export class KafkaAdminClient {
       const batch = names.slice(i, i + 100).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 }));
       await this.call(`create ${batch.length} topics`, (a) => a.createTopics({ topics: batch, waitForLeaders: false, timeout: 60_000 }), 90_000);
     }
-    const wanted = new Set(names);
-    for (;;) {
-      const metadata = await this.call('read the topic metadata', (a) => a.fetchTopicMetadata(), 60_000);
-      const ready = metadata.topics.filter((t) => wanted.has(t.name) && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)).length;
-      if (ready === names.length) break;
-      if (Date.now() > deadline) throw new UserError(`Only ${ready} of ${names.length} new topics got leaders within ${Math.round(timeoutMs / 1000)} s.`);
-      await sleep(500);
-    }
-    // For some seconds after the metadata names the leaders, the broker still answers ListOffsets with
-    // NOT_LEADER_OR_FOLLOWER: the topics are there once it serves their offsets.
-    for (;;) {
-      const served = await this.fetchOffsetsForTopics(names).then(
-        () => true,
-        () => false,
-      );
-      if (served) return;
-      if (Date.now() > deadline) throw new UserError(`The broker did not serve the offsets of the ${names.length} new topics within ${Math.round(timeoutMs / 1000)} s.`);
-      await sleep(500);
-    }
+    await waitForNewTopics(names, partitions, deadline, timeoutMs, {
+      metadata: () => this.call('read the topic metadata', (a) => a.fetchTopicMetadata(), 60_000),
+      offsets: () => this.fetchOffsetsForTopics(names),
+    });
   }
 
   /** Deletes many topics, 200 per request, and waits (bounded) until the metadata no longer lists them. */
@@ -444,12 +378,9 @@ export class KafkaAdminClient {
     const byTime = target.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(topic, target.timestampMs) : undefined;
     const plan = planOffsetReset(offsets, partition, target, byTime);
     const partitions = plan.map((p) => ({ partition: p.partition, offset: String(p.offset) }));
-    // An OffsetCommit outside the group (generation -1, no member id), as kafka-consumer-groups --reset-offsets
-    // does; the broker itself refuses it while the group has members. kafkajs' setOffsets joins the group as a
-    // consumer instead and takes about 5 s.
-    const committed = await this.withBatchCluster(`reset offsets of ${groupId}`, async (cluster) => {
-      const coordinator = await cluster.findGroupCoordinator({ groupId });
-      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [{ topic, partitions }] });
+    // Without the internal Cluster, kafkajs' setOffsets (it joins the group, about 5 s).
+    const committed = await this.withInternalCluster(`reset offsets of ${groupId}`, async (cluster) => {
+      await commitOffsetsOutsideGroup(cluster, groupId, topic, partitions);
       return true;
     });
     if (!committed) await this.call(`reset offsets of ${groupId}`, (a) => a.setOffsets({ groupId, topic, partitions }), this.timeoutMs * 3);
@@ -458,7 +389,7 @@ export class KafkaAdminClient {
 
   /**
    * Reads the planned ranges with a throw-away consumer group that never commits and is deleted afterwards
-   * (kafkajs has no group-less consumer). Stops when every range is read, or after `idleMs` without a new record
+   * (kafkajs has no group-less consumer: tulios/kafkajs#373). Stops when every range is read, or after `idleMs` without a new record
    * (offsets taken by transaction markers or compaction never arrive), or at the time limit.
    */
   async peek(request: PeekRequest, options: { timeoutMs?: number; idleMs?: number } = {}): Promise<{ ranges: PartitionRange[]; records: PeekedRecord[]; complete: boolean }> {

@@ -1,0 +1,79 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { createKafka } from '../../src/core/kafkaClient';
+import { repoRoot } from '../support/cli';
+
+/**
+ * The kafkajs timer clamp (src/core/kafkajsShims.ts, applied by esbuild.mjs): this test is bundled with kafkajs the
+ * way the extension and the CLI are. A stand-in broker on a free loopback port answers every request with just its
+ * correlation id, which is enough for kafkajs to settle the request and re-arm its queue's timer, the timer that
+ * Node 24 warns about (tulios/kafkajs#1751).
+ */
+describe('kafkajs work-arounds', () => {
+  let server: Server;
+  let port = 0;
+  let answered = 0;
+
+  before(async () => {
+    server = createServer((socket) => {
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (data) => {
+        buffered = Buffer.concat([buffered, data]);
+        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+          const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0));
+          buffered = buffered.subarray(4 + frame.length);
+          // Request header: api key (2 bytes), api version (2), correlation id (4).
+          const reply = Buffer.alloc(8);
+          reply.writeInt32BE(4, 0);
+          reply.writeInt32BE(frame.readInt32BE(4), 4);
+          socket.write(reply);
+          answered++;
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('talks to a broker without arming a timer with a negative delay (no TimeoutNegativeWarning on Node 24)', async () => {
+    const delays: number[] = [];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = ((handler: () => void, ms?: number, ...args: unknown[]) => {
+      delays.push(Number(ms));
+      return realSetTimeout(handler, ms, ...args);
+    }) as typeof setTimeout;
+    process.on('warning', onWarning);
+    try {
+      const admin = createKafka({ bootstrapServers: [`127.0.0.1:${port}`], retries: 0, connectionTimeoutMs: 2000 }).admin();
+      await admin.connect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await new Promise((resolve) => realSetTimeout(resolve, 50));
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      process.off('warning', onWarning);
+    }
+    assert.ok(answered > 0, 'kafkajs sent a request and got its answer');
+    assert.deepEqual(
+      delays.filter((ms) => ms < 0),
+      [],
+    );
+    assert.deepEqual(
+      warnings.filter((name) => name === 'TimeoutNegativeWarning'),
+      [],
+    );
+  });
+
+  it('the extension and CLI bundles carry the clamp', () => {
+    for (const bundle of ['extension.js', 'cli.js']) {
+      const text = readFileSync(join(repoRoot, 'dist', bundle), 'utf8');
+      assert.match(text, /checkPendingRequests\(\)\s*;?\s*\}\s*,\s*Math\.max\(1,\s*[\w$]+\)\)/, `dist/${bundle}`);
+    }
+  });
+});

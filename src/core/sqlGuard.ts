@@ -6,7 +6,7 @@ import { isAbsolute, resolve, sep } from 'node:path';
  * It tokenizes the text (strings, quoted identifiers, comments, dollar quotes) instead of matching regular
  * expressions over it, so a keyword inside a string is not a keyword and a comment cannot hide one. It is the
  * first of two locks: the DuckDB instance behind it also runs with external access off, only the output folder
- * allowed, and its configuration locked (see src/providers/results.ts).
+ * allowed, and its configuration locked (see src/providers/results/cacheDb.ts).
  */
 
 export interface SqlGuardOptions {

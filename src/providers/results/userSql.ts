@@ -1,0 +1,166 @@
+// The user's own SQL: checked read-only and one statement, run with a time limit and a row cap; rows written out as CSV or JSON.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { createWriteStream } from 'node:fs';
+import type { CellValue, ColumnInfo, ExportFormat, QueryRequest, QueryResult, SortSpec } from '../../core/resultsProtocol';
+import { checkReadOnlySql } from '../../core/sqlGuard';
+import { firstLines, QueryRefusedError, ResultsError } from './errors';
+import { columnKind, quoteIdent, toCell } from './sql';
+
+export const DEFAULT_ROW_CAP = 10_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+const EXPORT_TIMEOUT_MS = 10 * 60_000;
+
+/** A query's kept rows (at most the row cap), paged and sorted without running it again. */
+export type CappedResult = Omit<QueryResult, 'rows' | 'offset' | 'elapsedMs'> & { rows: CellValue[][] };
+
+/** Where the user's SQL runs: its own connection, reading only the output folder. */
+export interface UserSqlContext {
+  conn: DuckDBConnection;
+  outputFolder: string;
+  /** Loads the JSON aggregate files, for a statement that names them. */
+  ensureJsonAggregates: () => Promise<void>;
+}
+
+function guard(ctx: UserSqlContext, sql: string): string {
+  const checked = checkReadOnlySql(sql, { allowedRoot: ctx.outputFolder });
+  if (!checked.ok) throw new QueryRefusedError(checked.reason);
+  return checked.sql;
+}
+
+/** Runs `work` on the query connection, interrupting it after the timeout. */
+async function withQueryTimeout<T>(conn: DuckDBConnection, work: () => Promise<T>, timeoutMs: number): Promise<T> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, timeoutMs);
+  try {
+    return await work();
+  } catch (error) {
+    if (timedOut) throw new ResultsError(`The query ran longer than ${Math.round(timeoutMs / 1000)} s and was stopped.`);
+    throw new ResultsError(firstLines(error));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The statement to run for `sql`, or a refusal with a reason. */
+async function prepareQuery(ctx: UserSqlContext, sql: string): Promise<string> {
+  const statement = guard(ctx, sql);
+  if (/\b_?aggregates_json\b|\b_agg_json\b/i.test(statement)) await ctx.ensureJsonAggregates();
+  // DuckDB's own parser must agree that this is exactly one statement.
+  const extracted = await ctx.conn.extractStatements(statement).catch((error: unknown) => {
+    throw new ResultsError(firstLines(error));
+  });
+  if (extracted.count !== 1) throw new QueryRefusedError(`Refused: DuckDB reads ${extracted.count} statements here; run one at a time.`);
+  return statement;
+}
+
+/** Runs a read-only query and keeps at most `rowCap` rows. */
+export async function runCappedQuery(ctx: UserSqlContext, sql: string, rowCap: number, timeoutMs: number): Promise<CappedResult> {
+  const statement = await prepareQuery(ctx, sql);
+  return withQueryTimeout(
+    ctx.conn,
+    async () => {
+      const result = await ctx.conn.stream(statement);
+      const columns: ColumnInfo[] = result.columnNames().map((name, i) => ({ name, kind: columnKind(result.columnTypeId(i)) }));
+      const rows: CellValue[][] = [];
+      let truncated = false;
+      for await (const batch of result.yieldRowsJs()) {
+        for (const row of batch) {
+          if (rows.length >= rowCap) {
+            truncated = true;
+            break;
+          }
+          rows.push((row as unknown[]).map(toCell));
+        }
+        if (truncated) break;
+      }
+      return { sql, columns, rows, total: rows.length, truncated, rowCap };
+    },
+    timeoutMs,
+  );
+}
+
+/** The page of kept rows a request asks for, sorted as it asks. */
+export function pageOfQuery(cached: CappedResult, req: QueryRequest, rowCap: number, started: number): QueryResult {
+  let rows = cached.rows;
+  if (req.sort) {
+    const index = cached.columns.findIndex((c) => c.name === req.sort?.column);
+    if (index < 0) throw new ResultsError(`The query result has no column "${req.sort.column}".`);
+    rows = sortRows(rows, index, req.sort.direction);
+  }
+  const limit = Math.max(1, Math.min(req.limit, rowCap));
+  const offset = Math.max(0, Math.min(req.offset, Math.max(0, rows.length - 1)));
+  return { ...cached, rows: rows.slice(offset, offset + limit), offset, sort: req.sort, elapsedMs: performance.now() - started };
+}
+
+/** Every row of a query (not only the capped ones), sorted as the view shows it, for an export. */
+export async function queryExportSql(ctx: UserSqlContext, sql: string, sort: SortSpec | undefined): Promise<string> {
+  const statement = await prepareQuery(ctx, sql);
+  const checked = checkReadOnlySql(sql, { allowedRoot: ctx.outputFolder });
+  if (sort && checked.ok && checked.kind === 'select') {
+    return `SELECT * FROM (${statement}) AS q ORDER BY ${quoteIdent(sort.column)} ${sort.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`;
+  }
+  return statement;
+}
+
+/** Streams the rows of `sql` to `destination` as CSV or as a JSON array; returns the number of rows written. */
+export async function writeRows(conn: DuckDBConnection, sql: string, format: ExportFormat, destination: string, onProgress?: (rows: number) => void): Promise<{ rows: number; file: string }> {
+  return withQueryTimeout(
+    conn,
+    async () => {
+      const result = await conn.stream(sql);
+      const names = result.columnNames();
+      const out = createWriteStream(destination, { encoding: 'utf8' });
+      const write = (text: string) => new Promise<void>((resolveWrite, reject) => out.write(text, (error) => (error ? reject(error) : resolveWrite())));
+      let rows = 0;
+      try {
+        await write(format === 'csv' ? names.map(csvField).join(',') + '\n' : '[\n');
+        for await (const batch of result.yieldRowsJs()) {
+          let chunk = '';
+          for (const row of batch) {
+            const cells = (row as unknown[]).map(toCell);
+            if (format === 'csv') chunk += cells.map(csvField).join(',') + '\n';
+            else chunk += (rows > 0 ? ',\n' : '') + JSON.stringify(Object.fromEntries(names.map((n, i) => [n, cells[i]])));
+            rows++;
+          }
+          await write(chunk);
+          onProgress?.(rows);
+        }
+        if (format === 'json') await write(rows > 0 ? '\n]\n' : ']\n');
+      } finally {
+        await new Promise<void>((done) => out.end(done));
+      }
+      return { rows, file: destination };
+    },
+    EXPORT_TIMEOUT_MS,
+  );
+}
+
+function compareCells(a: CellValue, b: CellValue): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a) < String(b) ? -1 : 1;
+}
+
+function sortRows(rows: CellValue[][], index: number, direction: 'asc' | 'desc'): CellValue[][] {
+  const sign = direction === 'asc' ? 1 : -1;
+  return rows
+    .map((row, i) => ({ row, i }))
+    .sort((x, y) => {
+      const a = x.row[index];
+      const b = y.row[index];
+      if (a === null || b === null) return a === b ? x.i - y.i : a === null ? 1 : -1; // nulls last both ways
+      return sign * compareCells(a, b) || x.i - y.i;
+    })
+    .map((x) => x.row);
+}
+
+function csvField(value: CellValue): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    // The core stays free of VS Code so it can be unit-tested and shared with the CLI.
-    files: ['src/core/**/*.ts'],
+    // The core, the providers and the CLI stay free of VS Code: they are unit-tested in plain Node and the CLI runs there.
+    files: ['src/core/**/*.ts', 'src/providers/**/*.ts', 'src/cli/**/*.ts', 'src/cli.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ['vscode'] }] },
   },
 );

@@ -271,6 +271,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "exceed window + out-of-orderness + allowed lateness of the job)")
     p.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to wait for the broker at start")
     p.add_argument("--flush-timeout", type=float, default=60.0, help="seconds to wait for the final flush")
+    p.add_argument("--payload-file",
+                   help="write the values of --count records to this file, one per line, instead of sending them "
+                        "(the payloads of Kafka's ProducerPerformance in `pipeline bench`)")
     a = p.parse_args(argv)
     if a.sensors < 1:
         p.error("--sensors must be >= 1")
@@ -281,9 +284,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("late_fraction", "anomaly_fraction", "malformed_fraction"):
         if not 0.0 <= getattr(a, name) <= 1.0:
             p.error(f"--{name.replace('_', '-')} must be within [0, 1]")
+    if a.payload_file and a.count is None:
+        p.error("--payload-file needs --count")
     if a.event_interval_ms is None:
         a.event_interval_ms = default_event_interval_ms(a.rate, a.sensors)
     return a
+
+
+def write_payloads(a: argparse.Namespace) -> int:
+    """The values the generator would send, one per line (a JSON event never contains a raw line break)."""
+    fleet = SensorFleet(
+        sensors=a.sensors, seed=a.seed, start_ts=a.start_ts, event_interval_ms=a.event_interval_ms,
+        late_fraction=a.late_fraction, anomaly_fraction=a.anomaly_fraction,
+        malformed_fraction=a.malformed_fraction, late_delay_ms=a.late_delay_ms,
+    )
+    with open(a.payload_file, "wb") as f:
+        f.write(b"\n".join(fleet.next_record()[1] for _ in range(a.count)))
+        f.write(b"\n")
+    print(f"wrote {a.count} payloads to {a.payload_file}")
+    return 0
 
 
 def producer_config(bootstrap: str) -> dict:
@@ -308,6 +327,8 @@ def producer_config(bootstrap: str) -> dict:
 
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if a.payload_file:
+        return write_payloads(a)
     from confluent_kafka import KafkaException, Producer  # imported here so unit tests need no broker
 
     out = sys.stdout

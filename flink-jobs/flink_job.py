@@ -2,18 +2,18 @@
 """PyFlink job: Kafka sensor events -> validated, event-time windowed aggregates, alerts and dead-letter.
 
 Runs a local Flink MiniCluster inside PyFlink's gateway JVM (`python flink_job.py ...`). All per-record work
-is Flink SQL with built-in functions (executed in the JVM); Python only builds the plan and watches the job.
+is in the JVM: Flink SQL plus the job's small Java library (job-lib/: the `sensor-json` format and the
+`pipeline-files` sink); Python only builds the plan and watches the job.
 
-Dataflow (one Flink job, one Kafka source):
+Dataflow (one Flink job, one statement set, one Kafka source shared by every sink):
 
-  Kafka (format raw, + partition/offset metadata, per-partition watermark on the event's `ts`)
-    -> stage A (SQL): extract the JSON fields once, flag records behind the watermark (`late`)
-    -> DataStream hop (to_data_stream / from_data_stream, keeps timestamps and watermarks)
-    -> stage B (SQL): validate -> error or NULL
-         - good events  -> TUMBLE window per sensor -> aggregates/*.csv (FileSink, CSV with header)
-                                                     -> aggregates/*.jsonl (FileSink)
-         - good events above the threshold -> alerts/*.jsonl (FileSink) + Kafka topic (transactional sink)
-         - everything else -> dead-letter/*.jsonl (FileSink) {"raw","error","partition","offset"}
+  Kafka (+ partition/offset metadata) -> format sensor-json: each record parsed once into typed columns,
+      a parse error and its raw bytes; per-partition watermark on the event's `ts`
+    -> SQL: a record is good, or goes to dead-letter with the parse error or `late` (behind the watermark)
+         - good events  -> TUMBLE window per sensor -> aggregates/*.csv (CSV with header)
+                                                     -> aggregates/*.jsonl
+         - good events above the threshold -> alerts/*.jsonl + Kafka topic (transactional sink)
+         - everything else -> dead-letter/*.jsonl {"raw","error","partition","offset"}
 
 Files become visible only when a checkpoint completes (exactly-once); in-progress files start with a dot.
 """
@@ -75,6 +75,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(default 30; 0 disables)")
     p.add_argument("--connector-jar", default=os.environ.get("PIPELINE_CONNECTOR_JAR"),
                    help="flink-sql-connector-kafka jar (default: env PIPELINE_CONNECTOR_JAR)")
+    p.add_argument("--job-lib-jar", default=os.environ.get("PIPELINE_JOB_LIB_JAR"),
+                   help="the job's Java library, built from job-lib/ by `pipeline setup` (default: env "
+                        "PIPELINE_JOB_LIB_JAR)")
     p.add_argument("--state-dir", help="checkpoint folder (default .pipeline/flink/<topic>)")
     p.add_argument("--rest-port", type=int, default=8081, help="Flink REST/Web UI port on 127.0.0.1 (default 8081)")
     p.add_argument("--parallelism", type=int, default=1)
@@ -118,16 +121,31 @@ def interval_ms(ms: int) -> str:
     return f"INTERVAL '{d} {h:02d}:{m:02d}:{sec:02d}.{milli:03d}' DAY TO SECOND(3)"
 
 
-def rowtime_expr(a) -> str:
-    """Event time of a raw record: its `ts` when that is an integer, else epoch 0."""
-    return (f"TO_TIMESTAMP_LTZ(COALESCE(TRY_CAST(JSON_VALUE(CASE WHEN CHAR_LENGTH(body) <= {int(a.max_record_chars)} "
-            "THEN body END, '$.ts') AS BIGINT), 0), 3)")
+VALUE_COLUMNS = [
+    ("event_id", "STRING"), ("sensor_id", "STRING"), ("ts", "BIGINT"), ("temperature", "DOUBLE"),
+    ("humidity", "DOUBLE"), ("pressure", "DOUBLE"), ("battery", "DOUBLE"), ("seq", "BIGINT"),
+    ("parse_error", "STRING"), ("raw", "BYTES"),
+]
+
+
+def with_options(opts: dict) -> str:
+    return ",\n  ".join(f"{sql_str(k)} = {sql_str(v)}" for k, v in opts.items())
+
+
+def sensor_columns_ddl(a) -> str:
+    """The columns the `sensor-json` format fills from one parse of the record, and the event time with its
+    watermark. A record that failed to parse has ts NULL, so its event time is epoch 0: it never moves the
+    watermark."""
+    delay_ms = int(round((a.out_of_orderness + a.allowed_lateness) * 1000))
+    cols = ",\n  ".join(f"`{c}` {t}" for c, t in VALUE_COLUMNS)
+    return f"""{cols},
+  rowtime AS TO_TIMESTAMP_LTZ(COALESCE(ts, 0), 3),
+  WATERMARK FOR rowtime AS rowtime - {interval_ms(delay_ms)}"""
 
 
 def source_ddl(a) -> str:
-    """Kafka source: the record value as one raw string plus partition/offset; event time = `ts` of the JSON
-    when it is an integer (epoch 0 otherwise, which never advances the watermark)."""
-    delay_ms = int(round((a.out_of_orderness + a.allowed_lateness) * 1000))
+    """Kafka source: each record value parsed once by the `sensor-json` format (the job's Java library) into typed
+    columns, a parse error and the raw bytes, plus partition/offset; a per-partition watermark on the event's `ts`."""
     opts = {
         "connector": "kafka",
         "topic": a.topic,
@@ -136,86 +154,46 @@ def source_ddl(a) -> str:
         "properties.auto.offset.reset": "earliest",
         "scan.startup.mode": "group-offsets",
         "properties.client.id.prefix": a.group_id,
-        "format": "raw",
-        "raw.charset": "UTF-8",
+        "value.format": "sensor-json",
+        "value.sensor-json.max-record-chars": str(int(a.max_record_chars)),
     }
     if a.idle_timeout and a.idle_timeout > 0:
         opts["scan.watermark.idle-timeout"] = f"{int(a.idle_timeout * 1000)} ms"
-    with_ = ",\n  ".join(f"{sql_str(k)} = {sql_str(v)}" for k, v in opts.items())
     return f"""
 CREATE TEMPORARY TABLE kafka_src (
-  body STRING,
+  {sensor_columns_ddl(a)},
   `partition` INT METADATA VIRTUAL,
-  `offset` BIGINT METADATA VIRTUAL,
-  rowtime AS {rowtime_expr(a)},
-  WATERMARK FOR rowtime AS rowtime - {interval_ms(delay_ms)}
+  `offset` BIGINT METADATA VIRTUAL
 ) WITH (
-  {with_}
+  {with_options(opts)}
 )"""
 
 
-def stage_a_sql(a, late_expr: str = "(rowtime <= CURRENT_WATERMARK(rowtime)) IS TRUE") -> str:
-    """Extract every field once (as text) and flag records behind the current watermark."""
-    m = int(a.max_record_chars)
-    fields = ["event_id", "sensor_id", "ts", "temperature", "humidity", "pressure", "battery", "seq"]
-    body_ok = f"CASE WHEN CHAR_LENGTH(body) <= {m} THEN body END"
-    cols = ",\n  ".join(f"JSON_VALUE({body_ok}, '$.{f}') AS f_{f}" for f in fields)
+LATE = "(rowtime <= CURRENT_WATERMARK(rowtime)) IS TRUE"
+
+
+def good_events_sql(late_expr: str = LATE) -> str:
+    """Records that parsed, are not behind the watermark and are not the generator's end-of-run sentinels."""
+    return (f"SELECT event_id, sensor_id, ts, temperature, humidity, rowtime FROM kafka_src "
+            f"WHERE parse_error IS NULL AND NOT ({late_expr}) AND sensor_id <> {sql_str(WATERMARK_SENSOR_ID)}")
+
+
+def dead_letter_sql(late_expr: str = LATE) -> str:
+    """Every other record (except the late sentinels): its text (at most RAW_MAX_CHARS characters), the reason
+    (the format's parse error, else `late`), partition and offset. Exactly the complement of good_events_sql
+    among the non-sentinels: the watermark is read once, in the filter, and the bytes are decoded only here."""
+    trunc = (f"CASE WHEN CHAR_LENGTH(raw_text) > {RAW_MAX_CHARS} THEN ' (raw truncated to {RAW_MAX_CHARS} of ' || "
+             "CAST(CHAR_LENGTH(raw_text) AS STRING) || ' chars)' ELSE '' END")
     return f"""
 SELECT
-  CASE WHEN CHAR_LENGTH(body) > {RAW_MAX_CHARS} THEN SUBSTRING(body, 1, {RAW_MAX_CHARS}) ELSE body END AS raw_text,
-  CHAR_LENGTH(body) AS raw_len,
-  `partition` AS kpartition,
-  `offset` AS koffset,
-  {cols},
-  {late_expr} AS behind_watermark,
-  rowtime
-FROM kafka_src"""
-
-
-def validation_case(a) -> str:
-    """SQL CASE giving the dead-letter error of a stage-A row, or NULL for a good event."""
-    m = int(a.max_record_chars)
-    checks = [
-        ("raw_text IS NULL OR TRIM(raw_text) = ''", "'empty'"),
-        (f"raw_len > {m}", f"'oversized: ' || CAST(raw_len AS STRING) || ' chars (max {m})'"),
-        (f"raw_len <= {RAW_MAX_CHARS} AND NOT (raw_text IS JSON OBJECT)", "'invalid JSON'"),
-        ("f_event_id IS NULL AND f_sensor_id IS NULL AND f_ts IS NULL AND f_temperature IS NULL",
-         "'invalid JSON or not a sensor event'"),
-    ]
-    for f in ["event_id", "sensor_id", "ts", "temperature", "humidity", "pressure", "battery", "seq"]:
-        checks.append((f"f_{f} IS NULL", f"'missing field: {f}'"))
-    checks += [
-        ("TRIM(f_event_id) = ''", "'wrong type: event_id is empty'"),
-        ("TRIM(f_sensor_id) = ''", "'wrong type: sensor_id is empty'"),
-        ("TRY_CAST(f_ts AS BIGINT) IS NULL OR TRY_CAST(f_ts AS BIGINT) <= 0",
-         "'wrong type: ts is not a positive integer (epoch ms)'"),
-        ("TRY_CAST(f_seq AS BIGINT) IS NULL OR TRY_CAST(f_seq AS BIGINT) < 0",
-         "'wrong type: seq is not a non-negative integer'"),
-    ]
-    for f in ["temperature", "humidity", "pressure", "battery"]:
-        checks.append((f"TRY_CAST(f_{f} AS DOUBLE) IS NULL", f"'wrong type: {f} is not a number'"))
-    checks.append(("behind_watermark", "'late'"))
-    whens = "\n    ".join(f"WHEN {c} THEN {e}" for c, e in checks)
-    trunc = (f"CASE WHEN raw_len > {RAW_MAX_CHARS} THEN "
-             f"' (raw truncated to {RAW_MAX_CHARS} of ' || CAST(raw_len AS STRING) || ' chars)' ELSE '' END")
-    return f"(CASE\n    {whens}\n    ELSE CAST(NULL AS STRING) END) || {trunc}"
-
-
-def stage_b_sql(a) -> str:
-    return f"""
-SELECT
-  raw_text, kpartition, koffset,
-  {validation_case(a)} AS error,
-  f_event_id AS event_id,
-  f_sensor_id AS sensor_id,
-  TRY_CAST(f_ts AS BIGINT) AS ts,
-  TRY_CAST(f_temperature AS DOUBLE) AS temperature,
-  TRY_CAST(f_humidity AS DOUBLE) AS humidity,
-  TRY_CAST(f_pressure AS DOUBLE) AS pressure,
-  TRY_CAST(f_battery AS DOUBLE) AS battery,
-  TRY_CAST(f_seq AS BIGINT) AS seq,
-  event_time
-FROM stage_a"""
+  CASE WHEN CHAR_LENGTH(raw_text) > {RAW_MAX_CHARS} THEN SUBSTRING(raw_text, 1, {RAW_MAX_CHARS}) ELSE raw_text END AS `raw`,
+  error || {trunc} AS error,
+  `partition`, `offset`
+FROM (
+  SELECT DECODE(`raw`, 'UTF-8') AS raw_text, COALESCE(parse_error, 'late') AS error, `partition`, `offset`
+  FROM kafka_src
+  WHERE parse_error IS NOT NULL OR (({late_expr}) AND sensor_id <> {sql_str(WATERMARK_SENSOR_ID)})
+)"""
 
 
 def aggregates_sql(a) -> str:
@@ -231,7 +209,7 @@ SELECT
   MAX(temperature) AS max_temperature,
   AVG(humidity) AS avg_humidity,
   CAST(SUM(CASE WHEN temperature > {thr} THEN 1 ELSE 0 END) AS BIGINT) AS anomaly_count
-FROM TABLE(TUMBLE(TABLE good_events, DESCRIPTOR(event_time), INTERVAL '{int(a.window)}' SECOND))
+FROM TABLE(TUMBLE(TABLE good_events, DESCRIPTOR(rowtime), INTERVAL '{int(a.window)}' SECOND))
 GROUP BY sensor_id, window_start, window_end"""
 
 
@@ -244,8 +222,17 @@ FROM good_events
 WHERE temperature > {thr}"""
 
 
-def json_line(cols: list[str]) -> str:
-    return "JSON_OBJECT(" + ", ".join(f"'{c}' VALUE `{c}`" for c in cols) + " NULL ON NULL)"
+ALERT_COLUMNS = [("event_id", "STRING"), ("sensor_id", "STRING"), ("ts", "BIGINT"), ("temperature", "DOUBLE"),
+                 ("reason", "STRING")]
+DEAD_LETTER_COLUMNS = [("raw", "STRING"), ("error", "STRING"), ("partition", "INT"), ("offset", "BIGINT")]
+
+
+def files_sink_ddl(name: str, columns: list[tuple[str, str]], path: str, fmt: str, prefix: str) -> str:
+    """An output folder of the job: the `pipeline-files` sink of the job's Java library writes CSV (with a header)
+    or JSON lines and commits a file when the checkpoint covering it completes."""
+    cols = ", ".join(f"`{c}` {t}" for c, t in columns)
+    opts = {"connector": "pipeline-files", "path": path, "format": fmt, "file-prefix": prefix}
+    return f"CREATE TEMPORARY TABLE {name} ({cols}) WITH (\n  {with_options(opts)}\n)"
 
 
 def alerts_kafka_ddl(a) -> str:
@@ -262,13 +249,37 @@ def alerts_kafka_ddl(a) -> str:
         "properties.transaction.timeout.ms": "900000",
         "properties.max.request.size": str(4 * 1024 * 1024),
     }
-    with_ = ",\n  ".join(f"{sql_str(k)} = {sql_str(v)}" for k, v in opts.items())
+    cols = ", ".join(f"`{c}` {t}" for c, t in ALERT_COLUMNS)
     return f"""
-CREATE TEMPORARY TABLE alerts_kafka (
-  event_id STRING, sensor_id STRING, ts BIGINT, temperature DOUBLE, reason STRING
-) WITH (
-  {with_}
+CREATE TEMPORARY TABLE alerts_kafka ({cols}) WITH (
+  {with_options(opts)}
 )"""
+
+
+def job_statements(a) -> tuple[list[str], list[str]]:
+    """The whole job as SQL: (DDL and views, INSERTs of one statement set). One Kafka source and one window
+    operator feed every sink (the planner reuses shared sub-plans within a statement set)."""
+    out = a.output
+    ddl = [
+        source_ddl(a),
+        f"CREATE TEMPORARY VIEW good_events AS {good_events_sql()}",
+        f"CREATE TEMPORARY VIEW aggregates AS {aggregates_sql(a)}",
+        f"CREATE TEMPORARY VIEW alerts AS {alerts_sql(a)}",
+        files_sink_ddl("aggregates_csv", AGG_COLUMNS, os.path.join(out, "aggregates"), "csv", "aggregates"),
+        files_sink_ddl("aggregates_jsonl", AGG_COLUMNS, os.path.join(out, "aggregates"), "jsonl", "aggregates"),
+        files_sink_ddl("alerts_jsonl", ALERT_COLUMNS, os.path.join(out, "alerts"), "jsonl", "alerts"),
+        files_sink_ddl("dead_letter_jsonl", DEAD_LETTER_COLUMNS, os.path.join(out, "dead-letter"), "jsonl",
+                       "dead-letter"),
+        alerts_kafka_ddl(a),
+    ]
+    inserts = [
+        "INSERT INTO aggregates_csv SELECT * FROM aggregates",
+        "INSERT INTO aggregates_jsonl SELECT * FROM aggregates",
+        "INSERT INTO alerts_jsonl SELECT * FROM alerts",
+        "INSERT INTO alerts_kafka SELECT * FROM alerts",
+        f"INSERT INTO dead_letter_jsonl {dead_letter_sql()}",
+    ]
+    return ddl, inserts
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -322,6 +333,11 @@ def preflight(a) -> str | None:
                 "PIPELINE_CONNECTOR_JAR.")
     if not os.path.isfile(a.connector_jar):
         return f"the Flink Kafka connector jar {a.connector_jar} does not exist."
+    if not a.job_lib_jar:
+        return ("the job's Java library is not set: run `pipeline setup` (it builds flink-jobs/job-lib) and pass "
+                "--job-lib-jar PATH or set PIPELINE_JOB_LIB_JAR.")
+    if not os.path.isfile(a.job_lib_jar):
+        return f"the job's Java library {a.job_lib_jar} does not exist: run `pipeline setup` to build it."
     s = socket.socket()
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -357,27 +373,13 @@ def preflight(a) -> str | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def build_job(a, restore_from: str | None):
-    from pyflink.common import Configuration
-    from pyflink.common.serialization import Encoder
-    from pyflink.datastream import DataStream, StreamExecutionEnvironment
-    from pyflink.datastream.connectors.file_system import (
-        BucketAssigner,
-        FileSink,
-        OutputFileConfig,
-        RollingPolicy,
-    )
-    from pyflink.datastream.formats.csv import CsvBulkWriters, CsvSchema
-    from pyflink.java_gateway import get_gateway
-    from pyflink.table import DataTypes, Schema, StreamTableEnvironment
-
-    conf = Configuration()
-    kv = {
+def flink_configuration(a, restore_from: str | None) -> dict[str, str]:
+    conf = {
         "rest.bind-address": "127.0.0.1",
         "rest.address": "127.0.0.1",
         "rest.port": str(a.rest_port),
         "rest.bind-port": str(a.rest_port),
-        "pipeline.jars": "file://" + os.path.abspath(a.connector_jar),
+        "pipeline.jars": ";".join("file://" + os.path.abspath(j) for j in (a.connector_jar, a.job_lib_jar)),
         "pipeline.name": f"sensor-pipeline[{a.topic}]",
         "parallelism.default": str(a.parallelism),
         "execution.checkpointing.interval": f"{int(a.checkpoint_interval * 1000)} ms",
@@ -390,6 +392,8 @@ def build_job(a, restore_from: str | None):
         "state.backend.type": "hashmap",
         "pipeline.object-reuse": "true",
         "metrics.fetcher.update-interval": "1000",
+        # The REST API caches a job's state for this long (3 s by default): views of the job lag behind by it.
+        "web.refresh-interval": "500",
         "table.local-time-zone": "UTC",
         "taskmanager.memory.managed.size": "32m",
         "taskmanager.memory.network.min": "32m",
@@ -399,102 +403,26 @@ def build_job(a, restore_from: str | None):
         "restart-strategy.fixed-delay.delay": "5 s",
     }
     if restore_from:
-        kv["execution.state-recovery.path"] = "file://" + restore_from
-    for k, v in kv.items():
+        conf["execution.state-recovery.path"] = "file://" + restore_from
+    return conf
+
+
+def build_job(a, restore_from: str | None):
+    """The job's statement set in a streaming TableEnvironment (embedded MiniCluster)."""
+    from pyflink.common import Configuration
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    conf = Configuration()
+    for k, v in flink_configuration(a, restore_from).items():
         conf.set_string(k, v)
-    env = StreamExecutionEnvironment.get_execution_environment(conf)
-    env.set_parallelism(a.parallelism)
-    t_env = StreamTableEnvironment.create(env)
-    tconf = t_env.get_config()
-    tconf.set("table.local-time-zone", "UTC")
-
-    jvm = get_gateway().jvm
-
-    t_env.execute_sql(source_ddl(a))
-    t_env.create_temporary_view("stage_a", t_env.sql_query(stage_a_sql(a)))
-    # DataStream hop: materialises stage A once, so that the JSON is parsed once per field and every query
-    # below reads the same stream (one Kafka source). Timestamps and watermarks go through.
-    ds_a = t_env.to_data_stream(t_env.from_path("stage_a"))
-    schema_a = (
-        Schema.new_builder()
-        .column_by_metadata("event_time", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
-        .watermark("event_time", "SOURCE_WATERMARK()")
-        .build()
-    )
-    # the physical fields come from the row type; the time attribute is the record timestamp (metadata)
-    t_env.create_temporary_view("stage_a_ds", t_env.from_data_stream(ds_a, schema_a))
-    t_env.create_temporary_view("stage_a_hop", t_env.sql_query("SELECT * FROM stage_a_ds"))
-    t_env.create_temporary_view("classified", t_env.sql_query(stage_b_sql(a).replace("FROM stage_a", "FROM stage_a_hop")))
-    t_env.create_temporary_view("good_events", t_env.sql_query(
-        f"SELECT * FROM classified WHERE error IS NULL AND sensor_id <> {sql_str(WATERMARK_SENSOR_ID)}"))
-
-    out = a.output
-
-    def string_stream(table):
-        """Single STRING column table -> Java DataStream<String> (no Python in the path)."""
-        j_ds = t_env._j_tenv.toDataStream(table._j_table, jvm.java.lang.String._java_lang_class)
-        return DataStream(j_ds)
-
-    def jsonl_sink(stream, sub: str, prefix: str, uid: str):
-        sink = (
-            FileSink.for_row_format(os.path.join(out, sub), Encoder.simple_string_encoder())
-            .with_bucket_assigner(BucketAssigner.base_path_bucket_assigner())
-            .with_rolling_policy(RollingPolicy.on_checkpoint_rolling_policy())
-            .with_output_file_config(OutputFileConfig.builder().with_part_prefix(prefix)
-                                     .with_part_suffix(".jsonl").build())
-            .build()
-        )
-        stream.sink_to(sink).uid(uid).name(uid)
-
-    # aggregates: one window operator, its rows materialised once, then written as CSV and JSON lines
-    agg_ds = t_env.to_data_stream(t_env.sql_query(aggregates_sql(a)))
-    agg_t = t_env.from_data_stream(agg_ds)
-    cols = [c for c, _ in AGG_COLUMNS]
-    csv_schema = CsvSchema.builder()
-    for c, typ in AGG_COLUMNS:
-        if typ == "STRING":
-            csv_schema.add_string_column(c)
-        elif typ == "BIGINT":
-            csv_schema.add_number_column(c, number_type=DataTypes.BIGINT())
-        else:
-            csv_schema.add_number_column(c, number_type=DataTypes.DOUBLE())
-    csv_schema = csv_schema.set_use_header(True).set_column_separator(",").build()
-    agg_csv_sink = (
-        FileSink.for_bulk_format(os.path.join(out, "aggregates"), CsvBulkWriters.for_schema(csv_schema))
-        .with_bucket_assigner(BucketAssigner.base_path_bucket_assigner())
-        .with_output_file_config(OutputFileConfig.builder().with_part_prefix("aggregates")
-                                 .with_part_suffix(".csv").build())
-        .build()
-    )
-    agg_rows = t_env.to_data_stream(agg_t.select(*[_col(c) for c in cols]))
-    agg_rows.sink_to(agg_csv_sink).uid("aggregates-csv").name("aggregates-csv")
-    t_env.create_temporary_view("agg_rows", agg_t)
-    jsonl_sink(string_stream(t_env.sql_query(f"SELECT {json_line(cols)} AS line FROM agg_rows")),
-               "aggregates", "aggregates", "aggregates-jsonl")
-
-    # alerts: JSON lines + Kafka (transactional)
-    t_env.create_temporary_view("alerts", t_env.sql_query(alerts_sql(a)))
-    alert_cols = ["event_id", "sensor_id", "ts", "temperature", "reason"]
-    jsonl_sink(string_stream(t_env.sql_query(f"SELECT {json_line(alert_cols)} AS line FROM alerts")),
-               "alerts", "alerts", "alerts-jsonl")
-    t_env.execute_sql(alerts_kafka_ddl(a))
+    t_env = TableEnvironment.create(EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build())
+    ddl, inserts = job_statements(a)
+    for statement in ddl:
+        t_env.execute_sql(statement)
     stmt = t_env.create_statement_set()
-    stmt.add_insert_sql("INSERT INTO alerts_kafka SELECT event_id, sensor_id, ts, temperature, reason FROM alerts")
-    stmt.attach_as_datastream()
-
-    # dead-letter: every record that is not a good event (except the late end-of-run sentinels)
-    dl = t_env.sql_query(
-        "SELECT JSON_OBJECT('raw' VALUE raw_text, 'error' VALUE error, 'partition' VALUE kpartition, "
-        "'offset' VALUE koffset NULL ON NULL) AS line FROM classified "
-        f"WHERE error IS NOT NULL AND NOT (error = 'late' AND sensor_id = {sql_str(WATERMARK_SENSOR_ID)})")
-    jsonl_sink(string_stream(dl), "dead-letter", "dead-letter", "dead-letter-jsonl")
-    return env
-
-
-def _col(name):
-    from pyflink.table.expressions import col
-
-    return col(name)
+    for insert in inserts:
+        stmt.add_insert_sql(insert)
+    return stmt
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -589,9 +517,9 @@ def main(argv=None) -> int:
     os.environ["JVM_ARGS"] += f" -Djava.io.tmpdir={tmp}"
     os.environ["TMPDIR"] = tmp
 
-    env = build_job(a, restore)
+    statements = build_job(a, restore)
     drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
-    client = env.execute_async(f"sensor-pipeline[{a.topic}]")
+    client = statements.execute().get_job_client()
     job_id = str(client.get_job_id())
     print(f"Flink job running: http://127.0.0.1:{a.rest_port} (job {job_id}; output {a.output}; "
           f"checkpoints {a.state_dir})", flush=True)
@@ -608,7 +536,7 @@ def main(argv=None) -> int:
     while not stop.is_set():
         stop.wait(1.0)
         try:
-            status = str(client.get_job_status().result())
+            status = client.get_job_status().result().name
         except Exception as e:  # noqa: BLE001
             eprint(f"error: lost the Flink job: {e}")
             return 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: from a fresh clone to VS Code in the browser with the extension and a running local Kafka.
 //   1. npm ci when node_modules is missing or stale   2. build the extension
-//   3. Node 24 + code-server (cached in ~/.cache/kafka-flink-lab/e2e)   4. `pipeline setup` (Kafka, connector, PyFlink)
+//   3. Node 24 + code-server (cached in ~/.cache/kafka-flink-lab/e2e)   4. `pipeline setup` (Kafka, connector, job library, PyFlink)
 //   5. `pipeline stack up` for sample-workspace/   6. pack the VSIX and install it into .pipeline/code-server/
 //   7. code-server on http://127.0.0.1:8080 (loopback only, no password) with sample-workspace/ open
 // Ctrl-C stops everything it started: code-server, the generator and the Flink job, and the broker (unless it was
@@ -71,7 +71,7 @@ const toolchain = await ensureE2eToolchain({ progress: say, browser: false }).ca
 });
 
 const cli = (args) => [join(repo, 'dist', 'cli.js'), ...args, '--workspace', workspace];
-await step('Preparing Kafka, the Flink connector and the PyFlink environment (pipeline setup; cached)', process.execPath, cli(['setup']), { cwd: workspace });
+await step('Preparing Kafka, the Flink connector, the job library and the PyFlink environment (pipeline setup; cached)', process.execPath, cli(['setup']), { cwd: workspace });
 
 const statusBefore = await cs.runToEnd(process.execPath, cli(['stack', 'status', '--json']), { cwd: workspace, timeoutMs: 30_000 });
 const stackWasRunning = statusBefore.code === 0;

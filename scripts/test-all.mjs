@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: every suite, in order — static checks, unit (TypeScript), Python unit, integration against a real
-// broker and real PyFlink, e2e in real VS Code. `npm test -- unit|python|integration|e2e` runs one stage.
+// `npm test`: every suite, in order — static checks, unit (TypeScript), Java unit (the job library), Python unit,
+// integration against a real broker and real PyFlink, e2e in real VS Code. `npm test -- unit|java|python|integration|e2e` runs one stage.
 // Ends with one line "tests: N passed, M failed" and a non-zero exit when anything failed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,6 +40,18 @@ const e2eCounts = (out) => {
   const m = /e2e: (\d+) passed, (\d+) failed/.exec(out);
   return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
 };
+/** Surefire writes one `<testsuite tests= failures= errors= skipped=>` report per test class. */
+const surefireCounts = (dir) => {
+  const totals = { passed: 0, failed: 0 };
+  for (const name of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.xml')) : []) {
+    const head = /<testsuite [^>]*>/.exec(readFileSync(join(dir, name), 'utf8'))?.[0] ?? '';
+    const attr = (a) => Number(new RegExp(`${a}="(\\d+)"`).exec(head)?.[1] ?? 0);
+    const bad = attr('failures') + attr('errors');
+    totals.failed += bad;
+    totals.passed += attr('tests') - bad - attr('skipped');
+  }
+  return totals;
+};
 const mocha = (label, glob, env, timeoutMs) => run(label, 'npx', ['mocha', '--reporter', 'spec', '--timeout', '600000', glob], { env, count: mochaCounts, timeoutMs });
 const cli = (...args) => spawnSync('node', ['dist/cli.js', ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60_000 });
 
@@ -56,10 +68,21 @@ const stages = {
     run('lint', 'npx', ['eslint', 'src', 'test', 'webview-ui', 'scripts'], { count: check });
     mocha('unit', 'out/test/unit/**/*.test.js');
   },
+  java() {
+    // The job library's own tests (Maven Surefire); its build for the job is `pipeline setup`'s, in the cache.
+    const reports = mkdtempSync(join(tmpdir(), 'kfl-job-lib-'));
+    try {
+      run('java unit (job library)', 'mvn', ['-B', '-q', '-f', 'flink-jobs/job-lib/pom.xml', 'test', `-Dlab.buildDirectory=${reports}`], {
+        count: () => surefireCounts(join(reports, 'surefire-reports')),
+      });
+    } finally {
+      rmSync(reports, { recursive: true, force: true });
+    }
+  },
   python() {
     const engines = setupEngines();
     run('ruff', engines.python, ['-m', 'ruff', 'check', 'flink-jobs'], { count: check });
-    run('python unit', engines.python, ['-m', 'pytest', '-q', '-m', 'not integration', 'flink-jobs'], { count: pytestCounts });
+    run('python unit', engines.python, ['-m', 'pytest', '-q', '-m', 'not integration', 'flink-jobs'], { count: pytestCounts, env: { PIPELINE_JOB_LIB_JAR: engines.jobLibJar } });
   },
   integration() {
     const engines = setupEngines();
@@ -67,7 +90,7 @@ const stages = {
     mocha('integration: local stack', 'out/test/integration/stack/**/*.test.js', {}, 30 * 60_000);
     // Everything else shares one broker started here like a user would.
     const workspace = mkdtempSync(join(tmpdir(), 'kfl-integration-'));
-    const env = { PIPELINE_BOOTSTRAP: '127.0.0.1:9092', PIPELINE_CONNECTOR_JAR: engines.connectorJar, PIPELINE_PYTHON_ENV: engines.python, PIPELINE_TEST_WORKSPACE: workspace };
+    const env = { PIPELINE_BOOTSTRAP: '127.0.0.1:9092', PIPELINE_CONNECTOR_JAR: engines.connectorJar, PIPELINE_JOB_LIB_JAR: engines.jobLibJar, PIPELINE_PYTHON_ENV: engines.python, PIPELINE_TEST_WORKSPACE: workspace };
     const up = cli('stack', 'up', '--workspace', workspace);
     if (up.status !== 0) {
       totals.failed++;
@@ -88,7 +111,7 @@ const stages = {
   },
 };
 
-const order = only ? [only] : ['unit', 'python', 'integration', 'e2e'];
+const order = only ? [only] : ['unit', 'java', 'python', 'integration', 'e2e'];
 if (only && !stages[only]) {
   console.error(`Unknown stage "${only}": use one of ${Object.keys(stages).join(', ')}.`);
   process.exit(2);

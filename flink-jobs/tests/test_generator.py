@@ -225,3 +225,15 @@ def test_sentinel_only_run(tmp_path):
         (b"__watermark__", 61_000, 0), (b"__watermark__", 61_000, 1)]
     m = json.loads(man.read_text())
     assert m["total_sent"] == 0 and m["watermark_sentinels"] == 2
+
+
+def test_payload_file_holds_the_events_the_generator_would_send(tmp_path):
+    path = tmp_path / "payloads.txt"
+    assert g.main(["--count", "50", "--seed", "3", "--start-ts", "1764064800000", "--payload-file", str(path)]) == 0
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 51
+    fleet = g.SensorFleet(seed=3, start_ts=1764064800000, event_interval_ms=g.default_event_interval_ms(100.0, 10))
+    assert lines[:50] == [fleet.next_record()[1] for _ in range(50)]
+    assert all(json.loads(v)["sensor_id"].startswith("sensor-") for v in lines[:50])
+    with pytest.raises(SystemExit):
+        g.parse_args(["--payload-file", str(path)])  # without --count

@@ -62,56 +62,52 @@ class Args:
 def tenv():
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
+    jar = os.environ.get("PIPELINE_JOB_LIB_JAR")
+    if not jar or not os.path.isfile(jar):
+        pytest.fail("these tests need env PIPELINE_JOB_LIB_JAR: the job's Java library, built by `pipeline setup`",
+                    pytrace=False)
     os.environ.setdefault("JVM_ARGS", "-Xmx384m")
     t = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
     t.get_config().set("parallelism.default", "1")
     t.get_config().set("table.local-time-zone", "UTC")
+    t.get_config().set("pipeline.jars", "file://" + os.path.abspath(jar))
     yield t
 
 
-def run_sql(t, bodies):
-    """Hand-made records -> the job's stage A / B / aggregates SQL (late flag forced to FALSE)."""
-    from pyflink.table import DataTypes
-
+def run_sql(t, bodies, tmp_path):
+    """Hand-made records -> the job's format, classification, aggregates, alerts and dead-letter SQL (late flag
+    forced to FALSE). The records come from a file, one per line, read with the job's `sensor-json` format."""
     a = Args()
-    rows = [(b, i % 3, i) for i, b in enumerate(bodies)]
-    src = t.from_elements(rows, DataTypes.ROW([
-        DataTypes.FIELD("body", DataTypes.STRING()), DataTypes.FIELD("partition", DataTypes.INT()),
-        DataTypes.FIELD("offset", DataTypes.BIGINT())]))
-    t.create_temporary_view("src_rows", src)
-    t.create_temporary_view("kafka_src", t.sql_query(
-        f"SELECT body, `partition`, `offset`, {fj.rowtime_expr(a)} AS rowtime FROM src_rows"))
-    t.create_temporary_view("stage_a0", t.sql_query(fj.stage_a_sql(a, late_expr="FALSE")))
-    t.create_temporary_view("stage_a", t.sql_query("SELECT *, rowtime AS event_time FROM stage_a0"))
-    t.create_temporary_view("classified", t.sql_query(fj.stage_b_sql(a)))
-    t.create_temporary_view("good_events", t.sql_query(
-        "SELECT * FROM classified WHERE error IS NULL AND sensor_id <> '__watermark__'"))
-    classified = [tuple(r) for r in t.sql_query(
-        "SELECT koffset, error, raw_text FROM classified").execute().collect()]
+    src = tmp_path / "records.txt"
+    src.write_bytes(b"".join(b.encode() + b"\n" for b in bodies))
+    t.execute_sql(f"""CREATE TEMPORARY TABLE kafka_src ({fj.sensor_columns_ddl(a)},
+      `partition` AS CAST(0 AS INT), `offset` AS CAST(0 AS BIGINT))
+      WITH ('connector' = 'filesystem', 'path' = '{src}', 'format' = 'sensor-json')""")
+    t.execute_sql(f"CREATE TEMPORARY VIEW good_events AS {fj.good_events_sql(late_expr='FALSE')}")
+    good = [tuple(r) for r in t.sql_query("SELECT event_id FROM good_events").execute().collect()]
+    dead_letter = [tuple(r) for r in t.sql_query(fj.dead_letter_sql(late_expr="FALSE")).execute().collect()]
     aggs = [r for r in t.sql_query(fj.aggregates_sql(a)).execute().collect()]
     alerts = [r for r in t.sql_query(fj.alerts_sql(a)).execute().collect()]
-    for v in ("good_events", "classified", "stage_a", "stage_a0", "kafka_src", "src_rows"):
-        t.drop_temporary_view(v)
-    return classified, aggs, alerts
+    t.drop_temporary_view("good_events")
+    t.drop_temporary_table("kafka_src")
+    return good, dead_letter, aggs, alerts
 
 
-def test_validation_and_windows_match_reference(tenv):
+def test_validation_and_windows_match_reference(tenv, tmp_path):
     bodies = GOOD + list(BAD)
     t0 = time.time()
-    classified, aggs, alerts = run_sql(tenv, bodies)
+    good, dead_letter, aggs, alerts = run_sql(tenv, bodies, tmp_path)
     assert time.time() - t0 < 120
-    by_offset = {off: (err, raw) for off, err, raw in classified}
-    assert len(by_offset) == len(bodies)
-    for i, b in enumerate(GOOD):
-        assert by_offset[i][0] is None, (b, by_offset[i])
-    for j, (b, expected_err) in enumerate(BAD.items()):
-        err, raw = by_offset[len(GOOD) + j]
+    # every record is in exactly one place: a good event or one dead-letter line
+    assert len(good) + len(dead_letter) == len(bodies)
+    assert sorted(e for (e,) in good) == sorted(json.loads(b)["event_id"] for b in GOOD)
+    dl = {raw: err for raw, err, _partition, _offset in dead_letter}
+    assert len(dl) == len(BAD) and all(len(r) <= fj.RAW_MAX_CHARS for r in dl)
+    for b, expected_err in BAD.items():
+        err = dl[b[: fj.RAW_MAX_CHARS]]  # the record as sent, truncated only when longer than RAW_MAX_CHARS
         assert err is not None and err.startswith(expected_err), (b[:50], err)
-        assert len(raw or "") <= fj.RAW_MAX_CHARS
         if len(b) > fj.RAW_MAX_CHARS:
-            assert "70000" in err and raw == b[: fj.RAW_MAX_CHARS]
-        else:
-            assert raw == b
+            assert "70000" in err
     events = [parse_event(b.encode()) for b in GOOD[:-1]]
     events.append({"sensor_id": "s3", "ts": 1764064801000, "temperature": 21.5, "humidity": 1.0})
     expected = window_aggregates(events, 10, 50.0)

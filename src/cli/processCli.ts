@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../core/errors';
 import { ensureTopic } from '../core/kafkaClient';
 import { DEFAULT_FLINK_REST, fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
-import { ensureConnectorJar, ensurePythonEnv } from '../core/install';
+import { ensureFlinkJars, ensurePythonEnv, type FlinkJars } from '../core/install';
 import { stateRoot } from '../core/paths';
 import {
   DEFAULT_GROUP_ID,
@@ -65,7 +65,7 @@ export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
   };
 }
 
-export async function jobOptionsOf(ctx: CliContext, connectorJar: string): Promise<JobOptions> {
+export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<JobOptions> {
   const topic = topicOf(ctx);
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
   return {
@@ -75,7 +75,7 @@ export async function jobOptionsOf(ctx: CliContext, connectorJar: string): Promi
     windowSeconds: checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ?? readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ?? 10,
     groupId: (ctx.values['group-id'] as string | undefined) ?? DEFAULT_GROUP_ID,
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) => (v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.')),
-    connectorJar,
+    jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),
     restPort,
   };
@@ -162,8 +162,7 @@ export const processCli: Record<string, CliCommand> = {
     async run(ctx) {
       const job = new PipelineProcess(ctx.workspace, 'job');
       const python = await ensurePythonEnv(ctx.progress);
-      const connector = await ensureConnectorJar(ctx.progress);
-      const options = await jobOptionsOf(ctx, connector);
+      const options = await jobOptionsOf(ctx, await ensureFlinkJars(ctx.progress));
       if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
       await ensureRestPortFree(options.restPort);
       ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId})…`);

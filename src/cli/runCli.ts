@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors';
-import { ensureConnectorJar, ensurePythonEnv } from '../core/install';
+import { ensureFlinkJars, ensurePythonEnv } from '../core/install';
 import { ensureTopic } from '../core/kafkaClient';
 import { stateRoot } from '../core/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../core/pipelineProcesses';
@@ -105,14 +105,14 @@ export const runCli: CliCommand = {
       await ensureTopic(bootstrap, topic, 3);
       mkdirSync(output, { recursive: true });
       const python = await ensurePythonEnv(ctx.progress);
-      const connectorJar = await ensureConnectorJar(ctx.progress);
+      const jars = await ensureFlinkJars(ctx.progress);
 
       ctx.progress(`[3/6] Starting the Flink job (window ${windowSeconds} s, checkpoints every ${checkpointSeconds} s)…`);
       await ensureRestPortFree(restPort);
       const stateDir = join(stateRoot(ctx.workspace), 'flink', 'checkpoints', `${topic}-${stamp}`);
       job.start(
         python,
-        jobArgs({ bootstrapServers: bootstrap, topic, output, windowSeconds, groupId: 'flink-sensor-processor', checkpointSeconds, connectorJar, stateDir, restPort }),
+        jobArgs({ bootstrapServers: bootstrap, topic, output, windowSeconds, groupId: 'flink-sensor-processor', checkpointSeconds, jars, stateDir, restPort }),
         { background: true, cwd: ctx.workspace },
       );
       await waitForJobRunning(`http://127.0.0.1:${restPort}`, job, 180_000);

@@ -2,7 +2,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { checkJava, checkMaven, checkPython } from '../core/environment';
 import { UserError } from '../core/errors';
-import { ensureConnectorJar, ensureKafkaJars, ensurePythonEnv } from '../core/install';
+import { ensureFlinkJars, ensureKafkaJars, ensureKafkaTools, ensurePythonEnv } from '../core/install';
 import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
 import { parseBootstrapServers } from '../core/kafkaClient';
 import { LocalStack } from '../core/stack';
@@ -125,7 +125,7 @@ export const stackCli: Record<string, CliCommand> = {
   },
   setup: {
     usage: 'pipeline setup [--json]',
-    summary: 'download and prepare everything once: Kafka jars, the Flink Kafka connector, the PyFlink virtual environment',
+    summary: 'download and prepare everything once: Kafka jars and perf tools, the Flink Kafka connector, the job library (built with Maven), the PyFlink virtual environment',
     options: { ...workspaceOption, json: { type: 'boolean' } },
     async run(ctx) {
       const started = Date.now();
@@ -134,15 +134,18 @@ export const stackCli: Record<string, CliCommand> = {
       await checkPython();
       await checkMaven();
       const kafka = await ensureKafkaJars(ctx.progress);
-      const connector = await ensureConnectorJar(ctx.progress);
+      const kafkaTools = await ensureKafkaTools(ctx.progress);
+      const { connectorJar, jobLibJar } = await ensureFlinkJars(ctx.progress);
       const python = await ensurePythonEnv(ctx.progress);
       if (ctx.values.json) {
-        ctx.print(JSON.stringify({ kafkaLibs: kafka, connectorJar: connector, python, kafkaVersion: KAFKA_VERSION, flinkVersion: FLINK_VERSION }));
+        ctx.print(JSON.stringify({ kafkaLibs: kafka, kafkaTools, connectorJar, jobLibJar, python, kafkaVersion: KAFKA_VERSION, flinkVersion: FLINK_VERSION }));
         return 0;
       }
       ctx.print(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       ctx.print(`  Kafka ${KAFKA_VERSION} jars:  ${kafka}`);
-      ctx.print(`  Flink connector:      ${connector}`);
+      ctx.print(`  Kafka perf tools:     ${kafkaTools}`);
+      ctx.print(`  Flink connector:      ${connectorJar}`);
+      ctx.print(`  Job library:          ${jobLibJar}`);
       ctx.print(`  Python (PyFlink ${FLINK_VERSION}): ${python}`);
       return 0;
     },

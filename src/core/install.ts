@@ -47,34 +47,45 @@ function mavenFailure(what: string, output: string): UserError {
   return new UserError(`Maven failed to fetch ${what}: run again with PIPELINE_DEBUG=1 to see Maven's output.`, output.slice(-4000));
 }
 
+interface MavenStep {
+  /** The pom to run, written into the temporary folder; without it, `args` names one with -f. */
+  pom?: string;
+  /** Maven's arguments, given the temporary folder (its `libs/` is what lands in the cache). */
+  args: (tmpDir: string) => string[];
+  /** Moves what Maven made into `libs/`, when the goal does not put it there. */
+  collect?: (tmpDir: string) => void;
+  verb: 'Downloading' | 'Building';
+}
+
 /**
  * Runs Maven in a temporary folder and moves the result into place only when complete, so an interrupted
- * download never looks like a good one.
+ * download or build never looks like a good one.
  */
-async function fetchWithMaven(what: string, finalDir: string, pom: string, goalArgs: string[], progress: Progress, env: NodeJS.ProcessEnv): Promise<void> {
+async function mavenIntoCache(what: string, finalDir: string, step: MavenStep, progress: Progress, env: NodeJS.ProcessEnv): Promise<void> {
   const mvn = await checkMaven(env);
   const tmpDir = `${finalDir}.tmp-${process.pid}`;
   rmSync(tmpDir, { recursive: true, force: true });
   rmSync(finalDir, { recursive: true, force: true });
   mkdirSync(join(tmpDir, 'libs'), { recursive: true });
-  writeFileSync(join(tmpDir, 'pom.xml'), pom);
-  const args = ['-B', '-q', '-f', join(tmpDir, 'pom.xml'), ...goalArgs, `-DoutputDirectory=${join(tmpDir, 'libs')}`];
+  if (step.pom) writeFileSync(join(tmpDir, 'pom.xml'), step.pom);
+  const args = ['-B', '-q', ...(step.pom ? ['-f', join(tmpDir, 'pom.xml')] : []), ...step.args(tmpDir)];
   const settings = mavenSettings(env);
   if (settings) {
     writeFileSync(join(tmpDir, 'settings.xml'), settings);
     args.unshift('-s', join(tmpDir, 'settings.xml'));
   }
   if (env.PIPELINE_MAVEN_REPO_LOCAL) args.push(`-Dmaven.repo.local=${env.PIPELINE_MAVEN_REPO_LOCAL}`);
-  progress(`Downloading ${what} from Maven Central (once; cached in ${finalDir})…`);
+  progress(`${step.verb} ${what} with Maven (once; cached in ${finalDir})…`);
   const started = Date.now();
   const result = await runCommand(mvn, args, { timeoutMs: 15 * 60_000, env });
+  if (result.code === 0) step.collect?.(tmpDir);
   if (result.code !== 0 || readdirSync(join(tmpDir, 'libs')).length === 0) {
     rmSync(tmpDir, { recursive: true, force: true });
     throw mavenFailure(what, result.stdout + result.stderr);
   }
   writeManifest(tmpDir, 'libs');
   renameSync(tmpDir, finalDir);
-  progress(`Downloaded ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  progress(`${step.verb === 'Building' ? 'Built' : 'Downloaded'} ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
 
 /** Pinned so that a run does not depend on which plugin version the local Maven repository happens to hold. */
@@ -83,18 +94,47 @@ const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.
 const pomHeader = `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>kafka-flink-lab</groupId><artifactId>runtime</artifactId><version>1</version><packaging>pom</packaging>`;
 
+/** Maven's arguments that copy a pom's runtime dependencies into the temporary folder's libs/. */
+const copyDependencies = (tmp: string) => [`${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${join(tmp, 'libs')}`];
+
+/** A pom of one Kafka artifact at the broker's version, with the same log4j2 backend as the broker. */
+function kafkaPom(artifact: string): string {
+  const dep = (g: string, a: string, v: string) => `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  return `${pomHeader}<dependencies>
+${dep('org.apache.kafka', artifact, KAFKA_VERSION)}
+${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
+${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
+</dependencies></project>`;
+}
+
 /** Apache Kafka's server jars and a log4j2 backend, resolved from Maven Central into the cache once. */
 export async function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const dir = join(cacheRoot(env), 'kafka', KAFKA_VERSION);
   if (!isCompleteFolder(dir)) {
     mkdirSync(join(cacheRoot(env), 'kafka'), { recursive: true });
-    const dep = (g: string, a: string, v: string) => `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
-    const pom = `${pomHeader}<dependencies>
-${dep('org.apache.kafka', KAFKA_SCALA_ARTIFACT, KAFKA_VERSION)}
-${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
-${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
-</dependencies></project>`;
-    await fetchWithMaven(`Apache Kafka ${KAFKA_VERSION}`, dir, pom, [`${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime'], progress, env);
+    await mavenIntoCache(
+      `Apache Kafka ${KAFKA_VERSION}`,
+      dir,
+      { pom: kafkaPom(KAFKA_SCALA_ARTIFACT), args: copyDependencies, verb: 'Downloading' },
+      progress,
+      env,
+    );
+  }
+  return join(dir, 'libs');
+}
+
+/** Kafka's own perf tools (ProducerPerformance, ConsumerPerformance), same version as the broker: the bench's anchors. */
+export async function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const dir = join(cacheRoot(env), 'kafka-tools', KAFKA_VERSION);
+  if (!isCompleteFolder(dir)) {
+    mkdirSync(join(cacheRoot(env), 'kafka-tools'), { recursive: true });
+    await mavenIntoCache(
+      `Kafka's perf tools ${KAFKA_VERSION}`,
+      dir,
+      { pom: kafkaPom('kafka-tools'), args: copyDependencies, verb: 'Downloading' },
+      progress,
+      env,
+    );
   }
   return join(dir, 'libs');
 }
@@ -104,17 +144,80 @@ export async function ensureConnectorJar(progress: Progress, env: NodeJS.Process
   const dir = join(cacheRoot(env), 'flink-connector', FLINK_KAFKA_CONNECTOR_VERSION);
   if (!isCompleteFolder(dir)) {
     mkdirSync(join(cacheRoot(env), 'flink-connector'), { recursive: true });
-    const pom = `${pomHeader}</project>`;
-    await fetchWithMaven(
+    await mavenIntoCache(
       `the Flink Kafka connector ${FLINK_KAFKA_CONNECTOR_VERSION}`,
       dir,
-      pom,
-      [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`],
+      {
+        pom: `${pomHeader}</project>`,
+        args: (tmp) => [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`, `-DoutputDirectory=${join(tmp, 'libs')}`],
+        verb: 'Downloading',
+      },
       progress,
       env,
     );
   }
   return join(dir, 'libs', FLINK_KAFKA_CONNECTOR_ARTIFACT);
+}
+
+export const JOB_LIB_JAR = 'kafka-flink-lab-job-lib.jar';
+
+export function jobLibSources(): string {
+  return join(projectRoot(), 'flink-jobs', 'job-lib');
+}
+
+/** A hash of the job library's pom and main sources: a changed source builds a new jar. */
+export function jobLibVersion(dir: string = jobLibSources()): string {
+  const hash = createHash('sha256');
+  const walk = (rel: string) => {
+    const full = join(dir, rel);
+    if (statSync(full).isDirectory()) {
+      for (const name of readdirSync(full).sort()) walk(join(rel, name));
+    } else {
+      hash.update(rel).update('\0').update(readFileSync(full)).update('\0');
+    }
+  };
+  walk('pom.xml');
+  walk(join('src', 'main'));
+  return hash.digest('hex').slice(0, 12);
+}
+
+/**
+ * The job's Java library (flink-jobs/job-lib: the `sensor-json` format and the `pipeline-files` sink), built with
+ * Maven once per version of its sources into the cache; builds of older sources are removed.
+ */
+export async function ensureJobLib(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const version = jobLibVersion();
+  const parent = join(cacheRoot(env), 'job-lib');
+  const dir = join(parent, version);
+  if (!isCompleteFolder(dir)) {
+    mkdirSync(parent, { recursive: true });
+    await mavenIntoCache(
+      'the job library (flink-jobs/job-lib)',
+      dir,
+      {
+        // The build folder is the temporary one, so a read-only install folder (an extension) is never written.
+        args: (tmp) => ['-f', join(jobLibSources(), 'pom.xml'), 'package', '-DskipTests', `-Dlab.buildDirectory=${join(tmp, 'build')}`],
+        collect: (tmp) => renameSync(join(tmp, 'build', JOB_LIB_JAR), join(tmp, 'libs', JOB_LIB_JAR)),
+        verb: 'Building',
+      },
+      progress,
+      env,
+    );
+    for (const old of readdirSync(parent)) {
+      if (old !== version && !old.includes('.tmp-')) rmSync(join(parent, old), { recursive: true, force: true });
+    }
+  }
+  return join(dir, 'libs', JOB_LIB_JAR);
+}
+
+/** The jars a Flink job of this project loads: the Kafka SQL connector and the job library. */
+export interface FlinkJars {
+  connectorJar: string;
+  jobLibJar: string;
+}
+
+export async function ensureFlinkJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<FlinkJars> {
+  return { connectorJar: await ensureConnectorJar(progress, env), jobLibJar: await ensureJobLib(progress, env) };
 }
 
 export function requirementsFile(): string {

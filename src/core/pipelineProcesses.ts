@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from './errors';
+import type { FlinkJars } from './install';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
 import { projectRoot, stateRoot } from './paths';
 import { describePortHolder, isPortFree } from './ports';
@@ -30,7 +31,7 @@ export interface JobOptions {
   windowSeconds: number;
   groupId: string;
   checkpointSeconds?: number;
-  connectorJar: string;
+  jars: FlinkJars;
   stateDir: string;
   restPort: number;
 }
@@ -68,7 +69,9 @@ export function jobArgs(o: JobOptions): string[] {
     '--group-id',
     o.groupId,
     '--connector-jar',
-    o.connectorJar,
+    o.jars.connectorJar,
+    '--job-lib-jar',
+    o.jars.jobLibJar,
     '--state-dir',
     o.stateDir,
     '--rest-port',
@@ -85,6 +88,14 @@ export interface ProcessRecord {
   log?: string;
 }
 
+/** The pipeline's processes: the script each runs, and its folder under `.pipeline/`. */
+const PROCESS_KINDS = {
+  generator: { script: 'data_generator.py', dir: 'generator' },
+  job: { script: 'flink_job.py', dir: 'flink' },
+  /** The benchmark's plain Flink SQL yardstick (`pipeline bench --only job`). */
+  'reference-job': { script: 'reference_job.py', dir: 'flink-reference' },
+} as const;
+
 /**
  * One tracked pipeline process (generator or Flink job): its pid file under `.pipeline/`, a foreground or
  * background start, and a stop that interrupts first and kills after a grace period.
@@ -94,10 +105,10 @@ export class PipelineProcess {
 
   constructor(
     readonly workspace: string,
-    readonly name: 'generator' | 'job',
+    readonly name: keyof typeof PROCESS_KINDS,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.dir = join(stateRoot(workspace, env), name === 'job' ? 'flink' : 'generator');
+    this.dir = join(stateRoot(workspace, env), PROCESS_KINDS[name].dir);
   }
 
   get pidFile(): string {
@@ -112,8 +123,7 @@ export class PipelineProcess {
     try {
       const record = JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord;
       const cmd = commandLineOf(record.pid);
-      const script = this.name === 'job' ? 'flink_job.py' : 'data_generator.py';
-      if (isAlive(record.pid) && cmd?.includes(script)) return record;
+      if (isAlive(record.pid) && cmd?.includes(PROCESS_KINDS[this.name].script)) return record;
     } catch {
       /* none */
     }
@@ -130,7 +140,7 @@ export class PipelineProcess {
    */
   start(python: string, args: string[], options: { background: boolean; cwd: string; extraEnv?: NodeJS.ProcessEnv }): { child: ChildProcess; exited: Promise<number> } {
     const existing = this.record();
-    if (existing) throw new UserError(`The ${this.name === 'job' ? 'Flink job' : 'generator'} is already running (pid ${existing.pid}): stop it with \`pipeline ${this.name === 'job' ? 'job stop' : 'generate --stop'}\` first.`);
+    if (existing) throw new UserError(`The ${this.name === 'generator' ? 'generator' : 'Flink job'} is already running (pid ${existing.pid}): stop it with \`pipeline ${this.name === 'generator' ? 'generate --stop' : 'job stop'}\` first.`);
     mkdirSync(this.dir, { recursive: true });
     let fd: number | undefined;
     if (options.background) fd = openSync(this.logFile, 'w');

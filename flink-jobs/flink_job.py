@@ -78,6 +78,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--job-lib-jar", default=os.environ.get("PIPELINE_JOB_LIB_JAR"),
                    help="the job's Java library, built from job-lib/ by `pipeline setup` (default: env "
                         "PIPELINE_JOB_LIB_JAR)")
+    p.add_argument("--runtime-dir", default=os.environ.get("PIPELINE_FLINK_RUNTIME"),
+                   help="a Flink runtime prepared by `pipeline setup`: lib/ with Flink, the planner, the connector and "
+                        "the job library on the JVM's class path, and a start-up class archive (default: env "
+                        "PIPELINE_FLINK_RUNTIME; without it the jars are shipped with the job and start-up is slower)")
     p.add_argument("--state-dir", help="checkpoint folder (default .pipeline/flink/<topic>)")
     p.add_argument("--rest-port", type=int, default=8081, help="Flink REST/Web UI port on 127.0.0.1 (default 8081)")
     p.add_argument("--parallelism", type=int, default=1)
@@ -256,12 +260,13 @@ CREATE TEMPORARY TABLE alerts_kafka ({cols}) WITH (
 )"""
 
 
-def job_statements(a) -> tuple[list[str], list[str]]:
+def job_statements(a, source: str | None = None, alerts_sink: str | None = None) -> tuple[list[str], list[str]]:
     """The whole job as SQL: (DDL and views, INSERTs of one statement set). One Kafka source and one window
-    operator feed every sink (the planner reuses shared sub-plans within a statement set)."""
+    operator feed every sink (the planner reuses shared sub-plans within a statement set). `source` and
+    `alerts_sink` replace the Kafka tables' DDL (the start-up archive's rehearsal runs without a broker)."""
     out = a.output
     ddl = [
-        source_ddl(a),
+        source or source_ddl(a),
         f"CREATE TEMPORARY VIEW good_events AS {good_events_sql()}",
         f"CREATE TEMPORARY VIEW aggregates AS {aggregates_sql(a)}",
         f"CREATE TEMPORARY VIEW alerts AS {alerts_sql(a)}",
@@ -270,7 +275,7 @@ def job_statements(a) -> tuple[list[str], list[str]]:
         files_sink_ddl("alerts_jsonl", ALERT_COLUMNS, os.path.join(out, "alerts"), "jsonl", "alerts"),
         files_sink_ddl("dead_letter_jsonl", DEAD_LETTER_COLUMNS, os.path.join(out, "dead-letter"), "jsonl",
                        "dead-letter"),
-        alerts_kafka_ddl(a),
+        alerts_sink or alerts_kafka_ddl(a),
     ]
     inserts = [
         "INSERT INTO aggregates_csv SELECT * FROM aggregates",
@@ -333,6 +338,8 @@ def preflight(a) -> str | None:
                 "PIPELINE_CONNECTOR_JAR.")
     if not os.path.isfile(a.connector_jar):
         return f"the Flink Kafka connector jar {a.connector_jar} does not exist."
+    if a.runtime_dir and not os.path.isdir(os.path.join(a.runtime_dir, "lib")):
+        return f"the Flink runtime {a.runtime_dir} has no lib/ folder: run `pipeline setup` again."
     if not a.job_lib_jar:
         return ("the job's Java library is not set: run `pipeline setup` (it builds flink-jobs/job-lib) and pass "
                 "--job-lib-jar PATH or set PIPELINE_JOB_LIB_JAR.")
@@ -379,7 +386,6 @@ def flink_configuration(a, restore_from: str | None) -> dict[str, str]:
         "rest.address": "127.0.0.1",
         "rest.port": str(a.rest_port),
         "rest.bind-port": str(a.rest_port),
-        "pipeline.jars": ";".join("file://" + os.path.abspath(j) for j in (a.connector_jar, a.job_lib_jar)),
         "pipeline.name": f"sensor-pipeline[{a.topic}]",
         "parallelism.default": str(a.parallelism),
         "execution.checkpointing.interval": f"{int(a.checkpoint_interval * 1000)} ms",
@@ -402,12 +408,37 @@ def flink_configuration(a, restore_from: str | None) -> dict[str, str]:
         "restart-strategy.fixed-delay.attempts": "1000000",
         "restart-strategy.fixed-delay.delay": "5 s",
     }
+    if not a.runtime_dir:
+        # Without a prepared runtime the jars travel with the job (through the blob server, a user class loader).
+        conf["pipeline.jars"] = ";".join("file://" + os.path.abspath(j) for j in (a.connector_jar, a.job_lib_jar))
     if restore_from:
         conf["execution.state-recovery.path"] = "file://" + restore_from
     return conf
 
 
-def build_job(a, restore_from: str | None):
+START_UP_ARCHIVE = "start-up.jsa"
+JVM_DEFAULTS = "-Xmx512m -XX:MaxMetaspaceSize=256m -XX:+UseSerialGC"
+
+
+def use_runtime(runtime_dir: str | None, record_archive: bool = False) -> None:
+    """Points PyFlink's gateway JVM at a prepared runtime (before the gateway starts): its lib/ becomes the class
+    path, and its class archive (AppCDS) is used, or recorded when `record_archive`. A JVM that cannot use the
+    archive (another Java, changed jars) says so in its log and starts without it."""
+    os.environ.setdefault("JVM_ARGS", JVM_DEFAULTS)
+    if not runtime_dir:
+        return
+    import pyflink
+
+    os.environ["FLINK_HOME"] = os.path.dirname(os.path.abspath(pyflink.__file__))
+    os.environ["FLINK_LIB_DIR"] = os.path.join(runtime_dir, "lib")
+    archive = os.path.join(runtime_dir, START_UP_ARCHIVE)
+    if record_archive:
+        os.environ["JVM_ARGS"] += f" -XX:ArchiveClassesAtExit={archive}"
+    elif os.path.isfile(archive):
+        os.environ["JVM_ARGS"] += f" -XX:SharedArchiveFile={archive}"
+
+
+def build_job(a, restore_from: str | None, **overrides):
     """The job's statement set in a streaming TableEnvironment (embedded MiniCluster)."""
     from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment
@@ -416,7 +447,7 @@ def build_job(a, restore_from: str | None):
     for k, v in flink_configuration(a, restore_from).items():
         conf.set_string(k, v)
     t_env = TableEnvironment.create(EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build())
-    ddl, inserts = job_statements(a)
+    ddl, inserts = job_statements(a, **overrides)
     for statement in ddl:
         t_env.execute_sql(statement)
     stmt = t_env.create_statement_set()
@@ -512,7 +543,7 @@ def main(argv=None) -> int:
         print(f"restoring from checkpoint {restore}", flush=True)
     os.environ.setdefault("FLINK_LOG_DIR", os.path.join(os.path.dirname(a.state_dir), "logs"))
     os.makedirs(os.environ["FLINK_LOG_DIR"], exist_ok=True)
-    os.environ.setdefault("JVM_ARGS", "-Xmx512m -XX:MaxMetaspaceSize=256m -XX:+UseSerialGC")
+    use_runtime(a.runtime_dir)
     tmp = private_tmp_dir(os.path.join(os.path.dirname(a.state_dir), "tmp"))
     os.environ["JVM_ARGS"] += f" -Djava.io.tmpdir={tmp}"
     os.environ["TMPDIR"] = tmp

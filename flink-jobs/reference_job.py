@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 
-from flink_job import interval_ms, sql_str, with_options
+from flink_job import interval_ms, sql_str, use_runtime, with_options
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -32,6 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=10)
     p.add_argument("--rest-port", type=int, default=8081)
     p.add_argument("--parallelism", type=int, default=1)
+    p.add_argument("--runtime-dir", default=os.environ.get("PIPELINE_FLINK_RUNTIME"),
+                   help="the Flink runtime of `pipeline setup` (the same start-up as the project's job)")
     a = p.parse_args(argv)
     if not a.connector_jar:
         p.error("--connector-jar (or env PIPELINE_CONNECTOR_JAR) is required")
@@ -76,6 +78,7 @@ GROUP BY sensor_id, window_start, window_end""",
 
 def main(argv=None) -> int:
     a = parse_args(argv)
+    use_runtime(a.runtime_dir)
     from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -84,12 +87,14 @@ def main(argv=None) -> int:
         "rest.bind-address": "127.0.0.1",
         "rest.address": "127.0.0.1",
         "rest.port": str(a.rest_port),
-        "pipeline.jars": "file://" + os.path.abspath(a.connector_jar),
         "parallelism.default": str(a.parallelism),
         "table.local-time-zone": "UTC",
         "metrics.fetcher.update-interval": "1000",
+        "web.refresh-interval": "500",
     }.items():
         conf.set_string(k, v)
+    if not a.runtime_dir:
+        conf.set_string("pipeline.jars", "file://" + os.path.abspath(a.connector_jar))
     t_env = TableEnvironment.create(EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build())
     *ddl, insert = statements(a)
     for s in ddl:

@@ -90,7 +90,7 @@ const stages = {
     mocha('integration: local stack', 'out/test/integration/stack/**/*.test.js', {}, 30 * 60_000);
     // Everything else shares one broker started here like a user would.
     const workspace = mkdtempSync(join(tmpdir(), 'kfl-integration-'));
-    const env = { PIPELINE_BOOTSTRAP: '127.0.0.1:9092', PIPELINE_CONNECTOR_JAR: engines.connectorJar, PIPELINE_JOB_LIB_JAR: engines.jobLibJar, PIPELINE_PYTHON_ENV: engines.python, PIPELINE_TEST_WORKSPACE: workspace };
+    const env = { PIPELINE_BOOTSTRAP: '127.0.0.1:9092', PIPELINE_CONNECTOR_JAR: engines.connectorJar, PIPELINE_JOB_LIB_JAR: engines.jobLibJar, PIPELINE_FLINK_RUNTIME: engines.flinkRuntime, PIPELINE_PYTHON_ENV: engines.python, PIPELINE_TEST_WORKSPACE: workspace };
     const up = cli('stack', 'up', '--workspace', workspace);
     if (up.status !== 0) {
       totals.failed++;

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../core/errors';
 import { ensureTopic } from '../core/kafkaClient';
 import { DEFAULT_FLINK_REST, fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
-import { ensureFlinkJars, ensurePythonEnv, type FlinkJars } from '../core/install';
+import { ensureJobRuntime, type JobRuntime } from '../core/flinkRuntime';
+import { ensurePythonEnv } from '../core/install';
 import { stateRoot } from '../core/paths';
 import {
   DEFAULT_GROUP_ID,
@@ -65,7 +66,7 @@ export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
   };
 }
 
-export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<JobOptions> {
+export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime): Promise<JobOptions> {
   const topic = topicOf(ctx);
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
   return {
@@ -162,7 +163,7 @@ export const processCli: Record<string, CliCommand> = {
     async run(ctx) {
       const job = new PipelineProcess(ctx.workspace, 'job');
       const python = await ensurePythonEnv(ctx.progress);
-      const options = await jobOptionsOf(ctx, await ensureFlinkJars(ctx.progress));
+      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress));
       if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
       await ensureRestPortFree(options.restPort);
       ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId})…`);

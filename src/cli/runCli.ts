@@ -2,7 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors';
-import { ensureFlinkJars, ensurePythonEnv } from '../core/install';
+import { ensureJobRuntime } from '../core/flinkRuntime';
+import { ensurePythonEnv } from '../core/install';
 import { ensureTopic } from '../core/kafkaClient';
 import { stateRoot } from '../core/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../core/pipelineProcesses';
@@ -105,7 +106,7 @@ export const runCli: CliCommand = {
       await ensureTopic(bootstrap, topic, 3);
       mkdirSync(output, { recursive: true });
       const python = await ensurePythonEnv(ctx.progress);
-      const jars = await ensureFlinkJars(ctx.progress);
+      const jars = await ensureJobRuntime(python, ctx.progress);
 
       ctx.progress(`[3/6] Starting the Flink job (window ${windowSeconds} s, checkpoints every ${checkpointSeconds} s)…`);
       await ensureRestPortFree(restPort);

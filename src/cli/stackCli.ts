@@ -2,7 +2,8 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { checkJava, checkMaven, checkPython } from '../core/environment';
 import { UserError } from '../core/errors';
-import { ensureFlinkJars, ensureKafkaJars, ensureKafkaTools, ensurePythonEnv } from '../core/install';
+import { ensureJobRuntime } from '../core/flinkRuntime';
+import { ensureKafkaJars, ensureKafkaTools, ensurePythonEnv } from '../core/install';
 import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
 import { parseBootstrapServers } from '../core/kafkaClient';
 import { LocalStack } from '../core/stack';
@@ -125,7 +126,7 @@ export const stackCli: Record<string, CliCommand> = {
   },
   setup: {
     usage: 'pipeline setup [--json]',
-    summary: 'download and prepare everything once: Kafka jars and perf tools, the Flink Kafka connector, the job library (built with Maven), the PyFlink virtual environment',
+    summary: 'download and prepare everything once: Kafka jars and perf tools, the Flink Kafka connector, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime with its start-up archive',
     options: { ...workspaceOption, json: { type: 'boolean' } },
     async run(ctx) {
       const started = Date.now();
@@ -135,10 +136,10 @@ export const stackCli: Record<string, CliCommand> = {
       await checkMaven();
       const kafka = await ensureKafkaJars(ctx.progress);
       const kafkaTools = await ensureKafkaTools(ctx.progress);
-      const { connectorJar, jobLibJar } = await ensureFlinkJars(ctx.progress);
       const python = await ensurePythonEnv(ctx.progress);
+      const { connectorJar, jobLibJar, runtimeDir } = await ensureJobRuntime(python, ctx.progress);
       if (ctx.values.json) {
-        ctx.print(JSON.stringify({ kafkaLibs: kafka, kafkaTools, connectorJar, jobLibJar, python, kafkaVersion: KAFKA_VERSION, flinkVersion: FLINK_VERSION }));
+        ctx.print(JSON.stringify({ kafkaLibs: kafka, kafkaTools, connectorJar, jobLibJar, flinkRuntime: runtimeDir, python, kafkaVersion: KAFKA_VERSION, flinkVersion: FLINK_VERSION }));
         return 0;
       }
       ctx.print(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -146,6 +147,7 @@ export const stackCli: Record<string, CliCommand> = {
       ctx.print(`  Kafka perf tools:     ${kafkaTools}`);
       ctx.print(`  Flink connector:      ${connectorJar}`);
       ctx.print(`  Job library:          ${jobLibJar}`);
+      ctx.print(`  Flink runtime:        ${runtimeDir}`);
       ctx.print(`  Python (PyFlink ${FLINK_VERSION}): ${python}`);
       return 0;
     },

@@ -5,7 +5,7 @@ import { checkMaven, checkPython } from './environment';
 import { UserError } from './errors';
 import { cacheRoot, projectRoot } from './paths';
 import { runCommand } from './proc';
-import { FLINK_KAFKA_CONNECTOR_ARTIFACT, FLINK_KAFKA_CONNECTOR_VERSION, KAFKA_SCALA_ARTIFACT, KAFKA_VERSION, LOG4J_VERSION } from './versions';
+import { FLINK_KAFKA_CONNECTOR_ARTIFACT, FLINK_KAFKA_CONNECTOR_VERSION, FLINK_VERSION, KAFKA_SCALA_ARTIFACT, KAFKA_VERSION, LOG4J_VERSION } from './versions';
 
 export type Progress = (message: string) => void;
 
@@ -27,7 +27,7 @@ export function isCompleteFolder(dir: string): boolean {
   }
 }
 
-function writeManifest(dir: string, subdir: string): void {
+export function writeManifest(dir: string, subdir: string): void {
   const files: Record<string, number> = {};
   for (const name of readdirSync(join(dir, subdir))) files[join(subdir, name)] = statSync(join(dir, subdir, name)).size;
   writeFileSync(join(dir, COMPLETE), JSON.stringify({ files, createdAt: new Date().toISOString() } satisfies Manifest, null, 1));
@@ -159,6 +159,23 @@ export async function ensureConnectorJar(progress: Progress, env: NodeJS.Process
   return join(dir, 'libs', FLINK_KAFKA_CONNECTOR_ARTIFACT);
 }
 
+/** Flink's SQL planner jar itself (the distribution ships it behind a loader that unpacks it at every start). */
+export async function ensurePlannerJar(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const artifact = `flink-table-planner_2.12-${FLINK_VERSION}.jar`;
+  const dir = join(cacheRoot(env), 'flink-planner', FLINK_VERSION);
+  if (!isCompleteFolder(dir)) {
+    mkdirSync(join(cacheRoot(env), 'flink-planner'), { recursive: true });
+    await mavenIntoCache(
+      `Flink's SQL planner ${FLINK_VERSION}`,
+      dir,
+      { pom: `${pomHeader}</project>`, args: (tmp) => [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=org.apache.flink:flink-table-planner_2.12:${FLINK_VERSION}`, `-DoutputDirectory=${join(tmp, 'libs')}`], verb: 'Downloading' },
+      progress,
+      env,
+    );
+  }
+  return join(dir, 'libs', artifact);
+}
+
 export const JOB_LIB_JAR = 'kafka-flink-lab-job-lib.jar';
 
 export function jobLibSources(): string {
@@ -182,8 +199,19 @@ export function jobLibVersion(dir: string = jobLibSources()): string {
 }
 
 /**
+ * Removes all but the `keep` newest builds in `parent` besides `current`: a job that still runs may load classes
+ * from an older one (another checkout's, or the one before a change).
+ */
+export function pruneOlder(parent: string, current: string, keep: number): void {
+  const older = readdirSync(parent)
+    .filter((name) => name !== current && !name.includes('.tmp-'))
+    .sort((a, b) => statSync(join(parent, b)).mtimeMs - statSync(join(parent, a)).mtimeMs);
+  for (const old of older.slice(keep)) rmSync(join(parent, old), { recursive: true, force: true });
+}
+
+/**
  * The job's Java library (flink-jobs/job-lib: the `sensor-json` format and the `pipeline-files` sink), built with
- * Maven once per version of its sources into the cache; builds of older sources are removed.
+ * Maven once per version of its sources into the cache.
  */
 export async function ensureJobLib(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const version = jobLibVersion();
@@ -203,9 +231,7 @@ export async function ensureJobLib(progress: Progress, env: NodeJS.ProcessEnv = 
       progress,
       env,
     );
-    for (const old of readdirSync(parent)) {
-      if (old !== version && !old.includes('.tmp-')) rmSync(join(parent, old), { recursive: true, force: true });
-    }
+    pruneOlder(parent, version, 2);
   }
   return join(dir, 'libs', JOB_LIB_JAR);
 }

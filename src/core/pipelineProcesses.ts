@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from './errors';
-import type { FlinkJars } from './install';
+import type { JobRuntime } from './flinkRuntime';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
 import { projectRoot, stateRoot } from './paths';
 import { describePortHolder, isPortFree } from './ports';
@@ -31,7 +31,7 @@ export interface JobOptions {
   windowSeconds: number;
   groupId: string;
   checkpointSeconds?: number;
-  jars: FlinkJars;
+  jars: JobRuntime;
   stateDir: string;
   restPort: number;
 }
@@ -72,6 +72,8 @@ export function jobArgs(o: JobOptions): string[] {
     o.jars.connectorJar,
     '--job-lib-jar',
     o.jars.jobLibJar,
+    '--runtime-dir',
+    o.jars.runtimeDir,
     '--state-dir',
     o.stateDir,
     '--rest-port',

@@ -159,8 +159,8 @@ describe('pipeline process command lines', () => {
     assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--rate', '0', '--sensors', '3', '--count', '5', '--malformed-fraction', '0.1', '--final-watermark']);
   });
   it('the job gets its topic, output, window, group, connector jar and job library', () => {
-    const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar' }, stateDir: '/s', restPort: 8081, checkpointSeconds: 5 });
+    const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' }, stateDir: '/s', restPort: 8081, checkpointSeconds: 5 });
     assert.match(args[0], /flink-jobs\/flink_job\.py$/);
-    assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--output', '/o', '--window', '10', '--group-id', 'g', '--connector-jar', '/c.jar', '--job-lib-jar', '/j.jar', '--state-dir', '/s', '--rest-port', '8081', '--checkpoint-interval', '5']);
+    assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--output', '/o', '--window', '10', '--group-id', 'g', '--connector-jar', '/c.jar', '--job-lib-jar', '/j.jar', '--runtime-dir', '/r', '--state-dir', '/s', '--rest-port', '8081', '--checkpoint-interval', '5']);
   });
 });

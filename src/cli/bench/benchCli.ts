@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors';
-import { ensureFlinkJars, ensurePythonEnv } from '../../core/install';
+import { ensureJobRuntime } from '../../core/flinkRuntime';
+import { ensurePythonEnv } from '../../core/install';
 import { ensureTopic, parseBootstrapServers } from '../../core/kafkaClient';
 import { projectRoot, stateRoot } from '../../core/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../../core/pipelineProcesses';
@@ -86,7 +87,7 @@ export const benchCli: CliCommand = {
       const job = new PipelineProcess(workspace, 'job');
       try {
         ctx.progress(`Benchmark workspace ${workspace}`);
-        const jars = await ensureFlinkJars(ctx.progress);
+        const jars = await ensureJobRuntime(python, ctx.progress);
 
         ctx.progress('[broker] first start (format + start), then a warm restart…');
         const first = await stack.up({ progress: () => undefined });

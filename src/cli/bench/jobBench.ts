@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { checkJava } from '../../core/environment';
 import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../core/flinkRest';
-import type { FlinkJars } from '../../core/install';
+import type { JobRuntime } from '../../core/flinkRuntime';
 import { ensureKafkaTools } from '../../core/install';
 import { ensureTopic, parseBootstrapServers } from '../../core/kafkaClient';
 import { projectRoot, stateRoot } from '../../core/paths';
@@ -35,7 +35,7 @@ export interface JobBenchOptions {
   workspace: string;
   bootstrap: string;
   python: string;
-  jars: FlinkJars;
+  jars: JobRuntime;
   events: number;
   stamp: string;
   brokerPid: number;
@@ -184,7 +184,7 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
     o,
     {
       process: new PipelineProcess(o.workspace, 'reference-job'),
-      args: [join(projectRoot(), 'flink-jobs', 'reference_job.py'), '--bootstrap-servers', o.bootstrap, '--topic', topic, '--connector-jar', o.jars.connectorJar, '--start-offsets', startOffsets, '--rest-port', '8081'],
+      args: [join(projectRoot(), 'flink-jobs', 'reference_job.py'), '--bootstrap-servers', o.bootstrap, '--topic', topic, '--connector-jar', o.jars.connectorJar, '--runtime-dir', o.jars.runtimeDir, '--start-offsets', startOffsets, '--rest-port', '8081'],
     },
     events,
     10 * 60_000,

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Records the start-up class archive (AppCDS) of a Flink runtime that `pipeline setup` prepared.
+
+A job start spends most of its seconds loading and first running classes: the SQL planner, the MiniCluster, the
+operators. This rehearses one start in a JVM that writes every class it loaded into `<runtime>/start-up.jsa` when
+it exits; later JVMs of the same Java with the same class path map that archive instead of loading those classes
+one by one. The rehearsal needs no broker: it plans the real job (Kafka tables included) and runs the same
+statement set once over a small file of generated events, then exits the JVM.
+
+  python startup_archive.py --runtime-dir DIR
+
+Exit 0 when the archive was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+import flink_job as fj
+from data_generator import SensorFleet
+
+
+def exit_gateway_jvm(timeout: float) -> None:
+    """System.exit in PyFlink's gateway JVM (the archive is written as it exits), then wait for the process."""
+    import gc
+    import subprocess
+
+    from pyflink.java_gateway import get_gateway
+
+    jvms = [o for o in gc.get_objects() if isinstance(o, subprocess.Popen) and o.poll() is None
+            and "java" in os.path.basename(str(o.args[0]))]
+    try:
+        get_gateway().jvm.java.lang.System.exit(0)
+    except Exception:  # noqa: BLE001 - the gateway's connection closes under the call
+        pass
+    for jvm in jvms:
+        jvm.wait(timeout)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Record the start-up class archive of a prepared Flink runtime.")
+    p.add_argument("--runtime-dir", required=True)
+    p.add_argument("--events", type=int, default=2000)
+    a = p.parse_args(argv)
+    runtime = os.path.abspath(a.runtime_dir)
+    archive = os.path.join(runtime, fj.START_UP_ARCHIVE)
+    if os.path.exists(archive):
+        os.remove(archive)
+    with tempfile.TemporaryDirectory(prefix="kfl-start-up-") as tmp:
+        os.environ["FLINK_LOG_DIR"] = tmp
+        # -Xlog:cds=error: the JVM lists every class it cannot archive (generated ones, old bytecode) as a warning.
+        os.environ["JVM_ARGS"] = f"{fj.JVM_DEFAULTS} -Djava.io.tmpdir={tmp} -Xlog:cds=error"
+        fj.use_runtime(runtime, record_archive=True)
+        events = os.path.join(tmp, "events.jsonl")
+        fleet = SensorFleet(sensors=10, seed=1, start_ts=1_764_064_800_000, malformed_fraction=0.01,
+                            anomaly_fraction=0.01)
+        with open(events, "wb") as f:
+            f.write(b"".join(fleet.next_record()[1] + b"\n" for _ in range(a.events)))
+        args = fj.parse_args(["--topic", "start-up-rehearsal", "--output", os.path.join(tmp, "output"),
+                              "--state-dir", os.path.join(tmp, "state"), "--rest-port", "0",
+                              "--connector-jar", "-", "--job-lib-jar", "-", "--runtime-dir", runtime,
+                              "--checkpoint-interval", "1"])
+        # The real job's plan, Kafka tables and all (planning connects to nothing).
+        fj.build_job(args, None).explain()
+        # The same statement set over the file, run to its end on a MiniCluster.
+        source = (f"CREATE TEMPORARY TABLE kafka_src ({fj.sensor_columns_ddl(args)}, "
+                  "`partition` AS CAST(0 AS INT), `offset` AS CAST(0 AS BIGINT)) "
+                  f"WITH ('connector' = 'filesystem', 'path' = {fj.sql_str(events)}, 'format' = 'sensor-json')")
+        alerts = ("CREATE TEMPORARY TABLE alerts_kafka (" + ", ".join(f"`{c}` {t}" for c, t in fj.ALERT_COLUMNS)
+                  + ") WITH ('connector' = 'blackhole')")
+        fj.build_job(args, None, source=source, alerts_sink=alerts).execute().wait()
+        exit_gateway_jvm(timeout=120)
+    if not os.path.exists(archive):
+        print(f"error: the JVM wrote no class archive to {archive}", file=sys.stderr)
+        return 1
+    print(f"start-up archive: {archive} ({os.path.getsize(archive) // (1024 * 1024)} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

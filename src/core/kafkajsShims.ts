@@ -98,8 +98,18 @@ export async function listOffsetsAt(cluster: InternalCluster, topics: string[], 
  * broker itself refuses it while the group has members.
  */
 export async function commitOffsetsOutsideGroup(cluster: InternalCluster, groupId: string, topic: string, partitions: { partition: number; offset: string }[]): Promise<void> {
-  const coordinator = await cluster.findGroupCoordinator({ groupId });
-  await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [{ topic, partitions }] });
+  // Right after a broker start the group's coordinator may still be loading or moving (NOT_COORDINATOR,
+  // COORDINATOR_LOAD_IN_PROGRESS, …): kafkajs marks those retriable; find the coordinator again, a bounded number of times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const coordinator = await cluster.findGroupCoordinator({ groupId });
+      await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics: [{ topic, partitions }] });
+      return;
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || attempt >= 20) throw error;
+      await sleep(250);
+    }
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createKafka } from '../../src/core/kafkaClient';
+import { commitOffsetsOutsideGroup, type InternalCluster } from '../../src/core/kafkajsShims';
 import { repoRoot } from '../support/cli';
 
 /**
@@ -75,5 +76,38 @@ describe('kafkajs work-arounds', () => {
       const text = readFileSync(join(repoRoot, 'dist', bundle), 'utf8');
       assert.match(text, /checkPendingRequests\(\)\s*;?\s*\}\s*,\s*Math\.max\(1,\s*[\w$]+\)\)/, `dist/${bundle}`);
     }
+  });
+});
+
+describe('offsets committed outside a group', () => {
+  /** A stand-in for kafkajs' internal Cluster whose coordinator refuses the first commits as a fresh broker does. */
+  function clusterRefusing(times: number, error: Error & { retriable?: boolean }) {
+    const calls = { find: 0, commit: 0 };
+    const cluster = {
+      findGroupCoordinator: async () => {
+        calls.find++;
+        return {
+          offsetCommit: async () => {
+            calls.commit++;
+            if (calls.commit <= times) throw error;
+            return {};
+          },
+        };
+      },
+    } as unknown as InternalCluster;
+    return { cluster, calls };
+  }
+  const notCoordinator = Object.assign(new Error('This is not the correct coordinator for this group'), { retriable: true });
+
+  it('finds the coordinator again while a fresh broker moves or loads it', async () => {
+    const { cluster, calls } = clusterRefusing(3, notCoordinator);
+    await commitOffsetsOutsideGroup(cluster, 'g', 't', [{ partition: 0, offset: '5' }]);
+    assert.deepEqual(calls, { find: 4, commit: 4 });
+  });
+  it('gives up on an error that is not retriable, and after a bounded number of tries', async function () {
+    this.timeout(20_000);
+    const refused = Object.assign(new Error('The group has members'), { retriable: false });
+    await assert.rejects(commitOffsetsOutsideGroup(clusterRefusing(1, refused).cluster, 'g', 't', []), /has members/);
+    await assert.rejects(commitOffsetsOutsideGroup(clusterRefusing(1000, notCoordinator).cluster, 'g', 't', []), /not the correct coordinator/);
   });
 });

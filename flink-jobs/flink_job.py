@@ -91,6 +91,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="records longer than this are dead-lettered as oversized (default 65536)")
     p.add_argument("--progress-interval", type=float, default=10.0, help="seconds between progress lines")
     p.add_argument("--no-restore", action="store_true", help="ignore checkpoints in --state-dir")
+    p.add_argument("--from-savepoint", help="start from this savepoint (a folder with _metadata) instead of the "
+                                            "latest checkpoint")
+    p.add_argument("--flink", help="REST address of a Flink session cluster to run on (e.g. http://127.0.0.1:8081); "
+                                   "default: an embedded MiniCluster in this process")
+    p.add_argument("--ship-jars", action="store_true",
+                   help="with --flink: send the connector and the job library with the job (a cluster whose lib/ "
+                        "does not hold them; the local cluster of `pipeline flink up` does)")
     p.add_argument("--connect-timeout", type=float, default=10.0)
     a = p.parse_args(argv)
     if a.window <= 0:
@@ -99,6 +106,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--checkpoint-interval must be > 0")
     if a.parallelism < 1:
         p.error("--parallelism must be >= 1")
+    if a.flink:
+        from urllib.parse import urlparse
+
+        url = urlparse(a.flink)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            p.error(f"--flink must be a REST address like http://127.0.0.1:8081, not {a.flink!r}")
+        a.flink = a.flink.rstrip("/")
+    if a.from_savepoint:
+        a.from_savepoint = os.path.abspath(a.from_savepoint)
     if a.state_dir is None:
         a.state_dir = os.path.join(".pipeline", "flink", a.topic)
     a.state_dir = os.path.abspath(a.state_dir)
@@ -345,6 +361,16 @@ def preflight(a) -> str | None:
                 "--job-lib-jar PATH or set PIPELINE_JOB_LIB_JAR.")
     if not os.path.isfile(a.job_lib_jar):
         return f"the job's Java library {a.job_lib_jar} does not exist: run `pipeline setup` to build it."
+    if a.flink:
+        try:
+            rest_get(a.flink, "/overview", timeout=a.connect_timeout)
+        except Exception:  # noqa: BLE001
+            return f"the Flink cluster at {a.flink} does not answer: start it (`pipeline flink up`) or check the address."
+        if a.from_savepoint and not os.path.isfile(os.path.join(a.from_savepoint, "_metadata")):
+            return f"{a.from_savepoint} is not a savepoint (it has no _metadata file)."
+        return kafka_preflight(a)
+    if a.from_savepoint and not os.path.isfile(os.path.join(a.from_savepoint, "_metadata")):
+        return f"{a.from_savepoint} is not a savepoint (it has no _metadata file)."
     s = socket.socket()
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -353,6 +379,11 @@ def preflight(a) -> str | None:
         return f"port {a.rest_port} (Flink REST) on 127.0.0.1 is busy, held by {port_holder(a.rest_port)}."
     finally:
         s.close()
+    return kafka_preflight(a)
+
+
+def kafka_preflight(a) -> str | None:
+    """The broker answers, the topic exists, the alerts topic exists (created when missing)."""
     try:
         from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -380,12 +411,34 @@ def preflight(a) -> str | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def flink_configuration(a, restore_from: str | None) -> dict[str, str]:
-    conf = {
+def cluster_configuration(a) -> dict[str, str]:
+    """Where the job runs: a session cluster over REST (--flink), or the embedded MiniCluster, its REST API on
+    127.0.0.1 only."""
+    if a.flink:
+        from urllib.parse import urlparse
+
+        url = urlparse(a.flink)
+        return {
+            "execution.target": "remote",
+            "rest.address": url.hostname,
+            "rest.port": str(url.port or (443 if url.scheme == "https" else 80)),
+            **({"security.ssl.rest.enabled": "true"} if url.scheme == "https" else {}),
+            # a JobManager that is gone is noticed in seconds, not after minutes of retries
+            "rest.retry.max-attempts": "2",
+            "rest.retry.delay": "500 ms",
+            "rest.await-leader-timeout": "5 s",
+        }
+    return {
         "rest.bind-address": "127.0.0.1",
         "rest.address": "127.0.0.1",
         "rest.port": str(a.rest_port),
         "rest.bind-port": str(a.rest_port),
+    }
+
+
+def flink_configuration(a, restore_from: str | None) -> dict[str, str]:
+    conf = {
+        **cluster_configuration(a),
         "pipeline.name": f"sensor-pipeline[{a.topic}]",
         "parallelism.default": str(a.parallelism),
         "execution.checkpointing.interval": f"{int(a.checkpoint_interval * 1000)} ms",
@@ -408,8 +461,8 @@ def flink_configuration(a, restore_from: str | None) -> dict[str, str]:
         "restart-strategy.fixed-delay.attempts": "1000000",
         "restart-strategy.fixed-delay.delay": "5 s",
     }
-    if not a.runtime_dir:
-        # Without a prepared runtime the jars travel with the job (through the blob server, a user class loader).
+    if not a.runtime_dir or a.ship_jars:
+        # Without a prepared runtime (or for a cluster without them) the jars travel with the job (blob server).
         conf["pipeline.jars"] = ";".join("file://" + os.path.abspath(j) for j in (a.connector_jar, a.job_lib_jar))
     if restore_from:
         conf["execution.state-recovery.path"] = "file://" + restore_from
@@ -461,15 +514,20 @@ def build_job(a, restore_from: str | None, **overrides):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def rest_get(port: int, path: str, timeout: float = 3.0):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+def rest_url(a) -> str:
+    """Where the job's Flink answers: the session cluster, or the embedded MiniCluster's REST port."""
+    return a.flink or f"http://127.0.0.1:{a.rest_port}"
+
+
+def rest_get(base: str, path: str, timeout: float = 3.0):
+    with urllib.request.urlopen(f"{base}{path}", timeout=timeout) as r:
         return json.loads(r.read().decode())
 
 
-def progress_line(port: int, job_id: str) -> str | None:
+def progress_line(base: str, job_id: str) -> str | None:
     try:
-        job = rest_get(port, f"/jobs/{job_id}")
-        cps = rest_get(port, f"/jobs/{job_id}/checkpoints")
+        job = rest_get(base, f"/jobs/{job_id}")
+        cps = rest_get(base, f"/jobs/{job_id}/checkpoints")
     except Exception:  # noqa: BLE001
         return None
     read = 0
@@ -528,6 +586,14 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def cluster_answers(a) -> bool:
+    try:
+        rest_get(a.flink, "/overview", timeout=2)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     err = preflight(a)
@@ -537,10 +603,14 @@ def main(argv=None) -> int:
     os.makedirs(a.state_dir, exist_ok=True)
     for sub in ("aggregates", "alerts", "dead-letter"):
         os.makedirs(os.path.join(a.output, sub), exist_ok=True)
-    restore = None if a.no_restore else latest_checkpoint(a.state_dir)
-    prune_old_jobs(a.state_dir, restore)
-    if restore:
-        print(f"restoring from checkpoint {restore}", flush=True)
+    if a.from_savepoint:
+        restore = a.from_savepoint
+        print(f"restoring from savepoint {restore}", flush=True)
+    else:
+        restore = None if a.no_restore else latest_checkpoint(a.state_dir)
+        prune_old_jobs(a.state_dir, restore)
+        if restore:
+            print(f"restoring from checkpoint {restore}", flush=True)
     os.environ.setdefault("FLINK_LOG_DIR", os.path.join(os.path.dirname(a.state_dir), "logs"))
     os.makedirs(os.environ["FLINK_LOG_DIR"], exist_ok=True)
     use_runtime(a.runtime_dir)
@@ -548,12 +618,21 @@ def main(argv=None) -> int:
     os.environ["JVM_ARGS"] += f" -Djava.io.tmpdir={tmp}"
     os.environ["TMPDIR"] = tmp
 
-    statements = build_job(a, restore)
-    drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
-    client = statements.execute().get_job_client()
+    def submit(restore_from):
+        client = build_job(a, restore_from).execute().get_job_client()
+        where = f"on the cluster {a.flink}" if a.flink else f"http://127.0.0.1:{a.rest_port}"
+        info = os.environ.get("PIPELINE_JOB_INFO")
+        if info:  # which job on the cluster is this process's (a session cluster may run others)
+            with open(info + ".tmp", "w") as f:
+                json.dump({"jobId": str(client.get_job_id()), "restUrl": rest_url(a), "pid": os.getpid()}, f)
+            os.replace(info + ".tmp", info)
+        print(f"Flink job running: {where} (job {client.get_job_id()}; output {a.output}; checkpoints {a.state_dir})",
+              flush=True)
+        return client
+
+    client = submit(restore)
     job_id = str(client.get_job_id())
-    print(f"Flink job running: http://127.0.0.1:{a.rest_port} (job {job_id}; output {a.output}; "
-          f"checkpoints {a.state_dir})", flush=True)
+    drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
 
     stop = threading.Event()
 
@@ -569,13 +648,43 @@ def main(argv=None) -> int:
         try:
             status = client.get_job_status().result().name
         except Exception as e:  # noqa: BLE001
-            eprint(f"error: lost the Flink job: {e}")
-            return 1
-        if status in ("FAILED", "FINISHED", "CANCELED"):
-            eprint(f"error: the Flink job ended with status {status}; see logs in {os.environ['FLINK_LOG_DIR']}")
+            from py4j.protocol import Py4JJavaError
+
+            # A Java exception is the REST client's (the cluster does not answer); anything else is our own JVM.
+            if not a.flink or not isinstance(e, Py4JJavaError):
+                eprint(f"error: lost the Flink job: {e}")
+                return 1
+            # A session cluster's JobManager is gone: wait for it (`pipeline flink up`), then resume the job.
+            print(f"the JobManager at {a.flink} does not answer: waiting for the cluster to come back "
+                  "(`pipeline flink up`); the job then resumes from its last checkpoint", flush=True)
+            while not stop.is_set() and not cluster_answers(a):
+                stop.wait(2.0)
+            if stop.is_set():
+                break
+            try:
+                known = rest_get(a.flink, f"/jobs/{job_id}")["state"] not in ("FAILED", "CANCELED", "FINISHED")
+            except Exception:  # noqa: BLE001
+                known = False
+            if not known:
+                checkpoint = latest_checkpoint(a.state_dir)
+                print(f"the cluster is back: submitting the job again from {checkpoint or 'the committed offsets'}",
+                      flush=True)
+                client = submit(checkpoint)
+                job_id = str(client.get_job_id())
+            continue
+        if status == "FINISHED":
+            print("the Flink job finished (stopped with a savepoint)", flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
+        if status == "CANCELED":
+            print("the Flink job was cancelled (its last completed checkpoint is kept for the next start)", flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
+        if status == "FAILED":
+            eprint(f"error: the Flink job failed; see logs in {os.environ['FLINK_LOG_DIR']}")
             return 1
         if time.monotonic() >= next_progress:
-            line = progress_line(a.rest_port, job_id)
+            line = progress_line(rest_url(a), job_id)
             if line:
                 print(line, flush=True)
             next_progress = time.monotonic() + a.progress_interval

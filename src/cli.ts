@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { type CliCommand, type CliContext } from './cli/context';
+import { flinkCli } from './cli/flinkCli';
 import { processCli } from './cli/processCli';
 import { resultsCli } from './cli/resultsCli';
 import { stackCli } from './cli/stackCli';
 import { errorMessage, UserError } from './core/errors';
 
-export const commands: Record<string, CliCommand> = { ...stackCli, ...processCli, ...resultsCli };
+export const commands: Record<string, CliCommand> = { ...stackCli, ...flinkCli, ...processCli, ...resultsCli };
 
 function help(): string {
   const lines = ['pipeline — a local Kafka → Flink (PyFlink) pipeline', '', 'Commands:'];

@@ -1,7 +1,13 @@
 // `pipeline generate` and `pipeline job start|stop|status`: the generator and the Flink job as processes (with run and bench in the table).
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../core/errors';
-import { ensureTopic } from '../core/kafkaClient';
+import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../core/flinkCluster';
+import { parseFlinkTarget, type FlinkTarget } from '../core/flinkJobs';
+import { listCheckpoints, listSavepoints, resolveSavepoint, savepointsDir, stopWithSavepoint } from '../core/flinkSavepoints';
+import { ensureTopic, parseBootstrapServers } from '../core/kafkaClient';
+import { parseReplayStart } from '../core/offsetReset';
+import { pollUntil } from '../core/proc';
+import { KafkaAdminClient } from '../providers/kafkaAdmin';
 import { DEFAULT_FLINK_REST, fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
 import { ensureJobRuntime, type JobRuntime } from '../core/flinkRuntime';
 import { ensurePythonEnv } from '../core/install';
@@ -9,11 +15,13 @@ import { stateRoot } from '../core/paths';
 import {
   DEFAULT_GROUP_ID,
   DEFAULT_REST_PORT,
+  argOf,
   defaultOutputDir,
   ensureRestPortFree,
   generatorArgs,
   jobArgs,
   PipelineProcess,
+  restUrlOfJob,
   waitForJobRunning,
   type GeneratorOptions,
   type JobOptions,
@@ -21,7 +29,7 @@ import {
 import { validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
 import { benchCli } from './bench/benchCli';
-import { runCli } from './runCli';
+import { runCli, runStamp } from './runCli';
 import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
 export function topicOf(ctx: CliContext): string {
@@ -66,9 +74,16 @@ export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
   };
 }
 
-export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime): Promise<JobOptions> {
+export function flinkTargetOf(ctx: CliContext): FlinkTarget {
+  const { target, error } = parseFlinkTarget((ctx.values.flink as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'flink.target'), clusterRestUrl());
+  if (!target) throw new UserError(error!);
+  return target;
+}
+
+export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: FlinkTarget = flinkTargetOf(ctx)): Promise<JobOptions> {
   const topic = topicOf(ctx);
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
+  const savepoint = ctx.values['from-savepoint'] as string | undefined;
   return {
     bootstrapServers: bootstrapOf(ctx),
     topic,
@@ -79,7 +94,36 @@ export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime): Promise<J
     jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),
     restPort,
+    flink: target.kind === 'embedded' ? undefined : target.url,
+    // The local cluster's lib/ holds the connector and the job library; another cluster gets them with the job.
+    shipJars: target.kind === 'remote',
+    fromSavepoint: savepoint ? resolveSavepoint(ctx.workspace, topic, savepoint === 'latest' ? 'latest' : resolve(ctx.workspace, savepoint)) : undefined,
   };
+}
+
+/**
+ * Starts the job on its target: the local cluster is brought up first when it is not running; the embedded job
+ * needs its REST port free. In the foreground it runs until Ctrl-C; detached, it returns once the job RUNs.
+ */
+async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarget, python: string): Promise<number> {
+  const job = new PipelineProcess(ctx.workspace, 'job');
+  if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
+  if (target.kind === 'local-cluster') {
+    const cluster = new LocalFlinkCluster(ctx.workspace);
+    if (!cluster.running()) {
+      ctx.progress('The local Flink cluster is not running: starting it (`pipeline flink up`)…');
+      await cluster.up(DEFAULT_CLUSTER_SHAPE, python, join(options.jars.runtimeDir, 'lib'), ctx.progress, ctx.signal);
+    }
+  }
+  if (target.kind === 'embedded') await ensureRestPortFree(options.restPort);
+  const where = target.kind === 'embedded' ? 'an embedded Flink' : `the Flink cluster ${target.url}`;
+  ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId}) in ${where}…`);
+  if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx);
+  job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace });
+  const restUrl = options.flink ?? `http://127.0.0.1:${options.restPort}`;
+  const running = await waitForJobRunning(restUrl, job, 180_000);
+  ctx.print(`Flink job ${running.jid} is RUNNING (log ${job.logFile}); Web UI ${restUrl}.`);
+  return 0;
 }
 
 /** Runs a pipeline process in the foreground, forwarding Ctrl-C (and a closed terminal) to its process group. */
@@ -123,6 +167,8 @@ const jobFlags = {
   'checkpoint-interval': { type: 'string' as const },
   'rest-port': { type: 'string' as const },
   detach: { type: 'boolean' as const },
+  flink: { type: 'string' as const },
+  'from-savepoint': { type: 'string' as const },
 };
 
 function restUrlOf(ctx: CliContext): string {
@@ -156,56 +202,118 @@ export const processCli: Record<string, CliCommand> = {
   },
   run: runCli,
   bench: benchCli,
-  'job start': {
-    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--detach]',
-    summary: 'run the PyFlink job (event-time windows, exactly-once files); Web UI on http://127.0.0.1:8081',
+'job start': {
+    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
+    summary: 'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
     options: jobFlags,
     async run(ctx) {
-      const job = new PipelineProcess(ctx.workspace, 'job');
       const python = await ensurePythonEnv(ctx.progress);
-      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress));
-      if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
-      await ensureRestPortFree(options.restPort);
-      ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId})…`);
-      if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx);
-      job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace });
-      const running = await waitForJobRunning(`http://127.0.0.1:${options.restPort}`, job, 180_000);
-      ctx.print(`Flink job ${running.jid} is RUNNING (log ${job.logFile}); Web UI http://127.0.0.1:${options.restPort}.`);
-      return 0;
+      const target = flinkTargetOf(ctx);
+      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target);
+      return startJob(ctx, options, target, python);
+    },
+  },
+  'job replay': {
+    usage: 'pipeline job replay --from earliest|TIME|OFFSETS [--output DIR] [--window SECONDS] [--topic T] [--group-id G] [--flink URL] [--detach]',
+    summary: "re-run the history: stop the job, move its consumer group (earliest; TIME as ISO-8601 or epoch ms; OFFSETS as 0:120,1:98,…), start it with fresh state into a new output folder (default output/runs/<time>/)",
+    options: { ...jobFlags, from: { type: 'string' } },
+    async run(ctx) {
+      const from = ctx.values.from as string | undefined;
+      if (!from) throw new UserError('Say where to replay from: --from earliest, --from 2026-12-04T10:00:00Z (or epoch ms), or --from 0:120,1:98,2:130.');
+      const start = parseReplayStart(from);
+      const python = await ensurePythonEnv(ctx.progress);
+      const target = flinkTargetOf(ctx);
+      const stamp = runStamp();
+      if (!ctx.values.output) ctx.values.output = join(outputOf(ctx), 'runs', stamp);
+      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target);
+      const job = new PipelineProcess(ctx.workspace, 'job');
+      if (job.running()) {
+        ctx.progress('Stopping the running Flink job (its checkpoints stay with its own output folder)…');
+        await job.stop();
+      }
+      const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(options.bootstrapServers) }, 30_000);
+      try {
+        const moved = start.kind === 'offsets'
+          ? (await Promise.all(start.offsets.map(([partition, offset]) => admin.resetGroupOffsets(options.groupId, options.topic, partition, { kind: 'offset', offset })))).flat()
+          : await admin.resetGroupOffsets(options.groupId, options.topic, 'all', start);
+        ctx.progress(`Moved group ${options.groupId} on ${options.topic} to ${moved.map((p) => `${p.partition}:${p.offset}`).join(', ')}.`);
+      } finally {
+        await admin.close();
+      }
+      // A run of its own: fresh state (no earlier checkpoint), its own checkpoints, its own output folder.
+      options.stateDir = resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', `${options.topic}-run-${stamp}`);
+      options.noRestore = true;
+      ctx.progress(`Replaying into ${options.output}.`);
+      return startJob(ctx, options, target, python);
     },
   },
   'job stop': {
-    usage: 'pipeline job stop',
-    summary: 'stop the Flink job (interrupt, then kill after 30 s); its last checkpoint is kept for the next start',
-    options: { ...workspaceOption },
+    usage: 'pipeline job stop [--savepoint]',
+    summary: 'stop the Flink job (interrupt, then kill after 30 s); its last checkpoint is kept for the next start. --savepoint: stop it with a savepoint in .pipeline/savepoints/<topic>/ (start from it with --from-savepoint latest)',
+    options: { ...workspaceOption, savepoint: { type: 'boolean' } },
     async run(ctx) {
-      const result = await new PipelineProcess(ctx.workspace, 'job').stop();
+      const job = new PipelineProcess(ctx.workspace, 'job');
+      const record = job.record();
+      if (record && ctx.values.savepoint) {
+        const restUrl = restUrlOfJob(record.args);
+        const id = job.flinkJobId();
+        const running = (await fetchJobsOverview(restUrl, 3000)).find((j) => j.jid === id && j.state === 'RUNNING');
+        if (!running) throw new UserError(`The Flink job at ${restUrl} is not RUNNING: there is nothing to take a savepoint of (\`pipeline job stop\` stops it without one).`);
+        const topic = argOf(record.args, '--topic') ?? 'sensor-data';
+        // A cluster elsewhere writes to its own state.savepoints.dir; a local one into the workspace.
+        const local = !argOf(record.args, '--flink') || argOf(record.args, '--flink') === clusterRestUrl();
+        ctx.progress(`Stopping job ${running.jid} with a savepoint…`);
+        const location = await stopWithSavepoint(restUrl, running.jid, local ? savepointsDir(ctx.workspace, topic) : undefined);
+        // The job FINISHes; its process notices and exits (what is left of it is stopped below).
+        await pollUntil(async () => (job.running() ? undefined : true), 60_000, 250);
+        await job.stop();
+        ctx.print(`Flink job stopped with a savepoint: ${location} (start from it with \`pipeline job start --from-savepoint latest\`).`);
+        return 0;
+      }
+      const result = await job.stop();
       ctx.print(result === 'not-running' ? 'The Flink job was not running.' : `Flink job ${result}.`);
       return 0;
     },
   },
   'job status': {
     usage: 'pipeline job status [--json] [--rest-port P]',
-    summary: "the Flink job's process and its state from Flink's REST API",
-    options: { ...workspaceOption, json: { type: 'boolean' }, 'rest-port': { type: 'string' } },
+    summary: "the Flink job's process, its state from Flink's REST API (embedded or on a cluster), its retained checkpoints and savepoints",
+    options: { ...workspaceOption, json: { type: 'boolean' }, 'rest-port': { type: 'string' }, topic: { type: 'string' } },
     async run(ctx) {
-      const record = new PipelineProcess(ctx.workspace, 'job').record();
-      const restUrl = restUrlOf(ctx);
+      const process = new PipelineProcess(ctx.workspace, 'job');
+      const record = process.record();
+      const restUrl = record && ctx.values['rest-port'] === undefined ? restUrlOfJob(record.args) : restUrlOf(ctx);
+      const onCluster = record ? argOf(record.args, '--flink') !== undefined : false;
       let jobs: FlinkJobSummary[] = [];
       let rest = 'not reachable';
       try {
         jobs = await fetchJobsOverview(restUrl, 2000);
+        // A session cluster may run other jobs too: show ours.
+        const id = process.flinkJobId();
+        if (onCluster && id) jobs = jobs.filter((j) => j.jid === id);
         rest = 'ok';
       } catch {
-        /* stopped */
+        /* stopped, or the cluster is gone */
       }
-      const state = jobs.find((j) => j.state === 'RUNNING') ? 'running' : record ? 'starting' : jobs.some((j) => j.state === 'FAILED') ? 'failed' : 'stopped';
-      if (ctx.values.json) ctx.print(JSON.stringify({ state, pid: record?.pid, restUrl, rest, jobs }, null, 2));
-      else {
-        ctx.print(`Flink job: ${state.toUpperCase()}${record ? ` (pid ${record.pid})` : ''}`);
-        ctx.print(`  REST:  ${restUrl} (${rest})`);
-        for (const j of jobs) ctx.print(`  ${j.jid} ${j.state} ${j.name}`);
+      const state = jobs.find((j) => j.state === 'RUNNING') ? 'running' : record ? (onCluster && rest !== 'ok' ? 'cluster-down' : 'starting') : jobs.some((j) => j.state === 'FAILED') ? 'failed' : 'stopped';
+      const topic = record ? (argOf(record.args, '--topic') ?? topicOf(ctx)) : topicOf(ctx);
+      const stateDir = record ? argOf(record.args, '--state-dir') : undefined;
+      const checkpoints = listCheckpoints(stateDir ?? resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic));
+      const savepoints = listSavepoints(savepointsDir(ctx.workspace, topic));
+      if (ctx.values.json) {
+        ctx.print(JSON.stringify({ state, pid: record?.pid, restUrl, rest, cluster: onCluster ? restUrl : undefined, jobs, checkpoints, savepoints }, null, 2));
+        return state === 'running' ? 0 : 3;
       }
+      if (state === 'cluster-down') {
+        ctx.print(`Flink job: WAITING — the JobManager at ${restUrl} does not answer; \`pipeline flink up\` brings the cluster back and the job resumes from its last checkpoint.`);
+        return 3;
+      }
+      ctx.print(`Flink job: ${state.toUpperCase()}${record ? ` (pid ${record.pid})` : ''}${onCluster ? ` on the cluster ${restUrl}` : ''}`);
+      ctx.print(`  REST:  ${restUrl} (${rest})`);
+      for (const j of jobs) ctx.print(`  ${j.jid} ${j.state} ${j.name}`);
+      const when = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
+      ctx.print(checkpoints.length ? `  checkpoints: ${checkpoints.slice(0, 3).map((c) => `${c.path} (${when(c.at)})`).join(', ')}` : '  checkpoints: none yet');
+      ctx.print(savepoints.length ? `  savepoints:  ${savepoints.map((c) => `${c.path} (${when(c.at)})`).join(', ')}` : '  savepoints:  none (`pipeline job stop --savepoint` takes one)');
       return state === 'running' ? 0 : 3;
     },
   },

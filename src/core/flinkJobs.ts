@@ -39,3 +39,16 @@ export function localRestPort(address: string): number | undefined {
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return undefined;
   return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
 }
+
+/** Where the job runs: its own embedded MiniCluster, the local session cluster (`pipeline flink up`), or another cluster. */
+export type FlinkTarget = { kind: 'embedded' } | { kind: 'local-cluster'; url: string } | { kind: 'remote'; url: string };
+
+/** The setting `kafkaFlinkLab.flink.target` (or `--flink`): `embedded`, `local-cluster` or a REST URL. */
+export function parseFlinkTarget(value: string | undefined, localClusterUrl: string): { target?: FlinkTarget; error?: string } {
+  const raw = (value ?? 'embedded').trim();
+  if (raw === '' || raw === 'embedded') return { target: { kind: 'embedded' } };
+  if (raw === 'local-cluster') return { target: { kind: 'local-cluster', url: localClusterUrl } };
+  const { url, error } = normalizeRestUrl(raw);
+  if (!url) return { error: `The Flink target must be embedded, local-cluster or a REST URL: ${error}` };
+  return { target: url === localClusterUrl || url === localClusterUrl.replace('127.0.0.1', 'localhost') ? { kind: 'local-cluster', url: localClusterUrl } : { kind: 'remote', url } };
+}

@@ -46,3 +46,16 @@ export function resetRefusal(group: GroupModel, flink: { isFlinkGroup: boolean; 
   }
   return undefined;
 }
+
+/** Where `pipeline job replay --from` starts: earliest, a time (ISO-8601 or epoch ms), or an offset per partition. */
+export type ReplayStart = { kind: 'earliest' } | { kind: 'timestamp'; timestampMs: number } | { kind: 'offsets'; offsets: [number, number][] };
+
+export function parseReplayStart(value: string): ReplayStart {
+  const v = value.trim();
+  if (v === 'earliest') return { kind: 'earliest' };
+  if (/^\d+:\d+(,\d+:\d+)*$/.test(v)) return { kind: 'offsets', offsets: v.split(',').map((po) => po.split(':').map(Number) as [number, number]) };
+  if (/^\d{10,}$/.test(v)) return { kind: 'timestamp', timestampMs: Number(v) };
+  const parsed = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+  if (!Number.isNaN(parsed)) return { kind: 'timestamp', timestampMs: parsed };
+  throw new UserError(`--from ${JSON.stringify(value)} is not earliest, a time (2026-12-04T10:00:00Z or epoch milliseconds) or offsets (0:120,1:98,2:130).`);
+}

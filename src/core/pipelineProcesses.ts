@@ -34,6 +34,13 @@ export interface JobOptions {
   jars: JobRuntime;
   stateDir: string;
   restPort: number;
+  /** A session cluster's REST address; without it the job runs in its own embedded MiniCluster on `restPort`. */
+  flink?: string;
+  /** Send the connector and the job library with the job (a cluster whose lib/ does not hold them). */
+  shipJars?: boolean;
+  fromSavepoint?: string;
+  /** Start with fresh state: no checkpoint of an earlier run (a replay). */
+  noRestore?: boolean;
 }
 
 export const DEFAULT_GROUP_ID = 'flink-sensor-processor';
@@ -80,7 +87,22 @@ export function jobArgs(o: JobOptions): string[] {
     String(o.restPort),
   ];
   if (o.checkpointSeconds !== undefined) args.push('--checkpoint-interval', String(o.checkpointSeconds));
+  if (o.flink) args.push('--flink', o.flink);
+  if (o.shipJars) args.push('--ship-jars');
+  if (o.fromSavepoint) args.push('--from-savepoint', o.fromSavepoint);
+  if (o.noRestore) args.push('--no-restore');
   return args;
+}
+
+/** The value after `flag` in a recorded command line. */
+export function argOf(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Where a recorded job's Flink answers: its session cluster, or its embedded MiniCluster's REST port. */
+export function restUrlOfJob(args: string[]): string {
+  return argOf(args, '--flink') ?? `http://127.0.0.1:${argOf(args, '--rest-port') ?? DEFAULT_REST_PORT}`;
 }
 
 export interface ProcessRecord {
@@ -121,6 +143,22 @@ export class PipelineProcess {
     return join(this.dir, `${this.name}.log`);
   }
 
+  /** Written by the job process when it has submitted its Flink job: which job on the cluster is ours. */
+  get jobInfoFile(): string {
+    return join(this.dir, `${this.name}-info.json`);
+  }
+
+  /** The Flink job id of this running process, once it has submitted it. */
+  flinkJobId(): string | undefined {
+    const record = this.record();
+    try {
+      const info = JSON.parse(readFileSync(this.jobInfoFile, 'utf8')) as { jobId: string; pid: number };
+      return record && info.pid === record.pid ? info.jobId : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   record(): ProcessRecord | undefined {
     try {
       const record = JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord;
@@ -146,9 +184,10 @@ export class PipelineProcess {
     mkdirSync(this.dir, { recursive: true });
     let fd: number | undefined;
     if (options.background) fd = openSync(this.logFile, 'w');
+    rmSync(this.jobInfoFile, { force: true });
     const child = spawn(python, ['-u', ...args], {
       cwd: options.cwd,
-      env: { ...this.env, ...options.extraEnv, PYTHONUNBUFFERED: '1' },
+      env: { ...this.env, ...options.extraEnv, PYTHONUNBUFFERED: '1', PIPELINE_JOB_INFO: this.jobInfoFile },
       stdio: options.background ? ['ignore', fd!, fd!] : ['ignore', 'inherit', 'inherit'],
       detached: true,
     });
@@ -220,13 +259,15 @@ export async function ensureRestPortFree(port: number): Promise<void> {
   }
 }
 
-/** Waits until Flink's REST API lists a RUNNING job, or the process exits, or the timeout passes. */
+/** Waits until Flink's REST API lists this process's job as RUNNING, or the process exits, or the timeout passes. */
 export async function waitForJobRunning(restUrl: string, process: PipelineProcess, timeoutMs: number): Promise<FlinkJobSummary> {
   const job = await pollUntil(async () => {
     if (!process.running()) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
+    const id = process.flinkJobId();
+    if (!id) return undefined;
     try {
       const jobs = await fetchJobsOverview(restUrl, 2000);
-      return jobs.find((j) => j.state === 'RUNNING');
+      return jobs.find((j) => j.jid === id && j.state === 'RUNNING');
     } catch {
       return undefined;
     }

@@ -1,0 +1,96 @@
+// `pipeline flink up|down|status`: the local Flink session cluster (a JobManager and TaskManagers as separate JVMs).
+import { UserError } from '../core/errors';
+import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../core/flinkCluster';
+import { fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
+import { ensureJobRuntime } from '../core/flinkRuntime';
+import { ensurePythonEnv } from '../core/install';
+import { sleep } from '../core/proc';
+import { validatePositiveInt } from '../core/validation';
+import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+
+export interface TaskManagerInfo {
+  id: string;
+  slotsTotal: number;
+  slotsFree: number;
+}
+
+/** GET /taskmanagers: each TaskManager's id and slots. */
+async function fetchTaskManagers(restUrl: string): Promise<TaskManagerInfo[]> {
+  const response = await fetch(`${restUrl}/taskmanagers`, { signal: AbortSignal.timeout(2000) });
+  if (!response.ok) return [];
+  const body = (await response.json()) as { taskmanagers?: Array<{ id: string; slotsNumber: number; freeSlots: number }> };
+  return (body.taskmanagers ?? []).map((t) => ({ id: t.id, slotsTotal: t.slotsNumber, slotsFree: t.freeSlots })).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+function checkedInt(ctx: CliContext, name: string, fallback: number, max: number): number {
+  const value = numberFlag(ctx, name, fallback)!;
+  const invalid = validatePositiveInt(value, `--${name}`, max);
+  if (invalid) throw new UserError(invalid);
+  return value;
+}
+
+export const flinkCli: Record<string, CliCommand> = {
+  'flink up': {
+    usage: 'pipeline flink up [--taskmanagers N] [--slots S] [--follow]',
+    summary: `start a local Flink session cluster from PyFlink's Flink distribution: a JobManager (REST http://127.0.0.1:8081) and N TaskManagers (default 2, 2 slots each) as separate JVMs, every port on 127.0.0.1; --follow keeps it in the foreground until Ctrl-C`,
+    options: { ...workspaceOption, taskmanagers: { type: 'string' }, slots: { type: 'string' }, follow: { type: 'boolean' } },
+    async run(ctx) {
+      const shape = { taskManagers: checkedInt(ctx, 'taskmanagers', DEFAULT_CLUSTER_SHAPE.taskManagers, 8), slots: checkedInt(ctx, 'slots', DEFAULT_CLUSTER_SHAPE.slots, 16) };
+      const python = await ensurePythonEnv(ctx.progress);
+      const runtime = await ensureJobRuntime(python, ctx.progress);
+      const cluster = new LocalFlinkCluster(ctx.workspace);
+      const result = await cluster.up(shape, python, `${runtime.runtimeDir}/lib`, ctx.progress, ctx.signal);
+      const overview = await cluster.fetchOverview();
+      ctx.print(
+        result.alreadyRunning
+          ? `The Flink cluster is already running: ${cluster.restUrl}.`
+          : `Flink ${overview?.flinkVersion ?? ''} session cluster up in ${(result.elapsedMs / 1000).toFixed(1)} s: ${cluster.restUrl}, ${overview?.taskmanagers ?? 0} TaskManagers, ${overview?.slotsTotal ?? 0} slots. Logs in ${cluster.logDir}.`,
+      );
+      if (!ctx.values.follow) return 0;
+      ctx.progress('Press Ctrl-C to stop the cluster.');
+      while (!ctx.signal.aborted && cluster.running()) await sleep(500);
+      await cluster.down(ctx.progress);
+      return 0;
+    },
+  },
+  'flink down': {
+    usage: 'pipeline flink down',
+    summary: 'stop the local Flink session cluster (TaskManagers, then the JobManager); jobs on it are cancelled with it',
+    options: { ...workspaceOption },
+    async run(ctx) {
+      const stopped = await new LocalFlinkCluster(ctx.workspace).down(ctx.progress);
+      ctx.print(stopped.length === 0 ? 'The Flink cluster was not running.' : `Stopped ${stopped.join(', ')}.`);
+      return 0;
+    },
+  },
+  'flink status': {
+    usage: 'pipeline flink status [--json]',
+    summary: 'the local Flink session cluster: JobManager address, TaskManagers with free/total slots, running jobs',
+    options: { ...workspaceOption, json: { type: 'boolean' } },
+    async run(ctx) {
+      const cluster = new LocalFlinkCluster(ctx.workspace);
+      const processes = cluster.processes();
+      const overview = await cluster.fetchOverview();
+      let taskManagers: TaskManagerInfo[] = [];
+      let jobs: FlinkJobSummary[] = [];
+      if (overview) {
+        [taskManagers, jobs] = await Promise.all([fetchTaskManagers(cluster.restUrl).catch(() => []), fetchJobsOverview(cluster.restUrl, 2000).catch(() => [])]);
+      }
+      const state = overview ? 'up' : cluster.running() ? 'starting' : 'down';
+      if (ctx.values.json) {
+        ctx.print(JSON.stringify({ state, jobManager: cluster.restUrl, processes, taskManagers, jobs: jobs.filter((j) => j.state === 'RUNNING') }, null, 2));
+        return state === 'up' ? 0 : 3;
+      }
+      if (state === 'down') {
+        ctx.print('Flink cluster: DOWN (start it with `pipeline flink up`).');
+        return 3;
+      }
+      ctx.print(`Flink cluster: ${state.toUpperCase()}  JobManager ${cluster.restUrl}${overview ? ` (Flink ${overview.flinkVersion})` : ' (not answering yet)'}`);
+      for (const p of processes) ctx.print(`  ${p.name.padEnd(14)} ${p.running ? `pid ${p.pid}` : 'not running'}`);
+      for (const t of taskManagers) ctx.print(`  TaskManager ${t.id}: ${t.slotsFree} of ${t.slotsTotal} slots free`);
+      const running = jobs.filter((j) => j.state === 'RUNNING');
+      ctx.print(running.length ? running.map((j) => `  job ${j.jid} RUNNING ${j.name}`).join('\n') : '  no running job');
+      return state === 'up' ? 0 : 3;
+    },
+  },
+};

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { clusterRestUrl } from './core/flinkCluster';
+import { parseFlinkTarget } from './core/flinkJobs';
 import { SETTINGS_PREFIX } from './core/workspaceSettings';
 
 export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -37,7 +39,7 @@ export class Setting<T> {
 /**
  * Every setting the extension reads. A unit test checks each key against package.json. The `pipeline` CLI reads
  * the same keys from `.vscode/settings.json` (bootstrapServers, topic, outputFolder, generator.*, windowSeconds,
- * flinkRestUrl), so the names follow it.
+ * flinkRestUrl, flink.target), so the names follow it.
  */
 export const settings = {
   bootstrapServers: new Setting<string>('bootstrapServers'),
@@ -56,11 +58,18 @@ export const settings = {
   resultsIndexInBackground: new Setting<boolean>('results.indexInBackground'),
   refreshIntervalSeconds: new Setting<number>('refreshInterval'),
   flinkRestUrl: new Setting<string>('flinkRestUrl'),
+  flinkTarget: new Setting<string>('flink.target'),
   showInternalTopics: new Setting<boolean>('showInternalTopics'),
 } as const;
 
 /** The SecretStorage key of the SASL password (never a setting). */
 export const SASL_PASSWORD_SECRET = `${SETTINGS_PREFIX}.sasl.password`;
+
+/** Where the job's Flink answers: the session cluster of `flink.target`, or `flinkRestUrl` for the embedded job. */
+export function jobRestUrl(): string {
+  const { target } = parseFlinkTarget(settings.flinkTarget.value, clusterRestUrl());
+  return target && target.kind !== 'embedded' ? target.url : settings.flinkRestUrl.value;
+}
 
 export function affectsAny(event: vscode.ConfigurationChangeEvent, ...which: Setting<unknown>[]): boolean {
   return which.some((s) => s.affects(event));

@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
 import { resolveOutputFolder, requireWorkspace } from '../common/workspace';
-import { cliGenerateArgs, cliJobStartArgs } from '../core/cliArgs';
-import { UserError } from '../core/errors';
-import { localRestPort } from '../core/flinkJobs';
+import { join } from 'node:path';
+import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs } from '../core/cliArgs';
+import { errorMessage, UserError } from '../core/errors';
+import { clusterRestUrl, LocalFlinkCluster } from '../core/flinkCluster';
+import { localRestPort, parseFlinkTarget } from '../core/flinkJobs';
+import { parseReplayStart } from '../core/offsetReset';
 import { PipelineProcess } from '../core/pipelineProcesses';
 import { validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
-import { settings } from '../settings';
+import { jobRestUrl, settings } from '../settings';
 import { KafkaNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickPreset, type Preset } from './prompts';
@@ -96,10 +99,61 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
           parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
         })
       : settings.windowSeconds.value);
-  const argv = cliJobStartArgs({ workspace, topic: settings.topic.value, outputDir: resolveOutputFolder(), windowSeconds, groupId: settings.jobGroupId.value, restPort: localRestPort(settings.flinkRestUrl.value) });
+  const argv = cliJobStartArgs({ workspace, topic: settings.topic.value, outputDir: resolveOutputFolder(), windowSeconds, ...jobTarget() });
   if (prompt) await ensureBroker(s, true);
   if ((await s.terminals.start('job', argv)) === 'already-running') void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
   await s.monitor.refresh();
+}
+
+/** The job's group and where it runs: the embedded MiniCluster on the REST port of the setting, or a cluster (flink.target). */
+function jobTarget(): { groupId: string; restPort?: number; flink?: string } {
+  const { target, error } = parseFlinkTarget(settings.flinkTarget.value, clusterRestUrl());
+  if (!target) throw new UserError(`${error} (setting ${settings.flinkTarget.fullKey})`);
+  if (target.kind === 'embedded') return { groupId: settings.jobGroupId.value, restPort: localRestPort(settings.flinkRestUrl.value) };
+  return { groupId: settings.jobGroupId.value, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };
+}
+
+const REPLAY_STARTS: (vscode.QuickPickItem & { from?: string; ask?: 'time' | 'offsets' })[] = [
+  { label: 'From the beginning of the topic', description: 'earliest offset of every partition', from: 'earliest' },
+  { label: 'From a point in time…', description: 'the first offset at or after it, per partition', ask: 'time' },
+  { label: 'From offsets…', description: 'one offset per partition, like 0:120,1:98,2:130', ask: 'offsets' },
+];
+
+/**
+ * Re-runs the history: the job stops, its consumer group goes back, and it starts with fresh state into a new
+ * folder under the output folder (output/runs/<time>), which the results view then shows.
+ */
+async function replay(s: Services): Promise<void> {
+  const workspace = requireWorkspace();
+  const start = await vscode.window.showQuickPick(REPLAY_STARTS, { title: 'Replay the pipeline: from where?', placeHolder: 'The job re-reads the topic from here, into a new output folder' });
+  if (!start) return;
+  let from = start.from;
+  if (start.ask) {
+    from = await vscode.window.showInputBox({
+      title: start.ask === 'time' ? 'Replay from this time (ISO-8601, UTC)' : 'Replay from these offsets',
+      value: start.ask === 'time' ? new Date(Date.now() - 3_600_000).toISOString().slice(0, 19) + 'Z' : '0:0,1:0,2:0',
+      validateInput: (v) => {
+        try {
+          parseReplayStart(v);
+          return undefined;
+        } catch (error) {
+          return errorMessage(error);
+        }
+      },
+    });
+    if (!from) return;
+  }
+  const windowSeconds = await pickPreset('Replay: tumbling window size (event time)', presets([5, 10, 30, 60], settings.windowSeconds.value, 's'), {
+    prompt: 'Window size in seconds',
+    parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
+  });
+  const outputDir = join(resolveOutputFolder(), 'runs', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, ''));
+  const argv = cliJobReplayArgs({ workspace, topic: settings.topic.value, outputDir, windowSeconds, from: from!, ...jobTarget() });
+  await ensureBroker(s, true);
+  await stopProcess(s, 'job', JOB_GRACE_MS);
+  await s.terminals.start('job', argv);
+  await s.monitor.refresh();
+  await vscode.commands.executeCommand('kafkaFlinkLab.results.chooseRun', outputDir);
 }
 
 /**
@@ -136,8 +190,9 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
     registerCommandWithLogging('kafkaFlinkLab.generator.showTerminal', () => s.terminals.show('generator') || void vscode.window.showInformationMessage('The sensor generator has not been started in this window.'), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.start', (args?: unknown) => startJob(s, plain<JobArgs>(args), !(typeof args === 'object' && args !== null && !(args instanceof KafkaNode))), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.stop', () => stopJob(s), s.log),
+    registerCommandWithLogging('kafkaFlinkLab.job.replay', () => replay(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.showTerminal', () => s.terminals.show('job') || void vscode.window.showInformationMessage('The Flink job has not been started in this window.'), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.job.openDashboard', () => vscode.env.openExternal(vscode.Uri.parse(settings.flinkRestUrl.value)), s.log),
+    registerCommandWithLogging('kafkaFlinkLab.job.openDashboard', () => vscode.env.openExternal(vscode.Uri.parse(jobRestUrl())), s.log),
     registerCommandWithLogging(
       'kafkaFlinkLab.pipeline.startAll',
       async () => {
@@ -153,6 +208,10 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
       'kafkaFlinkLab.pipeline.stopAll',
       async () => {
         await Promise.all([stopGenerator(s), stopJob(s)]);
+        if (parseFlinkTarget(settings.flinkTarget.value, clusterRestUrl()).target?.kind === 'local-cluster') {
+          const stopped = await new LocalFlinkCluster(requireWorkspace()).down((message) => s.log.info(message));
+          if (stopped.length) s.log.info(`Stopped the local Flink cluster (${stopped.join(', ')}).`);
+        }
         if (s.connections.primary().local) await vscode.commands.executeCommand('kafkaFlinkLab.stack.stop');
       },
       s.log,
@@ -180,6 +239,7 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
           brokerUp ? { label: '$(debug-stop) Stop local Kafka', command: 'kafkaFlinkLab.stack.stop' } : { label: '$(play) Start local Kafka', command: 'kafkaFlinkLab.stack.start' },
           generatorRunning ? { label: '$(debug-stop) Stop the sensor generator', command: 'kafkaFlinkLab.generator.stop' } : { label: '$(play) Start the sensor generator…', command: 'kafkaFlinkLab.generator.start' },
           jobRunning ? { label: '$(debug-stop) Stop the Flink job', command: 'kafkaFlinkLab.job.stop' } : { label: '$(play) Start the Flink job…', command: 'kafkaFlinkLab.job.start' },
+          { label: '$(history) Replay the pipeline…', description: 'from the beginning, a time or offsets, into a new output folder', command: 'kafkaFlinkLab.job.replay' },
           { label: '', kind: vscode.QuickPickItemKind.Separator },
           { label: '$(eye) Peek messages…', command: 'kafkaFlinkLab.messages.peek' },
           { label: '$(link-external) Open the Flink web UI', description: snap.job.restAddress, command: 'kafkaFlinkLab.job.openDashboard' },

@@ -7,7 +7,7 @@ import { RateMeter, sumEndOffsets } from '../core/rates';
 import { PipelineProcess } from '../core/pipelineProcesses';
 import { LocalStack } from '../core/stack';
 import { emptySnapshot, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
-import { affectsAny, settings } from '../settings';
+import { affectsAny, jobRestUrl, settings } from '../settings';
 import type { KafkaConnections } from './connections';
 import { ContextKey, setContextKey } from './contextKeys';
 import { Disposable, intervalDisposable } from './lifecycle';
@@ -37,12 +37,12 @@ export class PipelineMonitor extends Disposable {
     private readonly log: Log,
   ) {
     super();
-    this.current = emptySnapshot(connections.primary().bootstrapServers, settings.topic.value, settings.flinkRestUrl.value, settings.jobGroupId.value);
+    this.current = emptySnapshot(connections.primary().bootstrapServers, settings.topic.value, jobRestUrl(), settings.jobGroupId.value);
     this.schedule();
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (settings.refreshIntervalSeconds.affects(e)) this.schedule();
-        if (affectsAny(e, settings.topic, settings.flinkRestUrl, settings.jobGroupId, settings.bootstrapServers)) {
+        if (affectsAny(e, settings.topic, settings.flinkRestUrl, settings.flinkTarget, settings.jobGroupId, settings.bootstrapServers)) {
           this.rate.reset();
           void this.refresh();
         }
@@ -76,7 +76,7 @@ export class PipelineMonitor extends Disposable {
     const primary = this.connections.primary();
     const topic = settings.topic.value;
     const groupId = settings.jobGroupId.value;
-    const restAddress = settings.flinkRestUrl.value;
+    const restAddress = jobRestUrl();
     const folder = workspaceFolder();
     const localRunning = folder ? new LocalStack(folder).runningMode() !== undefined : false;
 

@@ -1,4 +1,5 @@
 import { UserError } from './errors';
+import { parseReplayStart } from './offsetReset';
 import { validateBootstrapServers, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
 
 /**
@@ -73,6 +74,8 @@ export interface CliJobOptions {
   groupId: string;
   /** The port of the job's REST API / web UI (the CLI's default is 8081). */
   restPort?: number;
+  /** `local-cluster` or a session cluster's REST URL; without it the embedded MiniCluster. */
+  flink?: string;
 }
 
 export function cliJobStartArgs(o: CliJobOptions): string[] {
@@ -92,6 +95,13 @@ export function cliJobStartArgs(o: CliJobOptions): string[] {
     `--window=${o.windowSeconds}`,
     `--group-id=${o.groupId}`,
     ...(o.restPort !== undefined ? [`--rest-port=${o.restPort}`] : []),
+    ...(o.flink ? [`--flink=${o.flink}`] : []),
     `--workspace=${o.workspace}`,
   ];
+}
+
+/** `pipeline job replay` in the job's terminal: the same job, its group moved back, into `outputDir` (a new run folder). */
+export function cliJobReplayArgs(o: CliJobOptions & { from: string }): string[] {
+  parseReplayStart(o.from);
+  return ['job', 'replay', `--from=${o.from}`, ...cliJobStartArgs(o).slice(2)];
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, isAbsolute } from 'node:path';
@@ -129,13 +129,29 @@ class ResultsPanel implements vscode.Disposable {
    */
   private initSent: Promise<void> = Promise.resolve();
 
+  /** A replay's folder (output/runs/<time>) the user chose to see instead of the output folder. */
+  private chosenRun?: string;
+
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly deps: ResultsViewDeps,
   ) {}
 
+  /** The folder the view shows: the output folder, or the run chosen with "Show Another Run…". */
+  folderShown(): string {
+    return this.chosenRun ?? resolve(this.deps.outputFolder());
+  }
+
+  /** Shows a run's folder (undefined: the output folder again), in the open panel or a new one. */
+  showRun(folder: string | undefined): void {
+    this.chosenRun = folder && resolve(folder) !== resolve(this.deps.outputFolder()) ? resolve(folder) : undefined;
+    this.folderMayHaveChanged();
+    this.show();
+    if (this.panel) this.panel.title = this.chosenRun ? `Pipeline Results — run ${basename(this.chosenRun)}` : 'Pipeline Results';
+  }
+
   show(): void {
-    const folder = resolve(this.deps.outputFolder());
+    const folder = this.folderShown();
     this.deps.log(`results: opening the view`);
     if (this.panel) {
       this.panel.reveal();
@@ -233,14 +249,14 @@ class ResultsPanel implements vscode.Disposable {
 
   /** Starts watching the output folder and indexes it soon (background indexing). */
   start(): void {
-    this.watch(resolve(this.deps.outputFolder()));
+    this.watch(this.folderShown());
     // At once: the extension activates once the window has started (onStartupFinished).
     this.scheduleIndex(0);
   }
 
   /** The output folder setting changed: follow it (the open panel reads the new folder; a closed one indexes it). */
   folderMayHaveChanged(): void {
-    const folder = resolve(this.deps.outputFolder());
+    const folder = this.folderShown();
     if (this.panel) {
       if (folder !== this.folder) this.useFolder(folder);
       return;
@@ -276,7 +292,7 @@ class ResultsPanel implements vscode.Disposable {
       return;
     }
     this.indexing = true;
-    const folder = resolve(this.deps.outputFolder());
+    const folder = this.folderShown();
     try {
       if (!(await hasResultFiles(folder)) || this.disposed || this.panel?.visible) return;
       const started = performance.now();
@@ -573,6 +589,16 @@ class ResultsPanel implements vscode.Disposable {
   }
 }
 
+/** The replays' folders (`<output>/runs/<time>`), newest first. */
+function listRuns(output: string): { name: string; folder: string }[] {
+  const runs = join(output, 'runs');
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => ({ name: d.name, folder: join(runs, d.name) }))
+    .sort((a, b) => b.name.localeCompare(a.name));
+}
+
 /**
  * Registers `kafkaFlinkLab.results.open` and everything behind it. Call once from `activate()`; the returned
  * disposable closes the panel, the watcher and the DuckDB store.
@@ -587,10 +613,28 @@ export function registerResultsView(context: vscode.ExtensionContext, deps: Resu
       void vscode.window.showErrorMessage(`Could not open the results: ${errorText(error)}`);
     }
   });
+  const chooseRun = vscode.commands.registerCommand('kafkaFlinkLab.results.chooseRun', async (folder?: unknown) => {
+    try {
+      if (typeof folder === 'string') return panel.showRun(folder);
+      const output = resolve(deps.outputFolder());
+      const runs = listRuns(output);
+      const picked = await vscode.window.showQuickPick(
+        [
+          { label: 'The pipeline\'s output folder', description: output, folder: undefined as string | undefined },
+          ...runs.map((r) => ({ label: `Run ${r.name}`, description: `replay into ${r.folder}`, folder: r.folder })),
+        ],
+        { title: 'Pipeline Results: which run?', placeHolder: runs.length ? 'A replay writes into output/runs/<time>' : 'No replay yet: "Replay the Pipeline…" makes one' },
+      );
+      if (picked) panel.showRun(picked.folder);
+    } catch (error) {
+      deps.log(`results: ${errorText(error)}`);
+      void vscode.window.showErrorMessage(`Could not open the results: ${errorText(error)}`);
+    }
+  });
   const settings = vscode.workspace.onDidChangeConfiguration((event) => {
     if (event.affectsConfiguration('kafkaFlinkLab.outputFolder')) panel.folderMayHaveChanged();
     if (event.affectsConfiguration('kafkaFlinkLab.results.indexInBackground')) panel.indexingMayHaveChanged();
   });
   panel.start();
-  return vscode.Disposable.from(command, settings, panel);
+  return vscode.Disposable.from(command, chooseRun, settings, panel);
 }

@@ -17,7 +17,7 @@ import {
   type GeneratorOptions,
   type JobOptions,
 } from '../core/pipelineProcesses';
-import { validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
+import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
 import { benchCli } from './bench/benchCli';
 import { runCli } from './runCli';
@@ -55,7 +55,7 @@ export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
     rate: checkedNumber(ctx, 'rate', (v) => validateNonNegativeNumber(v, '--rate')) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.rate') ?? 100,
     count,
     durationSeconds,
-    sensors: checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', 10_000)) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ?? 10,
+    sensors: checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', MAX_SENSORS)) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ?? 10,
     lateFraction: checkedNumber(ctx, 'late-fraction', fraction('late-fraction')),
     anomalyFraction: checkedNumber(ctx, 'anomaly-fraction', fraction('anomaly-fraction')),
     malformedFraction: checkedNumber(ctx, 'malformed-fraction', fraction('malformed-fraction')),
@@ -63,6 +63,14 @@ export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
     seed: numberFlag(ctx, 'seed'),
     finalWatermark: ctx.values['final-watermark'] === true,
   };
+}
+
+/** --group-id (or the default), checked as the extension checks the setting job.groupId. */
+export function groupIdOf(ctx: CliContext): string {
+  const groupId = (ctx.values['group-id'] as string | undefined) ?? DEFAULT_GROUP_ID;
+  const invalid = validateGroupId(groupId);
+  if (invalid) throw new UserError(invalid);
+  return groupId;
 }
 
 export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<JobOptions> {
@@ -73,7 +81,7 @@ export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<Jo
     topic,
     output: outputOf(ctx),
     windowSeconds: checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ?? readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ?? 10,
-    groupId: (ctx.values['group-id'] as string | undefined) ?? DEFAULT_GROUP_ID,
+    groupId: groupIdOf(ctx),
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) => (v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.')),
     jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),

@@ -4,7 +4,7 @@ import { cliGenerateArgs, cliJobStartArgs } from '../core/cliArgs';
 import { UserError } from '../core/errors';
 import { flinkWebUiUrl, localRestPort } from '../core/flinkJobs';
 import { PipelineProcess } from '../core/pipelineProcesses';
-import { validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
+import { MAX_SENSORS, validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
 import { settings } from '../settings';
 import { KafkaNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
@@ -77,7 +77,7 @@ async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean)
     (prompt
       ? await pickPreset('Sensor generator: how many sensors', presets([1, 5, 10, 50, 100], settings.generatorSensors.value, 'sensors'), {
           prompt: 'Number of sensors',
-          parse: (t) => (validatePositiveInt(t, 'The number of sensors', 100_000) ? { error: validatePositiveInt(t, 'The number of sensors', 100_000) } : { value: Number(t) }),
+          parse: (t) => (validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) ? { error: validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) } : { value: Number(t) }),
         })
       : settings.generatorSensors.value);
   const argv = cliGenerateArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, rate, sensors, durationSeconds: args.durationSeconds, count: args.count });

@@ -1,5 +1,5 @@
 import { UserError } from './errors';
-import { validateBootstrapServers, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
+import { MAX_SENSORS, validateBootstrapServers, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
 
 /**
  * The argv of every `pipeline` command the extension starts in a terminal. Each value is validated here, before
@@ -10,12 +10,6 @@ import { validateBootstrapServers, validateNonNegativeNumber, validatePositiveIn
 function check(...problems: (string | undefined)[]): void {
   const problem = problems.find(Boolean);
   if (problem) throw new UserError(problem);
-}
-
-/** Consumer group ids: the characters of topic names, so that they read the same everywhere. */
-export function validateGroupId(groupId: string): string | undefined {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) return `A consumer group id may contain only letters, digits, ".", "_" and "-" (1–249 characters); got ${JSON.stringify(groupId)}.`;
-  return undefined;
 }
 
 export function validatePath(path: string, what: string): string | undefined {
@@ -48,7 +42,7 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
     validateBootstrapServers(o.bootstrapServers),
     validateNonNegativeNumber(o.rate, 'The rate (events/s)'),
     o.rate > 1_000_000 ? 'The rate can be at most 1000000 events/s.' : undefined,
-    validatePositiveInt(o.sensors, 'The number of sensors', 100_000),
+    validatePositiveInt(o.sensors, 'The number of sensors', MAX_SENSORS),
     o.durationSeconds !== undefined ? validatePositiveInt(o.durationSeconds, 'The duration (s)', 7 * 86_400) : undefined,
     o.count !== undefined ? validatePositiveInt(o.count, 'The number of events') : undefined,
     o.count !== undefined && o.durationSeconds !== undefined ? 'Give either a number of events or a duration, not both.' : undefined,

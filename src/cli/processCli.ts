@@ -92,6 +92,8 @@ export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<Jo
 /** Runs a pipeline process in the foreground, forwarding Ctrl-C (and a closed terminal) to its process group. */
 async function runForeground(process: PipelineProcess, python: string, args: string[], ctx: CliContext): Promise<number> {
   const { exited } = process.start(python, args, { background: false, cwd: ctx.workspace });
+  // Who is in its group (the job's JVM), by identity, so that a later cleanup finds exactly those.
+  const tracking = setInterval(() => process.trackGroup(), 2000);
   const onAbort = () => void process.stop(15_000);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const onHangup = () => void process.stop(5_000);
@@ -99,6 +101,7 @@ async function runForeground(process: PipelineProcess, python: string, args: str
   try {
     return await exited;
   } finally {
+    clearInterval(tracking);
     ctx.signal.removeEventListener('abort', onAbort);
     globalThis.process.off('SIGHUP', onHangup);
   }

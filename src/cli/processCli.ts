@@ -21,7 +21,7 @@ import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositi
 import { readWorkspaceSetting } from '../core/workspaceSettings';
 import { benchCli } from './bench/benchCli';
 import { runCli } from './runCli';
-import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+import { clusterOf, bootstrapOption, numberFlag, securityOption, workspaceOption, type CliCluster, type CliCommand, type CliContext } from './context';
 
 export function topicOf(ctx: CliContext): string {
   const topic = (ctx.values.topic as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'topic') ?? 'sensor-data';
@@ -45,12 +45,13 @@ function checkedNumber(ctx: CliContext, name: string, check: (v: number) => stri
 
 const fraction = (name: string) => (v: number) => (v < 0 || v > 1 ? `--${name} must be between 0 and 1.` : undefined);
 
-export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
+export function generatorOptionsOf(ctx: CliContext, cluster: CliCluster = clusterOf(ctx)): GeneratorOptions {
   const count = checkedNumber(ctx, 'count', (v) => validatePositiveInt(v, '--count'));
   const durationSeconds = checkedNumber(ctx, 'duration', (v) => (v > 0 ? undefined : '--duration must be more than 0 seconds.'));
   if (count !== undefined && durationSeconds !== undefined) throw new UserError('Give either --count or --duration, not both.');
   return {
-    bootstrapServers: bootstrapOf(ctx),
+    bootstrapServers: cluster.bootstrapServers,
+    security: cluster.security,
     topic: topicOf(ctx),
     rate: checkedNumber(ctx, 'rate', (v) => validateNonNegativeNumber(v, '--rate')) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.rate') ?? 100,
     count,
@@ -73,11 +74,12 @@ export function groupIdOf(ctx: CliContext): string {
   return groupId;
 }
 
-export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<JobOptions> {
+export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars, cluster: CliCluster = clusterOf(ctx)): Promise<JobOptions> {
   const topic = topicOf(ctx);
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
   return {
-    bootstrapServers: bootstrapOf(ctx),
+    bootstrapServers: cluster.bootstrapServers,
+    security: cluster.security,
     topic,
     output: outputOf(ctx),
     windowSeconds: checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ?? readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ?? 10,
@@ -90,8 +92,8 @@ export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<Jo
 }
 
 /** Runs a pipeline process in the foreground, forwarding Ctrl-C (and a closed terminal) to its process group. */
-async function runForeground(process: PipelineProcess, python: string, args: string[], ctx: CliContext): Promise<number> {
-  const { exited } = process.start(python, args, { background: false, cwd: ctx.workspace });
+async function runForeground(process: PipelineProcess, python: string, args: string[], ctx: CliContext, extraEnv: Record<string, string>): Promise<number> {
+  const { exited } = process.start(python, args, { background: false, cwd: ctx.workspace, extraEnv });
   // Who is in its group (the job's JVM), by identity, so that a later cleanup finds exactly those.
   const tracking = setInterval(() => process.trackGroup(), 2000);
   const onAbort = () => void process.stop(15_000);
@@ -110,6 +112,7 @@ async function runForeground(process: PipelineProcess, python: string, args: str
 const generatorFlags = {
   ...workspaceOption,
   ...bootstrapOption,
+  ...securityOption,
   rate: { type: 'string' as const },
   count: { type: 'string' as const },
   duration: { type: 'string' as const },
@@ -126,6 +129,7 @@ const generatorFlags = {
 const jobFlags = {
   ...workspaceOption,
   ...bootstrapOption,
+  ...securityOption,
   topic: { type: 'string' as const },
   output: { type: 'string' as const },
   window: { type: 'string' as const },
@@ -143,7 +147,7 @@ function restUrlOf(ctx: CliContext): string {
 
 export const processCli: Record<string, CliCommand> = {
   generate: {
-    usage: 'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
+    usage: 'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
     summary: 'simulate IoT sensors into the topic (rate 0 = as fast as possible); Ctrl-C stops it',
     options: { ...generatorFlags, stop: { type: 'boolean' } },
     async run(ctx) {
@@ -153,32 +157,34 @@ export const processCli: Record<string, CliCommand> = {
         ctx.print(result === 'not-running' ? 'The generator was not running.' : `Generator ${result}.`);
         return 0;
       }
-      const options = generatorOptionsOf(ctx);
+      const cluster = clusterOf(ctx);
+      const options = generatorOptionsOf(ctx, cluster);
       const python = await ensurePythonEnv(ctx.progress);
       const partitions = readWorkspaceSetting<number>(ctx.workspace, 'partitions') ?? 3;
       try {
-        if (await withTimeout(ensureTopic(options.bootstrapServers, options.topic, partitions), 15_000, `Kafka at ${options.bootstrapServers}`)) ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
+        if (await withTimeout(ensureTopic(options.bootstrapServers, options.topic, partitions, cluster.connection), 15_000, `Kafka at ${options.bootstrapServers}`)) ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
       } catch (error) {
         throw new UserError(`Cannot reach Kafka at ${options.bootstrapServers} to prepare topic ${options.topic}: start it (\`pipeline stack up\`) or check the bootstrap servers. (${errorMessage(error)})`);
       }
-      return runForeground(generator, python, generatorArgs(options), ctx);
+      return runForeground(generator, python, generatorArgs(options), ctx, cluster.childEnv);
     },
   },
   run: runCli,
   bench: benchCli,
   'job start': {
-    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--detach]',
+    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--detach]',
     summary: 'run the PyFlink job (event-time windows, exactly-once files); Web UI on http://127.0.0.1:8081',
     options: jobFlags,
     async run(ctx) {
       const job = new PipelineProcess(ctx.workspace, 'job');
       const python = await ensurePythonEnv(ctx.progress);
-      const options = await jobOptionsOf(ctx, await ensureFlinkJars(ctx.progress));
+      const cluster = clusterOf(ctx);
+      const options = await jobOptionsOf(ctx, await ensureFlinkJars(ctx.progress), cluster);
       if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
       await ensureRestPortFree(options.restPort);
       ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId})…`);
-      if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx);
-      job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace });
+      if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx, cluster.childEnv);
+      job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace, extraEnv: cluster.childEnv });
       const running = await waitForJobRunning(`http://127.0.0.1:${options.restPort}`, job, 180_000);
       ctx.print(`Flink job ${running.jid} is RUNNING (log ${job.logFile}); Web UI http://127.0.0.1:${options.restPort}.`);
       return 0;

@@ -80,9 +80,10 @@ async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean)
           parse: (t) => (validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) ? { error: validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) } : { value: Number(t) }),
         })
       : settings.generatorSensors.value);
-  const argv = cliGenerateArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, rate, sensors, durationSeconds: args.durationSeconds, count: args.count });
+  const access = await s.connections.pipelineAccess();
+  const argv = cliGenerateArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, rate, sensors, durationSeconds: args.durationSeconds, count: args.count, security: access.security });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('generator', argv)) === 'already-running') void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
+  if ((await s.terminals.start('generator', argv, { extraEnv: access.env })) === 'already-running') void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
   await s.monitor.refresh();
 }
 
@@ -96,9 +97,19 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
           parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
         })
       : settings.windowSeconds.value);
-  const argv = cliJobStartArgs({ workspace, topic: settings.topic.value, outputDir: resolveOutputFolder(), windowSeconds, groupId: settings.jobGroupId.value, restPort: localRestPort(settings.flinkRestUrl.value) });
+  const access = await s.connections.pipelineAccess();
+  const argv = cliJobStartArgs({
+    workspace,
+    topic: settings.topic.value,
+    bootstrapServers: s.connections.primary().bootstrapServers,
+    security: access.security,
+    outputDir: resolveOutputFolder(),
+    windowSeconds,
+    groupId: settings.jobGroupId.value,
+    restPort: localRestPort(settings.flinkRestUrl.value),
+  });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('job', argv)) === 'already-running') void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
+  if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running') void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
   await s.monitor.refresh();
 }
 

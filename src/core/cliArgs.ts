@@ -1,3 +1,4 @@
+import { usesSasl, type ClusterSecurity } from './clusterSecurity';
 import { UserError } from './errors';
 import { MAX_SENSORS, validateBootstrapServers, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
 
@@ -18,6 +19,20 @@ export function validatePath(path: string, what: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The flags that tell the CLI how to reach a secured cluster. The password is not one of them: the extension puts
+ * it in the terminal's environment (PIPELINE_SASL_PASSWORD), never on a command line.
+ */
+export function cliSecurityArgs(security: ClusterSecurity | undefined): string[] {
+  if (!security) return [];
+  check(/[\0\r\n]/.test(security.username) ? 'A SASL user name cannot contain line breaks or NUL characters.' : undefined);
+  return [
+    ...(usesSasl(security) ? [`--sasl-mechanism=${security.mechanism}`, `--sasl-username=${security.username}`] : []),
+    ...(security.tls ? ['--tls'] : []),
+    ...(usesSasl(security) && security.allowPlaintextSasl ? ['--allow-plaintext-sasl'] : []),
+  ];
+}
+
 export function cliStackUpArgs(workspace: string, options: { brokers?: 1 | 3; follow?: boolean } = {}): string[] {
   check(validatePath(workspace, 'The workspace folder'));
   return ['stack', 'up', ...(options.brokers === 3 ? ['--brokers=3'] : []), ...(options.follow === false ? [] : ['--follow']), `--workspace=${workspace}`];
@@ -33,6 +48,8 @@ export interface CliGenerateOptions {
   sensors: number;
   durationSeconds?: number;
   count?: number;
+  /** Of a cluster other than the local stack. */
+  security?: ClusterSecurity;
 }
 
 export function cliGenerateArgs(o: CliGenerateOptions): string[] {
@@ -55,6 +72,7 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
     `--sensors=${o.sensors}`,
     ...(o.durationSeconds !== undefined ? [`--duration=${o.durationSeconds}`] : []),
     ...(o.count !== undefined ? [`--count=${o.count}`] : []),
+    ...cliSecurityArgs(o.security),
     `--workspace=${o.workspace}`,
   ];
 }
@@ -62,6 +80,9 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
 export interface CliJobOptions {
   workspace: string;
   topic: string;
+  /** The pipeline's cluster (without it, the CLI reads the workspace's settings file). */
+  bootstrapServers?: string;
+  security?: ClusterSecurity;
   outputDir: string;
   windowSeconds: number;
   groupId: string;
@@ -77,15 +98,18 @@ export function cliJobStartArgs(o: CliJobOptions): string[] {
     validatePositiveInt(o.windowSeconds, 'The window size (s)', 86_400),
     validateGroupId(o.groupId),
     o.restPort !== undefined ? validatePositiveInt(o.restPort, 'The Flink REST port', 65_535) : undefined,
+    o.bootstrapServers !== undefined ? validateBootstrapServers(o.bootstrapServers) : undefined,
   );
   return [
     'job',
     'start',
     `--topic=${o.topic}`,
+    ...(o.bootstrapServers !== undefined ? [`--bootstrap-servers=${o.bootstrapServers}`] : []),
     `--output=${o.outputDir}`,
     `--window=${o.windowSeconds}`,
     `--group-id=${o.groupId}`,
     ...(o.restPort !== undefined ? [`--rest-port=${o.restPort}`] : []),
+    ...cliSecurityArgs(o.security),
     `--workspace=${o.workspace}`,
   ];
 }

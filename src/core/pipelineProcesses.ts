@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pythonSecurityArgs, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, type ClusterSecurity } from './clusterSecurity';
 import { UserError } from './errors';
 import type { FlinkJars } from './install';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
@@ -10,6 +11,8 @@ import { commandLineOf, groupMembers, identityOf, isAlive, isSameProcess, killGr
 
 export interface GeneratorOptions {
   bootstrapServers: string;
+  /** Of a secured cluster; its password goes in the process's environment (see PipelineProcess.start). */
+  security?: ClusterSecurity;
   topic: string;
   rate: number;
   count?: number;
@@ -26,6 +29,7 @@ export interface GeneratorOptions {
 
 export interface JobOptions {
   bootstrapServers: string;
+  security?: ClusterSecurity;
   topic: string;
   output: string;
   windowSeconds: number;
@@ -51,6 +55,7 @@ export function generatorArgs(o: GeneratorOptions): string[] {
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.finalWatermark) args.push('--final-watermark');
   if (o.quiet) args.push('--quiet');
+  args.push(...pythonSecurityArgs(o.security));
   return args;
 }
 
@@ -78,6 +83,7 @@ export function jobArgs(o: JobOptions): string[] {
     String(o.restPort),
   ];
   if (o.checkpointSeconds !== undefined) args.push('--checkpoint-interval', String(o.checkpointSeconds));
+  args.push(...pythonSecurityArgs(o.security));
   return args;
 }
 
@@ -172,7 +178,8 @@ export class PipelineProcess {
 
   /**
    * Starts python with `args` in its own process group. In the foreground its output goes to our terminal and
-   * the returned promise settles with its exit code; in the background it goes to the log file.
+   * the returned promise settles with its exit code; in the background it goes to the log file. A SASL password
+   * reaches it only through `extraEnv`: one in our own environment is not passed on by itself.
    */
   start(python: string, args: string[], options: { background: boolean; cwd: string; extraEnv?: NodeJS.ProcessEnv }): { child: ChildProcess; exited: Promise<number> } {
     const existing = this.record();
@@ -182,7 +189,7 @@ export class PipelineProcess {
     if (options.background) fd = openSync(this.logFile, 'w');
     const child = spawn(python, ['-u', ...args], {
       cwd: options.cwd,
-      env: { ...this.env, ...options.extraEnv, PYTHONUNBUFFERED: '1' },
+      env: { ...this.env, [SASL_PASSWORD_ENV]: undefined, [SASL_PASSWORD_FILE_ENV]: undefined, ...options.extraEnv, PYTHONUNBUFFERED: '1' },
       stdio: options.background ? ['ignore', fd!, fd!] : ['ignore', 'inherit', 'inherit'],
       detached: true,
     });

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { errorMessage, UserError } from '../core/errors';
+import { securityDescription, usesSasl } from '../core/clusterSecurity';
 import { mdCode, mdFence, mdText } from '../core/markdown';
 import type { BrokerModel, ClusterModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from '../core/kafkaModels';
 import { summarizeLag, type LagSummary } from '../core/lag';
@@ -246,11 +247,12 @@ export class ClusterNode extends KafkaNode {
     const brokers = this.model?.brokers.length;
     item.description = [this.entry.bootstrapServers, this.loadError ? 'unreachable' : brokers !== undefined ? `${brokers} broker${brokers === 1 ? '' : 's'}` : undefined].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon(this.loadError ? 'debug-disconnect' : 'server-environment', this.loadError ? new vscode.ThemeColor('errorForeground') : undefined);
-    item.contextValue = contextValueOf('cluster', this.entry.local && 'local', this.entry.primary && 'primary', !this.entry.primary && 'additional', this.loadError !== undefined && 'error');
+    item.contextValue = contextValueOf('cluster', this.entry.local && 'local', this.entry.primary && 'primary', !this.entry.primary && 'additional', !this.entry.local && usesSasl(this.entry.security) && 'sasl', this.loadError !== undefined && 'error');
     item.tooltip = markdown(
       [
         `**${this.entry.local ? 'Local Kafka stack' : 'Kafka cluster'}** at ${mdCode(this.entry.bootstrapServers)}`,
         this.model?.clusterId ? `\nCluster id ${mdCode(this.model.clusterId)}` : '',
+        this.entry.local ? '' : `\n${mdText(securityDescription(this.entry.security))}`,
         this.entry.primary ? '\nThe pipeline (generator, Flink job, status bar) uses this cluster: setting `kafkaFlinkLab.bootstrapServers`.' : '',
         this.loadError ? `\n$(error) ${mdText(errorMessage(this.loadError))}` : '',
       ].join('\n'),

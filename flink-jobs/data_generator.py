@@ -21,6 +21,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import kafka_security
+
 # Sentinel record that pushes event time forward at the end of a run (see README, "final watermark").
 WATERMARK_SENSOR_ID = "__watermark__"
 
@@ -274,7 +276,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--payload-file",
                    help="write the values of --count records to this file, one per line, instead of sending them "
                         "(the payloads of Kafka's ProducerPerformance in `pipeline bench`)")
+    kafka_security.add_arguments(p)
     a = p.parse_args(argv)
+    if kafka_security.problem(a):
+        p.error(kafka_security.problem(a))
     if a.sensors < 1:
         p.error("--sensors must be >= 1")
     if a.rate < 0:
@@ -350,6 +355,11 @@ def main(argv=None) -> int:
                 errors["first"] = str(err)
 
     conf = producer_config(a.bootstrap_servers)
+    try:
+        conf.update(kafka_security.librdkafka_config(a))
+    except kafka_security.SecurityError as e:
+        print(f"error: {e}.", file=sys.stderr)
+        return 2
     conf["on_delivery"] = on_delivery
     conf["error_cb"] = lambda err: None  # connection errors are retried; a bounded check below reports them
     producer = Producer(conf)

@@ -32,6 +32,8 @@ import threading
 import time
 import urllib.request
 
+import kafka_security
+
 WATERMARK_SENSOR_ID = "__watermark__"
 DEFAULT_ANOMALY_THRESHOLD = 50.0
 RAW_MAX_CHARS = 1000  # dead-letter keeps at most this many characters of a record
@@ -99,7 +101,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="with --flink: send the connector and the job library with the job (a cluster whose lib/ "
                         "does not hold them; the local cluster of `pipeline flink up` does)")
     p.add_argument("--connect-timeout", type=float, default=10.0)
+    kafka_security.add_arguments(p)
     a = p.parse_args(argv)
+    if kafka_security.problem(a):
+        p.error(kafka_security.problem(a))
     if a.window <= 0:
         p.error("--window must be > 0")
     if a.checkpoint_interval <= 0:
@@ -163,6 +168,12 @@ def sensor_columns_ddl(a) -> str:
   WATERMARK FOR rowtime AS rowtime - {interval_ms(delay_ms)}"""
 
 
+def kafka_security_options(a) -> dict:
+    """The `properties.security.protocol` / `properties.sasl.*` options of a secured cluster, for the Kafka source
+    and the alerts sink (none for plaintext); the password from the environment or a 0600 file (kafka_security.py)."""
+    return kafka_security.flink_kafka_options(a)
+
+
 def source_ddl(a) -> str:
     """Kafka source: each record value parsed once by the `sensor-json` format (the job's Java library) into typed
     columns, a parse error and the raw bytes, plus partition/offset; a per-partition watermark on the event's `ts`."""
@@ -179,6 +190,7 @@ def source_ddl(a) -> str:
     }
     if a.idle_timeout and a.idle_timeout > 0:
         opts["scan.watermark.idle-timeout"] = f"{int(a.idle_timeout * 1000)} ms"
+    opts.update(kafka_security_options(a))
     return f"""
 CREATE TEMPORARY TABLE kafka_src (
   {sensor_columns_ddl(a)},
@@ -268,6 +280,7 @@ def alerts_kafka_ddl(a) -> str:
         "sink.transactional-id-prefix": f"{a.group_id}-{a.topic}-alerts",
         "properties.transaction.timeout.ms": "900000",
         "properties.max.request.size": str(4 * 1024 * 1024),
+        **kafka_security_options(a),
     }
     cols = ", ".join(f"`{c}` {t}" for c, t in ALERT_COLUMNS)
     return f"""
@@ -389,7 +402,10 @@ def kafka_preflight(a) -> str | None:
         from confluent_kafka.admin import AdminClient, NewTopic
     except ImportError:
         return None
-    admin = AdminClient({"bootstrap.servers": a.bootstrap_servers, "log_level": 0})
+    try:
+        admin = AdminClient({"bootstrap.servers": a.bootstrap_servers, "log_level": 0, **kafka_security.librdkafka_config(a)})
+    except kafka_security.SecurityError as e:
+        return str(e)
     try:
         md = admin.list_topics(timeout=a.connect_timeout)
     except KafkaException:

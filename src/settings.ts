@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
+import type { SaslMechanism } from './core/clusterSecurity';
 import { clusterRestUrl } from './core/flinkCluster';
 import { parseFlinkTarget } from './core/flinkJobs';
 import { SETTINGS_PREFIX } from './core/workspaceSettings';
-
-export type SaslMechanism = 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 /**
  * One setting of `contributes.configuration`. Its default is the one package.json declares (VS Code reports it
@@ -43,10 +42,12 @@ export class Setting<T> {
  */
 export const settings = {
   bootstrapServers: new Setting<string>('bootstrapServers'),
-  additionalClusters: new Setting<string[]>('additionalClusters'),
-  saslMechanism: new Setting<SaslMechanism>('sasl.mechanism'),
+  /** Bootstrap servers, or objects with their own SASL and TLS (core/clusterSecurity.ts parseClusterEntry). */
+  additionalClusters: new Setting<unknown[]>('additionalClusters'),
+  saslMechanism: new Setting<SaslMechanism | 'none'>('sasl.mechanism'),
   saslUsername: new Setting<string>('sasl.username'),
   tls: new Setting<boolean>('tls'),
+  saslAllowPlaintext: new Setting<boolean>('sasl.allowPlaintext'),
   requestTimeoutSeconds: new Setting<number>('requestTimeoutSeconds'),
   topic: new Setting<string>('topic'),
   partitions: new Setting<number>('partitions'),
@@ -62,8 +63,11 @@ export const settings = {
   showInternalTopics: new Setting<boolean>('showInternalTopics'),
 } as const;
 
-/** The SecretStorage key of the SASL password (never a setting). */
-export const SASL_PASSWORD_SECRET = `${SETTINGS_PREFIX}.sasl.password`;
+/**
+ * The SecretStorage key of the one SASL password of earlier versions, sent to every cluster: no longer read (each
+ * cluster identity has its own key, core/clusterSecurity.ts secretKeyFor); "Clear SASL Password" deletes it.
+ */
+export const LEGACY_SASL_PASSWORD_SECRET = `${SETTINGS_PREFIX}.sasl.password`;
 
 /** Where the job's Flink answers: the session cluster of `flink.target`, or `flinkRestUrl` for the embedded job. */
 export function jobRestUrl(): string {

@@ -1,6 +1,9 @@
+import { readFileSync, statSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import { parseMechanism, plaintextSaslProblem, plaintextSaslWarning, SASL_MECHANISMS, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, usesSasl, type ClusterConfig } from '../core/clusterSecurity';
 import { UserError } from '../core/errors';
 import type { Progress } from '../core/install';
+import type { ConnectionOptions } from '../core/kafkaClient';
 import { validateBootstrapServers } from '../core/validation';
 import { resolveBootstrapServers } from '../core/workspaceSettings';
 
@@ -25,8 +28,69 @@ export interface CliContext {
 export const workspaceOption = { workspace: { type: 'string' as const, short: 'w' } };
 export const bootstrapOption = { 'bootstrap-servers': { type: 'string' as const, short: 'b' } };
 
-export function bootstrapOf(ctx: CliContext): string {
-  const value = resolveBootstrapServers(ctx.workspace, ctx.values['bootstrap-servers'] as string | undefined);
+export const securityOption = {
+  'sasl-mechanism': { type: 'string' as const },
+  'sasl-username': { type: 'string' as const },
+  tls: { type: 'boolean' as const },
+  'allow-plaintext-sasl': { type: 'boolean' as const },
+};
+
+/** A cluster the command talks to, with what its Python process needs to reach it. */
+export interface CliCluster extends ClusterConfig {
+  /** For kafkajs in the CLI itself. */
+  connection: Pick<ConnectionOptions, 'ssl' | 'sasl'>;
+  /** For the generator or the job: the password's variable (or the file's), nothing else. */
+  childEnv: Record<string, string>;
+}
+
+/** The password of a 0600 file owned by the user (a file others can read is refused, as ssh does with keys). */
+function readPasswordFile(file: string): string {
+  let mode: number;
+  let uid: number;
+  try {
+    ({ mode, uid } = statSync(file));
+  } catch {
+    throw new UserError(`${SASL_PASSWORD_FILE_ENV} names ${file}, which cannot be read.`);
+  }
+  if ((mode & 0o077) !== 0 || (process.getuid && uid !== process.getuid())) {
+    throw new UserError(`The SASL password file ${file} can be read by others (mode ${(mode & 0o777).toString(8)}): make it yours only (chmod 600 ${file}).`);
+  }
+  return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+}
+
+/**
+ * The command's cluster and how to reach it: --sasl-mechanism, --sasl-username, --tls, --allow-plaintext-sasl,
+ * and the password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE. The password
+ * goes only to bootstrap servers named on the command line or in PIPELINE_BOOTSTRAP_SERVERS, never to ones a
+ * workspace's .vscode/settings.json names.
+ */
+export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): CliCluster {
+  const bootstrapServers = bootstrapOf(ctx, env);
+  const mechanism = parseMechanism(ctx.values['sasl-mechanism']);
+  if (!mechanism) throw new UserError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(', ')} (got ${String(ctx.values['sasl-mechanism'])}).`);
+  const security = { mechanism, username: (ctx.values['sasl-username'] as string | undefined) ?? '', tls: ctx.values.tls === true, allowPlaintextSasl: ctx.values['allow-plaintext-sasl'] === true };
+  const cluster: ClusterConfig = { bootstrapServers, security };
+  if (!usesSasl(security)) return { ...cluster, connection: { ssl: security.tls }, childEnv: {} };
+  if (!security.username) throw new UserError('--sasl-mechanism needs --sasl-username.');
+  const problem = plaintextSaslProblem(cluster, '--allow-plaintext-sasl');
+  if (problem) throw new UserError(problem);
+  if (!ctx.values['bootstrap-servers'] && !env.PIPELINE_BOOTSTRAP_SERVERS) {
+    throw new UserError(`A SASL password goes only to bootstrap servers named with --bootstrap-servers or PIPELINE_BOOTSTRAP_SERVERS; ${bootstrapServers} comes from the workspace's settings or the default.`);
+  }
+  const file = env[SASL_PASSWORD_FILE_ENV];
+  const password = file ? readPasswordFile(file) : env[SASL_PASSWORD_ENV];
+  if (!password) throw new UserError(`SASL needs the password in ${SASL_PASSWORD_ENV}, or in a file readable only by you named by ${SASL_PASSWORD_FILE_ENV}; never on the command line.`);
+  const warning = plaintextSaslWarning(cluster);
+  if (warning) ctx.progress(`warning: ${warning}`);
+  return {
+    ...cluster,
+    connection: { ssl: security.tls, sasl: { mechanism: security.mechanism, username: security.username, password } },
+    childEnv: file ? { [SASL_PASSWORD_FILE_ENV]: file } : { [SASL_PASSWORD_ENV]: password },
+  };
+}
+
+export function bootstrapOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): string {
+  const value = resolveBootstrapServers(ctx.workspace, ctx.values['bootstrap-servers'] as string | undefined, env);
   const invalid = validateBootstrapServers(value);
   if (invalid) throw new UserError(invalid);
   return value;

@@ -26,11 +26,11 @@ import {
   type GeneratorOptions,
   type JobOptions,
 } from '../core/pipelineProcesses';
-import { validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
+import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
 import { benchCli } from './bench/benchCli';
 import { runCli, runStamp } from './runCli';
-import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+import { clusterOf, bootstrapOption, numberFlag, securityOption, workspaceOption, type CliCluster, type CliCommand, type CliContext } from './context';
 
 export function topicOf(ctx: CliContext): string {
   const topic = (ctx.values.topic as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'topic') ?? 'sensor-data';
@@ -54,17 +54,18 @@ function checkedNumber(ctx: CliContext, name: string, check: (v: number) => stri
 
 const fraction = (name: string) => (v: number) => (v < 0 || v > 1 ? `--${name} must be between 0 and 1.` : undefined);
 
-export function generatorOptionsOf(ctx: CliContext): GeneratorOptions {
+export function generatorOptionsOf(ctx: CliContext, cluster: CliCluster = clusterOf(ctx)): GeneratorOptions {
   const count = checkedNumber(ctx, 'count', (v) => validatePositiveInt(v, '--count'));
   const durationSeconds = checkedNumber(ctx, 'duration', (v) => (v > 0 ? undefined : '--duration must be more than 0 seconds.'));
   if (count !== undefined && durationSeconds !== undefined) throw new UserError('Give either --count or --duration, not both.');
   return {
-    bootstrapServers: bootstrapOf(ctx),
+    bootstrapServers: cluster.bootstrapServers,
+    security: cluster.security,
     topic: topicOf(ctx),
     rate: checkedNumber(ctx, 'rate', (v) => validateNonNegativeNumber(v, '--rate')) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.rate') ?? 100,
     count,
     durationSeconds,
-    sensors: checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', 10_000)) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ?? 10,
+    sensors: checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', MAX_SENSORS)) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ?? 10,
     lateFraction: checkedNumber(ctx, 'late-fraction', fraction('late-fraction')),
     anomalyFraction: checkedNumber(ctx, 'anomaly-fraction', fraction('anomaly-fraction')),
     malformedFraction: checkedNumber(ctx, 'malformed-fraction', fraction('malformed-fraction')),
@@ -80,16 +81,25 @@ export function flinkTargetOf(ctx: CliContext): FlinkTarget {
   return target;
 }
 
-export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: FlinkTarget = flinkTargetOf(ctx)): Promise<JobOptions> {
+/** --group-id (or the default), checked as the extension checks the setting job.groupId. */
+export function groupIdOf(ctx: CliContext): string {
+  const groupId = (ctx.values['group-id'] as string | undefined) ?? DEFAULT_GROUP_ID;
+  const invalid = validateGroupId(groupId);
+  if (invalid) throw new UserError(invalid);
+  return groupId;
+}
+
+export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: FlinkTarget = flinkTargetOf(ctx), cluster: CliCluster = clusterOf(ctx)): Promise<JobOptions> {
   const topic = topicOf(ctx);
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
   const savepoint = ctx.values['from-savepoint'] as string | undefined;
   return {
-    bootstrapServers: bootstrapOf(ctx),
+    bootstrapServers: cluster.bootstrapServers,
+    security: cluster.security,
     topic,
     output: outputOf(ctx),
     windowSeconds: checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ?? readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ?? 10,
-    groupId: (ctx.values['group-id'] as string | undefined) ?? DEFAULT_GROUP_ID,
+    groupId: groupIdOf(ctx),
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) => (v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.')),
     jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),
@@ -105,7 +115,7 @@ export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: Fl
  * Starts the job on its target: the local cluster is brought up first when it is not running; the embedded job
  * needs its REST port free. In the foreground it runs until Ctrl-C; detached, it returns once the job RUNs.
  */
-async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarget, python: string): Promise<number> {
+async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarget, python: string, childEnv: Record<string, string>): Promise<number> {
   const job = new PipelineProcess(ctx.workspace, 'job');
   if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
   if (target.kind === 'local-cluster') {
@@ -118,8 +128,8 @@ async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarge
   if (target.kind === 'embedded') await ensureRestPortFree(options.restPort);
   const where = target.kind === 'embedded' ? 'an embedded Flink' : `the Flink cluster ${target.url}`;
   ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId}) in ${where}…`);
-  if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx);
-  job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace });
+  if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx, childEnv);
+  job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace, extraEnv: childEnv });
   const restUrl = options.flink ?? `http://127.0.0.1:${options.restPort}`;
   const running = await waitForJobRunning(restUrl, job, 180_000);
   ctx.print(`Flink job ${running.jid} is RUNNING (log ${job.logFile}); Web UI ${restUrl}.`);
@@ -127,8 +137,10 @@ async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarge
 }
 
 /** Runs a pipeline process in the foreground, forwarding Ctrl-C (and a closed terminal) to its process group. */
-async function runForeground(process: PipelineProcess, python: string, args: string[], ctx: CliContext): Promise<number> {
-  const { exited } = process.start(python, args, { background: false, cwd: ctx.workspace });
+async function runForeground(process: PipelineProcess, python: string, args: string[], ctx: CliContext, extraEnv: Record<string, string>): Promise<number> {
+  const { exited } = process.start(python, args, { background: false, cwd: ctx.workspace, extraEnv });
+  // Who is in its group (the job's JVM), by identity, so that a later cleanup finds exactly those.
+  const tracking = setInterval(() => process.trackGroup(), 2000);
   const onAbort = () => void process.stop(15_000);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const onHangup = () => void process.stop(5_000);
@@ -136,6 +148,7 @@ async function runForeground(process: PipelineProcess, python: string, args: str
   try {
     return await exited;
   } finally {
+    clearInterval(tracking);
     ctx.signal.removeEventListener('abort', onAbort);
     globalThis.process.off('SIGHUP', onHangup);
   }
@@ -144,6 +157,7 @@ async function runForeground(process: PipelineProcess, python: string, args: str
 const generatorFlags = {
   ...workspaceOption,
   ...bootstrapOption,
+  ...securityOption,
   rate: { type: 'string' as const },
   count: { type: 'string' as const },
   duration: { type: 'string' as const },
@@ -160,6 +174,7 @@ const generatorFlags = {
 const jobFlags = {
   ...workspaceOption,
   ...bootstrapOption,
+  ...securityOption,
   topic: { type: 'string' as const },
   output: { type: 'string' as const },
   window: { type: 'string' as const },
@@ -179,7 +194,7 @@ function restUrlOf(ctx: CliContext): string {
 
 export const processCli: Record<string, CliCommand> = {
   generate: {
-    usage: 'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
+    usage: 'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
     summary: 'simulate IoT sensors into the topic (rate 0 = as fast as possible); Ctrl-C stops it',
     options: { ...generatorFlags, stop: { type: 'boolean' } },
     async run(ctx) {
@@ -189,28 +204,30 @@ export const processCli: Record<string, CliCommand> = {
         ctx.print(result === 'not-running' ? 'The generator was not running.' : `Generator ${result}.`);
         return 0;
       }
-      const options = generatorOptionsOf(ctx);
+      const cluster = clusterOf(ctx);
+      const options = generatorOptionsOf(ctx, cluster);
       const python = await ensurePythonEnv(ctx.progress);
       const partitions = readWorkspaceSetting<number>(ctx.workspace, 'partitions') ?? 3;
       try {
-        if (await withTimeout(ensureTopic(options.bootstrapServers, options.topic, partitions), 15_000, `Kafka at ${options.bootstrapServers}`)) ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
+        if (await withTimeout(ensureTopic(options.bootstrapServers, options.topic, partitions, cluster.connection), 15_000, `Kafka at ${options.bootstrapServers}`)) ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
       } catch (error) {
         throw new UserError(`Cannot reach Kafka at ${options.bootstrapServers} to prepare topic ${options.topic}: start it (\`pipeline stack up\`) or check the bootstrap servers. (${errorMessage(error)})`);
       }
-      return runForeground(generator, python, generatorArgs(options), ctx);
+      return runForeground(generator, python, generatorArgs(options), ctx, cluster.childEnv);
     },
   },
   run: runCli,
   bench: benchCli,
 'job start': {
-    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
+    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
     summary: 'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
     options: jobFlags,
     async run(ctx) {
       const python = await ensurePythonEnv(ctx.progress);
       const target = flinkTargetOf(ctx);
-      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target);
-      return startJob(ctx, options, target, python);
+      const cluster = clusterOf(ctx);
+      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target, cluster);
+      return startJob(ctx, options, target, python, cluster.childEnv);
     },
   },
   'job replay': {
@@ -225,13 +242,14 @@ export const processCli: Record<string, CliCommand> = {
       const target = flinkTargetOf(ctx);
       const stamp = runStamp();
       if (!ctx.values.output) ctx.values.output = join(outputOf(ctx), 'runs', stamp);
-      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target);
+      const cluster = clusterOf(ctx);
+      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target, cluster);
       const job = new PipelineProcess(ctx.workspace, 'job');
       if (job.running()) {
         ctx.progress('Stopping the running Flink job (its checkpoints stay with its own output folder)…');
         await job.stop();
       }
-      const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(options.bootstrapServers) }, 30_000);
+      const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(options.bootstrapServers), ...cluster.connection }, 30_000);
       try {
         const moved = start.kind === 'offsets'
           ? (await Promise.all(start.offsets.map(([partition, offset]) => admin.resetGroupOffsets(options.groupId, options.topic, partition, { kind: 'offset', offset })))).flat()
@@ -244,7 +262,7 @@ export const processCli: Record<string, CliCommand> = {
       options.stateDir = resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', `${options.topic}-run-${stamp}`);
       options.noRestore = true;
       ctx.progress(`Replaying into ${options.output}.`);
-      return startJob(ctx, options, target, python);
+      return startJob(ctx, options, target, python, cluster.childEnv);
     },
   },
   'job stop': {

@@ -9,7 +9,7 @@ import { stateRoot } from '../core/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../core/pipelineProcesses';
 import { sleep } from '../core/proc';
 import { bootstrapFor, LocalStack } from '../core/stack';
-import { validatePositiveInt, validateTopicName } from '../core/validation';
+import { MAX_SENSORS, validatePositiveInt, validateTopicName } from '../core/validation';
 import { ResultsStore } from '../providers/results';
 import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 import { formatResultTable } from './resultsCli';
@@ -86,6 +86,9 @@ export const runCli: CliCommand = {
     const windowSeconds = numberFlag(ctx, 'window', 10)!;
     const checkpointSeconds = numberFlag(ctx, 'checkpoint-interval', 5)!;
     const restPort = numberFlag(ctx, 'rest-port', 8081)!;
+    const sensors = numberFlag(ctx, 'sensors', 10)!;
+    const sensorsProblem = validatePositiveInt(sensors, '--sensors', MAX_SENSORS);
+    if (sensorsProblem) throw new UserError(sensorsProblem);
     const started = Date.now();
 
     const stack = new LocalStack(ctx.workspace);
@@ -128,7 +131,7 @@ export const runCli: CliCommand = {
           topic,
           rate: 0,
           count: events,
-          sensors: numberFlag(ctx, 'sensors', 10)!,
+          sensors,
           malformedFraction: numberFlag(ctx, 'malformed-fraction'),
           lateFraction: numberFlag(ctx, 'late-fraction'),
           manifest,

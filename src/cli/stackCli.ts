@@ -8,7 +8,7 @@ import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
 import { parseBootstrapServers } from '../core/kafkaClient';
 import { LocalStack } from '../core/stack';
 import { KafkaAdminClient } from '../providers/kafkaAdmin';
-import { bootstrapOf, bootstrapOption, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+import { bootstrapOption, clusterOf, numberFlag, securityOption, workspaceOption, type CliCommand, type CliContext } from './context';
 
 /** Prints the tail of a file and then what is appended, until aborted or `stillRunning` turns false. */
 async function followFile(file: string, signal: AbortSignal, stillRunning: () => boolean, print: (line: string) => void): Promise<boolean> {
@@ -55,6 +55,12 @@ function brokersFlag(value: string | boolean | undefined): 1 | 3 {
   if (value === undefined || value === '1') return 1;
   if (value === '3') return 3;
   throw new UserError(`--brokers must be 1 or 3 (got ${String(value)}).`);
+}
+
+/** An admin client of the command's cluster, with its TLS and SASL (see clusterOf). */
+function adminOf(ctx: CliContext): KafkaAdminClient {
+  const cluster = clusterOf(ctx);
+  return new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(cluster.bootstrapServers), ...cluster.connection });
 }
 
 export const stackCli: Record<string, CliCommand> = {
@@ -153,14 +159,14 @@ export const stackCli: Record<string, CliCommand> = {
     },
   },
   'topic create': {
-    usage: 'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT]',
-    summary: 'create a topic on any Kafka cluster',
-    options: { ...workspaceOption, ...bootstrapOption, partitions: { type: 'string' }, replication: { type: 'string' }, 'retention-ms': { type: 'string' } },
+    usage: 'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
+    summary: 'create a topic on any Kafka cluster (a SASL password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE)',
+    options: { ...workspaceOption, ...bootstrapOption, ...securityOption, partitions: { type: 'string' }, replication: { type: 'string' }, 'retention-ms': { type: 'string' } },
     positionals: 1,
     async run(ctx) {
       const name = ctx.positionals[0];
       if (!name) throw new UserError('Name the topic: pipeline topic create NAME --partitions N.');
-      const client = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrapOf(ctx)) });
+      const client = adminOf(ctx);
       try {
         await client.createTopic({ name, partitions: numberFlag(ctx, 'partitions', 1)!, replicationFactor: numberFlag(ctx, 'replication'), retentionMs: numberFlag(ctx, 'retention-ms') });
       } finally {
@@ -171,11 +177,11 @@ export const stackCli: Record<string, CliCommand> = {
     },
   },
   'topic list': {
-    usage: 'pipeline topic list [--json] [--bootstrap-servers HOST:PORT]',
+    usage: 'pipeline topic list [--json] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
     summary: 'topics with partitions, replication and message counts',
-    options: { ...workspaceOption, ...bootstrapOption, json: { type: 'boolean' } },
+    options: { ...workspaceOption, ...bootstrapOption, ...securityOption, json: { type: 'boolean' } },
     async run(ctx) {
-      const client = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrapOf(ctx)) });
+      const client = adminOf(ctx);
       try {
         const topics = await client.listTopics();
         const rows = [];

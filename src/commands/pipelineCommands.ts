@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs } from '../core/cliArgs';
 import { errorMessage, UserError } from '../core/errors';
 import { clusterRestUrl, LocalFlinkCluster } from '../core/flinkCluster';
-import { localRestPort, parseFlinkTarget } from '../core/flinkJobs';
+import { flinkWebUiUrl, localRestPort, parseFlinkTarget } from '../core/flinkJobs';
 import { parseReplayStart } from '../core/offsetReset';
 import { PipelineProcess } from '../core/pipelineProcesses';
-import { validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
+import { MAX_SENSORS, validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
 import { jobRestUrl, settings } from '../settings';
 import { KafkaNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
@@ -80,12 +80,13 @@ async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean)
     (prompt
       ? await pickPreset('Sensor generator: how many sensors', presets([1, 5, 10, 50, 100], settings.generatorSensors.value, 'sensors'), {
           prompt: 'Number of sensors',
-          parse: (t) => (validatePositiveInt(t, 'The number of sensors', 100_000) ? { error: validatePositiveInt(t, 'The number of sensors', 100_000) } : { value: Number(t) }),
+          parse: (t) => (validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) ? { error: validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) } : { value: Number(t) }),
         })
       : settings.generatorSensors.value);
-  const argv = cliGenerateArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, rate, sensors, durationSeconds: args.durationSeconds, count: args.count });
+  const access = await s.connections.pipelineAccess();
+  const argv = cliGenerateArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, rate, sensors, durationSeconds: args.durationSeconds, count: args.count, security: access.security });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('generator', argv)) === 'already-running') void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
+  if ((await s.terminals.start('generator', argv, { extraEnv: access.env })) === 'already-running') void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
   await s.monitor.refresh();
 }
 
@@ -99,9 +100,18 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
           parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
         })
       : settings.windowSeconds.value);
-  const argv = cliJobStartArgs({ workspace, topic: settings.topic.value, outputDir: resolveOutputFolder(), windowSeconds, ...jobTarget() });
+  const access = await s.connections.pipelineAccess();
+  const argv = cliJobStartArgs({
+    workspace,
+    topic: settings.topic.value,
+    bootstrapServers: s.connections.primary().bootstrapServers,
+    security: access.security,
+    outputDir: resolveOutputFolder(),
+    windowSeconds,
+    ...jobTarget(),
+  });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('job', argv)) === 'already-running') void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
+  if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running') void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
   await s.monitor.refresh();
 }
 
@@ -148,10 +158,11 @@ async function replay(s: Services): Promise<void> {
     parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
   });
   const outputDir = join(resolveOutputFolder(), 'runs', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, ''));
-  const argv = cliJobReplayArgs({ workspace, topic: settings.topic.value, outputDir, windowSeconds, from: from!, ...jobTarget() });
   await ensureBroker(s, true);
+  const access = await s.connections.pipelineAccess();
+  const argv = cliJobReplayArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, security: access.security, outputDir, windowSeconds, from: from!, ...jobTarget() });
   await stopProcess(s, 'job', JOB_GRACE_MS);
-  await s.terminals.start('job', argv);
+  await s.terminals.start('job', argv, { extraEnv: access.env });
   await s.monitor.refresh();
   await vscode.commands.executeCommand('kafkaFlinkLab.results.chooseRun', outputDir);
 }
@@ -192,7 +203,7 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
     registerCommandWithLogging('kafkaFlinkLab.job.stop', () => stopJob(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.replay', () => replay(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.showTerminal', () => s.terminals.show('job') || void vscode.window.showInformationMessage('The Flink job has not been started in this window.'), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.job.openDashboard', () => vscode.env.openExternal(vscode.Uri.parse(jobRestUrl())), s.log),
+    registerCommandWithLogging('kafkaFlinkLab.job.openDashboard', () => vscode.env.openExternal(vscode.Uri.parse(flinkWebUiUrl(jobRestUrl()), true)), s.log),
     registerCommandWithLogging(
       'kafkaFlinkLab.pipeline.startAll',
       async () => {

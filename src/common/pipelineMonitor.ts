@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../core/errors';
+import { errorMessage, UserError } from '../core/errors';
 import { phaseOfFlinkState } from '../core/flinkJobs';
 import { FlinkRestClient } from '../core/flinkRest';
 import { summarizeLag } from '../core/lag';
@@ -104,7 +104,9 @@ export class PipelineMonitor extends Disposable {
       } catch (error) {
         this.rate.reset();
         const state = primary.local && localRunning ? 'degraded' : 'down';
-        return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail: state === 'degraded' ? `the broker process runs but does not answer: ${errorMessage(error)}` : undefined } };
+        // A refusal of ours (no password stored for this cluster, SASL without TLS) says what to do.
+        const detail = state === 'degraded' ? `the broker process runs but does not answer: ${errorMessage(error)}` : error instanceof UserError ? errorMessage(error) : undefined;
+        return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail } };
       }
     })();
     const [kafka, flink] = await Promise.all([brokerTask, new FlinkRestClient(restAddress).overview()]);

@@ -92,7 +92,8 @@ export class PipelineTerminals extends Disposable {
   }
 
   /** Starts `pipeline <args>` in the role's terminal, unless it already runs there. */
-  async start(role: TerminalRole, args: string[], options: { show?: boolean } = {}): Promise<'started' | 'already-running'> {
+  /** `extraEnv` holds what must not go on a command line (a SASL password for the CLI). */
+  async start(role: TerminalRole, args: string[], options: { show?: boolean; extraEnv?: Record<string, string> } = {}): Promise<'started' | 'already-running'> {
     const existing = this.tracked.get(role);
     if (existing && this.isRunning(role)) {
       if (options.show !== false) existing.terminal.show(true);
@@ -103,7 +104,7 @@ export class PipelineTerminals extends Disposable {
       name: TERMINAL_NAMES[role],
       shellPath: process.execPath,
       shellArgs: [this.cliPath, ...args],
-      env: { ...this.env(), ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...this.env(), ...options.extraEnv, ELECTRON_RUN_AS_NODE: '1' },
       iconPath: new vscode.ThemeIcon(role === 'broker' ? 'database' : role === 'generator' ? 'pulse' : 'zap'),
       isTransient: true,
     });

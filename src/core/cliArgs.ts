@@ -1,6 +1,7 @@
+import { usesSasl, type ClusterSecurity } from './clusterSecurity';
 import { UserError } from './errors';
 import { parseReplayStart } from './offsetReset';
-import { validateBootstrapServers, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
+import { MAX_SENSORS, validateBootstrapServers, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from './validation';
 
 /**
  * The argv of every `pipeline` command the extension starts in a terminal. Each value is validated here, before
@@ -13,16 +14,24 @@ function check(...problems: (string | undefined)[]): void {
   if (problem) throw new UserError(problem);
 }
 
-/** Consumer group ids: the characters of topic names, so that they read the same everywhere. */
-export function validateGroupId(groupId: string): string | undefined {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) return `A consumer group id may contain only letters, digits, ".", "_" and "-" (1–249 characters); got ${JSON.stringify(groupId)}.`;
-  return undefined;
-}
-
 export function validatePath(path: string, what: string): string | undefined {
   if (path.trim() === '') return `${what} cannot be empty.`;
   if (/[\0\r\n]/.test(path)) return `${what} cannot contain line breaks or NUL characters.`;
   return undefined;
+}
+
+/**
+ * The flags that tell the CLI how to reach a secured cluster. The password is not one of them: the extension puts
+ * it in the terminal's environment (PIPELINE_SASL_PASSWORD), never on a command line.
+ */
+export function cliSecurityArgs(security: ClusterSecurity | undefined): string[] {
+  if (!security) return [];
+  check(/[\0\r\n]/.test(security.username) ? 'A SASL user name cannot contain line breaks or NUL characters.' : undefined);
+  return [
+    ...(usesSasl(security) ? [`--sasl-mechanism=${security.mechanism}`, `--sasl-username=${security.username}`] : []),
+    ...(security.tls ? ['--tls'] : []),
+    ...(usesSasl(security) && security.allowPlaintextSasl ? ['--allow-plaintext-sasl'] : []),
+  ];
 }
 
 export function cliStackUpArgs(workspace: string, options: { brokers?: 1 | 3; follow?: boolean } = {}): string[] {
@@ -40,6 +49,8 @@ export interface CliGenerateOptions {
   sensors: number;
   durationSeconds?: number;
   count?: number;
+  /** Of a cluster other than the local stack. */
+  security?: ClusterSecurity;
 }
 
 export function cliGenerateArgs(o: CliGenerateOptions): string[] {
@@ -49,7 +60,7 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
     validateBootstrapServers(o.bootstrapServers),
     validateNonNegativeNumber(o.rate, 'The rate (events/s)'),
     o.rate > 1_000_000 ? 'The rate can be at most 1000000 events/s.' : undefined,
-    validatePositiveInt(o.sensors, 'The number of sensors', 100_000),
+    validatePositiveInt(o.sensors, 'The number of sensors', MAX_SENSORS),
     o.durationSeconds !== undefined ? validatePositiveInt(o.durationSeconds, 'The duration (s)', 7 * 86_400) : undefined,
     o.count !== undefined ? validatePositiveInt(o.count, 'The number of events') : undefined,
     o.count !== undefined && o.durationSeconds !== undefined ? 'Give either a number of events or a duration, not both.' : undefined,
@@ -62,6 +73,7 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
     `--sensors=${o.sensors}`,
     ...(o.durationSeconds !== undefined ? [`--duration=${o.durationSeconds}`] : []),
     ...(o.count !== undefined ? [`--count=${o.count}`] : []),
+    ...cliSecurityArgs(o.security),
     `--workspace=${o.workspace}`,
   ];
 }
@@ -69,6 +81,9 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
 export interface CliJobOptions {
   workspace: string;
   topic: string;
+  /** The pipeline's cluster (without it, the CLI reads the workspace's settings file). */
+  bootstrapServers?: string;
+  security?: ClusterSecurity;
   outputDir: string;
   windowSeconds: number;
   groupId: string;
@@ -86,16 +101,19 @@ export function cliJobStartArgs(o: CliJobOptions): string[] {
     validatePositiveInt(o.windowSeconds, 'The window size (s)', 86_400),
     validateGroupId(o.groupId),
     o.restPort !== undefined ? validatePositiveInt(o.restPort, 'The Flink REST port', 65_535) : undefined,
+    o.bootstrapServers !== undefined ? validateBootstrapServers(o.bootstrapServers) : undefined,
   );
   return [
     'job',
     'start',
     `--topic=${o.topic}`,
+    ...(o.bootstrapServers !== undefined ? [`--bootstrap-servers=${o.bootstrapServers}`] : []),
     `--output=${o.outputDir}`,
     `--window=${o.windowSeconds}`,
     `--group-id=${o.groupId}`,
     ...(o.restPort !== undefined ? [`--rest-port=${o.restPort}`] : []),
     ...(o.flink ? [`--flink=${o.flink}`] : []),
+    ...cliSecurityArgs(o.security),
     `--workspace=${o.workspace}`,
   ];
 }

@@ -1,4 +1,6 @@
+import { UserError } from './errors';
 import type { FlinkJobSummary } from './flinkRest';
+import { SETTINGS_PREFIX } from './workspaceSettings';
 
 /** What the pipeline shows of a Flink job state (`GET /jobs/overview`'s `state`). */
 export type JobPhase = 'running' | 'starting' | 'failed' | 'stopped';
@@ -29,6 +31,16 @@ export function normalizeRestUrl(address: string): { url?: string; error?: strin
   } catch {
     return { error: `The Flink REST URL ${JSON.stringify(address)} is not a URL like http://127.0.0.1:8081.` };
   }
+}
+
+/**
+ * The address "Open Flink Web UI" hands to the browser: the setting only when it is an http(s) URL, so that a
+ * workspace's settings cannot make the command open a file, a `command:` link or another scheme's handler.
+ */
+export function flinkWebUiUrl(setting: string): string {
+  const { url, error } = normalizeRestUrl(setting);
+  if (!url) throw new UserError(`${error} Fix the setting ${SETTINGS_PREFIX}.flinkRestUrl.`);
+  return url;
 }
 
 /** The port a locally started job should serve its REST API on, when the URL points at this machine. */

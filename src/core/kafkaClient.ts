@@ -35,8 +35,8 @@ export function createKafka(options: ConnectionOptions): Kafka {
 }
 
 /** Creates `topic` when it is missing (the local broker does not auto-create topics); true if it created it. */
-export async function ensureTopic(bootstrapServers: string, topic: string, partitions: number): Promise<boolean> {
-  const admin = createKafka({ bootstrapServers: parseBootstrapServers(bootstrapServers), requestTimeoutMs: 10_000 }).admin();
+export async function ensureTopic(bootstrapServers: string, topic: string, partitions: number, security: Pick<ConnectionOptions, 'ssl' | 'sasl'> = {}): Promise<boolean> {
+  const admin = createKafka({ bootstrapServers: parseBootstrapServers(bootstrapServers), requestTimeoutMs: 10_000, ...security }).admin();
   await admin.connect();
   try {
     if ((await admin.listTopics()).includes(topic)) return false;

@@ -1,15 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pythonSecurityArgs, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, type ClusterSecurity } from './clusterSecurity';
 import { UserError } from './errors';
 import type { JobRuntime } from './flinkRuntime';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
 import { projectRoot, stateRoot } from './paths';
 import { describePortHolder, isPortFree } from './ports';
-import { commandLineOf, groupMembers, isAlive, killGroup, pollUntil, stopProcess } from './proc';
+import { commandLineOf, groupMembers, identityOf, isAlive, isSameProcess, killGroup, killProcess, pollUntil, processGroupOf, stopProcess, type ProcessIdentity } from './proc';
 
 export interface GeneratorOptions {
   bootstrapServers: string;
+  /** Of a secured cluster; its password goes in the process's environment (see PipelineProcess.start). */
+  security?: ClusterSecurity;
   topic: string;
   rate: number;
   count?: number;
@@ -26,6 +29,7 @@ export interface GeneratorOptions {
 
 export interface JobOptions {
   bootstrapServers: string;
+  security?: ClusterSecurity;
   topic: string;
   output: string;
   windowSeconds: number;
@@ -58,6 +62,7 @@ export function generatorArgs(o: GeneratorOptions): string[] {
   if (o.seed !== undefined) args.push('--seed', String(o.seed));
   if (o.finalWatermark) args.push('--final-watermark');
   if (o.quiet) args.push('--quiet');
+  args.push(...pythonSecurityArgs(o.security));
   return args;
 }
 
@@ -91,6 +96,7 @@ export function jobArgs(o: JobOptions): string[] {
   if (o.shipJars) args.push('--ship-jars');
   if (o.fromSavepoint) args.push('--from-savepoint', o.fromSavepoint);
   if (o.noRestore) args.push('--no-restore');
+  args.push(...pythonSecurityArgs(o.security));
   return args;
 }
 
@@ -107,9 +113,13 @@ export function restUrlOfJob(args: string[]): string {
 
 export interface ProcessRecord {
   pid: number;
+  /** With the pid, who the process is (see ProcessIdentity); missing in records of older versions. */
+  startTime?: number;
   startedAt: string;
   args: string[];
   log?: string;
+  /** The processes of its group seen while it ran (the job's JVM), each by pid and start time. */
+  members?: ProcessIdentity[];
 }
 
 /** The pipeline's processes: the script each runs, and its folder under `.pipeline/`. */
@@ -159,15 +169,21 @@ export class PipelineProcess {
     }
   }
 
-  record(): ProcessRecord | undefined {
+  private readRecord(): ProcessRecord | undefined {
     try {
-      const record = JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord;
-      const cmd = commandLineOf(record.pid);
-      if (isAlive(record.pid) && cmd?.includes(PROCESS_KINDS[this.name].script)) return record;
+      return JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord;
     } catch {
-      /* none */
+      return undefined;
     }
-    return undefined;
+  }
+
+  /** The record of the process while that very process (pid and start time) still runs. */
+  record(): ProcessRecord | undefined {
+    const record = this.readRecord();
+    if (!record) return undefined;
+    if (record.startTime !== undefined) return isSameProcess({ pid: record.pid, startTime: record.startTime }) ? record : undefined;
+    // A record of an older version, without a start time: its command line has to name our script.
+    return isAlive(record.pid) && commandLineOf(record.pid)?.includes(PROCESS_KINDS[this.name].script) ? record : undefined;
   }
 
   running(): boolean {
@@ -175,8 +191,35 @@ export class PipelineProcess {
   }
 
   /**
+   * Writes down, by pid and start time, the processes now in the group of the running process (the JVM a PyFlink
+   * job starts): after a kill -9 of python they are what is left to clean up, and they are known by identity.
+   */
+  trackGroup(): void {
+    const record = this.record();
+    if (!record) return;
+    const members = record.members ?? [];
+    const seen = new Set(members.map((m) => `${m.pid}/${m.startTime}`));
+    let changed = false;
+    if (record.startTime === undefined) {
+      record.startTime = identityOf(record.pid)?.startTime;
+      changed = record.startTime !== undefined;
+    }
+    for (const pid of groupMembers(record.pid)) {
+      const id = pid === record.pid ? undefined : identityOf(pid);
+      if (!id || seen.has(`${id.pid}/${id.startTime}`)) continue;
+      members.push(id);
+      seen.add(`${id.pid}/${id.startTime}`);
+      changed = true;
+    }
+    if (!changed) return;
+    record.members = members;
+    writeFileSync(this.pidFile, JSON.stringify(record, null, 1));
+  }
+
+  /**
    * Starts python with `args` in its own process group. In the foreground its output goes to our terminal and
-   * the returned promise settles with its exit code; in the background it goes to the log file.
+   * the returned promise settles with its exit code; in the background it goes to the log file. A SASL password
+   * reaches it only through `extraEnv`: one in our own environment is not passed on by itself.
    */
   start(python: string, args: string[], options: { background: boolean; cwd: string; extraEnv?: NodeJS.ProcessEnv }): { child: ChildProcess; exited: Promise<number> } {
     const existing = this.record();
@@ -187,32 +230,30 @@ export class PipelineProcess {
     rmSync(this.jobInfoFile, { force: true });
     const child = spawn(python, ['-u', ...args], {
       cwd: options.cwd,
-      env: { ...this.env, ...options.extraEnv, PYTHONUNBUFFERED: '1', PIPELINE_JOB_INFO: this.jobInfoFile },
+      env: { ...this.env, [SASL_PASSWORD_ENV]: undefined, [SASL_PASSWORD_FILE_ENV]: undefined, ...options.extraEnv, PYTHONUNBUFFERED: '1', PIPELINE_JOB_INFO: this.jobInfoFile },
       stdio: options.background ? ['ignore', fd!, fd!] : ['ignore', 'inherit', 'inherit'],
       detached: true,
     });
     if (fd !== undefined) closeSync(fd);
     if (child.pid === undefined) throw new UserError(`Could not start ${python}.`);
-    const record: ProcessRecord = { pid: child.pid, startedAt: new Date().toISOString(), args, log: options.background ? this.logFile : undefined };
+    const record: ProcessRecord = { pid: child.pid, startTime: identityOf(child.pid)?.startTime, startedAt: new Date().toISOString(), args, log: options.background ? this.logFile : undefined };
     writeFileSync(this.pidFile, JSON.stringify(record, null, 1));
     const exited = new Promise<number>((resolvePromise) => {
       child.on('error', () => resolvePromise(127));
       child.on('exit', (code, signal) => {
-        this.forget(child.pid!);
-        resolvePromise(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 130 : 1));
+        // Python killed with -9 leaves its JVM behind: what is left of the noted group goes with it.
+        void this.forget(child.pid!).finally(() => resolvePromise(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 130 : 1)));
       });
     });
     if (options.background) child.unref();
     return { child, exited };
   }
 
-  private forget(pid: number): void {
-    try {
-      const record = JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord;
-      if (record.pid === pid) rmSync(this.pidFile, { force: true });
-    } catch {
-      /* already gone */
-    }
+  private async forget(pid: number): Promise<void> {
+    const record = this.readRecord();
+    if (record?.pid !== pid) return;
+    await this.killKnown(record);
+    rmSync(this.pidFile, { force: true });
   }
 
   /** SIGINT, then SIGTERM, then SIGKILL to the whole process group (python and its JVM). */
@@ -223,33 +264,43 @@ export class PipelineProcess {
       rmSync(this.pidFile, { force: true });
       return orphans > 0 ? 'killed' : 'not-running';
     }
+    // While python runs its group is ours: note who is in it before it goes.
+    this.trackGroup();
+    const tracked = this.readRecord() ?? record;
     killGroup(record.pid, 'SIGINT');
     const gone = await pollUntil(async () => (isAlive(record.pid) ? undefined : true), Math.min(graceMs, 15_000), 200);
     let result: 'stopped' | 'killed' = 'stopped';
     if (!gone) result = (await stopProcess(record.pid, graceMs)) ? 'killed' : 'stopped';
     // The JVM of a PyFlink job lives in the same group; make sure nothing of it is left (and its ports are free).
-    killGroup(record.pid, 'SIGKILL');
-    await pollUntil(async () => (groupMembers(record.pid).length === 0 ? true : undefined), 15_000, 100);
+    await this.killKnown(tracked);
     rmSync(this.pidFile, { force: true });
     return result;
   }
 
   /**
    * A recorded python that is gone may leave its JVM (same process group) running, holding the Flink REST port:
-   * kills what is left of that group, recognised by its command line. Returns how many processes it killed.
+   * kills what is left of it, by identity only — never by the group id or a name alone, which after pid reuse may
+   * belong to another program. Returns how many processes it killed.
    */
   private async killOrphans(): Promise<number> {
-    let pgid: number;
-    try {
-      pgid = (JSON.parse(readFileSync(this.pidFile, 'utf8')) as ProcessRecord).pid;
-    } catch {
-      return 0;
-    }
-    const ours = () => groupMembers(pgid).filter((pid) => /flink|pyflink|data_generator/.test(commandLineOf(pid) ?? ''));
-    const orphans = ours();
-    for (const pid of orphans) killGroup(pid, 'SIGKILL');
-    if (orphans.length > 0) await pollUntil(async () => (ours().length === 0 ? true : undefined), 15_000, 100);
-    return orphans.length;
+    const record = this.readRecord();
+    return record ? this.killKnown(record) : 0;
+  }
+
+  /**
+   * SIGKILL to the processes of `record` that are still themselves (same pid and start time). While one of them is
+   * in the recorded group, that group is ours (Linux hands out a pid again only when no process uses it as a group
+   * id), so the whole group goes, including members started after they were noted.
+   */
+  private async killKnown(record: ProcessRecord): Promise<number> {
+    const known = [...(record.startTime !== undefined ? [{ pid: record.pid, startTime: record.startTime }] : []), ...(record.members ?? [])];
+    const alive = () => known.filter(isSameProcess);
+    const found = alive();
+    if (found.length === 0) return 0;
+    if (found.some((id) => processGroupOf(id.pid) === record.pid)) killGroup(record.pid, 'SIGKILL');
+    for (const id of alive()) killProcess(id.pid, 'SIGKILL');
+    await pollUntil(async () => (alive().length === 0 ? true : undefined), 15_000, 100);
+    return found.length;
   }
 }
 
@@ -263,6 +314,7 @@ export async function ensureRestPortFree(port: number): Promise<void> {
 export async function waitForJobRunning(restUrl: string, process: PipelineProcess, timeoutMs: number): Promise<FlinkJobSummary> {
   const job = await pollUntil(async () => {
     if (!process.running()) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
+    process.trackGroup();
     const id = process.flinkJobId();
     if (!id) return undefined;
     try {

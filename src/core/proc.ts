@@ -94,6 +94,55 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   }
 }
 
+/**
+ * A process by pid and start time (clock ticks since boot, field 22 of /proc/<pid>/stat): a pid alone may name
+ * another program once ours has exited and the number is handed out again; the pair never does.
+ */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: number;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state is [0], pgrp [2], starttime [19]). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+export function processStartTime(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[19]) : undefined;
+}
+
+export function identityOf(pid: number): ProcessIdentity | undefined {
+  const startTime = processStartTime(pid);
+  return startTime === undefined ? undefined : { pid, startTime };
+}
+
+/** Whether the process `id` names is still that process, alive (not a zombie). */
+export function isSameProcess(id: ProcessIdentity): boolean {
+  const fields = statFields(id.pid);
+  return fields !== undefined && fields[0] !== 'Z' && Number(fields[19]) === id.startTime;
+}
+
+export function processGroupOf(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[2]) : undefined;
+}
+
+/** A signal to one process (not its group); quiet when it is gone. */
+export function killProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
 export function commandLineOf(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');

@@ -1,3 +1,4 @@
+import { mdCode, mdText } from './markdown';
 import { formatRate } from './rates';
 
 export type ProcessPhase = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed';
@@ -59,21 +60,23 @@ export function renderStatus(s: PipelineSnapshot): StatusRendering {
   parts.push(`$(zap) Flink ${job}${s.job.lag !== undefined && s.job.phase !== 'stopped' ? ` · lag ${s.job.lag}` : ''}`);
 
   let severity: Severity = 'ok';
+  /** Markdown: values in them are escaped. */
   const problems: string[] = [];
   if (s.job.phase === 'failed') problems.push('The Flink job failed: see its terminal and the Flink web UI.');
   if (s.generator === 'failed') problems.push('The sensor generator exited with an error: see its terminal.');
-  if (s.broker.state === 'down' && (s.generator === 'running' || s.job.phase === 'running')) problems.push(`Kafka at ${s.broker.address} is down while the pipeline runs.`);
+  if (s.broker.state === 'down' && (s.generator === 'running' || s.job.phase === 'running')) problems.push(`Kafka at ${mdCode(s.broker.address)} is down while the pipeline runs.`);
   if (problems.length > 0) severity = 'error';
   else if (s.broker.state === 'degraded' || (s.job.phase === 'running' && (s.job.lag ?? 0) >= LAG_WARNING)) severity = 'warning';
 
+  // The tooltip is trusted with command links: every value from settings, Kafka or Flink goes in escaped.
   const lines = [
     `**Kafka Flink Lab**`,
     '',
-    `- **Kafka** at \`${s.broker.address}\`${s.broker.local ? ' (local stack)' : ''}: ${s.broker.state}${s.broker.brokers ? `, ${s.broker.brokers} broker${s.broker.brokers === 1 ? '' : 's'}` : ''}${s.broker.detail ? ` — ${s.broker.detail}` : ''}`,
-    `- **Ingest** into \`${s.topic}\`: ${formatRate(s.ingestRate)}${s.endOffsetTotal !== undefined ? ` (sum of end offsets ${s.endOffsetTotal})` : ''} — measured from the growth of the partitions' end offsets between refreshes`,
+    `- **Kafka** at ${mdCode(s.broker.address)}${s.broker.local ? ' (local stack)' : ''}: ${s.broker.state}${s.broker.brokers ? `, ${s.broker.brokers} broker${s.broker.brokers === 1 ? '' : 's'}` : ''}${s.broker.detail ? ` — ${mdText(s.broker.detail)}` : ''}`,
+    `- **Ingest** into ${mdCode(s.topic)}: ${formatRate(s.ingestRate)}${s.endOffsetTotal !== undefined ? ` (sum of end offsets ${s.endOffsetTotal})` : ''} — measured from the growth of the partitions' end offsets between refreshes`,
     `- **Sensor generator**: ${s.generator}`,
-    `- **Flink job**${s.job.name ? ` \`${s.job.name}\`` : ''}: ${job}${s.job.restReachable ? '' : ` (REST API at ${s.job.restAddress} not reachable)`}`,
-    `- **Lag** of group \`${s.job.groupId}\`: ${s.job.lag !== undefined ? `${s.job.lag} records not yet processed` : (s.job.lagNote ?? 'unknown')}`,
+    `- **Flink job**${s.job.name ? ` ${mdCode(s.job.name)}` : ''}: ${mdText(job)}${s.job.restReachable ? '' : ` (REST API at ${mdCode(s.job.restAddress)} not reachable)`}`,
+    `- **Lag** of group ${mdCode(s.job.groupId)}: ${s.job.lag !== undefined ? `${s.job.lag} records not yet processed` : mdText(s.job.lagNote ?? 'unknown')}`,
     ...(problems.length ? ['', ...problems.map((p) => `$(error) ${p}`)] : []),
     '',
     '[Actions…](command:kafkaFlinkLab.pipeline.showActions) · [Refresh](command:kafkaFlinkLab.pipeline.refresh) · [Show log](command:kafkaFlinkLab.log.show)',

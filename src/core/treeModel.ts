@@ -1,5 +1,6 @@
 import type { BrokerModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from './kafkaModels';
 import type { LagSummary } from './lag';
+import { mdCode, mdText } from './markdown';
 
 /**
  * Labels, descriptions and tooltips of the Kafka explorer, kept free of VS Code so that tests can compare them
@@ -35,11 +36,11 @@ export function brokerDescription(b: BrokerModel): string {
 
 export function brokerTooltip(b: BrokerModel): string {
   return [
-    `**Broker ${b.nodeId}** at \`${b.host}:${b.port}\``,
+    `**Broker ${b.nodeId}** at ${mdCode(`${b.host}:${b.port}`)}`,
     '',
     'A broker stores partitions and serves clients. Clients connect to any broker (the *bootstrap servers*) and then talk to the leader of each partition.',
     b.isController ? '\nMetadata names this broker as the **controller**: in KRaft mode it forwards cluster changes (new topics, leader moves) to the active metadata quorum.' : '',
-    b.rack ? `\nRack \`${b.rack}\`: replicas of a partition are spread over racks.` : '',
+    b.rack ? `\nRack ${mdCode(b.rack)}: replicas of a partition are spread over racks.` : '',
   ].join('\n');
 }
 
@@ -55,13 +56,13 @@ export function topicDescription(t: TopicModel): string {
 export function topicTooltip(t: TopicModel): string {
   const retention = formatRetention(t.retentionMs);
   return [
-    `**Topic \`${t.name}\`**${t.internal ? ' (internal)' : ''}`,
+    `**Topic ${mdCode(t.name)}**${t.internal ? ' (internal)' : ''}`,
     '',
     `- **${plural(t.partitions.length, 'partition')}**: the topic is split into ordered logs; records with the same key always go to the same partition, so order holds per key.`,
     `- **replication factor ${t.replicationFactor}**: each partition is copied to ${plural(t.replicationFactor, 'broker')}.`,
     t.messages !== undefined ? `- **${t.messages} msgs**: records currently stored, the sum over partitions of high − low offset (transaction markers of exactly-once producers count too).` : '- message count: the offsets could not be read.',
     retention ? `- **retention ${retention}**: records older than this are deleted${retention === 'forever' ? ' — never, here' : ''}; the low offset moves forward when they are.` : '',
-    t.cleanupPolicy ? `- cleanup policy \`${t.cleanupPolicy}\`${t.cleanupPolicy.includes('compact') ? ': only the newest record per key is kept' : ''}.` : '',
+    t.cleanupPolicy ? `- cleanup policy ${mdCode(t.cleanupPolicy)}${t.cleanupPolicy.includes('compact') ? ': only the newest record per key is kept' : ''}.` : '',
   ]
     .filter((l) => l !== '')
     .join('\n');
@@ -77,7 +78,7 @@ export function partitionDescription(p: PartitionDetail): string {
 
 export function partitionTooltip(topic: string, p: PartitionDetail): string {
   return [
-    `**\`${topic}\` partition ${p.partition}**`,
+    `**${mdCode(topic)} partition ${p.partition}**`,
     '',
     `- **low offset ${p.low}**: the oldest record still stored (retention or a purge moves it forward).`,
     `- **high offset ${p.high}**: the high watermark, the offset the next record will get; consumers read up to here.`,
@@ -97,7 +98,7 @@ export function groupDescription(g: GroupModel, lag: LagSummary | undefined, opt
 
 export function groupTooltip(g: GroupModel, lag: LagSummary | undefined, options: { isFlinkGroup?: boolean } = {}): string {
   return [
-    `**Consumer group \`${g.groupId}\`** — state ${g.state}, ${plural(g.members, 'member')}`,
+    `**Consumer group ${mdCode(g.groupId)}** — state ${mdText(g.state)}, ${plural(g.members, 'member')}`,
     '',
     'A consumer group shares the partitions of its topics among its members and remembers, per partition, the **committed offset**: where it will continue reading.',
     lag?.total !== undefined ? `\n**Lag ${lag.total}**: records written but not yet consumed (end offset − committed offset, summed over partitions).` : '\nNo committed offsets yet: the group has not confirmed reading anything.',
@@ -117,12 +118,12 @@ export function groupPartitionDescription(r: GroupPartitionLag): string {
 
 export function groupPartitionTooltip(groupId: string, r: GroupPartitionLag): string {
   return [
-    `**\`${groupId}\` on \`${r.topic}\` partition ${r.partition}**`,
+    `**${mdCode(groupId)} on ${mdCode(r.topic)} partition ${r.partition}**`,
     '',
     r.committed !== undefined ? `- **committed ${r.committed}**: the group will continue reading at this offset.` : '- **no committed offset yet**: the group has not committed here; it starts where its reset policy says.',
     r.end !== undefined ? `- **end ${r.end}**: the high watermark, where the next record is written.` : '',
     r.lag !== undefined ? `- **lag ${r.lag}** = end − committed: records waiting for this group.` : '',
-    r.note ? `\n${r.note}` : '',
+    r.note ? `\n${mdText(r.note)}` : '',
   ]
     .filter((l) => l !== '')
     .join('\n');

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage, UserError } from '../core/errors';
+import { securityDescription, usesSasl } from '../core/clusterSecurity';
+import { mdCode, mdFence, mdText } from '../core/markdown';
 import type { BrokerModel, ClusterModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from '../core/kafkaModels';
 import { summarizeLag, type LagSummary } from '../core/lag';
 import {
@@ -164,7 +166,7 @@ export class ErrorNode extends KafkaNode {
     const item = new vscode.TreeItem(this.message.length > 120 ? `${this.message.slice(0, 117)}…` : this.message, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    item.tooltip = markdown(`$(error) ${this.message}${this.error instanceof UserError && this.error.details ? `\n\n\`\`\`\n${this.error.details.slice(0, 1500)}\n\`\`\`` : ''}\n\nClick to retry.`);
+    item.tooltip = markdown(`$(error) ${mdText(this.message)}${this.error instanceof UserError && this.error.details ? `\n\n${mdFence(this.error.details.slice(0, 1500))}` : ''}\n\nClick to retry.`);
     item.contextValue = contextValueOf('error');
     item.command = { command: 'kafkaFlinkLab.kafka.refresh', title: 'Retry', arguments: [this.retryTarget] };
     return item;
@@ -245,13 +247,14 @@ export class ClusterNode extends KafkaNode {
     const brokers = this.model?.brokers.length;
     item.description = [this.entry.bootstrapServers, this.loadError ? 'unreachable' : brokers !== undefined ? `${brokers} broker${brokers === 1 ? '' : 's'}` : undefined].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon(this.loadError ? 'debug-disconnect' : 'server-environment', this.loadError ? new vscode.ThemeColor('errorForeground') : undefined);
-    item.contextValue = contextValueOf('cluster', this.entry.local && 'local', this.entry.primary && 'primary', !this.entry.primary && 'additional', this.loadError !== undefined && 'error');
+    item.contextValue = contextValueOf('cluster', this.entry.local && 'local', this.entry.primary && 'primary', !this.entry.primary && 'additional', !this.entry.local && usesSasl(this.entry.security) && 'sasl', this.loadError !== undefined && 'error');
     item.tooltip = markdown(
       [
-        `**${this.entry.local ? 'Local Kafka stack' : 'Kafka cluster'}** at \`${this.entry.bootstrapServers}\``,
-        this.model?.clusterId ? `\nCluster id \`${this.model.clusterId}\`` : '',
+        `**${this.entry.local ? 'Local Kafka stack' : 'Kafka cluster'}** at ${mdCode(this.entry.bootstrapServers)}`,
+        this.model?.clusterId ? `\nCluster id ${mdCode(this.model.clusterId)}` : '',
+        this.entry.local ? '' : `\n${mdText(securityDescription(this.entry.security))}`,
         this.entry.primary ? '\nThe pipeline (generator, Flink job, status bar) uses this cluster: setting `kafkaFlinkLab.bootstrapServers`.' : '',
-        this.loadError ? `\n$(error) ${errorMessage(this.loadError)}` : '',
+        this.loadError ? `\n$(error) ${mdText(errorMessage(this.loadError))}` : '',
       ].join('\n'),
     );
     return item;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { PipelineMonitor } from '../common/pipelineMonitor';
+import { mdCode, mdText } from '../core/markdown';
 import { formatRate } from '../core/rates';
 import { jobWord, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
 import { contextValueOf } from '../core/treeModel';
@@ -58,7 +59,7 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.iconPath = icon(s.broker.state === 'unknown' ? ['loading~spin', undefined] : phaseIcon[phase]);
       item.contextValue = contextValueOf('process', 'broker', runState(phase), s.broker.local && 'local');
       item.tooltip = new vscode.MarkdownString(
-        `**Kafka broker** at \`${s.broker.address}\`: ${s.broker.state}${s.broker.detail ? `\n\n${s.broker.detail}` : ''}\n\n${s.broker.local ? 'The local stack: Apache Kafka in KRaft mode (no ZooKeeper), started from its jars; data in `.pipeline/kafka`.' : 'A cluster from the bootstrap servers setting.'}`,
+        `**Kafka broker** at ${mdCode(s.broker.address)}: ${s.broker.state}${s.broker.detail ? `\n\n${mdText(s.broker.detail)}` : ''}\n\n${s.broker.local ? 'The local stack: Apache Kafka in KRaft mode (no ZooKeeper), started from its jars; data in `.pipeline/kafka`.' : 'A cluster from the bootstrap servers setting.'}`,
       );
       item.command = { command: 'kafkaFlinkLab.kafka.focus', title: 'Show in the Kafka view' };
       return item;
@@ -68,7 +69,7 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.description = `${s.generator} · → ${s.topic}`;
       item.iconPath = icon(phaseIcon[s.generator]);
       item.contextValue = contextValueOf('process', 'generator', runState(s.generator));
-      item.tooltip = new vscode.MarkdownString(`**Sensor generator** (\`flink-jobs/data_generator.py\`): simulated IoT sensors writing JSON events to \`${s.topic}\`, keyed by sensor id so each sensor's events stay in order in one partition. State: ${s.generator}.`);
+      item.tooltip = new vscode.MarkdownString(`**Sensor generator** (\`flink-jobs/data_generator.py\`): simulated IoT sensors writing JSON events to ${mdCode(s.topic)}, keyed by sensor id so each sensor's events stay in order in one partition. State: ${s.generator}.`);
       item.command = { command: 'kafkaFlinkLab.generator.showTerminal', title: 'Show terminal' };
       return item;
     case 'job': {
@@ -77,7 +78,7 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.iconPath = icon(phaseIcon[s.job.phase]);
       item.contextValue = contextValueOf('process', 'job', runState(s.job.phase));
       item.tooltip = new vscode.MarkdownString(
-        `**Flink job**${s.job.name ? ` \`${s.job.name}\`` : ''} (PyFlink, \`flink-jobs/flink_job.py\`): reads \`${s.topic}\`, windows events by event time, writes aggregates, alerts and dead letters. State: ${jobWord(s.job)}${s.job.restReachable ? '' : ` — REST API at ${s.job.restAddress} not reachable`}.`,
+        `**Flink job**${s.job.name ? ` ${mdCode(s.job.name)}` : ''} (PyFlink, \`flink-jobs/flink_job.py\`): reads ${mdCode(s.topic)}, windows events by event time, writes aggregates, alerts and dead letters. State: ${mdText(jobWord(s.job))}${s.job.restReachable ? '' : ` — REST API at ${mdCode(s.job.restAddress)} not reachable`}.`,
       );
       item.command = { command: 'kafkaFlinkLab.job.showTerminal', title: 'Show terminal' };
       return item;
@@ -87,7 +88,7 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.description = `${formatRate(s.ingestRate)} into ${s.topic}`;
       item.iconPath = new vscode.ThemeIcon('graph-line');
       item.contextValue = contextValueOf('metric', 'ingest');
-      item.tooltip = new vscode.MarkdownString(`Records per second written to \`${s.topic}\`: the growth of the sum of its partitions' end offsets between two refreshes${s.endOffsetTotal !== undefined ? ` (now ${s.endOffsetTotal})` : ''}.`);
+      item.tooltip = new vscode.MarkdownString(`Records per second written to ${mdCode(s.topic)}: the growth of the sum of its partitions' end offsets between two refreshes${s.endOffsetTotal !== undefined ? ` (now ${s.endOffsetTotal})` : ''}.`);
       return item;
     case 'lag':
       item.label = 'Consumer lag';
@@ -95,7 +96,7 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.iconPath = new vscode.ThemeIcon('dashboard');
       item.contextValue = contextValueOf('metric', 'lag');
       item.tooltip = new vscode.MarkdownString(
-        `Records in \`${s.topic}\` that the Flink job has not committed yet: end offset − committed offset of group \`${s.job.groupId}\`, summed over partitions. Flink commits when a checkpoint completes, so the lag drops in steps.`,
+        `Records in ${mdCode(s.topic)} that the Flink job has not committed yet: end offset − committed offset of group ${mdCode(s.job.groupId)}, summed over partitions. Flink commits when a checkpoint completes, so the lag drops in steps.`,
       );
       return item;
     case 'dashboard':

@@ -1,8 +1,15 @@
 import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { processCli as pipelineCommands } from '../../src/cli/processCli';
+import type { CliContext } from '../../src/cli/context';
+import { generatorOptionsOf, jobOptionsOf, processCli as pipelineCommands } from '../../src/cli/processCli';
 import { stackCli as stackCommands } from '../../src/cli/stackCli';
-import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs, validateGroupId } from '../../src/core/cliArgs';
+import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs } from '../../src/core/cliArgs';
+import type { JobRuntime } from '../../src/core/flinkRuntime';
+import { MAX_SENSORS, validateGroupId } from '../../src/core/validation';
+import { repoRoot } from '../support/cli';
 import { UserError } from '../../src/core/errors';
 
 const base = { workspace: '/tmp/ws', topic: 'sensor-data', bootstrapServers: '127.0.0.1:9092', rate: 100, sensors: 10 };
@@ -72,5 +79,29 @@ describe('the argv the extension builds is what the pipeline CLI accepts', () =>
   it('job start', () => {
     const values = parse(cliJobStartArgs({ workspace: '/w', topic: 'sensor-data', outputDir: '/w/out', windowSeconds: 30, groupId: 'flink-sensor-processor', restPort: 8081 }));
     assert.deepEqual(values, { topic: 'sensor-data', output: '/w/out', window: '30', 'group-id': 'flink-sensor-processor', 'rest-port': '8081', workspace: '/w' });
+  });
+});
+
+describe('the pipeline CLI checks its input as the extension does', () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'kfl-cli-checks-'));
+  after(() => rmSync(workspace, { recursive: true, force: true }));
+  const ctx = (values: Record<string, string>): CliContext => ({ values, positionals: [], workspace, progress: () => undefined, print: () => undefined, signal: new AbortController().signal });
+  const jars: JobRuntime = { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' };
+
+  it('--group-id: the rule of the setting job.groupId', async () => {
+    for (const bad of ['flink sensor', 'g;rm -rf ~', '', 'x'.repeat(250)]) {
+      await assert.rejects(jobOptionsOf(ctx({ 'group-id': bad }), jars), (e: Error) => e instanceof UserError && e.message === validateGroupId(bad));
+      assert.throws(() => cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: bad }), (e: Error) => e.message === validateGroupId(bad));
+    }
+    assert.equal((await jobOptionsOf(ctx({ 'group-id': 'my.group_1-a' }), jars)).groupId, 'my.group_1-a');
+  });
+
+  it('one sensor limit: the setting, the prompt and --sensors', () => {
+    const declared = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties['kafkaFlinkLab.generator.sensors'];
+    assert.equal(declared.maximum, MAX_SENSORS);
+    assert.equal(generatorOptionsOf(ctx({ sensors: String(MAX_SENSORS) })).sensors, MAX_SENSORS);
+    assert.deepEqual(cliGenerateArgs({ ...base, sensors: MAX_SENSORS }).find((a) => a.startsWith('--sensors=')), `--sensors=${MAX_SENSORS}`);
+    assert.throws(() => generatorOptionsOf(ctx({ sensors: String(MAX_SENSORS + 1) })), new RegExp(`at most ${MAX_SENSORS}`));
+    assert.throws(() => cliGenerateArgs({ ...base, sensors: MAX_SENSORS + 1 }), new RegExp(`at most ${MAX_SENSORS}`));
   });
 });

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { currentJob, localRestPort, normalizeRestUrl, phaseOfFlinkState } from '../../src/core/flinkJobs';
+import { UserError } from '../../src/core/errors';
+import { currentJob, flinkWebUiUrl, localRestPort, normalizeRestUrl, phaseOfFlinkState } from '../../src/core/flinkJobs';
 
 describe('Flink job state from the REST API', () => {
   it('maps Flink states to running / starting / failed / stopped', () => {
@@ -27,5 +28,17 @@ describe('Flink job state from the REST API', () => {
     assert.equal(localRestPort('http://localhost:18081'), 18081);
     assert.equal(localRestPort('http://127.0.0.1:8081'), 8081);
     assert.equal(localRestPort('https://flink.example.com'), undefined);
+  });
+
+  it('"Open Flink Web UI" opens only an http(s) address, and says which setting to fix', () => {
+    assert.equal(flinkWebUiUrl('http://127.0.0.1:8081/'), 'http://127.0.0.1:8081');
+    assert.equal(flinkWebUiUrl('https://flink.example.com:8443'), 'https://flink.example.com:8443');
+    for (const bad of ['file:///etc/passwd', 'command:workbench.action.terminal.new', 'javascript:alert(1)', 'vscode://vscode.git/clone?url=x', '127.0.0.1:8081', '']) {
+      assert.throws(
+        () => flinkWebUiUrl(bad),
+        (e: Error) => e instanceof UserError && /http:\/\//.test(e.message) && /kafkaFlinkLab\.flinkRestUrl/.test(e.message),
+        bad,
+      );
+    }
   });
 });

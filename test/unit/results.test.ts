@@ -199,8 +199,7 @@ describe('ResultsStore on the fixture output folders', function () {
       );
     });
 
-    it('is locked down inside DuckDB too, beyond the SQL check', async () => {
-      // A query the guard allows (a file inside the output folder) works; DuckDB's own settings cannot be changed.
+    it('refuses a file outside the folder and runs the user’s SQL with external access off (DuckDB’s own lock: resultsLock.test.ts)', async () => {
       await assert.rejects(store.query("SELECT current_setting('enable_external_access') AS v, 1 FROM read_text('/etc/hostname')"), QueryRefusedError);
       const setting = await store.query("SELECT current_setting('enable_external_access')");
       assert.deepEqual(setting.rows, [[false]]);

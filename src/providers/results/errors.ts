@@ -7,7 +7,7 @@ export class ResultsError extends Error {
   }
 }
 
-/** A query refused by the read-only check (src/core/sqlGuard.ts). */
+/** A query refused by the read-only check (src/core/sqlGuard.ts, userSql.ts) or by DuckDB's lock on the output folder. */
 export class QueryRefusedError extends ResultsError {}
 
 /** `cacheOnly` was asked for and the cache file could not be used (see the log for why). */

@@ -1,0 +1,264 @@
+import * as assert from 'node:assert/strict';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/core/clusterSecurity';
+import { checkJava } from '../../src/core/environment';
+import { ensureKafkaJars } from '../../src/core/install';
+import { createKafka } from '../../src/core/kafkaClient';
+import { PipelineProcess } from '../../src/core/pipelineProcesses';
+import { isPortFree } from '../../src/core/ports';
+import { commandLineOf, groupMembers, isAlive, pollUntil, runCommand, sleep, spawnDetached, stopProcess } from '../../src/core/proc';
+import { newClusterId, serverProperties } from '../../src/core/stack';
+import { ResultsStore } from '../../src/providers/results';
+import { pipeline, tempWorkspace } from '../support/cli';
+
+/**
+ * A real Kafka broker whose only client listener is SASL_PLAINTEXT with PLAIN, on loopback ports outside the
+ * contract's (so it runs beside the suite's shared broker). It shows, on the wire and in /proc: a password goes to
+ * the cluster identity it was stored for and nowhere else, SASL without TLS needs the cluster's own flag, and the
+ * generator and the Flink job work against it with the password from the environment or a 0600 file — never on a
+ * command line.
+ */
+const PORT = 47092;
+const CONTROLLER_PORT = 47093;
+const REST_PORT = 47081;
+const BOOTSTRAP = `127.0.0.1:${PORT}`;
+const ALICE_SECRET = `alice-${Math.random().toString(36).slice(2)}-secret`;
+const TOPIC = 'sasl-sensor-data';
+const EVENTS = 300;
+
+/** A TCP relay to the broker that keeps every byte clients send through it: "another cluster" that listens in. */
+interface Recorder {
+  server: Server;
+  port: number;
+  received: () => string;
+}
+
+async function startRecorder(): Promise<Recorder> {
+  const chunks: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(PORT, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (chunk: Buffer) => chunks.push(chunk));
+    client.pipe(upstream).pipe(client);
+  });
+  server.on('close', () => sockets.forEach((s) => s.destroy()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { server, port, received: () => Buffer.concat(chunks).toString('latin1') };
+}
+
+const secretStore = (entries: [ClusterConfig, string][]) => {
+  const map = new Map(entries.map(([c, p]) => [secretKeyFor(c), p]));
+  return { get: async (key: string) => map.get(key) };
+};
+
+async function adminCall(cluster: ClusterConfig, secrets: { get(key: string): Promise<string | undefined> }): Promise<string[]> {
+  const admin = createKafka({ bootstrapServers: [cluster.bootstrapServers], retries: 0, connectionTimeoutMs: 3000, requestTimeoutMs: 5000, ...(await connectionSecurity(cluster, secrets)) }).admin();
+  try {
+    await admin.connect();
+    return await admin.listTopics();
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Every process of a pipeline process's group (python and, for the job, its JVM): their command lines. */
+function commandLines(process: PipelineProcess): string[] {
+  const record = process.record();
+  if (!record) return [];
+  return groupMembers(record.pid).map((pid) => commandLineOf(pid) ?? '');
+}
+
+describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', function () {
+  this.timeout(900_000);
+  const brokerDir = tempWorkspace('sasl-broker');
+  const workspace = tempWorkspace('sasl-pipeline');
+  const output = join(workspace, 'output');
+  const home: ClusterConfig = { bootstrapServers: BOOTSTRAP, security: { mechanism: 'plain', username: 'alice', tls: false, allowPlaintextSasl: true } };
+  let brokerPid: number | undefined;
+  const recorders: Recorder[] = [];
+  const saslFlags = ['--bootstrap-servers', BOOTSTRAP, '--sasl-mechanism', 'plain', '--sasl-username', 'alice', '--allow-plaintext-sasl'];
+
+  before(async function () {
+    for (const port of [PORT, CONTROLLER_PORT, REST_PORT]) assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
+    const java = await checkJava();
+    const classpath = `${await ensureKafkaJars(() => undefined)}/*`;
+    const node = { id: 1, port: PORT, controllerPort: CONTROLLER_PORT };
+    let props = serverProperties(node, [node], join(brokerDir, 'data'));
+    const replace = (pattern: RegExp, line: string) => {
+      assert.match(props, pattern, 'the local broker configuration still has this line');
+      props = props.replace(pattern, line);
+    };
+    replace(/^listeners=.*$/m, `listeners=SASL_PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`);
+    replace(/^advertised\.listeners=.*$/m, `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${PORT}`);
+    replace(/^inter\.broker\.listener\.name=.*$/m, 'inter.broker.listener.name=SASL_PLAINTEXT');
+    replace(/^listener\.security\.protocol\.map=.*$/m, 'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT');
+    props += [
+      'sasl.enabled.mechanisms=PLAIN',
+      'sasl.mechanism.inter.broker.protocol=PLAIN',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="${ALICE_SECRET}";`,
+      '',
+    ].join('\n');
+    const config = join(brokerDir, 'server.properties');
+    writeFileSync(config, props);
+    const format = await runCommand(java.binary, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config], { timeoutMs: 120_000 });
+    assert.equal(format.code, 0, format.stdout + format.stderr);
+    const log = openSync(join(brokerDir, 'broker.log'), 'a');
+    brokerPid = spawnDetached(java.binary, ['-Xmx256m', `-Dkafka.logs.dir=${brokerDir}`, '-cp', classpath, 'kafka.Kafka', config], { cwd: brokerDir, stdio: ['ignore', log, log] });
+    closeSync(log);
+    const ready = await pollUntil(
+      async () => {
+        assert.ok(isAlive(brokerPid), `the SASL broker exited: ${readFileSync(join(brokerDir, 'broker.log'), 'utf8').slice(-3000)}`);
+        return adminCall(home, secretStore([[home, ALICE_SECRET]])).then(
+          () => true,
+          () => undefined,
+        );
+      },
+      120_000,
+      1000,
+    );
+    assert.ok(ready, 'the SASL broker answers within 120 s');
+  });
+
+  after(async () => {
+    await pipeline(['job', 'stop', '--workspace', workspace]);
+    await pipeline(['generate', '--stop', '--workspace', workspace]);
+    for (const r of recorders) r.server.close();
+    if (brokerPid) await stopProcess(brokerPid, 20_000);
+    rmSync(brokerDir, { recursive: true, force: true });
+  });
+
+  it('the password stored for the cluster connects; a wrong one is turned away by the broker', async () => {
+    assert.ok(Array.isArray(await adminCall(home, secretStore([[home, ALICE_SECRET]]))));
+    await assert.rejects(adminCall(home, secretStore([[home, 'not-the-password']])), /SASL PLAIN authentication failed|Authentication failed/i);
+  });
+
+  it('SASL without TLS is refused unless the cluster allows it, before a byte is sent', async () => {
+    const recorder = await startRecorder();
+    recorders.push(recorder);
+    const strict: ClusterConfig = { bootstrapServers: `127.0.0.1:${recorder.port}`, security: { ...home.security, allowPlaintextSasl: false } };
+    await assert.rejects(adminCall(strict, secretStore([[strict, ALICE_SECRET]])), /without TLS .*refused/);
+    assert.equal(recorder.received().length, 0);
+    const allowed: ClusterConfig = { ...strict, security: { ...strict.security, allowPlaintextSasl: true } };
+    assert.ok(Array.isArray(await adminCall(allowed, secretStore([[allowed, ALICE_SECRET]]))), 'with the flag it connects (through the relay)');
+    assert.ok(recorder.received().includes(ALICE_SECRET), 'and PLAIN without TLS does put the password on the wire, readable: why it needs the flag');
+  });
+
+  it('a password is never offered to a cluster of another identity, even one relaying to the same broker', async () => {
+    const recorder = await startRecorder();
+    recorders.push(recorder);
+    // Another cluster (say, named by a repository's settings) with the same mechanism and user.
+    const other: ClusterConfig = { bootstrapServers: `127.0.0.1:${recorder.port}`, security: home.security };
+    await assert.rejects(adminCall(other, secretStore([[home, ALICE_SECRET]])), /No SASL password is stored for user alice at 127\.0\.0\.1:\d+/);
+    assert.equal(recorder.received().length, 0, 'nothing was sent to the other cluster');
+    // Given a password of its own, that one is what it receives — the recorder would have seen alice's.
+    await assert.rejects(adminCall(other, secretStore([[home, ALICE_SECRET], [other, 'other-identity-password']])), /authentication failed/i);
+    assert.ok(recorder.received().includes('other-identity-password'));
+    assert.ok(!recorder.received().includes(ALICE_SECRET));
+
+    // The CLI: servers from a workspace's settings file get no password from the environment.
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'kafkaFlinkLab.bootstrapServers': other.bootstrapServers }));
+    const refused = await pipeline(['topic', 'list', '--workspace', workspace, '--sasl-mechanism', 'plain', '--sasl-username', 'alice', '--allow-plaintext-sasl'], { env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_BOOTSTRAP_SERVERS: '' } });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /only to bootstrap servers named with --bootstrap-servers/);
+    assert.ok(!recorder.received().includes(ALICE_SECRET));
+    rmSync(join(workspace, '.vscode'), { recursive: true });
+  });
+
+  it('the generator and the Flink job produce and consume with the password from a 0600 file or the environment, never on a command line', async () => {
+    const passwordFile = join(workspace, 'kafka-password');
+    writeFileSync(passwordFile, `${ALICE_SECRET}\n`);
+    chmodSync(passwordFile, 0o600);
+    const created = await pipeline(['topic', 'create', TOPIC, '--partitions', '3', ...saslFlags, '--workspace', workspace], { env: { PIPELINE_SASL_PASSWORD_FILE: passwordFile } });
+    assert.equal(created.code, 0, created.stderr);
+
+    // The job: the password from the 0600 file.
+    const started = await pipeline(
+      ['job', 'start', '--detach', '--topic', TOPIC, '--output', output, '--window', '2', '--checkpoint-interval', '2', '--rest-port', String(REST_PORT), ...saslFlags, '--workspace', workspace],
+      { env: { PIPELINE_SASL_PASSWORD_FILE: passwordFile, PIPELINE_SASL_PASSWORD: '' }, timeoutMs: 300_000 },
+    );
+    assert.equal(started.code, 0, started.stderr + started.stdout);
+    const job = new PipelineProcess(workspace, 'job');
+    const jobCommands = commandLines(job);
+    assert.ok(jobCommands.length >= 2, `python and its JVM: ${jobCommands.join('\n')}`);
+    for (const cmd of jobCommands) assert.ok(!cmd.includes(ALICE_SECRET), `no password on the job's command line: ${cmd.slice(0, 300)}`);
+
+    // The generator: the password from the environment, through the CLI.
+    const generator = new PipelineProcess(workspace, 'generator');
+    const generating = pipeline(['generate', '--topic', TOPIC, '--count', String(EVENTS), '--rate', '60', '--sensors', '3', '--anomaly-fraction', '0.1', '--final-watermark', ...saslFlags, '--workspace', workspace], {
+      env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_SASL_PASSWORD_FILE: '' },
+    });
+    const generatorCommands = await pollUntil(async () => (generator.running() ? commandLines(generator) : undefined), 60_000, 100);
+    assert.ok(generatorCommands && generatorCommands.length > 0, 'the generator ran');
+    const cliCommands = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => commandLineOf(Number(p)) ?? '')
+      .filter((c) => c.includes('cli.js') && c.includes(workspace));
+    assert.ok(cliCommands.length > 0, 'the CLI processes are found');
+    for (const cmd of [...generatorCommands!, ...cliCommands]) assert.ok(!cmd.includes(ALICE_SECRET), `no password on a command line: ${cmd.slice(0, 300)}`);
+    const generated = await generating;
+    assert.equal(generated.code, 0, generated.stderr + generated.stdout);
+    assert.match(generated.stdout, new RegExp(`sent=${EVENTS} `));
+
+    // Every event counted once in the job's committed output, read from the SASL source.
+    const store = await ResultsStore.open(output);
+    try {
+      const counted = await pollUntil(
+        async () => {
+          await store.refresh();
+          const n = Number((await store.query('SELECT (SELECT coalesce(sum(event_count), 0) FROM aggregates) + (SELECT count(*) FROM dead_letter)')).rows[0][0]);
+          return n >= EVENTS ? n : undefined;
+        },
+        240_000,
+        2000,
+      );
+      assert.equal(counted, EVENTS, 'all events aggregated from the SASL source');
+      const report = await store.verify(EVENTS);
+      assert.ok(report.ok, report.problems.join('; '));
+      const alertRows = Number((await store.query('SELECT count(*) FROM alerts')).rows[0][0]);
+      assert.ok(alertRows > 0, 'some anomalies');
+
+      // The alerts sink wrote the same alerts to sensor-alerts on the SASL broker (transactions, read committed).
+      const kafka = createKafka({ bootstrapServers: [BOOTSTRAP], requestTimeoutMs: 10_000, retries: 5, ...(await connectionSecurity(home, secretStore([[home, ALICE_SECRET]]))) });
+      const consumer = kafka.consumer({ groupId: `sasl-it-${Date.now()}`, readUncommitted: false });
+      const seen = new Set<string>();
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: 'sensor-alerts', fromBeginning: true });
+        void consumer.run({ eachMessage: async ({ message }) => void seen.add(JSON.parse(message.value!.toString()).event_id) });
+        await pollUntil(async () => (seen.size >= alertRows ? true : undefined), 60_000, 500);
+      } finally {
+        await consumer.disconnect();
+      }
+      assert.equal(seen.size, alertRows, 'the alerts topic on the SASL broker holds the alerts');
+    } finally {
+      store.close();
+    }
+
+    // Nor does the password show in Flink's REST API or in the job's logs.
+    const jobs = (await (await fetch(`http://127.0.0.1:${REST_PORT}/jobs/overview`)).json()) as { jobs: { jid: string }[] };
+    for (const path of ['/jobmanager/config', `/jobs/${jobs.jobs[0].jid}`, `/jobs/${jobs.jobs[0].jid}/config`, `/jobs/${jobs.jobs[0].jid}/plan`]) {
+      const body = await (await fetch(`http://127.0.0.1:${REST_PORT}${path}`)).text();
+      assert.ok(!body.includes(ALICE_SECRET), `no password in ${path}`);
+    }
+    const stopped = await pipeline(['job', 'stop', '--workspace', workspace]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    await sleep(500);
+    // Every file the pipeline keeps in .pipeline/ (logs, pid files, checkpoints; the jars Flink unpacks aside).
+    const files = readdirSync(join(workspace, '.pipeline'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.name.endsWith('.jar'));
+    assert.ok(files.some((f) => f.name === '_metadata'), 'checkpoints are among the files read');
+    for (const f of files) {
+      const file = join(f.parentPath, f.name);
+      assert.ok(!readFileSync(file, 'latin1').includes(ALICE_SECRET), `no password in ${file}`);
+    }
+  });
+});
+

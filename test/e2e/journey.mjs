@@ -519,6 +519,38 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     return message;
   });
 
+  await step('cluster', 'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster and new results appear', { needs: ['job', 'results'], timeoutMs: 300_000 }, async () => {
+    const before = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
+    await runCommand(page, manifest, 'kafkaFlinkLab.job.stop');
+    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 90_000, intervalMs: 2000, message: 'the embedded job did not stop' });
+    setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', 'local-cluster');
+    await sleep(1500);
+    if (!(await clickViewAction(pipeline(), /start everything/i))) await runCommand(page, manifest, 'kafkaFlinkLab.pipeline.startAll');
+    const cluster = await until(
+      async () => {
+        const status = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
+        return status.state === 'up' && status.taskManagers?.length === 2 && status;
+      },
+      { timeoutMs: 150_000, intervalMs: 3000, message: 'the local Flink cluster did not come up with 2 TaskManagers (pipeline flink status)' },
+    );
+    const job = await until(
+      async () => {
+        const status = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}');
+        return status.state === 'running' && status.cluster && status;
+      },
+      { timeoutMs: 120_000, intervalMs: 3000, message: 'the job did not run on the cluster (pipeline job status)' },
+    );
+    await until(async () => /running/i.test(await rowText(treeRow(pipeline(), 'Flink job'))), { timeoutMs: 30_000, intervalMs: 1000, message: async () => `the Pipeline view's job row reads "${await rowText(treeRow(pipeline(), 'Flink job'))}"` });
+    const after = await until(
+      async () => {
+        const sum = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
+        return sum > before && sum;
+      },
+      { timeoutMs: 120_000, intervalMs: 3000, message: 'no new committed rows from the job on the cluster' },
+    );
+    return `${cluster.taskManagers.map((t) => `${t.id} ${t.slotsTotal - t.slotsFree}/${t.slotsTotal} slots used`).join(', ')}; job ${job.jobs?.[0]?.jid ?? ''} on ${job.cluster}; events committed ${before} → ${after}`;
+  });
+
   await step('stop', 'stopping from VS Code ends the generator, the job and the broker', { needs: ['view'], timeoutMs: 180_000 }, async () => {
     const ids = (manifest.contributes?.commands ?? []).map((c) => c.command);
     const stopAll = ids.find((id) => /pipeline\.stopAll$/.test(id));
@@ -529,6 +561,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     }
     await until(async () => (await cli(['stack', 'status', '--json'])).code === 3, { timeoutMs: 120_000, intervalMs: 2000, message: 'the broker is still up after stopping' });
     await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: 'the Flink job is still running after stopping' });
+    if (done.get('cluster')) await until(async () => (await cli(['flink', 'status', '--json'])).code === 3, { timeoutMs: 60_000, intervalMs: 2000, message: 'the local Flink cluster still runs after Stop Everything' });
+    setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', undefined);
     return `via ${order.join(', ')}`;
   });
 

@@ -449,6 +449,13 @@ def cluster_configuration(a) -> dict[str, str]:
         "rest.address": "127.0.0.1",
         "rest.port": str(a.rest_port),
         "rest.bind-port": str(a.rest_port),
+        # Every other server of the MiniCluster (the blob server above all, which binds to every interface by
+        # default) on loopback too; the web UI takes no jar uploads.
+        "jobmanager.bind-host": "127.0.0.1",
+        "jobmanager.rpc.address": "127.0.0.1",
+        "taskmanager.bind-host": "127.0.0.1",
+        "taskmanager.host": "127.0.0.1",
+        "web.submit.enable": "false",
     }
 
 
@@ -494,6 +501,9 @@ def use_runtime(runtime_dir: str | None, record_archive: bool = False) -> None:
     path, and its class archive (AppCDS) is used, or recorded when `record_archive`. A JVM that cannot use the
     archive (another Java, changed jars) says so in its log and starts without it."""
     os.environ.setdefault("JVM_ARGS", JVM_DEFAULTS)
+    # PyFlink starts a gRPC "loopback worker pool" for Python UDFs on [::]:0 (every interface, no authentication)
+    # unless a worker mode is set. This job runs no Python per record, so it needs no such server.
+    os.environ.setdefault("_python_worker_execution_mode", "process")
     if not runtime_dir:
         return
     import pyflink

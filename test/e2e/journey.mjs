@@ -37,6 +37,7 @@ import {
   viewPane,
   webviewFrame,
 } from './lib/workbench.mjs';
+import { isLoopbackAddress, listeningSocketsOf, processesOfRun } from './lib/codeServer.mjs';
 import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
 
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
@@ -104,7 +105,7 @@ function setWorkspaceSetting(workspace, key, value) {
   writeFileSync(file, JSON.stringify(settings, null, 2));
 }
 
-export async function runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs, logsDir }) {
+export async function runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs, logsDir, runId }) {
   const done = new Map();
   let shot = 0;
   const kafka = () => viewPane(page, 'Kafka');
@@ -265,6 +266,30 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     seen = [...new Set(seen)];
     return `msgs ${start} → ${seen.slice(-3).join(' → ')}`;
   });
+
+  /** Every listening socket of the run's processes (code-server and all it started) is on loopback: a summary, or a throw. */
+  function assertLoopbackOnly(roles) {
+    const processes = processesOfRun(runId);
+    const sockets = listeningSocketsOf(processes.map((p) => p.pid));
+    const outside = sockets.filter((s) => !isLoopbackAddress(s.address));
+    if (outside.length) throw new Error(`listening beyond 127.0.0.1: ${outside.map((s) => `${s.address}:${s.port} (pid ${s.pid} ${s.command})`).join('; ')}`);
+    const found = roles.map(([role, pattern]) => {
+      const pids = processes.filter((p) => pattern.test(p.command)).map((p) => p.pid);
+      if (!pids.length) throw new Error(`no ${role} process among the run's processes: ${processes.map((p) => p.command.slice(0, 60)).join(' | ')}`);
+      return `${role} ${sockets.filter((s) => pids.includes(s.pid)).map((s) => `${s.address}:${s.port}`).join(' ') || '(none listening)'}`;
+    });
+    return `${sockets.length} listening sockets of ${processes.length} processes, all on loopback — ${found.join('; ')}`;
+  }
+
+  await step('loopback', 'every socket the broker, the job (python and JVM), the generator and code-server listen on is on 127.0.0.1 (read from /proc)', { needs: ['job', 'generator'], timeoutMs: 60_000 }, async () =>
+    assertLoopbackOnly([
+      ['broker', /kafka\.Kafka/],
+      ['job (python)', /python.*flink_job\.py/],
+      ['job (JVM)', /java.*PythonGatewayServer/],
+      ['generator', /python.*data_generator\.py/],
+      ['code-server', /code-server/],
+    ]),
+  );
 
   await step('results', 'the results webview shows rows and a chart from the running pipeline', { needs: ['job', 'generator'], timeoutMs: 200_000 }, async () => {
     await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
@@ -541,6 +566,10 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       { timeoutMs: 120_000, intervalMs: 3000, message: 'the job did not run on the cluster (pipeline job status)' },
     );
     await until(async () => /running/i.test(await rowText(treeRow(pipeline(), 'Flink job'))), { timeoutMs: 30_000, intervalMs: 1000, message: async () => `the Pipeline view's job row reads "${await rowText(treeRow(pipeline(), 'Flink job'))}"` });
+    const sockets = assertLoopbackOnly([
+      ['JobManager', /StandaloneSessionClusterEntrypoint/],
+      ['TaskManager', /TaskManagerRunner/],
+    ]);
     const after = await until(
       async () => {
         const sum = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
@@ -548,7 +577,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       },
       { timeoutMs: 120_000, intervalMs: 3000, message: 'no new committed rows from the job on the cluster' },
     );
-    return `${cluster.taskManagers.map((t) => `${t.id} ${t.slotsTotal - t.slotsFree}/${t.slotsTotal} slots used`).join(', ')}; job ${job.jobs?.[0]?.jid ?? ''} on ${job.cluster}; events committed ${before} → ${after}`;
+    return `${cluster.taskManagers.map((t) => `${t.id} ${t.slotsTotal - t.slotsFree}/${t.slotsTotal} slots used`).join(', ')}; job ${job.jobs?.[0]?.jid ?? ''} on ${job.cluster}; events committed ${before} → ${after}; ${sockets}`;
   });
 
   await step('stop', 'stopping from VS Code ends the generator, the job and the broker', { needs: ['view'], timeoutMs: 180_000 }, async () => {

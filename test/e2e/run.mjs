@@ -228,7 +228,7 @@ async function main() {
         dialog.dismiss().catch(() => {});
       });
       const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-      await runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs, logsDir: join(dirs.userData, 'logs') });
+      await runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs, logsDir: join(dirs.userData, 'logs'), runId });
     } else {
       report.fail('journey', 'the user journey', 'not started: its prerequisites failed (above)');
     }

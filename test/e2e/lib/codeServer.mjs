@@ -75,6 +75,58 @@ export function describePortHolder(port) {
   return 'a process of another user';
 }
 
+/** "0100007F:1F91" or a 32-hex-digit IPv6 address of /proc/net/tcp{,6} as text (IPv4-mapped shown as ::ffff:a.b.c.d). */
+function procAddress(hex) {
+  const [ip, port] = hex.toLowerCase().split(':');
+  const bytes = ip.match(/../g).map((b) => parseInt(b, 16));
+  if (ip.length === 8) return { address: bytes.reverse().join('.'), port: parseInt(port, 16) };
+  const words = ip.match(/.{8}/g).map((w) => w.match(/../g).reverse().join(''));
+  const full = words.join('');
+  if (full.startsWith('00000000000000000000ffff')) return { address: `::ffff:${full.slice(24).match(/../g).map((b) => parseInt(b, 16)).join('.')}`, port: parseInt(port, 16) };
+  return { address: full.match(/.{4}/g).join(':'), port: parseInt(port, 16) };
+}
+
+export const isLoopbackAddress = (a) => a.startsWith('127.') || a.startsWith('::ffff:127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001';
+
+/** The TCP sockets these processes listen on, read from /proc (what is open, not what was configured). */
+export function listeningSocketsOf(pids) {
+  const byInode = new Map();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let table = '';
+    try {
+      table = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of table.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A') byInode.set(f[9], procAddress(f[1]));
+    }
+  }
+  const sockets = [];
+  for (const pid of pids) {
+    let fds = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    const seen = new Set();
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && byInode.has(inode) && !seen.has(inode)) {
+          seen.add(inode);
+          sockets.push({ pid, ...byInode.get(inode), command: commandLine(pid).slice(0, 120) });
+        }
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return sockets;
+}
+
 export function pidsOnMachine() {
   return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
 }

@@ -25,6 +25,9 @@ import kafka_security
 
 # Sentinel record that pushes event time forward at the end of a run (see README, "final watermark").
 WATERMARK_SENSOR_ID = "__watermark__"
+# The header that marks a control record (the final watermark): the job moves event time with it and counts it
+# nowhere. A record without it is data, whatever its sensor_id.
+CONTROL_HEADER = ("pipeline-control", b"watermark")
 
 # Bounds of the random walks (the anomaly threshold of flink_job.py, 50 °C, sits above TEMP_MAX and below
 # TEMP_MAX's smallest spike TEMP_MIN + SPIKE_MIN).
@@ -213,8 +216,9 @@ def make_malformed(rng: random.Random, sid: str, ts: int) -> tuple[str, bytes]:
 
 
 def make_sentinel(run_id: str, partition: int, ts: int) -> tuple[bytes, bytes]:
-    """Final-watermark record for one partition: a valid event of sensor `__watermark__`, which the job
-    uses only to advance event time (excluded from aggregates, alerts and dead-letter)."""
+    """Final-watermark record for one partition: a valid event (of sensor `__watermark__`, for a reader's eye), sent
+    with the CONTROL_HEADER, which the job uses only to advance event time (excluded from aggregates, alerts and
+    dead-letter)."""
     value = json.dumps(
         {
             "event_id": f"{WATERMARK_SENSOR_ID}-{run_id}-{partition}",
@@ -466,7 +470,7 @@ def run(a: argparse.Namespace, producer, errors: dict, stop: dict, out=None) -> 
         wm_ts = (fleet.max_ts if fleet.max_ts is not None else fleet.start_ts) + int(a.final_watermark_ahead * 1000)
         for p in parts:
             k, v = make_sentinel(fleet.run_id, p, wm_ts)
-            produce(topic, v, k, partition=p)
+            produce(topic, v, k, partition=p, headers=[CONTROL_HEADER])
         man.sentinels = len(parts)
 
     remaining = producer.flush(a.flush_timeout)

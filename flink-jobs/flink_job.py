@@ -34,7 +34,9 @@ import urllib.request
 
 import kafka_security
 
-WATERMARK_SENSOR_ID = "__watermark__"
+# A control record (the generator's final watermark) carries this Kafka header; a record without it is data,
+# whatever its sensor_id.
+CONTROL_HEADER = "pipeline-control"
 DEFAULT_ANOMALY_THRESHOLD = 50.0
 RAW_MAX_CHARS = 1000  # dead-letter keeps at most this many characters of a record
 DEFAULT_MAX_RECORD_CHARS = 65536  # longer values are rejected as oversized without being parsed
@@ -91,6 +93,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="an event whose temperature is above this (°C) is an anomaly (default 50)")
     p.add_argument("--max-record-chars", type=int, default=DEFAULT_MAX_RECORD_CHARS,
                    help="records longer than this are dead-lettered as oversized (default 65536)")
+    p.add_argument("--future-tolerance", type=float, default=86400.0,
+                   help="seconds an event time may be ahead of now; later ones go to dead-letter as 'future "
+                        "timestamp' and never move the watermark (default 86400: one day)")
     p.add_argument("--progress-interval", type=float, default=10.0, help="seconds between progress lines")
     p.add_argument("--no-restore", action="store_true", help="ignore checkpoints in --state-dir")
     p.add_argument("--from-savepoint", help="start from this savepoint (a folder with _metadata) instead of the "
@@ -187,6 +192,7 @@ def source_ddl(a) -> str:
         "properties.client.id.prefix": a.group_id,
         "value.format": "sensor-json",
         "value.sensor-json.max-record-chars": str(int(a.max_record_chars)),
+        "value.sensor-json.future-tolerance-ms": str(int(a.future_tolerance * 1000)),
     }
     if a.idle_timeout and a.idle_timeout > 0:
         opts["scan.watermark.idle-timeout"] = f"{int(a.idle_timeout * 1000)} ms"
@@ -195,36 +201,40 @@ def source_ddl(a) -> str:
 CREATE TEMPORARY TABLE kafka_src (
   {sensor_columns_ddl(a)},
   `partition` INT METADATA VIRTUAL,
-  `offset` BIGINT METADATA VIRTUAL
+  `offset` BIGINT METADATA VIRTUAL,
+  `headers` MAP<STRING, BYTES> METADATA VIRTUAL
 ) WITH (
   {with_options(opts)}
 )"""
 
 
 LATE = "(rowtime <= CURRENT_WATERMARK(rowtime)) IS TRUE"
+CONTROL = f"`headers`[{sql_str(CONTROL_HEADER)}] IS NOT NULL"
 
 
-def good_events_sql(late_expr: str = LATE) -> str:
-    """Records that parsed, are not behind the watermark and are not the generator's end-of-run sentinels."""
+def good_events_sql(late_expr: str = LATE, control_expr: str = CONTROL) -> str:
+    """Records that parsed and are not behind the watermark, except control records (which only move event time)."""
     return (f"SELECT event_id, sensor_id, ts, temperature, humidity, rowtime FROM kafka_src "
-            f"WHERE parse_error IS NULL AND NOT ({late_expr}) AND sensor_id <> {sql_str(WATERMARK_SENSOR_ID)}")
+            f"WHERE parse_error IS NULL AND NOT ({late_expr}) AND NOT ({control_expr})")
 
 
-def dead_letter_sql(late_expr: str = LATE) -> str:
-    """Every other record (except the late sentinels): its text (at most RAW_MAX_CHARS characters), the reason
-    (the format's parse error, else `late`), partition and offset. Exactly the complement of good_events_sql
-    among the non-sentinels: the watermark is read once, in the filter, and the bytes are decoded only here."""
+def dead_letter_sql(late_expr: str = LATE, control_expr: str = CONTROL) -> str:
+    """Every other data record: its text (at most RAW_MAX_CHARS characters), its exact bytes as base64 when the text
+    cannot show them (not UTF-8), the reason (the format's parse error, else `late`), partition and offset. Exactly the
+    complement of good_events_sql among the data records: the watermark is read once, in the filter, and the bytes are
+    decoded only here."""
     trunc = (f"CASE WHEN CHAR_LENGTH(raw_text) > {RAW_MAX_CHARS} THEN ' (raw truncated to {RAW_MAX_CHARS} of ' || "
              "CAST(CHAR_LENGTH(raw_text) AS STRING) || ' chars)' ELSE '' END")
     return f"""
 SELECT
   CASE WHEN CHAR_LENGTH(raw_text) > {RAW_MAX_CHARS} THEN SUBSTRING(raw_text, 1, {RAW_MAX_CHARS}) ELSE raw_text END AS `raw`,
+  CASE WHEN ENCODE(raw_text, 'UTF-8') <> `raw` THEN TO_BASE64(`raw`) END AS raw_base64,
   error || {trunc} AS error,
   `partition`, `offset`
 FROM (
-  SELECT DECODE(`raw`, 'UTF-8') AS raw_text, COALESCE(parse_error, 'late') AS error, `partition`, `offset`
+  SELECT DECODE(`raw`, 'UTF-8') AS raw_text, `raw`, COALESCE(parse_error, 'late') AS error, `partition`, `offset`
   FROM kafka_src
-  WHERE parse_error IS NOT NULL OR (({late_expr}) AND sensor_id <> {sql_str(WATERMARK_SENSOR_ID)})
+  WHERE NOT ({control_expr}) AND (parse_error IS NOT NULL OR ({late_expr}))
 )"""
 
 
@@ -256,7 +266,8 @@ WHERE temperature > {thr}"""
 
 ALERT_COLUMNS = [("event_id", "STRING"), ("sensor_id", "STRING"), ("ts", "BIGINT"), ("temperature", "DOUBLE"),
                  ("reason", "STRING")]
-DEAD_LETTER_COLUMNS = [("raw", "STRING"), ("error", "STRING"), ("partition", "INT"), ("offset", "BIGINT")]
+DEAD_LETTER_COLUMNS = [("raw", "STRING"), ("raw_base64", "STRING"), ("error", "STRING"), ("partition", "INT"),
+                       ("offset", "BIGINT")]
 
 
 def files_sink_ddl(name: str, columns: list[tuple[str, str]], path: str, fmt: str, prefix: str) -> str:

@@ -67,7 +67,8 @@ def main(argv=None) -> int:
         fj.build_job(args, None).explain()
         # The same statement set over the file, run to its end on a MiniCluster.
         source = (f"CREATE TEMPORARY TABLE kafka_src ({fj.sensor_columns_ddl(args)}, "
-                  "`partition` AS CAST(0 AS INT), `offset` AS CAST(0 AS BIGINT)) "
+                  "`partition` AS CAST(0 AS INT), `offset` AS CAST(0 AS BIGINT), "
+                  "`headers` AS CAST(NULL AS MAP<STRING, BYTES>)) "
                   f"WITH ('connector' = 'filesystem', 'path' = {fj.sql_str(events)}, 'format' = 'sensor-json')")
         alerts = ("CREATE TEMPORARY TABLE alerts_kafka (" + ", ".join(f"`{c}` {t}" for c, t in fj.ALERT_COLUMNS)
                   + ") WITH ('connector' = 'blackhole')")

@@ -142,8 +142,8 @@ class FakeProducer:
         self.topic = topic
         self.parts = parts
 
-    def produce(self, topic, value, key, partition=None):
-        self.sent.append((topic, key, value, partition))
+    def produce(self, topic, value, key, partition=None, headers=None):
+        self.sent.append((topic, key, value, partition, headers))
 
     def poll(self, t=0):
         return 0
@@ -169,7 +169,9 @@ def test_manifest_content(tmp_path, capsys):
     assert m["total_sent"] == len(data) == 3000
     assert m["watermark_sentinels"] == len(sentinels) == 3
     assert sorted(s[3] for s in sentinels) == [0, 1, 2]
-    valid = [json.loads(v) for _, _, v, _ in data if parse_event(v) is not None]
+    assert all(s[4] == [g.CONTROL_HEADER] for s in sentinels), "a control record is marked by its header"
+    assert all(s[4] is None for s in p.sent if s[3] is None), "data records carry no control header"
+    valid = [json.loads(v) for _, _, v, _, _ in data if parse_event(v) is not None]
     assert m["valid_events"] == len(valid)
     assert m["malformed"] == 3000 - len(valid) == sum(m["malformed_by_kind"].values())
     assert m["anomalies"] == sum(1 for d in valid if d["temperature"] > g.DEFAULT_ANOMALY_THRESHOLD)

@@ -25,6 +25,7 @@ from harness import (
 from reference import window_aggregates
 
 import verify_outputs
+from data_generator import CONTROL_HEADER
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +108,7 @@ class Pipeline:
             raise
 
     def produce(self, records: list[tuple]) -> list[tuple[int, int]]:
-        """records: (partition, key, value); returns (partition, offset) of each, in order."""
+        """records: (partition, key, value[, headers]); returns (partition, offset) of each, in order."""
         from confluent_kafka import Producer
 
         p = Producer({"bootstrap.servers": self.bs, "enable.idempotence": True, "acks": "all",
@@ -120,8 +121,8 @@ class Pipeline:
                 res[i] = (msg.partition(), msg.offset())
             return f
 
-        for i, (part, key, value) in enumerate(records):
-            p.produce(self.topic, value, key, partition=part, on_delivery=cb(i))
+        for i, (part, key, value, *headers) in enumerate(records):
+            p.produce(self.topic, value, key, partition=part, on_delivery=cb(i), headers=headers[0] if headers else None)
         assert p.flush(60) == 0
         assert all(r is not None for r in res)
         return res
@@ -157,9 +158,10 @@ def ev(sid, ts, temp, hum, seq):
 
 
 def sentinel(part, ts):
+    """The generator's final watermark: a control record, marked by its header."""
     return (part, b"__watermark__", json.dumps({
         "event_id": f"__watermark__-{part}-{ts}", "sensor_id": "__watermark__", "ts": ts, "temperature": 0.0,
-        "humidity": 0.0, "pressure": 0.0, "battery": 0.0, "seq": 0}).encode())
+        "humidity": 0.0, "pressure": 0.0, "battery": 0.0, "seq": 0}).encode(), [CONTROL_HEADER])
 
 
 def assert_exactly_once(rep):
@@ -212,8 +214,8 @@ def test_a_hand_made_events_exact_aggregates(pipe):
         assert r["avg_humidity"] == pytest.approx(e["avg_humidity"])
     assert got[("sa", "2025-11-25T10:00:00.000Z")]["event_count"] == 3
     assert got[("sc", "2025-11-25T10:00:30.000Z")]["event_count"] == 3
-    assert rows["dead_letter"] == [{"raw": ev("sa", T0 + 1_000, 22.0, 43.0, 99).decode(), "error": "late",
-                                    "partition": late[0], "offset": late[1]}]
+    assert rows["dead_letter"] == [{"raw": ev("sa", T0 + 1_000, 22.0, 43.0, 99).decode(), "raw_base64": None,
+                                    "error": "late", "partition": late[0], "offset": late[1]}]
     assert [(a["event_id"], a["temperature"]) for a in rows["alerts"]] == [("sa-3", 75.0)]
     assert rows["alerts"][0]["ts"] == T0 + 12_000 and rows["alerts"][0]["sensor_id"] == "sa"
     kafka = wait_for(lambda: pipe.kafka_alerts() or None, 60, what="the alert on Kafka")
@@ -352,3 +354,77 @@ def test_e_stop_with_sigterm_and_restart(pipe):
     rep = pipe.wait_accounted(valid, job2, timeout=180)
     assert_exactly_once(rep)
     assert rep["sum_event_count"] == 40000 and rep["dead_letter"] == 0
+
+
+def poison_mix(rng, n: int, t0: int):
+    """n records over 3 partitions: mostly good events, the rest poison of every kind the job must catch. Returns
+    [(partition, key, value)] and, per record, the expected place: ('event', event dict) or ('dead', error prefix)."""
+    records, expected = [], []
+    clock = {p: t0 for p in range(3)}
+    for i in range(n):
+        p = rng.randrange(3)
+        clock[p] += rng.randrange(1, 40)
+        sid = f"sensor-{rng.randrange(5):03d}"
+        event = {"event_id": f"e-{i}", "sensor_id": sid, "ts": clock[p], "temperature": round(rng.uniform(15, 35), 2),
+                 "humidity": round(rng.uniform(30, 70), 1), "pressure": 1000.0, "battery": 0.9, "seq": i}
+        kind = rng.choices(["good", "watermark-named", "future", "nan", "infinity", "utf8", "empty", "missing",
+                            "wrong", "json", "overflow"], weights=[60, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4])[0]
+        value = None
+        if kind in ("good", "watermark-named"):
+            if kind == "watermark-named":
+                event["sensor_id"] = "__watermark__"  # data, not control: it has no control header
+            value, place = json.dumps(event).encode(), ("event", event)
+        elif kind == "future":
+            value, place = json.dumps({**event, "ts": event["ts"] * 1000}).encode(), ("dead", "future timestamp")
+        elif kind == "nan":
+            value, place = json.dumps({**event, "temperature": "NaN"}).encode(), ("dead", "wrong type: temperature")
+        elif kind == "infinity":
+            value, place = json.dumps({**event, "humidity": "Infinity"}).encode(), ("dead", "wrong type: humidity")
+        elif kind == "overflow":
+            value = json.dumps(event).replace(f'"pressure": {event["pressure"]}', '"pressure": 1e999').encode()
+            place = ("dead", "wrong type: pressure")
+        elif kind == "utf8":
+            value, place = json.dumps(event).encode().replace(sid.encode(), sid.encode() + b"\xff\xfe"), ("dead", "invalid JSON")
+        elif kind == "empty":
+            value, place = b"", ("dead", "empty")
+        elif kind == "missing":
+            value, place = json.dumps({k: v for k, v in event.items() if k != "battery"}).encode(), ("dead", "missing field: battery")
+        elif kind == "wrong":
+            value, place = json.dumps({**event, "seq": "twelve"}).encode(), ("dead", "wrong type: seq")
+        else:
+            value, place = json.dumps(event).encode()[:-7], ("dead", "invalid JSON")
+        records.append((p, sid.encode(), value))
+        expected.append(place)
+    return records, expected, max(clock.values())
+
+
+def test_f_every_record_lands_in_exactly_one_place(pipe):
+    """Random mixes of good and poison records (seed printed on failure): each one is in exactly one place, an
+    aggregate's event_count or one dead-letter line; a record named like the watermark sensor is data; a far-future
+    event time moves no watermark (later good events are not late); the exact bytes of non-UTF-8 records are kept."""
+    seed = int(os.environ.get("PIPELINE_POISON_SEED", str(int(time.time()) % 100_000)))
+    rng = __import__("random").Random(seed)
+    job = pipe.start_job()
+    records, expected, newest = poison_mix(rng, 3000, T0)
+    offsets = pipe.produce(records)
+    pipe.produce([sentinel(p, newest + 60_000) for p in range(3)])
+    rep = pipe.wait_accounted(len(records), job, timeout=240)
+    where = f"(seed {seed}: PIPELINE_POISON_SEED={seed} repeats this mix)"
+    assert_exactly_once(rep)
+    dead = {po: prefix for po, (kind, prefix) in zip(offsets, expected) if kind == "dead"}
+    good = [e for kind, e in expected if kind == "event"]
+    rows = verify_outputs.load(pipe.out)
+    got_dead = {(r["partition"], r["offset"]): r for r in rows["dead_letter"]}
+    assert set(got_dead) == set(dead), f"dead-letter offsets differ {where}"
+    for po, prefix in dead.items():
+        assert got_dead[po]["error"].startswith(prefix), (po, prefix, got_dead[po]["error"], where)
+    for po, rec in zip(offsets, records):
+        if b"\xff" in rec[2]:
+            assert __import__("base64").b64decode(got_dead[po]["raw_base64"]) == rec[2], f"exact bytes of {po} {where}"
+    expected_aggs = window_aggregates(good, WINDOW, 50.0)
+    got = {(r["sensor_id"], r["window_start"]): r for r in rows["aggregates_json"]}
+    assert set(got) == set(expected_aggs), f"windows differ {where}"
+    for k, e in expected_aggs.items():
+        assert got[k]["event_count"] == e["event_count"], (k, where)
+    assert rep["sum_event_count"] == len(good) and rep["dead_letter"] == len(dead), where
+    assert any(s == "__watermark__" for s, _ in got), f"a record named __watermark__ without the header is data {where}"

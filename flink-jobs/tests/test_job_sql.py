@@ -83,9 +83,9 @@ def run_sql(t, bodies, tmp_path):
     t.execute_sql(f"""CREATE TEMPORARY TABLE kafka_src ({fj.sensor_columns_ddl(a)},
       `partition` AS CAST(0 AS INT), `offset` AS CAST(0 AS BIGINT))
       WITH ('connector' = 'filesystem', 'path' = '{src}', 'format' = 'sensor-json')""")
-    t.execute_sql(f"CREATE TEMPORARY VIEW good_events AS {fj.good_events_sql(late_expr='FALSE')}")
+    t.execute_sql(f"CREATE TEMPORARY VIEW good_events AS {fj.good_events_sql(late_expr='FALSE', control_expr='FALSE')}")
     good = [tuple(r) for r in t.sql_query("SELECT event_id FROM good_events").execute().collect()]
-    dead_letter = [tuple(r) for r in t.sql_query(fj.dead_letter_sql(late_expr="FALSE")).execute().collect()]
+    dead_letter = [tuple(r) for r in t.sql_query(fj.dead_letter_sql(late_expr="FALSE", control_expr="FALSE")).execute().collect()]
     aggs = [r for r in t.sql_query(fj.aggregates_sql(a)).execute().collect()]
     alerts = [r for r in t.sql_query(fj.alerts_sql(a)).execute().collect()]
     t.drop_temporary_view("good_events")
@@ -101,7 +101,7 @@ def test_validation_and_windows_match_reference(tenv, tmp_path):
     # every record is in exactly one place: a good event or one dead-letter line
     assert len(good) + len(dead_letter) == len(bodies)
     assert sorted(e for (e,) in good) == sorted(json.loads(b)["event_id"] for b in GOOD)
-    dl = {raw: err for raw, err, _partition, _offset in dead_letter}
+    dl = {raw: err for raw, _raw_base64, err, _partition, _offset in dead_letter}
     assert len(dl) == len(BAD) and all(len(r) <= fj.RAW_MAX_CHARS for r in dl)
     for b, expected_err in BAD.items():
         err = dl[b[: fj.RAW_MAX_CHARS]]  # the record as sent, truncated only when longer than RAW_MAX_CHARS

@@ -19,12 +19,14 @@ final class SensorJsonDeserializer implements DeserializationSchema<RowData> {
 
     private final int[] columns;
     private final int maxRecordChars;
+    private final long futureToleranceMs;
     private final TypeInformation<RowData> producedType;
     private transient SensorRecordParser parser;
 
-    SensorJsonDeserializer(int[] columns, int maxRecordChars, TypeInformation<RowData> producedType) {
+    SensorJsonDeserializer(int[] columns, int maxRecordChars, long futureToleranceMs, TypeInformation<RowData> producedType) {
         this.columns = columns;
         this.maxRecordChars = maxRecordChars;
+        this.futureToleranceMs = futureToleranceMs;
         this.producedType = producedType;
     }
 
@@ -44,12 +46,12 @@ final class SensorJsonDeserializer implements DeserializationSchema<RowData> {
 
     @Override
     public void open(InitializationContext context) {
-        parser = new SensorRecordParser(maxRecordChars);
+        parser = new SensorRecordParser(maxRecordChars, futureToleranceMs, System::currentTimeMillis);
     }
 
     @Override
     public RowData deserialize(byte[] message) {
-        if (parser == null) parser = new SensorRecordParser(maxRecordChars);
+        if (parser == null) parser = new SensorRecordParser(maxRecordChars, futureToleranceMs, System::currentTimeMillis);
         SensorRecordParser.Result r = parser.parse(message);
         GenericRowData row = new GenericRowData(columns.length);
         boolean ok = r.ok();

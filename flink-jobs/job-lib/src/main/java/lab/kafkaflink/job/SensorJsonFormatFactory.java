@@ -35,11 +35,18 @@ public final class SensorJsonFormatFactory implements DeserializationFormatFacto
             .defaultValue(65536)
             .withDescription("Records longer than this are dead-lettered as oversized without being parsed.");
 
+    public static final ConfigOption<Long> FUTURE_TOLERANCE_MS = ConfigOptions.key("future-tolerance-ms")
+            .longType()
+            .defaultValue(SensorRecordParser.DEFAULT_FUTURE_TOLERANCE_MS)
+            .withDescription("An event time further ahead of now than this is dead-lettered as a future timestamp.");
+
     @Override
     public DecodingFormat<DeserializationSchema<RowData>> createDecodingFormat(DynamicTableFactory.Context context, ReadableConfig formatOptions) {
         FactoryUtil.validateFactoryOptions(this, formatOptions);
         int maxChars = formatOptions.get(MAX_RECORD_CHARS);
         if (maxChars <= 0) throw new ValidationException("'" + IDENTIFIER + ".max-record-chars' must be > 0, not " + maxChars + ".");
+        long tolerance = formatOptions.get(FUTURE_TOLERANCE_MS);
+        if (tolerance < 0) throw new ValidationException("'" + IDENTIFIER + ".future-tolerance-ms' must be >= 0, not " + tolerance + ".");
         return new DecodingFormat<>() {
             @Override
             public DeserializationSchema<RowData> createRuntimeDecoder(DynamicTableSource.Context sourceContext, DataType physicalDataType) {
@@ -48,7 +55,7 @@ public final class SensorJsonFormatFactory implements DeserializationFormatFacto
                 for (int i = 0; i < columns.length; i++) {
                     columns[i] = SensorJsonDeserializer.column(rowType.getFieldNames().get(i), rowType.getTypeAt(i).getTypeRoot());
                 }
-                return new SensorJsonDeserializer(columns, maxChars, sourceContext.createTypeInformation(physicalDataType));
+                return new SensorJsonDeserializer(columns, maxChars, tolerance, sourceContext.createTypeInformation(physicalDataType));
             }
 
             @Override
@@ -72,6 +79,7 @@ public final class SensorJsonFormatFactory implements DeserializationFormatFacto
     public Set<ConfigOption<?>> optionalOptions() {
         Set<ConfigOption<?>> options = new HashSet<>();
         options.add(MAX_RECORD_CHARS);
+        options.add(FUTURE_TOLERANCE_MS);
         return options;
     }
 

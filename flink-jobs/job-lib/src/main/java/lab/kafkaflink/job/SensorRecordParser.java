@@ -2,6 +2,7 @@ package lab.kafkaflink.job;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.LongSupplier;
 
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
@@ -13,7 +14,9 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
  * <p>The checks and their messages are the job's dead-letter reasons, in this order: empty, oversized, invalid JSON,
  * not a sensor event, the first missing field, then the first field of a wrong type. A field counts as present when
  * its value is a JSON scalar other than null; numbers may also come as numeric text ({@code "ts": "1764064800123"}),
- * as PyFlink's former JSON_VALUE-based SQL accepted them. Non-finite numbers are refused (they would poison averages).
+ * as PyFlink's former JSON_VALUE-based SQL accepted them. Non-finite numbers are refused (they would poison averages),
+ * and so is an event time further ahead of now than the tolerance (say microseconds sent as milliseconds): it would
+ * move its partition's watermark so far that every later event of the partition counted as late.
  *
  * <p>Not thread-safe: one instance per deserializer (per task), its result object reused for every record.
  */
@@ -44,6 +47,8 @@ public final class SensorRecordParser {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final int maxRecordChars;
+    private final long futureToleranceMs;
+    private final LongSupplier clock;
     private final Result result = new Result();
     /** Text of each field as read (null when absent or JSON null); kinds say whether it was a string, number, … */
     private final String[] text = new String[FIELDS.length];
@@ -53,7 +58,16 @@ public final class SensorRecordParser {
     private final double[] doubles = new double[FIELDS.length];
 
     public SensorRecordParser(int maxRecordChars) {
+        this(maxRecordChars, DEFAULT_FUTURE_TOLERANCE_MS, System::currentTimeMillis);
+    }
+
+    /** One day: clocks of sensors drift, but not by days. */
+    public static final long DEFAULT_FUTURE_TOLERANCE_MS = 86_400_000L;
+
+    public SensorRecordParser(int maxRecordChars, long futureToleranceMs, LongSupplier clock) {
         this.maxRecordChars = maxRecordChars;
+        this.futureToleranceMs = futureToleranceMs;
+        this.clock = clock;
     }
 
     /** Parses {@code value} (null for a Kafka tombstone). The returned object is reused by the next call. */
@@ -94,6 +108,12 @@ public final class SensorRecordParser {
         }
         r.error = typeError();
         if (r.error != null) return r;
+        long now = clock.getAsLong();
+        if (longs[TS] > now + futureToleranceMs) {
+            r.error = "future timestamp: ts " + longs[TS] + " is " + describeAhead(longs[TS] - now) + " ahead of now (more than "
+                    + describeAhead(futureToleranceMs) + ")";
+            return r;
+        }
         r.eventId = text[EVENT_ID];
         r.sensorId = text[SENSOR_ID];
         r.ts = longs[TS];
@@ -216,6 +236,14 @@ public final class SensorRecordParser {
             }
         }
         return false;
+    }
+
+    /** "3.2 days", "5 hours", "40 s": how far ahead, for the message. */
+    static String describeAhead(long ms) {
+        if (ms > 0 && ms % 86_400_000L == 0) return ms / 86_400_000L + (ms == 86_400_000L ? " day" : " days");
+        if (ms >= 86_400_000L) return String.format(java.util.Locale.ROOT, "%.1f days", ms / 86_400_000.0);
+        if (ms >= 3_600_000L) return String.format(java.util.Locale.ROOT, "%.1f hours", ms / 3_600_000.0);
+        return Math.max(0, ms / 1000) + " s";
     }
 
     private static boolean isBlank(byte[] value) {

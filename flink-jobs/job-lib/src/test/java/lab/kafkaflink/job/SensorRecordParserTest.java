@@ -126,6 +126,40 @@ class SensorRecordParserTest {
     }
 
     @Test
+    void anEventTimeFarAheadOfNowIsAFutureTimestamp() {
+        long now = 1764064800123L;
+        SensorRecordParser clocked = new SensorRecordParser(65536, 86_400_000L, () -> now);
+        assertNull(clocked.parse(GOOD.getBytes(StandardCharsets.UTF_8)).error);
+        String inADay = with("ts", String.valueOf(now + 86_400_000L));
+        assertNull(clocked.parse(inADay.getBytes(StandardCharsets.UTF_8)).error, "exactly the tolerance is still fine");
+        String micros = with("ts", String.valueOf(now * 1000));
+        String error = clocked.parse(micros.getBytes(StandardCharsets.UTF_8)).error;
+        assertTrue(error.startsWith("future timestamp: ts " + now * 1000 + " is "), error);
+        assertTrue(error.endsWith("ahead of now (more than 1 day)"), error);
+        assertEquals("future timestamp: ts " + (now + 3 * 3_600_000L + 86_400_000L) + " is 1.1 days ahead of now (more than 1 day)",
+                clocked.parse(with("ts", String.valueOf(now + 3 * 3_600_000L + 86_400_000L)).getBytes(StandardCharsets.UTF_8)).error);
+    }
+
+    @Test
+    void anyBytesGiveARowNeverAnException() {
+        java.util.Random random = new java.util.Random(20261204L);
+        byte[] good = GOOD.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] value;
+            if (i % 2 == 0) {
+                value = new byte[random.nextInt(300)];
+                random.nextBytes(value);
+            } else {
+                value = good.clone();
+                for (int flips = 1 + random.nextInt(4); flips > 0; flips--) value[random.nextInt(value.length)] = (byte) random.nextInt(256);
+            }
+            SensorRecordParser.Result r = parser.parse(value);
+            assertTrue(r.ok() == (r.error == null), "seed 20261204, record " + i);
+            if (r.ok()) assertTrue(r.sensorId != null && !r.sensorId.isBlank() && r.ts > 0 && Double.isFinite(r.temperature), "record " + i);
+        }
+    }
+
+    @Test
     void theResultIsResetBetweenRecords() {
         assertEquals("empty", error(""));
         assertNull(error(GOOD));

@@ -29,6 +29,7 @@ import {
 import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
 import { readWorkspaceSetting } from '../core/workspaceSettings';
 import { benchCli } from './bench/benchCli';
+import { chaosCli } from './chaos/chaosCli';
 import { runCli, runStamp } from './runCli';
 import { clusterOf, bootstrapOption, numberFlag, securityOption, workspaceOption, type CliCluster, type CliCommand, type CliContext } from './context';
 
@@ -218,6 +219,7 @@ export const processCli: Record<string, CliCommand> = {
   },
   run: runCli,
   bench: benchCli,
+  chaos: chaosCli,
 'job start': {
     usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
     summary: 'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',

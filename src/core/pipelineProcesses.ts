@@ -253,7 +253,8 @@ export class PipelineProcess {
     const record = this.readRecord();
     if (record?.pid !== pid) return;
     await this.killKnown(record);
-    rmSync(this.pidFile, { force: true });
+    // Meanwhile a new process may have been started and recorded (a restart right after a kill): keep its record.
+    if (this.readRecord()?.pid === pid) rmSync(this.pidFile, { force: true });
   }
 
   /** SIGINT, then SIGTERM, then SIGKILL to the whole process group (python and its JVM). */

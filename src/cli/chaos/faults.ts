@@ -1,0 +1,332 @@
+// The faults of `pipeline chaos`, each injected into a run with events flowing, then checked by counting every event once.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../core/errors';
+import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../core/flinkRest';
+import type { JobRuntime } from '../../core/flinkRuntime';
+import { createKafka } from '../../core/kafkaClient';
+import { generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../../core/pipelineProcesses';
+import { killGroup, pollUntil, sleep } from '../../core/proc';
+import { bootstrapFor, LocalStack } from '../../core/stack';
+import { stateRoot } from '../../core/paths';
+import { ResultsStore } from '../../providers/results';
+import type { Progress } from '../../core/install';
+
+/** The job's REST port: the contract's 8081 (PIPELINE_FLINK_REST_PORT only to run beside another Flink). */
+const REST_PORT = Number(process.env.PIPELINE_FLINK_REST_PORT || 8081);
+const REST = `http://127.0.0.1:${REST_PORT}`;
+
+export interface FaultResult {
+  fault: string;
+  events: number;
+  lost: number;
+  duplicated: number;
+  /** Seconds from the fault (or its end) until the pipeline made progress again. */
+  recoverySeconds?: number;
+  note?: string;
+}
+
+export interface ChaosContext {
+  workspace: string;
+  python: string;
+  runtime: JobRuntime;
+  events: number;
+  progress: Progress;
+  signal: AbortSignal;
+  /** For the random points of the job kills: the same seed, the same run. */
+  random: () => number;
+}
+
+/** One fault's stage: its broker(s), a fresh topic, the job running on it, a generator feeding it. */
+export class Stage {
+  readonly stack: LocalStack;
+  readonly job: PipelineProcess;
+  readonly generator: PipelineProcess;
+  readonly bootstrap: string;
+  readonly output: string;
+  readonly stateDir: string;
+  private generatorRun?: Promise<number>;
+
+  constructor(
+    readonly ctx: ChaosContext,
+    readonly name: string,
+    readonly brokers: 1 | 3,
+  ) {
+    this.stack = new LocalStack(ctx.workspace);
+    this.job = new PipelineProcess(ctx.workspace, 'job');
+    this.generator = new PipelineProcess(ctx.workspace, 'generator');
+    this.bootstrap = bootstrapFor(brokers === 3 ? 'cluster3' : 'single');
+    this.output = join(ctx.workspace, 'output', name);
+    this.stateDir = join(stateRoot(ctx.workspace), 'flink', 'checkpoints', name);
+  }
+
+  get topic(): string {
+    return `chaos-${this.name}`;
+  }
+
+  async setUp(): Promise<void> {
+    await this.stack.up({ brokers: this.brokers, progress: () => undefined });
+    const admin = createKafka({ bootstrapServers: this.bootstrap.split(','), requestTimeoutMs: 15_000 }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: 3, replicationFactor: this.brokers, configEntries: this.brokers === 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [] }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    mkdirSync(this.output, { recursive: true });
+    await this.startJob();
+  }
+
+  async startJob(): Promise<void> {
+    const { exited } = this.job.start(
+      this.ctx.python,
+      jobArgs({ bootstrapServers: this.bootstrap, topic: this.topic, output: this.output, windowSeconds: 10, groupId: `chaos-${this.name}`, checkpointSeconds: 2, jars: this.ctx.runtime, stateDir: this.stateDir, restPort: REST_PORT }),
+      { background: true, cwd: this.ctx.workspace },
+    );
+    let code: number | undefined;
+    void exited.then((c) => (code = c));
+    await waitForJobRunning(REST, this.job, 180_000).catch(async (error: Error) => {
+      await sleep(500);
+      throw new UserError(`${error.message} (exit code ${code ?? 'none yet'}; process ${this.job.record() ? 'alive' : 'gone'})`);
+    });
+  }
+
+  /** The generator at `rate` events/s for this stage's events (or `durationSeconds`), with the final watermark. */
+  startGenerator(rate: number, options: { durationSeconds?: number; manifest?: string } = {}): void {
+    const { exited } = this.generator.start(
+      this.ctx.python,
+      generatorArgs({ bootstrapServers: this.bootstrap, topic: this.topic, rate, sensors: 10, finalWatermark: true, quiet: true, ...(options.durationSeconds ? { durationSeconds: options.durationSeconds } : { count: this.ctx.events }), manifest: options.manifest }),
+      { background: true, cwd: this.ctx.workspace },
+    );
+    this.generatorRun = exited;
+  }
+
+  async generatorExit(timeoutMs = 600_000): Promise<number> {
+    const code = await Promise.race([this.generatorRun!, sleep(timeoutMs).then(() => -1)]);
+    if (code === -1) throw new UserError(`The generator of ${this.name} did not finish within ${timeoutMs / 1000} s: see ${this.generator.logFile}.`);
+    return code;
+  }
+
+  /** Events committed so far (aggregated + dead-letter). */
+  async committed(store: ResultsStore): Promise<number> {
+    await store.refresh();
+    const r = await store.verify();
+    return r.eventCountSum + r.deadLetterRows;
+  }
+
+  /** Records the job's source has read (REST), or undefined while Flink does not answer. */
+  async readRecords(): Promise<number | undefined> {
+    const id = this.job.flinkJobId();
+    if (!id) return undefined;
+    return fetchJobDetail(REST, id, 2000)
+      .then((j) => (j.state === 'RUNNING' ? sourceRecords(j) : undefined))
+      .catch(() => undefined);
+  }
+
+  /** Waits until every event is committed (or the count stops moving for 2 minutes): lost and duplicated. */
+  async account(store: ResultsStore, events = this.ctx.events): Promise<Pick<FaultResult, 'lost' | 'duplicated' | 'note'>> {
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      if (this.ctx.signal.aborted) throw new UserError('Interrupted.');
+      const n = await this.committed(store);
+      if (n !== last) [last, lastChange] = [n, Date.now()];
+      if (n >= events || Date.now() - lastChange > 120_000) break;
+      await sleep(2000);
+    }
+    await sleep(3000); // the JSON sink commits the same checkpoint just after the CSV sink
+    await store.refresh();
+    const report = await store.verify(events);
+    const counted = report.eventCountSum + report.deadLetterRows;
+    return {
+      lost: Math.max(0, events - counted),
+      duplicated: Math.max(0, counted - events) + report.duplicateWindowCount,
+      note: report.ok ? undefined : report.problems.join('; '),
+    };
+  }
+
+  async tearDown(): Promise<void> {
+    await this.generator.stop(5000);
+    await this.job.stop(30_000);
+    await this.stack.down({ progress: () => undefined, graceMs: 20_000 });
+  }
+}
+
+async function within(stage: Stage, fault: (store: ResultsStore) => Promise<{ recoverySeconds?: number; note?: string }>): Promise<FaultResult> {
+  stage.ctx.progress(`[${stage.name}] starting its broker${stage.brokers === 3 ? 's' : ''}, topic and job…`);
+  await stage.setUp();
+  const store = await ResultsStore.open(stage.output);
+  try {
+    const injected = await fault(store).catch((error: unknown) => {
+      // What the job said last is usually why.
+      const tail = readTail(stage.job.logFile);
+      if (tail) stage.ctx.progress(`[${stage.name}] the job's log ends with:\n${tail}`);
+      throw error;
+    });
+    stage.ctx.progress(`[${stage.name}] waiting until every event is committed…`);
+    const counted = await stage.account(store);
+    return { fault: stage.name, events: stage.ctx.events, recoverySeconds: injected.recoverySeconds, ...counted, note: [injected.note, counted.note].filter(Boolean).join('; ') || undefined };
+  } finally {
+    store.close();
+    await stage.tearDown();
+  }
+}
+
+function readTail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Polls until `f` holds; the seconds it took. */
+async function secondsUntil(what: string, f: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  const ok = await pollUntil(async () => ((await f()) ? true : undefined), timeoutMs, 250);
+  if (!ok) throw new UserError(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`);
+  return (Date.now() - started) / 1000;
+}
+
+/**
+ * The job reads again: its source's count moves on from `before` (or restarts from its checkpoint and grows); once the
+ * generator has sent everything, a running job with nothing left to read has recovered too.
+ */
+async function readsAgain(stage: Stage, before: number | undefined, timeoutMs: number): Promise<void> {
+  await secondsUntil('the job to read again', async () => {
+    const now = await stage.readRecords();
+    return now !== undefined && ((now > 0 && now !== before) || !stage.generator.running());
+  }, timeoutMs);
+}
+
+async function firstCommit(stage: Stage, store: ResultsStore): Promise<void> {
+  await secondsUntil('the first committed rows', async () => (await stage.committed(store)) > 0, 180_000);
+}
+
+/** The broker SIGKILLed while events flow, then started again: the generator and the job both carry on. */
+export function brokerRestart(ctx: ChaosContext): Promise<FaultResult> {
+  const stage = new Stage(ctx, 'broker-restart', 1);
+  return within(stage, async (store) => {
+    stage.startGenerator(Math.ceil(ctx.events / 25));
+    await firstCommit(stage, store);
+    const pid = stage.stack.nodePid('single', 1)!;
+    ctx.progress(`[${stage.name}] SIGKILL to the broker (pid ${pid}), started again 5 s later…`);
+    const readBefore = await stage.readRecords();
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    await sleep(5000);
+    await stage.stack.up({ progress: () => undefined, topics: false });
+    await readsAgain(stage, readBefore, 180_000);
+    const recoverySeconds = (Date.now() - killedAt) / 1000;
+    const code = await stage.generatorExit();
+    return { recoverySeconds, note: code === 0 ? 'the generator survived the restart' : `the generator exited ${code}` };
+  });
+}
+
+/** The job SIGKILLed (python and its JVM) three times at random points, started again each time. */
+export function jobKills(ctx: ChaosContext): Promise<FaultResult> {
+  const stage = new Stage(ctx, 'job-kill-x3', 1);
+  return within(stage, async (store) => {
+    // A minute of events, so that all three kills fall while they flow.
+    stage.startGenerator(Math.ceil(ctx.events / 60));
+    await firstCommit(stage, store);
+    const recoveries: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      await sleep(1000 + ctx.random() * 5000);
+      const pid = stage.job.record()!.pid;
+      ctx.progress(`[${stage.name}] SIGKILL ${i} of 3 to the job (process group ${pid})…`);
+      killGroup(pid, 'SIGKILL');
+      await pollUntil(async () => (stage.job.running() ? undefined : true), 30_000, 100);
+      await stage.job.stop(5000);
+      const killedAt = Date.now();
+      await stage.startJob();
+      await readsAgain(stage, undefined, 180_000);
+      recoveries.push((Date.now() - killedAt) / 1000);
+    }
+    const code = await stage.generatorExit();
+    return { recoverySeconds: Math.max(...recoveries), note: `restarts ${recoveries.map((s) => s.toFixed(1)).join(', ')} s${code === 0 ? '' : `; the generator exited ${code}`}` };
+  });
+}
+
+/** With three brokers and the topic at replication 3 / min ISR 2: one broker SIGKILLed and brought back. */
+export function brokerLoss(ctx: ChaosContext): Promise<FaultResult> {
+  const stage = new Stage(ctx, 'broker-loss-of-3', 3);
+  return within(stage, async (store) => {
+    stage.startGenerator(Math.ceil(ctx.events / 30));
+    await firstCommit(stage, store);
+    const jobPid = stage.job.record()!.pid;
+    const pid = stage.stack.nodePid('cluster3', 2)!;
+    ctx.progress(`[${stage.name}] SIGKILL to broker 2 (pid ${pid}), started again after 10 s…`);
+    process.kill(pid, 'SIGKILL');
+    await sleep(10_000);
+    const back = Date.now();
+    await stage.stack.up({ brokers: 3, progress: () => undefined, topics: false });
+    // Recovered once every partition has its three replicas in sync again.
+    const admin = createKafka({ bootstrapServers: stage.bootstrap.split(','), requestTimeoutMs: 5000 }).admin();
+    await admin.connect();
+    try {
+      await secondsUntil('all replicas in sync', async () => {
+        const md = await admin.fetchTopicMetadata({ topics: [stage.topic] }).catch(() => undefined);
+        return !!md && md.topics[0].partitions.every((p) => p.isr.length === 3);
+      }, 180_000);
+    } finally {
+      await admin.disconnect();
+    }
+    const recoverySeconds = (Date.now() - back) / 1000;
+    const code = await stage.generatorExit();
+    const jobStayed = stage.job.record()?.pid === jobPid;
+    return { recoverySeconds, note: `${code === 0 ? 'the generator never stopped' : `the generator exited ${code}`}; ${jobStayed ? 'the job never stopped' : 'the job process was replaced'}` };
+  });
+}
+
+/**
+ * The output folders unwritable for 20 s: checkpoints cannot commit their files, nothing is lost, the job recovers
+ * by itself. As root, permissions do not stop a write: the folders are made immutable (chattr +i) instead.
+ */
+export function outputUnwritable(ctx: ChaosContext): Promise<FaultResult> {
+  const stage = new Stage(ctx, 'output-unwritable', 1);
+  return within(stage, async (store) => {
+    stage.startGenerator(Math.ceil(ctx.events / 40));
+    await firstCommit(stage, store);
+    const dirs = ['aggregates', 'alerts', 'dead-letter'].map((d) => join(stage.output, d));
+    const root = process.getuid?.() === 0;
+    const lock = (on: boolean) => {
+      for (const dir of dirs) {
+        if (root) execFileSync('chattr', [on ? '+i' : '-i', dir], { stdio: 'ignore' });
+        else chmodSync(dir, on ? 0o555 : 0o755);
+      }
+    };
+    ctx.progress(`[${stage.name}] the output folders unwritable for 20 s (${root ? 'chattr +i' : 'chmod 555'})…`);
+    try {
+      lock(true);
+    } catch {
+      throw new UserError('The output folders could not be made unwritable here (chattr is not supported on this file system).');
+    }
+    const before = await stage.committed(store);
+    try {
+      await sleep(20_000);
+    } finally {
+      lock(false);
+    }
+    const during = (await stage.committed(store)) - before;
+    const restored = Date.now();
+    await secondsUntil('files to be committed again', async () => (await stage.committed(store)) > before + during, 180_000);
+    const code = await stage.generatorExit();
+    return { recoverySeconds: (Date.now() - restored) / 1000, note: `${during} events committed while unwritable${code === 0 ? '' : `; the generator exited ${code}`}` };
+  });
+}
+
+export const FAULTS = {
+  'broker-restart': { run: brokerRestart, quick: true },
+  'job-kill-x3': { run: jobKills, quick: true },
+  'output-unwritable': { run: outputUnwritable, quick: true },
+  'broker-loss-of-3': { run: brokerLoss, quick: false },
+} as const;
+
+export type FaultName = keyof typeof FAULTS;
+
+/** Lists the running jobs (for a clear error when something else holds the REST port). */
+export async function jobsOnRestPort(): Promise<string[]> {
+  return (await fetchJobsOverview(REST, 2000).catch(() => [])).map((j) => `${j.jid} ${j.state}`);
+}

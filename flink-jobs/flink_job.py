@@ -79,6 +79,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="the job's Java library, built from job-lib/ by `pipeline setup` (default: env "
                         "PIPELINE_JOB_LIB_JAR)")
     p.add_argument("--state-dir", help="checkpoint folder (default .pipeline/flink/<topic>)")
+    p.add_argument("--savepoint-dir",
+                   help="folder of this job's savepoints (stop with savepoint writes them there); the job starts "
+                        "from the newest of its checkpoints and these savepoints (default: none)")
     p.add_argument("--rest-port", type=int, default=8081, help="Flink REST/Web UI port on 127.0.0.1 (default 8081)")
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--anomaly-threshold", type=float, default=DEFAULT_ANOMALY_THRESHOLD,
@@ -300,6 +303,26 @@ def latest_checkpoint(state_dir: str) -> str | None:
     return best[1] if best else None
 
 
+def latest_restore_point(state_dir: str, savepoint_dir: str | None) -> str | None:
+    """The newest of the completed checkpoints under state_dir and the savepoints (`savepoint-*` with a
+    `_metadata` file) in savepoint_dir. After a stop with savepoint the savepoint is newer than the last checkpoint:
+    the sinks committed up to it and the group's offsets point past it, so starting from the older checkpoint would
+    emit its windows again."""
+    best = None
+    checkpoint = latest_checkpoint(state_dir)
+    if checkpoint:
+        best = (os.path.getmtime(os.path.join(checkpoint, "_metadata")), checkpoint)
+    if savepoint_dir:
+        for meta in glob.glob(os.path.join(savepoint_dir, "savepoint-*", "_metadata")):
+            try:
+                key = os.path.getmtime(meta)
+            except OSError:
+                continue
+            if best is None or key > best[0]:
+                best = (key, os.path.dirname(meta))
+    return best[1] if best else None
+
+
 def prune_old_jobs(state_dir: str, keep: str | None) -> None:
     """Remove checkpoint folders of earlier runs except the one holding `keep` (hashmap state backend: each
     chk-N folder is self-contained)."""
@@ -506,10 +529,11 @@ def main(argv=None) -> int:
     os.makedirs(a.state_dir, exist_ok=True)
     for sub in ("aggregates", "alerts", "dead-letter"):
         os.makedirs(os.path.join(a.output, sub), exist_ok=True)
-    restore = None if a.no_restore else latest_checkpoint(a.state_dir)
+    restore = None if a.no_restore else latest_restore_point(a.state_dir, a.savepoint_dir)
     prune_old_jobs(a.state_dir, restore)
     if restore:
-        print(f"restoring from checkpoint {restore}", flush=True)
+        print(f"restoring from {'savepoint' if os.path.basename(restore).startswith('savepoint-') else 'checkpoint'} "
+              f"{restore}", flush=True)
     os.environ.setdefault("FLINK_LOG_DIR", os.path.join(os.path.dirname(a.state_dir), "logs"))
     os.makedirs(os.environ["FLINK_LOG_DIR"], exist_ok=True)
     os.environ.setdefault("JVM_ARGS", "-Xmx512m -XX:MaxMetaspaceSize=256m -XX:+UseSerialGC")
@@ -540,7 +564,15 @@ def main(argv=None) -> int:
         except Exception as e:  # noqa: BLE001
             eprint(f"error: lost the Flink job: {e}")
             return 1
-        if status in ("FAILED", "FINISHED", "CANCELED"):
+        if status in ("FINISHED", "CANCELED"):
+            # Ended from outside: stopped with a savepoint (FINISHED) or cancelled, over REST (the Flink view, the
+            # web UI). A wanted end, not a failure; the next start restores from the newest checkpoint or savepoint.
+            how = "stopped with a savepoint" if status == "FINISHED" else "cancelled"
+            print(f"the Flink job was {how} from outside (REST API); it restores from there on the next start",
+                  flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
+        if status == "FAILED":
             eprint(f"error: the Flink job ended with status {status}; see logs in {os.environ['FLINK_LOG_DIR']}")
             return 1
         if time.monotonic() >= next_progress:

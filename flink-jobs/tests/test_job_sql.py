@@ -148,6 +148,26 @@ def test_latest_checkpoint_and_prune(tmp_path):
     assert sorted(os.listdir(s)) == [j2]
 
 
+def test_latest_restore_point_prefers_a_newer_savepoint(tmp_path):
+    state, savepoints = tmp_path / "chk", tmp_path / "sp"
+    chk = state / ("a" * 32) / "chk-7"
+    chk.mkdir(parents=True)
+    (chk / "_metadata").write_text("x")
+    assert fj.latest_restore_point(str(state), str(savepoints)) == str(chk)
+    assert fj.latest_restore_point(str(state), None) == str(chk)
+    time.sleep(0.02)
+    sp = savepoints / "savepoint-aaaaaa-0123456789ab"
+    sp.mkdir(parents=True)
+    (sp / "_metadata").write_text("x")
+    (savepoints / "savepoint-unfinished").mkdir()
+    assert fj.latest_restore_point(str(state), str(savepoints)) == str(sp)
+    time.sleep(0.02)
+    newer = state / ("a" * 32) / "chk-8"
+    newer.mkdir()
+    (newer / "_metadata").write_text("x")
+    assert fj.latest_restore_point(str(state), str(savepoints)) == str(newer)
+
+
 def test_cli_defaults():
     a = fj.parse_args(["--connector-jar", "/x.jar"])
     assert (a.topic, a.window, a.checkpoint_interval, a.group_id, a.alerts_topic, a.rest_port,

@@ -13,6 +13,7 @@ import {
   generatorArgs,
   jobArgs,
   PipelineProcess,
+  savepointDirOf,
   waitForJobRunning,
   type GeneratorOptions,
   type JobOptions,
@@ -77,6 +78,7 @@ export async function jobOptionsOf(ctx: CliContext, jars: FlinkJars): Promise<Jo
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) => (v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.')),
     jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),
+    savepointDir: savepointDirOf(ctx.workspace, topic),
     restPort,
   };
 }

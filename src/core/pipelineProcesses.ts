@@ -33,6 +33,8 @@ export interface JobOptions {
   checkpointSeconds?: number;
   jars: FlinkJars;
   stateDir: string;
+  /** Where stop-with-savepoint writes this job's savepoints; the job restores from the newest of them and its checkpoints. */
+  savepointDir?: string;
   restPort: number;
 }
 
@@ -78,7 +80,16 @@ export function jobArgs(o: JobOptions): string[] {
     String(o.restPort),
   ];
   if (o.checkpointSeconds !== undefined) args.push('--checkpoint-interval', String(o.checkpointSeconds));
+  if (o.savepointDir) args.push('--savepoint-dir', o.savepointDir);
   return args;
+}
+
+/**
+ * The savepoints of the pipeline job on `topic`: `<workspace>/.pipeline/savepoints/<topic>`. The Flink view's
+ * stop-with-savepoint writes there and `pipeline job start` restores from there when a savepoint is the newest.
+ */
+export function savepointDirOf(workspace: string, topic: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateRoot(workspace, env), 'savepoints', topic);
 }
 
 export interface ProcessRecord {

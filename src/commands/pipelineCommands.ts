@@ -137,7 +137,6 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
     registerCommandWithLogging('kafkaFlinkLab.job.start', (args?: unknown) => startJob(s, plain<JobArgs>(args), !(typeof args === 'object' && args !== null && !(args instanceof KafkaNode))), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.stop', () => stopJob(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.showTerminal', () => s.terminals.show('job') || void vscode.window.showInformationMessage('The Flink job has not been started in this window.'), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.job.openDashboard', () => vscode.env.openExternal(vscode.Uri.parse(settings.flinkRestUrl.value)), s.log),
     registerCommandWithLogging(
       'kafkaFlinkLab.pipeline.startAll',
       async () => {

@@ -73,10 +73,13 @@ export function formatPerSecond(rate: number | undefined): string {
 
 const BARS = '▁▂▃▄▅▆▇█';
 
-/** A sparkline of values (undefined: a gap, drawn as a space), scaled from 0 to the largest value. */
-export function sparkline(values: (number | undefined)[]): string {
+/**
+ * A sparkline of values (undefined: a gap, drawn as a space), scaled from 0 to the largest value, or to `floor` when
+ * all are below it (so 40 ms of lag does not draw as a full bar).
+ */
+export function sparkline(values: (number | undefined)[], floor = 0): string {
   const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
-  const max = Math.max(0, ...known);
+  const max = Math.max(floor, ...known);
   return values
     .map((v) => {
       if (v === undefined || !Number.isFinite(v)) return ' ';

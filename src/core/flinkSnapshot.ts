@@ -63,6 +63,14 @@ export interface FlinkSnapshot {
   elapsedMs: number;
 }
 
+/** What the status bar needs of a job between views: restarts, the newest exception, where its source reads. */
+export interface FlinkJobHealth {
+  restarts?: number;
+  newestException?: FlinkException;
+  source?: SourceProgress;
+  checkpointIntervalMs?: number;
+}
+
 /** The metric names of a source operator: Flink prefixes them with the operator's name as its metric group spells it. */
 interface SourceMetricNames {
   emitLag?: string;
@@ -89,7 +97,9 @@ export const hasWindowOperator = (name: string) => /Window|TUMBLE|HOP|CUMULATE|S
  * sources, its checkpoint interval) is read once per job id and kept.
  */
 export class FlinkSnapshotReader {
-  private cache: { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number } | undefined;
+  private cache:
+    | { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number; sourceVertexIds?: string[]; newestException?: FlinkException; exceptionsAtRestarts?: number }
+    | undefined;
 
   constructor(
     readonly restUrl: string,
@@ -99,6 +109,38 @@ export class FlinkSnapshotReader {
   private jobCache(jid: string) {
     if (this.cache?.jid !== jid) this.cache = { jid, sourceMetrics: new Map() };
     return this.cache;
+  }
+
+  /**
+   * The few numbers of one job the status bar shows, for the pipeline monitor (which has read /jobs/overview
+   * already): numRestarts and the source's position, 2 requests; its vertices, metric names and checkpoint interval
+   * once per job; its exceptions only while it is not running or after its restart count grew.
+   */
+  async readHealth(jid: string, state: string): Promise<FlinkJobHealth> {
+    const { url } = normalizeRestUrl(this.restUrl);
+    if (!url) return {};
+    const cache = this.jobCache(jid);
+    const soft = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
+    if (!cache.sourceVertexIds) {
+      const detail = await soft(fetchJobDetail(url, jid, this.timeoutMs));
+      if (detail) cache.sourceVertexIds = detail.vertices.filter((v) => isSourceVertex(v.name)).map((v) => v.id);
+    }
+    const running = state === 'RUNNING';
+    const [metrics, source, config] = await Promise.all([
+      soft(fetchJobMetrics(url, jid, ['numRestarts'], this.timeoutMs)),
+      running && cache.sourceVertexIds?.length ? this.readSource(url, jid, cache.sourceVertexIds[0], soft) : Promise.resolve(undefined),
+      cache.checkpointIntervalMs === undefined ? soft(fetchCheckpointConfig(url, jid, this.timeoutMs)) : Promise.resolve(undefined),
+    ]);
+    if (config?.intervalMs !== undefined) cache.checkpointIntervalMs = config.intervalMs;
+    const restarts = metrics?.get('numRestarts');
+    if (!running || (restarts !== undefined && restarts !== cache.exceptionsAtRestarts)) {
+      const history = await soft(fetchExceptionHistory(url, jid, this.timeoutMs, 1));
+      if (history) {
+        cache.newestException = history.entries[0];
+        cache.exceptionsAtRestarts = restarts;
+      }
+    }
+    return { restarts, newestException: cache.newestException, source, checkpointIntervalMs: cache.checkpointIntervalMs };
   }
 
   async read(): Promise<FlinkSnapshot> {

@@ -510,6 +510,19 @@ def private_tmp_dir(root: str) -> str:
     return mine
 
 
+def ended_from_outside(result) -> str | None:
+    """How the job ended when it was ended over REST: "stopped with a savepoint" (a streaming job finishes only so)
+    or "cancelled"; None while it runs or when it failed. `result` is the job's execution result future: the
+    embedded MiniCluster shuts down as soon as its job ends, after which the job's status cannot be asked."""
+    if not result.done():
+        return None
+    try:
+        result.result()
+    except Exception as e:  # noqa: BLE001
+        return "cancelled" if "JobCancellationException" in str(e) or "CANCELED" in str(e) else None
+    return "stopped with a savepoint"
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -545,6 +558,8 @@ def main(argv=None) -> int:
     drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
     client = statements.execute().get_job_client()
     job_id = str(client.get_job_id())
+    # Asked now, so that it completes when the job ends, before the MiniCluster shuts down with it.
+    result = client.get_job_execution_result()
     print(f"Flink job running: http://127.0.0.1:{a.rest_port} (job {job_id}; output {a.output}; "
           f"checkpoints {a.state_dir})", flush=True)
 
@@ -559,19 +574,19 @@ def main(argv=None) -> int:
     next_progress = time.monotonic() + a.progress_interval
     while not stop.is_set():
         stop.wait(1.0)
+        how = ended_from_outside(result)
+        if how:
+            # Stopped with a savepoint or cancelled over REST (the Flink view, the web UI): a wanted end, not a
+            # failure; the next start restores from the newest checkpoint or savepoint.
+            print(f"the Flink job was {how} from outside (REST API); it restores from there on the next start",
+                  flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
         try:
             status = client.get_job_status().result().name
         except Exception as e:  # noqa: BLE001
             eprint(f"error: lost the Flink job: {e}")
             return 1
-        if status in ("FINISHED", "CANCELED"):
-            # Ended from outside: stopped with a savepoint (FINISHED) or cancelled, over REST (the Flink view, the
-            # web UI). A wanted end, not a failure; the next start restores from the newest checkpoint or savepoint.
-            how = "stopped with a savepoint" if status == "FINISHED" else "cancelled"
-            print(f"the Flink job was {how} from outside (REST API); it restores from there on the next start",
-                  flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-            return 0
         if status == "FAILED":
             eprint(f"error: the Flink job ended with status {status}; see logs in {os.environ['FLINK_LOG_DIR']}")
             return 1

@@ -1,4 +1,6 @@
 // Flink's REST API, read only (a session cluster's JobManager or the job's MiniCluster), every call bounded in time.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorMessage, UserError } from './errors';
 import { currentJob, normalizeRestUrl } from './flinkJobs';
 
@@ -293,6 +295,10 @@ interface SavepointStatus {
  * Stops a job with a savepoint (POST /jobs/:id/stop, then GET /jobs/:id/savepoints/:triggerId until it is done):
  * the sources stop, a savepoint is written to `targetDir` (a folder path on the JobManager's machine), the sinks
  * commit, and the job ends FINISHED. Resolves to the savepoint's path (`file:/…/savepoint-…`).
+ *
+ * The embedded MiniCluster shuts down, REST API and all, as soon as its job has finished — often before the status
+ * can be asked. Then the savepoint is the one Flink wrote into `targetDir` for this job (`savepoint-<first 6 hex of
+ * the job id>-…` with its `_metadata`, written last) since the stop was asked for.
  */
 export async function stopWithSavepoint(restUrl: string, jobId: string, targetDir: string, options: { timeoutMs?: number; drain?: boolean; pollMs?: number } = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -301,7 +307,14 @@ export async function stopWithSavepoint(restUrl: string, jobId: string, targetDi
   const requestId = trigger['request-id'];
   if (!requestId) throw new UserError(`Flink's REST API at ${restUrl} did not start the savepoint of job ${jobId}.`);
   for (;;) {
-    const state = await restJson<SavepointStatus>(restUrl, jobPath(jobId, `/savepoints/${encodeURIComponent(requestId)}`), 10_000);
+    let state: SavepointStatus;
+    try {
+      state = await restJson<SavepointStatus>(restUrl, jobPath(jobId, `/savepoints/${encodeURIComponent(requestId)}`), 10_000);
+    } catch (error) {
+      const written = savepointWrittenSince(targetDir, jobId, started);
+      if (written) return written;
+      throw error;
+    }
     if (state.status?.id === 'COMPLETED') {
       const cause = state.operation?.['failure-cause'];
       if (cause || !state.operation?.location) {
@@ -311,8 +324,30 @@ export async function stopWithSavepoint(restUrl: string, jobId: string, targetDi
       return state.operation.location;
     }
     if (Date.now() - started > timeoutMs) throw new UserError(`The savepoint of job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s.`);
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
   }
+}
+
+/** The newest complete savepoint of `jobId` in `dir` written since `sinceMs`, as a `file:` URI, if any. */
+function savepointWrittenSince(dir: string, jobId: string, sinceMs: number): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const found = names
+    .filter((n) => n.startsWith(`savepoint-${jobId.slice(0, 6)}-`))
+    .map((n) => {
+      try {
+        return { path: join(dir, n), at: statSync(join(dir, n, '_metadata')).mtimeMs };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((f): f is { path: string; at: number } => f !== undefined && f.at >= sinceMs - 1000)
+    .sort((a, b) => b.at - a.at);
+  return found[0] ? `file:${found[0].path}` : undefined;
 }
 
 /** Cancels a job (PATCH /jobs/:id?mode=cancel): it ends CANCELED; with retained checkpoints the next start restores. */

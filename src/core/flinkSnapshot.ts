@@ -77,9 +77,11 @@ interface SourceMetricNames {
   pending?: string;
   outputWatermark?: string;
   idle?: string;
+  /** When the names were listed (Date.now()). */
+  listedAt?: number;
 }
 
-const SOURCE_METRICS: Record<keyof SourceMetricNames, string> = {
+const SOURCE_METRICS: Record<Exclude<keyof SourceMetricNames, 'listedAt'>, string> = {
   emitLag: '.currentEmitEventTimeLag',
   pending: '.pendingRecords',
   outputWatermark: '.currentOutputWatermark',
@@ -207,15 +209,17 @@ export class FlinkSnapshotReader {
   private async readSource(url: string, jid: string, vertexId: string, soft: <T>(p: Promise<T>) => Promise<T | undefined>): Promise<SourceProgress> {
     const cache = this.jobCache(jid);
     let names = cache.sourceMetrics.get(vertexId);
-    if (!names) {
+    // Flink registers a source's metrics as it starts reading (pendingRecords once it has partitions): while some
+    // are missing, the names are listed again, at most every 10 s.
+    const complete = names && Object.keys(SOURCE_METRICS).every((k) => names![k as keyof SourceMetricNames]);
+    if (!names || (!complete && Date.now() - (names.listedAt ?? 0) > 10_000)) {
       const listed = await soft(listVertexMetrics(url, jid, vertexId, this.timeoutMs));
       if (!listed) return { vertexId };
-      names = {};
-      for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof SourceMetricNames, string][]) names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source'));
-      // Flink registers a source's metrics once it runs: ask again next time if none is there yet.
-      if (Object.values(names).some(Boolean)) cache.sourceMetrics.set(vertexId, names);
+      names = { listedAt: Date.now() };
+      for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source'));
+      cache.sourceMetrics.set(vertexId, names);
     }
-    const wanted = Object.values(names).filter((n): n is string => Boolean(n));
+    const wanted = [names.emitLag, names.pending, names.outputWatermark, names.idle].filter((n): n is string => Boolean(n));
     if (wanted.length === 0) return { vertexId };
     const values = await soft(fetchVertexMetrics(url, jid, vertexId, wanted, this.timeoutMs));
     const pick = (name: string | undefined) => (name ? values?.get(name) : undefined);

@@ -100,7 +100,7 @@ export const hasWindowOperator = (name: string) => /Window|TUMBLE|HOP|CUMULATE|S
  */
 export class FlinkSnapshotReader {
   private cache:
-    | { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number; sourceVertexIds?: string[]; newestException?: FlinkException; exceptionsAtRestarts?: number }
+    | { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number; sourceVertices?: { id: string; name: string }[]; newestException?: FlinkException; exceptionsAtRestarts?: number }
     | undefined;
 
   constructor(
@@ -123,14 +123,14 @@ export class FlinkSnapshotReader {
     if (!url) return {};
     const cache = this.jobCache(jid);
     const soft = <T>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
-    if (!cache.sourceVertexIds) {
+    if (!cache.sourceVertices) {
       const detail = await soft(fetchJobDetail(url, jid, this.timeoutMs));
-      if (detail) cache.sourceVertexIds = detail.vertices.filter((v) => isSourceVertex(v.name)).map((v) => v.id);
+      if (detail) cache.sourceVertices = detail.vertices.filter((v) => isSourceVertex(v.name)).map((v) => ({ id: v.id, name: v.name }));
     }
     const running = state === 'RUNNING';
     const [metrics, source, config] = await Promise.all([
       soft(fetchJobMetrics(url, jid, ['numRestarts'], this.timeoutMs)),
-      running && cache.sourceVertexIds?.length ? this.readSource(url, jid, cache.sourceVertexIds[0], soft) : Promise.resolve(undefined),
+      running && cache.sourceVertices?.length ? this.readSource(url, jid, cache.sourceVertices[0], soft) : Promise.resolve(undefined),
       cache.checkpointIntervalMs === undefined ? soft(fetchCheckpointConfig(url, jid, this.timeoutMs)) : Promise.resolve(undefined),
     ]);
     if (config?.intervalMs !== undefined) cache.checkpointIntervalMs = config.intervalMs;
@@ -194,7 +194,7 @@ export class FlinkSnapshotReader {
     const sourceVertices = detail.vertices.filter((v) => isSourceVertex(v.name));
     const [watermarkAnswers, sources, exceptions] = await Promise.all([
       running ? Promise.all(windowVertices.map((v) => soft(fetchVertexWatermarks(url, jid, v.id, this.timeoutMs)))) : Promise.resolve([]),
-      running ? Promise.all(sourceVertices.map((v) => this.readSource(url, jid, v.id, soft))) : Promise.resolve([]),
+      running ? Promise.all(sourceVertices.map((v) => this.readSource(url, jid, v, soft))) : Promise.resolve([]),
       (restarts ?? 0) > 0 || !running ? soft(fetchExceptionHistory(url, jid, this.timeoutMs)) : Promise.resolve(undefined),
     ]);
     const watermarks: Record<string, number | undefined> = {};
@@ -205,33 +205,47 @@ export class FlinkSnapshotReader {
     return { detail, checkpoints, checkpointIntervalMs: cache.checkpointIntervalMs, restarts, exceptions: exceptions?.entries, watermarks, sources, errors };
   }
 
-  /** One request for the source's position; the first time for a job, one more to learn its metrics' names. */
-  private async readSource(url: string, jid: string, vertexId: string, soft: <T>(p: Promise<T>) => Promise<T | undefined>): Promise<SourceProgress> {
+  /**
+   * One request for the source's position. Its metrics are named after the operator as Flink's metric groups spell
+   * it (`Source: kafka_src[1]` → `Source__kafka_src[1].pendingRecords`); only when that guess finds nothing are the
+   * vertex's metric names listed (a long answer: at most every 10 s, until they are found).
+   */
+  private async readSource(url: string, jid: string, vertex: { id: string; name: string }, soft: <T>(p: Promise<T>) => Promise<T | undefined>): Promise<SourceProgress> {
     const cache = this.jobCache(jid);
-    let names = cache.sourceMetrics.get(vertexId);
-    // Flink registers a source's metrics as it starts reading (pendingRecords once it has partitions): while some
-    // are missing, the names are listed again, at most every 10 s.
-    const complete = names && Object.keys(SOURCE_METRICS).every((k) => names![k as keyof SourceMetricNames]);
-    if (!names || (!complete && Date.now() - (names.listedAt ?? 0) > 10_000)) {
-      const listed = await soft(listVertexMetrics(url, jid, vertexId, this.timeoutMs));
-      if (!listed) return { vertexId };
+    const known = cache.sourceMetrics.get(vertex.id);
+    let names = known && wantedMetrics(known).length > 0 ? known : guessedSourceMetrics(vertex.name);
+    let values = await soft(fetchVertexMetrics(url, jid, vertex.id, wantedMetrics(names), this.timeoutMs));
+    if (values && values.size > 0) cache.sourceMetrics.set(vertex.id, names);
+    else if (!known?.listedAt || Date.now() - known.listedAt > 10_000) {
+      const listed = await soft(listVertexMetrics(url, jid, vertex.id, this.timeoutMs));
+      if (!listed) return { vertexId: vertex.id };
       names = { listedAt: Date.now() };
       for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source'));
-      cache.sourceMetrics.set(vertexId, names);
+      cache.sourceMetrics.set(vertex.id, names);
+      if (wantedMetrics(names).length === 0) return { vertexId: vertex.id };
+      values = await soft(fetchVertexMetrics(url, jid, vertex.id, wantedMetrics(names), this.timeoutMs));
     }
-    const wanted = [names.emitLag, names.pending, names.outputWatermark, names.idle].filter((n): n is string => Boolean(n));
-    if (wanted.length === 0) return { vertexId };
-    const values = await soft(fetchVertexMetrics(url, jid, vertexId, wanted, this.timeoutMs));
     const pick = (name: string | undefined) => (name ? values?.get(name) : undefined);
+    const pending = pick(names.pending)?.sum;
     return {
-      vertexId,
+      vertexId: vertex.id,
       emitEventTimeLagMs: validLag(pick(names.emitLag)?.max),
-      pendingRecords: pick(names.pending)?.sum !== undefined && pick(names.pending)!.sum! >= 0 ? pick(names.pending)!.sum : undefined,
+      pendingRecords: pending !== undefined && pending >= 0 ? pending : undefined,
       outputWatermark: watermarkValue(pick(names.outputWatermark)?.min),
       idleMs: validLag(pick(names.idle)?.min),
     };
   }
 }
+
+/** The source metrics of a chain as Flink's metric groups name its first operator: `: ` and spaces become `_`. */
+function guessedSourceMetrics(chain: string): SourceMetricNames {
+  const operator = chain.split(' -> ')[0].replace(/^\(+/, '').trim().replace(/[: ]/g, '_');
+  const names: SourceMetricNames = {};
+  for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = `${operator}${suffix}`;
+  return names;
+}
+
+const wantedMetrics = (names: SourceMetricNames) => [names.emitLag, names.pending, names.outputWatermark, names.idle].filter((n): n is string => Boolean(n));
 
 /** A source that has emitted nothing yet reports a lag of -1 (or Long.MIN_VALUE): no lag to tell. */
 function validLag(ms: number | undefined): number | undefined {

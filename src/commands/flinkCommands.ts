@@ -4,8 +4,8 @@ import { mkdirSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { requireWorkspace } from '../common/workspace';
 import { UserError } from '../core/errors';
-import { localRestPort, normalizeRestUrl, phaseOfFlinkState } from '../core/flinkJobs';
-import { exceptionDocument, exceptionHeadline, type FlinkRow } from '../core/flinkModel';
+import { localRestPort, normalizeRestUrl } from '../core/flinkJobs';
+import { exceptionDocument, exceptionHeadline, webUiUrl, type FlinkRow } from '../core/flinkModel';
 import { cancelJob, FlinkRestClient, stopWithSavepoint } from '../core/flinkRest';
 import { savepointDirOf } from '../core/pipelineProcesses';
 import { validateTopicName } from '../core/validation';
@@ -38,28 +38,6 @@ async function targetJob(s: Services, row: FlinkRow | undefined): Promise<{ jid:
 function topicOfJob(name: string): string {
   const topic = /^sensor-pipeline\[(.+)\]$/.exec(name)?.[1];
   return topic && !validateTopicName(topic) ? topic : settings.topic.value;
-}
-
-/** The web UI's address of a job, or of one of its operators (`#/job/running/<jid>/overview/<vertex>/detail`). */
-export function webUiUrl(base: string, job: { jid: string; state: string } | undefined, row: FlinkRow | undefined): string {
-  if (!job) return `${base}/#/overview`;
-  const root = `${base}/#/job/${['running', 'starting'].includes(phaseOfFlinkState(job.state)) ? 'running' : 'completed'}/${job.jid}`;
-  switch (row?.kind) {
-    case 'operator':
-      return `${root}/overview/${row.vertexId}/detail`;
-    case 'watermark':
-    case 'window':
-      return row.vertexId ? `${root}/overview/${row.vertexId}/watermarks` : `${root}/overview`;
-    case 'checkpoints':
-    case 'checkpoint':
-    case 'file':
-      return `${root}/checkpoints`;
-    case 'exceptions':
-    case 'exception':
-      return `${root}/exceptions`;
-    default:
-      return `${root}/overview`;
-  }
 }
 
 async function refreshAll(s: Services): Promise<void> {

@@ -787,3 +787,25 @@ export function exceptionDocument(jobName: string, e: FlinkException): string {
 export function flattenRows(rows: FlinkRow[]): FlinkRow[] {
   return rows.flatMap((r) => [r, ...flattenRows(r.children ?? [])]);
 }
+
+/** The web UI's address of a job, or of one of its operators (`#/job/running/<jid>/overview/<vertex>/detail`). */
+export function webUiUrl(base: string, job: { jid: string; state: string } | undefined, row: FlinkRow | undefined): string {
+  if (!job) return `${base}/#/overview`;
+  const root = `${base}/#/job/${['running', 'starting'].includes(phaseOfFlinkState(job.state)) ? 'running' : 'completed'}/${job.jid}`;
+  switch (row?.kind) {
+    case 'operator':
+      return `${root}/overview/${row.vertexId}/detail`;
+    case 'watermark':
+    case 'window':
+      return row.vertexId ? `${root}/overview/${row.vertexId}/watermarks` : `${root}/overview`;
+    case 'checkpoints':
+    case 'checkpoint':
+    case 'file':
+      return `${root}/checkpoints`;
+    case 'exceptions':
+    case 'exception':
+      return `${root}/exceptions`;
+    default:
+      return `${root}/overview`;
+  }
+}

@@ -135,8 +135,8 @@ export class FlinkSnapshotReader {
     ]);
     if (config?.intervalMs !== undefined) cache.checkpointIntervalMs = config.intervalMs;
     const restarts = metrics?.get('numRestarts');
-    if (!running || (restarts !== undefined && restarts !== cache.exceptionsAtRestarts)) {
-      const history = await soft(fetchExceptionHistory(url, jid, this.timeoutMs, 1));
+    if (!running || (restarts !== undefined && restarts > 0 && restarts !== cache.exceptionsAtRestarts)) {
+      const history = await soft(fetchExceptionHistory(url, jid, this.timeoutMs));
       if (history) {
         cache.newestException = history.entries[0];
         cache.exceptionsAtRestarts = restarts;

@@ -16,6 +16,7 @@ import {
   readableVertexName,
   waitingWindow,
   watermarkRows,
+  webUiUrl,
   windowShape,
   type CommittedFile,
   type FlinkRow,
@@ -238,7 +239,51 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
   });
 });
 
+describe('status bar: a job\'s health from the same recordings', () => {
+  async function health(name: string) {
+    const fixture = loadFlinkFixture(name);
+    const server = new FixtureRestServer(fixture);
+    const url = await server.start();
+    try {
+      const job = (fixture.samples[0].answers['/jobs/overview'].body as { jobs: { jid: string; state: string }[] }).jobs[0];
+      const result = await new FlinkSnapshotReader(url).readHealth(job.jid, job.state);
+      assert.deepEqual(server.misses, []);
+      return { result, requests: server.requests.length };
+    } finally {
+      await server.stop();
+    }
+  }
+
+  it('a running job: no restarts, how far behind its source reads, the checkpoint interval', async () => {
+    const { result, requests } = await health('running');
+    assert.equal(result.restarts, 0);
+    assert.equal(result.newestException, undefined);
+    assert.ok(result.source!.emitEventTimeLagMs! >= 0 && result.source!.emitEventTimeLagMs! < 1000, `${result.source!.emitEventTimeLagMs} ms behind`);
+    assert.equal(result.checkpointIntervalMs, 10_000);
+    assert.equal(requests, 4, 'the job detail and the checkpoint interval once, then restarts and the source');
+  });
+
+  it('a restarting job: its restarts and its newest exception', async () => {
+    const { result } = await health('restarting');
+    assert.equal(result.restarts, 8);
+    assert.match(exceptionHeadline(result.newestException!), /^KafkaException: Unexpected error in InitProducerIdResponse/);
+    assert.equal(result.source, undefined, 'no source position while it is not running');
+  });
+});
+
 describe('Flink view: the pieces', () => {
+  it('the web UI at a job, an operator, its watermarks, checkpoints or exceptions', () => {
+    const base = 'http://127.0.0.1:8081';
+    const running = { jid: 'j1', state: 'RUNNING' };
+    const row = (kind: FlinkRow['kind'], vertexId?: string) => ({ id: 'x', kind, label: 'x', vertexId }) as FlinkRow;
+    assert.equal(webUiUrl(base, running, row('operator', 'v1')), 'http://127.0.0.1:8081/#/job/running/j1/overview/v1/detail');
+    assert.equal(webUiUrl(base, running, row('window', 'v2')), 'http://127.0.0.1:8081/#/job/running/j1/overview/v2/watermarks');
+    assert.equal(webUiUrl(base, running, row('file')), 'http://127.0.0.1:8081/#/job/running/j1/checkpoints');
+    assert.equal(webUiUrl(base, { jid: 'j2', state: 'FAILED' }, row('exception')), 'http://127.0.0.1:8081/#/job/completed/j2/exceptions');
+    assert.equal(webUiUrl(base, running, undefined), 'http://127.0.0.1:8081/#/job/running/j1/overview');
+    assert.equal(webUiUrl(base, undefined, undefined), 'http://127.0.0.1:8081/#/overview');
+  });
+
   it('readable names of operator chains', () => {
     assert.equal(readableVertexName('Source: kafka_src[1] -> (Calc[2] -> LocalWindowAggregate[3], Calc[12] -> dead_letter_jsonl[13]: Writer -> dead_letter_jsonl[13]: Committer)'), 'Source kafka_src → window pre-aggregate → sink dead_letter_jsonl');
     assert.equal(readableVertexName('GlobalWindowAggregate[5] -> Calc[6] -> (a[7]: Writer -> a[7]: Committer, b[8]: Writer -> b[8]: Committer)', 'GlobalWindowAggregate(window=[TUMBLE(slice_end=[$slice_end], size=[1 min])])'), 'Tumbling window 1 min → 2 sinks: a, b');

@@ -87,6 +87,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "the job library on the JVM's class path, and a start-up class archive (default: env "
                         "PIPELINE_FLINK_RUNTIME; without it the jars are shipped with the job and start-up is slower)")
     p.add_argument("--state-dir", help="checkpoint folder (default .pipeline/flink/<topic>)")
+    p.add_argument("--savepoint-dir",
+                   help="folder of this job's savepoints (stop with savepoint writes them there); the job starts "
+                        "from the newest of its checkpoints and these savepoints (default: none)")
     p.add_argument("--rest-port", type=int, default=8081, help="Flink REST/Web UI port on 127.0.0.1 (default 8081)")
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--anomaly-threshold", type=float, default=DEFAULT_ANOMALY_THRESHOLD,
@@ -342,6 +345,26 @@ def latest_checkpoint(state_dir: str) -> str | None:
             continue
         if best is None or key > best[0]:
             best = (key, os.path.dirname(meta))
+    return best[1] if best else None
+
+
+def latest_restore_point(state_dir: str, savepoint_dir: str | None) -> str | None:
+    """The newest of the completed checkpoints under state_dir and the savepoints (`savepoint-*` with a
+    `_metadata` file) in savepoint_dir. After a stop with savepoint the savepoint is newer than the last checkpoint:
+    the sinks committed up to it and the group's offsets point past it, so starting from the older checkpoint would
+    emit its windows again."""
+    best = None
+    checkpoint = latest_checkpoint(state_dir)
+    if checkpoint:
+        best = (os.path.getmtime(os.path.join(checkpoint, "_metadata")), checkpoint)
+    if savepoint_dir:
+        for meta in glob.glob(os.path.join(savepoint_dir, "savepoint-*", "_metadata")):
+            try:
+                key = os.path.getmtime(meta)
+            except OSError:
+                continue
+            if best is None or key > best[0]:
+                best = (key, os.path.dirname(meta))
     return best[1] if best else None
 
 
@@ -613,6 +636,19 @@ def private_tmp_dir(root: str) -> str:
     return mine
 
 
+def ended_from_outside(result) -> str | None:
+    """How the job ended when it was ended over REST: "stopped with a savepoint" (a streaming job finishes only so)
+    or "cancelled"; None while it runs or when it failed. `result` is the job's execution result future: the
+    embedded MiniCluster shuts down as soon as its job ends, after which the job's status cannot be asked."""
+    if not result.done():
+        return None
+    try:
+        result.result()
+    except Exception as e:  # noqa: BLE001
+        return "cancelled" if "JobCancellationException" in str(e) or "CANCELED" in str(e) else None
+    return "stopped with a savepoint"
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -644,10 +680,11 @@ def main(argv=None) -> int:
         restore = a.from_savepoint
         print(f"restoring from savepoint {restore}", flush=True)
     else:
-        restore = None if a.no_restore else latest_checkpoint(a.state_dir)
+        restore = None if a.no_restore else latest_restore_point(a.state_dir, a.savepoint_dir)
         prune_old_jobs(a.state_dir, restore)
         if restore:
-            print(f"restoring from checkpoint {restore}", flush=True)
+            print(f"restoring from {'savepoint' if os.path.basename(restore).startswith('savepoint-') else 'checkpoint'} "
+                  f"{restore}", flush=True)
     os.environ.setdefault("FLINK_LOG_DIR", os.path.join(os.path.dirname(a.state_dir), "logs"))
     os.makedirs(os.environ["FLINK_LOG_DIR"], exist_ok=True)
     use_runtime(a.runtime_dir)
@@ -670,6 +707,8 @@ def main(argv=None) -> int:
     client = submit(restore)
     job_id = str(client.get_job_id())
     drain_gateway_stderr(os.path.join(os.environ["FLINK_LOG_DIR"], "gateway-stderr.log"))
+    # Asked now, so that it completes when the job ends, before the MiniCluster shuts down with it.
+    result = client.get_job_execution_result()
 
     stop = threading.Event()
 
@@ -682,6 +721,14 @@ def main(argv=None) -> int:
     next_progress = time.monotonic() + a.progress_interval
     while not stop.is_set():
         stop.wait(1.0)
+        how = ended_from_outside(result)
+        if how:
+            # Stopped with a savepoint or cancelled over REST (the Flink view, the web UI): a wanted end, not a
+            # failure; the next start restores from the newest checkpoint or savepoint.
+            print(f"the Flink job was {how} from outside (REST API); it restores from there on the next start",
+                  flush=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
         try:
             status = client.get_job_status().result().name
         except Exception as e:  # noqa: BLE001
@@ -703,11 +750,12 @@ def main(argv=None) -> int:
             except Exception:  # noqa: BLE001
                 known = False
             if not known:
-                checkpoint = latest_checkpoint(a.state_dir)
+                checkpoint = latest_restore_point(a.state_dir, a.savepoint_dir)
                 print(f"the cluster is back: submitting the job again from {checkpoint or 'the committed offsets'}",
                       flush=True)
                 client = submit(checkpoint)
                 job_id = str(client.get_job_id())
+                result = client.get_job_execution_result()
             continue
         if status == "FINISHED":
             print("the Flink job finished (stopped with a savepoint)", flush=True)

@@ -7,6 +7,7 @@ import { PipelineTerminals } from './common/terminals';
 import { resolveOutputFolder } from './common/workspace';
 import { errorMessage } from './core/errors';
 import { settings } from './settings';
+import { FlinkView } from './views/flinkView';
 import { KafkaExplorer } from './views/kafkaExplorer';
 import { PeekDocuments } from './views/peekDocuments';
 import { PipelineView } from './views/pipelineView';
@@ -25,8 +26,9 @@ export function activate(context: vscode.ExtensionContext): void {
     const monitor = new PipelineMonitor(connections, terminals, log);
     const explorer = new KafkaExplorer(connections, monitor, log);
     const peeks = new PeekDocuments();
-    context.subscriptions.push(connections, terminals, monitor, explorer, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
-    context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, peeks }));
+    const flink = new FlinkView(terminals, monitor, log);
+    context.subscriptions.push(connections, terminals, monitor, explorer, flink, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
+    context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, flink, peeks }));
 
     context.subscriptions.push(
       registerResultsView(context, {

@@ -148,6 +148,50 @@ def test_latest_checkpoint_and_prune(tmp_path):
     assert sorted(os.listdir(s)) == [j2]
 
 
+def test_latest_restore_point_prefers_a_newer_savepoint(tmp_path):
+    state, savepoints = tmp_path / "chk", tmp_path / "sp"
+    chk = state / ("a" * 32) / "chk-7"
+    chk.mkdir(parents=True)
+    (chk / "_metadata").write_text("x")
+    assert fj.latest_restore_point(str(state), str(savepoints)) == str(chk)
+    assert fj.latest_restore_point(str(state), None) == str(chk)
+    time.sleep(0.02)
+    sp = savepoints / "savepoint-aaaaaa-0123456789ab"
+    sp.mkdir(parents=True)
+    (sp / "_metadata").write_text("x")
+    (savepoints / "savepoint-unfinished").mkdir()
+    assert fj.latest_restore_point(str(state), str(savepoints)) == str(sp)
+    time.sleep(0.02)
+    newer = state / ("a" * 32) / "chk-8"
+    newer.mkdir()
+    (newer / "_metadata").write_text("x")
+    assert fj.latest_restore_point(str(state), str(savepoints)) == str(newer)
+
+
+class FakeResult:
+    """The job's execution result future as PyFlink hands it out: done() and result()."""
+
+    def __init__(self, done, error=None):
+        self._done, self._error = done, error
+
+    def done(self):
+        return self._done
+
+    def result(self):
+        if self._error:
+            raise self._error
+        return "JobExecutionResult"
+
+
+def test_ended_from_outside():
+    assert fj.ended_from_outside(FakeResult(False)) is None
+    assert fj.ended_from_outside(FakeResult(True)) == "stopped with a savepoint"
+    cancelled = RuntimeError("org.apache.flink.runtime.client.JobCancellationException: Job was cancelled.")
+    assert fj.ended_from_outside(FakeResult(True, cancelled)) == "cancelled"
+    failed = RuntimeError("org.apache.flink.runtime.client.JobExecutionException: Job execution failed.")
+    assert fj.ended_from_outside(FakeResult(True, failed)) is None
+
+
 def test_cli_defaults():
     a = fj.parse_args(["--connector-jar", "/x.jar"])
     assert (a.topic, a.window, a.checkpoint_interval, a.group_id, a.alerts_topic, a.rest_port,

@@ -3,12 +3,12 @@ import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../core/errors';
 import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../core/flinkCluster';
 import { parseFlinkTarget, type FlinkTarget } from '../core/flinkJobs';
-import { listCheckpoints, listSavepoints, resolveSavepoint, savepointsDir, stopWithSavepoint } from '../core/flinkSavepoints';
+import { listCheckpoints, listSavepoints, resolveSavepoint } from '../core/flinkSavepoints';
 import { ensureTopic, parseBootstrapServers } from '../core/kafkaClient';
 import { parseReplayStart } from '../core/offsetReset';
 import { pollUntil } from '../core/proc';
 import { KafkaAdminClient } from '../providers/kafkaAdmin';
-import { DEFAULT_FLINK_REST, fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
+import { DEFAULT_FLINK_REST, fetchJobsOverview, stopWithSavepoint, type FlinkJobSummary } from '../core/flinkRest';
 import { ensureJobRuntime, type JobRuntime } from '../core/flinkRuntime';
 import { ensurePythonEnv } from '../core/install';
 import { stateRoot } from '../core/paths';
@@ -22,6 +22,7 @@ import {
   jobArgs,
   PipelineProcess,
   restUrlOfJob,
+  savepointDirOf,
   waitForJobRunning,
   type GeneratorOptions,
   type JobOptions,
@@ -104,6 +105,7 @@ export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: Fl
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) => (v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.')),
     jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),
+    savepointDir: savepointDirOf(ctx.workspace, topic),
     restPort,
     flink: target.kind === 'embedded' ? undefined : target.url,
     // The local cluster's lib/ holds the connector and the job library; another cluster gets them with the job.
@@ -123,6 +125,7 @@ async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarge
     const cluster = new LocalFlinkCluster(ctx.workspace);
     if (!cluster.running()) {
       ctx.progress('The local Flink cluster is not running: starting it (`pipeline flink up`)…');
+      if (!options.jars.runtimeDir) throw new UserError('The local Flink cluster needs the Flink runtime of `pipeline setup`.');
       await cluster.up(DEFAULT_CLUSTER_SHAPE, python, join(options.jars.runtimeDir, 'lib'), ctx.progress, ctx.signal);
     }
   }
@@ -283,7 +286,7 @@ export const processCli: Record<string, CliCommand> = {
         // A cluster elsewhere writes to its own state.savepoints.dir; a local one into the workspace.
         const local = !argOf(record.args, '--flink') || argOf(record.args, '--flink') === clusterRestUrl();
         ctx.progress(`Stopping job ${running.jid} with a savepoint…`);
-        const location = await stopWithSavepoint(restUrl, running.jid, local ? savepointsDir(ctx.workspace, topic) : undefined);
+        const location = (await stopWithSavepoint(restUrl, running.jid, local ? savepointDirOf(ctx.workspace, topic) : undefined)).replace(/^file:/, '');
         // The job FINISHes; its process notices and exits (what is left of it is stopped below).
         await pollUntil(async () => (job.running() ? undefined : true), 60_000, 250);
         await job.stop();
@@ -319,7 +322,7 @@ export const processCli: Record<string, CliCommand> = {
       const topic = record ? (argOf(record.args, '--topic') ?? topicOf(ctx)) : topicOf(ctx);
       const stateDir = record ? argOf(record.args, '--state-dir') : undefined;
       const checkpoints = listCheckpoints(stateDir ?? resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic));
-      const savepoints = listSavepoints(savepointsDir(ctx.workspace, topic));
+      const savepoints = listSavepoints(savepointDirOf(ctx.workspace, topic));
       if (ctx.values.json) {
         ctx.print(JSON.stringify({ state, pid: record?.pid, restUrl, rest, cluster: onCluster ? restUrl : undefined, jobs, checkpoints, savepoints }, null, 2));
         return state === 'running' ? 0 : 3;

@@ -1,6 +1,7 @@
 // The list of command files: the one module that imports them all.
 import type * as vscode from 'vscode';
 import { disposeAll } from '../common/lifecycle';
+import { flinkCommands } from './flinkCommands';
 import { generalCommands } from './generalCommands';
 import { groupCommands } from './groupCommands';
 import { messageCommands } from './messageCommands';
@@ -10,6 +11,6 @@ import { stackCommands } from './stackCommands';
 import { topicCommands } from './topicCommands';
 
 export function registerCommands(services: Services): vscode.Disposable {
-  const disposables = [stackCommands, topicCommands, messageCommands, groupCommands, pipelineCommands, generalCommands].flatMap((register) => register(services));
+  const disposables = [stackCommands, topicCommands, messageCommands, groupCommands, pipelineCommands, flinkCommands, generalCommands].flatMap((register) => register(services));
   return { dispose: () => disposeAll(disposables) };
 }

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs } from '../core/cliArgs';
 import { errorMessage, UserError } from '../core/errors';
 import { clusterRestUrl, LocalFlinkCluster } from '../core/flinkCluster';
-import { flinkWebUiUrl, localRestPort, parseFlinkTarget } from '../core/flinkJobs';
+import { localRestPort, parseFlinkTarget } from '../core/flinkJobs';
 import { parseReplayStart } from '../core/offsetReset';
 import { PipelineProcess } from '../core/pipelineProcesses';
 import { MAX_SENSORS, validateNonNegativeNumber, validatePositiveInt } from '../core/validation';
-import { jobRestUrl, settings } from '../settings';
+import { settings } from '../settings';
 import { KafkaNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickPreset, type Preset } from './prompts';
@@ -203,7 +203,6 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
     registerCommandWithLogging('kafkaFlinkLab.job.stop', () => stopJob(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.replay', () => replay(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.showTerminal', () => s.terminals.show('job') || void vscode.window.showInformationMessage('The Flink job has not been started in this window.'), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.job.openDashboard', () => vscode.env.openExternal(vscode.Uri.parse(flinkWebUiUrl(jobRestUrl()), true)), s.log),
     registerCommandWithLogging(
       'kafkaFlinkLab.pipeline.startAll',
       async () => {

@@ -5,6 +5,7 @@ import type { Log } from '../common/log';
 import type { PipelineMonitor } from '../common/pipelineMonitor';
 import type { PipelineTerminals } from '../common/terminals';
 import { errorMessage } from '../core/errors';
+import type { FlinkView } from '../views/flinkView';
 import type { KafkaExplorer } from '../views/kafkaExplorer';
 import type { PeekDocuments } from '../views/peekDocuments';
 import { Cancelled } from './prompts';
@@ -19,6 +20,7 @@ export interface Services {
   terminals: PipelineTerminals;
   monitor: PipelineMonitor;
   explorer: KafkaExplorer;
+  flink: FlinkView;
   peeks: PeekDocuments;
 }
 

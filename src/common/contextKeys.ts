@@ -10,6 +10,8 @@ export enum ContextKey {
   JobRunning = 'kafkaFlinkLab.jobRunning',
   /** The bootstrap servers setting points at the local stack's address. */
   PrimaryIsLocal = 'kafkaFlinkLab.primaryIsLocal',
+  /** What the Flink view shows: `job`, `noJob` (its welcome content) or `unreachable`. */
+  FlinkView = 'kafkaFlinkLab.flinkView',
 }
 
 const known = new Set<string>(Object.values(ContextKey));

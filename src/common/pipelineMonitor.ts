@@ -2,7 +2,10 @@ import * as vscode from 'vscode';
 import { errorMessage, UserError } from '../core/errors';
 import { phaseOfFlinkState } from '../core/flinkJobs';
 import { FlinkRestClient } from '../core/flinkRest';
+import { exceptionHeadline } from '../core/flinkModel';
+import { FlinkSnapshotReader, type FlinkJobHealth } from '../core/flinkSnapshot';
 import { summarizeLag } from '../core/lag';
+import { LagTrend } from '../core/lagTrend';
 import { RateMeter, sumEndOffsets } from '../core/rates';
 import { PipelineProcess } from '../core/pipelineProcesses';
 import { LocalStack } from '../core/stack';
@@ -23,6 +26,9 @@ import { workspaceFolder } from './workspace';
 export class PipelineMonitor extends Disposable {
   private current: PipelineSnapshot;
   private readonly rate = new RateMeter();
+  private readonly lagTrend = new LagTrend();
+  /** Reads the job's restarts, exceptions and source position; kept per REST address (it caches per job). */
+  private flinkReader: FlinkSnapshotReader | undefined;
   private polling: Promise<void> | undefined;
   private timer: vscode.Disposable | undefined;
   private readonly _onDidChange = this._register(new vscode.EventEmitter<PipelineSnapshot>());
@@ -44,6 +50,7 @@ export class PipelineMonitor extends Disposable {
         if (settings.refreshIntervalSeconds.affects(e)) this.schedule();
         if (affectsAny(e, settings.topic, settings.flinkRestUrl, settings.flinkTarget, settings.jobGroupId, settings.bootstrapServers)) {
           this.rate.reset();
+          this.lagTrend.reset();
           void this.refresh();
         }
       }),
@@ -109,7 +116,15 @@ export class PipelineMonitor extends Disposable {
         return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail } };
       }
     })();
-    const [kafka, flink] = await Promise.all([brokerTask, new FlinkRestClient(restAddress).overview()]);
+    if (this.flinkReader?.restUrl !== restAddress) this.flinkReader = new FlinkSnapshotReader(restAddress);
+    const reader = this.flinkReader;
+    const flinkTask = (async () => {
+      const overview = await new FlinkRestClient(restAddress).overview();
+      // Two more requests while a job is known: its restarts and where its source reads (the status bar's lag in time).
+      const health: FlinkJobHealth = overview.reachable && overview.current ? await reader.readHealth(overview.current.jid, overview.current.state).catch(() => ({})) : {};
+      return { ...overview, health };
+    })();
+    const [kafka, flink] = await Promise.all([brokerTask, flinkTask]);
 
     const generator = this.processPhase('generator', folder);
     const jobProcess = this.processPhase('job', folder);
@@ -117,6 +132,14 @@ export class PipelineMonitor extends Disposable {
     if (flink.reachable && flink.current) jobPhase = jobProcess === 'stopping' ? 'stopping' : phaseOfFlinkState(flink.current.state);
     else if (jobProcess === 'running') jobPhase = 'starting';
     else jobPhase = jobProcess;
+
+    const health = flink.health;
+    const now = Date.now();
+    const exception = health.newestException ? { headline: exceptionHeadline(health.newestException), at: health.newestException.timestamp } : undefined;
+    const state = flink.current?.state;
+    const restarting = state === 'RESTARTING' || state === 'FAILING' || ((health.restarts ?? 0) > 0 && exception !== undefined && now - exception.at < 60_000);
+    const behindMs = health.source?.emitEventTimeLagMs;
+    if (kafka.lag !== undefined || behindMs !== undefined) this.lagTrend.add(`${primary.key}/${topic}/${groupId}`, { at: now, records: kafka.lag, behindMs });
 
     const previousBroker = this.current.broker.state;
     this.current = {
@@ -135,8 +158,14 @@ export class PipelineMonitor extends Disposable {
         groupId,
         lag: kafka.lag,
         lagNote: kafka.lagNote ?? (kafka.broker.state === 'up' ? undefined : 'Kafka is not reachable'),
+        behindMs,
+        restarts: health.restarts,
+        exception,
+        restarting,
+        checkpointIntervalMs: health.checkpointIntervalMs,
       },
-      updatedAt: Date.now(),
+      lagTrend: [...this.lagTrend.all],
+      updatedAt: now,
     };
     await Promise.all([
       setContextKey(ContextKey.BrokerUp, kafka.broker.state === 'up'),

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pythonSecurityArgs, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, type ClusterSecurity } from './clusterSecurity';
 import { UserError } from './errors';
 import type { JobRuntime } from './flinkRuntime';
+import type { FlinkJars } from './install';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
 import { projectRoot, stateRoot } from './paths';
 import { describePortHolder, isPortFree } from './ports';
@@ -35,8 +36,11 @@ export interface JobOptions {
   windowSeconds: number;
   groupId: string;
   checkpointSeconds?: number;
-  jars: JobRuntime;
+  /** Without a runtime folder the job ships its jars with itself (slower start). */
+  jars: FlinkJars & Partial<Pick<JobRuntime, 'runtimeDir'>>;
   stateDir: string;
+  /** Where stop-with-savepoint writes this job's savepoints; the job restores from the newest of them and its checkpoints. */
+  savepointDir?: string;
   restPort: number;
   /** A session cluster's REST address; without it the job runs in its own embedded MiniCluster on `restPort`. */
   flink?: string;
@@ -84,8 +88,7 @@ export function jobArgs(o: JobOptions): string[] {
     o.jars.connectorJar,
     '--job-lib-jar',
     o.jars.jobLibJar,
-    '--runtime-dir',
-    o.jars.runtimeDir,
+    ...(o.jars.runtimeDir ? ['--runtime-dir', o.jars.runtimeDir] : []),
     '--state-dir',
     o.stateDir,
     '--rest-port',
@@ -96,6 +99,7 @@ export function jobArgs(o: JobOptions): string[] {
   if (o.shipJars) args.push('--ship-jars');
   if (o.fromSavepoint) args.push('--from-savepoint', o.fromSavepoint);
   if (o.noRestore) args.push('--no-restore');
+  if (o.savepointDir) args.push('--savepoint-dir', o.savepointDir);
   args.push(...pythonSecurityArgs(o.security));
   return args;
 }
@@ -109,6 +113,14 @@ export function argOf(args: string[], flag: string): string | undefined {
 /** Where a recorded job's Flink answers: its session cluster, or its embedded MiniCluster's REST port. */
 export function restUrlOfJob(args: string[]): string {
   return argOf(args, '--flink') ?? `http://127.0.0.1:${argOf(args, '--rest-port') ?? DEFAULT_REST_PORT}`;
+}
+
+/**
+ * The savepoints of the pipeline job on `topic`: `<workspace>/.pipeline/savepoints/<topic>`. The Flink view's
+ * stop-with-savepoint writes there and `pipeline job start` restores from there when a savepoint is the newest.
+ */
+export function savepointDirOf(workspace: string, topic: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateRoot(workspace, env), 'savepoints', topic);
 }
 
 export interface ProcessRecord {

@@ -20,13 +20,14 @@ export class PeekDocuments extends Disposable implements vscode.TextDocumentCont
     return this.contents.get(uri.toString()) ?? '// This peek is no longer kept: peek again.\n';
   }
 
-  async open(title: string, content: string): Promise<vscode.TextEditor> {
+  /** A read-only document: JSON (peeked messages) or a log (a Flink exception's stack trace). */
+  async open(title: string, content: string, language: 'json' | 'log' = 'json'): Promise<vscode.TextEditor> {
     const safe = title.replace(/[^A-Za-z0-9._ -]/g, '_').slice(0, 120);
-    const uri = vscode.Uri.from({ scheme: PEEK_SCHEME, path: `/${safe}.json`, query: String(++this.counter) });
+    const uri = vscode.Uri.from({ scheme: PEEK_SCHEME, path: `/${safe}.${language}`, query: String(++this.counter) });
     this.contents.set(uri.toString(), content);
     while (this.contents.size > 20) this.contents.delete(this.contents.keys().next().value as string);
     const document = await vscode.workspace.openTextDocument(uri);
-    if (document.languageId !== 'json') await vscode.languages.setTextDocumentLanguage(document, 'json');
+    if (document.languageId !== language) await vscode.languages.setTextDocumentLanguage(document, language).then(undefined, () => document);
     return vscode.window.showTextDocument(document, { preview: false });
   }
 }

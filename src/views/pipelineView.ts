@@ -2,8 +2,9 @@ import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { PipelineMonitor } from '../common/pipelineMonitor';
 import { mdCode, mdText } from '../core/markdown';
+import { lagSawNote, lagSparkline, lagWords } from '../core/lagTrend';
 import { formatRate } from '../core/rates';
-import { jobWord, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
+import { jobWord, lagTrendLines, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
 import { contextValueOf } from '../core/treeModel';
 
 export const PIPELINE_VIEW_ID = 'kafkaFlinkLab.pipeline';
@@ -74,11 +75,12 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       return item;
     case 'job': {
       item.label = 'Flink job';
-      item.description = [jobWord(s.job), s.job.lag !== undefined ? `lag ${s.job.lag}` : undefined].filter(Boolean).join(' · ');
-      item.iconPath = icon(phaseIcon[s.job.phase]);
+      item.description = [jobWord(s.job), s.job.restarting && s.job.restarts ? `${s.job.restarts} restarts` : undefined, s.job.lag !== undefined ? `lag ${s.job.lag}` : undefined].filter(Boolean).join(' · ');
+      item.iconPath = icon(s.job.restarting && s.job.phase !== 'failed' ? ['warning', 'list.warningForeground'] : phaseIcon[s.job.phase]);
       item.contextValue = contextValueOf('process', 'job', runState(s.job.phase));
       item.tooltip = new vscode.MarkdownString(
-        `**Flink job**${s.job.name ? ` ${mdCode(s.job.name)}` : ''} (PyFlink, \`flink-jobs/flink_job.py\`): reads ${mdCode(s.topic)}, windows events by event time, writes aggregates, alerts and dead letters. State: ${mdText(jobWord(s.job))}${s.job.restReachable ? '' : ` — REST API at ${mdCode(s.job.restAddress)} not reachable`}.`,
+        `**Flink job**${s.job.name ? ` ${mdCode(s.job.name)}` : ''} (PyFlink, \`flink-jobs/flink_job.py\`): reads ${mdCode(s.topic)}, windows events by event time, writes aggregates, alerts and dead letters. State: ${mdText(jobWord(s.job))}${s.job.restReachable ? '' : ` — REST API at ${mdCode(s.job.restAddress)} not reachable`}.${s.job.exception && (s.job.restarting || s.job.phase === 'failed') ? `\n\n$(error) ${s.job.restarts ?? 0} restarts; newest exception: ${mdText(s.job.exception.headline)}` : ''}\n\nThe **Flink** view shows its operators, watermarks, checkpoints and exceptions.`,
+        true,
       );
       item.command = { command: 'kafkaFlinkLab.job.showTerminal', title: 'Show terminal' };
       return item;
@@ -90,15 +92,23 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.contextValue = contextValueOf('metric', 'ingest');
       item.tooltip = new vscode.MarkdownString(`Records per second written to ${mdCode(s.topic)}: the growth of the sum of its partitions' end offsets between two refreshes${s.endOffsetTotal !== undefined ? ` (now ${s.endOffsetTotal})` : ''}.`);
       return item;
-    case 'lag':
+    case 'lag': {
       item.label = 'Consumer lag';
-      item.description = s.job.lag !== undefined ? `${s.job.lag} · group ${s.job.groupId}` : `${s.job.lagNote ?? 'unknown'} · group ${s.job.groupId}`;
+      const trend = lagSparkline(s.lagTrend ?? [], 'records');
+      const now = lagWords(s.job.lag, s.job.behindMs);
+      item.description = [now || s.job.lagNote || 'unknown', trend?.line, `group ${s.job.groupId}`].filter(Boolean).join(' · ');
       item.iconPath = new vscode.ThemeIcon('dashboard');
       item.contextValue = contextValueOf('metric', 'lag');
       item.tooltip = new vscode.MarkdownString(
-        `Records in ${mdCode(s.topic)} that the Flink job has not committed yet: end offset − committed offset of group ${mdCode(s.job.groupId)}, summed over partitions. Flink commits when a checkpoint completes, so the lag drops in steps.`,
+        [
+          `Records in ${mdCode(s.topic)} that the Flink job has not committed yet: end offset − committed offset of group ${mdCode(s.job.groupId)}, summed over partitions${s.job.lag !== undefined ? ` — now **${s.job.lag}**` : ''}.`,
+          s.job.behindMs !== undefined ? `\nIn time: the records the job's Kafka source emits now were written **${lagWords(undefined, s.job.behindMs).replace(/ behind$/, '')}** before (Flink's \`currentEmitEventTimeLag\`) — how far behind it reads.` : '',
+          '',
+          ...(lagTrendLines(s).length ? lagTrendLines(s) : [`- ${lagSawNote(s.job.checkpointIntervalMs)}`]),
+        ].join('\n'),
       );
       return item;
+    }
     case 'dashboard':
       item.label = 'Flink web UI';
       item.description = s.job.restReachable ? s.job.restAddress : `${s.job.restAddress} (not running)`;

@@ -2,11 +2,13 @@
 // start the local stack, see the broker / sensor-data / partitions with offsets, start the Flink job and the
 // generator in their terminals, watch the status bar rate and the offsets grow, open the results webview (rows,
 // chart, hostile values shown as text, contrast in light, dark and high-contrast themes, background indexing),
+// read the running job in the Flink view (operators with records, a watermark and the window it waits for, a
+// completed checkpoint with its files) and stop it with a savepoint from there,
 // create a topic from the palette, produce to it, peek at it, reset a consumer group, purge it and add partitions
 // from the tree's context menu (each checked against the broker, not only the tree), refuse a bad name, stop
 // everything.
 // Each step is one check; a step whose prerequisite failed is reported as failed ("blocked by …"), never skipped.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import {
@@ -316,7 +318,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
         setWorkspaceSetting(workspace, 'workbench.colorTheme', theme);
         const classes = async () => ((await frame.locator('body').getAttribute('class').catch(() => '')) ?? '').split(/\s+/);
         await until(async () => (await classes()).includes(bodyClass), { timeoutMs: 20_000, intervalMs: 250, message: async () => `after choosing "${theme}" the webview's body has class "${(await classes()).join(' ')}", not ${bodyClass}` });
-        await frame.locator('[data-testid="results-chart"] path.series').first().waitFor({ timeout: 10_000 });
+        // A line needs two windows: a series of one point is a path of no size, which counts as hidden.
+        await frame.locator('[data-testid="results-chart"] path.series[d*="L"]').first().waitFor({ timeout: 40_000 });
         const results = await frame.locator('body').evaluate(measureContrast, CONTRAST_PROBES);
         await page.screenshot({ path: join(shots, `theme-${bodyClass}.png`) }).catch(() => {});
         for (const r of results) {
@@ -376,6 +379,96 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       return `first screen from the page: ${inPage || 'none (came by messages)'}`;
     },
   );
+
+  // The Flink view shares the side bar with the Kafka and Pipeline views (it starts folded): while it is read, it
+  // is open, the other two are folded and the side bar is wider; afterwards the side bar is as it was — pane sizes
+  // included, since the later steps need the Kafka view's rows on screen.
+  const flink = () => viewPane(page, 'Flink');
+  let sideBarBefore;
+  /** Drags a sash at (x, y) by (dx, dy). */
+  async function drag(x, y, dx, dy) {
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + dx / 2, y + dy / 2, { steps: 5 });
+    await page.mouse.move(x + dx, y + dy, { steps: 5 });
+    await page.mouse.up();
+    await sleep(300);
+  }
+  async function showFlinkView(show) {
+    const sideBar = page.locator('.part.sidebar').first();
+    if (show) sideBarBefore = { bar: await sideBar.boundingBox(), kafka: await kafka().first().boundingBox() };
+    const order = show ? [[kafka(), false], [pipeline(), false], [flink(), true]] : [[flink(), false], [kafka(), true], [pipeline(), true]];
+    for (const [pane, open] of order) {
+      const header = pane.locator('.pane-header').first();
+      if (((await header.getAttribute('aria-expanded')) === 'true') !== open) await header.click();
+      await sleep(200);
+    }
+    const bar = await sideBar.boundingBox();
+    if (show) await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, 420, 0);
+    else if (sideBarBefore) {
+      if (Math.abs(bar.width - sideBarBefore.bar.width) > 4) await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, sideBarBefore.bar.width - bar.width, 0);
+      const now = await kafka().first().boundingBox();
+      const dy = sideBarBefore.kafka.height - now.height;
+      if (Math.abs(dy) > 4) await drag(now.x + now.width / 2, now.y + now.height, 0, dy);
+    }
+  }
+  const JOB_ROW = 'sensor-pipeline[sensor-data]';
+
+  await step('flink-view', 'the Flink view shows the running job: operators with records, a watermark and the window it waits for, a completed checkpoint with its files', { needs: ['job', 'generator'], timeoutMs: 150_000 }, async () => {
+    await showFlinkView(true);
+    const pane = flink();
+    await pane.first().waitFor({ timeout: 15_000 });
+    const job = await until(async () => (await treeRow(pane, JOB_ROW).count()) > 0 && /RUNNING · up /.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      message: async () => `no running "${JOB_ROW}" row in the Flink view: ${await describeTree(pane)}`,
+    });
+    const found = await until(
+      async () => {
+        const rows = await treeSnapshot(pane);
+        // The rate needs two refreshes of the view (it is the change between them).
+        const source = rows.find((r) => /^Source kafka_src → window pre-aggregate → 3 sinks: .* in [1-9]\d* · out \d+ · [\d.]+k?\/s · busy \d+% · backpressure (OK|LOW|HIGH)$/.test(r.text));
+        const window = rows.find((r) => /^window \d\d:\d\d:\d\d–\d\d:\d\d:\d\d fires when the watermark passes \d\d:\d\d:\d\d — it is [\d.]+ s behind/.test(r.text));
+        const watermark = rows.find((r) => /^Tumbling window 5 s \(GlobalWindowAggregate\[5\]\) watermark \d\d:\d\d:\d\d\.\d/.test(r.text));
+        const checkpoint = rows.find((r) => /^chk-\d+ latest · [\d.]+ m?s · .* · [1-9]\d* files? committed/.test(r.text));
+        const file = rows.find((r) => /^aggregates-.*\.(csv|jsonl) aggregates/.test(r.text));
+        return source && window && watermark && checkpoint && file && { source, window, watermark, checkpoint, file };
+      },
+      { timeoutMs: 90_000, intervalMs: 1000, message: async () => `the Flink view lacks an operator with records, a watermark, the waiting window or a checkpoint with files: ${await describeTree(pane)}` },
+    );
+    await page.screenshot({ path: join(shots, 'flink-view.png') });
+    return [job, found.source.text, found.watermark.text, found.window.text, found.checkpoint.text, found.file.text].join(' | ');
+  });
+
+  await step('flink-savepoint', 'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job and the view turns to its welcome', { needs: ['flink-view'], timeoutMs: 180_000 }, async () => {
+    const pane = flink();
+    await contextMenu(page, treeRow(pane, JOB_ROW), 'Stop Flink Job with a Savepoint');
+    const savepoints = join(workspace, '.pipeline', 'savepoints', TOPIC);
+    const written = await until(
+      async () => {
+        await throwOnErrorDialog(page);
+        const done = existsSync(savepoints) ? readdirSync(savepoints).filter((n) => n.startsWith('savepoint-') && existsSync(join(savepoints, n, '_metadata'))) : [];
+        return done.length > 0 && done;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000, message: async () => `no savepoint in ${savepoints} (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})` },
+    );
+    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: 'the job still runs after the savepoint' });
+    // The job's process ends on its own (exit 0); its terminal may close with it, so the extension's log tells.
+    const ended = await until(
+      async () => {
+        const lines = extensionLogLines(logsDir);
+        const stopped = lines.find((l) => /Flink job .* stopped with savepoint file:/.test(l));
+        const closed = lines.find((l) => /Terminal "Flink job" closed/.test(l));
+        if (closed && !/exit code 0\)|closed\.$/.test(closed)) throw new Error(`the job's terminal ended badly: ${closed}`);
+        return stopped && `${stopped.replace(/^.*\] /, '')}${closed ? ` / ${closed.replace(/^.*\] /, '')}` : ''}`;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, message: () => `the extension's log does not show the savepoint: ${extensionLogLines(logsDir).slice(-5).join(' | ')}` },
+    );
+    const welcome = flink().locator('.welcome-view-content', { hasText: 'No Flink job runs' });
+    await welcome.first().waitFor({ timeout: 30_000 });
+    return `${written.join(', ')}; ${ended}; the view shows its welcome`;
+  });
+  await showFlinkView(false).catch((error) => console.log(`journey: could not put the side bar back: ${error.message}`));
 
   const newTopic = `e2e-topic-${Date.now().toString(36)}`;
   await step('topic-create', `Create Topic from the palette creates ${newTopic} and it appears in the tree`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {

@@ -81,12 +81,12 @@ describe('package.json contributions match the code', () => {
     const enumSource = readFileSync(join(repoRoot, 'src', 'common', 'contextKeys.ts'), 'utf8');
     const keys = new Set([...enumSource.matchAll(/= '(kafkaFlinkLab\.[\w.]+)'/g)].map((m) => m[1]));
     const whens = JSON.stringify(contributes.menus) + JSON.stringify(contributes.walkthroughs) + JSON.stringify(contributes.viewsWelcome);
-    for (const m of whens.matchAll(/kafkaFlinkLab\.(brokerUp|localStackRunning|generatorRunning|jobRunning|primaryIsLocal|[a-zA-Z]+Running|[a-zA-Z]+Up)\b/g)) {
+    for (const m of whens.matchAll(/kafkaFlinkLab\.(brokerUp|localStackRunning|generatorRunning|jobRunning|primaryIsLocal|flinkView|[a-zA-Z]+Running|[a-zA-Z]+Up)\b/g)) {
       assert.ok(keys.has(m[0]), `${m[0]} is a ContextKey`);
     }
   });
 
-  it('the activity bar container, its two views, the icon, the welcome view and the walkthrough media exist', () => {
+  it('the activity bar container, its three views, the icon, the welcome views and the walkthrough media exist', () => {
     const container = contributes.viewsContainers.activitybar.find((c: { id: string }) => c.id === 'kafkaFlinkLab');
     assert.equal(container.title, 'Kafka Flink Lab');
     assert.ok(existsSync(join(repoRoot, container.icon)), container.icon);
@@ -96,11 +96,17 @@ describe('package.json contributions match the code', () => {
       [
         ['kafkaFlinkLab.kafka', 'Kafka'],
         ['kafkaFlinkLab.pipeline', 'Pipeline'],
+        ['kafkaFlinkLab.flink', 'Flink'],
       ],
     );
     assert.match(contributes.viewsWelcome[0].contents, /\[Start local Kafka\]\(command:kafkaFlinkLab\.stack\.start\)/);
+    const flinkWelcome = contributes.viewsWelcome.find((w: { view: string }) => w.view === 'kafkaFlinkLab.flink');
+    assert.match(flinkWelcome.contents, /\[Start the Flink job\]\(command:kafkaFlinkLab\.job\.start\)/);
+    assert.equal(flinkWelcome.when, 'kafkaFlinkLab.flinkView == noJob');
     const walkthrough = contributes.walkthroughs[0];
     const text = walkthrough.steps.map((s: { media: { markdown: string } }) => readFileSync(join(repoRoot, s.media.markdown), 'utf8')).join('\n');
-    for (const idea of ['topic', 'partition', 'offset', 'consumer group', 'retention', 'exactly-once']) assert.match(text.toLowerCase(), new RegExp(idea), `the walkthrough explains ${idea}`);
+    const titles = walkthrough.steps.map((s: { title: string }) => s.title);
+    for (const title of ['Watermarks: when does a window fire?', 'Checkpoints: how exactly-once works']) assert.ok(titles.includes(title), `the walkthrough has the step "${title}"`);
+    for (const idea of ['topic', 'partition', 'offset', 'consumer group', 'retention', 'exactly-once', 'watermark', 'checkpoint', 'savepoint']) assert.match(text.toLowerCase(), new RegExp(idea), `the walkthrough explains ${idea}`);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseJavaMajor, parsePythonVersion } from '../../src/core/environment';
 import { isCompleteFolder, pythonEnvDir } from '../../src/core/install';
 import { cacheRoot, stateRoot } from '../../src/core/paths';
-import { generatorArgs, jobArgs } from '../../src/core/pipelineProcesses';
+import { generatorArgs, jobArgs, savepointDirOf } from '../../src/core/pipelineProcesses';
 import { listeningInodes, shortCommand } from '../../src/core/ports';
 import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/core/stack';
 import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/core/validation';
@@ -162,5 +162,9 @@ describe('pipeline process command lines', () => {
     const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' }, stateDir: '/s', restPort: 8081, checkpointSeconds: 5 });
     assert.match(args[0], /flink-jobs\/flink_job\.py$/);
     assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--output', '/o', '--window', '10', '--group-id', 'g', '--connector-jar', '/c.jar', '--job-lib-jar', '/j.jar', '--runtime-dir', '/r', '--state-dir', '/s', '--rest-port', '8081', '--checkpoint-interval', '5']);
+  });
+  it('the job started by `pipeline job start` restores from its savepoints too', () => {
+    const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar' }, stateDir: '/s', savepointDir: savepointDirOf('/ws', 't', {}), restPort: 8081 });
+    assert.deepEqual(args.slice(-2), ['--savepoint-dir', '/ws/.pipeline/savepoints/t']);
   });
 });

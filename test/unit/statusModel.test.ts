@@ -48,4 +48,23 @@ describe('status bar: broker, ingest rate, Flink job, lag', () => {
     assert.match(renderStatus(snapshot({}, { phase: 'running', flinkState: 'RESTARTING', restReachable: true })).text, /Flink RESTARTING/);
     assert.match(shown(renderStatus(snapshot({}, { restReachable: false })).tooltip), /REST API at http:\/\/127\.0\.0\.1:8081 not reachable/);
   });
+
+  it('a job that keeps restarting: its restarts in the text, its exception (escaped) in the tooltip, an error colour', () => {
+    const r = renderStatus(
+      snapshot({}, { phase: 'starting', flinkState: 'RESTARTING', restReachable: true, restarting: true, restarts: 8, exception: { headline: 'KafkaException: timeout <b>[x](command:y)</b>', at: 1 }, name: 'sensor-pipeline[sensor-data]' }),
+    );
+    assert.equal(r.text, '$(database) Kafka up · – msg/s · $(zap) Flink RESTARTING · 8 restarts');
+    assert.equal(r.severity, 'error');
+    assert.match(r.tooltip, /The Flink job keeps restarting \(8 restarts\): KafkaException\\: timeout \\<b\\>\\\[x\\\]\\\(command\\:y\\\)\\<\\\/b\\>/);
+    assert.match(r.tooltip, /\*\*Flink job\*\* `sensor-pipeline\[sensor-data\]`: RESTARTING, 8 restarts/);
+  });
+
+  it('lag in time and the lag trend, with the note on why the record lag saws', () => {
+    const trend = [0, 5000, 10_000, 15_000, 20_000].map((at, i) => ({ at, records: i % 2 ? 530 : 30, behindMs: 40 }));
+    const r = renderStatus(snapshot({ lagTrend: trend }, { phase: 'running', flinkState: 'RUNNING', restReachable: true, lag: 30, behindMs: 40, checkpointIntervalMs: 10_000 }));
+    assert.match(r.tooltip, /30 records not yet processed; the job reads 0\.04 s behind/);
+    assert.match(r.tooltip, /\*\*Lag trend\*\*, last 20 s: records `▁█▁█▁` · seconds behind `▁▁▁▁▁`/);
+    assert.match(r.tooltip, /The record lag saws with the checkpoint interval: Flink commits the group's offsets to Kafka only when a checkpoint completes \(every 10 s\)/);
+    assert.equal(renderStatus(snapshot({ lagTrend: trend.slice(0, 1) }, { phase: 'running', lag: 30 })).tooltip.includes('Lag trend'), false, 'no trend from one sample');
+  });
 });

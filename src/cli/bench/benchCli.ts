@@ -22,7 +22,7 @@ const MB = 1024 * 1024;
 const SECTIONS = ['broker', 'generator', 'job', 'latency', 'tree', 'results', 'webview'] as const;
 type Section = (typeof SECTIONS)[number];
 
-interface Figure {
+export interface Figure {
   section: Section;
   name: string;
   value: number;

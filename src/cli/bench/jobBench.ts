@@ -13,6 +13,7 @@ import { processGroupRss, runCommand, samplePeak, sleep } from '../../core/proc'
 import { KafkaAdminClient } from '../../providers/kafkaAdmin';
 import { ResultsStore } from '../../providers/results';
 import type { CliContext } from '../context';
+import type { Figure } from './benchCli';
 import { waitForCommitted } from '../runCli';
 
 const MB = 1024 * 1024;
@@ -21,14 +22,7 @@ const REST = 'http://127.0.0.1:8081';
 const START_TS = 1_764_064_800_000;
 const JOB_GROUP = 'flink-sensor-processor-bench';
 
-export interface JobBenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-  budget?: number;
-  atLeast?: number;
-}
+export type JobBenchFigure = Omit<Figure, 'section'>;
 
 export interface JobBenchOptions {
   ctx: CliContext;

@@ -41,38 +41,9 @@ export async function findFreePort(preferred, attempts = 50) {
 
 /** "pid 123 (java … kafka.Kafka …)" for the process listening on `port`, from /proc; undefined if none. */
 export function describePortHolder(port) {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let table = '';
-    try {
-      table = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of table.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && f[3] === '0A' && f[1].endsWith(`:${hex}`)) inodes.add(f[9]);
-    }
-  }
-  if (inodes.size === 0) return undefined;
-  for (const pid of pidsOnMachine()) {
-    let fds = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m && inodes.has(m[1])) return `pid ${pid} (${commandLine(pid).slice(0, 140)})`;
-      } catch {
-        /* closed meanwhile */
-      }
-    }
-  }
-  return 'a process of another user';
+  if (![...listeningByInode().values()].some((s) => s.port === port)) return undefined;
+  const holder = listeningSocketsOf(pidsOnMachine()).find((s) => s.port === port);
+  return holder ? `pid ${holder.pid} (${commandLine(holder.pid).slice(0, 140)})` : 'a process of another user';
 }
 
 /** "0100007F:1F91" or a 32-hex-digit IPv6 address of /proc/net/tcp{,6} as text (IPv4-mapped shown as ::ffff:a.b.c.d). */
@@ -89,7 +60,8 @@ function procAddress(hex) {
 export const isLoopbackAddress = (a) => a.startsWith('127.') || a.startsWith('::ffff:127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001';
 
 /** The TCP sockets these processes listen on, read from /proc (what is open, not what was configured). */
-export function listeningSocketsOf(pids) {
+/** Listening TCP sockets by inode, from /proc/net/tcp and tcp6 (state 0A = LISTEN). */
+function listeningByInode() {
   const byInode = new Map();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let table = '';
@@ -103,6 +75,11 @@ export function listeningSocketsOf(pids) {
       if (f.length > 9 && f[3] === '0A') byInode.set(f[9], procAddress(f[1]));
     }
   }
+  return byInode;
+}
+
+export function listeningSocketsOf(pids) {
+  const byInode = listeningByInode();
   const sockets = [];
   for (const pid of pids) {
     let fds = [];

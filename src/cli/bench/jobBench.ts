@@ -7,6 +7,7 @@ import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../core/fli
 import type { JobRuntime } from '../../core/flinkRuntime';
 import { ensureKafkaTools } from '../../core/install';
 import { ensureTopic, parseBootstrapServers } from '../../core/kafkaClient';
+import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../../core/flinkCluster';
 import { projectRoot, stateRoot } from '../../core/paths';
 import { ensureRestPortFree, jobArgs, PipelineProcess } from '../../core/pipelineProcesses';
 import { processGroupRss, runCommand, samplePeak, sleep } from '../../core/proc';
@@ -21,6 +22,7 @@ const REST = 'http://127.0.0.1:8081';
 /** The generator's event time of the benchmark's events: fixed, so that every run sends the same records. */
 const START_TS = 1_764_064_800_000;
 const JOB_GROUP = 'flink-sensor-processor-bench';
+const CLUSTER_GROUP = 'flink-sensor-processor-bench-cluster';
 
 export type JobBenchFigure = Omit<Figure, 'section'>;
 
@@ -75,7 +77,8 @@ interface TimedJob {
  * read `target` records (polled every 200 ms). The process is stopped afterwards, whatever happens.
  */
 async function timeJob(o: JobBenchOptions, job: TimedJob, target: number, timeoutMs: number): Promise<ReadTiming> {
-  await ensureRestPortFree(8081);
+  // An embedded job serves its REST API itself; a job on the session cluster is read through the cluster's.
+  if (!job.args.includes('--flink')) await ensureRestPortFree(8081);
   const started = performance.now();
   const { child } = job.process.start(o.python, job.args, { background: true, cwd: o.workspace });
   const seconds = () => (performance.now() - started) / 1000;
@@ -155,6 +158,7 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
   let startOffsets: string;
   try {
     const moved = await admin.resetGroupOffsets(JOB_GROUP, topic, 'all', { kind: 'latest' });
+    await admin.resetGroupOffsets(CLUSTER_GROUP, topic, 'all', { kind: 'latest' });
     startOffsets = moved.map((p) => `${p.partition}:${p.offset}`).join(',');
   } finally {
     await admin.close();
@@ -190,16 +194,40 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
   // 5. The project's job alone over the same events.
   progress("[job] the project's job alone on the prefilled topic…");
   const job = new PipelineProcess(o.workspace, 'job');
+  // Each run its own output and checkpoints: a run never restores from another's.
   const args = (t: string, groupId: string) => {
-    const output = join(o.workspace, 'output', t);
+    const output = join(o.workspace, 'output', `${t}-${groupId}`);
     mkdirSync(output, { recursive: true });
-    return jobArgs({ bootstrapServers: o.bootstrap, topic: t, output, windowSeconds: 10, groupId, jars: o.jars, stateDir: join(stateRoot(o.workspace), 'flink', t), restPort: 8081, checkpointSeconds: 10 });
+    return jobArgs({ bootstrapServers: o.bootstrap, topic: t, output, windowSeconds: 10, groupId, jars: o.jars, stateDir: join(stateRoot(o.workspace), 'flink', `${t}-${groupId}`), restPort: 8081, checkpointSeconds: 10 });
   };
   const alone = await timeJob(o, { process: job, args: args(topic, JOB_GROUP) }, events, 10 * 60_000);
   add({ name: "the project's job alone, average", value: alone.averageRate, unit: 'events/s', note: `steady ${fmt(Math.round(alone.steadyRate))}/s` });
   add({ name: "the project's job: start → every task RUNNING", value: alone.runningSeconds, unit: 's', budget: 12 });
 
-  // 6. End to end: the job running, then the generator at rate 0 beside it on a fresh topic, until every event
+  // 6. The same job on a local session cluster over the same events; the cluster's cold and warm start and RSS.
+  progress('[job] a local Flink session cluster (JobManager + 2 TaskManagers): cold and warm start, the job on it over the same events…');
+  const cluster = new LocalFlinkCluster(o.workspace);
+  const lib = join(o.jars.runtimeDir, 'lib');
+  try {
+    const cold = await cluster.up(DEFAULT_CLUSTER_SHAPE, o.python, lib, () => undefined);
+    add({ name: 'session cluster: first start (until 2 TaskManagers registered)', value: cold.elapsedMs / 1000, unit: 's' });
+    await cluster.down(() => undefined);
+    const warm = await cluster.up(DEFAULT_CLUSTER_SHAPE, o.python, lib, () => undefined);
+    add({ name: 'session cluster: warm start', value: warm.elapsedMs / 1000, unit: 's' });
+    const clusterRss = () => cluster.processes().reduce((n, p) => n + (p.pid ? processGroupRss(p.pid) : 0), 0);
+    add({ name: 'session cluster RSS, idle (JobManager + 2 TaskManagers)', value: clusterRss() / MB, unit: 'MB' });
+    let peak: { stop: () => number } | undefined;
+    const onCluster = await timeJob(o, { process: job, args: [...args(topic, CLUSTER_GROUP), '--flink', cluster.restUrl], onRunning: () => (peak = samplePeak(clusterRss)) }, events, 10 * 60_000);
+    add({ name: "the project's job on the session cluster, average", value: onCluster.averageRate, unit: 'events/s', note: `steady ${fmt(Math.round(onCluster.steadyRate))}/s` });
+    add({ name: 'ratio: job on the cluster ÷ embedded (average)', value: onCluster.averageRate / alone.averageRate, unit: '×' });
+    const busy = peak?.stop() ?? clusterRss();
+    add({ name: 'session cluster peak RSS while the job runs', value: busy / MB, unit: 'MB' });
+    add({ name: 'session cluster + broker', value: (busy + processGroupRss(o.brokerPid)) / MB, unit: 'MB', note: 'with the generator: under 3 GB is the budget' });
+  } finally {
+    await cluster.down(() => undefined);
+  }
+
+  // 7. End to end: the job running, then the generator at rate 0 beside it on a fresh topic, until every event
   // is accounted for in the committed files (the exactly-once check of the run, too).
   const e2eTopic = `bench-e2e-${o.stamp}`;
   await ensureTopic(o.bootstrap, e2eTopic, 3);

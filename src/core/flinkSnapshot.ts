@@ -220,7 +220,10 @@ export class FlinkSnapshotReader {
       const listed = await soft(listVertexMetrics(url, jid, vertex.id, this.timeoutMs));
       if (!listed) return { vertexId: vertex.id };
       names = { listedAt: Date.now() };
-      for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source'));
+      // A metric that registers late (pendingRecords, once the consumer reports a lag) is not listed yet: its
+      // guessed name is asked for until it answers.
+      const guessed = guessedSourceMetrics(vertex.name);
+      for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source')) ?? guessed[key];
       cache.sourceMetrics.set(vertex.id, names);
       if (wantedMetrics(names).length === 0) return { vertexId: vertex.id };
       values = await soft(fetchVertexMetrics(url, jid, vertex.id, wantedMetrics(names), this.timeoutMs));

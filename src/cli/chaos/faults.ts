@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { UserError } from '../../core/errors';
 import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../core/flinkRest';
 import type { JobRuntime } from '../../core/flinkRuntime';
-import { createKafka } from '../../core/kafkaClient';
+import { createKafka, parseBootstrapServers } from '../../core/kafkaClient';
+import { KafkaAdminClient } from '../../providers/kafkaAdmin';
 import { generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../../core/pipelineProcesses';
 import { killGroup, pollUntil, sleep } from '../../core/proc';
 import { bootstrapFor, LocalStack } from '../../core/stack';
@@ -67,12 +68,13 @@ export class Stage {
 
   async setUp(): Promise<void> {
     await this.stack.up({ brokers: this.brokers, progress: () => undefined });
-    const admin = createKafka({ bootstrapServers: this.bootstrap.split(','), requestTimeoutMs: 15_000 }).admin();
-    await admin.connect();
+    // Through the admin client that waits for the new topic's leaders (a broker just started may not serve them
+    // yet); with three brokers the broker's own min.insync.replicas is 2.
+    const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(this.bootstrap) }, 30_000);
     try {
-      await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: 3, replicationFactor: this.brokers, configEntries: this.brokers === 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [] }], waitForLeaders: true });
+      await admin.createTopic({ name: this.topic, partitions: 3, replicationFactor: this.brokers });
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
     mkdirSync(this.output, { recursive: true });
     await this.startJob();

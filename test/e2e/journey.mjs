@@ -39,7 +39,7 @@ import {
   viewPane,
   webviewFrame,
 } from './lib/workbench.mjs';
-import { isLoopbackAddress, listeningSocketsOf, processesOfRun } from './lib/codeServer.mjs';
+import { commandLine, isLoopbackAddress, listeningSocketsOf, processesOfRun } from './lib/codeServer.mjs';
 import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
 
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
@@ -276,7 +276,7 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     const outside = sockets.filter((s) => !isLoopbackAddress(s.address));
     if (outside.length) throw new Error(`listening beyond 127.0.0.1: ${outside.map((s) => `${s.address}:${s.port} (pid ${s.pid} ${s.command})`).join('; ')}`);
     const found = roles.map(([role, pattern]) => {
-      const pids = processes.filter((p) => pattern.test(p.command)).map((p) => p.pid);
+      const pids = processes.filter((p) => pattern.test(commandLine(p.pid))).map((p) => p.pid);
       if (!pids.length) throw new Error(`no ${role} process among the run's processes: ${processes.map((p) => p.command.slice(0, 60)).join(' | ')}`);
       return `${role} ${sockets.filter((s) => pids.includes(s.pid)).map((s) => `${s.address}:${s.port}`).join(' ') || '(none listening)'}`;
     });
@@ -639,7 +639,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
 
   await step('cluster', 'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster and new results appear', { needs: ['job', 'results'], timeoutMs: 300_000 }, async () => {
     const before = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
-    await runCommand(page, manifest, 'kafkaFlinkLab.job.stop');
+    // The Flink view's step may have stopped the embedded job already (with a savepoint).
+    if ((await cli(['job', 'status', '--json'])).out.includes('"state": "running"')) await runCommand(page, manifest, 'kafkaFlinkLab.job.stop');
     await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 90_000, intervalMs: 2000, message: 'the embedded job did not stop' });
     setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', 'local-cluster');
     await sleep(1500);

@@ -107,73 +107,53 @@ ${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
 </dependencies></project>`;
 }
 
-/** Apache Kafka's server jars and a log4j2 backend, resolved from Maven Central into the cache once. */
-export async function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const dir = join(cacheRoot(env), 'kafka', KAFKA_VERSION);
+/** Maven's arguments that copy one artifact (group:artifact:version) into the temporary folder's libs/. */
+const copyArtifact = (coordinates: string) => (tmp: string) => [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${join(tmp, 'libs')}`];
+
+/** Downloads into `<cache>/<kind>/<version>` once; returns that folder's libs/. */
+async function downloadedOnce(kind: string, version: string, what: string, step: Omit<MavenStep, 'verb'>, progress: Progress, env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = join(cacheRoot(env), kind, version);
   if (!isCompleteFolder(dir)) {
-    mkdirSync(join(cacheRoot(env), 'kafka'), { recursive: true });
-    await mavenIntoCache(
-      `Apache Kafka ${KAFKA_VERSION}`,
-      dir,
-      { pom: kafkaPom(KAFKA_SCALA_ARTIFACT), args: copyDependencies, verb: 'Downloading' },
-      progress,
-      env,
-    );
+    mkdirSync(join(cacheRoot(env), kind), { recursive: true });
+    await mavenIntoCache(what, dir, { ...step, verb: 'Downloading' }, progress, env);
   }
   return join(dir, 'libs');
 }
 
+/** Apache Kafka's server jars and a log4j2 backend, resolved from Maven Central into the cache once. */
+export function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return downloadedOnce('kafka', KAFKA_VERSION, `Apache Kafka ${KAFKA_VERSION}`, { pom: kafkaPom(KAFKA_SCALA_ARTIFACT), args: copyDependencies }, progress, env);
+}
+
 /** Kafka's own perf tools (ProducerPerformance, ConsumerPerformance), same version as the broker: the bench's anchors. */
-export async function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const dir = join(cacheRoot(env), 'kafka-tools', KAFKA_VERSION);
-  if (!isCompleteFolder(dir)) {
-    mkdirSync(join(cacheRoot(env), 'kafka-tools'), { recursive: true });
-    await mavenIntoCache(
-      `Kafka's perf tools ${KAFKA_VERSION}`,
-      dir,
-      { pom: kafkaPom('kafka-tools'), args: copyDependencies, verb: 'Downloading' },
-      progress,
-      env,
-    );
-  }
-  return join(dir, 'libs');
+export function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return downloadedOnce('kafka-tools', KAFKA_VERSION, `Kafka's perf tools ${KAFKA_VERSION}`, { pom: kafkaPom('kafka-tools'), args: copyDependencies }, progress, env);
 }
 
 /** The fat flink-sql-connector-kafka jar matching the PyFlink version. */
 export async function ensureConnectorJar(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const dir = join(cacheRoot(env), 'flink-connector', FLINK_KAFKA_CONNECTOR_VERSION);
-  if (!isCompleteFolder(dir)) {
-    mkdirSync(join(cacheRoot(env), 'flink-connector'), { recursive: true });
-    await mavenIntoCache(
-      `the Flink Kafka connector ${FLINK_KAFKA_CONNECTOR_VERSION}`,
-      dir,
-      {
-        pom: `${pomHeader}</project>`,
-        args: (tmp) => [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`, `-DoutputDirectory=${join(tmp, 'libs')}`],
-        verb: 'Downloading',
-      },
-      progress,
-      env,
-    );
-  }
-  return join(dir, 'libs', FLINK_KAFKA_CONNECTOR_ARTIFACT);
+  const libs = await downloadedOnce(
+    'flink-connector',
+    FLINK_KAFKA_CONNECTOR_VERSION,
+    `the Flink Kafka connector ${FLINK_KAFKA_CONNECTOR_VERSION}`,
+    { pom: `${pomHeader}</project>`, args: copyArtifact(`org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`) },
+    progress,
+    env,
+  );
+  return join(libs, FLINK_KAFKA_CONNECTOR_ARTIFACT);
 }
 
 /** Flink's SQL planner jar itself (the distribution ships it behind a loader that unpacks it at every start). */
 export async function ensurePlannerJar(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const artifact = `flink-table-planner_2.12-${FLINK_VERSION}.jar`;
-  const dir = join(cacheRoot(env), 'flink-planner', FLINK_VERSION);
-  if (!isCompleteFolder(dir)) {
-    mkdirSync(join(cacheRoot(env), 'flink-planner'), { recursive: true });
-    await mavenIntoCache(
-      `Flink's SQL planner ${FLINK_VERSION}`,
-      dir,
-      { pom: `${pomHeader}</project>`, args: (tmp) => [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=org.apache.flink:flink-table-planner_2.12:${FLINK_VERSION}`, `-DoutputDirectory=${join(tmp, 'libs')}`], verb: 'Downloading' },
-      progress,
-      env,
-    );
-  }
-  return join(dir, 'libs', artifact);
+  const libs = await downloadedOnce(
+    'flink-planner',
+    FLINK_VERSION,
+    `Flink's SQL planner ${FLINK_VERSION}`,
+    { pom: `${pomHeader}</project>`, args: copyArtifact(`org.apache.flink:flink-table-planner_2.12:${FLINK_VERSION}`) },
+    progress,
+    env,
+  );
+  return join(libs, `flink-table-planner_2.12-${FLINK_VERSION}.jar`);
 }
 
 export const JOB_LIB_JAR = 'kafka-flink-lab-job-lib.jar';

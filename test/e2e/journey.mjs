@@ -440,6 +440,44 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     return [job, found.source.text, found.watermark.text, found.window.text, found.checkpoint.text, found.file.text].join(' | ');
   });
 
+  // What Flink's own REST API says (the job's web UI shows the same): the running job and its checkpoints.
+  const FLINK_REST = 'http://127.0.0.1:8081';
+  const flinkGet = async (path) => (await fetch(`${FLINK_REST}${path}`, { signal: AbortSignal.timeout(5000) })).json();
+  const runningJobId = async () => (await flinkGet('/jobs/overview').catch(() => ({ jobs: [] }))).jobs.find((j) => j.state === 'RUNNING')?.jid;
+
+  await step('flink-restart', 'Restart Flink Job from the Latest Checkpoint (Flink view, job row) brings a new run of the job back to RUNNING, restored from that checkpoint', { needs: ['flink-view'], timeoutMs: 240_000 }, async () => {
+    const pane = flink();
+    const oldJid = await runningJobId();
+    if (!oldJid) throw new Error(`no RUNNING job at ${FLINK_REST}/jobs/overview before the restart`);
+    const completedBefore = (await flinkGet(`/jobs/${oldJid}/checkpoints`)).latest?.completed?.id;
+    if (!completedBefore) throw new Error('the job has no completed checkpoint to restart from');
+    await contextMenu(page, treeRow(pane, JOB_ROW), 'Restart Flink Job from the Latest Checkpoint');
+    const newJid = await until(
+      async () => {
+        await throwOnErrorDialog(page);
+        const jid = await runningJobId();
+        return jid && jid !== oldJid && jid;
+      },
+      { timeoutMs: 150_000, intervalMs: 2000, message: async () => `no new RUNNING job after the restart (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})` },
+    );
+    const restored = (await flinkGet(`/jobs/${newJid}/checkpoints`)).latest?.restored;
+    if (!restored) throw new Error(`the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`);
+    if (restored.is_savepoint) throw new Error(`the new run restored from savepoint ${restored.external_path}, not from a checkpoint`);
+    if (restored.id < completedBefore) throw new Error(`the new run restored from checkpoint ${restored.id}, older than ${completedBefore}, the latest before the restart`);
+    // The view follows the new run: its job row is RUNNING again and its operators read records.
+    const row = await until(async () => /^.*RUNNING · up \d+ s · 0 restarts/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      message: async () => `the Flink view's job row does not show the new run: ${await describeTree(pane)}`,
+    });
+    await until(async () => (await treeSnapshot(pane)).some((r) => /^Source kafka_src .* in [1-9]\d* /.test(r.text)), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      message: async () => `the new run's source reads no records: ${await describeTree(pane)}`,
+    });
+    return `${oldJid} → ${newJid}, restored from checkpoint ${restored.id} (latest before: ${completedBefore}); ${row}`;
+  });
+
   await step('flink-savepoint', 'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job and the view turns to its welcome', { needs: ['flink-view'], timeoutMs: 180_000 }, async () => {
     const pane = flink();
     await contextMenu(page, treeRow(pane, JOB_ROW), 'Stop Flink Job with a Savepoint');
@@ -673,6 +711,29 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     );
     return `${cluster.taskManagers.map((t) => `${t.id} ${t.slotsTotal - t.slotsFree}/${t.slotsTotal} slots used`).join(', ')}; job ${job.jobs?.[0]?.jid ?? ''} on ${job.cluster}; events committed ${before} → ${after}; ${sockets}`;
   });
+
+  await step('flink-cancel', 'Cancel Flink Job… (Flink view, job row, on the session cluster) asks first, then cancels the job; its process ends and the cluster stays up', { needs: ['cluster'], timeoutMs: 150_000 }, async () => {
+    await showFlinkView(true);
+    const pane = flink();
+    const jid = await until(async () => (await rowText(treeRow(pane, JOB_ROW))).includes('RUNNING') && (await runningJobId()), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      message: async () => `no RUNNING job on the cluster in the Flink view: ${await describeTree(pane)}`,
+    });
+    await contextMenu(page, treeRow(pane, JOB_ROW), 'Cancel Flink Job…');
+    const asked = await answerDialog(page, 'Cancel the job');
+    await until(async () => (await flinkGet(`/jobs/${jid}`)).state === 'CANCELED', { timeoutMs: 60_000, intervalMs: 1000, message: `job ${jid} is not CANCELED on the cluster (${FLINK_REST}/jobs/${jid})` });
+    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: "the job's process still runs after the cancel (pipeline job status)" });
+    const view = await until(async () => /CANCELED/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      message: async () => `the Flink view does not show the job as CANCELED: ${await describeTree(pane)}`,
+    });
+    const cluster = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
+    if (cluster.state !== 'up') throw new Error(`the cluster did not stay up after the job's cancel: ${JSON.stringify(cluster).slice(0, 200)}`);
+    return `dialog: "${asked.slice(0, 80)}…"; ${view}; cluster ${cluster.state} with ${cluster.taskManagers?.length} TaskManagers`;
+  });
+  await showFlinkView(false).catch((error) => console.log(`journey: could not put the side bar back: ${error.message}`));
 
   await step('stop', 'stopping from VS Code ends the generator, the job and the broker', { needs: ['view'], timeoutMs: 180_000 }, async () => {
     const ids = (manifest.contributes?.commands ?? []).map((c) => c.command);

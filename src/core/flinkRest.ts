@@ -200,6 +200,18 @@ const checkpointOf = (c: RawCheckpoint): FlinkCheckpoint => ({
   failureMessage: c.failure_message ?? undefined,
 });
 
+/**
+ * Whether a run restored from a savepoint. Flink's `is_savepoint` is true for any restore from a path given at
+ * submission (`execution.state-recovery.path`), which is how every start of this job restores, also from a retained
+ * checkpoint; the folder's name tells them apart (`chk-N` is a checkpoint, `savepoint-…` a savepoint).
+ */
+export function restoredFromSavepoint(externalPath: string | undefined, isSavepoint: boolean | undefined): boolean {
+  const folder = externalPath?.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (/^chk-\d+$/.test(folder)) return false;
+  if (folder.startsWith('savepoint-')) return true;
+  return isSavepoint ?? false;
+}
+
 /** GET /jobs/:id/checkpoints: counts, the latest completed/failed/restored checkpoint, the recent history. */
 export async function fetchCheckpointStats(restUrl: string, jobId: string, timeoutMs = 3000): Promise<FlinkCheckpointStats> {
   const body = await restJson<{
@@ -215,7 +227,7 @@ export async function fetchCheckpointStats(restUrl: string, jobId: string, timeo
     restored: body.counts?.restored ?? 0,
     latestCompleted: body.latest?.completed ? checkpointOf(body.latest.completed) : undefined,
     latestFailed: body.latest?.failed ? checkpointOf(body.latest.failed) : undefined,
-    latestRestored: restored ? { id: restored.id, restoreTimestamp: restored.restore_timestamp, externalPath: restored.external_path, isSavepoint: restored.is_savepoint } : undefined,
+    latestRestored: restored ? { id: restored.id, restoreTimestamp: restored.restore_timestamp, externalPath: restored.external_path, isSavepoint: restoredFromSavepoint(restored.external_path, restored.is_savepoint) } : undefined,
     history: (body.history ?? []).map(checkpointOf).sort((a, b) => b.id - a.id),
   };
 }

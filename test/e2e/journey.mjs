@@ -462,13 +462,20 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     );
     const restored = (await flinkGet(`/jobs/${newJid}/checkpoints`)).latest?.restored;
     if (!restored) throw new Error(`the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`);
-    if (restored.is_savepoint) throw new Error(`the new run restored from savepoint ${restored.external_path}, not from a checkpoint`);
+    // Flink flags every restore from a path given at submission as a savepoint restore; the folder tells (chk-N).
+    if (!/\/checkpoints\/.*\/chk-\d+\/?$/.test(restored.external_path ?? '')) throw new Error(`the new run restored from ${restored.external_path}, not from one of the job's checkpoints`);
     if (restored.id < completedBefore) throw new Error(`the new run restored from checkpoint ${restored.id}, older than ${completedBefore}, the latest before the restart`);
-    // The view follows the new run: its job row is RUNNING again and its operators read records.
+    // The view follows the new run: its job row is RUNNING again, it says what the run restored from, and its
+    // operators read records.
     const row = await until(async () => /^.*RUNNING · up \d+ s · 0 restarts/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
       timeoutMs: 60_000,
       intervalMs: 1000,
       message: async () => `the Flink view's job row does not show the new run: ${await describeTree(pane)}`,
+    });
+    await until(async () => (await treeSnapshot(pane)).some((r) => r.text.startsWith(`restored from checkpoint ${restored.id}`)), {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      message: async () => `no "restored from checkpoint ${restored.id}" row in the Flink view: ${await describeTree(pane)}`,
     });
     await until(async () => (await treeSnapshot(pane)).some((r) => /^Source kafka_src .* in [1-9]\d* /.test(r.text)), {
       timeoutMs: 60_000,

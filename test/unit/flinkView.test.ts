@@ -22,6 +22,7 @@ import {
   type FlinkRow,
   type FlinkTree,
 } from '../../src/core/flinkModel';
+import { restoredFromSavepoint } from '../../src/core/flinkRest';
 import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/core/flinkSnapshot';
 import { FixtureRestServer, loadFlinkFixture, type FlinkFixture } from '../support/flinkFixtures';
 
@@ -282,6 +283,15 @@ describe('Flink view: the pieces', () => {
     assert.equal(webUiUrl(base, { jid: 'j2', state: 'FAILED' }, row('exception')), 'http://127.0.0.1:8081/#/job/completed/j2/exceptions');
     assert.equal(webUiUrl(base, running, undefined), 'http://127.0.0.1:8081/#/job/running/j1/overview');
     assert.equal(webUiUrl(base, undefined, undefined), 'http://127.0.0.1:8081/#/overview');
+  });
+
+  it('a restore from a retained checkpoint is told from one from a savepoint (Flink flags both as a savepoint restore)', () => {
+    // What Flink 2.2 answered for this job restarted from its checkpoint folder (e2e, 2026-12-04): is_savepoint true.
+    assert.equal(restoredFromSavepoint('file:/ws/.pipeline/flink/checkpoints/sensor-data/4cc00203b730a7173400aa0f979e1c6e/chk-3', true), false);
+    assert.equal(restoredFromSavepoint('file:/ws/.pipeline/savepoints/sensor-data/savepoint-84402f-c7f0940e3f56', true), true);
+    assert.equal(restoredFromSavepoint('file:/ws/.pipeline/savepoints/sensor-data/savepoint-84402f-c7f0940e3f56/', false), true);
+    assert.equal(restoredFromSavepoint('s3://bucket/elsewhere', true), true);
+    assert.equal(restoredFromSavepoint(undefined, undefined), false);
   });
 
   it('readable names of operator chains', () => {

@@ -527,7 +527,11 @@ function operatorsRow(job: FlinkJobSnapshot, stats: OperatorStats[]): FlinkRow {
       '- **busy**: share of time the task was working; **backpressure** OK / LOW / HIGH: share of time it waited for the next task to take its output (≤ 10 %, ≤ 50 %, more). The slow task is the busy one just *after* the back-pressured ones.',
     ].join('\n'),
     jobId: jid,
-    children: stats.map((s) => operatorRow(jid, s, s === slowest)),
+    // Never a leaf: VS Code keeps a row's first collapse state, so a row drawn once without children (a run that
+    // just started) would stay folded when its operators arrive.
+    children: stats.length
+      ? stats.map((s) => operatorRow(jid, s, s === slowest))
+      : [{ id: `flink/job/${jid}/operators/none`, kind: 'note', label: job.detail.state === 'RUNNING' ? 'no task reports metrics yet' : `no metrics while the job is ${job.detail.state}`, icon: ['info'], jobId: jid }],
   };
 }
 

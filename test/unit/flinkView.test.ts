@@ -126,6 +126,15 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     assert.equal(linked, r.fixture.files.filter((f) => f.changedAtMs >= oldest).length, 'every file since the oldest checkpoint shown is linked to one');
   });
 
+  it('a run that has just started (no tasks yet) still gets an Operators row that can open, so it is unfolded when they come', async () => {
+    const r = await replay('running');
+    const last = r.snapshots[r.snapshots.length - 1];
+    const starting = { ...last, job: { ...last.job!, detail: { ...last.job!.detail, state: 'INITIALIZING', vertices: [] } } };
+    const operators = one(buildFlinkTree(starting, { files: r.fixture.files }), 'operators');
+    assert.equal(operators.expanded, true);
+    assert.deepEqual(operators.children!.map((c) => c.label), ['no metrics while the job is INITIALIZING']);
+  });
+
   it('an idle source: the watermark stands still, so the same window keeps waiting', async () => {
     const r = await replay('idle');
     const [a, b] = r.snapshots.map((s) => watermarkRows(s.job!).find((w) => w.wait)!);

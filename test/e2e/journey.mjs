@@ -445,6 +445,30 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   const flinkGet = async (path) => (await fetch(`${FLINK_REST}${path}`, { signal: AbortSignal.timeout(5000) })).json();
   const runningJobId = async () => (await flinkGet('/jobs/overview').catch(() => ({ jobs: [] }))).jobs.find((j) => j.state === 'RUNNING')?.jid;
 
+  await step('flink-web-ui', "Open Flink Web UI (Flink view, the source's operator row) opens Flink's dashboard at that operator in a new browser tab", { needs: ['flink-view'], timeoutMs: 90_000 }, async () => {
+    const jid = await runningJobId();
+    const vertex = (await flinkGet(`/jobs/${jid}`)).vertices.find((v) => v.name.startsWith('Source'));
+    const at = `#/job/running/${jid}/overview/${vertex.id}/detail`;
+    const opened = page.context().waitForEvent('page', { timeout: 30_000 });
+    await contextMenu(page, treeRow(flink(), 'Source kafka_src'), 'Open Flink Web UI');
+    // code-server may ask before it opens a link outside itself.
+    const asked = await answerDialog(page, 'Open').catch(() => undefined);
+    const tab = await opened;
+    try {
+      await tab.waitForLoadState('domcontentloaded', { timeout: 30_000 });
+      // code-server sends a link to a local port through its own port forwarding (/proxy/8081/), as it would in
+      // a Codespace; either way it is the dashboard at the operator.
+      const [base, hash] = [tab.url().split('#')[0], `#${tab.url().split('#').slice(1).join('#')}`];
+      if (hash !== at || !(base === `${FLINK_REST}/` || /\/proxy\/8081\/$/.test(base))) throw new Error(`the new tab shows ${tab.url()}, not Flink's dashboard (port 8081) at ${at}`);
+      // Flink's dashboard (an Angular app) draws the operator's detail: its name appears in the page.
+      await tab.getByText('kafka_src', { exact: false }).first().waitFor({ timeout: 30_000 });
+      return `${tab.url()}${asked ? ` (after "${asked.slice(0, 60)}…")` : ''}`;
+    } finally {
+      await tab.close().catch(() => {});
+      await page.bringToFront();
+    }
+  });
+
   await step('flink-restart', 'Restart Flink Job from the Latest Checkpoint (Flink view, job row) brings a new run of the job back to RUNNING, restored from that checkpoint', { needs: ['flink-view'], timeoutMs: 240_000 }, async () => {
     const pane = flink();
     const oldJid = await runningJobId();

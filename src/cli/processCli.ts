@@ -114,11 +114,26 @@ export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: Fl
   };
 }
 
+/** What a start of the job needs: the PyFlink environment and runtime, its Flink target, its cluster, its options. */
+interface PreparedJob {
+  python: string;
+  target: FlinkTarget;
+  cluster: CliCluster;
+  options: JobOptions;
+}
+
+async function prepareJob(ctx: CliContext): Promise<PreparedJob> {
+  const python = await ensurePythonEnv(ctx.progress);
+  const target = flinkTargetOf(ctx);
+  const cluster = clusterOf(ctx);
+  return { python, target, cluster, options: await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target, cluster) };
+}
+
 /**
  * Starts the job on its target: the local cluster is brought up first when it is not running; the embedded job
  * needs its REST port free. In the foreground it runs until Ctrl-C; detached, it returns once the job RUNs.
  */
-async function startJob(ctx: CliContext, options: JobOptions, target: FlinkTarget, python: string, childEnv: Record<string, string>): Promise<number> {
+async function startJob(ctx: CliContext, { options, target, python, cluster: { childEnv } }: PreparedJob): Promise<number> {
   const job = new PipelineProcess(ctx.workspace, 'job');
   if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
   if (target.kind === 'local-cluster') {
@@ -228,11 +243,7 @@ export const processCli: Record<string, CliCommand> = {
     summary: 'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
     options: jobFlags,
     async run(ctx) {
-      const python = await ensurePythonEnv(ctx.progress);
-      const target = flinkTargetOf(ctx);
-      const cluster = clusterOf(ctx);
-      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target, cluster);
-      return startJob(ctx, options, target, python, cluster.childEnv);
+      return startJob(ctx, await prepareJob(ctx));
     },
   },
   'job replay': {
@@ -243,12 +254,10 @@ export const processCli: Record<string, CliCommand> = {
       const from = ctx.values.from as string | undefined;
       if (!from) throw new UserError('Say where to replay from: --from earliest, --from 2026-12-04T10:00:00Z (or epoch ms), or --from 0:120,1:98,2:130.');
       const start = parseReplayStart(from);
-      const python = await ensurePythonEnv(ctx.progress);
-      const target = flinkTargetOf(ctx);
       const stamp = runStamp();
       if (!ctx.values.output) ctx.values.output = join(outputOf(ctx), 'runs', stamp);
-      const cluster = clusterOf(ctx);
-      const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target, cluster);
+      const prepared = await prepareJob(ctx);
+      const { options, cluster } = prepared;
       const job = new PipelineProcess(ctx.workspace, 'job');
       if (job.running()) {
         ctx.progress('Stopping the running Flink job (its checkpoints stay with its own output folder)…');
@@ -267,7 +276,7 @@ export const processCli: Record<string, CliCommand> = {
       options.stateDir = resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', `${options.topic}-run-${stamp}`);
       options.noRestore = true;
       ctx.progress(`Replaying into ${options.output}.`);
-      return startJob(ctx, options, target, python, cluster.childEnv);
+      return startJob(ctx, prepared);
     },
   },
   'job stop': {

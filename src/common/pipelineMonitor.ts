@@ -13,7 +13,7 @@ import { emptySnapshot, type PipelineSnapshot, type ProcessPhase } from '../core
 import { affectsAny, jobRestUrl, settings } from '../settings';
 import type { KafkaConnections } from './connections';
 import { ContextKey, setContextKey } from './contextKeys';
-import { Disposable, intervalDisposable } from './lifecycle';
+import { Disposable, intervalDisposable, joiningRuns } from './lifecycle';
 import type { Log } from './log';
 import type { PipelineTerminals } from './terminals';
 import { workspaceFolder } from './workspace';
@@ -29,7 +29,7 @@ export class PipelineMonitor extends Disposable {
   private readonly lagTrend = new LagTrend();
   /** Reads the job's restarts, exceptions and source position; kept per REST address (it caches per job). */
   private flinkReader: FlinkSnapshotReader | undefined;
-  private polling: Promise<void> | undefined;
+  private readonly joinedPoll = joiningRuns(() => this.poll(), (error) => this.log.error('Pipeline status', error));
   private timer: vscode.Disposable | undefined;
   private readonly _onDidChange = this._register(new vscode.EventEmitter<PipelineSnapshot>());
   readonly onDidChange = this._onDidChange.event;
@@ -73,10 +73,7 @@ export class PipelineMonitor extends Disposable {
 
   /** One poll now (joins the one in flight). Never rejects. */
   refresh(): Promise<void> {
-    this.polling ??= this.poll()
-      .catch((error) => this.log.error('Pipeline status', error))
-      .finally(() => (this.polling = undefined));
-    return this.polling;
+    return this.joinedPoll();
   }
 
   private async poll(): Promise<void> {

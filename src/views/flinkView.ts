@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ContextKey, setContextKey } from '../common/contextKeys';
-import { Disposable, intervalDisposable } from '../common/lifecycle';
+import { Disposable, intervalDisposable, joiningRuns } from '../common/lifecycle';
 import type { Log } from '../common/log';
 import type { PipelineMonitor } from '../common/pipelineMonitor';
 import type { PipelineTerminals } from '../common/terminals';
@@ -37,7 +37,7 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
   private files: CommittedFileIndex | undefined;
   private snapshot: FlinkSnapshot | undefined;
   private tree: FlinkTree | undefined;
-  private polling: Promise<void> | undefined;
+  private readonly joinedPoll = joiningRuns(() => this.poll(), (error) => this.log.error('Flink view', error));
   private timer: vscode.Disposable | undefined;
   /** How long the last refreshes took (REST + tree), for the log and the README's figures. */
   private readonly timings: number[] = [];
@@ -90,10 +90,7 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
 
   /** One refresh now (joins the one in flight). Never rejects. */
   refresh(): Promise<void> {
-    this.polling ??= this.poll()
-      .catch((error) => this.log.error('Flink view', error))
-      .finally(() => (this.polling = undefined));
-    return this.polling;
+    return this.joinedPoll();
   }
 
   private async poll(): Promise<void> {

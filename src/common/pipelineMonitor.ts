@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { errorMessage, UserError } from '../core/errors';
 import { phaseOfFlinkState } from '../core/flinkJobs';
 import { FlinkRestClient } from '../core/flinkRest';
-import { exceptionHeadline } from '../core/flinkModel';
+import { exceptionHeadline, isRestarting } from '../core/flinkModel';
 import { FlinkSnapshotReader, type FlinkJobHealth } from '../core/flinkSnapshot';
 import { summarizeLag } from '../core/lag';
 import { LagTrend } from '../core/lagTrend';
@@ -134,7 +134,7 @@ export class PipelineMonitor extends Disposable {
     const now = Date.now();
     const exception = health.newestException ? { headline: exceptionHeadline(health.newestException), at: health.newestException.timestamp } : undefined;
     const state = flink.current?.state;
-    const restarting = state === 'RESTARTING' || state === 'FAILING' || ((health.restarts ?? 0) > 0 && exception !== undefined && now - exception.at < 60_000);
+    const restarting = isRestarting(state, health.restarts, exception?.at, now);
     const behindMs = health.source?.emitEventTimeLagMs;
     if (kafka.lag !== undefined || behindMs !== undefined) this.lagTrend.add(`${primary.key}/${topic}/${groupId}`, { at: now, records: kafka.lag, behindMs });
 

@@ -1,15 +1,9 @@
 // Small formatters of the Flink view and the status bar: times, durations, sizes, Markdown-safe text.
+import { rateNumber } from './rates';
 
 /** Text from outside (Flink's REST API: job names, exception messages) made inert in Markdown: no links, no HTML, no emphasis. */
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&$:]/g, (c) => `\\${c}`).replace(/\r?\n/g, '  \n');
-}
-
-/** A fenced code block that no backtick run inside `text` can close. */
-export function codeBlock(text: string, language = ''): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(longest + 1);
-  return `${fence}${language}\n${text}\n${fence}`;
 }
 
 /** `12:00:16.8` (UTC, as the job writes its output files), or with whole seconds `12:00:10`. */
@@ -60,15 +54,11 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
-export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+export { plural } from './treeModel';
 
 /** A rate of records: `100/s`, `1.2k/s`, `0.5/s`. */
 export function formatPerSecond(rate: number | undefined): string {
-  if (rate === undefined || !Number.isFinite(rate)) return '–/s';
-  if (rate >= 10_000) return `${(rate / 1000).toFixed(0)}k/s`;
-  if (rate >= 1000) return `${(rate / 1000).toFixed(1)}k/s`;
-  if (rate >= 10 || rate === 0) return `${Math.round(rate)}/s`;
-  return `${rate.toFixed(1)}/s`;
+  return `${rate === undefined || !Number.isFinite(rate) ? '–' : rateNumber(rate)}/s`;
 }
 
 const BARS = '▁▂▃▄▅▆▇█';

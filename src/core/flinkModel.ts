@@ -1,6 +1,7 @@
 // The Flink view as plain data: Flink's REST answers (a FlinkSnapshot) → rows with labels, descriptions and tooltips.
 // No vscode here: src/views/flinkView.ts draws these rows; unit tests read them on answers recorded from a real job.
-import { codeBlock, escapeMarkdown, formatBytes, formatDuration, formatMillis, formatPerSecond, formatSpan, formatUtcTime, isoUtc, plural } from './flinkFormat';
+import { escapeMarkdown, formatBytes, formatDuration, formatMillis, formatPerSecond, formatSpan, formatUtcTime, isoUtc, plural } from './flinkFormat';
+import { mdCode, mdFence } from './markdown';
 import type { FlinkCheckpoint, FlinkException, FlinkJobDetail, FlinkVertex } from './flinkRest';
 import { hasWindowOperator, isSourceVertex, type FlinkJobSnapshot, type FlinkSnapshot, type SourceProgress } from './flinkSnapshot';
 import { phaseOfFlinkState } from './flinkJobs';
@@ -420,7 +421,7 @@ function clusterRow(snapshot: FlinkSnapshot): FlinkRow {
     description: `${plural(c.taskManagers, 'TaskManager')} · ${c.slotsAvailable} of ${c.slotsTotal} slots free${c.flinkVersion ? ` · Flink ${c.flinkVersion}` : ''}`,
     icon: ['server-environment'],
     tooltip: [
-      `**Flink cluster** at \`${escapeMarkdown(snapshot.restUrl)}\`${c.flinkVersion ? ` — Flink ${escapeMarkdown(c.flinkVersion)}` : ''}`,
+      `**Flink cluster** at ${mdCode(snapshot.restUrl)}${c.flinkVersion ? ` — Flink ${escapeMarkdown(c.flinkVersion)}` : ''}`,
       '',
       `- **${plural(c.taskManagers, 'TaskManager')}**: the worker processes that run the job's tasks. The job started from here runs an embedded *MiniCluster*: one TaskManager inside the job's own process.`,
       `- **${c.slotsTotal} task slots, ${c.slotsAvailable} free**: each slot runs one parallel instance (subtask) of every operator chain of a job.`,
@@ -436,7 +437,7 @@ function otherJobRow(j: FlinkSnapshot['jobs'][number], snapshot: FlinkSnapshot):
     label: j.name,
     description: `${j.state} · ${j.jid.slice(0, 8)}`,
     icon: STATE_ICON[phase],
-    tooltip: `**${escapeMarkdown(j.name)}** (\`${escapeMarkdown(j.jid)}\`): ${escapeMarkdown(j.state)}; started ${escapeMarkdown(isoUtc(j.startTime))}. Another job known to ${escapeMarkdown(snapshot.restUrl)}.`,
+    tooltip: `**${escapeMarkdown(j.name)}** (${mdCode(j.jid)}): ${escapeMarkdown(j.state)}; started ${escapeMarkdown(isoUtc(j.startTime))}. Another job known to ${escapeMarkdown(snapshot.restUrl)}.`,
     jobId: j.jid,
     flags: [phase],
   };
@@ -458,12 +459,17 @@ export function exceptionHeadline(e: Pick<FlinkException, 'exceptionName' | 'sta
   return (m[2] ? `${simple}: ${m[2]}` : simple).slice(0, 200);
 }
 
+/** A job that is failing over now, or that restarted within the last minute (its exception still news). */
+export function isRestarting(state: string | undefined, restarts: number | undefined, newestExceptionAt: number | undefined, now: number): boolean {
+  return state === 'RESTARTING' || state === 'FAILING' || ((restarts ?? 0) > 0 && newestExceptionAt !== undefined && now - newestExceptionAt < 60_000);
+}
+
 function jobRow(job: FlinkJobSnapshot, snapshot: FlinkSnapshot, ctx: FlinkTreeContext): FlinkRow {
   const d = job.detail;
   const phase = phaseOfFlinkState(d.state);
   const now = d.now ?? snapshot.fetchedAt;
   const newest = job.exceptions?.[0];
-  const restarting = d.state === 'RESTARTING' || d.state === 'FAILING' || (newest !== undefined && now - newest.timestamp < 60_000 && (job.restarts ?? 0) > 0);
+  const restarting = isRestarting(d.state, job.restarts, newest?.timestamp, now);
   const parts = [d.state];
   if (d.startTime && phase === 'running') parts.push(`up ${formatDuration(now - d.startTime)}`);
   if (job.restarts !== undefined) parts.push(plural(job.restarts, 'restart'));
@@ -485,10 +491,10 @@ function jobRow(job: FlinkJobSnapshot, snapshot: FlinkSnapshot, ctx: FlinkTreeCo
     tooltip: [
       `**${escapeMarkdown(d.name)}** — ${escapeMarkdown(d.state)}`,
       '',
-      `- Job id \`${escapeMarkdown(d.jid)}\``,
+      `- Job id ${mdCode(d.jid)}`,
       d.startTime ? `- Started ${escapeMarkdown(isoUtc(d.startTime))}${phase === 'running' ? `, up ${formatDuration(now - d.startTime)}` : ''}` : '',
       job.restarts !== undefined ? `- **${plural(job.restarts, 'restart')}**: after a failure Flink restarts the job from its last completed checkpoint (here every 5 s, without limit).` : '',
-      newest ? `\n**Root exception** (${escapeMarkdown(isoUtc(newest.timestamp))}${newest.taskName ? `, in ${escapeMarkdown(newest.taskName)}` : ''}):\n\n${codeBlock(newest.stacktrace.split('\n').slice(0, 6).join('\n') || newest.exceptionName)}` : '',
+      newest ? `\n**Root exception** (${escapeMarkdown(isoUtc(newest.timestamp))}${newest.taskName ? `, in ${escapeMarkdown(newest.taskName)}` : ''}):\n\n${mdFence(newest.stacktrace.split('\n').slice(0, 6).join('\n') || newest.exceptionName)}` : '',
       '',
       'Actions: stop with a savepoint, cancel, restart from the latest checkpoint, open the Flink web UI.',
     ]
@@ -556,7 +562,7 @@ function operatorRow(jid: string, s: OperatorStats, isBottleneck: boolean): Flin
       '',
       'The operator chain as Flink names it:',
       '',
-      codeBlock(v.name),
+      mdFence(v.name),
     ].join('\n'),
   };
 }
@@ -660,7 +666,7 @@ function checkpointsRow(job: FlinkJobSnapshot, ctx: FlinkTreeContext): FlinkRow 
         label: `restored from ${c.latestRestored.isSavepoint ? 'savepoint' : 'checkpoint'} ${c.latestRestored.id}`,
         description: c.latestRestored.restoreTimestamp ? `${formatDuration(now - c.latestRestored.restoreTimestamp)} ago` : undefined,
         icon: ['history'],
-        tooltip: `The job started from the state of ${c.latestRestored.isSavepoint ? 'savepoint' : 'checkpoint'} ${c.latestRestored.id}${c.latestRestored.externalPath ? ` (\`${escapeMarkdown(c.latestRestored.externalPath)}\`)` : ''}: its Kafka offsets, its open windows, its pending files. Records after that point are read again; nothing is counted twice, because what they produced after the checkpoint was never committed.`,
+        tooltip: `The job started from the state of ${c.latestRestored.isSavepoint ? 'savepoint' : 'checkpoint'} ${c.latestRestored.id}${c.latestRestored.externalPath ? ` (${mdCode(c.latestRestored.externalPath)})` : ''}: its Kafka offsets, its open windows, its pending files. Records after that point are read again; nothing is counted twice, because what they produced after the checkpoint was never committed.`,
       });
     }
   }
@@ -676,7 +682,7 @@ function checkpointsRow(job: FlinkJobSnapshot, ctx: FlinkTreeContext): FlinkRow 
     expanded: true,
     jobId: jid,
     tooltip: [
-      `**Checkpoints**${interval ? ` every ${formatSpan(interval)}` : ''}: Flink writes a consistent copy of the job's state — the Kafka offsets it has read up to, the open windows, the files being written — to \`${escapeMarkdown(last?.externalPath?.replace(/\/chk-\d+$/, '') ?? 'the checkpoint folder')}\`.`,
+      `**Checkpoints**${interval ? ` every ${formatSpan(interval)}` : ''}: Flink writes a consistent copy of the job's state — the Kafka offsets it has read up to, the open windows, the files being written — to ${mdCode(last?.externalPath?.replace(/\/chk-\d+$/, '') ?? 'the checkpoint folder')}.`,
       '',
       '**How exactly-once works here**: output files are written hidden (in progress) and become visible only when the checkpoint that covers them completes — the files listed under each checkpoint. Alerts go to Kafka in a transaction committed at the same moment, and the consumer group\'s offsets are committed then too. After a crash the job restarts from the last completed checkpoint: whatever it had written after it was never committed, so every event is counted once.',
     ].join('\n'),
@@ -695,7 +701,7 @@ function checkpointRow(jid: string, cp: FlinkCheckpoint, now: number, files: Com
       description: `${message.split('\n')[0].slice(0, 120)}${cp.failureTimestamp ? ` · ${formatDuration(now - cp.failureTimestamp)} ago` : ''}`,
       icon: ['error', 'errorForeground'],
       flags: ['failed'],
-      tooltip: `**${cp.isSavepoint ? 'Savepoint' : 'Checkpoint'} ${cp.id} failed**${cp.failureTimestamp ? ` at ${escapeMarkdown(isoUtc(cp.failureTimestamp))}` : ''}:\n\n${codeBlock(message)}\n\nNothing was committed for it: its files stay in progress and are committed by the next checkpoint that completes.`,
+      tooltip: `**${cp.isSavepoint ? 'Savepoint' : 'Checkpoint'} ${cp.id} failed**${cp.failureTimestamp ? ` at ${escapeMarkdown(isoUtc(cp.failureTimestamp))}` : ''}:\n\n${mdFence(message)}\n\nNothing was committed for it: its files stay in progress and are committed by the next checkpoint that completes.`,
     };
   }
   if (cp.status !== 'COMPLETED') {
@@ -709,7 +715,7 @@ function checkpointRow(jid: string, cp: FlinkCheckpoint, now: number, files: Com
       description: `${f.folder}${f.bytes !== undefined ? ` · ${formatBytes(f.bytes)}` : ''}`,
       icon: ['file'],
       filePath: f.path,
-      tooltip: `\`${escapeMarkdown(f.path)}\`\n\nCommitted (made visible) ${formatDuration(f.changedAtMs - (cp.latestAckTimestamp ?? f.changedAtMs))} after checkpoint ${cp.id} was acknowledged.`,
+      tooltip: `${mdCode(f.path)}\n\nCommitted (made visible) ${formatDuration(f.changedAtMs - (cp.latestAckTimestamp ?? f.changedAtMs))} after checkpoint ${cp.id} was acknowledged.`,
     }),
   );
   if (files && files.length > 50) fileRows.push({ id: `flink/job/${jid}/checkpoint/${cp.id}/more`, kind: 'note', label: `… and ${files.length - 50} more files`, icon: ['ellipsis'] });
@@ -738,7 +744,7 @@ function checkpointRow(jid: string, cp: FlinkCheckpoint, now: number, files: Com
       '',
       cp.endToEndDurationMs !== undefined ? `- took **${formatMillis(cp.endToEndDurationMs)}** from trigger to the last acknowledgement` : '',
       cp.checkpointedSize !== undefined ? `- wrote **${formatBytes(cp.checkpointedSize)}**${cp.stateSize !== undefined ? ` (state ${formatBytes(cp.stateSize)})` : ''}` : '',
-      cp.externalPath ? `- in \`${escapeMarkdown(cp.externalPath)}\`` : '',
+      cp.externalPath ? `- in ${mdCode(cp.externalPath)}` : '',
       files ? `- committed **${plural(files.length, 'output file')}**: they became visible when it completed` : '',
     ]
       .filter((l) => l !== '')

@@ -177,10 +177,7 @@ export class FlinkSnapshotReader {
         return undefined;
       });
     const [detail, checkpoints, metrics, config] = await Promise.all([
-      counted(fetchJobDetail(url, jid, this.timeoutMs)).catch((e) => {
-        errors.push(errorMessage(e));
-        return undefined;
-      }),
+      soft(fetchJobDetail(url, jid, this.timeoutMs)),
       soft(fetchCheckpointStats(url, jid, this.timeoutMs)),
       soft(fetchJobMetrics(url, jid, ['numRestarts'], this.timeoutMs)),
       cache.checkpointIntervalMs === undefined ? soft(fetchCheckpointConfig(url, jid, this.timeoutMs)) : Promise.resolve(undefined),

@@ -54,10 +54,13 @@ export function lagSawNote(checkpointIntervalMs: number | undefined): string {
   return `The record lag saws with the checkpoint interval: Flink commits the group's offsets to Kafka only when a checkpoint completes${every}, so between checkpoints the committed offset stands still while records keep arriving, then jumps.`;
 }
 
+/** How far behind in time: `0.03 s`, `4.2 s`, `3 min 12 s`. */
+export const formatBehind = (ms: number) => (ms < 1000 ? `${(ms / 1000).toFixed(2)} s` : formatDuration(ms));
+
 /** `530 records · 0.03 s behind`, from the newest sample. */
 export function lagWords(records: number | undefined, behindMs: number | undefined): string {
   const parts: string[] = [];
   if (records !== undefined) parts.push(`${records} records`);
-  if (behindMs !== undefined) parts.push(`${behindMs < 1000 ? `${(behindMs / 1000).toFixed(2)} s` : formatDuration(behindMs)} behind`);
+  if (behindMs !== undefined) parts.push(`${formatBehind(behindMs)} behind`);
   return parts.join(' · ');
 }

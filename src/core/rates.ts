@@ -40,10 +40,14 @@ export class RateMeter {
   }
 }
 
+/** A rate's number: `12k`, `1.2k`, `100`, `0.5` (whole numbers from 10 up, thousands as k). */
+export function rateNumber(rate: number): string {
+  if (rate >= 10_000) return `${(rate / 1000).toFixed(0)}k`;
+  if (rate >= 1000) return `${(rate / 1000).toFixed(1)}k`;
+  if (rate >= 10 || rate === 0) return `${Math.round(rate)}`;
+  return rate.toFixed(1);
+}
+
 export function formatRate(rate: number | undefined): string {
-  if (rate === undefined) return '– msg/s';
-  if (rate >= 10_000) return `${(rate / 1000).toFixed(0)}k msg/s`;
-  if (rate >= 1000) return `${(rate / 1000).toFixed(1)}k msg/s`;
-  if (rate >= 10 || rate === 0) return `${Math.round(rate)} msg/s`;
-  return `${rate.toFixed(1)} msg/s`;
+  return `${rate === undefined ? '–' : rateNumber(rate)} msg/s`;
 }

@@ -7,7 +7,7 @@ import { mdCode, mdText } from './markdown';
  * with what kcat says. Numbers are printed as plain digits so they can be read back.
  */
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** `contextValue` from a kind and flags, e.g. `topic-pipeline`; menus match `viewItem =~ /^topic\b/` or `/-pipeline\b/`. */
 export function contextValueOf(kind: string, ...flags: (string | false | undefined)[]): string {

@@ -10,7 +10,7 @@ import { errorMessage } from '../core/errors';
 import { localRestPort } from '../core/flinkJobs';
 import { buildFlinkTree, flattenRows, type FlinkRow, type FlinkTree } from '../core/flinkModel';
 import { FlinkSnapshotReader, type FlinkSnapshot } from '../core/flinkSnapshot';
-import { PipelineProcess } from '../core/pipelineProcesses';
+import { argOf, PipelineProcess } from '../core/pipelineProcesses';
 import { affectsAny, jobRestUrl, settings } from '../settings';
 
 export const FLINK_VIEW_ID = 'kafkaFlinkLab.flink';
@@ -53,7 +53,7 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (settings.refreshIntervalSeconds.affects(e)) this.schedule();
-        if (affectsAny(e, settings.flinkRestUrl, settings.flinkTarget, settings.outputFolder)) void this.refresh();
+        if (affectsAny(e, settings.flinkRestUrl, settings.flinkTarget, settings.outputFolder) && this.view.visible) void this.refresh();
       }),
     );
     // The job starting or stopping shows here at once, not at the next tick.
@@ -104,15 +104,15 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
     const started = performance.now();
     const snapshot = await this.reader.read();
     const folder = workspaceFolder();
-    const jobProcess = folder ? new PipelineProcess(folder, 'job') : undefined;
+    const jobRecord = folder ? new PipelineProcess(folder, 'job').record() : undefined;
     const localRest = localRestPort(restUrl) !== undefined;
     const terminalPhase = this.terminals.phase('job');
-    const localJobProcess = jobProcess?.running() === true || terminalPhase === 'running' || terminalPhase === 'starting';
+    const localJobProcess = jobRecord !== undefined || terminalPhase === 'running' || terminalPhase === 'starting';
     let files;
     const acks = (snapshot.job?.checkpoints?.history ?? []).map((c) => c.latestAckTimestamp).filter((t): t is number => t !== undefined);
     // Output files are on this machine only when the JobManager is: a remote cluster writes where it runs.
     if (localRest && acks.length > 0) {
-      const output = this.outputFolder(jobProcess);
+      const output = this.outputFolder(jobRecord?.args);
       if (this.files?.outputFolder !== output) this.files = new CommittedFileIndex(output);
       files = await this.files.filesSince(Math.min(...acks)).catch((error) => {
         this.log.info(`Flink view: cannot list ${output}: ${errorMessage(error)}`);
@@ -136,10 +136,8 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
   }
 
   /** The output folder of the job this workspace started (its `--output`), else the setting. */
-  private outputFolder(jobProcess: PipelineProcess | undefined): string {
-    const args = jobProcess?.record()?.args ?? [];
-    const at = args.indexOf('--output');
-    return at >= 0 && args[at + 1] ? args[at + 1] : resolveOutputFolder();
+  private outputFolder(jobArgs: string[] | undefined): string {
+    return (jobArgs && argOf(jobArgs, '--output')) || resolveOutputFolder();
   }
 
   getChildren(row?: FlinkRow): FlinkRow[] {

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Disposable } from '../common/lifecycle';
 import type { PipelineMonitor } from '../common/pipelineMonitor';
 import { mdCode, mdText } from '../core/markdown';
-import { lagSawNote, lagSparkline, lagWords } from '../core/lagTrend';
+import { formatBehind, lagSawNote, lagSparkline, lagWords } from '../core/lagTrend';
 import { formatRate } from '../core/rates';
 import { jobWord, lagTrendLines, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
 import { contextValueOf } from '../core/treeModel';
@@ -96,15 +96,16 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.label = 'Consumer lag';
       const trend = lagSparkline(s.lagTrend ?? [], 'records');
       const now = lagWords(s.job.lag, s.job.behindMs);
+      const trendLines = lagTrendLines(s);
       item.description = [now || s.job.lagNote || 'unknown', trend?.line, `group ${s.job.groupId}`].filter(Boolean).join(' · ');
       item.iconPath = new vscode.ThemeIcon('dashboard');
       item.contextValue = contextValueOf('metric', 'lag');
       item.tooltip = new vscode.MarkdownString(
         [
           `Records in ${mdCode(s.topic)} that the Flink job has not committed yet: end offset − committed offset of group ${mdCode(s.job.groupId)}, summed over partitions${s.job.lag !== undefined ? ` — now **${s.job.lag}**` : ''}.`,
-          s.job.behindMs !== undefined ? `\nIn time: the records the job's Kafka source emits now were written **${lagWords(undefined, s.job.behindMs).replace(/ behind$/, '')}** before (Flink's \`currentEmitEventTimeLag\`) — how far behind it reads.` : '',
+          s.job.behindMs !== undefined ? `\nIn time: the records the job's Kafka source emits now were written **${formatBehind(s.job.behindMs)}** before (Flink's \`currentEmitEventTimeLag\`) — how far behind it reads.` : '',
           '',
-          ...(lagTrendLines(s).length ? lagTrendLines(s) : [`- ${lagSawNote(s.job.checkpointIntervalMs)}`]),
+          ...(trendLines.length ? trendLines : [`- ${lagSawNote(s.job.checkpointIntervalMs)}`]),
         ].join('\n'),
       );
       return item;

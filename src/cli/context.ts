@@ -104,3 +104,12 @@ export function numberFlag(ctx: CliContext, name: string, fallback?: number): nu
   return n;
 }
 
+/** A number flag checked by `check` (its message is the error); undefined when the flag is not given. */
+export function checkedNumber(ctx: CliContext, name: string, check: (v: number) => string | undefined): number | undefined {
+  const value = numberFlag(ctx, name);
+  if (value === undefined) return undefined;
+  const invalid = check(value);
+  if (invalid) throw new UserError(invalid);
+  return value;
+}
+

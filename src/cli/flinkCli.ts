@@ -1,33 +1,11 @@
 // `pipeline flink up|down|status`: the local Flink session cluster (a JobManager and TaskManagers as separate JVMs).
-import { UserError } from '../core/errors';
 import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../core/flinkCluster';
-import { fetchJobsOverview, type FlinkJobSummary } from '../core/flinkRest';
+import { fetchJobsOverview, fetchTaskManagers, type FlinkJobSummary, type TaskManagerInfo } from '../core/flinkRest';
 import { ensureJobRuntime } from '../core/flinkRuntime';
 import { ensurePythonEnv } from '../core/install';
 import { sleep } from '../core/proc';
 import { validatePositiveInt } from '../core/validation';
-import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
-
-export interface TaskManagerInfo {
-  id: string;
-  slotsTotal: number;
-  slotsFree: number;
-}
-
-/** GET /taskmanagers: each TaskManager's id and slots. */
-async function fetchTaskManagers(restUrl: string): Promise<TaskManagerInfo[]> {
-  const response = await fetch(`${restUrl}/taskmanagers`, { signal: AbortSignal.timeout(2000) });
-  if (!response.ok) return [];
-  const body = (await response.json()) as { taskmanagers?: Array<{ id: string; slotsNumber: number; freeSlots: number }> };
-  return (body.taskmanagers ?? []).map((t) => ({ id: t.id, slotsTotal: t.slotsNumber, slotsFree: t.freeSlots })).sort((a, b) => a.id.localeCompare(b.id));
-}
-
-function checkedInt(ctx: CliContext, name: string, fallback: number, max: number): number {
-  const value = numberFlag(ctx, name, fallback)!;
-  const invalid = validatePositiveInt(value, `--${name}`, max);
-  if (invalid) throw new UserError(invalid);
-  return value;
-}
+import { checkedNumber, workspaceOption, type CliCommand } from './context';
 
 export const flinkCli: Record<string, CliCommand> = {
   'flink up': {
@@ -35,7 +13,10 @@ export const flinkCli: Record<string, CliCommand> = {
     summary: `start a local Flink session cluster from PyFlink's Flink distribution: a JobManager (REST http://127.0.0.1:8081) and N TaskManagers (default 2, 2 slots each) as separate JVMs, every port on 127.0.0.1; --follow keeps it in the foreground until Ctrl-C`,
     options: { ...workspaceOption, taskmanagers: { type: 'string' }, slots: { type: 'string' }, follow: { type: 'boolean' } },
     async run(ctx) {
-      const shape = { taskManagers: checkedInt(ctx, 'taskmanagers', DEFAULT_CLUSTER_SHAPE.taskManagers, 8), slots: checkedInt(ctx, 'slots', DEFAULT_CLUSTER_SHAPE.slots, 16) };
+      const shape = {
+        taskManagers: checkedNumber(ctx, 'taskmanagers', (v) => validatePositiveInt(v, '--taskmanagers', 8)) ?? DEFAULT_CLUSTER_SHAPE.taskManagers,
+        slots: checkedNumber(ctx, 'slots', (v) => validatePositiveInt(v, '--slots', 16)) ?? DEFAULT_CLUSTER_SHAPE.slots,
+      };
       const python = await ensurePythonEnv(ctx.progress);
       const runtime = await ensureJobRuntime(python, ctx.progress);
       const cluster = new LocalFlinkCluster(ctx.workspace);
@@ -44,7 +25,7 @@ export const flinkCli: Record<string, CliCommand> = {
       ctx.print(
         result.alreadyRunning
           ? `The Flink cluster is already running: ${cluster.restUrl}.`
-          : `Flink ${overview?.flinkVersion ?? ''} session cluster up in ${(result.elapsedMs / 1000).toFixed(1)} s: ${cluster.restUrl}, ${overview?.taskmanagers ?? 0} TaskManagers, ${overview?.slotsTotal ?? 0} slots. Logs in ${cluster.logDir}.`,
+          : `Flink ${overview?.flinkVersion ?? ''} session cluster up in ${(result.elapsedMs / 1000).toFixed(1)} s: ${cluster.restUrl}, ${overview?.taskManagers ?? 0} TaskManagers, ${overview?.slotsTotal ?? 0} slots. Logs in ${cluster.logDir}.`,
       );
       if (!ctx.values.follow) return 0;
       ctx.progress('Press Ctrl-C to stop the cluster.');
@@ -74,7 +55,7 @@ export const flinkCli: Record<string, CliCommand> = {
       let taskManagers: TaskManagerInfo[] = [];
       let jobs: FlinkJobSummary[] = [];
       if (overview) {
-        [taskManagers, jobs] = await Promise.all([fetchTaskManagers(cluster.restUrl).catch(() => []), fetchJobsOverview(cluster.restUrl, 2000).catch(() => [])]);
+        [taskManagers, jobs] = await Promise.all([fetchTaskManagers(cluster.restUrl, 2000).catch(() => []), fetchJobsOverview(cluster.restUrl, 2000).catch(() => [])]);
       }
       const state = overview ? 'up' : cluster.running() ? 'starting' : 'down';
       if (ctx.values.json) {

@@ -32,7 +32,7 @@ import { readWorkspaceSetting } from '../core/workspaceSettings';
 import { benchCli } from './bench/benchCli';
 import { chaosCli } from './chaos/chaosCli';
 import { runCli, runStamp } from './runCli';
-import { clusterOf, bootstrapOption, numberFlag, securityOption, workspaceOption, type CliCluster, type CliCommand, type CliContext } from './context';
+import { checkedNumber, clusterOf, bootstrapOption, numberFlag, securityOption, workspaceOption, type CliCluster, type CliCommand, type CliContext } from './context';
 
 export function topicOf(ctx: CliContext): string {
   const topic = (ctx.values.topic as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'topic') ?? 'sensor-data';
@@ -44,14 +44,6 @@ export function topicOf(ctx: CliContext): string {
 export function outputOf(ctx: CliContext): string {
   const configured = (ctx.values.output as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'outputFolder');
   return configured ? resolve(ctx.workspace, configured) : defaultOutputDir(ctx.workspace);
-}
-
-function checkedNumber(ctx: CliContext, name: string, check: (v: number) => string | undefined): number | undefined {
-  const value = numberFlag(ctx, name);
-  if (value === undefined) return undefined;
-  const invalid = check(value);
-  if (invalid) throw new UserError(invalid);
-  return value;
 }
 
 const fraction = (name: string) => (v: number) => (v < 0 || v > 1 ? `--${name} must be between 0 and 1.` : undefined);

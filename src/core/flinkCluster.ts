@@ -2,6 +2,7 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from './errors';
+import { fetchClusterOverview, type FlinkClusterOverview } from './flinkRest';
 import { pyflinkLibDir } from './flinkRuntime';
 import type { Progress } from './install';
 import { stateRoot } from './paths';
@@ -173,8 +174,6 @@ export class LocalFlinkCluster {
     if (!pyflinkLib) throw new UserError(`PyFlink's Flink distribution was not found next to ${python}: run \`pipeline setup\` again.`);
     const flinkHome = dirname(pyflinkLib);
     const startedNow: number[] = [];
-    const abort = () => void Promise.all(startedNow.map((pid) => stopProcess(pid, 5000)));
-    signal?.addEventListener('abort', abort, { once: true });
     try {
       if (!this.running()) {
         for (const port of [this.ports.rest, this.ports.rpc, this.ports.blob]) {
@@ -195,17 +194,16 @@ export class LocalFlinkCluster {
       await this.waitFor(
         async () => {
           const overview = await this.fetchOverview();
-          return overview && overview.taskmanagers >= shape.taskManagers ? true : undefined;
+          return overview && overview.taskManagers >= shape.taskManagers ? true : undefined;
         },
         `${shape.taskManagers} TaskManager${shape.taskManagers === 1 ? '' : 's'} to register`,
         wanted[0] ?? 'jobmanager',
         signal,
       );
     } catch (error) {
+      // Also an interruption: waitFor checks the signal on each poll.
       await Promise.all(startedNow.map((pid) => stopProcess(pid, 5000)));
       throw error;
-    } finally {
-      signal?.removeEventListener('abort', abort);
     }
     return { alreadyRunning: false, elapsedMs: Date.now() - started };
   }
@@ -245,15 +243,8 @@ export class LocalFlinkCluster {
   }
 
   /** GET /overview of the cluster's REST API, or undefined when it does not answer. */
-  async fetchOverview(): Promise<{ taskmanagers: number; slotsTotal: number; slotsAvailable: number; jobsRunning: number; flinkVersion: string } | undefined> {
-    try {
-      const response = await fetch(`${this.restUrl}/overview`, { signal: AbortSignal.timeout(2000) });
-      if (!response.ok) return undefined;
-      const o = (await response.json()) as { taskmanagers: number; 'slots-total': number; 'slots-available': number; 'jobs-running': number; 'flink-version': string };
-      return { taskmanagers: o.taskmanagers, slotsTotal: o['slots-total'], slotsAvailable: o['slots-available'], jobsRunning: o['jobs-running'], flinkVersion: o['flink-version'] };
-    } catch {
-      return undefined;
-    }
+  fetchOverview(): Promise<FlinkClusterOverview | undefined> {
+    return fetchClusterOverview(this.restUrl, 2000).catch(() => undefined);
   }
 
   /** Stops the TaskManagers, then the JobManager: SIGTERM for a clean exit, SIGKILL after the grace period. */

@@ -143,6 +143,18 @@ export async function fetchClusterOverview(restUrl: string, timeoutMs = 3000): P
   return { taskManagers: body.taskmanagers ?? 0, slotsTotal: body['slots-total'] ?? 0, slotsAvailable: body['slots-available'] ?? 0, jobsRunning: body['jobs-running'] ?? 0, flinkVersion: body['flink-version'] };
 }
 
+export interface TaskManagerInfo {
+  id: string;
+  slotsTotal: number;
+  slotsFree: number;
+}
+
+/** GET /taskmanagers: each TaskManager's id and slots, by id. */
+export async function fetchTaskManagers(restUrl: string, timeoutMs = 3000): Promise<TaskManagerInfo[]> {
+  const body = await restJson<{ taskmanagers?: { id: string; slotsNumber: number; freeSlots: number }[] }>(restUrl, '/taskmanagers', timeoutMs);
+  return (body.taskmanagers ?? []).map((t) => ({ id: t.id, slotsTotal: t.slotsNumber, slotsFree: t.freeSlots })).sort((a, b) => a.id.localeCompare(b.id));
+}
+
 export interface FlinkCheckpoint {
   id: number;
   status: 'COMPLETED' | 'FAILED' | 'IN_PROGRESS' | string;

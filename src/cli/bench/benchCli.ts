@@ -109,20 +109,6 @@ export const benchCli: CliCommand = {
           add({ section: 'generator', name: 'peak RSS', value: gen.peakRss / MB, unit: 'MB' });
         }
 
-        const runJob = async (topic: string, output: string, checkpointSeconds: number) => {
-          await ensureTopic(bootstrap, topic, 3);
-          await ensureRestPortFree(8081);
-          mkdirSync(output, { recursive: true });
-          const { child } = job.start(
-            python,
-            jobArgs({ bootstrapServers: bootstrap, topic, output, windowSeconds: 10, groupId: 'flink-sensor-processor', jars, stateDir: join(stateRoot(workspace), 'flink', topic), restPort: 8081, checkpointSeconds }),
-            { background: true, cwd: workspace },
-          );
-          const jobStarted = performance.now();
-          await waitForJobRunning('http://127.0.0.1:8081', job, 180_000);
-          return { sampler: samplePeak(() => processGroupRss(child.pid!)), startSeconds: (performance.now() - jobStarted) / 1000 };
-        };
-
         if (only.includes('job')) {
           await benchJob({
             ctx,
@@ -143,7 +129,15 @@ export const benchCli: CliCommand = {
           const topic = `bench-latency-${stamp}`;
           const output = join(workspace, 'output', topic);
           ctx.progress(`[latency] ${latencyRate} events/s in real time for ${latencySeconds} s (event time = wall clock), default 10 s checkpoints…`);
-          await runJob(topic, output, 10);
+          await ensureTopic(bootstrap, topic, 3);
+          await ensureRestPortFree(8081);
+          mkdirSync(output, { recursive: true });
+          job.start(
+            python,
+            jobArgs({ bootstrapServers: bootstrap, topic, output, windowSeconds: 10, groupId: 'flink-sensor-processor', jars, stateDir: join(stateRoot(workspace), 'flink', topic), restPort: 8081, checkpointSeconds: 10 }),
+            { background: true, cwd: workspace },
+          );
+          await waitForJobRunning('http://127.0.0.1:8081', job, 180_000);
           const store = await ResultsStore.open(output);
           try {
             const expected = latencyRate * latencySeconds;

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors';
-import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../core/flinkRest';
+import { fetchJobDetail, sourceRecords } from '../../core/flinkRest';
 import type { JobRuntime } from '../../core/flinkRuntime';
 import { createKafka, parseBootstrapServers } from '../../core/kafkaClient';
 import { KafkaAdminClient } from '../../providers/kafkaAdmin';
@@ -327,8 +327,3 @@ export const FAULTS = {
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
-
-/** Lists the running jobs (for a clear error when something else holds the REST port). */
-export async function jobsOnRestPort(): Promise<string[]> {
-  return (await fetchJobsOverview(REST, 2000).catch(() => [])).map((j) => `${j.jid} ${j.state}`);
-}

@@ -34,16 +34,21 @@ FROM aggregates a GROUP BY a.sensor_id ORDER BY a.sensor_id`;
  * Waits until every generated event is accounted for in committed files (aggregated or dead-lettered), with
  * progress; gives up when nothing new is committed for `stallMs` or the deadline passes.
  */
-export async function waitForCommitted(store: ResultsStore, expected: number, ctx: CliContext, stallMs: number, deadlineMs: number): Promise<number> {
+/** Events accounted for in the committed files so far: aggregated (their event_count) plus dead-lettered. */
+export async function committedEvents(store: ResultsStore): Promise<number> {
+  await store.refresh();
+  const result = await store.query(ACCOUNTED_SQL);
+  return Number(result.rows[0]?.[0] ?? 0);
+}
+
+export async function waitForCommitted(store: ResultsStore, expected: number, ctx: Pick<CliContext, 'signal' | 'progress'>, stallMs: number, deadlineMs: number): Promise<number> {
   let last = -1;
   let lastChange = Date.now();
   let lastPrint = 0;
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     if (ctx.signal.aborted) throw new UserError('Interrupted.');
-    await store.refresh();
-    const result = await store.query(ACCOUNTED_SQL);
-    const counted = Number(result.rows[0]?.[0] ?? 0);
+    const counted = await committedEvents(store);
     if (counted !== last) {
       last = counted;
       lastChange = Date.now();

@@ -12,6 +12,7 @@ import { killGroup, pollUntil, sleep } from '../../core/proc';
 import { bootstrapFor, LocalStack } from '../../core/stack';
 import { stateRoot } from '../../core/paths';
 import { ResultsStore } from '../../providers/results';
+import { committedEvents, waitForCommitted } from '../runCli';
 import type { Progress } from '../../core/install';
 
 /** The job's REST port: the contract's 8081 (PIPELINE_FLINK_REST_PORT only to run beside another Flink). */
@@ -111,10 +112,8 @@ export class Stage {
   }
 
   /** Events committed so far (aggregated + dead-letter). */
-  async committed(store: ResultsStore): Promise<number> {
-    await store.refresh();
-    const r = await store.verify();
-    return r.eventCountSum + r.deadLetterRows;
+  committed(store: ResultsStore): Promise<number> {
+    return committedEvents(store);
   }
 
   /** Records the job's source has read (REST), or undefined while Flink does not answer. */
@@ -128,15 +127,7 @@ export class Stage {
 
   /** Waits until every event is committed (or the count stops moving for 2 minutes): lost and duplicated. */
   async account(store: ResultsStore, events = this.ctx.events): Promise<Pick<FaultResult, 'lost' | 'duplicated' | 'note'>> {
-    let last = -1;
-    let lastChange = Date.now();
-    for (;;) {
-      if (this.ctx.signal.aborted) throw new UserError('Interrupted.');
-      const n = await this.committed(store);
-      if (n !== last) [last, lastChange] = [n, Date.now()];
-      if (n >= events || Date.now() - lastChange > 120_000) break;
-      await sleep(2000);
-    }
+    await waitForCommitted(store, events, { signal: this.ctx.signal, progress: () => undefined }, 120_000, Number.POSITIVE_INFINITY);
     await sleep(3000); // the JSON sink commits the same checkpoint just after the CSV sink
     await store.refresh();
     const report = await store.verify(events);

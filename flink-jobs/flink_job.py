@@ -408,16 +408,12 @@ def preflight(a) -> str | None:
                 "--job-lib-jar PATH or set PIPELINE_JOB_LIB_JAR.")
     if not os.path.isfile(a.job_lib_jar):
         return f"the job's Java library {a.job_lib_jar} does not exist: run `pipeline setup` to build it."
-    if a.flink:
-        try:
-            rest_get(a.flink, "/overview", timeout=a.connect_timeout)
-        except Exception:  # noqa: BLE001
-            return f"the Flink cluster at {a.flink} does not answer: start it (`pipeline flink up`) or check the address."
-        if a.from_savepoint and not os.path.isfile(os.path.join(a.from_savepoint, "_metadata")):
-            return f"{a.from_savepoint} is not a savepoint (it has no _metadata file)."
-        return kafka_preflight(a)
+    if a.flink and not cluster_answers(a, a.connect_timeout):
+        return f"the Flink cluster at {a.flink} does not answer: start it (`pipeline flink up`) or check the address."
     if a.from_savepoint and not os.path.isfile(os.path.join(a.from_savepoint, "_metadata")):
         return f"{a.from_savepoint} is not a savepoint (it has no _metadata file)."
+    if a.flink:
+        return kafka_preflight(a)
     s = socket.socket()
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -600,25 +596,35 @@ def progress_line(base: str, job_id: str) -> str | None:
             f"failed={c.get('failed', 0)} latest=chk-{latest.get('id', '-')}")
 
 
-def drain_gateway_stderr(path: str) -> None:
-    """PyFlink starts its gateway JVM with stderr=PIPE and never reads it; a chatty JVM would block once the
-    pipe is full. Copy that pipe to a log file from a daemon thread."""
+def gateway_processes() -> list:
+    """PyFlink's gateway JVM(s) this process started and that still run (found among the live Popen objects)."""
     import gc
     import subprocess
 
+    found = []
     for obj in gc.get_objects():
         try:
-            is_gateway = (isinstance(obj, subprocess.Popen) and obj.stderr is not None and obj.poll() is None
-                          and "java" in os.path.basename(str(obj.args[0])))
+            if (isinstance(obj, subprocess.Popen) and obj.poll() is None
+                    and "java" in os.path.basename(str(obj.args[0]))):
+                found.append(obj)
         except Exception:  # noqa: BLE001
             continue
-        if is_gateway:
-            def pump(stream=obj.stderr):
-                with open(path, "ab", buffering=0) as f:
-                    for chunk in iter(lambda: stream.read1(65536), b""):
-                        f.write(chunk)
+    return found
 
-            threading.Thread(target=pump, name="gateway-stderr", daemon=True).start()
+
+def drain_gateway_stderr(path: str) -> None:
+    """PyFlink starts its gateway JVM with stderr=PIPE and never reads it; a chatty JVM would block once the
+    pipe is full. Copy that pipe to a log file from a daemon thread."""
+    for jvm in gateway_processes():
+        if jvm.stderr is None:
+            continue
+
+        def pump(stream=jvm.stderr):
+            with open(path, "ab", buffering=0) as f:
+                for chunk in iter(lambda: stream.read1(65536), b""):
+                    f.write(chunk)
+
+        threading.Thread(target=pump, name="gateway-stderr", daemon=True).start()
 
 
 def private_tmp_dir(root: str) -> str:
@@ -659,9 +665,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def cluster_answers(a) -> bool:
+def cluster_answers(a, timeout: float = 2) -> bool:
     try:
-        rest_get(a.flink, "/overview", timeout=2)
+        rest_get(a.flink, "/overview", timeout=timeout)
         return True
     except Exception:  # noqa: BLE001
         return False

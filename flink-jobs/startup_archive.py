@@ -25,13 +25,9 @@ from data_generator import SensorFleet
 
 def exit_gateway_jvm(timeout: float) -> None:
     """System.exit in PyFlink's gateway JVM (the archive is written as it exits), then wait for the process."""
-    import gc
-    import subprocess
-
     from pyflink.java_gateway import get_gateway
 
-    jvms = [o for o in gc.get_objects() if isinstance(o, subprocess.Popen) and o.poll() is None
-            and "java" in os.path.basename(str(o.args[0]))]
+    jvms = fj.gateway_processes()
     try:
         get_gateway().jvm.java.lang.System.exit(0)
     except Exception:  # noqa: BLE001 - the gateway's connection closes under the call

@@ -71,14 +71,8 @@ export function isAlive(pid: number | undefined): boolean {
   } catch {
     return false;
   }
-  // A zombie (exited, not yet reaped) is not alive for our purposes.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z';
-  } catch {
-    return true;
-  }
+  // A zombie (exited, not yet reaped) is not alive for our purposes; without /proc, kill(0) has the last word.
+  return statFields(pid)?.[0] !== 'Z';
 }
 
 export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -86,11 +80,7 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void
   try {
     process.kill(-pid, signal);
   } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      /* already gone */
-    }
+    killProcess(pid, signal);
   }
 }
 
@@ -185,13 +175,8 @@ export function groupMembers(pgid: number): number[] {
   }
   const members: number[] = [];
   for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(pid));
-    } catch {
-      /* exited meanwhile */
-    }
+    const fields = statFields(Number(pid)); // undefined: exited meanwhile
+    if (fields && Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(pid));
   }
   return members;
 }

@@ -6,7 +6,7 @@ import { fetchClusterOverview, type FlinkClusterOverview } from './flinkRest';
 import { pyflinkLibDir } from './flinkRuntime';
 import type { Progress } from './install';
 import { stateRoot } from './paths';
-import { describePortHolder, isPortFree } from './ports';
+import { ensurePortFree } from './ports';
 import { commandLineOf, isAlive, pollUntil, spawnDetached, stopProcess } from './proc';
 
 /**
@@ -177,7 +177,7 @@ export class LocalFlinkCluster {
     try {
       if (!this.running()) {
         for (const port of [this.ports.rest, this.ports.rpc, this.ports.blob]) {
-          if (!(await isPortFree(port))) throw new UserError(`Port ${port} on 127.0.0.1 is already in use by ${describePortHolder(port)}: stop that process (\`pipeline job stop\` if it is the embedded Flink job) and run \`pipeline flink up\` again.`);
+          await ensurePortFree(port, 'stop that process (`pipeline job stop` if it is the embedded Flink job) and run `pipeline flink up` again');
         }
         this.writeConfig(shape, flinkHome);
         progress(`Starting the Flink JobManager (REST ${this.restUrl})…`);

@@ -7,7 +7,7 @@ import type { JobRuntime } from './flinkRuntime';
 import type { FlinkJars } from './install';
 import { fetchJobsOverview, type FlinkJobSummary } from './flinkRest';
 import { projectRoot, stateRoot } from './paths';
-import { describePortHolder, isPortFree } from './ports';
+import { ensurePortFree } from './ports';
 import { commandLineOf, groupMembers, identityOf, isAlive, isSameProcess, killGroup, killProcess, pollUntil, processGroupOf, stopProcess, type ProcessIdentity } from './proc';
 
 export interface GeneratorOptions {
@@ -318,9 +318,7 @@ export class PipelineProcess {
 }
 
 export async function ensureRestPortFree(port: number): Promise<void> {
-  if (!(await isPortFree(port))) {
-    throw new UserError(`Port ${port} on 127.0.0.1 (Flink REST / Web UI) is already in use by ${describePortHolder(port)}: stop it (\`pipeline job stop\` if it is an earlier job) and try again.`);
-  }
+  await ensurePortFree(port, 'stop it (`pipeline job stop` if it is an earlier job) and try again', 'Flink REST / Web UI');
 }
 
 /** Waits until Flink's REST API lists this process's job as RUNNING, or the process exits, or the timeout passes. */

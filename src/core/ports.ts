@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { commandLineOf } from './proc';
+import { UserError } from './errors';
 
 /** True when nothing listens on host:port (we can bind it ourselves). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -93,4 +94,9 @@ export function shortCommand(commandLine: string): string {
     kept.push(word);
   }
   return kept.join(' ');
+}
+
+/** Throws, naming the process that holds it and what to do (`todo`), when `port` on 127.0.0.1 is taken. */
+export async function ensurePortFree(port: number, todo: string, role?: string): Promise<void> {
+  if (!(await isPortFree(port))) throw new UserError(`Port ${port} on 127.0.0.1${role ? ` (${role})` : ''} is already in use by ${describePortHolder(port)}: ${todo}.`);
 }

@@ -6,7 +6,7 @@ import { errorMessage, UserError, withTimeout } from './errors';
 import { ensureKafkaJars, type Progress } from './install';
 import { createKafka } from './kafkaClient';
 import { stateRoot } from './paths';
-import { describePortHolder, isPortFree } from './ports';
+import { ensurePortFree } from './ports';
 import { commandLineOf, isAlive, runCommand, spawnDetached, stopProcess } from './proc';
 import { KAFKA_VERSION } from './versions';
 
@@ -191,9 +191,7 @@ export class LocalStack {
     const java = await checkJava(this.env);
     for (const node of missing) {
       for (const port of [node.port, node.controllerPort]) {
-        if (!(await isPortFree(port))) {
-          throw new UserError(`Port ${port} on 127.0.0.1 is already in use by ${describePortHolder(port)}: stop that process (or the other Kafka) and run \`pipeline stack up\` again.`);
-        }
+        await ensurePortFree(port, 'stop that process (or the other Kafka) and run `pipeline stack up` again');
       }
     }
     const libs = await ensureKafkaJars(options.progress, this.env);

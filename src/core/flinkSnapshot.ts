@@ -100,7 +100,7 @@ export const hasWindowOperator = (name: string) => /Window|TUMBLE|HOP|CUMULATE|S
  */
 export class FlinkSnapshotReader {
   private cache:
-    | { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number; sourceVertices?: { id: string; name: string }[]; newestException?: FlinkException; exceptionsAtRestarts?: number }
+    | { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number; sourceVertices?: { id: string; name: string }[]; exceptions?: { key: string; entries: FlinkException[] } }
     | undefined;
 
   constructor(
@@ -116,7 +116,7 @@ export class FlinkSnapshotReader {
   /**
    * The few numbers of one job the status bar shows, for the pipeline monitor (which has read /jobs/overview
    * already): numRestarts and the source's position, 2 requests; its vertices, metric names and checkpoint interval
-   * once per job; its exceptions only while it is not running or after its restart count grew.
+   * once per job; its exceptions once per state and restart count when it is not running or has restarted.
    */
   async readHealth(jid: string, state: string): Promise<FlinkJobHealth> {
     const { url } = normalizeRestUrl(this.restUrl);
@@ -135,14 +135,23 @@ export class FlinkSnapshotReader {
     ]);
     if (config?.intervalMs !== undefined) cache.checkpointIntervalMs = config.intervalMs;
     const restarts = metrics?.get('numRestarts');
-    if (!running || (restarts !== undefined && restarts > 0 && restarts !== cache.exceptionsAtRestarts)) {
+    const exceptions = await this.exceptions(url, jid, state, restarts, soft);
+    return { restarts, newestException: exceptions?.[0], source, checkpointIntervalMs: cache.checkpointIntervalMs };
+  }
+
+  /**
+   * The job's exception history, newest first: none asked for while it runs without a restart; otherwise read once
+   * per state and restart count (a new failure changes one of them), for the view and the status bar alike.
+   */
+  private async exceptions(url: string, jid: string, state: string, restarts: number | undefined, soft: <T>(p: Promise<T>) => Promise<T | undefined>): Promise<FlinkException[] | undefined> {
+    const cache = this.jobCache(jid);
+    if (state === 'RUNNING' && !(restarts && restarts > 0)) return cache.exceptions?.entries;
+    const key = `${state}/${restarts ?? '?'}`;
+    if (cache.exceptions?.key !== key) {
       const history = await soft(fetchExceptionHistory(url, jid, this.timeoutMs));
-      if (history) {
-        cache.newestException = history.entries[0];
-        cache.exceptionsAtRestarts = restarts;
-      }
+      if (history) cache.exceptions = { key, entries: history.entries };
     }
-    return { restarts, newestException: cache.newestException, source, checkpointIntervalMs: cache.checkpointIntervalMs };
+    return cache.exceptions?.entries;
   }
 
   async read(): Promise<FlinkSnapshot> {
@@ -192,14 +201,14 @@ export class FlinkSnapshotReader {
     const [watermarkAnswers, sources, exceptions] = await Promise.all([
       running ? Promise.all(windowVertices.map((v) => soft(fetchVertexWatermarks(url, jid, v.id, this.timeoutMs)))) : Promise.resolve([]),
       running ? Promise.all(sourceVertices.map((v) => this.readSource(url, jid, v, soft))) : Promise.resolve([]),
-      (restarts ?? 0) > 0 || !running ? soft(fetchExceptionHistory(url, jid, this.timeoutMs)) : Promise.resolve(undefined),
+      this.exceptions(url, jid, detail.state, restarts, soft),
     ]);
     const watermarks: Record<string, number | undefined> = {};
     windowVertices.forEach((v, i) => {
       const values = watermarkAnswers[i];
       watermarks[v.id] = values && values.length > 0 && values.every((w) => w !== undefined) ? Math.min(...(values as number[])) : undefined;
     });
-    return { detail, checkpoints, checkpointIntervalMs: cache.checkpointIntervalMs, restarts, exceptions: exceptions?.entries, watermarks, sources, errors };
+    return { detail, checkpoints, checkpointIntervalMs: cache.checkpointIntervalMs, restarts, exceptions, watermarks, sources, errors };
   }
 
   /**

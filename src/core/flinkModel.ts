@@ -169,10 +169,13 @@ export interface OperatorStats {
  * Busy and back-pressured shares come from the accumulated times in GET /jobs/:id (one request for every vertex):
  * between two snapshots, Δbusy / (Δbusy + Δidle + Δbackpressured); on the first, the same since the start.
  */
+/** Each vertex's plan description (what its operators do, as Flink's plan spells it), by vertex id. */
+const planOf = (detail: FlinkJobDetail) => new Map((detail.plan ?? []).map((p) => [p.id, p.description]));
+
 export function operatorStats(detail: FlinkJobDetail, previous?: FlinkJobDetail): OperatorStats[] {
   const before = previous?.jid === detail.jid ? new Map(previous.vertices.map((v) => [v.id, v])) : new Map<string, FlinkVertex>();
   const elapsedMs = previous && previous.jid === detail.jid && detail.now !== undefined && previous.now !== undefined ? detail.now - previous.now : undefined;
-  const plan = new Map((detail.plan ?? []).map((p) => [p.id, p.description]));
+  const plan = planOf(detail);
   const result = detail.vertices.map((v) => {
     const old = before.get(v.id);
     const stats: OperatorStats = { vertex: v, title: readableVertexName(v.name, plan.get(v.id) ?? '') };
@@ -263,7 +266,7 @@ function windowOperatorName(chain: string, shape: WindowShape | undefined): stri
 
 /** Each window operator's input watermark and the window it waits on, and each source's output watermark. */
 export function watermarkRows(job: FlinkJobSnapshot): WatermarkRow[] {
-  const plan = new Map((job.detail.plan ?? []).map((p) => [p.id, p.description]));
+  const plan = planOf(job.detail);
   const rows: WatermarkRow[] = [];
   for (const v of job.detail.vertices) {
     const description = plan.get(v.id) ?? '';
@@ -753,17 +756,21 @@ function checkpointRow(jid: string, cp: FlinkCheckpoint, now: number, files: Com
 }
 
 /** The readable name of the task an exception happened in: its vertex's, when the task name starts with one. */
-function taskTitle(job: FlinkJobSnapshot, taskName: string | undefined): string | undefined {
-  if (!taskName) return undefined;
-  const plan = new Map((job.detail.plan ?? []).map((p) => [p.id, p.description]));
-  const vertex = [...job.detail.vertices].sort((a, b) => b.name.length - a.name.length).find((v) => taskName.startsWith(v.name));
-  const subtask = /\((\d+\/\d+)\)(?:#\d+)?$/.exec(taskName)?.[1];
-  return vertex ? `${readableVertexName(vertex.name, plan.get(vertex.id) ?? '')}${subtask ? ` (${subtask})` : ''}` : taskName.slice(0, 80);
+function taskTitler(job: FlinkJobSnapshot): (taskName: string | undefined) => string | undefined {
+  const plan = planOf(job.detail);
+  const longestFirst = [...job.detail.vertices].sort((a, b) => b.name.length - a.name.length);
+  return (taskName) => {
+    if (!taskName) return undefined;
+    const vertex = longestFirst.find((v) => taskName.startsWith(v.name));
+    const subtask = /\((\d+\/\d+)\)(?:#\d+)?$/.exec(taskName)?.[1];
+    return vertex ? `${readableVertexName(vertex.name, plan.get(vertex.id) ?? '')}${subtask ? ` (${subtask})` : ''}` : taskName.slice(0, 80);
+  };
 }
 
 function exceptionsRow(job: FlinkJobSnapshot, now: number): FlinkRow {
   const jid = job.detail.jid;
   const entries = job.exceptions ?? [];
+  const taskTitle = taskTitler(job);
   return {
     id: `flink/job/${jid}/exceptions`,
     kind: 'exceptions',
@@ -778,7 +785,7 @@ function exceptionsRow(job: FlinkJobSnapshot, now: number): FlinkRow {
         id: `flink/job/${jid}/exception/${e.timestamp}-${i}`,
         kind: 'exception',
         label: exceptionHeadline(e),
-        description: [`${formatDuration(now - e.timestamp)} ago`, taskTitle(job, e.taskName)].filter(Boolean).join(' · '),
+        description: [`${formatDuration(now - e.timestamp)} ago`, taskTitle(e.taskName)].filter(Boolean).join(' · '),
         icon: ['error', 'errorForeground'],
         exception: e,
         jobId: jid,

@@ -3,7 +3,7 @@ import { errorMessage, UserError } from '../core/errors';
 import { phaseOfFlinkState } from '../core/flinkJobs';
 import { FlinkRestClient } from '../core/flinkRest';
 import { exceptionHeadline, isRestarting } from '../core/flinkModel';
-import { FlinkSnapshotReader, type FlinkJobHealth } from '../core/flinkSnapshot';
+import { flinkReaderFor, type FlinkJobHealth } from '../core/flinkSnapshot';
 import { summarizeLag } from '../core/lag';
 import { LagTrend } from '../core/lagTrend';
 import { RateMeter, sumEndOffsets } from '../core/rates';
@@ -27,8 +27,6 @@ export class PipelineMonitor extends Disposable {
   private current: PipelineSnapshot;
   private readonly rate = new RateMeter();
   private readonly lagTrend = new LagTrend();
-  /** Reads the job's restarts, exceptions and source position; kept per REST address (it caches per job). */
-  private flinkReader: FlinkSnapshotReader | undefined;
   private readonly joinedPoll = joiningRuns(() => this.poll(), (error) => this.log.error('Pipeline status', error));
   private timer: vscode.Disposable | undefined;
   private readonly _onDidChange = this._register(new vscode.EventEmitter<PipelineSnapshot>());
@@ -113,8 +111,8 @@ export class PipelineMonitor extends Disposable {
         return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail } };
       }
     })();
-    if (this.flinkReader?.restUrl !== restAddress) this.flinkReader = new FlinkSnapshotReader(restAddress);
-    const reader = this.flinkReader;
+    // The job's restarts, exceptions and source position, through the reader the Flink view shares (it caches per job).
+    const reader = flinkReaderFor(restAddress);
     const flinkTask = (async () => {
       const overview = await new FlinkRestClient(restAddress).overview();
       // Two more requests while a job is known: its restarts and where its source reads (the status bar's lag in time).

@@ -94,23 +94,34 @@ export const isSourceVertex = (name: string) => /^Source[:_ ]/.test(name);
 /** A vertex that holds a window operator (SQL window aggregates, joins, ranks, or a DataStream window). */
 export const hasWindowOperator = (name: string) => /Window|TUMBLE|HOP|CUMULATE|SESSION/.test(name);
 
+/** What a reader keeps of one job: it does not change while the job runs, or only with its state and restarts. */
+interface JobCache {
+  sourceMetrics: Map<string, SourceMetricNames>;
+  checkpointIntervalMs?: number;
+  sourceVertices?: { id: string; name: string }[];
+  exceptions?: { key: string; entries: FlinkException[] };
+}
+
 /**
  * Reads snapshots of one Flink REST address. What does not change while a job runs (the metric names of its
  * sources, its checkpoint interval) is read once per job id and kept.
  */
 export class FlinkSnapshotReader {
-  private cache:
-    | { jid: string; sourceMetrics: Map<string, SourceMetricNames>; checkpointIntervalMs?: number; sourceVertices?: { id: string; name: string }[]; exceptions?: { key: string; entries: FlinkException[] } }
-    | undefined;
+  /** Per job id (the view and the status bar may follow different jobs of one address): a few at most. */
+  private readonly jobs = new Map<string, JobCache>();
 
   constructor(
     readonly restUrl: string,
     private readonly timeoutMs = 2500,
   ) {}
 
-  private jobCache(jid: string) {
-    if (this.cache?.jid !== jid) this.cache = { jid, sourceMetrics: new Map() };
-    return this.cache;
+  private jobCache(jid: string): JobCache {
+    let cache = this.jobs.get(jid);
+    if (!cache) {
+      if (this.jobs.size >= 4) this.jobs.clear();
+      this.jobs.set(jid, (cache = { sourceMetrics: new Map() }));
+    }
+    return cache;
   }
 
   /**
@@ -259,4 +270,19 @@ const wantedMetrics = (names: SourceMetricNames) => [names.emitLag, names.pendin
 /** A source that has emitted nothing yet reports a lag of -1 (or Long.MIN_VALUE): no lag to tell. */
 function validLag(ms: number | undefined): number | undefined {
   return ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > 1e13 ? undefined : ms;
+}
+
+const readers = new Map<string, FlinkSnapshotReader>();
+
+/**
+ * The one reader of a REST address, shared by the Flink view and the pipeline monitor: what they learn once per job
+ * (metric names, checkpoint interval, exceptions per restart) is asked for once, not once each.
+ */
+export function flinkReaderFor(restUrl: string): FlinkSnapshotReader {
+  let reader = readers.get(restUrl);
+  if (!reader) {
+    if (readers.size >= 4) readers.clear(); // a few addresses at most: the settings' and a cluster's
+    readers.set(restUrl, (reader = new FlinkSnapshotReader(restUrl)));
+  }
+  return reader;
 }

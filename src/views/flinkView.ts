@@ -9,7 +9,7 @@ import { CommittedFileIndex } from '../core/committedFiles';
 import { errorMessage } from '../core/errors';
 import { localRestPort } from '../core/flinkJobs';
 import { buildFlinkTree, flattenRows, type FlinkRow, type FlinkTree } from '../core/flinkModel';
-import { FlinkSnapshotReader, type FlinkSnapshot } from '../core/flinkSnapshot';
+import { flinkReaderFor, type FlinkSnapshot } from '../core/flinkSnapshot';
 import { argOf, PipelineProcess } from '../core/pipelineProcesses';
 import { affectsAny, jobRestUrl, settings } from '../settings';
 
@@ -33,7 +33,7 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<FlinkRow | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   readonly view: vscode.TreeView<FlinkRow>;
-  private reader: FlinkSnapshotReader | undefined;
+  private reader: ReturnType<typeof flinkReaderFor> | undefined;
   private files: CommittedFileIndex | undefined;
   private snapshot: FlinkSnapshot | undefined;
   private tree: FlinkTree | undefined;
@@ -95,14 +95,15 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
 
   private async poll(): Promise<void> {
     const restUrl = jobRestUrl();
-    if (this.reader?.restUrl !== restUrl) {
-      this.reader = new FlinkSnapshotReader(restUrl);
+    const reader = flinkReaderFor(restUrl);
+    if (this.reader !== reader) {
+      this.reader = reader;
       this.snapshot = undefined;
     }
     const first = this.tree === undefined;
     if (first) this.view.message = `Reading Flink's REST API at ${restUrl}…`;
     const started = performance.now();
-    const snapshot = await this.reader.read();
+    const snapshot = await reader.read();
     const folder = workspaceFolder();
     const jobRecord = folder ? new PipelineProcess(folder, 'job').record() : undefined;
     const localRest = localRestPort(restUrl) !== undefined;

@@ -170,9 +170,8 @@ export class PipelineProcess {
     return join(this.dir, `${this.name}-info.json`);
   }
 
-  /** The Flink job id of this running process, once it has submitted it. */
-  flinkJobId(): string | undefined {
-    const record = this.record();
+  /** The Flink job id of this running process (its record, when the caller has read it), once it has submitted it. */
+  flinkJobId(record = this.record()): string | undefined {
     try {
       const info = JSON.parse(readFileSync(this.jobInfoFile, 'utf8')) as { jobId: string; pid: number };
       return record && info.pid === record.pid ? info.jobId : undefined;
@@ -205,10 +204,10 @@ export class PipelineProcess {
   /**
    * Writes down, by pid and start time, the processes now in the group of the running process (the JVM a PyFlink
    * job starts): after a kill -9 of python they are what is left to clean up, and they are known by identity.
+   * Returns the record as it now stands (undefined when the process is gone).
    */
-  trackGroup(): void {
-    const record = this.record();
-    if (!record) return;
+  trackGroup(record = this.record()): ProcessRecord | undefined {
+    if (!record) return undefined;
     const members = record.members ?? [];
     const seen = new Set(members.map((m) => `${m.pid}/${m.startTime}`));
     let changed = false;
@@ -223,9 +222,10 @@ export class PipelineProcess {
       seen.add(`${id.pid}/${id.startTime}`);
       changed = true;
     }
-    if (!changed) return;
+    if (!changed) return record;
     record.members = members;
     writeFileSync(this.pidFile, JSON.stringify(record, null, 1));
+    return record;
   }
 
   /**
@@ -273,13 +273,15 @@ export class PipelineProcess {
   async stop(graceMs = 30_000): Promise<'stopped' | 'killed' | 'not-running'> {
     const record = this.record();
     if (!record) {
-      const orphans = await this.killOrphans();
+      // A recorded python that is gone may leave its JVM (same process group) running, holding the Flink REST
+      // port: what is left of it goes, by identity only (see killKnown).
+      const stale = this.readRecord();
+      const orphans = stale ? await this.killKnown(stale) : 0;
       rmSync(this.pidFile, { force: true });
       return orphans > 0 ? 'killed' : 'not-running';
     }
     // While python runs its group is ours: note who is in it before it goes.
-    this.trackGroup();
-    const tracked = this.readRecord() ?? record;
+    const tracked = this.trackGroup(record) ?? record;
     killGroup(record.pid, 'SIGINT');
     const gone = await pollUntil(async () => (isAlive(record.pid) ? undefined : true), Math.min(graceMs, 15_000), 200);
     let result: 'stopped' | 'killed' = 'stopped';
@@ -291,19 +293,10 @@ export class PipelineProcess {
   }
 
   /**
-   * A recorded python that is gone may leave its JVM (same process group) running, holding the Flink REST port:
-   * kills what is left of it, by identity only — never by the group id or a name alone, which after pid reuse may
-   * belong to another program. Returns how many processes it killed.
-   */
-  private async killOrphans(): Promise<number> {
-    const record = this.readRecord();
-    return record ? this.killKnown(record) : 0;
-  }
-
-  /**
    * SIGKILL to the processes of `record` that are still themselves (same pid and start time). While one of them is
    * in the recorded group, that group is ours (Linux hands out a pid again only when no process uses it as a group
-   * id), so the whole group goes, including members started after they were noted.
+   * id), so the whole group goes, including members started after they were noted — never by the group id or a
+   * name alone, which after pid reuse may belong to another program. Returns how many it found alive.
    */
   private async killKnown(record: ProcessRecord): Promise<number> {
     const known = [...(record.startTime !== undefined ? [{ pid: record.pid, startTime: record.startTime }] : []), ...(record.members ?? [])];
@@ -324,9 +317,9 @@ export async function ensureRestPortFree(port: number): Promise<void> {
 /** Waits until Flink's REST API lists this process's job as RUNNING, or the process exits, or the timeout passes. */
 export async function waitForJobRunning(restUrl: string, process: PipelineProcess, timeoutMs: number): Promise<FlinkJobSummary> {
   const job = await pollUntil(async () => {
-    if (!process.running()) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
-    process.trackGroup();
-    const id = process.flinkJobId();
+    const record = process.trackGroup();
+    if (!record) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
+    const id = process.flinkJobId(record);
     if (!id) return undefined;
     try {
       const jobs = await fetchJobsOverview(restUrl, 2000);

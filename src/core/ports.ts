@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { commandLineOf } from './proc';
 import { UserError } from './errors';
+import { readTcpTables, socketInodesOf } from './sockets';
 
 /** True when nothing listens on host:port (we can bind it ourselves). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -36,15 +37,7 @@ export function listeningInodes(tcpTables: string[], port: number): Set<string> 
 
 /** Which process holds a listening socket on `port` (Linux /proc); undefined if it cannot be told. */
 export function findPortHolder(port: number): PortHolder | undefined {
-  const tables: string[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    try {
-      tables.push(readFileSync(file, 'utf8'));
-    } catch {
-      /* not on Linux or no IPv6 */
-    }
-  }
-  const inodes = listeningInodes(tables, port);
+  const inodes = listeningInodes(readTcpTables(), port);
   if (inodes.size === 0) return undefined;
   let pids: string[] = [];
   try {
@@ -53,24 +46,9 @@ export function findPortHolder(port: number): PortHolder | undefined {
     return undefined;
   }
   for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        const match = /^socket:\[(\d+)\]$/.exec(target);
-        if (match && inodes.has(match[1])) {
-          const command = shortCommand(commandLineOf(Number(pid)) ?? '?');
-          return { pid: Number(pid), command: command.length > 160 ? command.slice(0, 157) + '...' : command };
-        }
-      } catch {
-        /* fd closed meanwhile */
-      }
-    }
+    if (!socketInodesOf(Number(pid))?.some((inode) => inodes.has(inode))) continue;
+    const command = shortCommand(commandLineOf(Number(pid)) ?? '?');
+    return { pid: Number(pid), command: command.length > 160 ? command.slice(0, 157) + '...' : command };
   }
   return undefined;
 }

@@ -26,17 +26,44 @@ export function decodeProcAddress(hex: string): { address: string; port: number 
   return { address, port: parseInt(port, 16) };
 }
 
-/** Listening TCP sockets by inode, from /proc/net/tcp and tcp6 (state 0A = LISTEN). */
+/** The tables of /proc/net/tcp and tcp6 (those that can be read: none off Linux, no tcp6 without IPv6). */
+export function readTcpTables(): string[] {
+  const tables: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      tables.push(readFileSync(file, 'utf8'));
+    } catch {
+      /* not on Linux or no IPv6 */
+    }
+  }
+  return tables;
+}
+
+/** The inodes of the sockets a process has open (from its file descriptors); undefined when they cannot be read. */
+export function socketInodesOf(pid: number): string[] | undefined {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const inodes: string[] = [];
+  for (const fd of fds) {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode) inodes.push(inode);
+    } catch {
+      /* fd closed meanwhile */
+    }
+  }
+  return inodes;
+}
+
+/** Listening TCP sockets by inode (state 0A = LISTEN). */
 function listeningByInode(): Map<string, { address: string; port: number }> {
   const byInode = new Map<string, { address: string; port: number }>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
+  for (const table of readTcpTables()) {
+    for (const line of table.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10 || fields[3] !== '0A') continue;
       byInode.set(fields[9], decodeProcAddress(fields[1]));
@@ -50,26 +77,9 @@ export function listeningSockets(pids: number[]): ListeningSocket[] {
   const byInode = listeningByInode();
   const sockets: ListeningSocket[] = [];
   for (const pid of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    const seen = new Set<string>();
-    for (const fd of fds) {
-      let target = '';
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-      const socket = inode ? byInode.get(inode) : undefined;
-      if (inode && socket && !seen.has(inode)) {
-        seen.add(inode);
-        sockets.push({ pid, ...socket });
-      }
+    for (const inode of new Set(socketInodesOf(pid) ?? [])) {
+      const socket = byInode.get(inode);
+      if (socket) sockets.push({ pid, ...socket });
     }
   }
   return sockets;

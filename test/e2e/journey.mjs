@@ -138,7 +138,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       const dialog = (await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => [])).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
       const toasts = (await notificationTexts(page).catch(() => [])).filter(Boolean);
       const told = [...dialog.map((t) => `dialog: ${t}`), ...toasts.map((t) => `notification: ${t}`)].join(' | ');
-      if (dialog.length) await page.keyboard.press('Escape').catch(() => {});
+      // A dialog or a context menu left open would take the next step's clicks.
+      if (dialog.length || (await page.locator('.monaco-menu').count().catch(() => 0))) await page.keyboard.press('Escape').catch(() => {});
       report.fail('journey', title, `${error?.message ?? String(error)}${told ? `\nVS Code showed: ${told.slice(0, 400)}` : ''}`, Date.now() - started);
     } finally {
       clearTimeout(timer);
@@ -475,17 +476,26 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     if (!oldJid) throw new Error(`no RUNNING job at ${FLINK_REST}/jobs/overview before the restart`);
     const completedBefore = (await flinkGet(`/jobs/${oldJid}/checkpoints`)).latest?.completed?.id;
     if (!completedBefore) throw new Error('the job has no completed checkpoint to restart from');
+    const pidBefore = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}').pid;
     await contextMenu(page, treeRow(pane, JOB_ROW), 'Restart Flink Job from the Latest Checkpoint');
+    // The new run is the job of a new job process once that process reports it RUNNING (while the old one shuts
+    // down, its REST API may still answer).
     const newJid = await until(
       async () => {
         await throwOnErrorDialog(page);
-        const jid = await runningJobId();
+        const status = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}');
+        if (status.state !== 'running' || !status.pid || status.pid === pidBefore) return undefined;
+        const jid = status.jobs?.find((j) => j.state === 'RUNNING')?.jid;
         return jid && jid !== oldJid && jid;
       },
       { timeoutMs: 150_000, intervalMs: 2000, message: async () => `no new RUNNING job after the restart (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})` },
     );
-    const restored = (await flinkGet(`/jobs/${newJid}/checkpoints`)).latest?.restored;
-    if (!restored) throw new Error(`the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`);
+    // Flink may list the run as RUNNING a moment before its checkpoint statistics carry the restore.
+    const restored = await until(async () => (await flinkGet(`/jobs/${newJid}/checkpoints`).catch(() => ({}))).latest?.restored, {
+      timeoutMs: 30_000,
+      intervalMs: 1000,
+      message: `the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`,
+    });
     // Flink flags every restore from a path given at submission as a savepoint restore; the folder tells (chk-N).
     if (!/\/checkpoints\/.*\/chk-\d+\/?$/.test(restored.external_path ?? '')) throw new Error(`the new run restored from ${restored.external_path}, not from one of the job's checkpoints`);
     if (restored.id < completedBefore) throw new Error(`the new run restored from checkpoint ${restored.id}, older than ${completedBefore}, the latest before the restart`);
@@ -511,6 +521,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
 
   await step('flink-savepoint', 'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job and the view turns to its welcome', { needs: ['flink-view'], timeoutMs: 180_000 }, async () => {
     const pane = flink();
+    // Its menu offers a savepoint only while the job runs.
+    await until(async () => /RUNNING/.test(await rowText(treeRow(pane, JOB_ROW))), { timeoutMs: 60_000, intervalMs: 1000, message: async () => `the job row is not RUNNING: ${await describeTree(pane)}` });
     await contextMenu(page, treeRow(pane, JOB_ROW), 'Stop Flink Job with a Savepoint');
     const savepoints = join(workspace, '.pipeline', 'savepoints', TOPIC);
     const written = await until(

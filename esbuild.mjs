@@ -16,7 +16,7 @@ const nodeExternals = ['vscode', '@duckdb/node-api', '@duckdb/node-bindings', 'm
  * Node runs it after 1 ms, and Node 24 also prints a TimeoutNegativeWarning, in the terminal of the CLI and in the
  * extension host's console. The delay is clamped to that same 1 ms where kafkajs computes it, in every bundle, so
  * no warning (ours or another extension's) has to be filtered. One of the kafkajs work-arounds listed in
- * src/core/kafkajsShims.ts; the build fails if the line is not there (another kafkajs version).
+ * src/kafka/kafkajsShims.ts; the build fails if the line is not there (another kafkajs version).
  */
 const kafkajsTimerClamp = {
   name: 'kafkajs-timer-clamp',
@@ -24,7 +24,7 @@ const kafkajsTimerClamp = {
     build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]index\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       const clamped = source.replace('}, scheduleAt)', '}, Math.max(1, scheduleAt))');
-      if (clamped === source) throw new Error(`kafkajs-timer-clamp: the timer of ${args.path} was not found; see src/core/kafkajsShims.ts`);
+      if (clamped === source) throw new Error(`kafkajs-timer-clamp: the timer of ${args.path} was not found; see src/kafka/kafkajsShims.ts`);
       return { contents: clamped, loader: 'js' };
     });
   },

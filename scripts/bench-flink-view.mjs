@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Times the Flink view's refresh against a running job: its REST calls (src/core/flinkSnapshot.ts) and the tree
-// built from them (src/core/flinkModel.ts), bundled on the fly — what the extension does each refresh, minus drawing.
+// Times the Flink view's refresh against a running job: its REST calls (src/flink/flinkSnapshot.ts) and the tree
+// built from them (src/flink/flinkModel.ts), bundled on the fly — what the extension does each refresh, minus drawing.
 //
 //   node scripts/bench-flink-view.mjs --rest http://127.0.0.1:8081 [--refreshes 20] [--interval 1000] [--output DIR]
 //
@@ -20,7 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'kfl-bench-flink-'));
 try {
   const bundle = join(work, 'view.cjs');
   await build({
-    stdin: { contents: "export { FlinkSnapshotReader } from './src/core/flinkSnapshot';\nexport { buildFlinkTree, flattenRows } from './src/core/flinkModel';\nexport { CommittedFileIndex } from './src/core/committedFiles';", resolveDir: repo, loader: 'ts' },
+    stdin: { contents: "export { FlinkSnapshotReader } from './src/flink/flinkSnapshot';\nexport { buildFlinkTree, flattenRows } from './src/flink/flinkModel';\nexport { CommittedFileIndex } from './src/flink/committedFiles';", resolveDir: repo, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'cjs',

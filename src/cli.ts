@@ -5,7 +5,7 @@ import { flinkCli } from './cli/flinkCli';
 import { processCli } from './cli/processCli';
 import { resultsCli } from './cli/resultsCli';
 import { stackCli } from './cli/stackCli';
-import { errorMessage, UserError } from './core/errors';
+import { errorMessage, UserError } from './shared/errors';
 
 export const commands: Record<string, CliCommand> = { ...stackCli, ...flinkCli, ...processCli, ...resultsCli };
 

@@ -1,4 +1,4 @@
-import type { ChartResult, TemperaturePoint } from '../src/core/resultsProtocol';
+import type { ChartResult, TemperaturePoint } from '../src/results/resultsProtocol';
 import { clear, h, svg } from './dom';
 import { formatClock, formatCount, formatNumber, formatTime } from './format';
 

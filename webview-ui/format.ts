@@ -1,4 +1,4 @@
-import type { CellValue, ColumnKind } from '../src/core/resultsProtocol';
+import type { CellValue, ColumnKind } from '../src/results/resultsProtocol';
 
 const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const decimalFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 0, maximumFractionDigits: 3 });

@@ -35,7 +35,7 @@ import {
   type RowFilter,
   type SortSpec,
   type WebviewToHost,
-} from '../src/core/resultsProtocol';
+} from '../src/results/resultsProtocol';
 import { EventsChart, TemperatureChart } from './chart';
 import { clear, h, icon } from './dom';
 import { formatAgo, formatCount, formatTime } from './format';

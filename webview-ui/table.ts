@@ -1,4 +1,4 @@
-import type { CellValue, ColumnInfo, SortSpec } from '../src/core/resultsProtocol';
+import type { CellValue, ColumnInfo, SortSpec } from '../src/results/resultsProtocol';
 import { h, icon } from './dom';
 import { formatCell } from './format';
 

@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { parseMechanism, plaintextSaslProblem, plaintextSaslWarning, SASL_MECHANISMS, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, usesSasl, type ClusterConfig } from '../core/clusterSecurity';
-import { UserError } from '../core/errors';
-import type { Progress } from '../core/install';
-import type { ConnectionOptions } from '../core/kafkaClient';
-import { validateBootstrapServers } from '../core/validation';
-import { resolveBootstrapServers } from '../core/workspaceSettings';
+import { parseMechanism, plaintextSaslProblem, plaintextSaslWarning, SASL_MECHANISMS, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, usesSasl, type ClusterConfig } from '../kafka/clusterSecurity';
+import { UserError } from '../shared/errors';
+import type { Progress } from '../local/install';
+import type { ConnectionOptions } from '../kafka/kafkaClient';
+import { validateBootstrapServers } from '../config/validation';
+import { resolveBootstrapServers } from '../config/workspaceSettings';
 
 /** One command of the `pipeline` CLI: its usage line, its flags, and what it does. */
 export interface CliCommand {

@@ -1,10 +1,10 @@
 // `pipeline flink up|down|status`: the local Flink session cluster (a JobManager and TaskManagers as separate JVMs).
-import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../core/flinkCluster';
-import { fetchJobsOverview, fetchTaskManagers, type FlinkJobSummary, type TaskManagerInfo } from '../core/flinkRest';
-import { ensureJobRuntime } from '../core/flinkRuntime';
-import { ensurePythonEnv } from '../core/install';
-import { sleep } from '../core/proc';
-import { validatePositiveInt } from '../core/validation';
+import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
+import { fetchJobsOverview, fetchTaskManagers, type FlinkJobSummary, type TaskManagerInfo } from '../flink/flinkRest';
+import { ensureJobRuntime } from '../local/flinkRuntime';
+import { ensurePythonEnv } from '../local/install';
+import { sleep } from '../local/proc';
+import { validatePositiveInt } from '../config/validation';
 import { checkedNumber, workspaceOption, type CliCommand } from './context';
 
 export const flinkCli: Record<string, CliCommand> = {

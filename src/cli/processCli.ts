@@ -1,17 +1,17 @@
 // `pipeline generate` and `pipeline job start|stop|status`: the generator and the Flink job as processes (with run and bench in the table).
 import { join, resolve } from 'node:path';
-import { errorMessage, UserError, withTimeout } from '../core/errors';
-import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../core/flinkCluster';
-import { parseFlinkTarget, type FlinkTarget } from '../core/flinkJobs';
-import { listCheckpoints, listSavepoints, resolveSavepoint } from '../core/flinkSavepoints';
-import { ensureTopic, parseBootstrapServers } from '../core/kafkaClient';
-import { parseReplayStart } from '../core/offsetReset';
-import { pollUntil } from '../core/proc';
-import { KafkaAdminClient } from '../providers/kafkaAdmin';
-import { DEFAULT_FLINK_REST, fetchJobsOverview, stopWithSavepoint, type FlinkJobSummary } from '../core/flinkRest';
-import { ensureJobRuntime, type JobRuntime } from '../core/flinkRuntime';
-import { ensurePythonEnv } from '../core/install';
-import { stateRoot } from '../core/paths';
+import { errorMessage, UserError, withTimeout } from '../shared/errors';
+import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
+import { parseFlinkTarget, type FlinkTarget } from '../flink/flinkJobs';
+import { listCheckpoints, listSavepoints, resolveSavepoint, savepointDirOf } from '../flink/flinkSavepoints';
+import { ensureTopic, parseBootstrapServers } from '../kafka/kafkaClient';
+import { parseReplayStart } from '../kafka/offsetReset';
+import { pollUntil } from '../local/proc';
+import { KafkaAdminClient } from '../kafka/kafkaAdmin';
+import { DEFAULT_FLINK_REST, fetchJobsOverview, stopWithSavepoint, type FlinkJobSummary } from '../flink/flinkRest';
+import { ensureJobRuntime, type JobRuntime } from '../local/flinkRuntime';
+import { ensurePythonEnv } from '../local/install';
+import { stateRoot } from '../config/paths';
 import {
   DEFAULT_GROUP_ID,
   DEFAULT_REST_PORT,
@@ -22,13 +22,12 @@ import {
   jobArgs,
   PipelineProcess,
   restUrlOfJob,
-  savepointDirOf,
   waitForJobRunning,
   type GeneratorOptions,
   type JobOptions,
-} from '../core/pipelineProcesses';
-import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../core/validation';
-import { readWorkspaceSetting } from '../core/workspaceSettings';
+} from '../local/pipelineProcesses';
+import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../config/validation';
+import { readWorkspaceSetting } from '../config/workspaceSettings';
 import { benchCli } from './bench/benchCli';
 import { chaosCli } from './chaos/chaosCli';
 import { runCli, runStamp } from './runCli';

@@ -1,7 +1,7 @@
 // `pipeline verify` and `pipeline query`: the output files through the results store, printed as text.
-import type { CellValue, ColumnInfo } from '../core/resultsProtocol';
-import { UserError } from '../core/errors';
-import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, type VerifyReport } from '../providers/results';
+import type { CellValue, ColumnInfo } from '../results/resultsProtocol';
+import { UserError } from '../shared/errors';
+import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, type VerifyReport } from '../results';
 import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
 const outputOption = { output: { type: 'string' as const, short: 'o' } };

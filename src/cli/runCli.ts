@@ -1,16 +1,16 @@
 // `pipeline run`: headless end to end (stack, topic, job, generator), then verify and a summary.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../core/errors';
-import { ensureJobRuntime } from '../core/flinkRuntime';
-import { ensurePythonEnv } from '../core/install';
-import { ensureTopic } from '../core/kafkaClient';
-import { stateRoot } from '../core/paths';
-import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../core/pipelineProcesses';
-import { sleep } from '../core/proc';
-import { bootstrapFor, LocalStack } from '../core/stack';
-import { MAX_SENSORS, validatePositiveInt, validateTopicName } from '../core/validation';
-import { ResultsStore } from '../providers/results';
+import { UserError } from '../shared/errors';
+import { ensureJobRuntime } from '../local/flinkRuntime';
+import { ensurePythonEnv } from '../local/install';
+import { ensureTopic } from '../kafka/kafkaClient';
+import { stateRoot } from '../config/paths';
+import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../local/pipelineProcesses';
+import { sleep } from '../local/proc';
+import { bootstrapFor, LocalStack } from '../local/stack';
+import { MAX_SENSORS, validatePositiveInt, validateTopicName } from '../config/validation';
+import { ResultsStore } from '../results';
 import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 import { formatResultTable } from './resultsCli';
 

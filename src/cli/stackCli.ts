@@ -1,13 +1,13 @@
 // `pipeline setup`, `pipeline stack up|down|status|reset` and `pipeline topic create|list`: the local Kafka and its topics.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { checkJava, checkMaven, checkPython } from '../core/environment';
-import { UserError } from '../core/errors';
-import { ensureJobRuntime } from '../core/flinkRuntime';
-import { ensureKafkaJars, ensureKafkaTools, ensurePythonEnv } from '../core/install';
-import { FLINK_VERSION, KAFKA_VERSION } from '../core/versions';
-import { parseBootstrapServers } from '../core/kafkaClient';
-import { LocalStack } from '../core/stack';
-import { KafkaAdminClient } from '../providers/kafkaAdmin';
+import { checkJava, checkMaven, checkPython } from '../local/environment';
+import { UserError } from '../shared/errors';
+import { ensureJobRuntime } from '../local/flinkRuntime';
+import { ensureKafkaJars, ensureKafkaTools, ensurePythonEnv } from '../local/install';
+import { FLINK_VERSION, KAFKA_VERSION } from '../local/versions';
+import { parseBootstrapServers } from '../kafka/kafkaClient';
+import { LocalStack } from '../local/stack';
+import { KafkaAdminClient } from '../kafka/kafkaAdmin';
 import { bootstrapOption, clusterOf, numberFlag, securityOption, workspaceOption, type CliCommand, type CliContext } from './context';
 
 /** Prints the tail of a file and then what is appended, until aborted or `stillRunning` turns false. */

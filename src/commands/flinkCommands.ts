@@ -2,14 +2,14 @@
 // at a job or an operator, an exception's stack trace.
 import { mkdirSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { requireWorkspace } from '../common/workspace';
-import { UserError } from '../core/errors';
-import { flinkWebUiUrl, localRestPort } from '../core/flinkJobs';
-import { exceptionDocument, exceptionHeadline, webUiUrl, type FlinkRow } from '../core/flinkModel';
-import { cancelJob, FlinkRestClient, stopWithSavepoint } from '../core/flinkRest';
-import { savepointDirOf } from '../core/pipelineProcesses';
-import { validateTopicName } from '../core/validation';
-import { jobRestUrl, settings } from '../settings';
+import { requireWorkspace } from '../services/workspace';
+import { UserError } from '../shared/errors';
+import { flinkWebUiUrl, localRestPort } from '../flink/flinkJobs';
+import { exceptionDocument, exceptionHeadline, webUiUrl, type FlinkRow } from '../flink/flinkModel';
+import { cancelJob, FlinkRestClient, stopWithSavepoint } from '../flink/flinkRest';
+import { savepointDirOf } from '../flink/flinkSavepoints';
+import { validateTopicName } from '../config/validation';
+import { jobRestUrl, settings } from '../services/settings';
 import { registerCommandWithLogging, type Services } from './registration';
 
 /** A row of the Flink view, when a command was run from one (menus pass the row; the palette passes nothing). */

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import type { ClusterEntry } from '../common/connections';
-import { clusterEntrySetting, describeIdentity, normalizeBootstrap, secretKeyFor, usesSasl, type ClusterConfig, type SaslMechanism } from '../core/clusterSecurity';
-import { UserError } from '../core/errors';
-import { validateBootstrapServers } from '../core/validation';
-import { LEGACY_SASL_PASSWORD_SECRET, settings } from '../settings';
+import type { ClusterEntry } from '../services/connections';
+import { clusterEntrySetting, describeIdentity, normalizeBootstrap, secretKeyFor, usesSasl, type ClusterConfig, type SaslMechanism } from '../kafka/clusterSecurity';
+import { UserError } from '../shared/errors';
+import { validateBootstrapServers } from '../config/validation';
+import { LEGACY_SASL_PASSWORD_SECRET, settings } from '../services/settings';
 import { KafkaNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { askText, clusterNodeOf, required } from './prompts';

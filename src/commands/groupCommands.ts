@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { UserError } from '../core/errors';
-import { resetRefusal } from '../core/offsetReset';
-import { settings } from '../settings';
+import { UserError } from '../shared/errors';
+import { resetRefusal } from '../kafka/offsetReset';
+import { settings } from '../services/settings';
 import { GroupNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickCluster, pickPartition, pickStart, required } from './prompts';

@@ -1,6 +1,6 @@
 // The list of command files: the one module that imports them all.
 import type * as vscode from 'vscode';
-import { disposeAll } from '../common/lifecycle';
+import { disposeAll } from '../services/lifecycle';
 import { flinkCommands } from './flinkCommands';
 import { generalCommands } from './generalCommands';
 import { groupCommands } from './groupCommands';

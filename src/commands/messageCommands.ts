@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { UserError } from '../core/errors';
-import { MAX_PEEK_COUNT, renderPeekDocument, type OffsetStart, type PeekRequest } from '../core/peek';
-import { validateTopicName } from '../core/validation';
+import { UserError } from '../shared/errors';
+import { MAX_PEEK_COUNT, renderPeekDocument, type OffsetStart, type PeekRequest } from '../kafka/peek';
+import { validateTopicName } from '../config/validation';
 import { KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { askText, pickCluster, pickPartition, pickPreset, pickStart, pickTopic } from './prompts';

@@ -1,8 +1,8 @@
 // The prompts commands share: pick a cluster, topic, partition, start position or preset; a dismissed one ends the command.
 import * as vscode from 'vscode';
-import type { ClusterEntry, KafkaConnections } from '../common/connections';
-import { parseOffset, parseTimestamp, type OffsetStart } from '../core/peek';
-import type { KafkaAdminClient } from '../providers/kafkaAdmin';
+import type { ClusterEntry, KafkaConnections } from '../services/connections';
+import { parseOffset, parseTimestamp, type OffsetStart } from '../kafka/peek';
+import type { KafkaAdminClient } from '../kafka/kafkaAdmin';
 import { ClusterNode, KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
 
 /** Thrown when the user dismisses a prompt: the command ends without an error. */

@@ -1,10 +1,10 @@
 // The registration wrapper and the services every command file uses; a leaf: it imports no command file.
 import * as vscode from 'vscode';
-import type { KafkaConnections } from '../common/connections';
-import type { Log } from '../common/log';
-import type { PipelineMonitor } from '../common/pipelineMonitor';
-import type { PipelineTerminals } from '../common/terminals';
-import { errorMessage } from '../core/errors';
+import type { KafkaConnections } from '../services/connections';
+import type { Log } from '../services/log';
+import type { PipelineMonitor } from '../services/pipelineMonitor';
+import type { PipelineTerminals } from '../services/terminals';
+import { errorMessage } from '../shared/errors';
 import type { FlinkView } from '../views/flinkView';
 import type { KafkaExplorer } from '../views/kafkaExplorer';
 import type { PeekDocuments } from '../views/peekDocuments';

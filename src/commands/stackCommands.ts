@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { requireWorkspace } from '../common/workspace';
-import { cliStackUpArgs } from '../core/cliArgs';
-import { UserError } from '../core/errors';
-import { LocalStack } from '../core/stack';
-import { settings } from '../settings';
+import { requireWorkspace } from '../services/workspace';
+import { cliStackUpArgs } from '../services/cliArgs';
+import { UserError } from '../shared/errors';
+import { LocalStack } from '../local/stack';
+import { settings } from '../services/settings';
 import { registerCommandWithLogging, type Services } from './registration';
 
 /** How long a first start may take: it can download the Kafka jars. */

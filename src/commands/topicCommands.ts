@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { UserError } from '../core/errors';
-import { formatRetention } from '../core/treeModel';
-import { validatePositiveInt, validateRetentionMs, validateTopicName } from '../core/validation';
-import { settings } from '../settings';
+import { UserError } from '../shared/errors';
+import { formatRetention } from '../kafka/treeModel';
+import { validatePositiveInt, validateRetentionMs, validateTopicName } from '../config/validation';
+import { settings } from '../services/settings';
 import { KafkaNode, TopicNode } from '../views/kafkaNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { askText, pickCluster, pickPreset, pickTopic } from './prompts';

@@ -1,17 +1,17 @@
 import * as vscode from 'vscode';
-import { ContextKey, setContextKey } from '../common/contextKeys';
-import { Disposable, intervalDisposable, joiningRuns } from '../common/lifecycle';
-import type { Log } from '../common/log';
-import type { PipelineMonitor } from '../common/pipelineMonitor';
-import type { PipelineTerminals } from '../common/terminals';
-import { resolveOutputFolder, workspaceFolder } from '../common/workspace';
-import { CommittedFileIndex } from '../core/committedFiles';
-import { errorMessage } from '../core/errors';
-import { localRestPort } from '../core/flinkJobs';
-import { buildFlinkTree, flattenRows, type FlinkRow, type FlinkTree } from '../core/flinkModel';
-import { flinkReaderFor, type FlinkSnapshot } from '../core/flinkSnapshot';
-import { argOf, PipelineProcess } from '../core/pipelineProcesses';
-import { affectsAny, jobRestUrl, settings } from '../settings';
+import { ContextKey, setContextKey } from '../services/contextKeys';
+import { Disposable, intervalDisposable, joiningRuns } from '../services/lifecycle';
+import type { Log } from '../services/log';
+import type { PipelineMonitor } from '../services/pipelineMonitor';
+import type { PipelineTerminals } from '../services/terminals';
+import { resolveOutputFolder, workspaceFolder } from '../services/workspace';
+import { CommittedFileIndex } from '../flink/committedFiles';
+import { errorMessage } from '../shared/errors';
+import { localRestPort } from '../flink/flinkJobs';
+import { buildFlinkTree, flattenRows, type FlinkRow, type FlinkTree } from '../flink/flinkModel';
+import { flinkReaderFor, type FlinkSnapshot } from '../flink/flinkSnapshot';
+import { argOf, PipelineProcess } from '../local/pipelineProcesses';
+import { affectsAny, jobRestUrl, settings } from '../services/settings';
 
 export const FLINK_VIEW_ID = 'kafkaFlinkLab.flink';
 
@@ -24,7 +24,7 @@ const ROW_COMMAND: Partial<Record<FlinkRow['kind'], (row: FlinkRow) => vscode.Co
 
 /**
  * The Flink view: the cluster, the job with its operators, watermarks, checkpoints and exceptions, from Flink's
- * REST API (src/core/flinkSnapshot.ts, a few requests per refresh; the rows are built in src/core/flinkModel.ts).
+ * REST API (src/flink/flinkSnapshot.ts, a few requests per refresh; the rows are built in src/flink/flinkModel.ts).
  * It polls only while it is visible; `getChildren` answers from the last snapshot, so a refresh redraws at once.
  * Three states: one row with a retry when the REST API does not answer, the welcome content (`viewsWelcome`,
  * context key flinkView) when no job runs, the tree otherwise.

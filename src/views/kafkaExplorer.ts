@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import type { KafkaConnections } from '../common/connections';
-import { Disposable, intervalDisposable } from '../common/lifecycle';
-import type { Log } from '../common/log';
-import type { PipelineMonitor } from '../common/pipelineMonitor';
-import type { PipelineSnapshot } from '../core/statusModel';
-import { affectsAny, settings } from '../settings';
+import type { KafkaConnections } from '../services/connections';
+import { Disposable, intervalDisposable } from '../services/lifecycle';
+import type { Log } from '../services/log';
+import type { PipelineMonitor } from '../services/pipelineMonitor';
+import type { PipelineSnapshot } from '../pipeline/statusModel';
+import { affectsAny, settings } from '../services/settings';
 import { ClusterNode, ErrorNode, type KafkaNode, type NodeContext } from './kafkaNodes';
 
 export const KAFKA_VIEW_ID = 'kafkaFlinkLab.kafka';

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import { errorMessage, UserError } from '../core/errors';
-import { securityDescription, usesSasl } from '../core/clusterSecurity';
-import { mdCode, mdFence, mdText } from '../core/markdown';
-import type { BrokerModel, ClusterModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from '../core/kafkaModels';
-import { summarizeLag, type LagSummary } from '../core/lag';
+import { errorMessage, UserError } from '../shared/errors';
+import { securityDescription, usesSasl } from '../kafka/clusterSecurity';
+import { mdCode, mdFence, mdText } from '../shared/markdown';
+import type { BrokerModel, ClusterModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from '../kafka/kafkaModels';
+import { summarizeLag, type LagSummary } from '../kafka/lag';
 import {
   brokerDescription,
   brokerLabel,
@@ -19,9 +19,9 @@ import {
   partitionTooltip,
   topicDescription,
   topicTooltip,
-} from '../core/treeModel';
-import type { ClusterEntry } from '../common/connections';
-import type { KafkaAdminClient } from '../providers/kafkaAdmin';
+} from '../kafka/treeModel';
+import type { ClusterEntry } from '../services/connections';
+import type { KafkaAdminClient } from '../kafka/kafkaAdmin';
 
 /** What nodes need from the outside: a client for their cluster and the pipeline's names. */
 export interface NodeContext {
@@ -51,7 +51,7 @@ const markdown = (text: string) => {
 };
 
 /**
- * A node of the Kafka explorer. It wraps a domain model (from core/kafkaModels) and draws it; children are
+ * A node of the Kafka explorer. It wraps a domain model (from kafka/kafkaModels) and draws it; children are
  * fetched when first asked for and cached until the node is refreshed.
  */
 export abstract class KafkaNode {

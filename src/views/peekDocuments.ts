@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Disposable } from '../common/lifecycle';
+import { Disposable } from '../services/lifecycle';
 
 export const PEEK_SCHEME = 'kafkaflinklab-peek';
 

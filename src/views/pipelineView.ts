@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { Disposable } from '../common/lifecycle';
-import type { PipelineMonitor } from '../common/pipelineMonitor';
-import { mdCode, mdText } from '../core/markdown';
-import { formatBehind, lagSawNote, lagSparkline, lagWords } from '../core/lagTrend';
-import { formatRate } from '../core/rates';
-import { jobWord, lagTrendLines, type PipelineSnapshot, type ProcessPhase } from '../core/statusModel';
-import { contextValueOf } from '../core/treeModel';
+import { Disposable } from '../services/lifecycle';
+import type { PipelineMonitor } from '../services/pipelineMonitor';
+import { mdCode, mdText } from '../shared/markdown';
+import { formatBehind, lagSawNote, lagSparkline, lagWords } from '../pipeline/lagTrend';
+import { formatRate } from '../kafka/rates';
+import { jobWord, lagTrendLines, type PipelineSnapshot, type ProcessPhase } from '../pipeline/statusModel';
+import { contextValueOf } from '../kafka/treeModel';
 
 export const PIPELINE_VIEW_ID = 'kafkaFlinkLab.pipeline';
 

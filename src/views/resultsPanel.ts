@@ -16,8 +16,8 @@ import {
   type PageRequest,
   type RequestChannel,
   type WebviewToHost,
-} from '../core/resultsProtocol';
-import { CacheUnavailableError, hasResultFiles, ResultsStore } from '../providers/results';
+} from '../results/resultsProtocol';
+import { CacheUnavailableError, hasResultFiles, ResultsStore } from '../results';
 
 export const RESULTS_OPEN_COMMAND = 'kafkaFlinkLab.results.open';
 const VIEW_TYPE = 'kafkaFlinkLab.results';

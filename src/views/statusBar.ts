@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { Disposable } from '../common/lifecycle';
-import type { PipelineMonitor } from '../common/pipelineMonitor';
-import { renderStatus, type PipelineSnapshot } from '../core/statusModel';
+import { Disposable } from '../services/lifecycle';
+import type { PipelineMonitor } from '../services/pipelineMonitor';
+import { renderStatus, type PipelineSnapshot } from '../pipeline/statusModel';
 
 const BACKGROUND = {
   ok: undefined,

@@ -15,7 +15,7 @@ export const NODE_PACKAGE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
 const MARKER = '.complete.json';
 
-/** `${PIPELINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-flink-lab}`, as src/core/paths.ts resolves it. */
+/** `${PIPELINE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-flink-lab}`, as src/config/paths.ts resolves it. */
 export function cacheRoot(env = process.env) {
   if (env.PIPELINE_CACHE_DIR) return resolve(env.PIPELINE_CACHE_DIR);
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kafka-flink-lab');

@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterPorts, clusterRestUrl } from '../../src/core/flinkCluster';
-import { fetchJobDetail, fetchJobsOverview } from '../../src/core/flinkRest';
-import { isPortFree } from '../../src/core/ports';
-import { isAlive, pollUntil, sleep } from '../../src/core/proc';
-import { isLoopback, listeningSockets } from '../../src/core/sockets';
+import { clusterPorts, clusterRestUrl } from '../../src/local/flinkCluster';
+import { fetchJobDetail, fetchJobsOverview } from '../../src/flink/flinkRest';
+import { isPortFree } from '../../src/local/ports';
+import { isAlive, pollUntil, sleep } from '../../src/local/proc';
+import { isLoopback, listeningSockets } from '../../src/local/sockets';
 import { pipeline, requireEnv, tempWorkspace, type CliRun } from '../support/cli';
 
 const REST = clusterRestUrl();

@@ -2,14 +2,15 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CommittedFileIndex } from '../../src/core/committedFiles';
-import { isoUtc } from '../../src/core/flinkFormat';
-import { buildFlinkTree, filesByCheckpoint, flattenRows, operatorStats, watermarkRows, type WindowWait } from '../../src/core/flinkModel';
-import { fetchCheckpointStats, stopWithSavepoint } from '../../src/core/flinkRest';
-import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/core/flinkSnapshot';
-import { ensureTopic } from '../../src/core/kafkaClient';
-import { generatorArgs, jobArgs, PipelineProcess, savepointDirOf, waitForJobRunning } from '../../src/core/pipelineProcesses';
-import { stateRoot } from '../../src/core/paths';
+import { CommittedFileIndex } from '../../src/flink/committedFiles';
+import { isoUtc } from '../../src/shared/format';
+import { buildFlinkTree, filesByCheckpoint, flattenRows, operatorStats, watermarkRows, type WindowWait } from '../../src/flink/flinkModel';
+import { fetchCheckpointStats, stopWithSavepoint } from '../../src/flink/flinkRest';
+import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/flink/flinkSnapshot';
+import { ensureTopic } from '../../src/kafka/kafkaClient';
+import { generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../../src/local/pipelineProcesses';
+import { savepointDirOf } from '../../src/flink/flinkSavepoints';
+import { stateRoot } from '../../src/config/paths';
 import { requireEnv } from '../support/cli';
 
 /**

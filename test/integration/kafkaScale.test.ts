@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { parseBootstrapServers } from '../../src/core/kafkaClient';
-import { KafkaAdminClient } from '../../src/providers/kafkaAdmin';
+import { parseBootstrapServers } from '../../src/kafka/kafkaClient';
+import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import { requireEnv } from '../support/cli';
 
 /**

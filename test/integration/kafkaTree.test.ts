@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { parseBootstrapServers } from '../../src/core/kafkaClient';
-import type { PartitionDetail } from '../../src/core/kafkaModels';
-import { resetRefusal } from '../../src/core/offsetReset';
-import { brokerDescription, groupPartitionDescription, partitionDescription, topicDescription } from '../../src/core/treeModel';
-import { KafkaAdminClient } from '../../src/providers/kafkaAdmin';
+import { parseBootstrapServers } from '../../src/kafka/kafkaClient';
+import type { PartitionDetail } from '../../src/kafka/kafkaModels';
+import { resetRefusal } from '../../src/kafka/offsetReset';
+import { brokerDescription, groupPartitionDescription, partitionDescription, topicDescription } from '../../src/kafka/treeModel';
+import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import { kcat, requireEnv } from '../support/cli';
 
 /**

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describePortHolder, isPortFree } from '../../src/core/ports';
-import { isAlive } from '../../src/core/proc';
+import { describePortHolder, isPortFree } from '../../src/local/ports';
+import { isAlive } from '../../src/local/proc';
 import { cliPath, pipeline, requireEnv } from '../support/cli';
 
 /** The headless end to end through the CLI, against the broker the test runner started and real PyFlink. */

@@ -2,15 +2,15 @@ import * as assert from 'node:assert/strict';
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/core/clusterSecurity';
-import { checkJava } from '../../src/core/environment';
-import { ensureKafkaJars } from '../../src/core/install';
-import { createKafka } from '../../src/core/kafkaClient';
-import { PipelineProcess } from '../../src/core/pipelineProcesses';
-import { isPortFree } from '../../src/core/ports';
-import { commandLineOf, groupMembers, isAlive, pollUntil, runCommand, sleep, spawnDetached, stopProcess } from '../../src/core/proc';
-import { newClusterId, serverProperties } from '../../src/core/stack';
-import { ResultsStore } from '../../src/providers/results';
+import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/kafka/clusterSecurity';
+import { checkJava } from '../../src/local/environment';
+import { ensureKafkaJars } from '../../src/local/install';
+import { createKafka } from '../../src/kafka/kafkaClient';
+import { PipelineProcess } from '../../src/local/pipelineProcesses';
+import { isPortFree } from '../../src/local/ports';
+import { commandLineOf, groupMembers, isAlive, pollUntil, runCommand, sleep, spawnDetached, stopProcess } from '../../src/local/proc';
+import { newClusterId, serverProperties } from '../../src/local/stack';
+import { ResultsStore } from '../../src/results';
 import { pipeline, tempWorkspace } from '../support/cli';
 
 /**

@@ -6,11 +6,11 @@ import { parseArgs } from 'node:util';
 import type { CliContext } from '../../src/cli/context';
 import { generatorOptionsOf, jobOptionsOf, processCli as pipelineCommands } from '../../src/cli/processCli';
 import { stackCli as stackCommands } from '../../src/cli/stackCli';
-import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs } from '../../src/core/cliArgs';
-import type { JobRuntime } from '../../src/core/flinkRuntime';
-import { MAX_SENSORS, validateGroupId } from '../../src/core/validation';
+import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs } from '../../src/services/cliArgs';
+import type { JobRuntime } from '../../src/local/flinkRuntime';
+import { MAX_SENSORS, validateGroupId } from '../../src/config/validation';
 import { repoRoot } from '../support/cli';
-import { UserError } from '../../src/core/errors';
+import { UserError } from '../../src/shared/errors';
 
 const base = { workspace: '/tmp/ws', topic: 'sensor-data', bootstrapServers: '127.0.0.1:9092', rate: 100, sensors: 10 };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterOf, type CliContext } from '../../src/cli/context';
 import { processCli } from '../../src/cli/processCli';
-import { cliGenerateArgs, cliJobStartArgs } from '../../src/core/cliArgs';
+import { cliGenerateArgs, cliJobStartArgs } from '../../src/services/cliArgs';
 import {
   clusterIdentity,
   connectionSecurity,
@@ -15,9 +15,9 @@ import {
   secretKeyFor,
   type ClusterConfig,
   type ClusterSecurity,
-} from '../../src/core/clusterSecurity';
-import { UserError } from '../../src/core/errors';
-import { generatorArgs, PipelineProcess } from '../../src/core/pipelineProcesses';
+} from '../../src/kafka/clusterSecurity';
+import { UserError } from '../../src/shared/errors';
+import { generatorArgs, PipelineProcess } from '../../src/local/pipelineProcesses';
 
 const SECRET = 'alice-secret-4711';
 const plainTls: ClusterSecurity = { mechanism: 'plain', username: 'alice', tls: true, allowPlaintextSasl: false };

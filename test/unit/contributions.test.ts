@@ -61,8 +61,8 @@ describe('package.json contributions match the code', () => {
     }
   });
 
-  it('every setting read in src/settings.ts is declared with a type, a default and a description, and none is unused', () => {
-    const settingsSource = readFileSync(join(repoRoot, 'src', 'settings.ts'), 'utf8');
+  it('every setting read in src/services/settings.ts is declared with a type, a default and a description, and none is unused', () => {
+    const settingsSource = readFileSync(join(repoRoot, 'src', 'services', 'settings.ts'), 'utf8');
     const read = [...settingsSource.matchAll(/new Setting<[^>]+>\('([^']+)'\)/g)].map((m) => `kafkaFlinkLab.${m[1]}`);
     const declared = contributes.configuration.properties as Record<string, { type: string; default: unknown; description?: string; markdownDescription?: string }>;
     for (const key of read) {
@@ -78,7 +78,7 @@ describe('package.json contributions match the code', () => {
   });
 
   it('context keys in when clauses are the ones the code sets', () => {
-    const enumSource = readFileSync(join(repoRoot, 'src', 'common', 'contextKeys.ts'), 'utf8');
+    const enumSource = readFileSync(join(repoRoot, 'src', 'services', 'contextKeys.ts'), 'utf8');
     const keys = new Set([...enumSource.matchAll(/= '(kafkaFlinkLab\.[\w.]+)'/g)].map((m) => m[1]));
     const whens = JSON.stringify(contributes.menus) + JSON.stringify(contributes.walkthroughs) + JSON.stringify(contributes.viewsWelcome);
     for (const m of whens.matchAll(/kafkaFlinkLab\.(brokerUp|localStackRunning|generatorRunning|jobRunning|primaryIsLocal|flinkView|[a-zA-Z]+Running|[a-zA-Z]+Up)\b/g)) {

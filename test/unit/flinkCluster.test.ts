@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { cliJobReplayArgs, cliJobStartArgs } from '../../src/core/cliArgs';
-import { clusterConfig, DEFAULT_CLUSTER_SHAPE } from '../../src/core/flinkCluster';
-import { parseFlinkTarget } from '../../src/core/flinkJobs';
-import { parseReplayStart } from '../../src/core/offsetReset';
-import { argOf, jobArgs, restUrlOfJob } from '../../src/core/pipelineProcesses';
-import { decodeProcAddress, isLoopback } from '../../src/core/sockets';
+import { cliJobReplayArgs, cliJobStartArgs } from '../../src/services/cliArgs';
+import { clusterConfig, DEFAULT_CLUSTER_SHAPE } from '../../src/local/flinkCluster';
+import { parseFlinkTarget } from '../../src/flink/flinkJobs';
+import { parseReplayStart } from '../../src/kafka/offsetReset';
+import { argOf, jobArgs, restUrlOfJob } from '../../src/local/pipelineProcesses';
+import { decodeProcAddress, isLoopback } from '../../src/local/sockets';
 
 const LOCAL = 'http://127.0.0.1:8081';
 

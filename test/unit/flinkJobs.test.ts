@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { UserError } from '../../src/core/errors';
-import { currentJob, flinkWebUiUrl, localRestPort, normalizeRestUrl, phaseOfFlinkState } from '../../src/core/flinkJobs';
+import { UserError } from '../../src/shared/errors';
+import { currentJob, flinkWebUiUrl, localRestPort, normalizeRestUrl, phaseOfFlinkState } from '../../src/flink/flinkJobs';
 
 describe('Flink job state from the REST API', () => {
   it('maps Flink states to running / starting / failed / stopped', () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommittedFileIndex } from '../../src/core/committedFiles';
-import { escapeMarkdown, formatDuration, sparkline } from '../../src/core/flinkFormat';
+import { CommittedFileIndex } from '../../src/flink/committedFiles';
+import { escapeMarkdown, formatDuration, sparkline } from '../../src/shared/format';
 import {
   bottleneck,
   buildFlinkTree,
@@ -21,9 +21,9 @@ import {
   type CommittedFile,
   type FlinkRow,
   type FlinkTree,
-} from '../../src/core/flinkModel';
-import { restoredFromSavepoint } from '../../src/core/flinkRest';
-import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/core/flinkSnapshot';
+} from '../../src/flink/flinkModel';
+import { restoredFromSavepoint } from '../../src/flink/flinkRest';
+import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/flink/flinkSnapshot';
 import { FixtureRestServer, loadFlinkFixture, type FlinkFixture } from '../support/flinkFixtures';
 
 /** Reads every sample of a recording through the view's own reader, over HTTP, as the extension would. */

@@ -2,14 +2,15 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJavaMajor, parsePythonVersion } from '../../src/core/environment';
-import { isCompleteFolder, pythonEnvDir } from '../../src/core/install';
-import { cacheRoot, stateRoot } from '../../src/core/paths';
-import { generatorArgs, jobArgs, savepointDirOf } from '../../src/core/pipelineProcesses';
-import { listeningInodes, shortCommand } from '../../src/core/ports';
-import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/core/stack';
-import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/core/validation';
-import { parseJsonc, resolveBootstrapServers } from '../../src/core/workspaceSettings';
+import { parseJavaMajor, parsePythonVersion } from '../../src/local/environment';
+import { isCompleteFolder, pythonEnvDir } from '../../src/local/install';
+import { cacheRoot, stateRoot } from '../../src/config/paths';
+import { generatorArgs, jobArgs } from '../../src/local/pipelineProcesses';
+import { savepointDirOf } from '../../src/flink/flinkSavepoints';
+import { listeningInodes, shortCommand } from '../../src/local/ports';
+import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/local/stack';
+import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/config/validation';
+import { parseJsonc, resolveBootstrapServers } from '../../src/config/workspaceSettings';
 
 describe('topic name validation (Kafka rules, and nothing a shell could misread)', () => {
   it('accepts legal names', () => {

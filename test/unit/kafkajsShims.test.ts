@@ -2,12 +2,12 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { createKafka } from '../../src/core/kafkaClient';
-import { commitOffsetsOutsideGroup, type InternalCluster } from '../../src/core/kafkajsShims';
+import { createKafka } from '../../src/kafka/kafkaClient';
+import { commitOffsetsOutsideGroup, type InternalCluster } from '../../src/kafka/kafkajsShims';
 import { repoRoot } from '../support/cli';
 
 /**
- * The kafkajs timer clamp (src/core/kafkajsShims.ts, applied by esbuild.mjs): this test is bundled with kafkajs the
+ * The kafkajs timer clamp (src/kafka/kafkajsShims.ts, applied by esbuild.mjs): this test is bundled with kafkajs the
  * way the extension and the CLI are. A stand-in broker on a free loopback port answers every request with just its
  * correlation id, which is enough for kafkajs to settle the request and re-arm its queue's timer, the timer that
  * Node 24 warns about (tulios/kafkajs#1751).

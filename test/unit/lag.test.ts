@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { computeLag, summarizeLag } from '../../src/core/lag';
+import { computeLag, summarizeLag } from '../../src/kafka/lag';
 
 const ends = new Map([
   [

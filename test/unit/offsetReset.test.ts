@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { planOffsetReset, resetRefusal } from '../../src/core/offsetReset';
+import { planOffsetReset, resetRefusal } from '../../src/kafka/offsetReset';
 
 const offsets = [
   { partition: 0, low: 10, high: 100 },

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { UserError } from '../../src/core/errors';
-import { decodePayload, parseOffset, parseTimestamp, planPeek, renderPeekDocument } from '../../src/core/peek';
+import { UserError } from '../../src/shared/errors';
+import { decodePayload, parseOffset, parseTimestamp, planPeek, renderPeekDocument } from '../../src/kafka/peek';
 
 const offsets = [
   { partition: 0, low: 0, high: 100 },

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PipelineProcess } from '../../src/core/pipelineProcesses';
-import { commandLineOf, groupMembers, isAlive, killProcess, pollUntil, processStartTime } from '../../src/core/proc';
+import { PipelineProcess } from '../../src/local/pipelineProcesses';
+import { commandLineOf, groupMembers, isAlive, killProcess, pollUntil, processStartTime } from '../../src/local/proc';
 
 describe('pipeline processes are cleaned up by identity (pid and start time)', function () {
   this.timeout(30_000);

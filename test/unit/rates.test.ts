@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatRate, RateMeter, ratePerSecond, sumEndOffsets } from '../../src/core/rates';
+import { formatRate, RateMeter, ratePerSecond, sumEndOffsets } from '../../src/kafka/rates';
 
 describe('ingest rate from end-offset deltas', () => {
   it('sums the high watermarks of all partitions', () => {

@@ -3,8 +3,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlin
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatResultTable, formatVerifyReport } from '../../src/cli/resultsCli';
-import type { CellValue, PageResult } from '../../src/core/resultsProtocol';
-import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, toCell } from '../../src/providers/results';
+import type { CellValue, PageResult } from '../../src/results/resultsProtocol';
+import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, toCell } from '../../src/results';
 
 function repoRoot(): string {
   let dir = __dirname;

@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { CacheUnavailableError, hasResultFiles, ResultsStore } from '../../src/providers/results';
+import { CacheUnavailableError, hasResultFiles, ResultsStore } from '../../src/results';
 
 function repoRoot(): string {
   let dir = __dirname;

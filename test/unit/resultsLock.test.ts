@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeDatabase, openDatabase, type ResultsDatabase } from '../../src/providers/results/cacheDb';
+import { closeDatabase, openDatabase, type ResultsDatabase } from '../../src/results/cacheDb';
 
 /**
  * The results store's own DuckDB connection for the user's SQL, used directly — no SQL check in front of it — so

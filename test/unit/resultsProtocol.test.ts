@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chartRequestKey, initialDataBlock, pageRequestKey, parseFilterTime, parseWebviewMessage, type InitialData, type ResultsSummary } from '../../src/core/resultsProtocol';
+import { chartRequestKey, initialDataBlock, pageRequestKey, parseFilterTime, parseWebviewMessage, type InitialData, type ResultsSummary } from '../../src/results/resultsProtocol';
 
 describe('results webview protocol', () => {
   it('writes file values into the first-screen data block as text that cannot end it or open a tag', () => {

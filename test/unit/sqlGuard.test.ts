@@ -2,16 +2,16 @@ import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { refusedFunctions } from '../../src/core/sqlGuard';
-import { QueryRefusedError, ResultsError, ResultsStore } from '../../src/providers/results';
-import { closeDatabase, openDatabase, type ResultsDatabase } from '../../src/providers/results/cacheDb';
-import { checkUserSql } from '../../src/providers/results/userSql';
+import { refusedFunctions } from '../../src/results/sqlGuard';
+import { QueryRefusedError, ResultsError, ResultsStore } from '../../src/results';
+import { closeDatabase, openDatabase, type ResultsDatabase } from '../../src/results/cacheDb';
+import { checkUserSql } from '../../src/results/userSql';
 import { repoRoot } from '../support/cli';
 
 /**
  * The SQL box as a user meets it: read-only SQL over aggregates, alerts and dead_letter runs; anything that touches
  * files outside the output folder, extensions, settings or writes is refused with a reason. The check
- * (src/core/sqlGuard.ts on DuckDB's own parse) and DuckDB's lock (resultsLock.test.ts) together.
+ * (src/results/sqlGuard.ts on DuckDB's own parse) and DuckDB's lock (resultsLock.test.ts) together.
  */
 describe('the SQL box: read-only SQL over the result tables', function () {
   this.timeout(30_000);

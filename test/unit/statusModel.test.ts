@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { marked } from 'marked';
-import { emptySnapshot, LAG_WARNING, renderStatus, type PipelineSnapshot } from '../../src/core/statusModel';
+import { emptySnapshot, LAG_WARNING, renderStatus, type PipelineSnapshot } from '../../src/pipeline/statusModel';
 
 function snapshot(patch: Partial<PipelineSnapshot> = {}, job: Partial<PipelineSnapshot['job']> = {}): PipelineSnapshot {
   const base = emptySnapshot('127.0.0.1:9092', 'sensor-data', 'http://127.0.0.1:8081', 'flink-sensor-processor');

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { marked } from 'marked';
-import { mdCode, mdFence, mdText } from '../../src/core/markdown';
-import { emptySnapshot, renderStatus } from '../../src/core/statusModel';
-import { summarizeLag } from '../../src/core/lag';
-import { brokerTooltip, groupTooltip, topicTooltip } from '../../src/core/treeModel';
+import { mdCode, mdFence, mdText } from '../../src/shared/markdown';
+import { emptySnapshot, renderStatus } from '../../src/pipeline/statusModel';
+import { summarizeLag } from '../../src/kafka/lag';
+import { brokerTooltip, groupTooltip, topicTooltip } from '../../src/kafka/treeModel';
 
 /**
  * Values that reach tooltips from outside — a broker's advertised host, a consumer group id, a Flink job's name, an

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { summarizeLag } from '../../src/core/lag';
+import { summarizeLag } from '../../src/kafka/lag';
 import {
   brokerDescription,
   brokerLabel,
@@ -12,7 +12,7 @@ import {
   partitionTooltip,
   topicDescription,
   topicTooltip,
-} from '../../src/core/treeModel';
+} from '../../src/kafka/treeModel';
 
 const partition = { partition: 0, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], low: 0, high: 1234 };
 

@@ -3,44 +3,26 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors';
-import { ensureJobRuntime } from '../../core/flinkRuntime';
-import { ensurePythonEnv } from '../../core/install';
-import { ensureTopic, parseBootstrapServers } from '../../core/kafkaClient';
-import { projectRoot, stateRoot } from '../../core/paths';
-import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../../core/pipelineProcesses';
-import { processGroupRss, runCommand, samplePeak } from '../../core/proc';
-import { bootstrapFor, LocalStack } from '../../core/stack';
-import { KafkaAdminClient } from '../../providers/kafkaAdmin';
-import { ResultsStore } from '../../providers/results';
+import { UserError } from '../../shared/errors';
+import { ensureJobRuntime } from '../../local/flinkRuntime';
+import { ensurePythonEnv } from '../../local/install';
+import { ensureTopic, parseBootstrapServers } from '../../kafka/kafkaClient';
+import { projectRoot, stateRoot } from '../../config/paths';
+import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../../local/pipelineProcesses';
+import { processGroupRss, runCommand, samplePeak } from '../../local/proc';
+import { bootstrapFor, LocalStack } from '../../local/stack';
+import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
+import { ResultsStore } from '../../results';
 import { benchJob } from './jobBench';
+import { percentile, SECTIONS, type Figure, type Section } from './figures';
 import { benchResults, generateAggregates } from './resultsBench';
 import { numberFlag, workspaceOption, type CliCommand } from '../context';
 import { runStamp, waitForCommitted } from '../runCli';
 
 const MB = 1024 * 1024;
-const SECTIONS = ['broker', 'generator', 'job', 'latency', 'tree', 'results', 'webview'] as const;
-type Section = (typeof SECTIONS)[number];
-
-export interface Figure {
-  section: Section;
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-  /** The budget, where there is one: reported against, never asserted. */
-  budget?: number;
-  /** A budget the figure must reach rather than stay under. */
-  atLeast?: number;
-}
 
 const formatValue = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
 
 /** Runs the generator to completion in the background and returns its own reported rate and its peak RSS. */
 async function runGenerator(workspace: string, python: string, options: GeneratorOptions): Promise<{ seconds: number; reportedRate?: number; peakRss: number }> {

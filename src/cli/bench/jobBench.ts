@@ -1,20 +1,20 @@
 // The job section of `pipeline bench`: Kafka's own perf tools, the generator, a plain Flink SQL reference job and the project's job on one fresh topic, then the generator and the job together.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors';
-import { checkJava } from '../../core/environment';
-import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../core/flinkRest';
-import type { JobRuntime } from '../../core/flinkRuntime';
-import { ensureKafkaTools } from '../../core/install';
-import { ensureTopic, parseBootstrapServers } from '../../core/kafkaClient';
-import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../../core/flinkCluster';
-import { projectRoot, stateRoot } from '../../core/paths';
-import { ensureRestPortFree, jobArgs, PipelineProcess } from '../../core/pipelineProcesses';
-import { processGroupRss, runCommand, samplePeak, sleep } from '../../core/proc';
-import { KafkaAdminClient } from '../../providers/kafkaAdmin';
-import { ResultsStore } from '../../providers/results';
+import { UserError } from '../../shared/errors';
+import { checkJava } from '../../local/environment';
+import { fetchJobDetail, fetchJobsOverview, sourceRecords } from '../../flink/flinkRest';
+import type { JobRuntime } from '../../local/flinkRuntime';
+import { ensureKafkaTools } from '../../local/install';
+import { ensureTopic, parseBootstrapServers } from '../../kafka/kafkaClient';
+import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../../local/flinkCluster';
+import { projectRoot, stateRoot } from '../../config/paths';
+import { ensureRestPortFree, jobArgs, PipelineProcess } from '../../local/pipelineProcesses';
+import { processGroupRss, runCommand, samplePeak, sleep } from '../../local/proc';
+import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
+import { ResultsStore } from '../../results';
 import type { CliContext } from '../context';
-import type { Figure } from './benchCli';
+import type { Figure } from './figures';
 import { waitForCommitted } from '../runCli';
 
 const MB = 1024 * 1024;

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheRoot } from '../../core/paths';
-import { ResultsStore } from '../../providers/results';
+import { cacheRoot } from '../../config/paths';
+import { ResultsStore } from '../../results';
 
 /**
  * The results-view benchmark: a million aggregate rows as the job would write them (CSV with header plus JSON

@@ -2,15 +2,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors';
-import { ensureJobRuntime } from '../../core/flinkRuntime';
-import { ensurePythonEnv } from '../../core/install';
-import { summarizeLag } from '../../core/lag';
-import { parseBootstrapServers } from '../../core/kafkaClient';
-import { groupMembers, processGroupRss, sleep } from '../../core/proc';
-import { LocalStack } from '../../core/stack';
-import { KafkaAdminClient } from '../../providers/kafkaAdmin';
-import { ResultsStore } from '../../providers/results';
+import { UserError } from '../../shared/errors';
+import { ensureJobRuntime } from '../../local/flinkRuntime';
+import { ensurePythonEnv } from '../../local/install';
+import { summarizeLag } from '../../kafka/lag';
+import { parseBootstrapServers } from '../../kafka/kafkaClient';
+import { groupMembers, processGroupRss, sleep } from '../../local/proc';
+import { LocalStack } from '../../local/stack';
+import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
+import { ResultsStore } from '../../results';
 import { numberFlag, workspaceOption, type CliCommand, type CliContext } from '../context';
 import { FAULTS, Stage, type ChaosContext, type FaultName, type FaultResult } from './faults';
 

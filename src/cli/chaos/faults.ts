@@ -2,18 +2,18 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../core/errors';
-import { fetchJobDetail, sourceRecords } from '../../core/flinkRest';
-import type { JobRuntime } from '../../core/flinkRuntime';
-import { createKafka, parseBootstrapServers } from '../../core/kafkaClient';
-import { KafkaAdminClient } from '../../providers/kafkaAdmin';
-import { generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../../core/pipelineProcesses';
-import { killGroup, pollUntil, sleep } from '../../core/proc';
-import { bootstrapFor, LocalStack } from '../../core/stack';
-import { stateRoot } from '../../core/paths';
-import { ResultsStore } from '../../providers/results';
+import { UserError } from '../../shared/errors';
+import { fetchJobDetail, sourceRecords } from '../../flink/flinkRest';
+import type { JobRuntime } from '../../local/flinkRuntime';
+import { createKafka, parseBootstrapServers } from '../../kafka/kafkaClient';
+import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
+import { generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../../local/pipelineProcesses';
+import { killGroup, pollUntil, sleep } from '../../local/proc';
+import { bootstrapFor, LocalStack } from '../../local/stack';
+import { stateRoot } from '../../config/paths';
+import { ResultsStore } from '../../results';
 import { committedEvents, waitForCommitted } from '../runCli';
-import type { Progress } from '../../core/install';
+import type { Progress } from '../../local/install';
 
 /** The job's REST port: the contract's 8081 (PIPELINE_FLINK_REST_PORT only to run beside another Flink). */
 const REST_PORT = Number(process.env.PIPELINE_FLINK_REST_PORT || 8081);

@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { createKafka } from '../../../src/core/kafkaClient';
-import { isAlive } from '../../../src/core/proc';
-import { KafkaAdminClient } from '../../../src/providers/kafkaAdmin';
+import { createKafka } from '../../../src/kafka/kafkaClient';
+import { isAlive } from '../../../src/local/proc';
+import { KafkaAdminClient } from '../../../src/kafka/kafkaAdmin';
 import { cliPath, kcat, pipeline, tempWorkspace } from '../../support/cli';
 
 const BOOTSTRAP = '127.0.0.1:9092';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { createKafka } from '../../../src/core/kafkaClient';
+import { createKafka } from '../../../src/kafka/kafkaClient';
 import { pipeline, tempWorkspace } from '../../support/cli';
 
 const ALL = ['127.0.0.1:19092', '127.0.0.1:29092', '127.0.0.1:39092'];

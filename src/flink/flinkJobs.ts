@@ -1,0 +1,65 @@
+import { UserError } from '../shared/errors';
+import { SETTINGS_PREFIX } from '../config/workspaceSettings';
+
+/** What the pipeline shows of a Flink job state (`GET /jobs/overview`'s `state`). */
+export type JobPhase = 'running' | 'starting' | 'failed' | 'stopped';
+
+const STARTING = new Set(['INITIALIZING', 'CREATED', 'RECONCILING', 'RESTARTING']);
+const FAILED = new Set(['FAILING', 'FAILED']);
+
+export function phaseOfFlinkState(state: string): JobPhase {
+  if (state === 'RUNNING') return 'running';
+  if (STARTING.has(state)) return 'starting';
+  if (FAILED.has(state)) return 'failed';
+  return 'stopped';
+}
+
+/** The job to show: one that is not finished (newest first), else the newest one. */
+export function currentJob<T extends { state: string; startTime: number }>(jobs: T[]): T | undefined {
+  const newestFirst = [...jobs].sort((a, b) => b.startTime - a.startTime);
+  return newestFirst.find((j) => ['running', 'starting'].includes(phaseOfFlinkState(j.state))) ?? newestFirst[0];
+}
+
+/** `http://host:port` with no trailing slash, or why it is not one. */
+export function normalizeRestUrl(address: string): { url?: string; error?: string } {
+  const trimmed = address.trim().replace(/\/+$/, '');
+  try {
+    const url = new URL(trimmed);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: `The Flink REST URL must start with http:// or https:// (got ${JSON.stringify(address)}).` };
+    return { url: trimmed };
+  } catch {
+    return { error: `The Flink REST URL ${JSON.stringify(address)} is not a URL like http://127.0.0.1:8081.` };
+  }
+}
+
+/**
+ * The address "Open Flink Web UI" hands to the browser: the setting only when it is an http(s) URL, so that a
+ * workspace's settings cannot make the command open a file, a `command:` link or another scheme's handler.
+ */
+export function flinkWebUiUrl(setting: string): string {
+  const { url, error } = normalizeRestUrl(setting);
+  if (!url) throw new UserError(`${error} Fix the setting ${SETTINGS_PREFIX}.flinkRestUrl.`);
+  return url;
+}
+
+/** The port a locally started job should serve its REST API on, when the URL points at this machine. */
+export function localRestPort(address: string): number | undefined {
+  const { url } = normalizeRestUrl(address);
+  if (!url) return undefined;
+  const parsed = new URL(url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return undefined;
+  return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+}
+
+/** Where the job runs: its own embedded MiniCluster, the local session cluster (`pipeline flink up`), or another cluster. */
+export type FlinkTarget = { kind: 'embedded' } | { kind: 'local-cluster'; url: string } | { kind: 'remote'; url: string };
+
+/** The setting `kafkaFlinkLab.flink.target` (or `--flink`): `embedded`, `local-cluster` or a REST URL. */
+export function parseFlinkTarget(value: string | undefined, localClusterUrl: string): { target?: FlinkTarget; error?: string } {
+  const raw = (value ?? 'embedded').trim();
+  if (raw === '' || raw === 'embedded') return { target: { kind: 'embedded' } };
+  if (raw === 'local-cluster') return { target: { kind: 'local-cluster', url: localClusterUrl } };
+  const { url, error } = normalizeRestUrl(raw);
+  if (!url) return { error: `The Flink target must be embedded, local-cluster or a REST URL: ${error}` };
+  return { target: url === localClusterUrl || url === localClusterUrl.replace('127.0.0.1', 'localhost') ? { kind: 'local-cluster', url: localClusterUrl } : { kind: 'remote', url } };
+}

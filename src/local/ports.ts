@@ -1,0 +1,80 @@
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { commandLineOf } from './proc';
+import { UserError } from '../shared/errors';
+import { readTcpTables, socketInodesOf } from './sockets';
+
+/** True when nothing listens on host:port (we can bind it ourselves). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const server = createServer();
+    server.once('error', () => resolvePromise(false));
+    server.once('listening', () => server.close(() => resolvePromise(true)));
+    server.listen(port, host);
+  });
+}
+
+export interface PortHolder {
+  pid: number;
+  command: string;
+}
+
+/** Parses /proc/net/tcp{,6} for a listening socket on `port` and returns its inodes. */
+export function listeningInodes(tcpTables: string[], port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of tcpTables) {
+    for (const line of table.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const local = fields[1];
+      const state = fields[3];
+      if (state === '0A' && local.endsWith(`:${hexPort}`)) inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/** Which process holds a listening socket on `port` (Linux /proc); undefined if it cannot be told. */
+export function findPortHolder(port: number): PortHolder | undefined {
+  const inodes = listeningInodes(readTcpTables(), port);
+  if (inodes.size === 0) return undefined;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    if (!socketInodesOf(Number(pid))?.some((inode) => inodes.has(inode))) continue;
+    const command = shortCommand(commandLineOf(Number(pid)) ?? '?');
+    return { pid: Number(pid), command: command.length > 160 ? command.slice(0, 157) + '...' : command };
+  }
+  return undefined;
+}
+
+export function describePortHolder(port: number): string {
+  const holder = findPortHolder(port);
+  return holder ? `process ${holder.pid} (${holder.command})` : 'another process';
+}
+
+/** `java -Xmx… -Dx=y -cp … kafka.Kafka a.properties` → `java kafka.Kafka a.properties`: what a person recognises. */
+export function shortCommand(commandLine: string): string {
+  const words = commandLine.split(' ');
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (i > 0 && /^-(X|D|XX|javaagent|Djava|server|ea)/.test(word)) continue;
+    if (i > 0 && (word === '-cp' || word === '-classpath' || word === '--add-opens' || word === '--add-exports')) {
+      i++;
+      continue;
+    }
+    kept.push(word);
+  }
+  return kept.join(' ');
+}
+
+/** Throws, naming the process that holds it and what to do (`todo`), when `port` on 127.0.0.1 is taken. */
+export async function ensurePortFree(port: number, todo: string, role?: string): Promise<void> {
+  if (!(await isPortFree(port))) throw new UserError(`Port ${port} on 127.0.0.1${role ? ` (${role})` : ''} is already in use by ${describePortHolder(port)}: ${todo}.`);
+}

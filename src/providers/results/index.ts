@@ -1,7 +1,0 @@
-// The results store's public door: what the results view and the CLI use of src/providers/results/.
-export { CacheUnavailableError, QueryRefusedError, ResultsError } from './errors';
-export { hasResultFiles, resolveOutputFolder } from './outputScan';
-export type { RefreshResult } from './resultTables';
-export { ResultsStore, type ResultsStoreOptions } from './resultsStore';
-export { toCell } from './sql';
-export type { VerifyReport } from './verify';

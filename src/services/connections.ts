@@ -1,0 +1,165 @@
+import * as vscode from 'vscode';
+import {
+  connectionSecurity,
+  normalizeBootstrap,
+  parseClusterEntry,
+  plaintextSaslWarning,
+  SECRET_KEY_PREFIX,
+  secretKeyFor,
+  usesSasl,
+  type ClusterConfig,
+  type ClusterSecurity,
+} from '../kafka/clusterSecurity';
+import { UserError } from '../shared/errors';
+import { parseBootstrapServers, type ConnectionOptions } from '../kafka/kafkaClient';
+import { bootstrapFor, LocalStack } from '../local/stack';
+import { validateBootstrapServers } from '../config/validation';
+import { KafkaAdminClient } from '../kafka/kafkaAdmin';
+import { affectsAny, settings } from './settings';
+import { Disposable } from './lifecycle';
+import type { Log } from './log';
+import { workspaceFolder } from './workspace';
+
+export interface ClusterEntry extends ClusterConfig {
+  /** Stable id: the normalized bootstrap servers. */
+  key: string;
+  label: string;
+  /** The address of the local stack (plaintext, started by this extension or `pipeline stack up`): no SASL, no TLS. */
+  local: boolean;
+  /** The cluster of the bootstrap servers setting: the one the pipeline (generator, job, status bar) uses. */
+  primary: boolean;
+  /** Why its settings entry cannot be used; connecting to it fails with this. */
+  problem?: string;
+}
+
+/** The main cluster's security settings; a bootstrap-servers-only entry of additionalClusters takes them too. */
+function mainSecurity(): ClusterSecurity {
+  return { mechanism: settings.saslMechanism.value, username: settings.saslUsername.value, tls: settings.tls.value, allowPlaintextSasl: settings.saslAllowPlaintext.value };
+}
+
+/** The setting that allows SASL without TLS for a cluster, as messages name it. */
+function allowSettingOf(entry: ClusterEntry): string {
+  return entry.primary ? settings.saslAllowPlaintext.fullKey : `"allowPlaintextSasl" in its entry of ${settings.additionalClusters.fullKey}`;
+}
+
+/**
+ * Kafka admin clients per cluster, built from the settings and the SASL password stored for exactly that cluster's
+ * identity (bootstrap servers + mechanism + user; see kafka/clusterSecurity.ts): a password is never offered to
+ * another cluster, and SASL without TLS only where that cluster's settings allow it. A changed setting or password
+ * closes them all, so the next request uses the new values without a reload.
+ */
+export class KafkaConnections extends Disposable {
+  private readonly clients = new Map<string, KafkaAdminClient>();
+  private readonly warnedPlaintext = new Set<string>();
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
+  readonly onDidChange = this._onDidChange.event;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: Log,
+  ) {
+    super();
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affectsAny(e, settings.bootstrapServers, settings.additionalClusters, settings.saslMechanism, settings.saslUsername, settings.tls, settings.saslAllowPlaintext, settings.requestTimeoutSeconds)) this.reset('settings changed');
+      }),
+    );
+    this._register(secrets.onDidChange((e) => e.key.startsWith(SECRET_KEY_PREFIX) && this.reset('a SASL password changed')));
+  }
+
+  /** Where the local stack listens (three nodes when that mode runs). */
+  localAddress(): string {
+    const folder = workspaceFolder();
+    const mode = folder ? new LocalStack(folder).runningMode() : undefined;
+    return bootstrapFor(mode ?? 'single');
+  }
+
+  clusters(): ClusterEntry[] {
+    const local = normalizeBootstrap(this.localAddress());
+    const seen = new Set<string>();
+    const entries: ClusterEntry[] = [];
+    const add = (bootstrapServers: string, security: ClusterSecurity, primary: boolean, problem?: string) => {
+      const key = normalizeBootstrap(bootstrapServers) || bootstrapServers;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const isLocal = key === local;
+      entries.push({ key, bootstrapServers: bootstrapServers.trim(), security, local: isLocal, primary, problem, label: isLocal ? 'local' : primary ? 'cluster' : 'additional cluster' });
+    };
+    const inherited = mainSecurity();
+    add(settings.bootstrapServers.value, inherited, true);
+    (settings.additionalClusters.value ?? []).forEach((setting, index) => {
+      const { cluster, error } = parseClusterEntry(setting, inherited);
+      if (cluster) add(cluster.bootstrapServers, cluster.security, false);
+      else if (error) add(`entry ${index + 1}`, inherited, false, `Fix ${error}.`);
+    });
+    return entries;
+  }
+
+  primary(): ClusterEntry {
+    return this.clusters()[0];
+  }
+
+  find(key: string): ClusterEntry | undefined {
+    return this.clusters().find((c) => c.key === key);
+  }
+
+  /** The TLS and SASL options of a cluster (none for the local stack), with its own password; see class comment. */
+  async security(entry: ClusterEntry): Promise<Pick<ConnectionOptions, 'ssl' | 'sasl'>> {
+    if (entry.local) return {};
+    const options = await connectionSecurity(entry, this.secrets, allowSettingOf(entry));
+    const warning = plaintextSaslWarning(entry);
+    if (warning && !this.warnedPlaintext.has(secretKeyFor(entry))) {
+      this.warnedPlaintext.add(secretKeyFor(entry));
+      this.log.warn(warning);
+      void vscode.window.showWarningMessage(warning);
+    }
+    return options;
+  }
+
+  async client(entry: ClusterEntry = this.primary()): Promise<KafkaAdminClient> {
+    const existing = this.clients.get(entry.key);
+    if (existing) return existing;
+    if (entry.problem) throw new UserError(entry.problem);
+    const invalid = validateBootstrapServers(entry.bootstrapServers);
+    if (invalid) throw new UserError(`${invalid} Fix the setting ${entry.primary ? settings.bootstrapServers.fullKey : settings.additionalClusters.fullKey}.`);
+    const timeoutMs = Math.max(1, settings.requestTimeoutSeconds.value) * 1000;
+    const options: ConnectionOptions = {
+      bootstrapServers: parseBootstrapServers(entry.bootstrapServers),
+      requestTimeoutMs: timeoutMs,
+      connectionTimeoutMs: Math.min(timeoutMs, 3000),
+      retries: 1,
+      ...(await this.security(entry)),
+    };
+    const client = new KafkaAdminClient(options, timeoutMs);
+    this.clients.set(entry.key, client);
+    return client;
+  }
+
+  /**
+   * What the generator and the job get to reach the pipeline's cluster: the security flags of the `pipeline` CLI,
+   * and the password (in the environment of its terminal, never on a command line).
+   */
+  async pipelineAccess(): Promise<{ security?: ClusterSecurity; env: Record<string, string> }> {
+    const entry = this.primary();
+    if (entry.local || (!usesSasl(entry.security) && !entry.security.tls)) return { env: {} };
+    const options = await this.security(entry);
+    return { security: entry.security, env: options.sasl ? { PIPELINE_SASL_PASSWORD: options.sasl.password } : {} };
+  }
+
+  private reset(why: string): void {
+    this.log.info(`Kafka connections reset (${why}).`);
+    this.closeAll();
+    this._onDidChange.fire();
+  }
+
+  private closeAll(): void {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    for (const client of clients) void client.close();
+  }
+
+  override dispose(): void {
+    this.closeAll();
+    super.dispose();
+  }
+}

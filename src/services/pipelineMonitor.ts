@@ -1,0 +1,201 @@
+import * as vscode from 'vscode';
+import { errorMessage, UserError } from '../shared/errors';
+import { phaseOfFlinkState } from '../flink/flinkJobs';
+import { FlinkRestClient } from '../flink/flinkRest';
+import { exceptionHeadline, isRestarting } from '../flink/flinkModel';
+import { flinkReaderFor, type FlinkJobHealth } from '../flink/flinkSnapshot';
+import { summarizeLag } from '../kafka/lag';
+import { LagTrend } from '../pipeline/lagTrend';
+import { RateMeter, sumEndOffsets } from '../kafka/rates';
+import { PipelineProcess } from '../local/pipelineProcesses';
+import { LocalStack } from '../local/stack';
+import { emptySnapshot, type PipelineSnapshot, type ProcessPhase } from '../pipeline/statusModel';
+import { affectsAny, jobRestUrl, settings } from './settings';
+import type { KafkaConnections } from './connections';
+import { ContextKey, setContextKey } from './contextKeys';
+import { Disposable, intervalDisposable, joiningRuns } from './lifecycle';
+import type { Log } from './log';
+import type { PipelineTerminals } from './terminals';
+import { workspaceFolder } from './workspace';
+
+/**
+ * Samples the pipeline every refresh interval — broker reachability, the topic's end offsets (ingest rate), the
+ * Flink job's state over REST and its group's lag — into one `PipelineSnapshot` for the status bar and the
+ * Pipeline view. Polls never overlap, and each request has its own timeout.
+ */
+export class PipelineMonitor extends Disposable {
+  private current: PipelineSnapshot;
+  private readonly rate = new RateMeter();
+  private readonly lagTrend = new LagTrend();
+  private readonly joinedPoll = joiningRuns(() => this.poll(), (error) => this.log.error('Pipeline status', error));
+  private timer: vscode.Disposable | undefined;
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<PipelineSnapshot>());
+  readonly onDidChange = this._onDidChange.event;
+  /** Fires when the primary broker goes from answering to not answering or back. */
+  private readonly _onDidChangeBrokerState = this._register(new vscode.EventEmitter<PipelineSnapshot['broker']['state']>());
+  readonly onDidChangeBrokerState = this._onDidChangeBrokerState.event;
+
+  constructor(
+    private readonly connections: KafkaConnections,
+    private readonly terminals: PipelineTerminals,
+    private readonly log: Log,
+  ) {
+    super();
+    this.current = emptySnapshot(connections.primary().bootstrapServers, settings.topic.value, jobRestUrl(), settings.jobGroupId.value);
+    this.schedule();
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (settings.refreshIntervalSeconds.affects(e)) this.schedule();
+        if (affectsAny(e, settings.topic, settings.flinkRestUrl, settings.flinkTarget, settings.jobGroupId, settings.bootstrapServers)) {
+          this.rate.reset();
+          this.lagTrend.reset();
+          void this.refresh();
+        }
+      }),
+    );
+    this._register(connections.onDidChange(() => void this.refresh()));
+    this._register(terminals.onDidChange(() => void this.refresh()));
+    this._register({ dispose: () => this.timer?.dispose() });
+  }
+
+  get snapshot(): PipelineSnapshot {
+    return this.current;
+  }
+
+  private schedule(): void {
+    this.timer?.dispose();
+    this.timer = undefined;
+    const seconds = settings.refreshIntervalSeconds.value;
+    if (seconds > 0) this.timer = intervalDisposable(() => void this.refresh(), Math.max(1, seconds) * 1000);
+  }
+
+  /** One poll now (joins the one in flight). Never rejects. */
+  refresh(): Promise<void> {
+    return this.joinedPoll();
+  }
+
+  private async poll(): Promise<void> {
+    const primary = this.connections.primary();
+    const topic = settings.topic.value;
+    const groupId = settings.jobGroupId.value;
+    const restAddress = jobRestUrl();
+    const folder = workspaceFolder();
+    const localRunning = folder ? new LocalStack(folder).runningMode() !== undefined : false;
+
+    const brokerTask = (async (): Promise<Pick<PipelineSnapshot, 'broker' | 'ingestRate' | 'endOffsetTotal'> & { lag?: number; lagNote?: string }> => {
+      try {
+        const client = await this.connections.client(primary);
+        const cluster = await client.describeCluster();
+        const result: Pick<PipelineSnapshot, 'broker' | 'ingestRate' | 'endOffsetTotal'> & { lag?: number; lagNote?: string } = {
+          broker: { state: 'up', address: primary.bootstrapServers, local: primary.local, brokers: cluster.brokers.length },
+        };
+        const [offsets, lag] = await Promise.allSettled([client.fetchPartitionOffsets(topic), client.describeGroupLag(groupId, [topic])]);
+        if (offsets.status === 'fulfilled') {
+          result.endOffsetTotal = sumEndOffsets(offsets.value);
+          result.ingestRate = this.rate.sample(`${primary.key}/${topic}`, result.endOffsetTotal, Date.now());
+        } else {
+          this.rate.reset();
+          result.broker.detail = errorMessage(offsets.reason);
+        }
+        if (lag.status === 'fulfilled') {
+          const summary = summarizeLag(lag.value.filter((r) => r.topic === topic));
+          result.lag = summary.total;
+          if (summary.total === undefined) result.lagNote = 'no committed offsets yet';
+        } else result.lagNote = errorMessage(lag.reason);
+        return result;
+      } catch (error) {
+        this.rate.reset();
+        const state = primary.local && localRunning ? 'degraded' : 'down';
+        // A refusal of ours (no password stored for this cluster, SASL without TLS) says what to do.
+        const detail = state === 'degraded' ? `the broker process runs but does not answer: ${errorMessage(error)}` : error instanceof UserError ? errorMessage(error) : undefined;
+        return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail } };
+      }
+    })();
+    // The job's restarts, exceptions and source position, through the reader the Flink view shares (it caches per job).
+    const reader = flinkReaderFor(restAddress);
+    const flinkTask = (async () => {
+      const overview = await new FlinkRestClient(restAddress).overview();
+      // Two more requests while a job is known: its restarts and where its source reads (the status bar's lag in time).
+      const health: FlinkJobHealth = overview.reachable && overview.current ? await reader.readHealth(overview.current.jid, overview.current.state).catch(() => ({})) : {};
+      return { ...overview, health };
+    })();
+    const [kafka, flink] = await Promise.all([brokerTask, flinkTask]);
+
+    const generator = this.processPhase('generator', folder);
+    const jobProcess = this.processPhase('job', folder);
+    let jobPhase: ProcessPhase;
+    if (flink.reachable && flink.current) jobPhase = jobProcess === 'stopping' ? 'stopping' : phaseOfFlinkState(flink.current.state);
+    else if (jobProcess === 'running') jobPhase = 'starting';
+    else jobPhase = jobProcess;
+
+    const health = flink.health;
+    const now = Date.now();
+    const exception = health.newestException ? { headline: exceptionHeadline(health.newestException), at: health.newestException.timestamp } : undefined;
+    const state = flink.current?.state;
+    const restarting = isRestarting(state, health.restarts, exception?.at, now);
+    const behindMs = health.source?.emitEventTimeLagMs;
+    if (kafka.lag !== undefined || behindMs !== undefined) this.lagTrend.add(`${primary.key}/${topic}/${groupId}`, { at: now, records: kafka.lag, behindMs });
+
+    const previousBroker = this.current.broker.state;
+    this.current = {
+      broker: kafka.broker,
+      topic,
+      ingestRate: kafka.ingestRate,
+      endOffsetTotal: kafka.endOffsetTotal,
+      generator,
+      job: {
+        phase: jobPhase,
+        flinkState: flink.current?.state,
+        name: flink.current?.name,
+        jid: flink.current?.jid,
+        restAddress,
+        restReachable: flink.reachable,
+        groupId,
+        lag: kafka.lag,
+        lagNote: kafka.lagNote ?? (kafka.broker.state === 'up' ? undefined : 'Kafka is not reachable'),
+        behindMs,
+        restarts: health.restarts,
+        exception,
+        restarting,
+        checkpointIntervalMs: health.checkpointIntervalMs,
+      },
+      lagTrend: [...this.lagTrend.all],
+      updatedAt: now,
+    };
+    await Promise.all([
+      setContextKey(ContextKey.BrokerUp, kafka.broker.state === 'up'),
+      setContextKey(ContextKey.LocalStackRunning, localRunning),
+      setContextKey(ContextKey.PrimaryIsLocal, primary.local),
+      setContextKey(ContextKey.GeneratorRunning, generator === 'running' || generator === 'starting'),
+      setContextKey(ContextKey.JobRunning, jobPhase === 'running' || jobPhase === 'starting'),
+    ]);
+    this._onDidChange.fire(this.current);
+    if (previousBroker !== kafka.broker.state) {
+      this.log.info(`Kafka at ${primary.bootstrapServers}: ${kafka.broker.state}${kafka.broker.detail ? ` (${kafka.broker.detail})` : ''}.`);
+      this._onDidChangeBrokerState.fire(kafka.broker.state);
+    }
+  }
+
+  /**
+   * A generator or job runs when its Python process (tracked by the CLI in `.pipeline/`) lives — wherever it was
+   * started; while only its terminal runs, the CLI is still preparing it (`starting`).
+   */
+  private processPhase(role: 'generator' | 'job', folder: string | undefined): ProcessPhase {
+    const terminal = this.terminals.phase(role);
+    const tracked = folder ? new PipelineProcess(folder, role).running() : false;
+    if (terminal === 'stopping') return 'stopping';
+    if (tracked) return 'running';
+    return terminal === 'running' ? 'starting' : terminal;
+  }
+
+  /** Polls until `done(snapshot)` holds or `timeoutMs` passes; resolves whether it held. */
+  async waitFor(done: (s: PipelineSnapshot) => boolean, timeoutMs: number, token?: vscode.CancellationToken): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.refresh();
+      if (done(this.current)) return true;
+      if (Date.now() > deadline || token?.isCancellationRequested) return false;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}

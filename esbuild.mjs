@@ -24,7 +24,8 @@ const kafkajsTimerClamp = {
     build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]network[\\/]requestQueue[\\/]index\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       const clamped = source.replace('}, scheduleAt)', '}, Math.max(1, scheduleAt))');
-      if (clamped === source) throw new Error(`kafkajs-timer-clamp: the timer of ${args.path} was not found; see src/kafka/kafkajsShims.ts`);
+      if (clamped === source)
+        throw new Error(`kafkajs-timer-clamp: the timer of ${args.path} was not found; see src/kafka/kafkajsShims.ts`);
       return { contents: clamped, loader: 'js' };
     });
   },

@@ -14,13 +14,25 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { rest: { type: 'string', default: 'http://127.0.0.1:8081' }, refreshes: { type: 'string', default: '20' }, interval: { type: 'string', default: '1000' }, output: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    rest: { type: 'string', default: 'http://127.0.0.1:8081' },
+    refreshes: { type: 'string', default: '20' },
+    interval: { type: 'string', default: '1000' },
+    output: { type: 'string' },
+  },
+});
 
 const work = mkdtempSync(join(tmpdir(), 'kfl-bench-flink-'));
 try {
   const bundle = join(work, 'view.cjs');
   await build({
-    stdin: { contents: "export { FlinkSnapshotReader } from './src/flink/flinkSnapshot';\nexport { buildFlinkTree, flattenRows } from './src/flink/flinkModel';\nexport { CommittedFileIndex } from './src/flink/committedFiles';", resolveDir: repo, loader: 'ts' },
+    stdin: {
+      contents:
+        "export { FlinkSnapshotReader } from './src/flink/flinkSnapshot';\nexport { buildFlinkTree, flattenRows } from './src/flink/flinkModel';\nexport { CommittedFileIndex } from './src/flink/committedFiles';",
+      resolveDir: repo,
+      loader: 'ts',
+    },
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -36,17 +48,23 @@ try {
     if (i > 0) await new Promise((r) => setTimeout(r, Number(values.interval)));
     const started = performance.now();
     const snapshot = await reader.read();
-    const files = index ? await index.filesSince(Math.min(...(snapshot.job?.checkpoints?.history ?? []).map((c) => c.latestAckTimestamp ?? Infinity))) : undefined;
+    const files = index
+      ? await index.filesSince(Math.min(...(snapshot.job?.checkpoints?.history ?? []).map((c) => c.latestAckTimestamp ?? Infinity)))
+      : undefined;
     const tree = buildFlinkTree(snapshot, { previous, files });
     const ms = performance.now() - started;
     previous = snapshot;
     times.push(ms);
     const operators = snapshot.job?.detail.vertices.length ?? 0;
-    console.log(`refresh ${i + 1}: ${snapshot.requests} requests, ${operators} operators (tasks), ${flattenRows(tree.rows).length} rows, ${ms.toFixed(1)} ms${snapshot.reachable ? '' : ` (not reachable: ${snapshot.error})`}`);
+    console.log(
+      `refresh ${i + 1}: ${snapshot.requests} requests, ${operators} operators (tasks), ${flattenRows(tree.rows).length} rows, ${ms.toFixed(1)} ms${snapshot.reachable ? '' : ` (not reachable: ${snapshot.error})`}`,
+    );
   }
   const sorted = [...times].sort((a, b) => a - b);
   const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-  console.log(`flink view refresh: median ${q(0.5).toFixed(1)} ms, p95 ${q(0.95).toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms over ${times.length} refreshes`);
+  console.log(
+    `flink view refresh: median ${q(0.5).toFixed(1)} ms, p95 ${q(0.95).toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms over ${times.length} refreshes`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

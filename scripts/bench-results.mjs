@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { rows: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' }, python: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean' },
+    json: { type: 'boolean' },
+    python: { type: 'string' },
+  },
+});
 const rows = values.rows === undefined ? 1_000_000 : Number(values.rows);
 if (!Number.isSafeInteger(rows) || rows < 1) {
   console.error(`bench-results: --rows must be a whole number ≥ 1 (got ${values.rows}).`);
@@ -38,7 +46,13 @@ try {
   process.env.NODE_PATH = [join(root, 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(':');
   Module._initPaths();
   const { benchResults, formatBenchReport } = require(outfile);
-  const report = await benchResults({ rows, outputDir: values.dir, keep: values.keep, python: values.python, progress: (line) => console.error(line) });
+  const report = await benchResults({
+    rows,
+    outputDir: values.dir,
+    keep: values.keep,
+    python: values.python,
+    progress: (line) => console.error(line),
+  });
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else console.log('\n' + formatBenchReport(report).join('\n'));
   const over = report.figures.filter((f) => f.budget !== undefined && f.value > f.budget);

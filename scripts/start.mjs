@@ -50,7 +50,11 @@ function needsNpmInstall() {
 if (needsNpmInstall()) {
   // A fresh clone gets exactly the locked tree; an existing node_modules is updated in place, not wiped.
   const ci = existsSync(join(repo, 'package-lock.json')) && !existsSync(join(repo, 'node_modules'));
-  await step(`Installing npm dependencies (npm ${ci ? 'ci' : 'install'}; once)`, process.platform === 'win32' ? 'npm.cmd' : 'npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  await step(`Installing npm dependencies (npm ${ci ? 'ci' : 'install'}; once)`, process.platform === 'win32' ? 'npm.cmd' : 'npm', [
+    ci ? 'ci' : 'install',
+    '--no-audit',
+    '--no-fund',
+  ]);
 }
 
 // Only now can the helpers (which need nothing but Node) be loaded from the test folder.
@@ -71,11 +75,21 @@ const toolchain = await ensureE2eToolchain({ progress: say, browser: false }).ca
 });
 
 const cli = (args) => [join(repo, 'dist', 'cli.js'), ...args, '--workspace', workspace];
-await step('Preparing Kafka, the Flink connector, the job library and the PyFlink environment (pipeline setup; cached)', process.execPath, cli(['setup']), { cwd: workspace });
+await step(
+  'Preparing Kafka, the Flink connector, the job library and the PyFlink environment (pipeline setup; cached)',
+  process.execPath,
+  cli(['setup']),
+  { cwd: workspace },
+);
 
 const statusBefore = await cs.runToEnd(process.execPath, cli(['stack', 'status', '--json']), { cwd: workspace, timeoutMs: 30_000 });
 const stackWasRunning = statusBefore.code === 0;
-await step(stackWasRunning ? 'Local Kafka is already running; checking it' : 'Starting the local Kafka broker (pipeline stack up)', process.execPath, cli(['stack', 'up']), { cwd: workspace });
+await step(
+  stackWasRunning ? 'Local Kafka is already running; checking it' : 'Starting the local Kafka broker (pipeline stack up)',
+  process.execPath,
+  cli(['stack', 'up']),
+  { cwd: workspace },
+);
 
 mkdirSync(stateDir, { recursive: true });
 const dirs = {
@@ -127,7 +141,10 @@ async function stopEverything(reason, exitCode) {
   if (stopping) return;
   stopping = true;
   say(`${reason}: stopping everything npm start started…`);
-  for (const [args, what] of [[['generate', '--stop'], 'generator'], [['job', 'stop'], 'Flink job']]) {
+  for (const [args, what] of [
+    [['generate', '--stop'], 'generator'],
+    [['job', 'stop'], 'Flink job'],
+  ]) {
     const result = await cs.runToEnd(process.execPath, cli(args), { cwd: workspace, timeoutMs: 60_000 });
     say(`  ${what}: ${result.out.trim().split('\n').pop() || `exit ${result.code}`}`);
   }
@@ -146,7 +163,8 @@ async function stopEverything(reason, exitCode) {
   process.exit(exitCode);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void stopEverything(signal === 'SIGINT' ? 'Ctrl-C' : signal, 0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(signal, () => void stopEverything(signal === 'SIGINT' ? 'Ctrl-C' : signal, 0));
 
 say(`Starting code-server on 127.0.0.1:${port}…`);
 try {

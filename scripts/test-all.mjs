@@ -16,7 +16,14 @@ const started = Date.now();
 function run(label, command, args, options = {}) {
   const t = Date.now();
   console.log(`\n=== ${label}: ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: options.timeoutMs ?? 30 * 60_000 });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    timeout: options.timeoutMs ?? 30 * 60_000,
+  });
   process.stdout.write(result.stdout ?? '');
   const out = result.stdout ?? '';
   const counts = options.count?.(out) ?? { passed: result.status === 0 ? 1 : 0, failed: result.status === 0 ? 0 : 1 };
@@ -24,7 +31,9 @@ function run(label, command, args, options = {}) {
   totals.passed += counts.passed;
   totals.failed += counts.failed;
   if (result.status !== 0) failedStages.push(label);
-  console.log(`=== ${label}: exit ${result.status ?? result.signal} in ${((Date.now() - t) / 1000).toFixed(1)} s (${counts.passed} passed, ${counts.failed} failed)`);
+  console.log(
+    `=== ${label}: exit ${result.status ?? result.signal} in ${((Date.now() - t) / 1000).toFixed(1)} s (${counts.passed} passed, ${counts.failed} failed)`,
+  );
   return { ok: result.status === 0, stdout: out };
 }
 
@@ -33,8 +42,15 @@ const check = () => ({ passed: 0, failed: 0 });
 const mochaCounts = (out) => ({ passed: Number(/(\d+) passing/.exec(out)?.[1] ?? 0), failed: Number(/(\d+) failing/.exec(out)?.[1] ?? 0) });
 const pytestCounts = (out) => {
   // pytest -q ends with a bare "21 passed, 5 deselected in 19.7s"; without -q the same line is framed by "=".
-  const line = out.split('\n').reverse().find((l) => /\d+ (passed|failed|errors?)\b/.test(l)) ?? '';
-  return { passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0), failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) + Number(/(\d+) error/.exec(line)?.[1] ?? 0) };
+  const line =
+    out
+      .split('\n')
+      .reverse()
+      .find((l) => /\d+ (passed|failed|errors?)\b/.test(l)) ?? '';
+  return {
+    passed: Number(/(\d+) passed/.exec(line)?.[1] ?? 0),
+    failed: Number(/(\d+) failed/.exec(line)?.[1] ?? 0) + Number(/(\d+) error/.exec(line)?.[1] ?? 0),
+  };
 };
 const e2eCounts = (out) => {
   const m = /e2e: (\d+) passed, (\d+) failed/.exec(out);
@@ -52,8 +68,10 @@ const surefireCounts = (dir) => {
   }
   return totals;
 };
-const mocha = (label, glob, env, timeoutMs) => run(label, 'npx', ['mocha', '--reporter', 'spec', '--timeout', '600000', glob], { env, count: mochaCounts, timeoutMs });
-const cli = (...args) => spawnSync('node', ['dist/cli.js', ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60_000 });
+const mocha = (label, glob, env, timeoutMs) =>
+  run(label, 'npx', ['mocha', '--reporter', 'spec', '--timeout', '600000', glob], { env, count: mochaCounts, timeoutMs });
+const cli = (...args) =>
+  spawnSync('node', ['dist/cli.js', ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60_000 });
 
 function setupEngines() {
   const setup = cli('setup', '--json');
@@ -66,6 +84,7 @@ const stages = {
     run('build', 'node', ['esbuild.mjs', '--tests'], { count: check });
     run('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { count: check });
     run('lint', 'npx', ['eslint', 'src', 'test', 'webview-ui', 'scripts'], { count: check });
+    run('format', 'npx', ['prettier', '--check', '.'], { count: check });
     mocha('unit', 'out/test/unit/**/*.test.js');
   },
   java() {
@@ -82,7 +101,10 @@ const stages = {
   python() {
     const engines = setupEngines();
     run('ruff', engines.python, ['-m', 'ruff', 'check', 'flink-jobs'], { count: check });
-    run('python unit', engines.python, ['-m', 'pytest', '-q', '-m', 'not integration', 'flink-jobs'], { count: pytestCounts, env: { PIPELINE_JOB_LIB_JAR: engines.jobLibJar } });
+    run('python unit', engines.python, ['-m', 'pytest', '-q', '-m', 'not integration', 'flink-jobs'], {
+      count: pytestCounts,
+      env: { PIPELINE_JOB_LIB_JAR: engines.jobLibJar },
+    });
   },
   integration() {
     const engines = setupEngines();
@@ -90,7 +112,14 @@ const stages = {
     mocha('integration: local stack', 'out/test/integration/stack/**/*.test.js', {}, 30 * 60_000);
     // Everything else shares one broker started here like a user would.
     const workspace = mkdtempSync(join(tmpdir(), 'kfl-integration-'));
-    const env = { PIPELINE_BOOTSTRAP: '127.0.0.1:9092', PIPELINE_CONNECTOR_JAR: engines.connectorJar, PIPELINE_JOB_LIB_JAR: engines.jobLibJar, PIPELINE_FLINK_RUNTIME: engines.flinkRuntime, PIPELINE_PYTHON_ENV: engines.python, PIPELINE_TEST_WORKSPACE: workspace };
+    const env = {
+      PIPELINE_BOOTSTRAP: '127.0.0.1:9092',
+      PIPELINE_CONNECTOR_JAR: engines.connectorJar,
+      PIPELINE_JOB_LIB_JAR: engines.jobLibJar,
+      PIPELINE_FLINK_RUNTIME: engines.flinkRuntime,
+      PIPELINE_PYTHON_ENV: engines.python,
+      PIPELINE_TEST_WORKSPACE: workspace,
+    };
     const up = cli('stack', 'up', '--workspace', workspace);
     if (up.status !== 0) {
       totals.failed++;
@@ -99,7 +128,11 @@ const stages = {
     }
     try {
       mocha('integration: extension core + pipeline', 'out/test/integration/*.test.js', env, 40 * 60_000);
-      run('integration: python (real broker, real PyFlink)', engines.python, ['-m', 'pytest', '-q', '-m', 'integration', 'flink-jobs'], { env, count: pytestCounts, timeoutMs: 40 * 60_000 });
+      run('integration: python (real broker, real PyFlink)', engines.python, ['-m', 'pytest', '-q', '-m', 'integration', 'flink-jobs'], {
+        env,
+        count: pytestCounts,
+        timeoutMs: 40 * 60_000,
+      });
     } finally {
       cli('job', 'stop', '--workspace', workspace);
       cli('stack', 'down', '--workspace', workspace);
@@ -126,6 +159,8 @@ for (const stage of order) {
     console.error(error.message);
   }
 }
-console.log(`\nAll suites finished in ${((Date.now() - started) / 60000).toFixed(1)} min.${failedStages.length ? ` Failed: ${failedStages.join('; ')}` : ''}`);
+console.log(
+  `\nAll suites finished in ${((Date.now() - started) / 60000).toFixed(1)} min.${failedStages.length ? ` Failed: ${failedStages.join('; ')}` : ''}`,
+);
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
 process.exit(totals.failed > 0 || failedStages.length > 0 ? 1 : 0);

@@ -27,7 +27,16 @@ export function activate(context: vscode.ExtensionContext): void {
     const explorer = new KafkaExplorer(connections, monitor, log);
     const peeks = new PeekDocuments();
     const flink = new FlinkView(terminals, monitor, log);
-    context.subscriptions.push(connections, terminals, monitor, explorer, flink, peeks, new PipelineView(monitor), new PipelineStatusBar(monitor));
+    context.subscriptions.push(
+      connections,
+      terminals,
+      monitor,
+      explorer,
+      flink,
+      peeks,
+      new PipelineView(monitor),
+      new PipelineStatusBar(monitor),
+    );
     context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, flink, peeks }));
 
     context.subscriptions.push(

@@ -33,7 +33,9 @@ function valueTicks(min: number, max: number, count: number): number[] {
   return ticks;
 }
 
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map(
+  (s) => s * 1000,
+);
 
 function timeTicks(from: number, to: number, count: number): number[] {
   const step = TIME_STEPS.find((s) => (to - from) / s <= count) ?? TIME_STEPS[TIME_STEPS.length - 1];
@@ -71,7 +73,15 @@ function axes(root: SVGSVGElement, frame: Frame, from: number, to: number, yTick
     axis.append(svg('line', { class: 'tick-mark', x1: x, x2: x, y1: frame.height - MARGIN.bottom, y2: frame.height - MARGIN.bottom + 4 }));
     axis.append(svg('text', { class: 'tick', x, y: frame.height - 8, 'text-anchor': anchor }, formatClock(t, withDate)));
   }
-  axis.append(svg('line', { class: 'baseline', x1: MARGIN.left, x2: frame.width - MARGIN.right, y1: frame.height - MARGIN.bottom, y2: frame.height - MARGIN.bottom }));
+  axis.append(
+    svg('line', {
+      class: 'baseline',
+      x1: MARGIN.left,
+      x2: frame.width - MARGIN.right,
+      y1: frame.height - MARGIN.bottom,
+      y2: frame.height - MARGIN.bottom,
+    }),
+  );
   root.append(axis);
 }
 
@@ -90,10 +100,20 @@ export class TemperatureChart {
   private hidden = new Set<string>();
 
   constructor(private readonly onToggle: (hidden: string[]) => void) {
-    this.legend = h('div', { class: 'legend', role: 'group', 'aria-label': 'Sensors: click to hide or show a line, double-click to show only that sensor' });
+    this.legend = h('div', {
+      class: 'legend',
+      role: 'group',
+      'aria-label': 'Sensors: click to hide or show a line, double-click to show only that sensor',
+    });
     this.readout = h('div', { class: 'readout', 'aria-hidden': 'true' });
     this.note = h('div', { class: 'chart-note' });
-    this.svgRoot = svg('svg', { class: 'chart', 'data-testid': 'results-chart', role: 'img', 'aria-label': 'Mean temperature per window and sensor', height: HEIGHT });
+    this.svgRoot = svg('svg', {
+      class: 'chart',
+      'data-testid': 'results-chart',
+      role: 'img',
+      'aria-label': 'Mean temperature per window and sensor',
+      height: HEIGHT,
+    });
     this.element = h(
       'section',
       { class: 'chart-card', 'aria-labelledby': 'temperature-title' },
@@ -162,19 +182,29 @@ export class TemperatureChart {
         // A ring around the point: the line stays readable even when most windows have an anomaly.
         const marker = svg('circle', { class: 'anomaly-ring', cx: x.toFixed(1), cy: y.toFixed(1), r: 4, 'data-sensor': series.sensor });
         marker.append(
-          svg('title', {}, `${series.sensor} · ${formatTime(p[0])} · mean ${formatNumber(p[1])} °C${p[3] !== null ? ` · max ${formatNumber(p[3])} °C` : ''} · ${formatCount(p[2])} anomal${p[2] === 1 ? 'y' : 'ies'}`),
+          svg(
+            'title',
+            {},
+            `${series.sensor} · ${formatTime(p[0])} · mean ${formatNumber(p[1])} °C${p[3] !== null ? ` · max ${formatNumber(p[3])} °C` : ''} · ${formatCount(p[2])} anomal${p[2] === 1 ? 'y' : 'ies'}`,
+          ),
         );
         markers.append(marker);
       }
     }
     this.svgRoot.append(lines, markers, svg('line', { class: 'guide', x1: -10, x2: -10, y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }));
-    const shown = result.series.length < result.totalSensors ? `Showing ${result.series.length} of ${formatCount(result.totalSensors)} sensors: choose sensors in the filter to chart others. ` : '';
+    const shown =
+      result.series.length < result.totalSensors
+        ? `Showing ${result.series.length} of ${formatCount(result.totalSensors)} sensors: choose sensors in the filter to chart others. `
+        : '';
     const anomalies = ringAnomalies
       ? marked > 0
         ? '○ rings mark windows with anomalies (hover for details).'
         : 'no anomalies in view.'
       : `${formatCount(marked)} points have anomalies, too many to ring: choose fewer sensors, or see anomalies per window on the right.`;
-    const clipped = result.earlierFrom !== undefined ? `Charting from ${formatTime(result.from)} UTC, after a long pause; earlier windows start at ${formatTime(result.earlierFrom)}: set From to include them. ` : '';
+    const clipped =
+      result.earlierFrom !== undefined
+        ? `Charting from ${formatTime(result.from)} UTC, after a long pause; earlier windows start at ${formatTime(result.earlierFrom)}: set From to include them. `
+        : '';
     this.note.textContent = `${clipped}${shown}${bucketLabel(result)}; ${anomalies}`;
   }
 
@@ -185,7 +215,13 @@ export class TemperatureChart {
       const anomalies = series.points.reduce((sum, p) => sum + p[2], 0);
       const button = h(
         'button',
-        { class: 'legend-item', type: 'button', 'aria-pressed': String(on), 'data-sensor': series.sensor, title: `${series.sensor}: ${formatCount(anomalies)} anomalies in view. Click to ${on ? 'hide' : 'show'}, double-click to show only this sensor.` },
+        {
+          class: 'legend-item',
+          type: 'button',
+          'aria-pressed': String(on),
+          'data-sensor': series.sensor,
+          title: `${series.sensor}: ${formatCount(anomalies)} anomalies in view. Click to ${on ? 'hide' : 'show'}, double-click to show only this sensor.`,
+        },
         h('span', { class: `swatch ${seriesClass(index)}`, 'aria-hidden': 'true' }),
         series.sensor,
       );
@@ -218,13 +254,18 @@ export class TemperatureChart {
     for (const series of result.series) {
       if (this.hidden.has(series.sensor)) continue;
       const point = series.points.find((p) => p[0] === bucket);
-      if (point && point[1] !== null) parts.push(`${series.sensor} ${formatNumber(point[1])}${point[2] > 0 ? ` (${point[2]} anomal${point[2] === 1 ? 'y' : 'ies'})` : ''}`);
+      if (point && point[1] !== null)
+        parts.push(
+          `${series.sensor} ${formatNumber(point[1])}${point[2] > 0 ? ` (${point[2]} anomal${point[2] === 1 ? 'y' : 'ies'})` : ''}`,
+        );
     }
     const x = MARGIN.left + ((bucket + result.bucketMs / 2 - result.from) / (result.to - result.from)) * plotWidth;
     const guide = this.svgRoot.querySelector('.guide');
     guide?.setAttribute('x1', String(x));
     guide?.setAttribute('x2', String(x));
-    this.readout.textContent = parts.length ? `${formatTime(bucket)} · ${parts.slice(0, 6).join(' · ')}${parts.length > 6 ? ' …' : ''}` : '';
+    this.readout.textContent = parts.length
+      ? `${formatTime(bucket)} · ${parts.slice(0, 6).join(' · ')}${parts.length > 6 ? ' …' : ''}`
+      : '';
   }
 
   private clearHover(): void {
@@ -269,8 +310,19 @@ export class EventsChart {
   private result?: ChartResult;
 
   constructor() {
-    this.svgRoot = svg('svg', { class: 'chart', 'data-testid': 'results-events-chart', role: 'img', 'aria-label': 'Events per window', height: EVENTS_HEIGHT });
-    this.element = h('section', { class: 'chart-card', 'aria-labelledby': 'events-title' }, h('div', { class: 'chart-head' }, h('h3', { id: 'events-title' }, 'Events per window')), this.svgRoot);
+    this.svgRoot = svg('svg', {
+      class: 'chart',
+      'data-testid': 'results-events-chart',
+      role: 'img',
+      'aria-label': 'Events per window',
+      height: EVENTS_HEIGHT,
+    });
+    this.element = h(
+      'section',
+      { class: 'chart-card', 'aria-labelledby': 'events-title' },
+      h('div', { class: 'chart-head' }, h('h3', { id: 'events-title' }, 'Events per window')),
+      this.svgRoot,
+    );
   }
 
   update(result: ChartResult): void {
@@ -312,8 +364,20 @@ export class EventsChart {
     for (const [t, perWindow, anomalies] of result.events) {
       const x = frame.x(t);
       const y = frame.y(perWindow);
-      const bar = svg('rect', { class: 'bar', x: x.toFixed(1), y: y.toFixed(1), width: barWidth.toFixed(1), height: Math.max(0, EVENTS_HEIGHT - MARGIN.bottom - y).toFixed(1) });
-      bar.append(svg('title', {}, `${formatTime(t)} · ${formatNumber(Number(perWindow.toFixed(1)))} events per window · ${formatCount(anomalies)} anomal${anomalies === 1 ? 'y' : 'ies'}`));
+      const bar = svg('rect', {
+        class: 'bar',
+        x: x.toFixed(1),
+        y: y.toFixed(1),
+        width: barWidth.toFixed(1),
+        height: Math.max(0, EVENTS_HEIGHT - MARGIN.bottom - y).toFixed(1),
+      });
+      bar.append(
+        svg(
+          'title',
+          {},
+          `${formatTime(t)} · ${formatNumber(Number(perWindow.toFixed(1)))} events per window · ${formatCount(anomalies)} anomal${anomalies === 1 ? 'y' : 'ies'}`,
+        ),
+      );
       bars.append(bar);
       const gap = previous === undefined || t - previous > result.bucketMs * 1.5;
       anomalyPath += `${gap ? 'M' : 'L'}${(x + barWidth / 2).toFixed(1)},${ya(anomalies / windowsPerBucket).toFixed(1)}`;
@@ -323,7 +387,11 @@ export class EventsChart {
     if (maxAnomalies > 0) {
       this.svgRoot.append(
         svg('path', { class: 'anomaly-line', d: anomalyPath }),
-        svg('text', { class: 'tick anomaly-label', x: width - MARGIN.right, y: MARGIN.top - 2, 'text-anchor': 'end' }, `anomalies per window (max ${formatNumber(Number(maxAnomalies.toFixed(1)))})`),
+        svg(
+          'text',
+          { class: 'tick anomaly-label', x: width - MARGIN.right, y: MARGIN.top - 2, 'text-anchor': 'end' },
+          `anomalies per window (max ${formatNumber(Number(maxAnomalies.toFixed(1)))})`,
+        ),
       );
     }
   }

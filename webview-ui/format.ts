@@ -43,16 +43,22 @@ export function formatCell(value: CellValue, kind: ColumnKind): { text: string; 
   switch (kind) {
     case 'integer':
     case 'number':
-      return typeof value === 'number' ? { text: formatNumber(value), title: String(value), className: 'num' } : { text: String(value), className: 'num' };
+      return typeof value === 'number'
+        ? { text: formatNumber(value), title: String(value), className: 'num' }
+        : { text: String(value), className: 'num' };
     case 'time':
       return { text: formatTime(String(value)), title: `${String(value)} (UTC)`, className: 'time' };
     case 'epochMs':
-      return typeof value === 'number' ? { text: formatTime(value), title: `${value} ms since 1970 (UTC)`, className: 'time' } : { text: String(value), className: 'time' };
+      return typeof value === 'number'
+        ? { text: formatTime(value), title: `${value} ms since 1970 (UTC)`, className: 'time' }
+        : { text: String(value), className: 'time' };
     case 'boolean':
       return { text: String(value), className: 'bool' };
     default: {
       const text = String(value);
-      return text.length > 200 ? { text: text.slice(0, 200) + '…', title: text.slice(0, 4000), className: 'text' } : { text, title: text.length > 40 ? text : undefined, className: 'text' };
+      return text.length > 200
+        ? { text: text.slice(0, 200) + '…', title: text.slice(0, 4000), className: 'text' }
+        : { text, title: text.length > 40 ? text : undefined, className: 'text' };
     }
   }
 }

@@ -70,7 +70,16 @@ interface ViewState {
 }
 
 const vscode = acquireVsCodeApi();
-const defaults: ViewState = { tab: 'aggregates', sorts: {}, offsets: {}, scroll: {}, filter: {}, pageSize: 100, sql: 'SELECT sensor_id, count(*) AS windows, sum(event_count) AS events, round(avg(avg_temperature), 2) AS mean_temperature\nFROM aggregates\nGROUP BY sensor_id\nORDER BY sensor_id', hiddenSensors: [] };
+const defaults: ViewState = {
+  tab: 'aggregates',
+  sorts: {},
+  offsets: {},
+  scroll: {},
+  filter: {},
+  pageSize: 100,
+  sql: 'SELECT sensor_id, count(*) AS windows, sum(event_count) AS events, round(avg(avg_temperature), 2) AS mean_temperature\nFROM aggregates\nGROUP BY sensor_id\nORDER BY sensor_id',
+  hiddenSensors: [],
+};
 const state: ViewState = { ...defaults, ...((vscode.getState() as Partial<ViewState> | undefined) ?? {}) };
 const save = () => vscode.setState(state);
 
@@ -119,14 +128,28 @@ const header = h(
     'div',
     { class: 'actions' },
     exportStatus,
-    button('Refresh', 'refresh', () => post({ type: 'refresh' }), { title: 'Read the output folder again', 'data-testid': 'results-refresh' }),
-    button('Export CSV', 'export', () => exportView('csv'), { title: 'Save every row of the current view (filter and sort applied) as CSV', 'data-testid': 'export-csv' }),
-    button('Export JSON', 'json', () => exportView('json'), { title: 'Save every row of the current view (filter and sort applied) as JSON', 'data-testid': 'export-json' }),
+    button('Refresh', 'refresh', () => post({ type: 'refresh' }), {
+      title: 'Read the output folder again',
+      'data-testid': 'results-refresh',
+    }),
+    button('Export CSV', 'export', () => exportView('csv'), {
+      title: 'Save every row of the current view (filter and sort applied) as CSV',
+      'data-testid': 'export-csv',
+    }),
+    button('Export JSON', 'json', () => exportView('json'), {
+      title: 'Save every row of the current view (filter and sort applied) as JSON',
+      'data-testid': 'export-json',
+    }),
   ),
 );
 
 const summaryBox = h('section', { class: 'summary', 'data-testid': 'results-summary', 'aria-label': 'Summary' });
-const messagesBox = h('section', { class: 'messages', 'data-testid': 'results-messages', 'aria-label': 'Problems with output files', hidden: true });
+const messagesBox = h('section', {
+  class: 'messages',
+  'data-testid': 'results-messages',
+  'aria-label': 'Problems with output files',
+  hidden: true,
+});
 const errorBox = h('div', { class: 'error-box', 'data-testid': 'results-error', role: 'alert', hidden: true });
 
 const temperatureChart = new TemperatureChart((hidden) => {
@@ -137,10 +160,28 @@ const eventsChart = new EventsChart();
 const charts = h('section', { class: 'charts', 'data-testid': 'results-charts' }, temperatureChart.element, eventsChart.element);
 
 // Filter bar
-const sensorSelect = h('vscode-multi-select', { combobox: true, class: 'sensor-select', 'data-testid': 'filter-sensors', 'aria-label': 'Sensors' }) as VscodeMultiSelect;
-const fromField = h('vscode-textfield', { placeholder: '2026-11-25 10:00', 'data-testid': 'filter-from', 'aria-label': 'From (UTC, inclusive)' }) as VscodeTextfield;
-const toField = h('vscode-textfield', { placeholder: '2026-11-25 11:00', 'data-testid': 'filter-to', 'aria-label': 'To (UTC, exclusive)' }) as VscodeTextfield;
-const searchField = h('vscode-textfield', { type: 'search', placeholder: 'Text in rows', 'data-testid': 'filter-search', 'aria-label': 'Search text' }) as VscodeTextfield;
+const sensorSelect = h('vscode-multi-select', {
+  combobox: true,
+  class: 'sensor-select',
+  'data-testid': 'filter-sensors',
+  'aria-label': 'Sensors',
+}) as VscodeMultiSelect;
+const fromField = h('vscode-textfield', {
+  placeholder: '2026-11-25 10:00',
+  'data-testid': 'filter-from',
+  'aria-label': 'From (UTC, inclusive)',
+}) as VscodeTextfield;
+const toField = h('vscode-textfield', {
+  placeholder: '2026-11-25 11:00',
+  'data-testid': 'filter-to',
+  'aria-label': 'To (UTC, exclusive)',
+}) as VscodeTextfield;
+const searchField = h('vscode-textfield', {
+  type: 'search',
+  placeholder: 'Text in rows',
+  'data-testid': 'filter-search',
+  'aria-label': 'Search text',
+}) as VscodeTextfield;
 const filterBar = h(
   'section',
   { class: 'filters', 'data-testid': 'results-filter', 'aria-label': 'Filter' },
@@ -148,9 +189,15 @@ const filterBar = h(
   h('label', { class: 'field' }, h('span', {}, 'From (UTC)'), fromField),
   h('label', { class: 'field' }, h('span', {}, 'To (UTC)'), toField),
   h('label', { class: 'field' }, h('span', {}, 'Search'), searchField),
-  h('div', { class: 'field buttons' }, button('Apply', 'filter', applyFilter, { 'data-testid': 'filter-apply' }), button('Clear', 'clear-all', clearFilter, { 'data-testid': 'filter-clear' })),
+  h(
+    'div',
+    { class: 'field buttons' },
+    button('Apply', 'filter', applyFilter, { 'data-testid': 'filter-apply' }),
+    button('Clear', 'clear-all', clearFilter, { 'data-testid': 'filter-clear' }),
+  ),
 );
-for (const field of [fromField, toField, searchField]) field.addEventListener('keydown', (e) => (e as KeyboardEvent).key === 'Enter' && applyFilter());
+for (const field of [fromField, toField, searchField])
+  field.addEventListener('keydown', (e) => (e as KeyboardEvent).key === 'Enter' && applyFilter());
 sensorSelect.addEventListener('change', applyFilter);
 
 // SQL box: a native textarea (monospace, Ctrl+Enter), styled with the editor's colours.
@@ -181,7 +228,11 @@ const sqlBox = h(
     'div',
     { class: 'sql-actions' },
     button('Run', 'play', runQuery, { 'data-testid': 'sql-run', title: 'Run the query (Ctrl+Enter)' }),
-    h('span', { class: 'hint' }, 'Read-only DuckDB SQL over aggregates, alerts, dead_letter (and aggregates_csv, aggregates_json). Ctrl+Enter runs it.'),
+    h(
+      'span',
+      { class: 'hint' },
+      'Read-only DuckDB SQL over aggregates, alerts, dead_letter (and aggregates_csv, aggregates_json). Ctrl+Enter runs it.',
+    ),
   ),
 );
 
@@ -189,7 +240,8 @@ const sqlBox = h(
 const table = new ResultsTable(onSort);
 const pagerText = h('span', { class: 'pager-text', 'data-testid': 'results-pager' });
 const pageSizeSelect = h('vscode-single-select', { class: 'page-size', 'aria-label': 'Rows per page' }) as VscodeSingleSelect;
-for (const size of PAGE_SIZES) pageSizeSelect.append(h('vscode-option', { value: String(size), selected: size === state.pageSize }, `${size} rows`));
+for (const size of PAGE_SIZES)
+  pageSizeSelect.append(h('vscode-option', { value: String(size), selected: size === state.pageSize }, `${size} rows`));
 pageSizeSelect.addEventListener('change', () => {
   state.pageSize = Number(pageSizeSelect.value) || 100;
   state.offsets[state.tab] = 0;
@@ -201,7 +253,11 @@ const pager = h(
   { class: 'pager' },
   pagerText,
   button('', 'arrow-left', () => goPage('first'), { title: 'First page', 'aria-label': 'First page', 'data-testid': 'page-first' }),
-  button('', 'chevron-left', () => goPage('previous'), { title: 'Previous page', 'aria-label': 'Previous page', 'data-testid': 'page-previous' }),
+  button('', 'chevron-left', () => goPage('previous'), {
+    title: 'Previous page',
+    'aria-label': 'Previous page',
+    'data-testid': 'page-previous',
+  }),
   button('', 'chevron-right', () => goPage('next'), { title: 'Next page', 'aria-label': 'Next page', 'data-testid': 'page-next' }),
   button('', 'arrow-right', () => goPage('last'), { title: 'Last page', 'aria-label': 'Last page', 'data-testid': 'page-last' }),
   pageSizeSelect,
@@ -214,7 +270,14 @@ const panels = new Map<Tab, HTMLElement>();
 for (const tab of TABS) {
   const badge = h('vscode-badge', { variant: 'counter' }, '0');
   tabBadges.set(tab, badge);
-  tabs.append(h('vscode-tab-header', { slot: 'header', 'data-tab': tab, 'data-testid': `tab-${tab}` }, TAB_LABELS[tab], tab === 'query' ? null : badge));
+  tabs.append(
+    h(
+      'vscode-tab-header',
+      { slot: 'header', 'data-tab': tab, 'data-testid': `tab-${tab}` },
+      TAB_LABELS[tab],
+      tab === 'query' ? null : badge,
+    ),
+  );
   const panel = h('vscode-tab-panel', { 'data-tab': tab });
   panels.set(tab, panel);
   tabs.append(panel);
@@ -345,7 +408,8 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       break;
     case 'exported':
       sentAt.delete(message.requestId);
-      if (accept('export', message.requestId)) exportStatus.textContent = message.file ? `Exported ${formatCount(message.rows)} rows to ${message.file}` : 'Export cancelled.';
+      if (accept('export', message.requestId))
+        exportStatus.textContent = message.file ? `Exported ${formatCount(message.rows)} rows to ${message.file}` : 'Export cancelled.';
       break;
     case 'error':
       if (message.requestId !== undefined && message.channel !== 'load' && !accept(message.channel, message.requestId)) break;
@@ -373,17 +437,28 @@ function renderSummary(): void {
   const s = summary;
   folderLabel.textContent = s.outputFolder;
   folderLabel.title = s.outputFolder;
-  const range = s.timeRange ? `${formatTime(s.timeRange.from)} → ${s.timeRange.from.slice(0, 10) === s.timeRange.to.slice(0, 10) ? formatTime(s.timeRange.to).slice(11) : formatTime(s.timeRange.to)}` : '—';
+  const range = s.timeRange
+    ? `${formatTime(s.timeRange.from)} → ${s.timeRange.from.slice(0, 10) === s.timeRange.to.slice(0, 10) ? formatTime(s.timeRange.to).slice(11) : formatTime(s.timeRange.to)}`
+    : '—';
   const last = s.lastCommittedFile;
   summaryBox.replaceChildren(
-    stat('files', 'Files', formatCount(s.files), { title: RESULT_TABLES.map((t) => `${TAB_LABELS[t]}: ${formatCount(s.tables[t].files)} files`).join('\n') }),
-    stat('rows', 'Aggregate rows', formatCount(s.aggregateRows), { title: s.tables.aggregates.source === 'json' ? 'Read from the JSON-lines files (no CSV files)' : 'Read from the CSV files' }),
+    stat('files', 'Files', formatCount(s.files), {
+      title: RESULT_TABLES.map((t) => `${TAB_LABELS[t]}: ${formatCount(s.tables[t].files)} files`).join('\n'),
+    }),
+    stat('rows', 'Aggregate rows', formatCount(s.aggregateRows), {
+      title: s.tables.aggregates.source === 'json' ? 'Read from the JSON-lines files (no CSV files)' : 'Read from the CSV files',
+    }),
     stat('events', 'Events', formatCount(s.eventCount), { title: 'sum(event_count) over the aggregate rows' }),
     stat('range', 'Time range (UTC)', range, { title: s.timeRange ? `${s.timeRange.from} to ${s.timeRange.to}` : 'No windows yet' }),
     stat('sensors', 'Sensors', formatCount(s.sensorCount)),
-    stat('last-file', 'Last committed file', last ? `${formatTime(last.time).slice(11, 19)} · ${formatAgo(last.time)}` : '—', { title: last ? `${last.file}\n${last.time}` : 'No committed files yet' }),
+    stat('last-file', 'Last committed file', last ? `${formatTime(last.time).slice(11, 19)} · ${formatAgo(last.time)}` : '—', {
+      title: last ? `${last.file}\n${last.time}` : 'No committed files yet',
+    }),
     stat('alerts', 'Alerts', formatCount(s.alertRows)),
-    stat('dead-letters', 'Dead letters', formatCount(s.deadLetterRows), { warn: s.deadLetterRows > 0, title: s.deadLetterRows > 0 ? 'Records the job could not parse or validate: see the Dead letters tab' : 'No record was rejected' }),
+    stat('dead-letters', 'Dead letters', formatCount(s.deadLetterRows), {
+      warn: s.deadLetterRows > 0,
+      title: s.deadLetterRows > 0 ? 'Records the job could not parse or validate: see the Dead letters tab' : 'No record was rejected',
+    }),
   );
   for (const tab of RESULT_TABLES) tabBadges.get(tab)!.textContent = formatCount(s.tables[tab].rows);
 }
@@ -392,11 +467,19 @@ function renderMessages(): void {
   if (!summary) return;
   const messages = summary.messages;
   messagesBox.hidden = messages.length === 0;
-  messagesBox.dataset.worst = messages.some((m) => m.level === 'error') ? 'error' : messages.some((m) => m.level === 'warning') ? 'warning' : 'info';
+  messagesBox.dataset.worst = messages.some((m) => m.level === 'error')
+    ? 'error'
+    : messages.some((m) => m.level === 'warning')
+      ? 'warning'
+      : 'info';
   clear(messagesBox);
   const list = h('ul', {});
   for (const m of messages) {
-    const item = h('li', { class: `message ${m.level}`, 'data-level': m.level }, icon(m.level === 'error' ? 'error' : m.level === 'warning' ? 'warning' : 'info'));
+    const item = h(
+      'li',
+      { class: `message ${m.level}`, 'data-level': m.level },
+      icon(m.level === 'error' ? 'error' : m.level === 'warning' ? 'warning' : 'info'),
+    );
     if (m.file) {
       const link = h('button', { type: 'button', class: 'file-link', title: `Open ${m.file}` }, m.file);
       link.addEventListener('click', () => post({ type: 'openFile', file: m.file }));
@@ -525,7 +608,10 @@ function onRows(result: PageResult | QueryResult): void {
   } else {
     const info = summary?.tables[result.table];
     const filtered = hasFilter() ? ' (filtered)' : '';
-    tableNote.textContent = info?.state !== 'ok' && info?.note ? info.note : `${formatCount(result.total)} row${result.total === 1 ? '' : 's'}${filtered} · ${Math.round(result.elapsedMs)} ms`;
+    tableNote.textContent =
+      info?.state !== 'ok' && info?.note
+        ? info.note
+        : `${formatCount(result.total)} row${result.total === 1 ? '' : 's'}${filtered} · ${Math.round(result.elapsedMs)} ms`;
     if (info?.state !== 'ok') emptyText = info?.note ?? 'No rows yet.';
     else if (!hasFilter()) emptyText = 'No rows in this table yet.';
   }
@@ -544,10 +630,14 @@ function hasFilter(): boolean {
 
 function onSort(column: string): void {
   if (state.tab === 'query') {
-    state.querySort = state.querySort?.column === column && state.querySort.direction === 'asc' ? { column, direction: 'desc' } : { column, direction: 'asc' };
+    state.querySort =
+      state.querySort?.column === column && state.querySort.direction === 'asc'
+        ? { column, direction: 'desc' }
+        : { column, direction: 'asc' };
   } else {
     const current = currentSort(state.tab);
-    state.sorts[state.tab] = current.column === column ? { column, direction: current.direction === 'asc' ? 'desc' : 'asc' } : { column, direction: 'asc' };
+    state.sorts[state.tab] =
+      current.column === column ? { column, direction: current.direction === 'asc' ? 'desc' : 'asc' } : { column, direction: 'asc' };
   }
   state.offsets[state.tab] = 0;
   save();
@@ -559,7 +649,14 @@ function goPage(where: 'first' | 'previous' | 'next' | 'last'): void {
   const size = state.pageSize;
   const offset = state.offsets[state.tab] ?? 0;
   const lastOffset = Math.max(0, Math.floor((total - 1) / size) * size);
-  const next = where === 'first' ? 0 : where === 'previous' ? Math.max(0, offset - size) : where === 'next' ? Math.min(lastOffset, offset + size) : lastOffset;
+  const next =
+    where === 'first'
+      ? 0
+      : where === 'previous'
+        ? Math.max(0, offset - size)
+        : where === 'next'
+          ? Math.min(lastOffset, offset + size)
+          : lastOffset;
   if (next === offset) return;
   state.offsets[state.tab] = next;
   state.scroll[state.tab] = 0;
@@ -638,7 +735,12 @@ function exportView(format: ExportFormat): void {
     request('export', (requestId) => ({ type: 'export', requestId, format, source: { kind: 'query', sql, sort: state.querySort } }));
   } else {
     const tab = state.tab;
-    request('export', (requestId) => ({ type: 'export', requestId, format, source: { kind: 'table', table: tab, sort: currentSort(tab), filter: state.filter } }));
+    request('export', (requestId) => ({
+      type: 'export',
+      requestId,
+      format,
+      source: { kind: 'table', table: tab, sort: currentSort(tab), filter: state.filter },
+    }));
   }
 }
 
@@ -670,4 +772,3 @@ if (initialData) {
 selectTab(state.tab, true);
 requestChart();
 initialData = undefined;
-

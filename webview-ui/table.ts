@@ -24,7 +24,14 @@ export class ResultsTable {
     this.element = this.scroller;
   }
 
-  render(columns: ColumnInfo[], rows: CellValue[][], sort: SortSpec | undefined, caption: string, emptyText: string, rowOffset: number): void {
+  render(
+    columns: ColumnInfo[],
+    rows: CellValue[][],
+    sort: SortSpec | undefined,
+    caption: string,
+    emptyText: string,
+    rowOffset: number,
+  ): void {
     this.caption.textContent = caption;
     this.table.setAttribute('aria-rowcount', String(rows.length));
     const key = JSON.stringify([columns, sort]);
@@ -36,12 +43,27 @@ export class ResultsTable {
         const numeric = column.kind === 'integer' || column.kind === 'number';
         const button = h(
           'button',
-          { type: 'button', class: 'sort', title: `Sort by ${column.name}${sorted === 'asc' ? ' (descending next)' : sorted === 'desc' ? ' (ascending next)' : ''}`, 'data-column': column.name },
+          {
+            type: 'button',
+            class: 'sort',
+            title: `Sort by ${column.name}${sorted === 'asc' ? ' (descending next)' : sorted === 'desc' ? ' (ascending next)' : ''}`,
+            'data-column': column.name,
+          },
           h('span', { class: 'name' }, column.name),
           sorted ? icon(sorted === 'asc' ? 'arrow-up' : 'arrow-down') : h('span', { class: 'sort-placeholder', 'aria-hidden': 'true' }),
         );
         button.addEventListener('click', () => this.onSort(column.name));
-        row.append(h('th', { scope: 'col', class: numeric ? 'num' : undefined, 'aria-sort': sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none' }, button));
+        row.append(
+          h(
+            'th',
+            {
+              scope: 'col',
+              class: numeric ? 'num' : undefined,
+              'aria-sort': sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none',
+            },
+            button,
+          ),
+        );
       }
       this.head.replaceChildren(row);
     }

@@ -1,6 +1,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { parseMechanism, plaintextSaslProblem, plaintextSaslWarning, SASL_MECHANISMS, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, usesSasl, type ClusterConfig } from '../kafka/clusterSecurity';
+import {
+  parseMechanism,
+  plaintextSaslProblem,
+  plaintextSaslWarning,
+  SASL_MECHANISMS,
+  SASL_PASSWORD_ENV,
+  SASL_PASSWORD_FILE_ENV,
+  usesSasl,
+  type ClusterConfig,
+} from '../kafka/clusterSecurity';
 import { UserError } from '../shared/errors';
 import type { Progress } from '../local/install';
 import type { ConnectionOptions } from '../kafka/kafkaClient';
@@ -53,7 +62,9 @@ function readPasswordFile(file: string): string {
     throw new UserError(`${SASL_PASSWORD_FILE_ENV} names ${file}, which cannot be read.`);
   }
   if ((mode & 0o077) !== 0 || (process.getuid && uid !== process.getuid())) {
-    throw new UserError(`The SASL password file ${file} can be read by others (mode ${(mode & 0o777).toString(8)}): make it yours only (chmod 600 ${file}).`);
+    throw new UserError(
+      `The SASL password file ${file} can be read by others (mode ${(mode & 0o777).toString(8)}): make it yours only (chmod 600 ${file}).`,
+    );
   }
   return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
@@ -67,19 +78,30 @@ function readPasswordFile(file: string): string {
 export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): CliCluster {
   const bootstrapServers = bootstrapOf(ctx, env);
   const mechanism = parseMechanism(ctx.values['sasl-mechanism']);
-  if (!mechanism) throw new UserError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(', ')} (got ${String(ctx.values['sasl-mechanism'])}).`);
-  const security = { mechanism, username: (ctx.values['sasl-username'] as string | undefined) ?? '', tls: ctx.values.tls === true, allowPlaintextSasl: ctx.values['allow-plaintext-sasl'] === true };
+  if (!mechanism)
+    throw new UserError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(', ')} (got ${String(ctx.values['sasl-mechanism'])}).`);
+  const security = {
+    mechanism,
+    username: (ctx.values['sasl-username'] as string | undefined) ?? '',
+    tls: ctx.values.tls === true,
+    allowPlaintextSasl: ctx.values['allow-plaintext-sasl'] === true,
+  };
   const cluster: ClusterConfig = { bootstrapServers, security };
   if (!usesSasl(security)) return { ...cluster, connection: { ssl: security.tls }, childEnv: {} };
   if (!security.username) throw new UserError('--sasl-mechanism needs --sasl-username.');
   const problem = plaintextSaslProblem(cluster, '--allow-plaintext-sasl');
   if (problem) throw new UserError(problem);
   if (!ctx.values['bootstrap-servers'] && !env.PIPELINE_BOOTSTRAP_SERVERS) {
-    throw new UserError(`A SASL password goes only to bootstrap servers named with --bootstrap-servers or PIPELINE_BOOTSTRAP_SERVERS; ${bootstrapServers} comes from the workspace's settings or the default.`);
+    throw new UserError(
+      `A SASL password goes only to bootstrap servers named with --bootstrap-servers or PIPELINE_BOOTSTRAP_SERVERS; ${bootstrapServers} comes from the workspace's settings or the default.`,
+    );
   }
   const file = env[SASL_PASSWORD_FILE_ENV];
   const password = file ? readPasswordFile(file) : env[SASL_PASSWORD_ENV];
-  if (!password) throw new UserError(`SASL needs the password in ${SASL_PASSWORD_ENV}, or in a file readable only by you named by ${SASL_PASSWORD_FILE_ENV}; never on the command line.`);
+  if (!password)
+    throw new UserError(
+      `SASL needs the password in ${SASL_PASSWORD_ENV}, or in a file readable only by you named by ${SASL_PASSWORD_FILE_ENV}; never on the command line.`,
+    );
   const warning = plaintextSaslWarning(cluster);
   if (warning) ctx.progress(`warning: ${warning}`);
   return {
@@ -112,4 +134,3 @@ export function checkedNumber(ctx: CliContext, name: string, check: (v: number) 
   if (invalid) throw new UserError(invalid);
   return value;
 }
-

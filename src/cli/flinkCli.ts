@@ -14,7 +14,8 @@ export const flinkCli: Record<string, CliCommand> = {
     options: { ...workspaceOption, taskmanagers: { type: 'string' }, slots: { type: 'string' }, follow: { type: 'boolean' } },
     async run(ctx) {
       const shape = {
-        taskManagers: checkedNumber(ctx, 'taskmanagers', (v) => validatePositiveInt(v, '--taskmanagers', 8)) ?? DEFAULT_CLUSTER_SHAPE.taskManagers,
+        taskManagers:
+          checkedNumber(ctx, 'taskmanagers', (v) => validatePositiveInt(v, '--taskmanagers', 8)) ?? DEFAULT_CLUSTER_SHAPE.taskManagers,
         slots: checkedNumber(ctx, 'slots', (v) => validatePositiveInt(v, '--slots', 16)) ?? DEFAULT_CLUSTER_SHAPE.slots,
       };
       const python = await ensurePythonEnv(ctx.progress);
@@ -55,18 +56,29 @@ export const flinkCli: Record<string, CliCommand> = {
       let taskManagers: TaskManagerInfo[] = [];
       let jobs: FlinkJobSummary[] = [];
       if (overview) {
-        [taskManagers, jobs] = await Promise.all([fetchTaskManagers(cluster.restUrl, 2000).catch(() => []), fetchJobsOverview(cluster.restUrl, 2000).catch(() => [])]);
+        [taskManagers, jobs] = await Promise.all([
+          fetchTaskManagers(cluster.restUrl, 2000).catch(() => []),
+          fetchJobsOverview(cluster.restUrl, 2000).catch(() => []),
+        ]);
       }
       const state = overview ? 'up' : cluster.running() ? 'starting' : 'down';
       if (ctx.values.json) {
-        ctx.print(JSON.stringify({ state, jobManager: cluster.restUrl, processes, taskManagers, jobs: jobs.filter((j) => j.state === 'RUNNING') }, null, 2));
+        ctx.print(
+          JSON.stringify(
+            { state, jobManager: cluster.restUrl, processes, taskManagers, jobs: jobs.filter((j) => j.state === 'RUNNING') },
+            null,
+            2,
+          ),
+        );
         return state === 'up' ? 0 : 3;
       }
       if (state === 'down') {
         ctx.print('Flink cluster: DOWN (start it with `pipeline flink up`).');
         return 3;
       }
-      ctx.print(`Flink cluster: ${state.toUpperCase()}  JobManager ${cluster.restUrl}${overview ? ` (Flink ${overview.flinkVersion})` : ' (not answering yet)'}`);
+      ctx.print(
+        `Flink cluster: ${state.toUpperCase()}  JobManager ${cluster.restUrl}${overview ? ` (Flink ${overview.flinkVersion})` : ' (not answering yet)'}`,
+      );
       for (const p of processes) ctx.print(`  ${p.name.padEnd(14)} ${p.running ? `pid ${p.pid}` : 'not running'}`);
       for (const t of taskManagers) ctx.print(`  TaskManager ${t.id}: ${t.slotsFree} of ${t.slotsTotal} slots free`);
       const running = jobs.filter((j) => j.state === 'RUNNING');

@@ -31,7 +31,17 @@ import { readWorkspaceSetting } from '../config/workspaceSettings';
 import { benchCli } from './bench/benchCli';
 import { chaosCli } from './chaos/chaosCli';
 import { runCli, runStamp } from './runCli';
-import { checkedNumber, clusterOf, bootstrapOption, numberFlag, securityOption, workspaceOption, type CliCluster, type CliCommand, type CliContext } from './context';
+import {
+  checkedNumber,
+  clusterOf,
+  bootstrapOption,
+  numberFlag,
+  securityOption,
+  workspaceOption,
+  type CliCluster,
+  type CliCommand,
+  type CliContext,
+} from './context';
 
 export function topicOf(ctx: CliContext): string {
   const topic = (ctx.values.topic as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'topic') ?? 'sensor-data';
@@ -55,10 +65,16 @@ export function generatorOptionsOf(ctx: CliContext, cluster: CliCluster = cluste
     bootstrapServers: cluster.bootstrapServers,
     security: cluster.security,
     topic: topicOf(ctx),
-    rate: checkedNumber(ctx, 'rate', (v) => validateNonNegativeNumber(v, '--rate')) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.rate') ?? 100,
+    rate:
+      checkedNumber(ctx, 'rate', (v) => validateNonNegativeNumber(v, '--rate')) ??
+      readWorkspaceSetting<number>(ctx.workspace, 'generator.rate') ??
+      100,
     count,
     durationSeconds,
-    sensors: checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', MAX_SENSORS)) ?? readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ?? 10,
+    sensors:
+      checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', MAX_SENSORS)) ??
+      readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ??
+      10,
     lateFraction: checkedNumber(ctx, 'late-fraction', fraction('late-fraction')),
     anomalyFraction: checkedNumber(ctx, 'anomaly-fraction', fraction('anomaly-fraction')),
     malformedFraction: checkedNumber(ctx, 'malformed-fraction', fraction('malformed-fraction')),
@@ -69,7 +85,10 @@ export function generatorOptionsOf(ctx: CliContext, cluster: CliCluster = cluste
 }
 
 export function flinkTargetOf(ctx: CliContext): FlinkTarget {
-  const { target, error } = parseFlinkTarget((ctx.values.flink as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'flink.target'), clusterRestUrl());
+  const { target, error } = parseFlinkTarget(
+    (ctx.values.flink as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'flink.target'),
+    clusterRestUrl(),
+  );
   if (!target) throw new UserError(error!);
   return target;
 }
@@ -82,7 +101,12 @@ export function groupIdOf(ctx: CliContext): string {
   return groupId;
 }
 
-export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: FlinkTarget = flinkTargetOf(ctx), cluster: CliCluster = clusterOf(ctx)): Promise<JobOptions> {
+export async function jobOptionsOf(
+  ctx: CliContext,
+  jars: JobRuntime,
+  target: FlinkTarget = flinkTargetOf(ctx),
+  cluster: CliCluster = clusterOf(ctx),
+): Promise<JobOptions> {
   const topic = topicOf(ctx);
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
   const savepoint = ctx.values['from-savepoint'] as string | undefined;
@@ -91,9 +115,14 @@ export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: Fl
     security: cluster.security,
     topic,
     output: outputOf(ctx),
-    windowSeconds: checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ?? readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ?? 10,
+    windowSeconds:
+      checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ??
+      readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ??
+      10,
     groupId: groupIdOf(ctx),
-    checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) => (v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.')),
+    checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) =>
+      v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.',
+    ),
     jars,
     stateDir: resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic),
     savepointDir: savepointDirOf(ctx.workspace, topic),
@@ -101,7 +130,9 @@ export async function jobOptionsOf(ctx: CliContext, jars: JobRuntime, target: Fl
     flink: target.kind === 'embedded' ? undefined : target.url,
     // The local cluster's lib/ holds the connector and the job library; another cluster gets them with the job.
     shipJars: target.kind === 'remote',
-    fromSavepoint: savepoint ? resolveSavepoint(ctx.workspace, topic, savepoint === 'latest' ? 'latest' : resolve(ctx.workspace, savepoint)) : undefined,
+    fromSavepoint: savepoint
+      ? resolveSavepoint(ctx.workspace, topic, savepoint === 'latest' ? 'latest' : resolve(ctx.workspace, savepoint))
+      : undefined,
   };
 }
 
@@ -126,7 +157,8 @@ async function prepareJob(ctx: CliContext): Promise<PreparedJob> {
  */
 async function startJob(ctx: CliContext, { options, target, python, cluster: { childEnv } }: PreparedJob): Promise<number> {
   const job = new PipelineProcess(ctx.workspace, 'job');
-  if (job.running()) throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
+  if (job.running())
+    throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
   if (target.kind === 'local-cluster') {
     const cluster = new LocalFlinkCluster(ctx.workspace);
     if (!cluster.running()) {
@@ -137,7 +169,9 @@ async function startJob(ctx: CliContext, { options, target, python, cluster: { c
   }
   if (target.kind === 'embedded') await ensureRestPortFree(options.restPort);
   const where = target.kind === 'embedded' ? 'an embedded Flink' : `the Flink cluster ${target.url}`;
-  ctx.progress(`Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId}) in ${where}…`);
+  ctx.progress(
+    `Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId}) in ${where}…`,
+  );
   if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx, childEnv);
   job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace, extraEnv: childEnv });
   const restUrl = options.flink ?? `http://127.0.0.1:${options.restPort}`;
@@ -147,7 +181,13 @@ async function startJob(ctx: CliContext, { options, target, python, cluster: { c
 }
 
 /** Runs a pipeline process in the foreground, forwarding Ctrl-C (and a closed terminal) to its process group. */
-async function runForeground(process: PipelineProcess, python: string, args: string[], ctx: CliContext, extraEnv: Record<string, string>): Promise<number> {
+async function runForeground(
+  process: PipelineProcess,
+  python: string,
+  args: string[],
+  ctx: CliContext,
+  extraEnv: Record<string, string>,
+): Promise<number> {
   const { exited } = process.start(python, args, { background: false, cwd: ctx.workspace, extraEnv });
   // Who is in its group (the job's JVM), by identity, so that a later cleanup finds exactly those.
   const tracking = setInterval(() => process.trackGroup(), 2000);
@@ -204,7 +244,8 @@ function restUrlOf(ctx: CliContext): string {
 
 export const processCli: Record<string, CliCommand> = {
   generate: {
-    usage: 'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
+    usage:
+      'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
     summary: 'simulate IoT sensors into the topic (rate 0 = as fast as possible); Ctrl-C stops it',
     options: { ...generatorFlags, stop: { type: 'boolean' } },
     async run(ctx) {
@@ -219,9 +260,18 @@ export const processCli: Record<string, CliCommand> = {
       const python = await ensurePythonEnv(ctx.progress);
       const partitions = readWorkspaceSetting<number>(ctx.workspace, 'partitions') ?? 3;
       try {
-        if (await withTimeout(ensureTopic(options.bootstrapServers, options.topic, partitions, cluster.connection), 15_000, `Kafka at ${options.bootstrapServers}`)) ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
+        if (
+          await withTimeout(
+            ensureTopic(options.bootstrapServers, options.topic, partitions, cluster.connection),
+            15_000,
+            `Kafka at ${options.bootstrapServers}`,
+          )
+        )
+          ctx.progress(`Created topic ${options.topic} (${partitions} partitions).`);
       } catch (error) {
-        throw new UserError(`Cannot reach Kafka at ${options.bootstrapServers} to prepare topic ${options.topic}: start it (\`pipeline stack up\`) or check the bootstrap servers. (${errorMessage(error)})`);
+        throw new UserError(
+          `Cannot reach Kafka at ${options.bootstrapServers} to prepare topic ${options.topic}: start it (\`pipeline stack up\`) or check the bootstrap servers. (${errorMessage(error)})`,
+        );
       }
       return runForeground(generator, python, generatorArgs(options), ctx, cluster.childEnv);
     },
@@ -229,21 +279,28 @@ export const processCli: Record<string, CliCommand> = {
   run: runCli,
   bench: benchCli,
   chaos: chaosCli,
-'job start': {
-    usage: 'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
-    summary: 'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
+  'job start': {
+    usage:
+      'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
+    summary:
+      'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
     options: jobFlags,
     async run(ctx) {
       return startJob(ctx, await prepareJob(ctx));
     },
   },
   'job replay': {
-    usage: 'pipeline job replay --from earliest|TIME|OFFSETS [--output DIR] [--window SECONDS] [--topic T] [--group-id G] [--flink URL] [--detach]',
-    summary: "re-run the history: stop the job, move its consumer group (earliest; TIME as ISO-8601 or epoch ms; OFFSETS as 0:120,1:98,…), start it with fresh state into a new output folder (default output/runs/<time>/)",
+    usage:
+      'pipeline job replay --from earliest|TIME|OFFSETS [--output DIR] [--window SECONDS] [--topic T] [--group-id G] [--flink URL] [--detach]',
+    summary:
+      're-run the history: stop the job, move its consumer group (earliest; TIME as ISO-8601 or epoch ms; OFFSETS as 0:120,1:98,…), start it with fresh state into a new output folder (default output/runs/<time>/)',
     options: { ...jobFlags, from: { type: 'string' } },
     async run(ctx) {
       const from = ctx.values.from as string | undefined;
-      if (!from) throw new UserError('Say where to replay from: --from earliest, --from 2026-12-04T10:00:00Z (or epoch ms), or --from 0:120,1:98,2:130.');
+      if (!from)
+        throw new UserError(
+          'Say where to replay from: --from earliest, --from 2026-12-04T10:00:00Z (or epoch ms), or --from 0:120,1:98,2:130.',
+        );
       const start = parseReplayStart(from);
       const stamp = runStamp();
       if (!ctx.values.output) ctx.values.output = join(outputOf(ctx), 'runs', stamp);
@@ -254,11 +311,21 @@ export const processCli: Record<string, CliCommand> = {
         ctx.progress('Stopping the running Flink job (its checkpoints stay with its own output folder)…');
         await job.stop();
       }
-      const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(options.bootstrapServers), ...cluster.connection }, 30_000);
+      const admin = new KafkaAdminClient(
+        { bootstrapServers: parseBootstrapServers(options.bootstrapServers), ...cluster.connection },
+        30_000,
+      );
       try {
-        const moved = start.kind === 'offsets'
-          ? (await Promise.all(start.offsets.map(([partition, offset]) => admin.resetGroupOffsets(options.groupId, options.topic, partition, { kind: 'offset', offset })))).flat()
-          : await admin.resetGroupOffsets(options.groupId, options.topic, 'all', start);
+        const moved =
+          start.kind === 'offsets'
+            ? (
+                await Promise.all(
+                  start.offsets.map(([partition, offset]) =>
+                    admin.resetGroupOffsets(options.groupId, options.topic, partition, { kind: 'offset', offset }),
+                  ),
+                )
+              ).flat()
+            : await admin.resetGroupOffsets(options.groupId, options.topic, 'all', start);
         ctx.progress(`Moved group ${options.groupId} on ${options.topic} to ${moved.map((p) => `${p.partition}:${p.offset}`).join(', ')}.`);
       } finally {
         await admin.close();
@@ -272,7 +339,8 @@ export const processCli: Record<string, CliCommand> = {
   },
   'job stop': {
     usage: 'pipeline job stop [--savepoint]',
-    summary: 'stop the Flink job (interrupt, then kill after 30 s); its last checkpoint is kept for the next start. --savepoint: stop it with a savepoint in .pipeline/savepoints/<topic>/ (start from it with --from-savepoint latest)',
+    summary:
+      'stop the Flink job (interrupt, then kill after 30 s); its last checkpoint is kept for the next start. --savepoint: stop it with a savepoint in .pipeline/savepoints/<topic>/ (start from it with --from-savepoint latest)',
     options: { ...workspaceOption, savepoint: { type: 'boolean' } },
     async run(ctx) {
       const job = new PipelineProcess(ctx.workspace, 'job');
@@ -281,12 +349,18 @@ export const processCli: Record<string, CliCommand> = {
         const restUrl = restUrlOfJob(record.args);
         const id = job.flinkJobId();
         const running = (await fetchJobsOverview(restUrl, 3000)).find((j) => j.jid === id && j.state === 'RUNNING');
-        if (!running) throw new UserError(`The Flink job at ${restUrl} is not RUNNING: there is nothing to take a savepoint of (\`pipeline job stop\` stops it without one).`);
+        if (!running)
+          throw new UserError(
+            `The Flink job at ${restUrl} is not RUNNING: there is nothing to take a savepoint of (\`pipeline job stop\` stops it without one).`,
+          );
         const topic = argOf(record.args, '--topic') ?? 'sensor-data';
         // A cluster elsewhere writes to its own state.savepoints.dir; a local one into the workspace.
         const local = !argOf(record.args, '--flink') || argOf(record.args, '--flink') === clusterRestUrl();
         ctx.progress(`Stopping job ${running.jid} with a savepoint…`);
-        const location = (await stopWithSavepoint(restUrl, running.jid, local ? savepointDirOf(ctx.workspace, topic) : undefined)).replace(/^file:/, '');
+        const location = (await stopWithSavepoint(restUrl, running.jid, local ? savepointDirOf(ctx.workspace, topic) : undefined)).replace(
+          /^file:/,
+          '',
+        );
         // The job FINISHes; its process notices and exits (what is left of it is stopped below).
         await pollUntil(async () => (job.running() ? undefined : true), 60_000, 250);
         await job.stop();
@@ -318,25 +392,52 @@ export const processCli: Record<string, CliCommand> = {
       } catch {
         /* stopped, or the cluster is gone */
       }
-      const state = jobs.find((j) => j.state === 'RUNNING') ? 'running' : record ? (onCluster && rest !== 'ok' ? 'cluster-down' : 'starting') : jobs.some((j) => j.state === 'FAILED') ? 'failed' : 'stopped';
+      const state = jobs.find((j) => j.state === 'RUNNING')
+        ? 'running'
+        : record
+          ? onCluster && rest !== 'ok'
+            ? 'cluster-down'
+            : 'starting'
+          : jobs.some((j) => j.state === 'FAILED')
+            ? 'failed'
+            : 'stopped';
       const topic = record ? (argOf(record.args, '--topic') ?? topicOf(ctx)) : topicOf(ctx);
       const stateDir = record ? argOf(record.args, '--state-dir') : undefined;
       const checkpoints = listCheckpoints(stateDir ?? resolve(stateRoot(ctx.workspace), 'flink', 'checkpoints', topic));
       const savepoints = listSavepoints(savepointDirOf(ctx.workspace, topic));
       if (ctx.values.json) {
-        ctx.print(JSON.stringify({ state, pid: record?.pid, restUrl, rest, cluster: onCluster ? restUrl : undefined, jobs, checkpoints, savepoints }, null, 2));
+        ctx.print(
+          JSON.stringify(
+            { state, pid: record?.pid, restUrl, rest, cluster: onCluster ? restUrl : undefined, jobs, checkpoints, savepoints },
+            null,
+            2,
+          ),
+        );
         return state === 'running' ? 0 : 3;
       }
       if (state === 'cluster-down') {
-        ctx.print(`Flink job: WAITING — the JobManager at ${restUrl} does not answer; \`pipeline flink up\` brings the cluster back and the job resumes from its last checkpoint.`);
+        ctx.print(
+          `Flink job: WAITING — the JobManager at ${restUrl} does not answer; \`pipeline flink up\` brings the cluster back and the job resumes from its last checkpoint.`,
+        );
         return 3;
       }
       ctx.print(`Flink job: ${state.toUpperCase()}${record ? ` (pid ${record.pid})` : ''}${onCluster ? ` on the cluster ${restUrl}` : ''}`);
       ctx.print(`  REST:  ${restUrl} (${rest})`);
       for (const j of jobs) ctx.print(`  ${j.jid} ${j.state} ${j.name}`);
       const when = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(0, 19);
-      ctx.print(checkpoints.length ? `  checkpoints: ${checkpoints.slice(0, 3).map((c) => `${c.path} (${when(c.at)})`).join(', ')}` : '  checkpoints: none yet');
-      ctx.print(savepoints.length ? `  savepoints:  ${savepoints.map((c) => `${c.path} (${when(c.at)})`).join(', ')}` : '  savepoints:  none (`pipeline job stop --savepoint` takes one)');
+      ctx.print(
+        checkpoints.length
+          ? `  checkpoints: ${checkpoints
+              .slice(0, 3)
+              .map((c) => `${c.path} (${when(c.at)})`)
+              .join(', ')}`
+          : '  checkpoints: none yet',
+      );
+      ctx.print(
+        savepoints.length
+          ? `  savepoints:  ${savepoints.map((c) => `${c.path} (${when(c.at)})`).join(', ')}`
+          : '  savepoints:  none (`pipeline job stop --savepoint` takes one)',
+      );
       return state === 'running' ? 0 : 3;
     },
   },

@@ -15,7 +15,9 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** Control characters (newlines, terminal escape sequences) from file data are shown, not sent to the terminal. */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function cellText(value: CellValue): string {
@@ -30,7 +32,11 @@ export function formatResultTable(columns: ColumnInfo[], rows: CellValue[][]): s
   const cells = rows.map((row) => row.map((v) => cut(cellText(v))));
   const widths = columns.map((c, i) => Math.max(cut(printable(c.name)).length, ...cells.map((r) => r[i].length)));
   const right = columns.map((c) => c.kind === 'integer' || c.kind === 'number' || c.kind === 'epochMs');
-  const line = (values: string[]) => values.map((v, i) => (right[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (right[i] ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => cut(printable(c.name)))), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map(line)];
 }
 
@@ -38,7 +44,9 @@ export function formatVerifyReport(report: VerifyReport): string[] {
   const check = (good: boolean) => (good ? '✓' : '✗');
   const lines = [`Output folder: ${report.outputFolder}`];
   const files = (n: number, what: string) => `${fmt(n)} ${what} file${n === 1 ? '' : 's'}`;
-  lines.push(`  aggregates    ${fmt(report.aggregateRows)} rows · ${files(report.csvFiles, 'CSV')} (${fmt(report.csvRows)} rows) · ${files(report.jsonFiles, 'JSON')} (${fmt(report.jsonRows)} rows)`);
+  lines.push(
+    `  aggregates    ${fmt(report.aggregateRows)} rows · ${files(report.csvFiles, 'CSV')} (${fmt(report.csvRows)} rows) · ${files(report.jsonFiles, 'JSON')} (${fmt(report.jsonRows)} rows)`,
+  );
   lines.push(`  alerts        ${fmt(report.alertRows)} rows`);
   lines.push(`  dead letters  ${fmt(report.deadLetterRows)} rows`);
   if (report.expected !== undefined) {
@@ -54,7 +62,8 @@ export function formatVerifyReport(report: VerifyReport): string[] {
       ? `  duplicates    none  ${check(true)}`
       : `  duplicates    ${fmt(report.duplicateWindowCount)} (sensor_id, window_start) pair${report.duplicateWindowCount === 1 ? '' : 's'} written more than once  ${check(false)}`,
   );
-  for (const d of report.duplicateWindows.slice(0, 5)) lines.push(`                ${printable(d.sensor_id)} ${d.window_start} × ${d.copies}`);
+  for (const d of report.duplicateWindows.slice(0, 5))
+    lines.push(`                ${printable(d.sensor_id)} ${d.window_start} × ${d.copies}`);
   const bothFormats = report.csvFiles > 0 && report.jsonFiles > 0;
   lines.push(
     bothFormats && report.csvJsonMismatch === 0
@@ -66,7 +75,12 @@ export function formatVerifyReport(report: VerifyReport): string[] {
     for (const w of report.warnings.slice(0, 20)) lines.push(`  ${printable(w)}`);
     if (report.warnings.length > 20) lines.push(`  … and ${report.warnings.length - 20} more`);
   }
-  if (report.ok) lines.push(report.expected !== undefined ? 'VERIFY OK: every event is accounted for exactly once.' : 'VERIFY OK: no duplicate windows, CSV and JSON agree.');
+  if (report.ok)
+    lines.push(
+      report.expected !== undefined
+        ? 'VERIFY OK: every event is accounted for exactly once.'
+        : 'VERIFY OK: no duplicate windows, CSV and JSON agree.',
+    );
   else {
     lines.push('VERIFY FAILED:');
     for (const p of report.problems) lines.push(`  - ${printable(p)}`);
@@ -81,7 +95,8 @@ export const resultsCli: Record<string, CliCommand> = {
     options: { ...workspaceOption, ...outputOption, expected: { type: 'string' }, json: { type: 'boolean' } },
     async run(ctx) {
       const expected = numberFlag(ctx, 'expected');
-      if (expected !== undefined && (!Number.isSafeInteger(expected) || expected < 0)) throw new UserError(`--expected must be a whole number of events ≥ 0 (got ${String(ctx.values.expected)}).`);
+      if (expected !== undefined && (!Number.isSafeInteger(expected) || expected < 0))
+        throw new UserError(`--expected must be a whole number of events ≥ 0 (got ${String(ctx.values.expected)}).`);
       const store = await openStore(ctx);
       try {
         const report = await store.verify(expected);
@@ -100,19 +115,35 @@ export const resultsCli: Record<string, CliCommand> = {
     positionals: 1,
     async run(ctx) {
       const sql = ctx.positionals[0];
-      if (!sql || sql.trim() === '') throw new UserError('give the SQL as one quoted argument, e.g. pipeline query "SELECT sensor_id, sum(event_count) FROM aggregates GROUP BY 1".');
+      if (!sql || sql.trim() === '')
+        throw new UserError(
+          'give the SQL as one quoted argument, e.g. pipeline query "SELECT sensor_id, sum(event_count) FROM aggregates GROUP BY 1".',
+        );
       const maxRows = numberFlag(ctx, 'max-rows', 1000) ?? 1000;
-      if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new UserError(`--max-rows must be a whole number ≥ 1 (got ${String(ctx.values['max-rows'])}).`);
+      if (!Number.isSafeInteger(maxRows) || maxRows < 1)
+        throw new UserError(`--max-rows must be a whole number ≥ 1 (got ${String(ctx.values['max-rows'])}).`);
       const store = await openStore(ctx);
       try {
         const result = await store.query({ sql, offset: 0, limit: maxRows });
         if (ctx.values.json) {
-          ctx.print(JSON.stringify({ columns: result.columns, rows: result.rows, total: result.total, truncated: result.truncated || result.total > result.rows.length }, null, 2));
+          ctx.print(
+            JSON.stringify(
+              {
+                columns: result.columns,
+                rows: result.rows,
+                total: result.total,
+                truncated: result.truncated || result.total > result.rows.length,
+              },
+              null,
+              2,
+            ),
+          );
           return 0;
         }
         for (const line of formatResultTable(result.columns, result.rows)) ctx.print(line);
         const shown = result.rows.length;
-        if (result.truncated) ctx.print(`(${fmt(shown)} rows shown; the result has more than ${fmt(result.rowCap)} rows: add LIMIT or aggregate)`);
+        if (result.truncated)
+          ctx.print(`(${fmt(shown)} rows shown; the result has more than ${fmt(result.rowCap)} rows: add LIMIT or aggregate)`);
         else if (shown < result.total) ctx.print(`(${fmt(shown)} of ${fmt(result.total)} rows shown; --max-rows raises the limit)`);
         else ctx.print(`(${fmt(shown)} row${shown === 1 ? '' : 's'}, ${Math.round(result.elapsedMs)} ms)`);
         return 0;

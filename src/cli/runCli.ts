@@ -41,7 +41,13 @@ export async function committedEvents(store: ResultsStore): Promise<number> {
   return Number(result.rows[0]?.[0] ?? 0);
 }
 
-export async function waitForCommitted(store: ResultsStore, expected: number, ctx: Pick<CliContext, 'signal' | 'progress'>, stallMs: number, deadlineMs: number): Promise<number> {
+export async function waitForCommitted(
+  store: ResultsStore,
+  expected: number,
+  ctx: Pick<CliContext, 'signal' | 'progress'>,
+  stallMs: number,
+  deadlineMs: number,
+): Promise<number> {
   let last = -1;
   let lastChange = Date.now();
   let lastPrint = 0;
@@ -54,7 +60,9 @@ export async function waitForCommitted(store: ResultsStore, expected: number, ct
       lastChange = Date.now();
     }
     if (Date.now() - lastPrint > 3000 || counted >= expected) {
-      ctx.progress(`  committed: ${counted.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} events (aggregated + dead-letter)`);
+      ctx.progress(
+        `  committed: ${counted.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} events (aggregated + dead-letter)`,
+      );
       lastPrint = Date.now();
     }
     if (counted >= expected) return counted;
@@ -64,8 +72,10 @@ export async function waitForCommitted(store: ResultsStore, expected: number, ct
 }
 
 export const runCli: CliCommand = {
-  usage: 'pipeline run --events N [--topic T] [--output DIR] [--window S] [--sensors K] [--malformed-fraction F] [--late-fraction F] [--checkpoint-interval S] [--rest-port P] [--keep-stack]',
-  summary: 'headless end to end: stack, fresh topic, Flink job, N events, wait for the last committed windows, verify exactly-once, summary',
+  usage:
+    'pipeline run --events N [--topic T] [--output DIR] [--window S] [--sensors K] [--malformed-fraction F] [--late-fraction F] [--checkpoint-interval S] [--rest-port P] [--keep-stack]',
+  summary:
+    'headless end to end: stack, fresh topic, Flink job, N events, wait for the last committed windows, verify exactly-once, summary',
   options: {
     ...workspaceOption,
     events: { type: 'string' },
@@ -81,7 +91,8 @@ export const runCli: CliCommand = {
   },
   async run(ctx) {
     const events = numberFlag(ctx, 'events');
-    const invalid = events === undefined ? 'Say how many events to send: pipeline run --events N.' : validatePositiveInt(events, '--events');
+    const invalid =
+      events === undefined ? 'Say how many events to send: pipeline run --events N.' : validatePositiveInt(events, '--events');
     if (invalid) throw new UserError(invalid);
     const stamp = runStamp();
     const topic = (ctx.values.topic as string | undefined) ?? `sensor-run-${stamp}`;
@@ -121,7 +132,17 @@ export const runCli: CliCommand = {
       const stateDir = join(stateRoot(ctx.workspace), 'flink', 'checkpoints', `${topic}-${stamp}`);
       job.start(
         python,
-        jobArgs({ bootstrapServers: bootstrap, topic, output, windowSeconds, groupId: 'flink-sensor-processor', checkpointSeconds, jars, stateDir, restPort }),
+        jobArgs({
+          bootstrapServers: bootstrap,
+          topic,
+          output,
+          windowSeconds,
+          groupId: 'flink-sensor-processor',
+          checkpointSeconds,
+          jars,
+          stateDir,
+          restPort,
+        }),
         { background: true, cwd: ctx.workspace },
       );
       await waitForJobRunning(`http://127.0.0.1:${restPort}`, job, 180_000);
@@ -168,7 +189,9 @@ export const runCli: CliCommand = {
         ctx.print('');
         for (const line of formatResultTable(summary.columns, summary.rows)) ctx.print(line);
         ctx.print('');
-        ctx.print(`events sent ${events} · aggregated ${report.eventCountSum} · dead-letter ${report.deadLetterRows} · windows ${report.aggregateRows} · CSV rows ${report.csvRows} · JSON rows ${report.jsonRows} · duplicates ${report.duplicateWindows.length}`);
+        ctx.print(
+          `events sent ${events} · aggregated ${report.eventCountSum} · dead-letter ${report.deadLetterRows} · windows ${report.aggregateRows} · CSV rows ${report.csvRows} · JSON rows ${report.jsonRows} · duplicates ${report.duplicateWindows.length}`,
+        );
         ctx.print(`run took ${((Date.now() - started) / 1000).toFixed(1)} s; outputs in ${output}`);
         if (!report.ok) {
           for (const problem of report.problems) ctx.print(`  ✗ ${problem}`);

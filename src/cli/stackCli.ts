@@ -66,7 +66,8 @@ function adminOf(ctx: CliContext): KafkaAdminClient {
 export const stackCli: Record<string, CliCommand> = {
   'stack up': {
     usage: 'pipeline stack up [--brokers 1|3] [--follow]',
-    summary: 'start the local Kafka (KRaft) broker, downloading it once; creates sensor-data and sensor-alerts; --follow then shows the broker log until Ctrl-C',
+    summary:
+      'start the local Kafka (KRaft) broker, downloading it once; creates sensor-data and sensor-alerts; --follow then shows the broker log until Ctrl-C',
     options: { ...workspaceOption, brokers: { type: 'string' }, follow: { type: 'boolean' } },
     async run(ctx) {
       const local = stack(ctx);
@@ -74,12 +75,16 @@ export const stackCli: Record<string, CliCommand> = {
       if (result.alreadyRunning) {
         ctx.print(`The local Kafka stack is already running on ${result.bootstrapServers}; nothing changed.`);
       } else {
-        ctx.print(`Kafka is up on ${result.bootstrapServers} (node${result.startedNodes.length > 1 ? 's' : ''} ${result.startedNodes.join(', ')}) in ${(result.elapsedMs / 1000).toFixed(1)} s.`);
+        ctx.print(
+          `Kafka is up on ${result.bootstrapServers} (node${result.startedNodes.length > 1 ? 's' : ''} ${result.startedNodes.join(', ')}) in ${(result.elapsedMs / 1000).toFixed(1)} s.`,
+        );
         if (result.createdTopics.length > 0) ctx.print(`Created topics: ${result.createdTopics.join(', ')}.`);
       }
       if (!ctx.values.follow) return 0;
       const mode = local.runningMode() ?? 'single';
-      ctx.print(`Showing the broker log (${local.logFile(mode, 1)}); Ctrl-C stops showing it, the broker keeps running (\`pipeline stack down\` stops it).`);
+      ctx.print(
+        `Showing the broker log (${local.logFile(mode, 1)}); Ctrl-C stops showing it, the broker keeps running (\`pipeline stack down\` stops it).`,
+      );
       const alive = await followFile(local.logFile(mode, 1), ctx.signal, () => local.nodePid(mode, 1) !== undefined, ctx.print);
       if (!alive) {
         ctx.print('The Kafka broker process has stopped.');
@@ -96,7 +101,10 @@ export const stackCli: Record<string, CliCommand> = {
       const nodeId = numberFlag(ctx, 'node');
       const result = await stack(ctx).down({ progress: ctx.progress, nodeId });
       if (result.stopped.length === 0) ctx.print('The local Kafka stack was not running.');
-      else ctx.print(`Stopped Kafka node${result.stopped.length > 1 ? 's' : ''} ${result.stopped.join(', ')}${result.killed.length ? ` (killed after the grace period: ${result.killed.join(', ')})` : ''}.`);
+      else
+        ctx.print(
+          `Stopped Kafka node${result.stopped.length > 1 ? 's' : ''} ${result.stopped.join(', ')}${result.killed.length ? ` (killed after the grace period: ${result.killed.join(', ')})` : ''}.`,
+        );
       return 0;
     },
   },
@@ -111,7 +119,10 @@ export const stackCli: Record<string, CliCommand> = {
       } else {
         ctx.print(`Kafka ${status.version} (${status.mode === 'cluster3' ? 'three nodes' : 'one node'}): ${status.state.toUpperCase()}`);
         ctx.print(`  address:  ${status.bootstrapServers}`);
-        for (const node of status.nodes) ctx.print(`  node ${node.id}:   ${node.address} ${node.running ? `running (pid ${node.pid})` : 'stopped'}${status.controller === node.id ? ' controller' : ''}`);
+        for (const node of status.nodes)
+          ctx.print(
+            `  node ${node.id}:   ${node.address} ${node.running ? `running (pid ${node.pid})` : 'stopped'}${status.controller === node.id ? ' controller' : ''}`,
+          );
         if (status.clusterId) ctx.print(`  cluster:  ${status.clusterId}`);
         if (status.state !== 'down') ctx.print(`  topics:   ${status.topics.join(', ') || '(none)'}`);
         if (status.message) ctx.print(`  note:     ${status.message}`);
@@ -132,7 +143,8 @@ export const stackCli: Record<string, CliCommand> = {
   },
   setup: {
     usage: 'pipeline setup [--json]',
-    summary: 'download and prepare everything once: Kafka jars and perf tools, the Flink Kafka connector, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime with its start-up archive',
+    summary:
+      'download and prepare everything once: Kafka jars and perf tools, the Flink Kafka connector, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime with its start-up archive',
     options: { ...workspaceOption, json: { type: 'boolean' } },
     async run(ctx) {
       const started = Date.now();
@@ -145,7 +157,18 @@ export const stackCli: Record<string, CliCommand> = {
       const python = await ensurePythonEnv(ctx.progress);
       const { connectorJar, jobLibJar, runtimeDir } = await ensureJobRuntime(python, ctx.progress);
       if (ctx.values.json) {
-        ctx.print(JSON.stringify({ kafkaLibs: kafka, kafkaTools, connectorJar, jobLibJar, flinkRuntime: runtimeDir, python, kafkaVersion: KAFKA_VERSION, flinkVersion: FLINK_VERSION }));
+        ctx.print(
+          JSON.stringify({
+            kafkaLibs: kafka,
+            kafkaTools,
+            connectorJar,
+            jobLibJar,
+            flinkRuntime: runtimeDir,
+            python,
+            kafkaVersion: KAFKA_VERSION,
+            flinkVersion: FLINK_VERSION,
+          }),
+        );
         return 0;
       }
       ctx.print(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -159,16 +182,30 @@ export const stackCli: Record<string, CliCommand> = {
     },
   },
   'topic create': {
-    usage: 'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
-    summary: 'create a topic on any Kafka cluster (a SASL password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE)',
-    options: { ...workspaceOption, ...bootstrapOption, ...securityOption, partitions: { type: 'string' }, replication: { type: 'string' }, 'retention-ms': { type: 'string' } },
+    usage:
+      'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
+    summary:
+      'create a topic on any Kafka cluster (a SASL password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE)',
+    options: {
+      ...workspaceOption,
+      ...bootstrapOption,
+      ...securityOption,
+      partitions: { type: 'string' },
+      replication: { type: 'string' },
+      'retention-ms': { type: 'string' },
+    },
     positionals: 1,
     async run(ctx) {
       const name = ctx.positionals[0];
       if (!name) throw new UserError('Name the topic: pipeline topic create NAME --partitions N.');
       const client = adminOf(ctx);
       try {
-        await client.createTopic({ name, partitions: numberFlag(ctx, 'partitions', 1)!, replicationFactor: numberFlag(ctx, 'replication'), retentionMs: numberFlag(ctx, 'retention-ms') });
+        await client.createTopic({
+          name,
+          partitions: numberFlag(ctx, 'partitions', 1)!,
+          replicationFactor: numberFlag(ctx, 'replication'),
+          retentionMs: numberFlag(ctx, 'retention-ms'),
+        });
       } finally {
         await client.close();
       }
@@ -177,7 +214,8 @@ export const stackCli: Record<string, CliCommand> = {
     },
   },
   'topic list': {
-    usage: 'pipeline topic list [--json] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
+    usage:
+      'pipeline topic list [--json] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
     summary: 'topics with partitions, replication and message counts',
     options: { ...workspaceOption, ...bootstrapOption, ...securityOption, json: { type: 'boolean' } },
     async run(ctx) {
@@ -192,7 +230,10 @@ export const stackCli: Record<string, CliCommand> = {
         if (ctx.values.json) ctx.print(JSON.stringify(rows, null, 2));
         else {
           ctx.print(`${'TOPIC'.padEnd(32)} ${'PARTITIONS'.padStart(10)} ${'REPLICAS'.padStart(8)} ${'MESSAGES'.padStart(12)}`);
-          for (const r of rows) ctx.print(`${r.name.padEnd(32)} ${String(r.partitions).padStart(10)} ${String(r.replicationFactor).padStart(8)} ${String(r.messages).padStart(12)}`);
+          for (const r of rows)
+            ctx.print(
+              `${r.name.padEnd(32)} ${String(r.partitions).padStart(10)} ${String(r.replicationFactor).padStart(8)} ${String(r.messages).padStart(12)}`,
+            );
         }
       } finally {
         await client.close();
@@ -201,4 +242,3 @@ export const stackCli: Record<string, CliCommand> = {
     },
   },
 };
-

@@ -13,7 +13,8 @@ import { jobRestUrl, settings } from '../services/settings';
 import { registerCommandWithLogging, type Services } from './registration';
 
 /** A row of the Flink view, when a command was run from one (menus pass the row; the palette passes nothing). */
-const rowOf = (arg: unknown): FlinkRow | undefined => (typeof arg === 'object' && arg !== null && 'kind' in arg && 'id' in arg ? (arg as FlinkRow) : undefined);
+const rowOf = (arg: unknown): FlinkRow | undefined =>
+  typeof arg === 'object' && arg !== null && 'kind' in arg && 'id' in arg ? (arg as FlinkRow) : undefined;
 
 /** The job's REST address, only an http(s) one (it is opened in the browser). */
 function restUrl(): string {
@@ -28,7 +29,8 @@ async function targetJob(s: Services, row: FlinkRow | undefined): Promise<{ jid:
     return { jid: row.jobId, name: job?.name ?? row.jobId, state: job?.state ?? 'RUNNING' };
   }
   const overview = await new FlinkRestClient(jobRestUrl()).overview();
-  if (!overview.reachable) throw new UserError(`No Flink job to act on: ${overview.error ?? `the REST API at ${jobRestUrl()} does not answer`}`);
+  if (!overview.reachable)
+    throw new UserError(`No Flink job to act on: ${overview.error ?? `the REST API at ${jobRestUrl()} does not answer`}`);
   if (!overview.current) throw new UserError(`No Flink job runs at ${jobRestUrl()}.`);
   return overview.current;
 }
@@ -52,7 +54,11 @@ export function flinkCommands(s: Services): vscode.Disposable[] {
         const row = rowOf(arg);
         if (!row?.exception) throw new UserError('Choose an exception in the Flink view to open its stack trace.');
         const jobName = s.flink.currentSnapshot?.jobs.find((j) => j.jid === row.jobId)?.name ?? 'Flink job';
-        await s.peeks.open(`${exceptionHeadline(row.exception).split(':')[0]} ${new Date(row.exception.timestamp).toISOString()}`, exceptionDocument(jobName, row.exception), 'log');
+        await s.peeks.open(
+          `${exceptionHeadline(row.exception).split(':')[0]} ${new Date(row.exception.timestamp).toISOString()}`,
+          exceptionDocument(jobName, row.exception),
+          'log',
+        );
       },
       s.log,
     ),
@@ -61,7 +67,11 @@ export function flinkCommands(s: Services): vscode.Disposable[] {
       async (arg?: unknown) => {
         const row = rowOf(arg);
         const base = restUrl();
-        const job = row?.jobId ? await targetJob(s, row) : s.flink.currentSnapshot?.job ? { jid: s.flink.currentSnapshot.job.detail.jid, state: s.flink.currentSnapshot.job.detail.state } : undefined;
+        const job = row?.jobId
+          ? await targetJob(s, row)
+          : s.flink.currentSnapshot?.job
+            ? { jid: s.flink.currentSnapshot.job.detail.jid, state: s.flink.currentSnapshot.job.detail.state }
+            : undefined;
         const url = webUiUrl(base, job, row);
         s.log.info(`Opening the Flink web UI at ${url}`);
         await vscode.env.openExternal(vscode.Uri.parse(url, true));
@@ -78,11 +88,17 @@ export function flinkCommands(s: Services): vscode.Disposable[] {
         const dir = savepointDirOf(workspace, topicOfJob(job.name));
         mkdirSync(dir, { recursive: true });
         s.log.info(`Stopping Flink job ${job.name} (${job.jid}) with a savepoint in ${dir}…`);
-        const path = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping ${job.name} with a savepoint…` }, () => stopWithSavepoint(url, job.jid, dir));
+        const path = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Stopping ${job.name} with a savepoint…` },
+          () => stopWithSavepoint(url, job.jid, dir),
+        );
         s.log.info(`Flink job ${job.name} stopped with savepoint ${path}.`);
         await refreshAll(s);
         void vscode.window
-          .showInformationMessage(`${job.name} stopped with a savepoint (${path.replace(/^file:/, '')}). Its files are committed up to it; starting the job again continues from it.`, 'Start the Flink job')
+          .showInformationMessage(
+            `${job.name} stopped with a savepoint (${path.replace(/^file:/, '')}). Its files are committed up to it; starting the job again continues from it.`,
+            'Start the Flink job',
+          )
           .then((choice) => choice && vscode.commands.executeCommand('kafkaFlinkLab.job.start', {}));
         return path;
       },
@@ -95,7 +111,11 @@ export function flinkCommands(s: Services): vscode.Disposable[] {
         const job = await targetJob(s, rowOf(arg));
         const choice = await vscode.window.showWarningMessage(
           `Cancel ${job.name}?`,
-          { modal: true, detail: 'It stops at once, without a savepoint. Its last completed checkpoint is kept and a new start restores from it; what it wrote since is rolled back.' },
+          {
+            modal: true,
+            detail:
+              'It stops at once, without a savepoint. Its last completed checkpoint is kept and a new start restores from it; what it wrote since is rolled back.',
+          },
           'Cancel the job',
         );
         if (choice !== 'Cancel the job') return;
@@ -112,7 +132,9 @@ export function flinkCommands(s: Services): vscode.Disposable[] {
         // The embedded job restores from its newest checkpoint (or savepoint) when it starts: a restart is a stop
         // (which keeps its checkpoints) and a start. A job on another cluster was not started from here.
         if (localRestPort(settings.flinkRestUrl.value) === undefined) {
-          throw new UserError(`The Flink REST URL ${settings.flinkRestUrl.value} is another machine's cluster: its jobs are not started from here; stop one with a savepoint and submit it again where it was submitted.`);
+          throw new UserError(
+            `The Flink REST URL ${settings.flinkRestUrl.value} is another machine's cluster: its jobs are not started from here; stop one with a savepoint and submit it again where it was submitted.`,
+          );
         }
         const job = await targetJob(s, rowOf(arg)).catch(() => undefined);
         s.log.info(`Restarting the Flink job from its latest checkpoint${job ? ` (${job.name}, ${job.jid})` : ''}.`);

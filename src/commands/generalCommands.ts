@@ -1,6 +1,14 @@
 import * as vscode from 'vscode';
 import type { ClusterEntry } from '../services/connections';
-import { clusterEntrySetting, describeIdentity, normalizeBootstrap, secretKeyFor, usesSasl, type ClusterConfig, type SaslMechanism } from '../kafka/clusterSecurity';
+import {
+  clusterEntrySetting,
+  describeIdentity,
+  normalizeBootstrap,
+  secretKeyFor,
+  usesSasl,
+  type ClusterConfig,
+  type SaslMechanism,
+} from '../kafka/clusterSecurity';
 import { UserError } from '../shared/errors';
 import { validateBootstrapServers } from '../config/validation';
 import { LEGACY_SASL_PASSWORD_SECRET, settings } from '../services/settings';
@@ -11,7 +19,12 @@ import { askText, clusterNodeOf, required } from './prompts';
 export const WALKTHROUGH_ID = 'gettingStarted';
 
 const askPassword = (cluster: ClusterConfig) =>
-  askText({ title: `SASL password for ${describeIdentity(cluster)}`, prompt: 'Kept in VS Code’s secret storage for this cluster only, never in settings.', password: true, validate: (v) => (v ? undefined : 'The password cannot be empty.') });
+  askText({
+    title: `SASL password for ${describeIdentity(cluster)}`,
+    prompt: 'Kept in VS Code’s secret storage for this cluster only, never in settings.',
+    password: true,
+    validate: (v) => (v ? undefined : 'The password cannot be empty.'),
+  });
 
 /**
  * Asks how to reach a new cluster: SASL mechanism, TLS, user and its own password; SASL without TLS only after a
@@ -40,7 +53,11 @@ async function askClusterSecurity(bootstrapServers: string): Promise<{ cluster: 
   ).tls;
   const cluster: ClusterConfig = { bootstrapServers, security: { mechanism, username: '', tls, allowPlaintextSasl: false } };
   if (mechanism === 'none') return { cluster };
-  cluster.security.username = await askText({ title: `SASL user at ${bootstrapServers}`, prompt: 'User name', validate: (v) => (v.trim() ? undefined : 'The user name cannot be empty.') });
+  cluster.security.username = await askText({
+    title: `SASL user at ${bootstrapServers}`,
+    prompt: 'User name',
+    validate: (v) => (v.trim() ? undefined : 'The user name cannot be empty.'),
+  });
   if (!tls) {
     const allow = 'Allow for this cluster';
     const choice = await vscode.window.showWarningMessage(
@@ -48,7 +65,8 @@ async function askClusterSecurity(bootstrapServers: string): Promise<{ cluster: 
       { modal: true },
       allow,
     );
-    if (choice !== allow) throw new UserError(`${bootstrapServers} was not added: SASL without TLS was not allowed. Add it again with TLS.`);
+    if (choice !== allow)
+      throw new UserError(`${bootstrapServers} was not added: SASL without TLS was not allowed. Add it again with TLS.`);
     cluster.security.allowPlaintextSasl = true;
   }
   return { cluster, password: await askPassword(cluster) };
@@ -59,7 +77,10 @@ async function pickSaslCluster(s: Services, node: unknown, title: string): Promi
   const fromNode = clusterNodeOf(node)?.entry;
   if (fromNode && !fromNode.local && usesSasl(fromNode.security)) return fromNode;
   const clusters = s.connections.clusters().filter((c) => !c.local && !c.problem && usesSasl(c.security));
-  if (clusters.length === 0) throw new UserError(`No cluster in the Kafka view uses SASL: set ${settings.saslMechanism.fullKey} and ${settings.saslUsername.fullKey}, or add a cluster with SASL.`);
+  if (clusters.length === 0)
+    throw new UserError(
+      `No cluster in the Kafka view uses SASL: set ${settings.saslMechanism.fullKey} and ${settings.saslUsername.fullKey}, or add a cluster with SASL.`,
+    );
   if (clusters.length === 1) return clusters[0];
   const picked = await vscode.window.showQuickPick(
     clusters.map((c) => ({ label: c.bootstrapServers, description: describeIdentity(c), entry: c })),
@@ -70,16 +91,30 @@ async function pickSaslCluster(s: Services, node: unknown, title: string): Promi
 
 export function generalCommands(s: Services): vscode.Disposable[] {
   return [
-    registerCommandWithLogging('kafkaFlinkLab.kafka.refresh', (node?: unknown) => s.explorer.refresh(node instanceof KafkaNode ? node : undefined), s.log),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.kafka.refresh',
+      (node?: unknown) => s.explorer.refresh(node instanceof KafkaNode ? node : undefined),
+      s.log,
+    ),
     registerCommandWithLogging(
       'kafkaFlinkLab.cluster.add',
       async () => {
-        const address = (await askText({ title: 'Add a Kafka cluster', prompt: 'Bootstrap servers: host:port[,host:port…]', placeHolder: 'broker1.example.com:9093', validate: validateBootstrapServers })).trim();
-        if (s.connections.clusters().some((c) => c.key === normalizeBootstrap(address))) throw new UserError(`${address} is already in the Kafka view.`);
+        const address = (
+          await askText({
+            title: 'Add a Kafka cluster',
+            prompt: 'Bootstrap servers: host:port[,host:port…]',
+            placeHolder: 'broker1.example.com:9093',
+            validate: validateBootstrapServers,
+          })
+        ).trim();
+        if (s.connections.clusters().some((c) => c.key === normalizeBootstrap(address)))
+          throw new UserError(`${address} is already in the Kafka view.`);
         const { cluster, password } = await askClusterSecurity(address);
         if (password) await s.context.secrets.store(secretKeyFor(cluster), password);
         await settings.additionalClusters.update([...(settings.additionalClusters.value ?? []), clusterEntrySetting(cluster)]);
-        s.log.info(`Added cluster ${address} (setting ${settings.additionalClusters.fullKey})${password ? `; its SASL password is stored for ${describeIdentity(cluster)} only` : ''}.`);
+        s.log.info(
+          `Added cluster ${address} (setting ${settings.additionalClusters.fullKey})${password ? `; its SASL password is stored for ${describeIdentity(cluster)} only` : ''}.`,
+        );
       },
       s.log,
     ),
@@ -88,10 +123,26 @@ export function generalCommands(s: Services): vscode.Disposable[] {
       async (node?: unknown) => {
         const current = settings.additionalClusters.value ?? [];
         const fromNode = clusterNodeOf(node)?.entry;
-        if (fromNode?.primary) throw new UserError(`${fromNode.bootstrapServers} is the pipeline's cluster (setting ${settings.bootstrapServers.fullKey}); change that setting instead.`);
+        if (fromNode?.primary)
+          throw new UserError(
+            `${fromNode.bootstrapServers} is the pipeline's cluster (setting ${settings.bootstrapServers.fullKey}); change that setting instead.`,
+          );
         const additional = s.connections.clusters().filter((c) => !c.primary);
-        const entry = fromNode ?? required(await vscode.window.showQuickPick(additional.map((c) => ({ label: c.bootstrapServers, entry: c })), { title: 'Remove which cluster from the Kafka view?' })).entry;
-        await settings.additionalClusters.update(current.filter((c) => normalizeBootstrap(typeof c === 'string' ? c : String((c as { bootstrapServers?: unknown })?.bootstrapServers ?? '')) !== entry.key));
+        const entry =
+          fromNode ??
+          required(
+            await vscode.window.showQuickPick(
+              additional.map((c) => ({ label: c.bootstrapServers, entry: c })),
+              { title: 'Remove which cluster from the Kafka view?' },
+            ),
+          ).entry;
+        await settings.additionalClusters.update(
+          current.filter(
+            (c) =>
+              normalizeBootstrap(typeof c === 'string' ? c : String((c as { bootstrapServers?: unknown })?.bootstrapServers ?? '')) !==
+              entry.key,
+          ),
+        );
         if (usesSasl(entry.security)) await s.context.secrets.delete(secretKeyFor(entry));
       },
       s.log,
@@ -116,6 +167,10 @@ export function generalCommands(s: Services): vscode.Disposable[] {
       s.log,
     ),
     registerCommandWithLogging('kafkaFlinkLab.log.show', () => s.log.show(), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.help.walkthrough', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${s.context.extension.id}#${WALKTHROUGH_ID}`, false), s.log),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.help.walkthrough',
+      () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${s.context.extension.id}#${WALKTHROUGH_ID}`, false),
+      s.log,
+    ),
   ];
 }

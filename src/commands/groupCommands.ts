@@ -18,7 +18,12 @@ export function groupCommands(s: Services): vscode.Disposable[] {
         else {
           const groups = (await client.listGroups()).filter((g) => !g.groupId.startsWith('kafka-flink-lab-peek-'));
           if (groups.length === 0) throw new UserError(`Kafka at ${cluster.bootstrapServers} has no consumer groups.`);
-          groupId = required(await vscode.window.showQuickPick(groups.map((g) => ({ label: g.groupId, description: `${g.state} · ${g.members} members` })), { title: 'Reset the offsets of which consumer group?', ignoreFocusOut: true })).label;
+          groupId = required(
+            await vscode.window.showQuickPick(
+              groups.map((g) => ({ label: g.groupId, description: `${g.state} · ${g.members} members` })),
+              { title: 'Reset the offsets of which consumer group?', ignoreFocusOut: true },
+            ),
+          ).label;
         }
         const isFlinkGroup = groupId === settings.jobGroupId.value && cluster.primary;
         const jobRunning = () => ['running', 'starting'].includes(s.monitor.snapshot.job.phase);
@@ -30,10 +35,24 @@ export function groupCommands(s: Services): vscode.Disposable[] {
 
         const committedTopics = [...new Set((await client.fetchCommittedOffsets(groupId)).map((c) => c.topic))].sort();
         const topicNames = committedTopics.length > 0 ? committedTopics : (await client.listTopics()).map((t) => t.name);
-        const topic = topicNames.length === 1 ? topicNames[0] : required(await vscode.window.showQuickPick(topicNames, { title: `Reset ${groupId}: on which topic?`, ignoreFocusOut: true }));
-        const partition = await pickPartition(client, topic, undefined, `Reset ${groupId} on ${topic}: which partitions?`, 'All partitions');
+        const topic =
+          topicNames.length === 1
+            ? topicNames[0]
+            : required(await vscode.window.showQuickPick(topicNames, { title: `Reset ${groupId}: on which topic?`, ignoreFocusOut: true }));
+        const partition = await pickPartition(
+          client,
+          topic,
+          undefined,
+          `Reset ${groupId} on ${topic}: which partitions?`,
+          'All partitions',
+        );
         const target = await pickStart(`Reset ${groupId} on ${topic}: to where?`, 'the end: skip everything not read yet');
-        const where = target.kind === 'offset' ? `offset ${target.offset}` : target.kind === 'timestamp' ? new Date(target.timestampMs).toISOString() : target.kind;
+        const where =
+          target.kind === 'offset'
+            ? `offset ${target.offset}`
+            : target.kind === 'timestamp'
+              ? new Date(target.timestampMs).toISOString()
+              : target.kind;
         const choice = await vscode.window.showWarningMessage(
           `Move consumer group ${groupId} on ${topic} (${partition === 'all' ? 'all partitions' : `partition ${partition}`}) to ${where}? Its consumers will re-read or skip records from there.${isFlinkGroup ? ' The Flink job starts from these offsets only when it starts without a checkpoint.' : ''}`,
           { modal: true },

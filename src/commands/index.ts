@@ -11,6 +11,14 @@ import { stackCommands } from './stackCommands';
 import { topicCommands } from './topicCommands';
 
 export function registerCommands(services: Services): vscode.Disposable {
-  const disposables = [stackCommands, topicCommands, messageCommands, groupCommands, pipelineCommands, flinkCommands, generalCommands].flatMap((register) => register(services));
+  const disposables = [
+    stackCommands,
+    topicCommands,
+    messageCommands,
+    groupCommands,
+    pipelineCommands,
+    flinkCommands,
+    generalCommands,
+  ].flatMap((register) => register(services));
   return { dispose: () => disposeAll(disposables) };
 }

@@ -13,7 +13,8 @@ interface PeekArgs {
   count?: number;
 }
 
-const isPeekArgs = (v: unknown): v is PeekArgs => typeof v === 'object' && v !== null && !(v instanceof KafkaNode) && typeof (v as PeekArgs).topic === 'string';
+const isPeekArgs = (v: unknown): v is PeekArgs =>
+  typeof v === 'object' && v !== null && !(v instanceof KafkaNode) && typeof (v as PeekArgs).topic === 'string';
 
 function checkJsonish(value: string): string | undefined {
   if (!/^\s*[[{]/.test(value)) return undefined;
@@ -36,20 +37,39 @@ export function messageCommands(s: Services): vscode.Disposable[] {
         const topic = args?.topic ?? (await pickTopic(client, nodeOrArgs, 'Peek at which topic?'));
         const invalid = validateTopicName(topic);
         if (invalid) throw new UserError(invalid);
-        const partition = args?.partition ?? (await pickPartition(client, topic, nodeOrArgs, `Peek at ${topic}: which partition?`, 'All partitions'));
+        const partition =
+          args?.partition ?? (await pickPartition(client, topic, nodeOrArgs, `Peek at ${topic}: which partition?`, 'All partitions'));
         const start = args?.start ?? (await pickStart(`Peek at ${topic}: start where?`, 'the newest records (nothing is waited for)'));
         const count =
           args?.count ??
           (await pickPreset(
             `Peek at ${topic}: how many records${partition === 'all' ? ' per partition' : ''}?`,
             [10, 50, 100, 500].map((n) => ({ label: String(n), value: n })),
-            { prompt: `1 to ${MAX_PEEK_COUNT}`, parse: (t) => (/^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= MAX_PEEK_COUNT ? { value: Number(t) } : { error: `Type a whole number from 1 to ${MAX_PEEK_COUNT}.` }) },
+            {
+              prompt: `1 to ${MAX_PEEK_COUNT}`,
+              parse: (t) =>
+                /^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= MAX_PEEK_COUNT
+                  ? { value: Number(t) }
+                  : { error: `Type a whole number from 1 to ${MAX_PEEK_COUNT}.` },
+            },
           ));
         const request: PeekRequest = { topic, partition, start, count };
-        const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Reading ${topic}…` }, () => client.peek(request));
-        const document = renderPeekDocument(request, result.ranges, result.records, { cluster: cluster.bootstrapServers, fetchedAt: new Date(), complete: result.complete });
+        const result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Reading ${topic}…` },
+          () => client.peek(request),
+        );
+        const document = renderPeekDocument(request, result.ranges, result.records, {
+          cluster: cluster.bootstrapServers,
+          fetchedAt: new Date(),
+          complete: result.complete,
+        });
         const where = partition === 'all' ? 'all partitions' : `partition ${partition}`;
-        const from = start.kind === 'offset' ? `offset ${start.offset}` : start.kind === 'timestamp' ? new Date(start.timestampMs).toISOString() : start.kind;
+        const from =
+          start.kind === 'offset'
+            ? `offset ${start.offset}`
+            : start.kind === 'timestamp'
+              ? new Date(start.timestampMs).toISOString()
+              : start.kind;
         s.log.info(`Peeked ${result.records.length} records of ${topic} (${where}, from ${from}).`);
         await s.peeks.open(`${topic} ${where} from ${from}`, document);
         return result.records.length;
@@ -62,13 +82,44 @@ export function messageCommands(s: Services): vscode.Disposable[] {
         const cluster = await pickCluster(s.connections, node);
         const client = await s.connections.client(cluster);
         const topic = await pickTopic(client, node, 'Produce to which topic?');
-        const key = await askText({ title: `Produce to ${topic} (1/3): key`, prompt: 'The key (empty for none). Records with the same key go to the same partition.', placeHolder: 'sensor-001' });
-        const sample = JSON.stringify({ event_id: `manual-${Date.now()}`, sensor_id: key || 'sensor-001', ts: Date.now(), temperature: 21.5, humidity: 45.0, pressure: 1013.2, battery: 0.9, seq: 0 });
-        const value = await askText({ title: `Produce to ${topic} (2/3): value`, prompt: 'The value (UTF-8 text; JSON is checked).', value: sample, validate: (v) => (v.length === 0 ? 'The value cannot be empty.' : checkJsonish(v)) });
-        const partition = await pickPartition(client, topic, node, `Produce to ${topic} (3/3): partition`, 'Let Kafka choose (by the key’s hash)');
-        const written = await client.produce({ topic, key: key || undefined, value, partition: partition === 'all' ? undefined : partition });
+        const key = await askText({
+          title: `Produce to ${topic} (1/3): key`,
+          prompt: 'The key (empty for none). Records with the same key go to the same partition.',
+          placeHolder: 'sensor-001',
+        });
+        const sample = JSON.stringify({
+          event_id: `manual-${Date.now()}`,
+          sensor_id: key || 'sensor-001',
+          ts: Date.now(),
+          temperature: 21.5,
+          humidity: 45.0,
+          pressure: 1013.2,
+          battery: 0.9,
+          seq: 0,
+        });
+        const value = await askText({
+          title: `Produce to ${topic} (2/3): value`,
+          prompt: 'The value (UTF-8 text; JSON is checked).',
+          value: sample,
+          validate: (v) => (v.length === 0 ? 'The value cannot be empty.' : checkJsonish(v)),
+        });
+        const partition = await pickPartition(
+          client,
+          topic,
+          node,
+          `Produce to ${topic} (3/3): partition`,
+          'Let Kafka choose (by the key’s hash)',
+        );
+        const written = await client.produce({
+          topic,
+          key: key || undefined,
+          value,
+          partition: partition === 'all' ? undefined : partition,
+        });
         s.log.info(`Produced one record to ${topic} partition ${written.partition} at offset ${written.offset}.`);
-        void vscode.window.showInformationMessage(`Wrote one record to ${topic}, partition ${written.partition}, offset ${written.offset}.`);
+        void vscode.window.showInformationMessage(
+          `Wrote one record to ${topic}, partition ${written.partition}, offset ${written.offset}.`,
+        );
         if (node instanceof TopicNode || node instanceof PartitionNode) s.explorer.refresh(node instanceof TopicNode ? node : node.topic);
       },
       s.log,

@@ -41,7 +41,10 @@ async function ensureBroker(s: Services, ask: boolean): Promise<void> {
   await s.monitor.refresh();
   if (s.monitor.snapshot.broker.state === 'up') return;
   const primary = s.connections.primary();
-  if (!primary.local) throw new UserError(`Kafka at ${primary.bootstrapServers} does not answer: start it or change the setting ${settings.bootstrapServers.fullKey}.`);
+  if (!primary.local)
+    throw new UserError(
+      `Kafka at ${primary.bootstrapServers} does not answer: start it or change the setting ${settings.bootstrapServers.fullKey}.`,
+    );
   if (ask) {
     const choice = await vscode.window.showWarningMessage(`Kafka at ${primary.bootstrapServers} is not running.`, 'Start local Kafka');
     if (choice !== 'Start local Kafka') throw new UserError(`Kafka at ${primary.bootstrapServers} is not running: start it first.`);
@@ -70,23 +73,41 @@ async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean)
   const rate =
     args.rate ??
     (prompt
-      ? await pickPreset('Sensor generator: events per second (over all sensors)', presets([10, 100, 1000, 5000], settings.generatorRate.value, 'events/s'), {
-          prompt: 'Events per second (0 = as fast as possible)',
-          parse: (t) => (validateNonNegativeNumber(t, 'The rate') ? { error: validateNonNegativeNumber(t, 'The rate') } : { value: Number(t) }),
-        })
+      ? await pickPreset(
+          'Sensor generator: events per second (over all sensors)',
+          presets([10, 100, 1000, 5000], settings.generatorRate.value, 'events/s'),
+          {
+            prompt: 'Events per second (0 = as fast as possible)',
+            parse: (t) =>
+              validateNonNegativeNumber(t, 'The rate') ? { error: validateNonNegativeNumber(t, 'The rate') } : { value: Number(t) },
+          },
+        )
       : settings.generatorRate.value);
   const sensors =
     args.sensors ??
     (prompt
       ? await pickPreset('Sensor generator: how many sensors', presets([1, 5, 10, 50, 100], settings.generatorSensors.value, 'sensors'), {
           prompt: 'Number of sensors',
-          parse: (t) => (validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) ? { error: validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) } : { value: Number(t) }),
+          parse: (t) =>
+            validatePositiveInt(t, 'The number of sensors', MAX_SENSORS)
+              ? { error: validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) }
+              : { value: Number(t) },
         })
       : settings.generatorSensors.value);
   const access = await s.connections.pipelineAccess();
-  const argv = cliGenerateArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, rate, sensors, durationSeconds: args.durationSeconds, count: args.count, security: access.security });
+  const argv = cliGenerateArgs({
+    workspace,
+    topic: settings.topic.value,
+    bootstrapServers: s.connections.primary().bootstrapServers,
+    rate,
+    sensors,
+    durationSeconds: args.durationSeconds,
+    count: args.count,
+    security: access.security,
+  });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('generator', argv, { extraEnv: access.env })) === 'already-running') void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
+  if ((await s.terminals.start('generator', argv, { extraEnv: access.env })) === 'already-running')
+    void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
   await s.monitor.refresh();
 }
 
@@ -97,7 +118,10 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
     (prompt
       ? await pickPreset('Flink job: tumbling window size (event time)', presets([5, 10, 30, 60], settings.windowSeconds.value, 's'), {
           prompt: 'Window size in seconds',
-          parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
+          parse: (t) =>
+            validatePositiveInt(t, 'The window size', 86_400)
+              ? { error: validatePositiveInt(t, 'The window size', 86_400) }
+              : { value: Number(t) },
         })
       : settings.windowSeconds.value);
   const access = await s.connections.pipelineAccess();
@@ -111,7 +135,8 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
     ...jobTarget(),
   });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running') void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
+  if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running')
+    void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
   await s.monitor.refresh();
 }
 
@@ -135,7 +160,10 @@ const REPLAY_STARTS: (vscode.QuickPickItem & { from?: string; ask?: 'time' | 'of
  */
 async function replay(s: Services): Promise<void> {
   const workspace = requireWorkspace();
-  const start = await vscode.window.showQuickPick(REPLAY_STARTS, { title: 'Replay the pipeline: from where?', placeHolder: 'The job re-reads the topic from here, into a new output folder' });
+  const start = await vscode.window.showQuickPick(REPLAY_STARTS, {
+    title: 'Replay the pipeline: from where?',
+    placeHolder: 'The job re-reads the topic from here, into a new output folder',
+  });
   if (!start) return;
   let from = start.from;
   if (start.ask) {
@@ -153,14 +181,37 @@ async function replay(s: Services): Promise<void> {
     });
     if (!from) return;
   }
-  const windowSeconds = await pickPreset('Replay: tumbling window size (event time)', presets([5, 10, 30, 60], settings.windowSeconds.value, 's'), {
-    prompt: 'Window size in seconds',
-    parse: (t) => (validatePositiveInt(t, 'The window size', 86_400) ? { error: validatePositiveInt(t, 'The window size', 86_400) } : { value: Number(t) }),
-  });
-  const outputDir = join(resolveOutputFolder(), 'runs', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, ''));
+  const windowSeconds = await pickPreset(
+    'Replay: tumbling window size (event time)',
+    presets([5, 10, 30, 60], settings.windowSeconds.value, 's'),
+    {
+      prompt: 'Window size in seconds',
+      parse: (t) =>
+        validatePositiveInt(t, 'The window size', 86_400)
+          ? { error: validatePositiveInt(t, 'The window size', 86_400) }
+          : { value: Number(t) },
+    },
+  );
+  const outputDir = join(
+    resolveOutputFolder(),
+    'runs',
+    new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, ''),
+  );
   await ensureBroker(s, true);
   const access = await s.connections.pipelineAccess();
-  const argv = cliJobReplayArgs({ workspace, topic: settings.topic.value, bootstrapServers: s.connections.primary().bootstrapServers, security: access.security, outputDir, windowSeconds, from: from!, ...jobTarget() });
+  const argv = cliJobReplayArgs({
+    workspace,
+    topic: settings.topic.value,
+    bootstrapServers: s.connections.primary().bootstrapServers,
+    security: access.security,
+    outputDir,
+    windowSeconds,
+    from: from!,
+    ...jobTarget(),
+  });
   await stopProcess(s, 'job', JOB_GRACE_MS);
   await s.terminals.start('job', argv, { extraEnv: access.env });
   await s.monitor.refresh();
@@ -191,18 +242,38 @@ async function stopJob(s: Services): Promise<void> {
 }
 
 async function stopGenerator(s: Services): Promise<void> {
-  if (!(await stopProcess(s, 'generator', GENERATOR_GRACE_MS))) void vscode.window.showInformationMessage('The sensor generator is not running.');
+  if (!(await stopProcess(s, 'generator', GENERATOR_GRACE_MS)))
+    void vscode.window.showInformationMessage('The sensor generator is not running.');
 }
 
 export function pipelineCommands(s: Services): vscode.Disposable[] {
   return [
-    registerCommandWithLogging('kafkaFlinkLab.generator.start', (args?: unknown) => startGenerator(s, plain<GeneratorArgs>(args), !(typeof args === 'object' && args !== null && !(args instanceof KafkaNode))), s.log),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.generator.start',
+      (args?: unknown) =>
+        startGenerator(s, plain<GeneratorArgs>(args), !(typeof args === 'object' && args !== null && !(args instanceof KafkaNode))),
+      s.log,
+    ),
     registerCommandWithLogging('kafkaFlinkLab.generator.stop', () => stopGenerator(s), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.generator.showTerminal', () => s.terminals.show('generator') || void vscode.window.showInformationMessage('The sensor generator has not been started in this window.'), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.job.start', (args?: unknown) => startJob(s, plain<JobArgs>(args), !(typeof args === 'object' && args !== null && !(args instanceof KafkaNode))), s.log),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.generator.showTerminal',
+      () =>
+        s.terminals.show('generator') ||
+        void vscode.window.showInformationMessage('The sensor generator has not been started in this window.'),
+      s.log,
+    ),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.job.start',
+      (args?: unknown) => startJob(s, plain<JobArgs>(args), !(typeof args === 'object' && args !== null && !(args instanceof KafkaNode))),
+      s.log,
+    ),
     registerCommandWithLogging('kafkaFlinkLab.job.stop', () => stopJob(s), s.log),
     registerCommandWithLogging('kafkaFlinkLab.job.replay', () => replay(s), s.log),
-    registerCommandWithLogging('kafkaFlinkLab.job.showTerminal', () => s.terminals.show('job') || void vscode.window.showInformationMessage('The Flink job has not been started in this window.'), s.log),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.job.showTerminal',
+      () => s.terminals.show('job') || void vscode.window.showInformationMessage('The Flink job has not been started in this window.'),
+      s.log,
+    ),
     registerCommandWithLogging(
       'kafkaFlinkLab.pipeline.startAll',
       async () => {
@@ -210,7 +281,9 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
         await ensureTopic(s);
         await startJob(s, {}, false);
         await startGenerator(s, {}, false);
-        void vscode.window.showInformationMessage(`The pipeline is starting: Kafka at ${s.connections.primary().bootstrapServers}, the Flink job and the sensor generator (${settings.generatorRate.value} events/s).`);
+        void vscode.window.showInformationMessage(
+          `The pipeline is starting: Kafka at ${s.connections.primary().bootstrapServers}, the Flink job and the sensor generator (${settings.generatorRate.value} events/s).`,
+        );
       },
       s.log,
     ),
@@ -243,17 +316,37 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
         const jobRunning = snap.job.phase === 'running' || snap.job.phase === 'starting';
         const available = new Set(await vscode.commands.getCommands(true));
         const actions: (vscode.QuickPickItem & { command?: string })[] = [
-          { label: '$(run-all) Start everything', description: 'Kafka, the Flink job and the sensor generator', command: 'kafkaFlinkLab.pipeline.startAll' },
+          {
+            label: '$(run-all) Start everything',
+            description: 'Kafka, the Flink job and the sensor generator',
+            command: 'kafkaFlinkLab.pipeline.startAll',
+          },
           { label: '$(stop-circle) Stop everything', command: 'kafkaFlinkLab.pipeline.stopAll' },
           { label: '', kind: vscode.QuickPickItemKind.Separator },
-          brokerUp ? { label: '$(debug-stop) Stop local Kafka', command: 'kafkaFlinkLab.stack.stop' } : { label: '$(play) Start local Kafka', command: 'kafkaFlinkLab.stack.start' },
-          generatorRunning ? { label: '$(debug-stop) Stop the sensor generator', command: 'kafkaFlinkLab.generator.stop' } : { label: '$(play) Start the sensor generator…', command: 'kafkaFlinkLab.generator.start' },
-          jobRunning ? { label: '$(debug-stop) Stop the Flink job', command: 'kafkaFlinkLab.job.stop' } : { label: '$(play) Start the Flink job…', command: 'kafkaFlinkLab.job.start' },
-          { label: '$(history) Replay the pipeline…', description: 'from the beginning, a time or offsets, into a new output folder', command: 'kafkaFlinkLab.job.replay' },
+          brokerUp
+            ? { label: '$(debug-stop) Stop local Kafka', command: 'kafkaFlinkLab.stack.stop' }
+            : { label: '$(play) Start local Kafka', command: 'kafkaFlinkLab.stack.start' },
+          generatorRunning
+            ? { label: '$(debug-stop) Stop the sensor generator', command: 'kafkaFlinkLab.generator.stop' }
+            : { label: '$(play) Start the sensor generator…', command: 'kafkaFlinkLab.generator.start' },
+          jobRunning
+            ? { label: '$(debug-stop) Stop the Flink job', command: 'kafkaFlinkLab.job.stop' }
+            : { label: '$(play) Start the Flink job…', command: 'kafkaFlinkLab.job.start' },
+          {
+            label: '$(history) Replay the pipeline…',
+            description: 'from the beginning, a time or offsets, into a new output folder',
+            command: 'kafkaFlinkLab.job.replay',
+          },
           { label: '', kind: vscode.QuickPickItemKind.Separator },
           { label: '$(eye) Peek messages…', command: 'kafkaFlinkLab.messages.peek' },
-          { label: '$(link-external) Open the Flink web UI', description: snap.job.restAddress, command: 'kafkaFlinkLab.job.openDashboard' },
-          ...(available.has('kafkaFlinkLab.results.open') ? [{ label: '$(table) Open the results', command: 'kafkaFlinkLab.results.open' }] : []),
+          {
+            label: '$(link-external) Open the Flink web UI',
+            description: snap.job.restAddress,
+            command: 'kafkaFlinkLab.job.openDashboard',
+          },
+          ...(available.has('kafkaFlinkLab.results.open')
+            ? [{ label: '$(table) Open the results', command: 'kafkaFlinkLab.results.open' }]
+            : []),
           { label: '$(refresh) Refresh', command: 'kafkaFlinkLab.pipeline.refresh' },
           { label: '$(output) Show the log', command: 'kafkaFlinkLab.log.show' },
           { label: '$(book) Walkthrough: Kafka and Flink step by step', command: 'kafkaFlinkLab.help.walkthrough' },

@@ -62,8 +62,16 @@ export interface Preset<T> {
 }
 
 /** A quick pick of presets plus "Other…", which asks for a value and checks it with `parse`. */
-export async function pickPreset<T>(title: string, presets: Preset<T>[], other?: { prompt: string; placeholder?: string; parse: (text: string) => { value?: T; error?: string } }): Promise<T> {
-  const items: (vscode.QuickPickItem & { value?: T; other?: boolean })[] = presets.map((p) => ({ label: p.label, description: p.description, value: p.value }));
+export async function pickPreset<T>(
+  title: string,
+  presets: Preset<T>[],
+  other?: { prompt: string; placeholder?: string; parse: (text: string) => { value?: T; error?: string } },
+): Promise<T> {
+  const items: (vscode.QuickPickItem & { value?: T; other?: boolean })[] = presets.map((p) => ({
+    label: p.label,
+    description: p.description,
+    value: p.value,
+  }));
   if (other) items.push({ label: 'Other…', other: true });
   const picked = required(await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true }));
   if (!picked.other) return picked.value as T;
@@ -90,7 +98,11 @@ export async function pickStart(title: string, latestMeans: string): Promise<Off
     ),
   ).start;
   if (kind === 'offset') {
-    const text = await askText({ title, prompt: 'Offset (a whole number ≥ 0)', validate: (v) => (parseOffset(v) === undefined ? 'Type a whole number of at least 0.' : undefined) });
+    const text = await askText({
+      title,
+      prompt: 'Offset (a whole number ≥ 0)',
+      validate: (v) => (parseOffset(v) === undefined ? 'Type a whole number of at least 0.' : undefined),
+    });
     return { kind, offset: parseOffset(text)! };
   }
   if (kind === 'timestamp') {
@@ -98,7 +110,8 @@ export async function pickStart(title: string, latestMeans: string): Promise<Off
       title,
       prompt: 'A time: ISO-8601 (UTC unless it has a zone, e.g. 2026-01-31T12:00:00Z) or epoch milliseconds',
       value: new Date(Date.now() - 3_600_000).toISOString(),
-      validate: (v) => (parseTimestamp(v) === undefined ? 'Type an ISO-8601 time such as 2026-01-31T12:00:00Z, or epoch milliseconds.' : undefined),
+      validate: (v) =>
+        parseTimestamp(v) === undefined ? 'Type an ISO-8601 time such as 2026-01-31T12:00:00Z, or epoch milliseconds.' : undefined,
     });
     return { kind, timestampMs: parseTimestamp(text)! };
   }
@@ -106,12 +119,25 @@ export async function pickStart(title: string, latestMeans: string): Promise<Off
 }
 
 /** One partition of the topic, or all of them. */
-export async function pickPartition(client: KafkaAdminClient, topic: string, node: unknown, title: string, allLabel: string): Promise<number | 'all'> {
+export async function pickPartition(
+  client: KafkaAdminClient,
+  topic: string,
+  node: unknown,
+  title: string,
+  allLabel: string,
+): Promise<number | 'all'> {
   if (node instanceof PartitionNode) return node.model.partition;
   const offsets = await client.fetchPartitionOffsets(topic);
   if (offsets.length === 1) return offsets[0].partition;
   const picked = await vscode.window.showQuickPick(
-    [{ label: allLabel, partition: 'all' as number | 'all' }, ...offsets.map((o) => ({ label: `partition ${o.partition}`, description: `offsets ${o.low}–${o.high}`, partition: o.partition as number | 'all' }))],
+    [
+      { label: allLabel, partition: 'all' as number | 'all' },
+      ...offsets.map((o) => ({
+        label: `partition ${o.partition}`,
+        description: `offsets ${o.low}–${o.high}`,
+        partition: o.partition as number | 'all',
+      })),
+    ],
     { title, ignoreFocusOut: true },
   );
   return required(picked).partition;

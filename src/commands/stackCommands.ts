@@ -20,10 +20,12 @@ export async function startLocalStack(s: Services, options: { quiet?: boolean } 
   if (started === 'already-running' && s.monitor.snapshot.broker.state === 'up') return;
   const up = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Starting local Kafka (see the "Kafka broker" terminal)…', cancellable: true },
-    (_progress, token) => s.monitor.waitFor((snap) => snap.broker.state === 'up' || s.terminals.phase('broker') === 'failed', BROKER_START_TIMEOUT_MS, token),
+    (_progress, token) =>
+      s.monitor.waitFor((snap) => snap.broker.state === 'up' || s.terminals.phase('broker') === 'failed', BROKER_START_TIMEOUT_MS, token),
   );
   if (s.monitor.snapshot.broker.state !== 'up') {
-    if (s.terminals.phase('broker') === 'failed') throw new UserError('The local Kafka did not start: the "Kafka broker" terminal shows why.');
+    if (s.terminals.phase('broker') === 'failed')
+      throw new UserError('The local Kafka did not start: the "Kafka broker" terminal shows why.');
     if (up === false) throw new UserError(`Kafka at ${primary.bootstrapServers} is not answering yet: see the "Kafka broker" terminal.`);
   }
   s.explorer.refresh();
@@ -45,11 +47,15 @@ export function stackCommands(s: Services): vscode.Disposable[] {
         const workspace = requireWorkspace();
         // The terminal only follows the broker log; Ctrl-C ends the following, then the broker is stopped.
         await s.terminals.stop('broker', 3000);
-        const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Stopping local Kafka…' }, (progress) =>
-          new LocalStack(workspace).down({ progress: (message) => (progress.report({ message }), s.log.info(message)) }),
+        const result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Stopping local Kafka…' },
+          (progress) => new LocalStack(workspace).down({ progress: (message) => (progress.report({ message }), s.log.info(message)) }),
         );
         if (result.stopped.length === 0) void vscode.window.showInformationMessage('The local Kafka stack was not running.');
-        else s.log.info(`Stopped Kafka node(s) ${result.stopped.join(', ')}${result.killed.length ? ` (killed: ${result.killed.join(', ')})` : ''}.`);
+        else
+          s.log.info(
+            `Stopped Kafka node(s) ${result.stopped.join(', ')}${result.killed.length ? ` (killed: ${result.killed.join(', ')})` : ''}.`,
+          );
         await s.monitor.refresh();
         s.explorer.refresh();
       },

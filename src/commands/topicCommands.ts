@@ -15,10 +15,12 @@ interface CreateTopicArgs {
   retentionMs?: number;
 }
 
-const isPlainArgs = (value: unknown): value is CreateTopicArgs => typeof value === 'object' && value !== null && !(value instanceof KafkaNode);
+const isPlainArgs = (value: unknown): value is CreateTopicArgs =>
+  typeof value === 'object' && value !== null && !(value instanceof KafkaNode);
 
 function refuseInternal(topic: string, action: string): void {
-  if (topic.startsWith('__')) throw new UserError(`${topic} is an internal Kafka topic: the broker needs it, so this extension does not ${action} it.`);
+  if (topic.startsWith('__'))
+    throw new UserError(`${topic} is an internal Kafka topic: the broker needs it, so this extension does not ${action} it.`);
 }
 
 export function topicCommands(s: Services): vscode.Disposable[] {
@@ -31,7 +33,14 @@ export function topicCommands(s: Services): vscode.Disposable[] {
         const client = await s.connections.client(cluster);
         const existing = new Set((await client.listTopics(true)).map((t) => t.name));
         const validateName = (v: string) => validateTopicName(v) ?? (existing.has(v) ? `Topic ${v} already exists.` : undefined);
-        const name = args.name ?? (await askText({ title: 'Create topic (1/3): name', prompt: 'Letters, digits, ".", "_" and "-"; at most 249 characters.', placeHolder: 'my-topic', validate: validateName }));
+        const name =
+          args.name ??
+          (await askText({
+            title: 'Create topic (1/3): name',
+            prompt: 'Letters, digits, ".", "_" and "-"; at most 249 characters.',
+            placeHolder: 'my-topic',
+            validate: validateName,
+          }));
         const nameProblem = validateName(name);
         if (nameProblem) throw new UserError(nameProblem);
         const partitions =
@@ -39,7 +48,8 @@ export function topicCommands(s: Services): vscode.Disposable[] {
           Number(
             await askText({
               title: `Create topic ${name} (2/3): partitions`,
-              prompt: 'How many partitions: more partitions allow more parallel consumers; records with the same key always land in the same one.',
+              prompt:
+                'How many partitions: more partitions allow more parallel consumers; records with the same key always land in the same one.',
               value: String(settings.partitions.value),
               validate: (v) => validatePositiveInt(v, 'The number of partitions', 10_000),
             }),
@@ -58,10 +68,16 @@ export function topicCommands(s: Services): vscode.Disposable[] {
                   { label: '7 days', value: 604_800_000 },
                   { label: 'Forever', description: 'retention.ms = -1', value: -1 },
                 ],
-                { prompt: 'Retention in milliseconds (-1 = forever)', placeholder: '3600000', parse: (t) => (validateRetentionMs(t) ? { error: validateRetentionMs(t) } : { value: Number(t.trim()) }) },
+                {
+                  prompt: 'Retention in milliseconds (-1 = forever)',
+                  placeholder: '3600000',
+                  parse: (t) => (validateRetentionMs(t) ? { error: validateRetentionMs(t) } : { value: Number(t.trim()) }),
+                },
               );
         await client.createTopic({ name, partitions, replicationFactor: args.replicationFactor, retentionMs });
-        s.log.info(`Created topic ${name} on ${cluster.bootstrapServers} (${partitions} partitions${retentionMs !== undefined ? `, retention ${formatRetention(retentionMs)}` : ''}).`);
+        s.log.info(
+          `Created topic ${name} on ${cluster.bootstrapServers} (${partitions} partitions${retentionMs !== undefined ? `, retention ${formatRetention(retentionMs)}` : ''}).`,
+        );
         void vscode.window.showInformationMessage(`Created topic ${name} with ${partitions} partition${partitions === 1 ? '' : 's'}.`);
         s.explorer.refresh();
         return name;
@@ -76,7 +92,8 @@ export function topicCommands(s: Services): vscode.Disposable[] {
         const topic = await pickTopic(client, node, 'Delete which topic?');
         refuseInternal(topic, 'delete');
         const messages = node instanceof TopicNode ? node.model.messages : undefined;
-        const pipeline = topic === settings.topic.value ? ' It is the pipeline’s topic: the generator and the Flink job read or write it.' : '';
+        const pipeline =
+          topic === settings.topic.value ? ' It is the pipeline’s topic: the generator and the Flink job read or write it.' : '';
         const choice = await vscode.window.showWarningMessage(
           `Delete topic ${topic}${messages !== undefined ? ` and its ${messages} messages` : ''} from ${cluster.bootstrapServers}? This cannot be undone.${pipeline}`,
           { modal: true },
@@ -103,7 +120,9 @@ export function topicCommands(s: Services): vscode.Disposable[] {
             title: `Add partitions to ${topic} (now ${current})`,
             prompt: 'The new total. Kafka can add partitions but never remove them, and keys may map to other partitions afterwards.',
             value: String(current + 1),
-            validate: (v) => validatePositiveInt(v, 'The partition count', 10_000) ?? (Number(v) <= current ? `The new count must be more than ${current}.` : undefined),
+            validate: (v) =>
+              validatePositiveInt(v, 'The partition count', 10_000) ??
+              (Number(v) <= current ? `The new count must be more than ${current}.` : undefined),
           }),
         );
         await client.addPartitions(topic, total);

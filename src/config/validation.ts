@@ -13,7 +13,8 @@ export function validateTopicName(name: string): string | undefined {
 
 /** Consumer group ids: the characters of topic names, so that they read the same everywhere. */
 export function validateGroupId(groupId: string): string | undefined {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId)) return `A consumer group id may contain only letters, digits, ".", "_" and "-" (1–249 characters); got ${JSON.stringify(groupId)}.`;
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(groupId))
+    return `A consumer group id may contain only letters, digits, ".", "_" and "-" (1–249 characters); got ${JSON.stringify(groupId)}.`;
   return undefined;
 }
 
@@ -22,7 +23,8 @@ export const MAX_SENSORS = 100_000;
 
 export function validatePositiveInt(value: string | number, what: string, max = Number.MAX_SAFE_INTEGER): string | undefined {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < 1 || (typeof value === 'string' && !/^\d+$/.test(value.trim()))) return `${what} must be a whole number of at least 1.`;
+  if (!Number.isInteger(n) || n < 1 || (typeof value === 'string' && !/^\d+$/.test(value.trim())))
+    return `${what} must be a whole number of at least 1.`;
   if (n > max) return `${what} must be at most ${max}.`;
   return undefined;
 }

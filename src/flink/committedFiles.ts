@@ -38,10 +38,23 @@ export class CommittedFileIndex {
           if (file.changedAtMs >= sinceMs) found.push(file);
         } else fresh.push(name);
       }
-      const stats = await Promise.all(fresh.map((name) => stat(join(dir, name)).then((s) => ({ name, s }), () => undefined)));
+      const stats = await Promise.all(
+        fresh.map((name) =>
+          stat(join(dir, name)).then(
+            (s) => ({ name, s }),
+            () => undefined,
+          ),
+        ),
+      );
       for (const entry of stats) {
         if (!entry || !entry.s.isFile()) continue;
-        const file: CommittedFile = { path: join(dir, entry.name), folder, name: entry.name, changedAtMs: entry.s.ctimeMs, bytes: entry.s.size };
+        const file: CommittedFile = {
+          path: join(dir, entry.name),
+          folder,
+          name: entry.name,
+          changedAtMs: entry.s.ctimeMs,
+          bytes: entry.s.size,
+        };
         this.known.set(file.path, file);
         if (file.changedAtMs >= sinceMs) found.push(file);
       }

@@ -25,7 +25,8 @@ export function normalizeRestUrl(address: string): { url?: string; error?: strin
   const trimmed = address.trim().replace(/\/+$/, '');
   try {
     const url = new URL(trimmed);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: `The Flink REST URL must start with http:// or https:// (got ${JSON.stringify(address)}).` };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return { error: `The Flink REST URL must start with http:// or https:// (got ${JSON.stringify(address)}).` };
     return { url: trimmed };
   } catch {
     return { error: `The Flink REST URL ${JSON.stringify(address)} is not a URL like http://127.0.0.1:8081.` };
@@ -61,5 +62,10 @@ export function parseFlinkTarget(value: string | undefined, localClusterUrl: str
   if (raw === 'local-cluster') return { target: { kind: 'local-cluster', url: localClusterUrl } };
   const { url, error } = normalizeRestUrl(raw);
   if (!url) return { error: `The Flink target must be embedded, local-cluster or a REST URL: ${error}` };
-  return { target: url === localClusterUrl || url === localClusterUrl.replace('127.0.0.1', 'localhost') ? { kind: 'local-cluster', url: localClusterUrl } : { kind: 'remote', url } };
+  return {
+    target:
+      url === localClusterUrl || url === localClusterUrl.replace('127.0.0.1', 'localhost')
+        ? { kind: 'local-cluster', url: localClusterUrl }
+        : { kind: 'remote', url },
+  };
 }

@@ -1,6 +1,16 @@
 // The Flink view as plain data: Flink's REST answers (a FlinkSnapshot) → rows with labels, descriptions and tooltips.
 // No vscode here: src/views/flinkView.ts draws these rows; unit tests read them on answers recorded from a real job.
-import { escapeMarkdown, formatBytes, formatDuration, formatMillis, formatPerSecond, formatSpan, formatUtcTime, isoUtc, plural } from '../shared/format';
+import {
+  escapeMarkdown,
+  formatBytes,
+  formatDuration,
+  formatMillis,
+  formatPerSecond,
+  formatSpan,
+  formatUtcTime,
+  isoUtc,
+  plural,
+} from '../shared/format';
 import { mdCode, mdFence } from '../shared/markdown';
 import type { FlinkCheckpoint, FlinkException, FlinkJobDetail, FlinkVertex } from './flinkRest';
 import { hasWindowOperator, isSourceVertex, type FlinkJobSnapshot, type FlinkSnapshot, type SourceProgress } from './flinkSnapshot';
@@ -21,7 +31,8 @@ export interface ChainedOperator {
 }
 
 /** Operators that only reshape records (filters, projections, exchanges): counted, not named. */
-const TRANSFORMS = /^(Calc|Filter|Project|Expand|Exchange|ChangelogNormalize|WatermarkAssigner|DropUpdateBefore|ConstraintEnforcer|StreamRecordTimestampInserter|Correlate|Map|FlatMap|Timestamps\/Watermarks)$/;
+const TRANSFORMS =
+  /^(Calc|Filter|Project|Expand|Exchange|ChangelogNormalize|WatermarkAssigner|DropUpdateBefore|ConstraintEnforcer|StreamRecordTimestampInserter|Correlate|Map|FlatMap|Timestamps\/Watermarks)$/;
 
 /**
  * The operator names of a chain, in order: `A -> (B -> C, D -> E)` gives A, B, C, D, E. Parentheses at the start of
@@ -174,12 +185,16 @@ const planOf = (detail: FlinkJobDetail) => new Map((detail.plan ?? []).map((p) =
 
 export function operatorStats(detail: FlinkJobDetail, previous?: FlinkJobDetail): OperatorStats[] {
   const before = previous?.jid === detail.jid ? new Map(previous.vertices.map((v) => [v.id, v])) : new Map<string, FlinkVertex>();
-  const elapsedMs = previous && previous.jid === detail.jid && detail.now !== undefined && previous.now !== undefined ? detail.now - previous.now : undefined;
+  const elapsedMs =
+    previous && previous.jid === detail.jid && detail.now !== undefined && previous.now !== undefined
+      ? detail.now - previous.now
+      : undefined;
   const plan = planOf(detail);
   const result = detail.vertices.map((v) => {
     const old = before.get(v.id);
     const stats: OperatorStats = { vertex: v, title: readableVertexName(v.name, plan.get(v.id) ?? '') };
-    if (old && elapsedMs && elapsedMs > 0 && v.readRecords >= old.readRecords) stats.rate = ((v.readRecords - old.readRecords) * 1000) / elapsedMs;
+    if (old && elapsedMs && elapsedMs > 0 && v.readRecords >= old.readRecords)
+      stats.rate = ((v.readRecords - old.readRecords) * 1000) / elapsedMs;
     const d = (now?: number, then?: number) => (now === undefined ? undefined : now - (then ?? 0));
     let busy = d(v.busyMs, old?.busyMs);
     let bp = d(v.backPressuredMs, old?.backPressuredMs);
@@ -196,7 +211,12 @@ export function operatorStats(detail: FlinkJobDetail, previous?: FlinkJobDetail)
     }
     return stats;
   });
-  return disambiguate(result, (s) => s.title, (s, title) => (s.title = title), (s) => s.vertex.name);
+  return disambiguate(
+    result,
+    (s) => s.title,
+    (s, title) => (s.title = title),
+    (s) => s.vertex.name,
+  );
 }
 
 /** Titles that repeat (a job with several sources, chaining off) get the plan id of their first operator: `Source kafka_src [1]`. */
@@ -272,16 +292,36 @@ export function watermarkRows(job: FlinkJobSnapshot): WatermarkRow[] {
     const description = plan.get(v.id) ?? '';
     if (isSourceVertex(v.name)) {
       const source = job.sources.find((s) => s.vertexId === v.id);
-      rows.push({ vertexId: v.id, operator: `Source ${chainedOperators(v.name)[0]?.subject ?? ''}`.trim(), watermark: source?.outputWatermark, isSource: true, delayMs: watermarkDelayMs(description), chain: v.name });
+      rows.push({
+        vertexId: v.id,
+        operator: `Source ${chainedOperators(v.name)[0]?.subject ?? ''}`.trim(),
+        watermark: source?.outputWatermark,
+        isSource: true,
+        delayMs: watermarkDelayMs(description),
+        chain: v.name,
+      });
     } else if (hasWindowOperator(v.name)) {
       const shape = windowShape(description);
       const watermark = job.watermarks[v.id];
       // A local (pre-)aggregate only pre-sums per slice: the window fires in the global one after the shuffle.
       const fires = chainedOperators(v.name).some((o) => o.kind === 'window');
-      rows.push({ vertexId: v.id, operator: windowOperatorName(v.name, shape), watermark, shape, wait: watermark !== undefined && fires ? waitingWindow(watermark, shape) : undefined, isSource: false, chain: v.name });
+      rows.push({
+        vertexId: v.id,
+        operator: windowOperatorName(v.name, shape),
+        watermark,
+        shape,
+        wait: watermark !== undefined && fires ? waitingWindow(watermark, shape) : undefined,
+        isSource: false,
+        chain: v.name,
+      });
     }
   }
-  return disambiguate(rows, (r) => r.operator, (r, t) => (r.operator = t), (r) => r.chain);
+  return disambiguate(
+    rows,
+    (r) => r.operator,
+    (r, t) => (r.operator = t),
+    (r) => r.chain,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,7 +344,9 @@ export interface CommittedFile {
  * checkpoint acknowledged before it appeared. Files from before the oldest checkpoint in the history are left out.
  */
 export function filesByCheckpoint(history: FlinkCheckpoint[], files: CommittedFile[]): Map<number, CommittedFile[]> {
-  const completed = history.filter((c) => c.status === 'COMPLETED' && c.latestAckTimestamp !== undefined).sort((a, b) => a.latestAckTimestamp! - b.latestAckTimestamp!);
+  const completed = history
+    .filter((c) => c.status === 'COMPLETED' && c.latestAckTimestamp !== undefined)
+    .sort((a, b) => a.latestAckTimestamp! - b.latestAckTimestamp!);
   const result = new Map<number, CommittedFile[]>(completed.map((c) => [c.id, []]));
   if (completed.length === 0) return result;
   for (const f of files) {
@@ -398,7 +440,7 @@ export function buildFlinkTree(snapshot: FlinkSnapshot, ctx: FlinkTreeContext = 
             '',
             ctx.localRest
               ? 'The Flink job started from here runs Flink inside its own process (a MiniCluster): its REST API answers only while that process runs, and for a moment after it started. Look at the **Flink job** terminal.'
-              : 'Is the Flink cluster running, and is `kafkaFlinkLab.flinkRestUrl` its JobManager\'s REST address?',
+              : "Is the Flink cluster running, and is `kafkaFlinkLab.flinkRestUrl` its JobManager's REST address?",
             '',
             'Click to retry.',
           ].join('\n'),
@@ -409,7 +451,11 @@ export function buildFlinkTree(snapshot: FlinkSnapshot, ctx: FlinkTreeContext = 
   const rows: FlinkRow[] = [];
   if (snapshot.cluster) rows.push(clusterRow(snapshot));
   const job = snapshot.job;
-  if (!job) return { state: snapshot.jobs.length === 0 ? 'noJob' : 'job', rows: snapshot.jobs.length === 0 ? [] : [...rows, ...snapshot.jobs.map((j) => otherJobRow(j, snapshot))] };
+  if (!job)
+    return {
+      state: snapshot.jobs.length === 0 ? 'noJob' : 'job',
+      rows: snapshot.jobs.length === 0 ? [] : [...rows, ...snapshot.jobs.map((j) => otherJobRow(j, snapshot))],
+    };
   rows.push(jobRow(job, snapshot, ctx));
   for (const other of snapshot.jobs.filter((j) => j.jid !== job.detail.jid)) rows.push(otherJobRow(other, snapshot));
   return { state: 'job', rows };
@@ -463,8 +509,17 @@ export function exceptionHeadline(e: Pick<FlinkException, 'exceptionName' | 'sta
 }
 
 /** A job that is failing over now, or that restarted within the last minute (its exception still news). */
-export function isRestarting(state: string | undefined, restarts: number | undefined, newestExceptionAt: number | undefined, now: number): boolean {
-  return state === 'RESTARTING' || state === 'FAILING' || ((restarts ?? 0) > 0 && newestExceptionAt !== undefined && now - newestExceptionAt < 60_000);
+export function isRestarting(
+  state: string | undefined,
+  restarts: number | undefined,
+  newestExceptionAt: number | undefined,
+  now: number,
+): boolean {
+  return (
+    state === 'RESTARTING' ||
+    state === 'FAILING' ||
+    ((restarts ?? 0) > 0 && newestExceptionAt !== undefined && now - newestExceptionAt < 60_000)
+  );
 }
 
 function jobRow(job: FlinkJobSnapshot, snapshot: FlinkSnapshot, ctx: FlinkTreeContext): FlinkRow {
@@ -477,7 +532,8 @@ function jobRow(job: FlinkJobSnapshot, snapshot: FlinkSnapshot, ctx: FlinkTreeCo
   if (d.startTime && phase === 'running') parts.push(`up ${formatDuration(now - d.startTime)}`);
   if (job.restarts !== undefined) parts.push(plural(job.restarts, 'restart'));
   if (newest && (restarting || phase === 'failed')) parts.push(exceptionHeadline(newest));
-  const icon: [string, string?] = phase === 'failed' ? STATE_ICON.failed : restarting ? ['warning', 'list.warningForeground'] : STATE_ICON[phase];
+  const icon: [string, string?] =
+    phase === 'failed' ? STATE_ICON.failed : restarting ? ['warning', 'list.warningForeground'] : STATE_ICON[phase];
   const previousDetail = ctx.previous?.job?.detail;
   const stats = operatorStats(d, previousDetail);
   const children: FlinkRow[] = [operatorsRow(job, stats), watermarksRow(job), checkpointsRow(job, ctx)];
@@ -495,9 +551,15 @@ function jobRow(job: FlinkJobSnapshot, snapshot: FlinkSnapshot, ctx: FlinkTreeCo
       `**${escapeMarkdown(d.name)}** — ${escapeMarkdown(d.state)}`,
       '',
       `- Job id ${mdCode(d.jid)}`,
-      d.startTime ? `- Started ${escapeMarkdown(isoUtc(d.startTime))}${phase === 'running' ? `, up ${formatDuration(now - d.startTime)}` : ''}` : '',
-      job.restarts !== undefined ? `- **${plural(job.restarts, 'restart')}**: after a failure Flink restarts the job from its last completed checkpoint (here every 5 s, without limit).` : '',
-      newest ? `\n**Root exception** (${escapeMarkdown(isoUtc(newest.timestamp))}${newest.taskName ? `, in ${escapeMarkdown(newest.taskName)}` : ''}):\n\n${mdFence(newest.stacktrace.split('\n').slice(0, 6).join('\n') || newest.exceptionName)}` : '',
+      d.startTime
+        ? `- Started ${escapeMarkdown(isoUtc(d.startTime))}${phase === 'running' ? `, up ${formatDuration(now - d.startTime)}` : ''}`
+        : '',
+      job.restarts !== undefined
+        ? `- **${plural(job.restarts, 'restart')}**: after a failure Flink restarts the job from its last completed checkpoint (here every 5 s, without limit).`
+        : '',
+      newest
+        ? `\n**Root exception** (${escapeMarkdown(isoUtc(newest.timestamp))}${newest.taskName ? `, in ${escapeMarkdown(newest.taskName)}` : ''}):\n\n${mdFence(newest.stacktrace.split('\n').slice(0, 6).join('\n') || newest.exceptionName)}`
+        : '',
       '',
       'Actions: stop with a savepoint, cancel, restart from the latest checkpoint, open the Flink web UI.',
     ]
@@ -540,19 +602,42 @@ function operatorsRow(job: FlinkJobSnapshot, stats: OperatorStats[]): FlinkRow {
     // just started) would stay folded when its operators arrive.
     children: stats.length
       ? stats.map((s) => operatorRow(jid, s, s === slowest))
-      : [{ id: `flink/job/${jid}/operators/none`, kind: 'note', label: job.detail.state === 'RUNNING' ? 'no task reports metrics yet' : `no metrics while the job is ${job.detail.state}`, icon: ['info'], jobId: jid }],
+      : [
+          {
+            id: `flink/job/${jid}/operators/none`,
+            kind: 'note',
+            label: job.detail.state === 'RUNNING' ? 'no task reports metrics yet' : `no metrics while the job is ${job.detail.state}`,
+            icon: ['info'],
+            jobId: jid,
+          },
+        ],
   };
 }
 
 function operatorRow(jid: string, s: OperatorStats, isBottleneck: boolean): FlinkRow {
   const v = s.vertex;
-  const description = [isBottleneck ? 'bottleneck' : undefined, `in ${v.readRecords}`, `out ${v.writeRecords}`, formatPerSecond(s.rate), `busy ${percent(s.busy)}`, `backpressure ${s.level ?? '–'}`].filter(Boolean).join(' · ');
+  const description = [
+    isBottleneck ? 'bottleneck' : undefined,
+    `in ${v.readRecords}`,
+    `out ${v.writeRecords}`,
+    formatPerSecond(s.rate),
+    `busy ${percent(s.busy)}`,
+    `backpressure ${s.level ?? '–'}`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return {
     id: `flink/job/${jid}/operator/${v.id}`,
     kind: 'operator',
     label: s.title,
     description,
-    icon: isBottleneck ? ['flame', 'errorForeground'] : s.level === 'HIGH' ? ['debug-pause', 'errorForeground'] : s.level === 'LOW' ? ['debug-pause', 'list.warningForeground'] : ['symbol-event'],
+    icon: isBottleneck
+      ? ['flame', 'errorForeground']
+      : s.level === 'HIGH'
+        ? ['debug-pause', 'errorForeground']
+        : s.level === 'LOW'
+          ? ['debug-pause', 'list.warningForeground']
+          : ['symbol-event'],
     flags: [s.level?.toLowerCase() ?? 'unknown', isBottleneck ? 'bottleneck' : undefined].filter((f): f is string => Boolean(f)),
     jobId: jid,
     vertexId: v.id,
@@ -561,7 +646,9 @@ function operatorRow(jid: string, s: OperatorStats, isBottleneck: boolean): Flin
       '',
       `- records in **${v.readRecords}**, out **${v.writeRecords}**, ${formatPerSecond(s.rate)} in`,
       `- busy **${percent(s.busy)}**, back-pressured **${percent(s.backPressured)}** (${s.level ?? 'not measured yet'})`,
-      isBottleneck ? '- **the bottleneck**: the busiest task that is not waiting itself; the back-pressured tasks before it wait for it to take their records' : '',
+      isBottleneck
+        ? '- **the bottleneck**: the busiest task that is not waiting itself; the back-pressured tasks before it wait for it to take their records'
+        : '',
       '',
       'The operator chain as Flink names it:',
       '',
@@ -580,7 +667,9 @@ function watermarksRow(job: FlinkJobSnapshot): FlinkRow {
       id: `flink/job/${jid}/watermark/${r.vertexId}`,
       kind: 'watermark',
       label: r.operator,
-      description: [watermarkText, r.isSource && r.delayMs !== undefined ? `newest event time − ${formatSpan(r.delayMs)}` : undefined].filter(Boolean).join(' · '),
+      description: [watermarkText, r.isSource && r.delayMs !== undefined ? `newest event time − ${formatSpan(r.delayMs)}` : undefined]
+        .filter(Boolean)
+        .join(' · '),
       icon: ['watch'],
       jobId: jid,
       vertexId: r.vertexId,
@@ -589,7 +678,7 @@ function watermarksRow(job: FlinkJobSnapshot): FlinkRow {
         '',
         r.isSource
           ? `A watermark says "no event older than this is still expected". The source computes it per Kafka partition as the newest event time it has read${r.delayMs !== undefined ? ` minus ${formatSpan(r.delayMs)} (the out-of-orderness the job tolerates)` : ''}, and sends the smallest over its partitions downstream. A partition without events holds it back until it counts as idle.`
-          : 'The smallest watermark over this operator\'s inputs. A window fires — its row is computed and handed to the sinks — once the watermark passes its end. The row appears in the output files when the next checkpoint completes.',
+          : "The smallest watermark over this operator's inputs. A window fires — its row is computed and handed to the sinks — once the watermark passes its end. The row appears in the output files when the next checkpoint completes.",
         r.watermark === undefined ? '\nNo watermark yet: every partition must have delivered an event (or be idle) first.' : '',
       ].join('\n'),
     });
@@ -611,7 +700,13 @@ function watermarksRow(job: FlinkJobSnapshot): FlinkRow {
   }
   const source = job.sources.find((s) => s.emitEventTimeLagMs !== undefined || s.pendingRecords !== undefined);
   if (source) children.push(sourceLagRow(jid, source));
-  if (children.length === 0) children.push({ id: `flink/job/${jid}/watermark/none`, kind: 'note', label: job.detail.state === 'RUNNING' ? 'no window operator in this job' : `no watermarks while the job is ${job.detail.state}`, icon: ['info'] });
+  if (children.length === 0)
+    children.push({
+      id: `flink/job/${jid}/watermark/none`,
+      kind: 'note',
+      label: job.detail.state === 'RUNNING' ? 'no window operator in this job' : `no watermarks while the job is ${job.detail.state}`,
+      icon: ['info'],
+    });
   return {
     id: `flink/job/${jid}/watermarks`,
     kind: 'watermarks',
@@ -620,7 +715,8 @@ function watermarksRow(job: FlinkJobSnapshot): FlinkRow {
     icon: ['watch'],
     expanded: true,
     jobId: jid,
-    tooltip: 'Event time is the time in each event (`ts`), not the time it is processed. Watermarks carry the job\'s progress in event time from the sources to the windows; a window produces its row only when the watermark passes its end. Times are UTC, as in the output files.',
+    tooltip:
+      "Event time is the time in each event (`ts`), not the time it is processed. Watermarks carry the job's progress in event time from the sources to the windows; a window produces its row only when the watermark passes its end. Times are UTC, as in the output files.",
     children,
   };
 }
@@ -640,13 +736,19 @@ function sourceLagRow(jid: string, s: SourceProgress): FlinkRow {
     jobId: jid,
     vertexId: s.vertexId,
     tooltip: [
-      '**Where the Kafka source reads** (Flink\'s own source metrics):',
+      "**Where the Kafka source reads** (Flink's own source metrics):",
       '',
-      s.emitEventTimeLagMs !== undefined ? `- the last records it emitted had been written to Kafka **${formatMillis(s.emitEventTimeLagMs)}** before (\`currentEmitEventTimeLag\`): the job is that far behind in time` : '',
-      idle ? `- no new record for **${formatDuration(s.idleMs!)}**: event time stands still, so the watermark does not move and the open window keeps waiting (an idle partition stops holding the watermark back after the idle timeout, but only new events move it forward)` : '',
-      s.pendingRecords !== undefined ? `- **${s.pendingRecords}** records are in the partitions after its read position (\`pendingRecords\`)` : '',
+      s.emitEventTimeLagMs !== undefined
+        ? `- the last records it emitted had been written to Kafka **${formatMillis(s.emitEventTimeLagMs)}** before (\`currentEmitEventTimeLag\`): the job is that far behind in time`
+        : '',
+      idle
+        ? `- no new record for **${formatDuration(s.idleMs!)}**: event time stands still, so the watermark does not move and the open window keeps waiting (an idle partition stops holding the watermark back after the idle timeout, but only new events move it forward)`
+        : '',
+      s.pendingRecords !== undefined
+        ? `- **${s.pendingRecords}** records are in the partitions after its read position (\`pendingRecords\`)`
+        : '',
       '',
-      'The consumer group\'s lag in the Pipeline view is larger and saws: Flink commits its read position to Kafka only when a checkpoint completes.',
+      "The consumer group's lag in the Pipeline view is larger and saws: Flink commits its read position to Kafka only when a checkpoint completes.",
     ]
       .filter((l) => l !== '')
       .join('\n'),
@@ -660,8 +762,10 @@ function checkpointsRow(job: FlinkJobSnapshot, ctx: FlinkTreeContext): FlinkRow 
   const children: FlinkRow[] = [];
   const byCheckpoint = c && ctx.files ? filesByCheckpoint(c.history, ctx.files) : undefined;
   if (c) {
-    for (const cp of c.history.slice(0, 6)) children.push(checkpointRow(jid, cp, now, byCheckpoint?.get(cp.id), cp.id === c.latestCompleted?.id));
-    if (c.latestFailed && !c.history.some((h) => h.id === c.latestFailed!.id)) children.push(checkpointRow(jid, c.latestFailed, now, undefined, false));
+    for (const cp of c.history.slice(0, 6))
+      children.push(checkpointRow(jid, cp, now, byCheckpoint?.get(cp.id), cp.id === c.latestCompleted?.id));
+    if (c.latestFailed && !c.history.some((h) => h.id === c.latestFailed!.id))
+      children.push(checkpointRow(jid, c.latestFailed, now, undefined, false));
     if (c.latestRestored) {
       children.push({
         id: `flink/job/${jid}/restored`,
@@ -673,21 +777,36 @@ function checkpointsRow(job: FlinkJobSnapshot, ctx: FlinkTreeContext): FlinkRow 
       });
     }
   }
-  if (children.length === 0) children.push({ id: `flink/job/${jid}/checkpoints/none`, kind: 'note', label: c ? 'no checkpoint completed yet' : 'checkpoints could not be read', icon: ['info'] });
+  if (children.length === 0)
+    children.push({
+      id: `flink/job/${jid}/checkpoints/none`,
+      kind: 'note',
+      label: c ? 'no checkpoint completed yet' : 'checkpoints could not be read',
+      icon: ['info'],
+    });
   const interval = job.checkpointIntervalMs;
   const last = c?.latestCompleted;
   return {
     id: `flink/job/${jid}/checkpoints`,
     kind: 'checkpoints',
     label: 'Checkpoints',
-    description: c ? [`${c.completed} completed`, `${c.failed} failed`, c.inProgress ? `${c.inProgress} in progress` : undefined, last?.latestAckTimestamp ? `last ${formatDuration(now - last.latestAckTimestamp)} ago` : undefined].filter(Boolean).join(' · ') : 'unknown',
+    description: c
+      ? [
+          `${c.completed} completed`,
+          `${c.failed} failed`,
+          c.inProgress ? `${c.inProgress} in progress` : undefined,
+          last?.latestAckTimestamp ? `last ${formatDuration(now - last.latestAckTimestamp)} ago` : undefined,
+        ]
+          .filter(Boolean)
+          .join(' · ')
+      : 'unknown',
     icon: ['save-all'],
     expanded: true,
     jobId: jid,
     tooltip: [
       `**Checkpoints**${interval ? ` every ${formatSpan(interval)}` : ''}: Flink writes a consistent copy of the job's state — the Kafka offsets it has read up to, the open windows, the files being written — to ${mdCode(last?.externalPath?.replace(/\/chk-\d+$/, '') ?? 'the checkpoint folder')}.`,
       '',
-      '**How exactly-once works here**: output files are written hidden (in progress) and become visible only when the checkpoint that covers them completes — the files listed under each checkpoint. Alerts go to Kafka in a transaction committed at the same moment, and the consumer group\'s offsets are committed then too. After a crash the job restarts from the last completed checkpoint: whatever it had written after it was never committed, so every event is counted once.',
+      "**How exactly-once works here**: output files are written hidden (in progress) and become visible only when the checkpoint that covers them completes — the files listed under each checkpoint. Alerts go to Kafka in a transaction committed at the same moment, and the consumer group's offsets are committed then too. After a crash the job restarts from the last completed checkpoint: whatever it had written after it was never committed, so every event is counted once.",
     ].join('\n'),
     children,
   };
@@ -708,20 +827,31 @@ function checkpointRow(jid: string, cp: FlinkCheckpoint, now: number, files: Com
     };
   }
   if (cp.status !== 'COMPLETED') {
-    return { id: `flink/job/${jid}/checkpoint/${cp.id}`, kind: 'checkpoint', label: `${kind}-${cp.id}`, description: `${cp.status.toLowerCase().replace('_', ' ')} · started ${formatDuration(now - cp.triggerTimestamp)} ago`, icon: ['loading~spin'], flags: ['in-progress'] };
+    return {
+      id: `flink/job/${jid}/checkpoint/${cp.id}`,
+      kind: 'checkpoint',
+      label: `${kind}-${cp.id}`,
+      description: `${cp.status.toLowerCase().replace('_', ' ')} · started ${formatDuration(now - cp.triggerTimestamp)} ago`,
+      icon: ['loading~spin'],
+      flags: ['in-progress'],
+    };
   }
-  const fileRows = (files ?? []).slice(0, 50).map(
-    (f): FlinkRow => ({
-      id: `flink/job/${jid}/checkpoint/${cp.id}/file/${f.folder}/${f.name}`,
-      kind: 'file',
-      label: f.name,
-      description: `${f.folder}${f.bytes !== undefined ? ` · ${formatBytes(f.bytes)}` : ''}`,
-      icon: ['file'],
-      filePath: f.path,
-      tooltip: `${mdCode(f.path)}\n\nCommitted (made visible) ${formatDuration(f.changedAtMs - (cp.latestAckTimestamp ?? f.changedAtMs))} after checkpoint ${cp.id} was acknowledged.`,
-    }),
-  );
-  if (files && files.length > 50) fileRows.push({ id: `flink/job/${jid}/checkpoint/${cp.id}/more`, kind: 'note', label: `… and ${files.length - 50} more files`, icon: ['ellipsis'] });
+  const fileRows = (files ?? []).slice(0, 50).map((f): FlinkRow => ({
+    id: `flink/job/${jid}/checkpoint/${cp.id}/file/${f.folder}/${f.name}`,
+    kind: 'file',
+    label: f.name,
+    description: `${f.folder}${f.bytes !== undefined ? ` · ${formatBytes(f.bytes)}` : ''}`,
+    icon: ['file'],
+    filePath: f.path,
+    tooltip: `${mdCode(f.path)}\n\nCommitted (made visible) ${formatDuration(f.changedAtMs - (cp.latestAckTimestamp ?? f.changedAtMs))} after checkpoint ${cp.id} was acknowledged.`,
+  }));
+  if (files && files.length > 50)
+    fileRows.push({
+      id: `flink/job/${jid}/checkpoint/${cp.id}/more`,
+      kind: 'note',
+      label: `… and ${files.length - 50} more files`,
+      icon: ['ellipsis'],
+    });
   const ack = cp.latestAckTimestamp;
   const description = [
     latest ? 'latest' : undefined,
@@ -741,12 +871,27 @@ function checkpointRow(jid: string, cp: FlinkCheckpoint, now: number, files: Com
     flags: ['completed', latest ? 'latest' : undefined].filter((f): f is string => Boolean(f)),
     expanded: latest && fileRows.length > 0 && fileRows.length <= 8,
     jobId: jid,
-    children: files ? (fileRows.length ? fileRows : [{ id: `flink/job/${jid}/checkpoint/${cp.id}/nofiles`, kind: 'note', label: 'no file committed (no new rows since the one before)', icon: ['info'] }]) : undefined,
+    children: files
+      ? fileRows.length
+        ? fileRows
+        : [
+            {
+              id: `flink/job/${jid}/checkpoint/${cp.id}/nofiles`,
+              kind: 'note',
+              label: 'no file committed (no new rows since the one before)',
+              icon: ['info'],
+            },
+          ]
+      : undefined,
     tooltip: [
       `**${cp.isSavepoint ? 'Savepoint' : 'Checkpoint'} ${cp.id}** completed${ack ? ` at ${escapeMarkdown(isoUtc(ack))}` : ''}`,
       '',
-      cp.endToEndDurationMs !== undefined ? `- took **${formatMillis(cp.endToEndDurationMs)}** from trigger to the last acknowledgement` : '',
-      cp.checkpointedSize !== undefined ? `- wrote **${formatBytes(cp.checkpointedSize)}**${cp.stateSize !== undefined ? ` (state ${formatBytes(cp.stateSize)})` : ''}` : '',
+      cp.endToEndDurationMs !== undefined
+        ? `- took **${formatMillis(cp.endToEndDurationMs)}** from trigger to the last acknowledgement`
+        : '',
+      cp.checkpointedSize !== undefined
+        ? `- wrote **${formatBytes(cp.checkpointedSize)}**${cp.stateSize !== undefined ? ` (state ${formatBytes(cp.stateSize)})` : ''}`
+        : '',
       cp.externalPath ? `- in ${mdCode(cp.externalPath)}` : '',
       files ? `- committed **${plural(files.length, 'output file')}**: they became visible when it completed` : '',
     ]
@@ -763,7 +908,9 @@ function taskTitler(job: FlinkJobSnapshot): (taskName: string | undefined) => st
     if (!taskName) return undefined;
     const vertex = longestFirst.find((v) => taskName.startsWith(v.name));
     const subtask = /\((\d+\/\d+)\)(?:#\d+)?$/.exec(taskName)?.[1];
-    return vertex ? `${readableVertexName(vertex.name, plan.get(vertex.id) ?? '')}${subtask ? ` (${subtask})` : ''}` : taskName.slice(0, 80);
+    return vertex
+      ? `${readableVertexName(vertex.name, plan.get(vertex.id) ?? '')}${subtask ? ` (${subtask})` : ''}`
+      : taskName.slice(0, 80);
   };
 }
 
@@ -780,24 +927,28 @@ function exceptionsRow(job: FlinkJobSnapshot, now: number): FlinkRow {
     expanded: entries.length > 0,
     jobId: jid,
     tooltip: 'The failures that made Flink restart (or fail) the job, newest first. Click one to read its stack trace.',
-    children: entries.map(
-      (e, i): FlinkRow => ({
-        id: `flink/job/${jid}/exception/${e.timestamp}-${i}`,
-        kind: 'exception',
-        label: exceptionHeadline(e),
-        description: [`${formatDuration(now - e.timestamp)} ago`, taskTitle(e.taskName)].filter(Boolean).join(' · '),
-        icon: ['error', 'errorForeground'],
-        exception: e,
-        jobId: jid,
-        tooltip: `**${escapeMarkdown(exceptionHeadline(e))}**\n\n${escapeMarkdown(isoUtc(e.timestamp))}${e.taskName ? ` in ${escapeMarkdown(e.taskName)}` : ''}${e.location ? ` on ${escapeMarkdown(e.location)}` : ''}${e.concurrent ? ` (+${e.concurrent} at the same time)` : ''}\n\nClick to open the stack trace.`,
-      }),
-    ),
+    children: entries.map((e, i): FlinkRow => ({
+      id: `flink/job/${jid}/exception/${e.timestamp}-${i}`,
+      kind: 'exception',
+      label: exceptionHeadline(e),
+      description: [`${formatDuration(now - e.timestamp)} ago`, taskTitle(e.taskName)].filter(Boolean).join(' · '),
+      icon: ['error', 'errorForeground'],
+      exception: e,
+      jobId: jid,
+      tooltip: `**${escapeMarkdown(exceptionHeadline(e))}**\n\n${escapeMarkdown(isoUtc(e.timestamp))}${e.taskName ? ` in ${escapeMarkdown(e.taskName)}` : ''}${e.location ? ` on ${escapeMarkdown(e.location)}` : ''}${e.concurrent ? ` (+${e.concurrent} at the same time)` : ''}\n\nClick to open the stack trace.`,
+    })),
   };
 }
 
 /** The stack trace document of one exception. */
 export function exceptionDocument(jobName: string, e: FlinkException): string {
-  return [`// ${jobName}: ${exceptionHeadline(e)}`, `// at ${isoUtc(e.timestamp)}${e.taskName ? ` in ${e.taskName}` : ''}${e.location ? ` on ${e.location}` : ''}`, '', e.stacktrace || e.exceptionName, ''].join('\n');
+  return [
+    `// ${jobName}: ${exceptionHeadline(e)}`,
+    `// at ${isoUtc(e.timestamp)}${e.taskName ? ` in ${e.taskName}` : ''}${e.location ? ` on ${e.location}` : ''}`,
+    '',
+    e.stacktrace || e.exceptionName,
+    '',
+  ].join('\n');
 }
 
 /** Every row of a tree, depth first (for tests and for finding a row by id). */

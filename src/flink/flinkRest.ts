@@ -21,7 +21,12 @@ const jobPath = (jobId: string, rest = '') => `/jobs/${encodeURIComponent(jobId)
  * One REST call with a hard timeout. A JobManager that does not answer, or answers with an error status, becomes
  * one UserError naming the address (Flink's own error text, when it sent one, goes into the message's end).
  */
-async function restJson<T>(restUrl: string, path: string, timeoutMs: number, init?: { method: 'POST' | 'PATCH'; body?: unknown }): Promise<T> {
+async function restJson<T>(
+  restUrl: string,
+  path: string,
+  timeoutMs: number,
+  init?: { method: 'POST' | 'PATCH'; body?: unknown },
+): Promise<T> {
   const base = restUrl.replace(/\/$/, '');
   let response: Response;
   try {
@@ -32,7 +37,9 @@ async function restJson<T>(restUrl: string, path: string, timeoutMs: number, ini
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new UserError(`Flink's REST API at ${restUrl} does not answer (${(error as Error).name === 'TimeoutError' ? 'timeout' : 'not reachable'}).`);
+    throw new UserError(
+      `Flink's REST API at ${restUrl} does not answer (${(error as Error).name === 'TimeoutError' ? 'timeout' : 'not reachable'}).`,
+    );
   }
   const text = await response.text();
   if (!response.ok) {
@@ -43,14 +50,21 @@ async function restJson<T>(restUrl: string, path: string, timeoutMs: number, ini
     } catch {
       /* not JSON */
     }
-    throw new UserError(`Flink's REST API at ${restUrl} answered ${response.status} for ${path.split('?')[0]}${detail ? `: ${detail}` : ''}.`, text.slice(0, 4000));
+    throw new UserError(
+      `Flink's REST API at ${restUrl} answered ${response.status} for ${path.split('?')[0]}${detail ? `: ${detail}` : ''}.`,
+      text.slice(0, 4000),
+    );
   }
   return (text ? JSON.parse(text) : {}) as T;
 }
 
 /** GET /jobs/overview with a hard timeout; throws a UserError when Flink's REST API does not answer. */
 export async function fetchJobsOverview(restUrl: string, timeoutMs = 3000): Promise<FlinkJobSummary[]> {
-  const body = await restJson<{ jobs?: Array<{ jid: string; name: string; state: string; 'start-time': number; duration: number }> }>(restUrl, '/jobs/overview', timeoutMs);
+  const body = await restJson<{ jobs?: Array<{ jid: string; name: string; state: string; 'start-time': number; duration: number }> }>(
+    restUrl,
+    '/jobs/overview',
+    timeoutMs,
+  );
   return (body.jobs ?? []).map((j) => ({ jid: j.jid, name: j.name, state: j.state, startTime: j['start-time'], duration: j.duration }));
 }
 
@@ -125,7 +139,11 @@ export async function fetchJobDetail(restUrl: string, jobId: string, timeoutMs =
       backPressuredMs: num(v.metrics?.['accumulated-backpressured-time']),
       idleMs: num(v.metrics?.['accumulated-idle-time']),
     })),
-    plan: body.plan?.nodes?.map((n) => ({ id: n.id, description: n.description ?? '', inputs: (n.inputs ?? []).map((i) => ({ id: i.id, shipStrategy: i.ship_strategy })) })),
+    plan: body.plan?.nodes?.map((n) => ({
+      id: n.id,
+      description: n.description ?? '',
+      inputs: (n.inputs ?? []).map((i) => ({ id: i.id, shipStrategy: i.ship_strategy })),
+    })),
   };
 }
 
@@ -139,8 +157,20 @@ export interface FlinkClusterOverview {
 
 /** GET /overview: TaskManagers and slots of the cluster (one TaskManager for the embedded MiniCluster). */
 export async function fetchClusterOverview(restUrl: string, timeoutMs = 3000): Promise<FlinkClusterOverview> {
-  const body = await restJson<{ taskmanagers?: number; 'slots-total'?: number; 'slots-available'?: number; 'jobs-running'?: number; 'flink-version'?: string }>(restUrl, '/overview', timeoutMs);
-  return { taskManagers: body.taskmanagers ?? 0, slotsTotal: body['slots-total'] ?? 0, slotsAvailable: body['slots-available'] ?? 0, jobsRunning: body['jobs-running'] ?? 0, flinkVersion: body['flink-version'] };
+  const body = await restJson<{
+    taskmanagers?: number;
+    'slots-total'?: number;
+    'slots-available'?: number;
+    'jobs-running'?: number;
+    'flink-version'?: string;
+  }>(restUrl, '/overview', timeoutMs);
+  return {
+    taskManagers: body.taskmanagers ?? 0,
+    slotsTotal: body['slots-total'] ?? 0,
+    slotsAvailable: body['slots-available'] ?? 0,
+    jobsRunning: body['jobs-running'] ?? 0,
+    flinkVersion: body['flink-version'],
+  };
 }
 
 export interface TaskManagerInfo {
@@ -151,8 +181,14 @@ export interface TaskManagerInfo {
 
 /** GET /taskmanagers: each TaskManager's id and slots, by id. */
 export async function fetchTaskManagers(restUrl: string, timeoutMs = 3000): Promise<TaskManagerInfo[]> {
-  const body = await restJson<{ taskmanagers?: { id: string; slotsNumber: number; freeSlots: number }[] }>(restUrl, '/taskmanagers', timeoutMs);
-  return (body.taskmanagers ?? []).map((t) => ({ id: t.id, slotsTotal: t.slotsNumber, slotsFree: t.freeSlots })).sort((a, b) => a.id.localeCompare(b.id));
+  const body = await restJson<{ taskmanagers?: { id: string; slotsNumber: number; freeSlots: number }[] }>(
+    restUrl,
+    '/taskmanagers',
+    timeoutMs,
+  );
+  return (body.taskmanagers ?? [])
+    .map((t) => ({ id: t.id, slotsTotal: t.slotsNumber, slotsFree: t.freeSlots }))
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 export interface FlinkCheckpoint {
@@ -228,7 +264,11 @@ export function restoredFromSavepoint(externalPath: string | undefined, isSavepo
 export async function fetchCheckpointStats(restUrl: string, jobId: string, timeoutMs = 3000): Promise<FlinkCheckpointStats> {
   const body = await restJson<{
     counts?: { completed?: number; failed?: number; in_progress?: number; restored?: number };
-    latest?: { completed?: RawCheckpoint | null; failed?: RawCheckpoint | null; restored?: { id: number; restore_timestamp?: number; external_path?: string; is_savepoint?: boolean } | null };
+    latest?: {
+      completed?: RawCheckpoint | null;
+      failed?: RawCheckpoint | null;
+      restored?: { id: number; restore_timestamp?: number; external_path?: string; is_savepoint?: boolean } | null;
+    };
     history?: RawCheckpoint[];
   }>(restUrl, jobPath(jobId, '/checkpoints'), timeoutMs);
   const restored = body.latest?.restored;
@@ -239,7 +279,14 @@ export async function fetchCheckpointStats(restUrl: string, jobId: string, timeo
     restored: body.counts?.restored ?? 0,
     latestCompleted: body.latest?.completed ? checkpointOf(body.latest.completed) : undefined,
     latestFailed: body.latest?.failed ? checkpointOf(body.latest.failed) : undefined,
-    latestRestored: restored ? { id: restored.id, restoreTimestamp: restored.restore_timestamp, externalPath: restored.external_path, isSavepoint: restoredFromSavepoint(restored.external_path, restored.is_savepoint) } : undefined,
+    latestRestored: restored
+      ? {
+          id: restored.id,
+          restoreTimestamp: restored.restore_timestamp,
+          externalPath: restored.external_path,
+          isSavepoint: restoredFromSavepoint(restored.external_path, restored.is_savepoint),
+        }
+      : undefined,
     history: (body.history ?? []).map(checkpointOf).sort((a, b) => b.id - a.id),
   };
 }
@@ -256,10 +303,23 @@ export interface FlinkException {
 }
 
 /** GET /jobs/:id/exceptions: the failures that made the job restart or fail, newest first. */
-export async function fetchExceptionHistory(restUrl: string, jobId: string, timeoutMs = 3000, maxExceptions = 20): Promise<{ entries: FlinkException[]; truncated: boolean }> {
+export async function fetchExceptionHistory(
+  restUrl: string,
+  jobId: string,
+  timeoutMs = 3000,
+  maxExceptions = 20,
+): Promise<{ entries: FlinkException[]; truncated: boolean }> {
   const body = await restJson<{
     exceptionHistory?: {
-      entries?: { exceptionName?: string; stacktrace?: string; timestamp?: number; taskName?: string | null; location?: string | null; endpoint?: string | null; concurrentExceptions?: unknown[] }[];
+      entries?: {
+        exceptionName?: string;
+        stacktrace?: string;
+        timestamp?: number;
+        taskName?: string | null;
+        location?: string | null;
+        endpoint?: string | null;
+        concurrentExceptions?: unknown[];
+      }[];
       truncated?: boolean;
     };
   }>(restUrl, jobPath(jobId, `/exceptions?maxExceptions=${maxExceptions}`), timeoutMs);
@@ -276,7 +336,11 @@ export async function fetchExceptionHistory(restUrl: string, jobId: string, time
 
 /** GET /jobs/:id/metrics?get=…: job-level metrics (numRestarts, uptime, …) as numbers; missing ones are left out. */
 export async function fetchJobMetrics(restUrl: string, jobId: string, names: string[], timeoutMs = 3000): Promise<Map<string, number>> {
-  const body = await restJson<{ id: string; value: string }[]>(restUrl, jobPath(jobId, `/metrics?get=${names.map(encodeMetricName).join(',')}`), timeoutMs);
+  const body = await restJson<{ id: string; value: string }[]>(
+    restUrl,
+    jobPath(jobId, `/metrics?get=${names.map(encodeMetricName).join(',')}`),
+    timeoutMs,
+  );
   return new Map(body.filter((m) => m.value !== undefined && Number.isFinite(Number(m.value))).map((m) => [m.id, Number(m.value)]));
 }
 
@@ -291,10 +355,19 @@ export interface AggregatedMetric {
  * GET /jobs/:id/vertices/:vid/subtasks/metrics?get=…&agg=min,max,sum: metrics of one vertex aggregated over its
  * subtasks, one request for every metric asked for.
  */
-export async function fetchVertexMetrics(restUrl: string, jobId: string, vertexId: string, names: string[], timeoutMs = 3000): Promise<Map<string, AggregatedMetric>> {
+export async function fetchVertexMetrics(
+  restUrl: string,
+  jobId: string,
+  vertexId: string,
+  names: string[],
+  timeoutMs = 3000,
+): Promise<Map<string, AggregatedMetric>> {
   const body = await restJson<{ id: string; min?: number; max?: number; sum?: number; avg?: number }[]>(
     restUrl,
-    jobPath(jobId, `/vertices/${encodeURIComponent(vertexId)}/subtasks/metrics?get=${names.map(encodeMetricName).join(',')}&agg=min,max,sum,avg`),
+    jobPath(
+      jobId,
+      `/vertices/${encodeURIComponent(vertexId)}/subtasks/metrics?get=${names.map(encodeMetricName).join(',')}&agg=min,max,sum,avg`,
+    ),
     timeoutMs,
   );
   return new Map(body.map((m) => [m.id, { min: m.min, max: m.max, sum: m.sum, avg: m.avg }]));
@@ -325,10 +398,18 @@ interface SavepointStatus {
  * can be asked. Then the savepoint is the one Flink wrote into `targetDir` for this job (`savepoint-<first 6 hex of
  * the job id>-…` with its `_metadata`, written last) since the stop was asked for.
  */
-export async function stopWithSavepoint(restUrl: string, jobId: string, targetDir: string | undefined, options: { timeoutMs?: number; drain?: boolean; pollMs?: number } = {}): Promise<string> {
+export async function stopWithSavepoint(
+  restUrl: string,
+  jobId: string,
+  targetDir: string | undefined,
+  options: { timeoutMs?: number; drain?: boolean; pollMs?: number } = {},
+): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const started = Date.now();
-  const trigger = await restJson<{ 'request-id'?: string }>(restUrl, jobPath(jobId, '/stop'), 10_000, { method: 'POST', body: { ...(targetDir ? { targetDirectory: targetDir } : {}), drain: options.drain ?? false } });
+  const trigger = await restJson<{ 'request-id'?: string }>(restUrl, jobPath(jobId, '/stop'), 10_000, {
+    method: 'POST',
+    body: { ...(targetDir ? { targetDirectory: targetDir } : {}), drain: options.drain ?? false },
+  });
   const requestId = trigger['request-id'];
   if (!requestId) throw new UserError(`Flink's REST API at ${restUrl} did not start the savepoint of job ${jobId}.`);
   for (;;) {
@@ -348,7 +429,8 @@ export async function stopWithSavepoint(restUrl: string, jobId: string, targetDi
       }
       return state.operation.location;
     }
-    if (Date.now() - started > timeoutMs) throw new UserError(`The savepoint of job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s.`);
+    if (Date.now() - started > timeoutMs)
+      throw new UserError(`The savepoint of job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s.`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
   }
 }
@@ -381,7 +463,11 @@ export async function cancelJob(restUrl: string, jobId: string, timeoutMs = 10_0
 }
 
 /** GET /jobs/:id/checkpoints/config: the checkpoint interval (ms) and mode. */
-export async function fetchCheckpointConfig(restUrl: string, jobId: string, timeoutMs = 3000): Promise<{ intervalMs?: number; mode?: string }> {
+export async function fetchCheckpointConfig(
+  restUrl: string,
+  jobId: string,
+  timeoutMs = 3000,
+): Promise<{ intervalMs?: number; mode?: string }> {
   const body = await restJson<{ interval?: number; mode?: string }>(restUrl, jobPath(jobId, '/checkpoints/config'), timeoutMs);
   return { intervalMs: body.interval, mode: body.mode };
 }
@@ -435,8 +521,17 @@ export class FlinkRestClient {
 }
 
 /** GET /jobs/:id/vertices/:vid/watermarks: the input watermark of each subtask (epoch ms; undefined before the first). */
-export async function fetchVertexWatermarks(restUrl: string, jobId: string, vertexId: string, timeoutMs = 3000): Promise<(number | undefined)[]> {
-  const body = await restJson<{ id: string; value: string }[]>(restUrl, jobPath(jobId, `/vertices/${encodeURIComponent(vertexId)}/watermarks`), timeoutMs);
+export async function fetchVertexWatermarks(
+  restUrl: string,
+  jobId: string,
+  vertexId: string,
+  timeoutMs = 3000,
+): Promise<(number | undefined)[]> {
+  const body = await restJson<{ id: string; value: string }[]>(
+    restUrl,
+    jobPath(jobId, `/vertices/${encodeURIComponent(vertexId)}/watermarks`),
+    timeoutMs,
+  );
   return body.filter((m) => m.id.endsWith('.currentInputWatermark')).map((m) => watermarkValue(Number(m.value)));
 }
 
@@ -447,6 +542,10 @@ export function watermarkValue(value: number | undefined): number | undefined {
 
 /** GET /jobs/:id/vertices/:vid/subtasks/metrics: the names of the metrics its subtasks report (no values). */
 export async function listVertexMetrics(restUrl: string, jobId: string, vertexId: string, timeoutMs = 3000): Promise<string[]> {
-  const body = await restJson<{ id: string }[]>(restUrl, jobPath(jobId, `/vertices/${encodeURIComponent(vertexId)}/subtasks/metrics`), timeoutMs);
+  const body = await restJson<{ id: string }[]>(
+    restUrl,
+    jobPath(jobId, `/vertices/${encodeURIComponent(vertexId)}/subtasks/metrics`),
+    timeoutMs,
+  );
   return body.map((m) => m.id);
 }

@@ -57,7 +57,10 @@ export function listCheckpoints(stateDir: string): SavedState[] {
 export function resolveSavepoint(workspace: string, topic: string, value: string): string {
   if (value === 'latest') {
     const newest = listSavepoints(savepointDirOf(workspace, topic))[0];
-    if (!newest) throw new UserError(`There is no savepoint of ${topic} in ${savepointDirOf(workspace, topic)}: take one with \`pipeline job stop --savepoint\`.`);
+    if (!newest)
+      throw new UserError(
+        `There is no savepoint of ${topic} in ${savepointDirOf(workspace, topic)}: take one with \`pipeline job stop --savepoint\`.`,
+      );
     return newest.path;
   }
   if (completed(value) === undefined) throw new UserError(`${value} is not a completed savepoint (it has no _metadata file).`);

@@ -154,7 +154,13 @@ export class FlinkSnapshotReader {
    * The job's exception history, newest first: none asked for while it runs without a restart; otherwise read once
    * per state and restart count (a new failure changes one of them), for the view and the status bar alike.
    */
-  private async exceptions(url: string, jid: string, state: string, restarts: number | undefined, soft: <T>(p: Promise<T>) => Promise<T | undefined>): Promise<FlinkException[] | undefined> {
+  private async exceptions(
+    url: string,
+    jid: string,
+    state: string,
+    restarts: number | undefined,
+    soft: <T>(p: Promise<T>) => Promise<T | undefined>,
+  ): Promise<FlinkException[] | undefined> {
     const cache = this.jobCache(jid);
     if (state === 'RUNNING' && !(restarts && restarts > 0)) return cache.exceptions?.entries;
     const key = `${state}/${restarts ?? '?'}`;
@@ -172,14 +178,23 @@ export class FlinkSnapshotReader {
       requests++;
       return p;
     };
-    const done = (s: Omit<FlinkSnapshot, 'requests' | 'elapsedMs' | 'fetchedAt' | 'restUrl'>): FlinkSnapshot => ({ ...s, restUrl: this.restUrl, fetchedAt: Date.now(), requests, elapsedMs: Date.now() - started });
+    const done = (s: Omit<FlinkSnapshot, 'requests' | 'elapsedMs' | 'fetchedAt' | 'restUrl'>): FlinkSnapshot => ({
+      ...s,
+      restUrl: this.restUrl,
+      fetchedAt: Date.now(),
+      requests,
+      elapsedMs: Date.now() - started,
+    });
 
     const { url, error } = normalizeRestUrl(this.restUrl);
     if (!url) return done({ reachable: false, error, jobs: [] });
     let cluster: FlinkClusterOverview | undefined;
     let jobs: FlinkJobSummary[];
     try {
-      [cluster, jobs] = await Promise.all([counted(fetchClusterOverview(url, this.timeoutMs)).catch(() => undefined), counted(fetchJobsOverview(url, this.timeoutMs))]);
+      [cluster, jobs] = await Promise.all([
+        counted(fetchClusterOverview(url, this.timeoutMs)).catch(() => undefined),
+        counted(fetchJobsOverview(url, this.timeoutMs)),
+      ]);
     } catch (e) {
       return done({ reachable: false, error: errorMessage(e), jobs: [] });
     }
@@ -217,7 +232,8 @@ export class FlinkSnapshotReader {
     const watermarks: Record<string, number | undefined> = {};
     windowVertices.forEach((v, i) => {
       const values = watermarkAnswers[i];
-      watermarks[v.id] = values && values.length > 0 && values.every((w) => w !== undefined) ? Math.min(...(values as number[])) : undefined;
+      watermarks[v.id] =
+        values && values.length > 0 && values.every((w) => w !== undefined) ? Math.min(...(values as number[])) : undefined;
     });
     return { detail, checkpoints, checkpointIntervalMs: cache.checkpointIntervalMs, restarts, exceptions, watermarks, sources, errors };
   }
@@ -227,7 +243,12 @@ export class FlinkSnapshotReader {
    * it (`Source: kafka_src[1]` → `Source__kafka_src[1].pendingRecords`); only when that guess finds nothing are the
    * vertex's metric names listed (a long answer: at most every 10 s, until they are found).
    */
-  private async readSource(url: string, jid: string, vertex: { id: string; name: string }, soft: <T>(p: Promise<T>) => Promise<T | undefined>): Promise<SourceProgress> {
+  private async readSource(
+    url: string,
+    jid: string,
+    vertex: { id: string; name: string },
+    soft: <T>(p: Promise<T>) => Promise<T | undefined>,
+  ): Promise<SourceProgress> {
     const cache = this.jobCache(jid);
     const known = cache.sourceMetrics.get(vertex.id);
     let names = known && wantedMetrics(known).length > 0 ? known : guessedSourceMetrics(vertex.name);
@@ -240,7 +261,8 @@ export class FlinkSnapshotReader {
       // A metric that registers late (pendingRecords, once the consumer reports a lag) is not listed yet: its
       // guessed name is asked for until it answers.
       const guessed = guessedSourceMetrics(vertex.name);
-      for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source')) ?? guessed[key];
+      for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][])
+        names[key] = listed.find((n) => n.endsWith(suffix) && n.startsWith('Source')) ?? guessed[key];
       cache.sourceMetrics.set(vertex.id, names);
       if (wantedMetrics(names).length === 0) return { vertexId: vertex.id };
       values = await soft(fetchVertexMetrics(url, jid, vertex.id, wantedMetrics(names), this.timeoutMs));
@@ -261,11 +283,13 @@ export class FlinkSnapshotReader {
 function guessedSourceMetrics(chain: string): SourceMetricNames {
   const operator = chain.split(' -> ')[0].replace(/^\(+/, '').trim().replace(/[: ]/g, '_');
   const names: SourceMetricNames = {};
-  for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][]) names[key] = `${operator}${suffix}`;
+  for (const [key, suffix] of Object.entries(SOURCE_METRICS) as [keyof typeof SOURCE_METRICS, string][])
+    names[key] = `${operator}${suffix}`;
   return names;
 }
 
-const wantedMetrics = (names: SourceMetricNames) => [names.emitLag, names.pending, names.outputWatermark, names.idle].filter((n): n is string => Boolean(n));
+const wantedMetrics = (names: SourceMetricNames) =>
+  [names.emitLag, names.pending, names.outputWatermark, names.idle].filter((n): n is string => Boolean(n));
 
 /** A source that has emitted nothing yet reports a lag of -1 (or Long.MIN_VALUE): no lag to tell. */
 function validLag(ms: number | undefined): number | undefined {

@@ -49,7 +49,8 @@ export function normalizeBootstrap(bootstrap: string): string {
     .join(',');
 }
 
-export const usesSasl = (security: ClusterSecurity): security is ClusterSecurity & { mechanism: SaslMechanism } => security.mechanism !== 'none';
+export const usesSasl = (security: ClusterSecurity): security is ClusterSecurity & { mechanism: SaslMechanism } =>
+  security.mechanism !== 'none';
 
 /** The identity a secret belongs to: bootstrap servers + mechanism + user. */
 export function clusterIdentity(cluster: ClusterConfig): string {
@@ -71,8 +72,14 @@ export function describeIdentity(cluster: ClusterConfig): string {
 
 /** "SASL PLAIN as alice, over TLS": a cluster's security in a tooltip. */
 export function securityDescription(security: ClusterSecurity): string {
-  const transport = security.tls ? 'over TLS' : security.allowPlaintextSasl && usesSasl(security) ? 'without TLS (allowed for this cluster)' : 'without TLS';
-  return usesSasl(security) ? `SASL ${security.mechanism.toUpperCase()} as ${security.username || '(no user)'}, ${transport}` : `No authentication, ${transport}`;
+  const transport = security.tls
+    ? 'over TLS'
+    : security.allowPlaintextSasl && usesSasl(security)
+      ? 'without TLS (allowed for this cluster)'
+      : 'without TLS';
+  return usesSasl(security)
+    ? `SASL ${security.mechanism.toUpperCase()} as ${security.username || '(no user)'}, ${transport}`
+    : `No authentication, ${transport}`;
 }
 
 /** Why this cluster's SASL may not go over its connection, or undefined. */
@@ -99,14 +106,22 @@ export interface SecretReader {
  * this cluster's identity; without it, or when SASL would go without TLS and the cluster does not allow that,
  * nothing is sent and a UserError says why.
  */
-export async function connectionSecurity(cluster: ClusterConfig, secrets: SecretReader, allowSetting?: string): Promise<Pick<ConnectionOptions, 'ssl' | 'sasl'>> {
+export async function connectionSecurity(
+  cluster: ClusterConfig,
+  secrets: SecretReader,
+  allowSetting?: string,
+): Promise<Pick<ConnectionOptions, 'ssl' | 'sasl'>> {
   const { security } = cluster;
   if (!usesSasl(security)) return { ssl: security.tls };
-  if (!security.username) throw new UserError(`SASL ${security.mechanism.toUpperCase()} is set for ${cluster.bootstrapServers} without a user name.`);
+  if (!security.username)
+    throw new UserError(`SASL ${security.mechanism.toUpperCase()} is set for ${cluster.bootstrapServers} without a user name.`);
   const problem = plaintextSaslProblem(cluster, allowSetting);
   if (problem) throw new UserError(problem);
   const password = await secrets.get(secretKeyFor(cluster));
-  if (!password) throw new UserError(`No SASL password is stored for ${describeIdentity(cluster)}: run "Kafka Flink Lab: Set SASL Password…" for this cluster.`);
+  if (!password)
+    throw new UserError(
+      `No SASL password is stored for ${describeIdentity(cluster)}: run "Kafka Flink Lab: Set SASL Password…" for this cluster.`,
+    );
   return { ssl: security.tls, sasl: { mechanism: security.mechanism, username: security.username, password } };
 }
 
@@ -133,15 +148,25 @@ export function parseMechanism(value: unknown): SaslMechanism | 'none' | undefin
 /** A cluster from one additionalClusters entry, or why it is not one. */
 export function parseClusterEntry(entry: unknown, inherited: ClusterSecurity): { cluster?: ClusterConfig; error?: string } {
   if (typeof entry === 'string') return entry.trim() ? { cluster: { bootstrapServers: entry.trim(), security: inherited } } : {};
-  if (entry === null || typeof entry !== 'object') return { error: `an entry of ${SETTINGS_PREFIX}.additionalClusters is neither bootstrap servers nor an object` };
+  if (entry === null || typeof entry !== 'object')
+    return { error: `an entry of ${SETTINGS_PREFIX}.additionalClusters is neither bootstrap servers nor an object` };
   const o = entry as ClusterSettingObject;
-  if (typeof o.bootstrapServers !== 'string' || !o.bootstrapServers.trim()) return { error: `an entry of ${SETTINGS_PREFIX}.additionalClusters has no bootstrapServers` };
+  if (typeof o.bootstrapServers !== 'string' || !o.bootstrapServers.trim())
+    return { error: `an entry of ${SETTINGS_PREFIX}.additionalClusters has no bootstrapServers` };
   const mechanism = parseMechanism(o.sasl?.mechanism);
-  if (!mechanism) return { error: `the SASL mechanism ${JSON.stringify(o.sasl?.mechanism)} of ${o.bootstrapServers} is not one of none, ${SASL_MECHANISMS.join(', ')}` };
+  if (!mechanism)
+    return {
+      error: `the SASL mechanism ${JSON.stringify(o.sasl?.mechanism)} of ${o.bootstrapServers} is not one of none, ${SASL_MECHANISMS.join(', ')}`,
+    };
   return {
     cluster: {
       bootstrapServers: o.bootstrapServers.trim(),
-      security: { mechanism, username: typeof o.sasl?.username === 'string' ? o.sasl.username : '', tls: o.tls === true, allowPlaintextSasl: o.allowPlaintextSasl === true },
+      security: {
+        mechanism,
+        username: typeof o.sasl?.username === 'string' ? o.sasl.username : '',
+        tls: o.tls === true,
+        allowPlaintextSasl: o.allowPlaintextSasl === true,
+      },
     },
   };
 }

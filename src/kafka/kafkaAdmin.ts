@@ -12,7 +12,17 @@ import {
   type InternalCluster,
   type LeadersOf,
 } from './kafkajsShims';
-import type { BrokerModel, ClusterModel, CommittedOffset, GroupModel, GroupPartitionLag, PartitionDetail, PartitionModel, PartitionOffsets, TopicModel } from './kafkaModels';
+import type {
+  BrokerModel,
+  ClusterModel,
+  CommittedOffset,
+  GroupModel,
+  GroupPartitionLag,
+  PartitionDetail,
+  PartitionModel,
+  PartitionOffsets,
+  TopicModel,
+} from './kafkaModels';
 import { computeLag } from './lag';
 import { type OffsetStart, type PeekedRecord, type PeekRequest, type PartitionRange, planPeek } from './peek';
 import { planOffsetReset, type ResetTarget } from './offsetReset';
@@ -27,7 +37,8 @@ export interface TopicSummary {
 }
 
 /** Errors a group coordinator answers right after a broker starts; they pass within seconds. */
-const COORDINATOR_WARMING_UP = /COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|coordinator is (loading|not available)|not the correct coordinator/i;
+const COORDINATOR_WARMING_UP =
+  /COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|coordinator is (loading|not available)|not the correct coordinator/i;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,7 +91,10 @@ export class KafkaAdminClient {
       } catch (error) {
         this.connecting = undefined;
         await admin.disconnect().catch(() => undefined);
-        throw new UserError(`Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`, String(error));
+        throw new UserError(
+          `Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`,
+          String(error),
+        );
       }
       this.admin = admin;
       return admin;
@@ -106,7 +120,10 @@ export class KafkaAdminClient {
       try {
         await withTimeout(cluster.connect(), this.timeoutMs, `Kafka at ${this.label}`);
       } catch (error) {
-        throw new UserError(`Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`, String(error));
+        throw new UserError(
+          `Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`,
+          String(error),
+        );
       }
       return await withTimeout(fn(cluster), this.timeoutMs, `Kafka at ${this.label} (${what})`);
     } catch (error) {
@@ -122,10 +139,23 @@ export class KafkaAdminClient {
     type Described = Awaited<ReturnType<InternalCluster['metadata']>>;
     const described: Described =
       (await this.withInternalCluster('describe the cluster', (c) => c.metadata({ topics: [] }))) ??
-      (await this.call('describe the cluster', (a) => a.describeCluster()).then((d) => ({ brokers: d.brokers, controllerId: d.controller ?? undefined, clusterId: d.clusterId })));
-    const controller = described.controllerId !== undefined && described.controllerId !== null && described.controllerId >= 0 ? described.controllerId : undefined;
+      (await this.call('describe the cluster', (a) => a.describeCluster()).then((d) => ({
+        brokers: d.brokers,
+        controllerId: d.controller ?? undefined,
+        clusterId: d.clusterId,
+      })));
+    const controller =
+      described.controllerId !== undefined && described.controllerId !== null && described.controllerId >= 0
+        ? described.controllerId
+        : undefined;
     const brokers: BrokerModel[] = described.brokers
-      .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: 'rack' in b && b.rack ? b.rack : undefined, isController: b.nodeId === controller }))
+      .map((b) => ({
+        nodeId: b.nodeId,
+        host: b.host,
+        port: b.port,
+        rack: 'rack' in b && b.rack ? b.rack : undefined,
+        isController: b.nodeId === controller,
+      }))
       .sort((a, b) => a.nodeId - b.nodeId);
     return { clusterId: described.clusterId, controller, brokers };
   }
@@ -140,13 +170,21 @@ export class KafkaAdminClient {
 
   /** Partition metadata (leader, replicas, ISR) of every topic, or of the named ones, from one Metadata request. */
   async fetchTopicPartitions(topics?: string[]): Promise<Map<string, PartitionModel[]>> {
-    const metadata = await this.call(topics ? `read metadata of ${topics.join(', ')}` : 'list topics', (a) => a.fetchTopicMetadata(topics ? { topics } : undefined));
+    const metadata = await this.call(topics ? `read metadata of ${topics.join(', ')}` : 'list topics', (a) =>
+      a.fetchTopicMetadata(topics ? { topics } : undefined),
+    );
     const result = new Map<string, PartitionModel[]>();
     for (const t of metadata.topics) {
       result.set(
         t.name,
         t.partitions
-          .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas].sort((a, b) => a - b), isr: [...p.isr].sort((a, b) => a - b), offlineReplicas: [...(p.offlineReplicas ?? [])].sort((a, b) => a - b) }))
+          .map((p) => ({
+            partition: p.partitionId,
+            leader: p.leader,
+            replicas: [...p.replicas].sort((a, b) => a - b),
+            isr: [...p.isr].sort((a, b) => a - b),
+            offlineReplicas: [...(p.offlineReplicas ?? [])].sort((a, b) => a - b),
+          }))
           .sort((a, b) => a.partition - b.partition),
       );
     }
@@ -161,24 +199,35 @@ export class KafkaAdminClient {
   async fetchOffsetsForTopics(topics: string[], known?: Map<string, PartitionModel[]>): Promise<Map<string, PartitionOffsets[]>> {
     const result = new Map<string, PartitionOffsets[]>();
     if (topics.length === 0) return result;
-    const batched = await this.withInternalCluster(`read offsets of ${topics.length === 1 ? topics[0] : `${topics.length} topics`}`, async (cluster) => {
-      // With the leaders already known (the topic list has just read them), only the brokers' addresses are
-      // needed: a metadata request without topics instead of one naming every topic.
-      let leadersOf: LeadersOf;
-      if (known && topics.every((t) => known.has(t))) {
-        await cluster.refreshMetadata();
-        leadersOf = (topic) => (known.get(topic) ?? []).map((p) => ({ partitionId: p.partition, leader: p.leader }));
-      } else {
-        await cluster.addMultipleTargetTopics(topics);
-        leadersOf = (topic) => cluster.findTopicPartitionMetadata(topic);
-      }
-      const [high, low] = await Promise.all([listOffsetsAt(cluster, topics, LATEST, leadersOf), listOffsetsAt(cluster, topics, EARLIEST, leadersOf)]);
-      return { high, low };
-    });
+    const batched = await this.withInternalCluster(
+      `read offsets of ${topics.length === 1 ? topics[0] : `${topics.length} topics`}`,
+      async (cluster) => {
+        // With the leaders already known (the topic list has just read them), only the brokers' addresses are
+        // needed: a metadata request without topics instead of one naming every topic.
+        let leadersOf: LeadersOf;
+        if (known && topics.every((t) => known.has(t))) {
+          await cluster.refreshMetadata();
+          leadersOf = (topic) => (known.get(topic) ?? []).map((p) => ({ partitionId: p.partition, leader: p.leader }));
+        } else {
+          await cluster.addMultipleTargetTopics(topics);
+          leadersOf = (topic) => cluster.findTopicPartitionMetadata(topic);
+        }
+        const [high, low] = await Promise.all([
+          listOffsetsAt(cluster, topics, LATEST, leadersOf),
+          listOffsetsAt(cluster, topics, EARLIEST, leadersOf),
+        ]);
+        return { high, low };
+      },
+    );
     if (batched) {
       for (const [topic, highs] of batched.high) {
         const lows = batched.low.get(topic);
-        result.set(topic, [...highs].map(([partition, high]) => ({ partition, low: lows?.get(partition) ?? 0, high })).sort((a, b) => a.partition - b.partition));
+        result.set(
+          topic,
+          [...highs]
+            .map(([partition, high]) => ({ partition, low: lows?.get(partition) ?? 0, high }))
+            .sort((a, b) => a.partition - b.partition),
+        );
       }
       return result;
     }
@@ -188,7 +237,12 @@ export class KafkaAdminClient {
         while (next < topics.length) {
           const topic = topics[next++];
           const offsets = await this.call(`read offsets of ${topic}`, (a) => a.fetchTopicOffsets(topic));
-          result.set(topic, offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition));
+          result.set(
+            topic,
+            offsets
+              .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+              .sort((a, b) => a.partition - b.partition),
+          );
         }
       }),
     );
@@ -206,13 +260,19 @@ export class KafkaAdminClient {
     const result = new Map<string, { retentionMs?: number; cleanupPolicy?: string }>();
     if (topics.length === 0) return result;
     const described = await this.call('read topic configs', (a) =>
-      a.describeConfigs({ resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })), includeSynonyms: false }),
+      a.describeConfigs({
+        resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms', 'cleanup.policy'] })),
+        includeSynonyms: false,
+      }),
     );
     for (const r of described.resources) {
       if (r.errorCode) continue;
       const value = (key: string) => r.configEntries.find((e) => e.configName === key)?.configValue;
       const retention = value('retention.ms');
-      result.set(r.resourceName, { retentionMs: retention !== undefined && retention !== null ? Number(retention) : undefined, cleanupPolicy: value('cleanup.policy') ?? undefined });
+      result.set(r.resourceName, {
+        retentionMs: retention !== undefined && retention !== null ? Number(retention) : undefined,
+        cleanupPolicy: value('cleanup.policy') ?? undefined,
+      });
     }
     return result;
   }
@@ -239,7 +299,10 @@ export class KafkaAdminClient {
         }
       }
     };
-    const [configs, offsets] = await Promise.allSettled([settle(() => this.fetchTopicConfigs(names)), settle((attempt) => this.fetchOffsetsForTopics(names, attempt === 0 ? partitions : undefined))]);
+    const [configs, offsets] = await Promise.allSettled([
+      settle(() => this.fetchTopicConfigs(names)),
+      settle((attempt) => this.fetchOffsetsForTopics(names, attempt === 0 ? partitions : undefined)),
+    ]);
     return names.map((name) => {
       const parts = partitions.get(name) ?? [];
       const config = configs.status === 'fulfilled' ? configs.value.get(name) : undefined;
@@ -266,18 +329,26 @@ export class KafkaAdminClient {
   }
 
   async createTopic(options: { name: string; partitions: number; replicationFactor?: number; retentionMs?: number }): Promise<void> {
-    const invalid = validateTopicName(options.name) ?? validatePositiveInt(options.partitions, 'Partitions', 10_000) ?? (options.replicationFactor !== undefined ? validatePositiveInt(options.replicationFactor, 'Replication factor', 32) : undefined);
+    const invalid =
+      validateTopicName(options.name) ??
+      validatePositiveInt(options.partitions, 'Partitions', 10_000) ??
+      (options.replicationFactor !== undefined ? validatePositiveInt(options.replicationFactor, 'Replication factor', 32) : undefined);
     if (invalid) throw new UserError(invalid);
     const configEntries = options.retentionMs !== undefined ? [{ name: 'retention.ms', value: String(options.retentionMs) }] : [];
     const created = await this.call(`create topic ${options.name}`, (a) =>
       a.createTopics({
-        topics: [{ topic: options.name, numPartitions: options.partitions, replicationFactor: options.replicationFactor ?? -1, configEntries }],
+        topics: [
+          { topic: options.name, numPartitions: options.partitions, replicationFactor: options.replicationFactor ?? -1, configEntries },
+        ],
         waitForLeaders: false,
       }),
     );
     if (!created) throw new UserError(`Topic ${options.name} already exists.`);
     const problem = await waitForTopicLeaders(await this.connected(), options.name, options.partitions, this.timeoutMs);
-    if (problem) throw new UserError(`Topic ${options.name} was created, but Kafka did not report leaders for its partitions within ${Math.round(this.timeoutMs / 1000)} s (${problem}): refresh the view in a moment.`);
+    if (problem)
+      throw new UserError(
+        `Topic ${options.name} was created, but Kafka did not report leaders for its partitions within ${Math.round(this.timeoutMs / 1000)} s (${problem}): refresh the view in a moment.`,
+      );
   }
 
   /**
@@ -289,7 +360,11 @@ export class KafkaAdminClient {
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i < names.length; i += 100) {
       const batch = names.slice(i, i + 100).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 }));
-      await this.call(`create ${batch.length} topics`, (a) => a.createTopics({ topics: batch, waitForLeaders: false, timeout: 60_000 }), 90_000);
+      await this.call(
+        `create ${batch.length} topics`,
+        (a) => a.createTopics({ topics: batch, waitForLeaders: false, timeout: 60_000 }),
+        90_000,
+      );
     }
     await waitForNewTopics(names, partitions, deadline, timeoutMs, {
       metadata: () => this.call('read the topic metadata', (a) => a.fetchTopicMetadata(), 60_000),
@@ -301,7 +376,9 @@ export class KafkaAdminClient {
   async deleteTopicsInBulk(names: string[], timeoutMs = 120_000): Promise<void> {
     for (let i = 0; i < names.length; i += 200) {
       const batch = names.slice(i, i + 200);
-      await this.call(`delete ${batch.length} topics`, (a) => a.deleteTopics({ topics: batch, timeout: 60_000 }), 90_000).catch(() => undefined);
+      await this.call(`delete ${batch.length} topics`, (a) => a.deleteTopics({ topics: batch, timeout: 60_000 }), 90_000).catch(
+        () => undefined,
+      );
     }
     const deadline = Date.now() + timeoutMs;
     const gone = new Set(names);
@@ -319,9 +396,15 @@ export class KafkaAdminClient {
   /** Raises the partition count to `total` (Kafka can only add partitions, never remove them). */
   async addPartitions(topic: string, total: number): Promise<void> {
     const current = (await this.fetchTopicPartitions([topic])).get(topic)?.length ?? 0;
-    const invalid = validatePositiveInt(total, 'The new partition count', 10_000) ?? (total <= current ? `Topic ${topic} already has ${current} partitions: the new count must be larger (Kafka cannot remove partitions).` : undefined);
+    const invalid =
+      validatePositiveInt(total, 'The new partition count', 10_000) ??
+      (total <= current
+        ? `Topic ${topic} already has ${current} partitions: the new count must be larger (Kafka cannot remove partitions).`
+        : undefined);
     if (invalid) throw new UserError(invalid);
-    await this.call(`add partitions to ${topic}`, (a) => a.createPartitions({ topicPartitions: [{ topic, count: total }], validateOnly: false, timeout: this.timeoutMs }));
+    await this.call(`add partitions to ${topic}`, (a) =>
+      a.createPartitions({ topicPartitions: [{ topic, count: total }], validateOnly: false, timeout: this.timeoutMs }),
+    );
   }
 
   /** Deletes every record of every partition (moves the low offset up to the high one); returns how many went. */
@@ -329,13 +412,17 @@ export class KafkaAdminClient {
     const before = await this.fetchPartitionOffsets(topic);
     // fetchTopicOffsets makes the admin learn the topic's leaders, which deleteTopicRecords needs.
     await this.call(`read offsets of ${topic}`, (a) => a.fetchTopicOffsets(topic));
-    await this.call(`purge ${topic}`, (a) => a.deleteTopicRecords({ topic, partitions: before.map((o) => ({ partition: o.partition, offset: String(o.high) })) }));
+    await this.call(`purge ${topic}`, (a) =>
+      a.deleteTopicRecords({ topic, partitions: before.map((o) => ({ partition: o.partition, offset: String(o.high) })) }),
+    );
     return before.reduce((sum, o) => sum + (o.high - o.low), 0);
   }
 
   /** Offsets of the first record at or after `timestampMs` per partition (the end offset when there is none). */
   async fetchOffsetsForTimestamp(topic: string, timestampMs: number): Promise<Map<number, number>> {
-    const offsets = await this.call(`find offsets of ${topic} at ${new Date(timestampMs).toISOString()}`, (a) => a.fetchTopicOffsetsByTimestamp(topic, timestampMs));
+    const offsets = await this.call(`find offsets of ${topic} at ${new Date(timestampMs).toISOString()}`, (a) =>
+      a.fetchTopicOffsetsByTimestamp(topic, timestampMs),
+    );
     return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
   }
 
@@ -347,7 +434,12 @@ export class KafkaAdminClient {
     const byId = new Map(described.groups.map((g) => [g.groupId, g]));
     return ids.map((groupId) => {
       const g = byId.get(groupId);
-      return { groupId, state: g?.state ?? 'Unknown', protocolType: g?.protocolType ?? listed.groups.find((l) => l.groupId === groupId)?.protocolType ?? '', members: g?.members.length ?? 0 };
+      return {
+        groupId,
+        state: g?.state ?? 'Unknown',
+        protocolType: g?.protocolType ?? listed.groups.find((l) => l.groupId === groupId)?.protocolType ?? '',
+        members: g?.members.length ?? 0,
+      };
     });
   }
 
@@ -373,7 +465,12 @@ export class KafkaAdminClient {
    * Moves a group's committed offsets of one topic. The caller checks first that the group has no members
    * (`resetRefusal`); Kafka refuses otherwise.
    */
-  async resetGroupOffsets(groupId: string, topic: string, partition: number | 'all', target: ResetTarget): Promise<{ partition: number; offset: number }[]> {
+  async resetGroupOffsets(
+    groupId: string,
+    topic: string,
+    partition: number | 'all',
+    target: ResetTarget,
+  ): Promise<{ partition: number; offset: number }[]> {
     const offsets = await this.fetchPartitionOffsets(topic);
     const byTime = target.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(topic, target.timestampMs) : undefined;
     const plan = planOffsetReset(offsets, partition, target, byTime);
@@ -392,15 +489,25 @@ export class KafkaAdminClient {
    * (kafkajs has no group-less consumer: tulios/kafkajs#373). Stops when every range is read, or after `idleMs` without a new record
    * (offsets taken by transaction markers or compaction never arrive), or at the time limit.
    */
-  async peek(request: PeekRequest, options: { timeoutMs?: number; idleMs?: number } = {}): Promise<{ ranges: PartitionRange[]; records: PeekedRecord[]; complete: boolean }> {
+  async peek(
+    request: PeekRequest,
+    options: { timeoutMs?: number; idleMs?: number } = {},
+  ): Promise<{ ranges: PartitionRange[]; records: PeekedRecord[]; complete: boolean }> {
     const offsets = await this.fetchPartitionOffsets(request.topic);
-    const byTime = request.start.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(request.topic, request.start.timestampMs) : undefined;
+    const byTime =
+      request.start.kind === 'timestamp' ? await this.fetchOffsetsForTimestamp(request.topic, request.start.timestampMs) : undefined;
     const ranges = planPeek(offsets, request, byTime).filter((r) => r.to > r.from);
     const records: PeekedRecord[] = [];
     if (ranges.length === 0) return { ranges, records, complete: true };
 
     const groupId = `kafka-flink-lab-peek-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-    const consumer = this.kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 250, retry: { retries: 2 } });
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 2 },
+    });
     const wanted = new Map(ranges.map((r) => [r.partition, r]));
     const done = new Set<number>();
     let complete = false;
@@ -428,7 +535,14 @@ export class KafkaAdminClient {
               if (!range || offset < range.from || offset >= range.to) {
                 if (range && offset >= range.to) done.add(partition);
               } else {
-                records.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers: message.headers });
+                records.push({
+                  partition,
+                  offset: message.offset,
+                  timestamp: message.timestamp,
+                  key: message.key,
+                  value: message.value,
+                  headers: message.headers,
+                });
                 if (offset >= range.to - 1) done.add(partition);
               }
               touch();
@@ -453,14 +567,24 @@ export class KafkaAdminClient {
   }
 
   /** Produces one record; returns where it landed. */
-  async produce(message: { topic: string; key?: string; value: string; partition?: number; headers?: Record<string, string> }): Promise<{ partition: number; offset: number }> {
+  async produce(message: {
+    topic: string;
+    key?: string;
+    value: string;
+    partition?: number;
+    headers?: Record<string, string>;
+  }): Promise<{ partition: number; offset: number }> {
     const invalid = validateTopicName(message.topic);
     if (invalid) throw new UserError(invalid);
     const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     try {
       await withTimeout(producer.connect(), this.timeoutMs, `Kafka at ${this.label} (produce)`);
       const [meta] = await withTimeout(
-        producer.send({ topic: message.topic, acks: -1, messages: [{ key: message.key, value: message.value, partition: message.partition, headers: message.headers }] }),
+        producer.send({
+          topic: message.topic,
+          acks: -1,
+          messages: [{ key: message.key, value: message.value, partition: message.partition, headers: message.headers }],
+        }),
         this.timeoutMs,
         `Kafka at ${this.label} (produce to ${message.topic})`,
       );

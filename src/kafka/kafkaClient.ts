@@ -35,13 +35,21 @@ export function createKafka(options: ConnectionOptions): Kafka {
 }
 
 /** Creates `topic` when it is missing (the local broker does not auto-create topics); true if it created it. */
-export async function ensureTopic(bootstrapServers: string, topic: string, partitions: number, security: Pick<ConnectionOptions, 'ssl' | 'sasl'> = {}): Promise<boolean> {
+export async function ensureTopic(
+  bootstrapServers: string,
+  topic: string,
+  partitions: number,
+  security: Pick<ConnectionOptions, 'ssl' | 'sasl'> = {},
+): Promise<boolean> {
   const admin = createKafka({ bootstrapServers: parseBootstrapServers(bootstrapServers), requestTimeoutMs: 10_000, ...security }).admin();
   await admin.connect();
   try {
     if ((await admin.listTopics()).includes(topic)) return false;
     const brokers = (await admin.describeCluster()).brokers.length;
-    const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, brokers) }], waitForLeaders: false });
+    const created = await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: Math.min(3, brokers) }],
+      waitForLeaders: false,
+    });
     const problem = await waitForTopicLeaders(admin, topic, partitions, 30_000);
     if (problem) throw new Error(`topic ${topic} was created, but its partitions had no leader within 30 s (${problem})`);
     return created;

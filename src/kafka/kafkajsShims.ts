@@ -32,14 +32,26 @@ export interface InternalCluster {
   refreshMetadata(): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader?: number | null }[];
   findBroker(options: { nodeId: string }): Promise<{
-    listOffsets(request: { isolationLevel: number; topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[] }): Promise<{
+    listOffsets(request: {
+      isolationLevel: number;
+      topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
+    }): Promise<{
       responses: { topic: string; partitions: { partition: number; offset: string }[] }[];
     }>;
   }>;
   /** Metadata as the brokers send it: unlike admin.describeCluster, each broker keeps its rack. */
-  metadata(options: { topics: string[] }): Promise<{ brokers: { nodeId: number; host: string; port: number; rack?: string | null }[]; controllerId?: number; clusterId?: string }>;
+  metadata(options: { topics: string[] }): Promise<{
+    brokers: { nodeId: number; host: string; port: number; rack?: string | null }[];
+    controllerId?: number;
+    clusterId?: string;
+  }>;
   findGroupCoordinator(options: { groupId: string }): Promise<{
-    offsetCommit(request: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
+    offsetCommit(request: {
+      groupId: string;
+      groupGenerationId: number;
+      memberId: string;
+      topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+    }): Promise<unknown>;
   }>;
 }
 
@@ -63,12 +75,18 @@ export const EARLIEST = -2;
 export type LeadersOf = (topic: string) => { partitionId: number; leader?: number | null }[];
 
 /** The offset at `timestamp` of every partition of `topics`: one ListOffsets request per leader, in parallel. */
-export async function listOffsetsAt(cluster: InternalCluster, topics: string[], timestamp: number, leadersOf: LeadersOf): Promise<Map<string, Map<number, number>>> {
+export async function listOffsetsAt(
+  cluster: InternalCluster,
+  topics: string[],
+  timestamp: number,
+  leadersOf: LeadersOf,
+): Promise<Map<string, Map<number, number>>> {
   const perLeader = new Map<number, { topic: string; partitions: { partition: number; timestamp: number }[] }[]>();
   for (const topic of topics) {
     const byLeader = new Map<number, { partition: number; timestamp: number }[]>();
     for (const p of leadersOf(topic)) {
-      if (p.leader === null || p.leader === undefined || p.leader < 0) throw new Error(`partition ${p.partitionId} of ${topic} has no leader right now`);
+      if (p.leader === null || p.leader === undefined || p.leader < 0)
+        throw new Error(`partition ${p.partitionId} of ${topic} has no leader right now`);
       const list = byLeader.get(p.leader) ?? [];
       list.push({ partition: p.partitionId, timestamp });
       byLeader.set(p.leader, list);
@@ -80,7 +98,9 @@ export async function listOffsetsAt(cluster: InternalCluster, topics: string[], 
     }
   }
   const answers = await Promise.all(
-    [...perLeader].map(async ([nodeId, request]) => (await cluster.findBroker({ nodeId: String(nodeId) })).listOffsets({ isolationLevel: 0, topics: request })),
+    [...perLeader].map(async ([nodeId, request]) =>
+      (await cluster.findBroker({ nodeId: String(nodeId) })).listOffsets({ isolationLevel: 0, topics: request }),
+    ),
   );
   const result = new Map<string, Map<number, number>>();
   for (const { responses } of answers) {
@@ -97,7 +117,12 @@ export async function listOffsetsAt(cluster: InternalCluster, topics: string[], 
  * Moves a group's committed offsets with one OffsetCommit outside the group (generation -1, no member id); the
  * broker itself refuses it while the group has members.
  */
-export async function commitOffsetsOutsideGroup(cluster: InternalCluster, groupId: string, topic: string, partitions: { partition: number; offset: string }[]): Promise<void> {
+export async function commitOffsetsOutsideGroup(
+  cluster: InternalCluster,
+  groupId: string,
+  topic: string,
+  partitions: { partition: number; offset: string }[],
+): Promise<void> {
   // Right after a broker start the group's coordinator may still be loading or moving (NOT_COORDINATOR,
   // COORDINATOR_LOAD_IN_PROGRESS, …): kafkajs marks those retriable; find the coordinator again, a bounded number of times.
   for (let attempt = 1; ; attempt++) {
@@ -146,9 +171,12 @@ export async function waitForNewTopics(
   const wanted = new Set(names);
   for (;;) {
     const metadata = await read.metadata();
-    const ready = metadata.topics.filter((t) => wanted.has(t.name) && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)).length;
+    const ready = metadata.topics.filter(
+      (t) => wanted.has(t.name) && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0),
+    ).length;
     if (ready === names.length) break;
-    if (Date.now() > deadline) throw new UserError(`Only ${ready} of ${names.length} new topics got leaders within ${Math.round(timeoutMs / 1000)} s.`);
+    if (Date.now() > deadline)
+      throw new UserError(`Only ${ready} of ${names.length} new topics got leaders within ${Math.round(timeoutMs / 1000)} s.`);
     await sleep(500);
   }
   for (;;) {
@@ -157,7 +185,10 @@ export async function waitForNewTopics(
       () => false,
     );
     if (served) return;
-    if (Date.now() > deadline) throw new UserError(`The broker did not serve the offsets of the ${names.length} new topics within ${Math.round(timeoutMs / 1000)} s.`);
+    if (Date.now() > deadline)
+      throw new UserError(
+        `The broker did not serve the offsets of the ${names.length} new topics within ${Math.round(timeoutMs / 1000)} s.`,
+      );
     await sleep(500);
   }
 }

@@ -9,7 +9,12 @@ export type ResetTarget = OffsetStart;
  * The offset to commit for each chosen partition. An explicit offset must lie within [low, high] of every chosen
  * partition (anything else would be reset again by the consumer's `auto.offset.reset`).
  */
-export function planOffsetReset(offsets: PartitionOffsets[], partition: number | 'all', target: ResetTarget, timestampOffsets?: Map<number, number>): { partition: number; offset: number }[] {
+export function planOffsetReset(
+  offsets: PartitionOffsets[],
+  partition: number | 'all',
+  target: ResetTarget,
+  timestampOffsets?: Map<number, number>,
+): { partition: number; offset: number }[] {
   const chosen = partition === 'all' ? offsets : offsets.filter((o) => o.partition === partition);
   if (chosen.length === 0) throw new UserError(`The topic has no partition ${String(partition)}.`);
   return chosen
@@ -21,7 +26,9 @@ export function planOffsetReset(offsets: PartitionOffsets[], partition: number |
           return { partition: o.partition, offset: o.high };
         case 'offset':
           if (target.offset < o.low || target.offset > o.high) {
-            throw new UserError(`Offset ${target.offset} is outside partition ${o.partition}'s range ${o.low}–${o.high}: pick an offset within it.`);
+            throw new UserError(
+              `Offset ${target.offset} is outside partition ${o.partition}'s range ${o.low}–${o.high}: pick an offset within it.`,
+            );
           }
           return { partition: o.partition, offset: target.offset };
         case 'timestamp': {
@@ -48,14 +55,18 @@ export function resetRefusal(group: GroupModel, flink: { isFlinkGroup: boolean; 
 }
 
 /** Where `pipeline job replay --from` starts: earliest, a time (ISO-8601 or epoch ms), or an offset per partition. */
-export type ReplayStart = { kind: 'earliest' } | { kind: 'timestamp'; timestampMs: number } | { kind: 'offsets'; offsets: [number, number][] };
+export type ReplayStart =
+  { kind: 'earliest' } | { kind: 'timestamp'; timestampMs: number } | { kind: 'offsets'; offsets: [number, number][] };
 
 export function parseReplayStart(value: string): ReplayStart {
   const v = value.trim();
   if (v === 'earliest') return { kind: 'earliest' };
-  if (/^\d+:\d+(,\d+:\d+)*$/.test(v)) return { kind: 'offsets', offsets: v.split(',').map((po) => po.split(':').map(Number) as [number, number]) };
+  if (/^\d+:\d+(,\d+:\d+)*$/.test(v))
+    return { kind: 'offsets', offsets: v.split(',').map((po) => po.split(':').map(Number) as [number, number]) };
   if (/^\d{10,}$/.test(v)) return { kind: 'timestamp', timestampMs: Number(v) };
   const parsed = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
   if (!Number.isNaN(parsed)) return { kind: 'timestamp', timestampMs: parsed };
-  throw new UserError(`--from ${JSON.stringify(value)} is not earliest, a time (2026-12-04T10:00:00Z or epoch milliseconds) or offsets (0:120,1:98,2:130).`);
+  throw new UserError(
+    `--from ${JSON.stringify(value)} is not earliest, a time (2026-12-04T10:00:00Z or epoch milliseconds) or offsets (0:120,1:98,2:130).`,
+  );
 }

@@ -1,7 +1,8 @@
 import { UserError } from '../shared/errors';
 import type { PartitionOffsets } from './kafkaModels';
 
-export type OffsetStart = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; timestampMs: number };
+export type OffsetStart =
+  { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; timestampMs: number };
 
 export interface PeekRequest {
   topic: string;
@@ -27,9 +28,11 @@ export const MAX_PEEK_COUNT = 1000;
  * nothing is that new).
  */
 export function planPeek(offsets: PartitionOffsets[], request: PeekRequest, timestampOffsets?: Map<number, number>): PartitionRange[] {
-  if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_PEEK_COUNT) throw new UserError(`The count must be a whole number from 1 to ${MAX_PEEK_COUNT}.`);
+  if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_PEEK_COUNT)
+    throw new UserError(`The count must be a whole number from 1 to ${MAX_PEEK_COUNT}.`);
   const chosen = request.partition === 'all' ? offsets : offsets.filter((o) => o.partition === request.partition);
-  if (chosen.length === 0) throw new UserError(`Topic ${request.topic} has no partition ${String(request.partition)} (it has ${offsets.length}).`);
+  if (chosen.length === 0)
+    throw new UserError(`Topic ${request.topic} has no partition ${String(request.partition)} (it has ${offsets.length}).`);
   return chosen
     .map((o) => {
       let from: number;
@@ -79,7 +82,11 @@ export interface PeekedRecord {
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 }
 
-export type DecodedPayload = { encoding: 'json'; value: unknown } | { encoding: 'text'; value: string } | { encoding: 'base64'; value: string } | { encoding: 'null'; value: null };
+export type DecodedPayload =
+  | { encoding: 'json'; value: unknown }
+  | { encoding: 'text'; value: string }
+  | { encoding: 'base64'; value: string }
+  | { encoding: 'null'; value: null };
 
 /** JSON when it parses, UTF-8 text when it is valid UTF-8, else base64: what a person can read. */
 export function decodePayload(buffer: Buffer | null | undefined): DecodedPayload {
@@ -101,7 +108,12 @@ function headerText(value: Buffer | string | undefined): string | null {
 }
 
 /** The read-only JSON document a peek opens: the request, then one object per record. */
-export function renderPeekDocument(request: PeekRequest, ranges: PartitionRange[], records: PeekedRecord[], meta: { cluster: string; fetchedAt: Date; complete: boolean }): string {
+export function renderPeekDocument(
+  request: PeekRequest,
+  ranges: PartitionRange[],
+  records: PeekedRecord[],
+  meta: { cluster: string; fetchedAt: Date; complete: boolean },
+): string {
   const sorted = [...records].sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
   const doc = {
     topic: request.topic,
@@ -110,7 +122,11 @@ export function renderPeekDocument(request: PeekRequest, ranges: PartitionRange[
     request: { partition: request.partition, start: request.start, countPerPartition: request.count },
     ranges,
     received: sorted.length,
-    ...(meta.complete ? {} : { note: 'Fewer records than planned arrived before the time limit (deleted, compacted or transaction-marker offsets are skipped).' }),
+    ...(meta.complete
+      ? {}
+      : {
+          note: 'Fewer records than planned arrived before the time limit (deleted, compacted or transaction-marker offsets are skipped).',
+        }),
     messages: sorted.map((r) => {
       const key = decodePayload(r.key);
       const value = decodePayload(r.value);

@@ -41,7 +41,6 @@ export class RateMeter {
   }
 }
 
-
 export function formatRate(rate: number | undefined): string {
   return `${rate === undefined ? '–' : rateNumber(rate)} msg/s`;
 }

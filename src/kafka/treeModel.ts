@@ -38,7 +38,9 @@ export function brokerTooltip(b: BrokerModel): string {
     `**Broker ${b.nodeId}** at ${mdCode(`${b.host}:${b.port}`)}`,
     '',
     'A broker stores partitions and serves clients. Clients connect to any broker (the *bootstrap servers*) and then talk to the leader of each partition.',
-    b.isController ? '\nMetadata names this broker as the **controller**: in KRaft mode it forwards cluster changes (new topics, leader moves) to the active metadata quorum.' : '',
+    b.isController
+      ? '\nMetadata names this broker as the **controller**: in KRaft mode it forwards cluster changes (new topics, leader moves) to the active metadata quorum.'
+      : '',
     b.rack ? `\nRack ${mdCode(b.rack)}: replicas of a partition are spread over racks.` : '',
   ].join('\n');
 }
@@ -59,9 +61,15 @@ export function topicTooltip(t: TopicModel): string {
     '',
     `- **${plural(t.partitions.length, 'partition')}**: the topic is split into ordered logs; records with the same key always go to the same partition, so order holds per key.`,
     `- **replication factor ${t.replicationFactor}**: each partition is copied to ${plural(t.replicationFactor, 'broker')}.`,
-    t.messages !== undefined ? `- **${t.messages} msgs**: records currently stored, the sum over partitions of high − low offset (transaction markers of exactly-once producers count too).` : '- message count: the offsets could not be read.',
-    retention ? `- **retention ${retention}**: records older than this are deleted${retention === 'forever' ? ' — never, here' : ''}; the low offset moves forward when they are.` : '',
-    t.cleanupPolicy ? `- cleanup policy ${mdCode(t.cleanupPolicy)}${t.cleanupPolicy.includes('compact') ? ': only the newest record per key is kept' : ''}.` : '',
+    t.messages !== undefined
+      ? `- **${t.messages} msgs**: records currently stored, the sum over partitions of high − low offset (transaction markers of exactly-once producers count too).`
+      : '- message count: the offsets could not be read.',
+    retention
+      ? `- **retention ${retention}**: records older than this are deleted${retention === 'forever' ? ' — never, here' : ''}; the low offset moves forward when they are.`
+      : '',
+    t.cleanupPolicy
+      ? `- cleanup policy ${mdCode(t.cleanupPolicy)}${t.cleanupPolicy.includes('compact') ? ': only the newest record per key is kept' : ''}.`
+      : '',
   ]
     .filter((l) => l !== '')
     .join('\n');
@@ -70,7 +78,13 @@ export function topicTooltip(t: TopicModel): string {
 export const partitionLabel = (p: { partition: number }) => `partition ${p.partition}`;
 
 export function partitionDescription(p: PartitionDetail): string {
-  const parts = [`offsets ${p.low}–${p.high}`, `${p.high - p.low} msgs`, p.leader >= 0 ? `leader ${p.leader}` : 'no leader', `replicas ${p.replicas.join(',')}`, `ISR ${p.isr.join(',')}`];
+  const parts = [
+    `offsets ${p.low}–${p.high}`,
+    `${p.high - p.low} msgs`,
+    p.leader >= 0 ? `leader ${p.leader}` : 'no leader',
+    `replicas ${p.replicas.join(',')}`,
+    `ISR ${p.isr.join(',')}`,
+  ];
   if (p.leader >= 0 && p.isr.length < p.replicas.length) parts.push('under-replicated');
   return parts.join(' · ');
 }
@@ -82,7 +96,9 @@ export function partitionTooltip(topic: string, p: PartitionDetail): string {
     `- **low offset ${p.low}**: the oldest record still stored (retention or a purge moves it forward).`,
     `- **high offset ${p.high}**: the high watermark, the offset the next record will get; consumers read up to here.`,
     `- **${p.high - p.low} msgs** = high − low.`,
-    p.leader >= 0 ? `- **leader ${p.leader}**: the broker that takes writes and serves reads of this partition.` : '- **no leader**: the partition is offline until one of its replicas comes back.',
+    p.leader >= 0
+      ? `- **leader ${p.leader}**: the broker that takes writes and serves reads of this partition.`
+      : '- **no leader**: the partition is offline until one of its replicas comes back.',
     `- **replicas ${p.replicas.join(', ')}**: brokers holding a copy.`,
     `- **ISR ${p.isr.join(', ')}**: in-sync replicas, caught up with the leader; with \`acks=all\` a write is confirmed once all of them have it.`,
   ].join('\n');
@@ -100,7 +116,9 @@ export function groupTooltip(g: GroupModel, lag: LagSummary | undefined, options
     `**Consumer group ${mdCode(g.groupId)}** — state ${mdText(g.state)}, ${plural(g.members, 'member')}`,
     '',
     'A consumer group shares the partitions of its topics among its members and remembers, per partition, the **committed offset**: where it will continue reading.',
-    lag?.total !== undefined ? `\n**Lag ${lag.total}**: records written but not yet consumed (end offset − committed offset, summed over partitions).` : '\nNo committed offsets yet: the group has not confirmed reading anything.',
+    lag?.total !== undefined
+      ? `\n**Lag ${lag.total}**: records written but not yet consumed (end offset − committed offset, summed over partitions).`
+      : '\nNo committed offsets yet: the group has not confirmed reading anything.',
     options.isFlinkGroup
       ? '\nThis is the **Flink job’s** group. Flink assigns partitions itself, so the group has **no members** even while the job runs; it commits offsets when a checkpoint completes, so its lag falls back in steps. Exactly-once comes from the checkpoint, not from these commits.'
       : '',
@@ -119,7 +137,9 @@ export function groupPartitionTooltip(groupId: string, r: GroupPartitionLag): st
   return [
     `**${mdCode(groupId)} on ${mdCode(r.topic)} partition ${r.partition}**`,
     '',
-    r.committed !== undefined ? `- **committed ${r.committed}**: the group will continue reading at this offset.` : '- **no committed offset yet**: the group has not committed here; it starts where its reset policy says.',
+    r.committed !== undefined
+      ? `- **committed ${r.committed}**: the group will continue reading at this offset.`
+      : '- **no committed offset yet**: the group has not committed here; it starts where its reset policy says.',
     r.end !== undefined ? `- **end ${r.end}**: the high watermark, where the next record is written.` : '',
     r.lag !== undefined ? `- **lag ${r.lag}** = end − committed: records waiting for this group.` : '',
     r.note ? `\n${mdText(r.note)}` : '',

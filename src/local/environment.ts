@@ -21,11 +21,16 @@ export async function checkJava(env: NodeJS.ProcessEnv = process.env): Promise<{
   const binary = javaBinary(env);
   const result = await runCommand(binary, ['-version'], { timeoutMs: 20_000, env });
   if (result.code === 127 || (result.code !== 0 && !result.stderr.includes('version'))) {
-    throw new UserError(`Java was not found (tried "${binary}"): install OpenJDK ${JAVA_MIN_MAJOR} or newer (e.g. apt-get install openjdk-17-jdk-headless) or set JAVA_HOME.`, result.stderr);
+    throw new UserError(
+      `Java was not found (tried "${binary}"): install OpenJDK ${JAVA_MIN_MAJOR} or newer (e.g. apt-get install openjdk-17-jdk-headless) or set JAVA_HOME.`,
+      result.stderr,
+    );
   }
   const major = parseJavaMajor(result.stderr + result.stdout);
   if (major === undefined || major < JAVA_MIN_MAJOR) {
-    throw new UserError(`Java ${major ?? 'of unknown version'} at "${binary}" is too old: Kafka 4 and Flink 2 need Java ${JAVA_MIN_MAJOR} or newer; install it or point JAVA_HOME at it.`);
+    throw new UserError(
+      `Java ${major ?? 'of unknown version'} at "${binary}" is too old: Kafka 4 and Flink 2 need Java ${JAVA_MIN_MAJOR} or newer; install it or point JAVA_HOME at it.`,
+    );
   }
   return { binary, major };
 }
@@ -47,10 +52,15 @@ export async function checkPython(env: NodeJS.ProcessEnv = process.env): Promise
   const version = result.code === 0 ? parsePythonVersion(result.stdout + result.stderr) : undefined;
   const range = `${PYTHON_MIN.join('.')}–${PYTHON_MAX.join('.')}`;
   if (!version) {
-    throw new UserError(`Python was not found (tried "${binary}"): install Python ${range} (PyFlink needs it) or set PIPELINE_PYTHON to its path.`, result.stderr);
+    throw new UserError(
+      `Python was not found (tried "${binary}"): install Python ${range} (PyFlink needs it) or set PIPELINE_PYTHON to its path.`,
+      result.stderr,
+    );
   }
   if (!versionAtLeast(version, PYTHON_MIN) || versionAtLeast(version, [PYTHON_MAX[0], PYTHON_MAX[1] + 1])) {
-    throw new UserError(`Python ${version.join('.')} at "${binary}" is not supported by PyFlink: install Python ${range} and set PIPELINE_PYTHON to it.`);
+    throw new UserError(
+      `Python ${version.join('.')} at "${binary}" is not supported by PyFlink: install Python ${range} and set PIPELINE_PYTHON to it.`,
+    );
   }
   return { binary, version };
 }
@@ -59,7 +69,10 @@ export async function checkMaven(env: NodeJS.ProcessEnv = process.env): Promise<
   const binary = env.PIPELINE_MVN || 'mvn';
   const result = await runCommand(binary, ['--version'], { timeoutMs: 30_000, env });
   if (result.code !== 0) {
-    throw new UserError(`Maven was not found (tried "${binary}"): it downloads Kafka and the Flink connector from Maven Central; install it (apt-get install maven) and run again.`, result.stderr);
+    throw new UserError(
+      `Maven was not found (tried "${binary}"): it downloads Kafka and the Flink connector from Maven Central; install it (apt-get install maven) and run again.`,
+      result.stderr,
+    );
   }
   return binary;
 }

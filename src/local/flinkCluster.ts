@@ -36,7 +36,12 @@ export const DEFAULT_CLUSTER_SHAPE: ClusterShape = { taskManagers: 2, slots: 2 }
  * memory is capped so that a JobManager and two TaskManagers (about 2.2 GB of processes) fit beside the broker and
  * the generator in 3 GB.
  */
-export function clusterConfig(shape: ClusterShape, dirs: { savepoints: string; tmp: string }, javaOpts: string, ports = clusterPorts()): string {
+export function clusterConfig(
+  shape: ClusterShape,
+  dirs: { savepoints: string; tmp: string },
+  javaOpts: string,
+  ports = clusterPorts(),
+): string {
   const settings: Record<string, string | number | boolean> = {
     'jobmanager.rpc.address': '127.0.0.1',
     'jobmanager.bind-host': '127.0.0.1',
@@ -72,9 +77,11 @@ export function clusterConfig(shape: ClusterShape, dirs: { savepoints: string; t
     'io.tmp.dirs': dirs.tmp,
     'env.java.opts.all': `${javaOpts} -Djava.io.tmpdir=${dirs.tmp}`.trim(),
   };
-  return Object.entries(settings)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#\s]/.test(v) ? JSON.stringify(v) : String(v)}`)
-    .join('\n') + '\n';
+  return (
+    Object.entries(settings)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#\s]/.test(v) ? JSON.stringify(v) : String(v)}`)
+      .join('\n') + '\n'
+  );
 }
 
 export interface ClusterProcess {
@@ -164,7 +171,13 @@ export class LocalFlinkCluster {
    * `classpathDir` is the Flink runtime's lib/ (Flink, the planner, the Kafka connector and the job library).
    * Whatever it started is stopped again if start-up fails or `signal` aborts.
    */
-  async up(shape: ClusterShape, python: string, classpathDir: string, progress: Progress, signal?: AbortSignal): Promise<{ alreadyRunning: boolean; elapsedMs: number }> {
+  async up(
+    shape: ClusterShape,
+    python: string,
+    classpathDir: string,
+    progress: Progress,
+    signal?: AbortSignal,
+  ): Promise<{ alreadyRunning: boolean; elapsedMs: number }> {
     const started = Date.now();
     if (this.running()) {
       const missing = this.taskManagerNames().filter((n) => !this.pidOf(n));
@@ -177,19 +190,35 @@ export class LocalFlinkCluster {
     try {
       if (!this.running()) {
         for (const port of [this.ports.rest, this.ports.rpc, this.ports.blob]) {
-          await ensurePortFree(port, 'stop that process (`pipeline job stop` if it is the embedded Flink job) and run `pipeline flink up` again');
+          await ensurePortFree(
+            port,
+            'stop that process (`pipeline job stop` if it is the embedded Flink job) and run `pipeline flink up` again',
+          );
         }
         this.writeConfig(shape, flinkHome);
         progress(`Starting the Flink JobManager (REST ${this.restUrl})…`);
         startedNow.push(this.spawn('jobmanager', join(flinkHome, 'bin', 'jobmanager.sh'), ['start-foreground'], flinkHome, classpathDir));
-        await this.waitFor(() => this.fetchOverview().then((o) => (o ? true : undefined)), 'the JobManager to answer', 'jobmanager', signal);
+        await this.waitFor(
+          () => this.fetchOverview().then((o) => (o ? true : undefined)),
+          'the JobManager to answer',
+          'jobmanager',
+          signal,
+        );
       }
       // TaskManagers that outlived their JobManager register with the new one; only the missing ones start.
       for (const name of this.taskManagerNames()) if (!this.pidOf(name)) rmSync(this.pidFile(name));
       const wanted = Array.from({ length: shape.taskManagers }, (_, i) => `taskmanager-${i + 1}`).filter((n) => !this.pidOf(n));
       for (const name of wanted) {
         progress(`Starting ${name} (${shape.slots} slot${shape.slots === 1 ? '' : 's'})…`);
-        startedNow.push(this.spawn(name, join(flinkHome, 'bin', 'taskmanager.sh'), ['start-foreground', '-D', `taskmanager.resource-id=${name}`], flinkHome, classpathDir));
+        startedNow.push(
+          this.spawn(
+            name,
+            join(flinkHome, 'bin', 'taskmanager.sh'),
+            ['start-foreground', '-D', `taskmanager.resource-id=${name}`],
+            flinkHome,
+            classpathDir,
+          ),
+        );
       }
       await this.waitFor(
         async () => {
@@ -215,7 +244,8 @@ export class LocalFlinkCluster {
     const defaults = readFileSync(join(flinkHome, 'conf', 'config.yaml'), 'utf8');
     const javaOpts = /^\s+all:\s*(.+)$/m.exec(defaults)?.[1] ?? '';
     writeFileSync(join(this.confDir, 'config.yaml'), clusterConfig(shape, { savepoints: this.savepointsDir, tmp }, javaOpts, this.ports));
-    for (const file of ['log4j-console.properties', 'logback-console.xml']) copyFileSync(join(flinkHome, 'conf', file), join(this.confDir, file));
+    for (const file of ['log4j-console.properties', 'logback-console.xml'])
+      copyFileSync(join(flinkHome, 'conf', file), join(this.confDir, file));
   }
 
   private spawn(name: string, script: string, args: string[], flinkHome: string, classpathDir: string): number {
@@ -223,7 +253,15 @@ export class LocalFlinkCluster {
     const pid = spawnDetached('bash', [script, ...args], {
       cwd: this.root,
       stdio: ['ignore', fd, fd],
-      env: { ...this.env, FLINK_HOME: flinkHome, FLINK_CONF_DIR: this.confDir, FLINK_LIB_DIR: classpathDir, FLINK_LOG_DIR: this.logDir, FLINK_PID_DIR: join(this.root, 'pids'), FLINK_IDENT_STRING: 'pipeline' },
+      env: {
+        ...this.env,
+        FLINK_HOME: flinkHome,
+        FLINK_CONF_DIR: this.confDir,
+        FLINK_LIB_DIR: classpathDir,
+        FLINK_LOG_DIR: this.logDir,
+        FLINK_PID_DIR: join(this.root, 'pids'),
+        FLINK_IDENT_STRING: 'pipeline',
+      },
     });
     closeSync(fd);
     writeFileSync(this.pidFile(name), `${pid}\n`);
@@ -231,14 +269,21 @@ export class LocalFlinkCluster {
   }
 
   private async waitFor(check: () => Promise<true | undefined>, what: string, process: string, signal?: AbortSignal): Promise<void> {
-    const ok = await pollUntil(async () => {
-      if (signal?.aborted) throw new UserError('Interrupted: the processes started so far are stopped.');
-      if (!this.pidOf(process)) {
-        const tail = readTail(this.outFile(process));
-        throw new UserError(`The Flink ${process} exited during start-up${tail.error ? ` (${tail.error})` : ''}: see ${this.outFile(process)} and ${this.logDir}.`, tail.text);
-      }
-      return check();
-    }, 120_000, 500);
+    const ok = await pollUntil(
+      async () => {
+        if (signal?.aborted) throw new UserError('Interrupted: the processes started so far are stopped.');
+        if (!this.pidOf(process)) {
+          const tail = readTail(this.outFile(process));
+          throw new UserError(
+            `The Flink ${process} exited during start-up${tail.error ? ` (${tail.error})` : ''}: see ${this.outFile(process)} and ${this.logDir}.`,
+            tail.text,
+          );
+        }
+        return check();
+      },
+      120_000,
+      500,
+    );
     if (!ok) throw new UserError(`Timed out after 120 s waiting for ${what}: see the logs in ${this.logDir}.`);
   }
 
@@ -266,7 +311,13 @@ export class LocalFlinkCluster {
 function readTail(file: string): { text: string; error?: string } {
   try {
     const text = readFileSync(file, 'utf8').split('\n').slice(-60).join('\n');
-    return { text, error: text.split('\n').find((l) => /ERROR|Exception|Error:/.test(l))?.slice(0, 200) };
+    return {
+      text,
+      error: text
+        .split('\n')
+        .find((l) => /ERROR|Exception|Error:/.test(l))
+        ?.slice(0, 200),
+    };
   } catch {
     return { text: '' };
   }

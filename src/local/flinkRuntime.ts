@@ -38,7 +38,13 @@ export function runtimeJars(pyflinkLib: string, plannerJar: string, jars: FlinkJ
  * place, and the folder counts once its manifest is written last. Without an archive (the rehearsal failed) the
  * runtime still works, only its start is slower.
  */
-export async function ensureFlinkRuntime(python: string, plannerJar: string, jars: FlinkJars, progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function ensureFlinkRuntime(
+  python: string,
+  plannerJar: string,
+  jars: FlinkJars,
+  progress: Progress,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   const pyflinkLib = pyflinkLibDir(python);
   if (!pyflinkLib) throw new Error(`PyFlink's lib folder was not found next to ${python}.`);
   const classPath = runtimeJars(pyflinkLib, plannerJar, jars);
@@ -55,12 +61,18 @@ export async function ensureFlinkRuntime(python: string, plannerJar: string, jar
   for (const jar of classPath) symlinkSync(jar, join(dir, 'lib', basename(jar)));
   progress('Recording the Flink job start-up class archive (once; about half a minute)…');
   const started = Date.now();
-  const rehearsal = await runCommand(python, [join(projectRoot(), 'flink-jobs', 'startup_archive.py'), '--runtime-dir', dir], { timeoutMs: 5 * 60_000, env, cwd: dir });
+  const rehearsal = await runCommand(python, [join(projectRoot(), 'flink-jobs', 'startup_archive.py'), '--runtime-dir', dir], {
+    timeoutMs: 5 * 60_000,
+    env,
+    cwd: dir,
+  });
   if (rehearsal.code === 0 && existsSync(join(dir, START_UP_ARCHIVE))) {
     progress(`Recorded the start-up archive in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   } else {
     rmSync(join(dir, START_UP_ARCHIVE), { force: true });
-    progress(`The start-up archive could not be recorded (jobs will start without it, a few seconds slower): ${rehearsal.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    progress(
+      `The start-up archive could not be recorded (jobs will start without it, a few seconds slower): ${rehearsal.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+    );
   }
   writeManifest(dir, 'lib');
   pruneOlder(parent, key, 2);

@@ -5,7 +5,14 @@ import { checkMaven, checkPython } from './environment';
 import { UserError } from '../shared/errors';
 import { cacheRoot, projectRoot } from '../config/paths';
 import { runCommand } from './proc';
-import { FLINK_KAFKA_CONNECTOR_ARTIFACT, FLINK_KAFKA_CONNECTOR_VERSION, FLINK_VERSION, KAFKA_SCALA_ARTIFACT, KAFKA_VERSION, LOG4J_VERSION } from './versions';
+import {
+  FLINK_KAFKA_CONNECTOR_ARTIFACT,
+  FLINK_KAFKA_CONNECTOR_VERSION,
+  FLINK_VERSION,
+  KAFKA_SCALA_ARTIFACT,
+  KAFKA_VERSION,
+  LOG4J_VERSION,
+} from './versions';
 
 export type Progress = (message: string) => void;
 
@@ -40,9 +47,15 @@ function mavenSettings(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 function mavenFailure(what: string, output: string): UserError {
-  const network = /Could not (transfer|resolve)|UnknownHost|Connection refused|Connect to|timed out|Network is unreachable|non-resolvable|No plugin found for prefix|available from the repositories/i.test(output);
+  const network =
+    /Could not (transfer|resolve)|UnknownHost|Connection refused|Connect to|timed out|Network is unreachable|non-resolvable|No plugin found for prefix|available from the repositories/i.test(
+      output,
+    );
   if (network) {
-    return new UserError(`Could not download ${what} from Maven Central: check the network connection or proxy (or set PIPELINE_MAVEN_MIRROR to a reachable mirror) and run the command again.`, output.slice(-4000));
+    return new UserError(
+      `Could not download ${what} from Maven Central: check the network connection or proxy (or set PIPELINE_MAVEN_MIRROR to a reachable mirror) and run the command again.`,
+      output.slice(-4000),
+    );
   }
   return new UserError(`Maven failed to fetch ${what}: run again with PIPELINE_DEBUG=1 to see Maven's output.`, output.slice(-4000));
 }
@@ -95,11 +108,16 @@ const pomHeader = `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVers
 <groupId>kafka-flink-lab</groupId><artifactId>runtime</artifactId><version>1</version><packaging>pom</packaging>`;
 
 /** Maven's arguments that copy a pom's runtime dependencies into the temporary folder's libs/. */
-const copyDependencies = (tmp: string) => [`${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${join(tmp, 'libs')}`];
+const copyDependencies = (tmp: string) => [
+  `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+  '-DincludeScope=runtime',
+  `-DoutputDirectory=${join(tmp, 'libs')}`,
+];
 
 /** A pom of one Kafka artifact at the broker's version, with the same log4j2 backend as the broker. */
 function kafkaPom(artifact: string): string {
-  const dep = (g: string, a: string, v: string) => `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
+  const dep = (g: string, a: string, v: string) =>
+    `<dependency><groupId>${g}</groupId><artifactId>${a}</artifactId><version>${v}</version></dependency>`;
   return `${pomHeader}<dependencies>
 ${dep('org.apache.kafka', artifact, KAFKA_VERSION)}
 ${dep('org.apache.logging.log4j', 'log4j-core', LOG4J_VERSION)}
@@ -108,10 +126,21 @@ ${dep('org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION)}
 }
 
 /** Maven's arguments that copy one artifact (group:artifact:version) into the temporary folder's libs/. */
-const copyArtifact = (coordinates: string) => (tmp: string) => [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${join(tmp, 'libs')}`];
+const copyArtifact = (coordinates: string) => (tmp: string) => [
+  `${DEPENDENCY_PLUGIN}:copy`,
+  `-Dartifact=${coordinates}`,
+  `-DoutputDirectory=${join(tmp, 'libs')}`,
+];
 
 /** Downloads into `<cache>/<kind>/<version>` once; returns that folder's libs/. */
-async function downloadedOnce(kind: string, version: string, what: string, step: Omit<MavenStep, 'verb'>, progress: Progress, env: NodeJS.ProcessEnv): Promise<string> {
+async function downloadedOnce(
+  kind: string,
+  version: string,
+  what: string,
+  step: Omit<MavenStep, 'verb'>,
+  progress: Progress,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   const dir = join(cacheRoot(env), kind, version);
   if (!isCompleteFolder(dir)) {
     mkdirSync(join(cacheRoot(env), kind), { recursive: true });
@@ -122,12 +151,26 @@ async function downloadedOnce(kind: string, version: string, what: string, step:
 
 /** Apache Kafka's server jars and a log4j2 backend, resolved from Maven Central into the cache once. */
 export function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return downloadedOnce('kafka', KAFKA_VERSION, `Apache Kafka ${KAFKA_VERSION}`, { pom: kafkaPom(KAFKA_SCALA_ARTIFACT), args: copyDependencies }, progress, env);
+  return downloadedOnce(
+    'kafka',
+    KAFKA_VERSION,
+    `Apache Kafka ${KAFKA_VERSION}`,
+    { pom: kafkaPom(KAFKA_SCALA_ARTIFACT), args: copyDependencies },
+    progress,
+    env,
+  );
 }
 
 /** Kafka's own perf tools (ProducerPerformance, ConsumerPerformance), same version as the broker: the bench's anchors. */
 export function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return downloadedOnce('kafka-tools', KAFKA_VERSION, `Kafka's perf tools ${KAFKA_VERSION}`, { pom: kafkaPom('kafka-tools'), args: copyDependencies }, progress, env);
+  return downloadedOnce(
+    'kafka-tools',
+    KAFKA_VERSION,
+    `Kafka's perf tools ${KAFKA_VERSION}`,
+    { pom: kafkaPom('kafka-tools'), args: copyDependencies },
+    progress,
+    env,
+  );
 }
 
 /** The fat flink-sql-connector-kafka jar matching the PyFlink version. */
@@ -256,7 +299,10 @@ export async function ensurePythonEnv(progress: Progress, env: NodeJS.ProcessEnv
   const venv = await runCommand(python.binary, ['-m', 'venv', dir], { timeoutMs: 120_000, env });
   if (venv.code !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    throw new UserError(`Could not create a Python virtual environment: install the venv module (apt-get install python3-venv) and run again.`, venv.stderr);
+    throw new UserError(
+      `Could not create a Python virtual environment: install the venv module (apt-get install python3-venv) and run again.`,
+      venv.stderr,
+    );
   }
   let lastLine = Date.now();
   const install = await runCommand(
@@ -276,7 +322,9 @@ export async function ensurePythonEnv(progress: Progress, env: NodeJS.ProcessEnv
   );
   if (install.code !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    const network = /Could not find a version|Connection|Max retries|Temporary failure|NewConnectionError/i.test(install.stdout + install.stderr);
+    const network = /Could not find a version|Connection|Max retries|Temporary failure|NewConnectionError/i.test(
+      install.stdout + install.stderr,
+    );
     throw new UserError(
       network
         ? 'Could not download the Python packages from PyPI: check the network connection or proxy (pip settings) and run the command again.'

@@ -8,7 +8,19 @@ import type { FlinkJars } from './install';
 import { fetchJobsOverview, type FlinkJobSummary } from '../flink/flinkRest';
 import { projectRoot, stateRoot } from '../config/paths';
 import { ensurePortFree } from './ports';
-import { commandLineOf, groupMembers, identityOf, isAlive, isSameProcess, killGroup, killProcess, pollUntil, processGroupOf, stopProcess, type ProcessIdentity } from './proc';
+import {
+  commandLineOf,
+  groupMembers,
+  identityOf,
+  isAlive,
+  isSameProcess,
+  killGroup,
+  killProcess,
+  pollUntil,
+  processGroupOf,
+  stopProcess,
+  type ProcessIdentity,
+} from './proc';
 
 export interface GeneratorOptions {
   bootstrapServers: string;
@@ -56,7 +68,17 @@ export const DEFAULT_REST_PORT = 8081;
 
 /** The command line of flink-jobs/data_generator.py for these options (argv, never a shell string). */
 export function generatorArgs(o: GeneratorOptions): string[] {
-  const args = [join(projectRoot(), 'flink-jobs', 'data_generator.py'), '--bootstrap-servers', o.bootstrapServers, '--topic', o.topic, '--rate', String(o.rate), '--sensors', String(o.sensors)];
+  const args = [
+    join(projectRoot(), 'flink-jobs', 'data_generator.py'),
+    '--bootstrap-servers',
+    o.bootstrapServers,
+    '--topic',
+    o.topic,
+    '--rate',
+    String(o.rate),
+    '--sensors',
+    String(o.sensors),
+  ];
   if (o.count !== undefined) args.push('--count', String(o.count));
   if (o.durationSeconds !== undefined) args.push('--duration', String(o.durationSeconds));
   if (o.lateFraction !== undefined) args.push('--late-fraction', String(o.lateFraction));
@@ -114,7 +136,6 @@ export function argOf(args: string[], flag: string): string | undefined {
 export function restUrlOfJob(args: string[]): string {
   return argOf(args, '--flink') ?? `http://127.0.0.1:${argOf(args, '--rest-port') ?? DEFAULT_REST_PORT}`;
 }
-
 
 export interface ProcessRecord {
   pid: number;
@@ -226,22 +247,42 @@ export class PipelineProcess {
    * the returned promise settles with its exit code; in the background it goes to the log file. A SASL password
    * reaches it only through `extraEnv`: one in our own environment is not passed on by itself.
    */
-  start(python: string, args: string[], options: { background: boolean; cwd: string; extraEnv?: NodeJS.ProcessEnv }): { child: ChildProcess; exited: Promise<number> } {
+  start(
+    python: string,
+    args: string[],
+    options: { background: boolean; cwd: string; extraEnv?: NodeJS.ProcessEnv },
+  ): { child: ChildProcess; exited: Promise<number> } {
     const existing = this.record();
-    if (existing) throw new UserError(`The ${this.name === 'generator' ? 'generator' : 'Flink job'} is already running (pid ${existing.pid}): stop it with \`pipeline ${this.name === 'generator' ? 'generate --stop' : 'job stop'}\` first.`);
+    if (existing)
+      throw new UserError(
+        `The ${this.name === 'generator' ? 'generator' : 'Flink job'} is already running (pid ${existing.pid}): stop it with \`pipeline ${this.name === 'generator' ? 'generate --stop' : 'job stop'}\` first.`,
+      );
     mkdirSync(this.dir, { recursive: true });
     let fd: number | undefined;
     if (options.background) fd = openSync(this.logFile, 'w');
     rmSync(this.jobInfoFile, { force: true });
     const child = spawn(python, ['-u', ...args], {
       cwd: options.cwd,
-      env: { ...this.env, [SASL_PASSWORD_ENV]: undefined, [SASL_PASSWORD_FILE_ENV]: undefined, ...options.extraEnv, PYTHONUNBUFFERED: '1', PIPELINE_JOB_INFO: this.jobInfoFile },
+      env: {
+        ...this.env,
+        [SASL_PASSWORD_ENV]: undefined,
+        [SASL_PASSWORD_FILE_ENV]: undefined,
+        ...options.extraEnv,
+        PYTHONUNBUFFERED: '1',
+        PIPELINE_JOB_INFO: this.jobInfoFile,
+      },
       stdio: options.background ? ['ignore', fd!, fd!] : ['ignore', 'inherit', 'inherit'],
       detached: true,
     });
     if (fd !== undefined) closeSync(fd);
     if (child.pid === undefined) throw new UserError(`Could not start ${python}.`);
-    const record: ProcessRecord = { pid: child.pid, startTime: identityOf(child.pid)?.startTime, startedAt: new Date().toISOString(), args, log: options.background ? this.logFile : undefined };
+    const record: ProcessRecord = {
+      pid: child.pid,
+      startTime: identityOf(child.pid)?.startTime,
+      startedAt: new Date().toISOString(),
+      args,
+      log: options.background ? this.logFile : undefined,
+    };
     writeFileSync(this.pidFile, JSON.stringify(record, null, 1));
     const exited = new Promise<number>((resolvePromise) => {
       child.on('error', () => resolvePromise(127));
@@ -292,7 +333,10 @@ export class PipelineProcess {
    * name alone, which after pid reuse may belong to another program. Returns how many it found alive.
    */
   private async killKnown(record: ProcessRecord): Promise<number> {
-    const known = [...(record.startTime !== undefined ? [{ pid: record.pid, startTime: record.startTime }] : []), ...(record.members ?? [])];
+    const known = [
+      ...(record.startTime !== undefined ? [{ pid: record.pid, startTime: record.startTime }] : []),
+      ...(record.members ?? []),
+    ];
     const alive = () => known.filter(isSameProcess);
     const found = alive();
     if (found.length === 0) return 0;
@@ -309,18 +353,22 @@ export async function ensureRestPortFree(port: number): Promise<void> {
 
 /** Waits until Flink's REST API lists this process's job as RUNNING, or the process exits, or the timeout passes. */
 export async function waitForJobRunning(restUrl: string, process: PipelineProcess, timeoutMs: number): Promise<FlinkJobSummary> {
-  const job = await pollUntil(async () => {
-    const record = process.trackGroup();
-    if (!record) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
-    const id = process.flinkJobId(record);
-    if (!id) return undefined;
-    try {
-      const jobs = await fetchJobsOverview(restUrl, 2000);
-      return jobs.find((j) => j.jid === id && j.state === 'RUNNING');
-    } catch {
-      return undefined;
-    }
-  }, timeoutMs, 1000);
+  const job = await pollUntil(
+    async () => {
+      const record = process.trackGroup();
+      if (!record) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
+      const id = process.flinkJobId(record);
+      if (!id) return undefined;
+      try {
+        const jobs = await fetchJobsOverview(restUrl, 2000);
+        return jobs.find((j) => j.jid === id && j.state === 'RUNNING');
+      } catch {
+        return undefined;
+      }
+    },
+    timeoutMs,
+    1000,
+  );
   if (!job) throw new UserError(`The Flink job did not reach RUNNING within ${timeoutMs / 1000} s: see ${process.logFile}.`);
   return job;
 }

@@ -76,5 +76,6 @@ export function shortCommand(commandLine: string): string {
 
 /** Throws, naming the process that holds it and what to do (`todo`), when `port` on 127.0.0.1 is taken. */
 export async function ensurePortFree(port: number, todo: string, role?: string): Promise<void> {
-  if (!(await isPortFree(port))) throw new UserError(`Port ${port} on 127.0.0.1${role ? ` (${role})` : ''} is already in use by ${describePortHolder(port)}: ${todo}.`);
+  if (!(await isPortFree(port)))
+    throw new UserError(`Port ${port} on 127.0.0.1${role ? ` (${role})` : ''} is already in use by ${describePortHolder(port)}: ${todo}.`);
 }

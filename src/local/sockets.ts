@@ -11,16 +11,25 @@ export interface ListeningSocket {
 export function decodeProcAddress(hex: string): { address: string; port: number } {
   const [ip, port] = hex.toLowerCase().split(':');
   if (ip.length === 8) {
-    const bytes = ip.match(/../g)!.map((b) => parseInt(b, 16)).reverse();
+    const bytes = ip
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+      .reverse();
     return { address: bytes.join('.'), port: parseInt(port, 16) };
   }
   // IPv6: four 32-bit words, each little-endian.
   const words = ip.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
-  const groups = words.join('').match(/.{4}/g)!.map((g) => g.replace(/^0+(?=.)/, ''));
+  const groups = words
+    .join('')
+    .match(/.{4}/g)!
+    .map((g) => g.replace(/^0+(?=.)/, ''));
   let address = groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
   if (/^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(address)) {
     // An IPv4-mapped address: show the IPv4 part.
-    const [hi, lo] = address.slice(7).split(':').map((g) => parseInt(g, 16));
+    const [hi, lo] = address
+      .slice(7)
+      .split(':')
+      .map((g) => parseInt(g, 16));
     address = `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }
   return { address, port: parseInt(port, 16) };

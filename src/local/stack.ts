@@ -122,7 +122,8 @@ export interface UpResult {
   elapsedMs: number;
 }
 
-const DAMAGE_PATTERN = /meta\.properties|InconsistentClusterIdException|Invalid cluster\.id|CorruptRecordException|KafkaStorageException|InvalidRecordException|Failed to load|does not match|NoSuchFileException/;
+const DAMAGE_PATTERN =
+  /meta\.properties|InconsistentClusterIdException|Invalid cluster\.id|CorruptRecordException|KafkaStorageException|InvalidRecordException|Failed to load|does not match|NoSuchFileException/;
 
 /**
  * The local Kafka stack: one combined broker + controller on 127.0.0.1:9092/9093 (or three for replication
@@ -179,7 +180,9 @@ export class LocalStack {
     const mode: ClusterMode = options.brokers === 3 ? 'cluster3' : 'single';
     const other = this.runningMode();
     if (other && other !== mode) {
-      throw new UserError(`The ${other === 'single' ? 'single-broker' : 'three-broker'} local stack is running: stop it first with \`pipeline stack down\`.`);
+      throw new UserError(
+        `The ${other === 'single' ? 'single-broker' : 'three-broker'} local stack is running: stop it first with \`pipeline stack down\`.`,
+      );
     }
     const nodes = nodesFor(mode, this.env);
     const bootstrapServers = bootstrapFor(mode, this.env);
@@ -206,7 +209,9 @@ export class LocalStack {
       for (const node of missing) {
         startedPids.push(this.startNode(mode, node, java.binary, classpath, nodes.length));
       }
-      options.progress(`Starting Apache Kafka ${KAFKA_VERSION} (KRaft, ${nodes.length === 1 ? 'one node' : 'three nodes'}) on ${bootstrapServers}…`);
+      options.progress(
+        `Starting Apache Kafka ${KAFKA_VERSION} (KRaft, ${nodes.length === 1 ? 'one node' : 'three nodes'}) on ${bootstrapServers}…`,
+      );
       await this.waitUntilReady(mode, nodes, missing);
     } catch (error) {
       // Leave nothing half-started behind.
@@ -215,7 +220,13 @@ export class LocalStack {
       throw error;
     }
     const createdTopics = options.topics === false ? [] : await this.createDefaultTopics(bootstrapServers, nodes.length);
-    return { alreadyRunning: false, bootstrapServers, startedNodes: missing.map((n) => n.id), createdTopics, elapsedMs: Date.now() - started };
+    return {
+      alreadyRunning: false,
+      bootstrapServers,
+      startedNodes: missing.map((n) => n.id),
+      createdTopics,
+      elapsedMs: Date.now() - started,
+    };
   }
 
   private clusterId(mode: ClusterMode): string {
@@ -237,7 +248,15 @@ export class LocalStack {
     );
   }
 
-  private async formatNode(mode: ClusterMode, node: NodeSpec, all: NodeSpec[], clusterId: string, java: string, classpath: string, progress: Progress) {
+  private async formatNode(
+    mode: ClusterMode,
+    node: NodeSpec,
+    all: NodeSpec[],
+    clusterId: string,
+    java: string,
+    classpath: string,
+    progress: Progress,
+  ) {
     const dir = this.nodeDir(mode, node.id);
     const dataDir = join(dir, 'data');
     mkdirSync(dir, { recursive: true });
@@ -259,12 +278,26 @@ export class LocalStack {
     progress(`Formatting KRaft storage for node ${node.id} (cluster id ${clusterId})…`);
     const result = await runCommand(
       java,
-      [`-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted'],
+      [
+        `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`,
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        join(dir, 'server.properties'),
+        '--ignore-formatted',
+      ],
       { timeoutMs: 60_000, env: this.env },
     );
     if (result.code !== 0) {
       rmSync(dataDir, { recursive: true, force: true });
-      throw new UserError(`Formatting the Kafka storage in ${dataDir} failed: see ${dir} and the log output, then run again.`, result.stdout + result.stderr);
+      throw new UserError(
+        `Formatting the Kafka storage in ${dataDir} failed: see ${dir} and the log output, then run again.`,
+        result.stdout + result.stderr,
+      );
     }
   }
 
@@ -299,7 +332,12 @@ export class LocalStack {
   }
 
   private async waitUntilReady(mode: ClusterMode, all: NodeSpec[], started: NodeSpec[]): Promise<void> {
-    const kafka = createKafka({ bootstrapServers: started.map((n) => `127.0.0.1:${n.port}`), retries: 0, connectionTimeoutMs: 1000, requestTimeoutMs: 3000 });
+    const kafka = createKafka({
+      bootstrapServers: started.map((n) => `127.0.0.1:${n.port}`),
+      retries: 0,
+      connectionTimeoutMs: 1000,
+      requestTimeoutMs: 3000,
+    });
     const timeoutMs = Number(this.env.PIPELINE_BROKER_START_TIMEOUT_MS || 90_000);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -311,14 +349,22 @@ export class LocalStack {
         await withTimeout(admin.connect(), 4000, 'Kafka');
         const cluster = await withTimeout(admin.describeCluster(), 4000, 'Kafka');
         const ids = new Set(cluster.brokers.map((b) => b.nodeId));
-        if (started.every((n) => ids.has(n.id)) && cluster.controller !== null && cluster.controller !== undefined && (all.length === 1 || ids.size >= 2)) return;
+        if (
+          started.every((n) => ids.has(n.id)) &&
+          cluster.controller !== null &&
+          cluster.controller !== undefined &&
+          (all.length === 1 || ids.size >= 2)
+        )
+          return;
       } catch {
         /* not yet */
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
       if (Date.now() > deadline) {
-        throw new UserError(`Kafka did not answer metadata requests within ${timeoutMs / 1000} s: see the broker log ${this.logFile(mode, started[0].id)}.`);
+        throw new UserError(
+          `Kafka did not answer metadata requests within ${timeoutMs / 1000} s: see the broker log ${this.logFile(mode, started[0].id)}.`,
+        );
       }
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -332,8 +378,12 @@ export class LocalStack {
       /* no log */
     }
     const fatal = tail.split('\n').find((l) => /ERROR|FATAL|Exception/.test(l)) ?? '';
-    if (DAMAGE_PATTERN.test(tail)) return Object.assign(this.damaged(mode, fatal.slice(0, 200) || 'the broker refused its data folder'), { details: tail });
-    return new UserError(`Kafka node ${node.id} exited during start-up${fatal ? ` (${fatal.slice(0, 200)})` : ''}: see ${this.logFile(mode, node.id)}.`, tail);
+    if (DAMAGE_PATTERN.test(tail))
+      return Object.assign(this.damaged(mode, fatal.slice(0, 200) || 'the broker refused its data folder'), { details: tail });
+    return new UserError(
+      `Kafka node ${node.id} exited during start-up${fatal ? ` (${fatal.slice(0, 200)})` : ''}: see ${this.logFile(mode, node.id)}.`,
+      tail,
+    );
   }
 
   private async createDefaultTopics(bootstrapServers: string, replication: number): Promise<string[]> {
@@ -342,7 +392,8 @@ export class LocalStack {
       await withTimeout(admin.connect(), 10_000, 'Kafka');
       const existing = new Set(await withTimeout(admin.listTopics(), 10_000, 'Kafka'));
       const wanted = DEFAULT_TOPICS.filter((t) => !existing.has(t.topic)).map((t) => ({ ...t, replicationFactor: replication }));
-      if (wanted.length > 0) await withTimeout(admin.createTopics({ topics: wanted, waitForLeaders: true }), 30_000, 'Kafka topic creation');
+      if (wanted.length > 0)
+        await withTimeout(admin.createTopics({ topics: wanted, waitForLeaders: true }), 30_000, 'Kafka topic creation');
       return wanted.map((t) => t.topic);
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -401,7 +452,13 @@ export class LocalStack {
       await withTimeout(admin.connect(), 5000, 'Kafka');
       const cluster = await withTimeout(admin.describeCluster(), 5000, 'Kafka');
       const topics = (await withTimeout(admin.listTopics(), 5000, 'Kafka')).filter((t) => !t.startsWith('__')).sort();
-      return { ...base, state: running.length === nodes.length ? 'up' : 'degraded', clusterId: cluster.clusterId, controller: cluster.controller ?? undefined, topics };
+      return {
+        ...base,
+        state: running.length === nodes.length ? 'up' : 'degraded',
+        clusterId: cluster.clusterId,
+        controller: cluster.controller ?? undefined,
+        topics,
+      };
     } catch (error) {
       return { ...base, state: 'degraded', message: `the broker process runs but does not answer: ${errorMessage(error)}` };
     } finally {

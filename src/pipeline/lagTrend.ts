@@ -38,11 +38,21 @@ export class LagTrend {
 }
 
 /** The trend of the last `count` samples as a sparkline, with the span it covers. */
-export function lagSparkline(samples: readonly LagSample[], field: 'records' | 'behindMs', count = 24): { line: string; spanMs: number } | undefined {
+export function lagSparkline(
+  samples: readonly LagSample[],
+  field: 'records' | 'behindMs',
+  count = 24,
+): { line: string; spanMs: number } | undefined {
   const last = samples.slice(-count);
   if (last.filter((s) => s[field] !== undefined).length < 2) return undefined;
   // Below 10 records or 1 s, the line stays low: that much lag is none to speak of.
-  return { line: sparkline(last.map((s) => s[field]), field === 'records' ? 10 : 1000), spanMs: last[last.length - 1].at - last[0].at };
+  return {
+    line: sparkline(
+      last.map((s) => s[field]),
+      field === 'records' ? 10 : 1000,
+    ),
+    spanMs: last[last.length - 1].at - last[0].at,
+  };
 }
 
 /**

@@ -74,10 +74,17 @@ export function renderStatus(s: PipelineSnapshot): StatusRendering {
   let severity: Severity = 'ok';
   /** Markdown: values in them are escaped. */
   const problems: string[] = [];
-  if (s.job.phase === 'failed') problems.push(`The Flink job failed${s.job.exception ? `: ${mdText(s.job.exception.headline)}` : ''} — see the Flink view's exceptions.`);
-  else if (s.job.restarting) problems.push(`The Flink job keeps restarting (${s.job.restarts ?? '?'} restarts)${s.job.exception ? `: ${mdText(s.job.exception.headline)}` : ''} — see the Flink view's exceptions.`);
+  if (s.job.phase === 'failed')
+    problems.push(
+      `The Flink job failed${s.job.exception ? `: ${mdText(s.job.exception.headline)}` : ''} — see the Flink view's exceptions.`,
+    );
+  else if (s.job.restarting)
+    problems.push(
+      `The Flink job keeps restarting (${s.job.restarts ?? '?'} restarts)${s.job.exception ? `: ${mdText(s.job.exception.headline)}` : ''} — see the Flink view's exceptions.`,
+    );
   if (s.generator === 'failed') problems.push('The sensor generator exited with an error: see its terminal.');
-  if (s.broker.state === 'down' && (s.generator === 'running' || s.job.phase === 'running')) problems.push(`Kafka at ${mdCode(s.broker.address)} is down while the pipeline runs.`);
+  if (s.broker.state === 'down' && (s.generator === 'running' || s.job.phase === 'running'))
+    problems.push(`Kafka at ${mdCode(s.broker.address)} is down while the pipeline runs.`);
   if (problems.length > 0) severity = 'error';
   else if (s.broker.state === 'degraded' || (s.job.phase === 'running' && (s.job.lag ?? 0) >= LAG_WARNING)) severity = 'warning';
 
@@ -105,7 +112,7 @@ export function lagTrendLines(s: PipelineSnapshot): string[] {
   const records = lagSparkline(s.lagTrend ?? [], 'records');
   const behind = lagSparkline(s.lagTrend ?? [], 'behindMs');
   if (!records && !behind) return [];
-  const span = Math.round(((records ?? behind)!.spanMs) / 1000);
+  const span = Math.round((records ?? behind)!.spanMs / 1000);
   return [
     `- **Lag trend**, last ${span} s: ${records ? `records \`${records.line}\`` : ''}${records && behind ? ' · ' : ''}${behind ? `seconds behind \`${behind.line}\`` : ''}`,
     `- ${lagSawNote(s.job.checkpointIntervalMs)}`,

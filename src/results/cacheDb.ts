@@ -11,7 +11,11 @@ import { SOURCES, SQL_TYPES, type SourceKey, type TrackedFile } from './sources'
 import { quoteString, readRows, sqlList, toNumber } from './sql';
 
 /** What the cache's tables hold: a change here (a column, a type) makes every existing cache be rebuilt. */
-const CACHE_SCHEMA = JSON.stringify({ version: 1, types: SQL_TYPES, sources: Object.fromEntries(Object.entries(SOURCES).map(([k, v]) => [k, v.internal])) });
+const CACHE_SCHEMA = JSON.stringify({
+  version: 1,
+  types: SQL_TYPES,
+  sources: Object.fromEntries(Object.entries(SOURCES).map(([k, v]) => [k, v.internal])),
+});
 /** Cache files of output folders not opened for this long are deleted when another one is opened. */
 const CACHE_MAX_AGE_MS = 30 * 24 * 3600_000;
 /** Cache files open in this process: DuckDB's file lock is per process, so two instances here could both write. */
@@ -94,7 +98,10 @@ export interface ResultsDatabase {
  * A DuckDB that can read only `root`: through `cacheFile` when it can be used (else in memory, or
  * `CacheUnavailableError` when `cacheOnly`), its configuration locked.
  */
-export async function openDatabase(root: string, options: { cacheFile?: string; cacheOnly?: boolean; log: (line: string) => void }): Promise<ResultsDatabase> {
+export async function openDatabase(
+  root: string,
+  options: { cacheFile?: string; cacheOnly?: boolean; log: (line: string) => void },
+): Promise<ResultsDatabase> {
   const spill = await mkdtemp(join(tmpdir(), 'kafka-flink-lab-duckdb-'));
   const config: DuckDBConfig = {
     autoinstall_known_extensions: 'false',
@@ -148,7 +155,12 @@ export function closeDatabase(db: ResultsDatabase): void {
  * Before the tables are made in a cache file: keeps them when they were written for this output folder and this
  * schema, else drops them and writes down the new folder and schema.
  */
-export async function dropStaleCache(conn: DuckDBConnection, outputFolder: string, cacheFile: string, log: (line: string) => void): Promise<void> {
+export async function dropStaleCache(
+  conn: DuckDBConnection,
+  outputFolder: string,
+  cacheFile: string,
+  log: (line: string) => void,
+): Promise<void> {
   await conn.run('CREATE TABLE IF NOT EXISTS _cache_meta (key VARCHAR PRIMARY KEY, value VARCHAR)');
   const meta = new Map((await readRows(conn, 'SELECT key, value FROM _cache_meta')).map(([k, v]) => [String(k), String(v)]));
   if (meta.get('schema') !== CACHE_SCHEMA || meta.get('folder') !== outputFolder) {
@@ -165,15 +177,28 @@ export async function dropStaleCache(conn: DuckDBConnection, outputFolder: strin
  * of a file whose listing never got written are dropped.
  */
 export async function readCacheListing(conn: DuckDBConnection): Promise<{ files: TrackedFile[]; listed: number }> {
-  await conn.run('CREATE TABLE IF NOT EXISTS _cache_files (id INTEGER PRIMARY KEY, path VARCHAR, rel VARCHAR, source VARCHAR, size BIGINT, mtime_ms DOUBLE, row_count BIGINT, messages VARCHAR)');
+  await conn.run(
+    'CREATE TABLE IF NOT EXISTS _cache_files (id INTEGER PRIMARY KEY, path VARCHAR, rel VARCHAR, source VARCHAR, size BIGINT, mtime_ms DOUBLE, row_count BIGINT, messages VARCHAR)',
+  );
   // A file's rows are written before its line in _cache_files (and its line deleted before its rows): rows
   // without a line are what an interrupted session left, and go.
-  for (const spec of Object.values(SOURCES)) await conn.run(`DELETE FROM ${spec.internal} WHERE _file_id NOT IN (SELECT id FROM _cache_files)`);
+  for (const spec of Object.values(SOURCES))
+    await conn.run(`DELETE FROM ${spec.internal} WHERE _file_id NOT IN (SELECT id FROM _cache_files)`);
   const listed = await readRows(conn, 'SELECT id, path, rel, source, size, mtime_ms, row_count, messages FROM _cache_files');
   const files: TrackedFile[] = [];
   for (const [id, path, rel, source, size, mtime, rows, messages] of listed) {
     if (!(String(source) in SOURCES)) continue;
-    const file: TrackedFile = { id: toNumber(id), path: String(path), rel: String(rel), source: String(source) as SourceKey, size: toNumber(size), mtimeMs: toNumber(mtime), loaded: true, rows: toNumber(rows), messages: [] };
+    const file: TrackedFile = {
+      id: toNumber(id),
+      path: String(path),
+      rel: String(rel),
+      source: String(source) as SourceKey,
+      size: toNumber(size),
+      mtimeMs: toNumber(mtime),
+      loaded: true,
+      rows: toNumber(rows),
+      messages: [],
+    };
     try {
       file.messages = JSON.parse(String(messages)) as FileMessage[];
     } catch {
@@ -193,7 +218,10 @@ export async function rememberFiles(conn: DuckDBConnection, files: TrackedFile[]
   for (let i = 0; i < files.length; i += 500) {
     const values = files
       .slice(i, i + 500)
-      .map((f) => `(${f.id}, ${quoteString(f.path)}, ${quoteString(f.rel)}, ${quoteString(f.source)}, ${f.size}, CAST('${f.mtimeMs}' AS DOUBLE), ${f.rows}, ${quoteString(JSON.stringify(f.messages))})`);
+      .map(
+        (f) =>
+          `(${f.id}, ${quoteString(f.path)}, ${quoteString(f.rel)}, ${quoteString(f.source)}, ${f.size}, CAST('${f.mtimeMs}' AS DOUBLE), ${f.rows}, ${quoteString(JSON.stringify(f.messages))})`,
+      );
     await conn.run(`INSERT OR REPLACE INTO _cache_files VALUES ${values.join(', ')}`);
   }
 }

@@ -8,7 +8,12 @@ import { sqlList, toNumber, type RunSql } from './sql';
  * `base`: windows are merged into buckets so that a line has at most `maxPoints` points, whatever the number of
  * rows. `summary` is the summary of this data version when there is one (it already knows the sensors).
  */
-export async function readChart(run: RunSql, request: ChartRequest, base: string, summary: ResultsSummary | undefined): Promise<ChartResult> {
+export async function readChart(
+  run: RunSql,
+  request: ChartRequest,
+  base: string,
+  summary: ResultsSummary | undefined,
+): Promise<ChartResult> {
   const started = performance.now();
   const maxPoints = Math.max(10, Math.min(request.maxPoints ?? 300, 5000));
   const maxSensors = Math.max(1, Math.min(request.maxSensors ?? 12, 50));
@@ -50,7 +55,10 @@ export async function readChart(run: RunSql, request: ChartRequest, base: string
   let sensors: string[];
   if (request.filter?.sensors && request.filter.sensors.length > 0) sensors = [...request.filter.sensors].sort().slice(0, maxSensors);
   else if (known && earlierFrom === undefined) sensors = known.sensors.slice(0, maxSensors);
-  else sensors = (await run(`SELECT sensor_id FROM ${base} WHERE ${where} AND sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT ${maxSensors}`)).map((r) => String(r[0]));
+  else
+    sensors = (
+      await run(`SELECT sensor_id FROM ${base} WHERE ${where} AND sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT ${maxSensors}`)
+    ).map((r) => String(r[0]));
 
   const series = new Map<string, TemperaturePoint[]>(sensors.map((s) => [s, []]));
   if (sensors.length > 0) {
@@ -60,11 +68,20 @@ export async function readChart(run: RunSql, request: ChartRequest, base: string
         `GROUP BY ALL ORDER BY sensor_id, k`,
     );
     for (const [sensor, k, mean, anomalies, max] of points) {
-      series.get(String(sensor))?.push([from + toNumber(k) * bucketMs, mean === null ? null : toNumber(mean), toNumber(anomalies), max === null ? null : toNumber(max)]);
+      series
+        .get(String(sensor))
+        ?.push([
+          from + toNumber(k) * bucketMs,
+          mean === null ? null : toNumber(mean),
+          toNumber(anomalies),
+          max === null ? null : toNumber(max),
+        ]);
     }
   }
   const events = (
-    await run(`SELECT ${bucket} AS k, sum(event_count) / count(DISTINCT window_start), coalesce(sum(anomaly_count), 0) FROM ${base} WHERE ${where} GROUP BY ALL ORDER BY k`)
+    await run(
+      `SELECT ${bucket} AS k, sum(event_count) / count(DISTINCT window_start), coalesce(sum(anomaly_count), 0) FROM ${base} WHERE ${where} GROUP BY ALL ORDER BY k`,
+    )
   ).map(([k, perWindow, anomalies]): EventsPoint => [from + toNumber(k) * bucketMs, toNumber(perWindow), toNumber(anomalies)]);
   return {
     windowMs: window,

@@ -20,5 +20,9 @@ export function firstLine(error: unknown): string {
 /** DuckDB's message without the echo of the whole statement that some errors append. */
 export function firstLines(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').filter((line) => line.trim() !== '').slice(0, 3).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(0, 3)
+    .join('\n');
 }

@@ -19,7 +19,10 @@ export async function loadSourceFiles(conn: DuckDBConnection, key: SourceKey, fi
   if (nonEmpty.length === 0) return;
   if (SOURCES[key].format === 'csv') await loadCsv(conn, key, nonEmpty);
   else await loadJson(conn, key, nonEmpty);
-  const counts = await readRows(conn, `SELECT _file_id, count(*) FROM ${SOURCES[key].internal} WHERE _file_id IN (${nonEmpty.map((f) => f.id).join(', ')}) GROUP BY 1`);
+  const counts = await readRows(
+    conn,
+    `SELECT _file_id, count(*) FROM ${SOURCES[key].internal} WHERE _file_id IN (${nonEmpty.map((f) => f.id).join(', ')}) GROUP BY 1`,
+  );
   const byFile = new Map(counts.map(([id, n]) => [toNumber(id), toNumber(n)]));
   for (const file of nonEmpty) file.rows = byFile.get(file.id) ?? 0;
 }
@@ -34,7 +37,12 @@ async function readCsvHeader(path: string): Promise<string[] | undefined> {
     let text = buffer.subarray(0, bytesRead).toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     const line = text.split('\n')[0].replace(/\r$/, '');
-    return line.split(',').map((name) => name.trim().replace(/^"(.*)"$/, '$1').trim());
+    return line.split(',').map((name) =>
+      name
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .trim(),
+    );
   } finally {
     await handle.close();
   }
@@ -114,7 +122,13 @@ async function loadCsv(conn: DuckDBConnection, key: SourceKey, files: TrackedFil
     if (missing.length > 0 || duplicated.length > 0) {
       const found = header.join(',').slice(0, 200);
       if (header.length === expected.length && /\d{4}-\d{2}-\d{2}/.test(found)) {
-        file.messages.push(fileMessage(file, 'error', `no CSV header line (the first line is data: "${found.slice(0, 80)}"), file skipped: the job must write the header "${expected.join(',')}".`));
+        file.messages.push(
+          fileMessage(
+            file,
+            'error',
+            `no CSV header line (the first line is data: "${found.slice(0, 80)}"), file skipped: the job must write the header "${expected.join(',')}".`,
+          ),
+        );
         continue;
       }
       file.messages.push(
@@ -122,7 +136,11 @@ async function loadCsv(conn: DuckDBConnection, key: SourceKey, files: TrackedFil
           file,
           'error',
           `wrong CSV header, file skipped: expected "${expected.join(',')}", found "${found}"` +
-            (duplicated.length ? ` (${duplicated[0]} twice).` : missing.length > 3 ? ` (${missing.length} expected columns missing).` : ` (missing ${missing.join(', ')}).`),
+            (duplicated.length
+              ? ` (${duplicated[0]} twice).`
+              : missing.length > 3
+                ? ` (${missing.length} expected columns missing).`
+                : ` (missing ${missing.join(', ')}).`),
         ),
       );
       continue;
@@ -153,7 +171,13 @@ async function loadCsv(conn: DuckDBConnection, key: SourceKey, files: TrackedFil
         const file = byPath.get(String(path));
         if (!file) continue;
         const n = toNumber(lines);
-        file.messages.push(fileMessage(file, 'warning', `${n} bad line${n > 1 ? 's' : ''} skipped (line ${toNumber(firstBad)}: ${String(error).split('\n')[0]}).`));
+        file.messages.push(
+          fileMessage(
+            file,
+            'warning',
+            `${n} bad line${n > 1 ? 's' : ''} skipped (line ${toNumber(firstBad)}: ${String(error).split('\n')[0]}).`,
+          ),
+        );
       }
     });
   }
@@ -173,7 +197,9 @@ async function loadJson(conn: DuckDBConnection, key: SourceKey, files: TrackedFi
     );
     try {
       const counts = await readRows(conn, `SELECT _file, count(*) FROM temp._json_stage WHERE ${bad} GROUP BY 1`);
-      await conn.run(`INSERT INTO ${spec.internal} SELECT ${names.map(quoteIdent).join(', ')}, ${fileIdOf(batch, '_file')} FROM temp._json_stage WHERE NOT ${bad}`);
+      await conn.run(
+        `INSERT INTO ${spec.internal} SELECT ${names.map(quoteIdent).join(', ')}, ${fileIdOf(batch, '_file')} FROM temp._json_stage WHERE NOT ${bad}`,
+      );
       const byPath = new Map(batch.map((f) => [f.path, f]));
       for (const [path, count] of counts) {
         const file = byPath.get(String(path));

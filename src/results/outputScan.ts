@@ -82,7 +82,8 @@ export async function scanOutput(root: string): Promise<ScanResult> {
         if (!entry.isFile()) continue;
         const lower = entry.name.toLowerCase();
         let source: SourceKey | undefined;
-        if (table === 'aggregates') source = lower.endsWith('.csv') ? 'agg_csv' : JSON_EXTENSIONS.some((e) => lower.endsWith(e)) ? 'agg_json' : undefined;
+        if (table === 'aggregates')
+          source = lower.endsWith('.csv') ? 'agg_csv' : JSON_EXTENSIONS.some((e) => lower.endsWith(e)) ? 'agg_json' : undefined;
         else if (JSON_EXTENSIONS.some((e) => lower.endsWith(e))) source = table;
         if (!source) {
           ignored.push(relPath(root, full));

@@ -1,5 +1,15 @@
 // The SQL behind the table view: filters and sorts, and one page of rows read from the nearer end or by the sort key's groups.
-import { DEFAULT_SORT, parseFilterTime, TABLE_COLUMNS, type CellValue, type PageRequest, type PageResult, type ResultTable, type RowFilter, type SortSpec } from './resultsProtocol';
+import {
+  DEFAULT_SORT,
+  parseFilterTime,
+  TABLE_COLUMNS,
+  type CellValue,
+  type PageRequest,
+  type PageResult,
+  type ResultTable,
+  type RowFilter,
+  type SortSpec,
+} from './resultsProtocol';
 import { ResultsError } from './errors';
 import { quoteIdent, quoteString, sqlList, toCell, toNumber, type RunSql } from './sql';
 
@@ -54,7 +64,8 @@ export function whereClause(table: ResultTable, filter: RowFilter | undefined): 
 /** The sort asked for, or the table's default; refused when the table has no such column. */
 export function sortOf(table: ResultTable, sort: SortSpec | undefined): SortSpec {
   if (!sort) return DEFAULT_SORT[table];
-  if (!TABLE_COLUMNS[table].some((c) => c.name === sort.column)) throw new ResultsError(`The ${table} table has no column "${sort.column}".`);
+  if (!TABLE_COLUMNS[table].some((c) => c.name === sort.column))
+    throw new ResultsError(`The ${table} table has no column "${sort.column}".`);
   return sort;
 }
 
@@ -106,20 +117,35 @@ export async function readPage(ctx: PageContext, request: PageRequest, base: str
     const count = Math.min(limit, total - offset);
     const text = columns.find((c) => c.name === sort.column)?.kind === 'text';
     const deep = Math.min(offset, total - offset - count) >= ctx.keyedPagingFrom;
-    const raw = (text && deep ? await keyedRows(ctx, base, where, sort, offset, count, total, select) : undefined) ?? (await sortedRows(ctx.run, base, where, sort, offset, count, total, select));
+    const raw =
+      (text && deep ? await keyedRows(ctx, base, where, sort, offset, count, total, select) : undefined) ??
+      (await sortedRows(ctx.run, base, where, sort, offset, count, total, select));
     rows = raw.map((r) => r.map(toCell));
   }
   return { table, columns, rows, offset, total, sort, elapsedMs: performance.now() - started };
 }
 
 /** The rows of a page by one sort over (sort column, rowid), from the nearer end of the table. */
-async function sortedRows(run: RunSql, base: string, where: string, sort: SortSpec, offset: number, count: number, total: number, select: string): Promise<unknown[][]> {
+async function sortedRows(
+  run: RunSql,
+  base: string,
+  where: string,
+  sort: SortSpec,
+  offset: number,
+  count: number,
+  total: number,
+  select: string,
+): Promise<unknown[][]> {
   const reverse = offset > total - offset - count;
   const dir = sort.direction === 'asc' ? 'ASC' : 'DESC';
   const flip = sort.direction === 'asc' ? 'DESC' : 'ASC';
-  const order = reverse ? `${quoteIdent(sort.column)} ${flip} NULLS FIRST, rowid DESC` : `${quoteIdent(sort.column)} ${dir} NULLS LAST, rowid ASC`;
+  const order = reverse
+    ? `${quoteIdent(sort.column)} ${flip} NULLS FIRST, rowid DESC`
+    : `${quoteIdent(sort.column)} ${dir} NULLS LAST, rowid ASC`;
   const skip = reverse ? total - offset - count : offset;
-  const raw = await run(`SELECT ${select} FROM ${base} WHERE rowid IN (SELECT rowid FROM ${base} WHERE ${where} ORDER BY ${order} LIMIT ${count} OFFSET ${skip}) ORDER BY ${order}`);
+  const raw = await run(
+    `SELECT ${select} FROM ${base} WHERE rowid IN (SELECT rowid FROM ${base} WHERE ${where} ORDER BY ${order} LIMIT ${count} OFFSET ${skip}) ORDER BY ${order}`,
+  );
   if (reverse) raw.reverse();
   return raw;
 }
@@ -130,14 +156,28 @@ async function sortedRows(run: RunSql, base: string, where: string, sort: SortSp
  * them it starts, and each value's rows are read in rowid order — the same order as the full sort. Undefined
  * when the column has too many distinct values or the page spans too many of them; the caller sorts instead.
  */
-async function keyedRows(ctx: PageContext, base: string, where: string, sort: SortSpec, offset: number, count: number, total: number, select: string): Promise<unknown[][] | undefined> {
+async function keyedRows(
+  ctx: PageContext,
+  base: string,
+  where: string,
+  sort: SortSpec,
+  offset: number,
+  count: number,
+  total: number,
+  select: string,
+): Promise<unknown[][] | undefined> {
   const column = quoteIdent(sort.column);
   const dir = sort.direction === 'asc' ? 'ASC' : 'DESC';
   const cacheKey = `${base}|${where}|${column}|${dir}`;
   let groups = ctx.keyCache.get(cacheKey);
   if (groups === undefined) {
-    const rows = await ctx.run(`SELECT ${column}, count(*) FROM ${base} WHERE ${where} GROUP BY 1 ORDER BY 1 ${dir} NULLS LAST LIMIT ${MAX_KEY_GROUPS + 1}`);
-    groups = rows.length > MAX_KEY_GROUPS ? null : rows.map(([value, n]) => ({ value: value === null ? null : String(value), count: toNumber(n) }));
+    const rows = await ctx.run(
+      `SELECT ${column}, count(*) FROM ${base} WHERE ${where} GROUP BY 1 ORDER BY 1 ${dir} NULLS LAST LIMIT ${MAX_KEY_GROUPS + 1}`,
+    );
+    groups =
+      rows.length > MAX_KEY_GROUPS
+        ? null
+        : rows.map(([value, n]) => ({ value: value === null ? null : String(value), count: toNumber(n) }));
     if (groups && groups.reduce((sum, g) => sum + g.count, 0) !== total) groups = null;
     if (ctx.keyCache.size >= 16) ctx.keyCache.clear();
     ctx.keyCache.set(cacheKey, groups);
@@ -162,7 +202,9 @@ async function keyedRows(ctx: PageContext, base: string, where: string, sort: So
     const match = group.value === null ? `${column} IS NULL` : `${column} = ${quoteString(group.value)}`;
     // Past the middle of the value's rows, read them from the end.
     const reverse = from > group.count - from - n;
-    const part = await ctx.run(`SELECT ${select} FROM ${base} WHERE (${where}) AND ${match} ORDER BY rowid ${reverse ? 'DESC' : 'ASC'} LIMIT ${n} OFFSET ${reverse ? group.count - from - n : from}`);
+    const part = await ctx.run(
+      `SELECT ${select} FROM ${base} WHERE (${where}) AND ${match} ORDER BY rowid ${reverse ? 'DESC' : 'ASC'} LIMIT ${n} OFFSET ${reverse ? group.count - from - n : from}`,
+    );
     if (reverse) part.reverse();
     rows.push(...part);
   }

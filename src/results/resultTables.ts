@@ -95,7 +95,8 @@ export class ResultTables {
         this.files.set(file.path, file);
         this.nextFileId = Math.max(this.nextFileId, file.id + 1);
       }
-      if (listed > 0) this.log(`results: ${listed} file(s) known from the cache ${this.cacheFile} (${Math.round(performance.now() - started)} ms)`);
+      if (listed > 0)
+        this.log(`results: ${listed} file(s) known from the cache ${this.cacheFile} (${Math.round(performance.now() - started)} ms)`);
     }
     await this.createViews();
   }
@@ -138,7 +139,11 @@ export class ResultTables {
     for (const known of this.files.values()) if (!seen.has(known.path)) toDrop.push(known);
     const removed = toDrop.length - rewritten;
 
-    if (this.cacheFile) await forgetFiles(this.conn, toDrop.filter((f) => f.loaded).map((f) => f.id));
+    if (this.cacheFile)
+      await forgetFiles(
+        this.conn,
+        toDrop.filter((f) => f.loaded).map((f) => f.id),
+      );
     for (const [key, spec] of Object.entries(SOURCES) as [SourceKey, SourceSpec][]) {
       const ids = toDrop.filter((f) => f.source === key && f.loaded).map((f) => f.id);
       if (ids.length > 0) await this.conn.run(`DELETE FROM ${spec.internal} WHERE _file_id IN (${ids.join(', ')})`);
@@ -164,7 +169,9 @@ export class ResultTables {
     this.layout = layout;
     if (changed) {
       this.version++;
-      this.log(`results: ${added} new, ${rewritten} rewritten, ${removed} removed file(s) in ${Math.round(performance.now() - started)} ms`);
+      this.log(
+        `results: ${added} new, ${rewritten} rewritten, ${removed} removed file(s) in ${Math.round(performance.now() - started)} ms`,
+      );
     }
     return { changed, added, removed, rewritten, elapsedMs: performance.now() - started };
   }

@@ -147,7 +147,8 @@ export interface QueryResult {
 }
 
 export type ExportFormat = 'csv' | 'json';
-export type ExportSource = { kind: 'table'; table: ResultTable; sort?: SortSpec; filter?: RowFilter } | { kind: 'query'; sql: string; sort?: SortSpec };
+export type ExportSource =
+  { kind: 'table'; table: ResultTable; sort?: SortSpec; filter?: RowFilter } | { kind: 'query'; sql: string; sort?: SortSpec };
 
 export type MessageLevel = 'info' | 'warning' | 'error';
 
@@ -281,12 +282,25 @@ function optionalString(value: unknown, maxLength: number): boolean {
 }
 
 export function isSortSpec(value: unknown): value is SortSpec {
-  return isObject(value) && typeof value.column === 'string' && value.column.length <= 200 && (value.direction === 'asc' || value.direction === 'desc');
+  return (
+    isObject(value) &&
+    typeof value.column === 'string' &&
+    value.column.length <= 200 &&
+    (value.direction === 'asc' || value.direction === 'desc')
+  );
 }
 
 export function isRowFilter(value: unknown): value is RowFilter {
   if (!isObject(value)) return false;
-  if (value.sensors !== undefined && !(Array.isArray(value.sensors) && value.sensors.length <= 10_000 && value.sensors.every((s) => typeof s === 'string' && s.length <= 500))) return false;
+  if (
+    value.sensors !== undefined &&
+    !(
+      Array.isArray(value.sensors) &&
+      value.sensors.length <= 10_000 &&
+      value.sensors.every((s) => typeof s === 'string' && s.length <= 500)
+    )
+  )
+    return false;
   return optionalString(value.from, 100) && optionalString(value.to, 100) && optionalString(value.search, 1000);
 }
 
@@ -309,31 +323,70 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
       return typeof raw.file === 'string' && raw.file.length <= 4096 ? { type: 'openFile', file: raw.file } : undefined;
     case 'page': {
       const r = raw.request;
-      if (!isRequestId(raw.requestId) || !isObject(r) || !isTable(r.table) || !isCount(r.offset, Number.MAX_SAFE_INTEGER) || !isCount(r.limit, MAX_PAGE_SIZE)) return undefined;
+      if (
+        !isRequestId(raw.requestId) ||
+        !isObject(r) ||
+        !isTable(r.table) ||
+        !isCount(r.offset, Number.MAX_SAFE_INTEGER) ||
+        !isCount(r.limit, MAX_PAGE_SIZE)
+      )
+        return undefined;
       if (!optionalSort(r.sort) || !optionalFilter(r.filter)) return undefined;
-      return { type: 'page', requestId: raw.requestId, request: { table: r.table, offset: r.offset, limit: r.limit, sort: r.sort as SortSpec | undefined, filter: r.filter as RowFilter | undefined } };
+      return {
+        type: 'page',
+        requestId: raw.requestId,
+        request: {
+          table: r.table,
+          offset: r.offset,
+          limit: r.limit,
+          sort: r.sort as SortSpec | undefined,
+          filter: r.filter as RowFilter | undefined,
+        },
+      };
     }
     case 'chart': {
       const r = raw.request;
       if (!isRequestId(raw.requestId) || !isObject(r) || !optionalFilter(r.filter)) return undefined;
       if (r.maxPoints !== undefined && !isCount(r.maxPoints, 5000)) return undefined;
       if (r.maxSensors !== undefined && !isCount(r.maxSensors, 50)) return undefined;
-      return { type: 'chart', requestId: raw.requestId, request: { filter: r.filter as RowFilter | undefined, maxPoints: r.maxPoints as number | undefined, maxSensors: r.maxSensors as number | undefined } };
+      return {
+        type: 'chart',
+        requestId: raw.requestId,
+        request: {
+          filter: r.filter as RowFilter | undefined,
+          maxPoints: r.maxPoints as number | undefined,
+          maxSensors: r.maxSensors as number | undefined,
+        },
+      };
     }
     case 'query': {
       const r = raw.request;
       if (!isRequestId(raw.requestId) || !isObject(r) || typeof r.sql !== 'string' || r.sql.length > 100_000) return undefined;
       if (!isCount(r.offset, Number.MAX_SAFE_INTEGER) || !isCount(r.limit, MAX_PAGE_SIZE) || !optionalSort(r.sort)) return undefined;
-      return { type: 'query', requestId: raw.requestId, request: { sql: r.sql, offset: r.offset, limit: r.limit, sort: r.sort as SortSpec | undefined } };
+      return {
+        type: 'query',
+        requestId: raw.requestId,
+        request: { sql: r.sql, offset: r.offset, limit: r.limit, sort: r.sort as SortSpec | undefined },
+      };
     }
     case 'export': {
       const s = raw.source;
       if (!isRequestId(raw.requestId) || (raw.format !== 'csv' && raw.format !== 'json') || !isObject(s)) return undefined;
       if (s.kind === 'table' && isTable(s.table) && optionalSort(s.sort) && optionalFilter(s.filter)) {
-        return { type: 'export', requestId: raw.requestId, format: raw.format, source: { kind: 'table', table: s.table, sort: s.sort as SortSpec | undefined, filter: s.filter as RowFilter | undefined } };
+        return {
+          type: 'export',
+          requestId: raw.requestId,
+          format: raw.format,
+          source: { kind: 'table', table: s.table, sort: s.sort as SortSpec | undefined, filter: s.filter as RowFilter | undefined },
+        };
       }
       if (s.kind === 'query' && typeof s.sql === 'string' && s.sql.length <= 100_000 && optionalSort(s.sort)) {
-        return { type: 'export', requestId: raw.requestId, format: raw.format, source: { kind: 'query', sql: s.sql, sort: s.sort as SortSpec | undefined } };
+        return {
+          type: 'export',
+          requestId: raw.requestId,
+          format: raw.format,
+          source: { kind: 'query', sql: s.sql, sort: s.sort as SortSpec | undefined },
+        };
       }
       return undefined;
     }
@@ -352,6 +405,7 @@ export function parseFilterTime(value: string | undefined, label: string): numbe
   const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text);
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : hasZone ? text : `${text.replace(' ', 'T')}Z`;
   const ms = Date.parse(iso);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw new Error(`${label} must be a date and time like 2026-11-25T10:00 (UTC); got "${value}".`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms))
+    throw new Error(`${label} must be a date and time like 2026-11-25T10:00 (UTC); got "${value}".`);
   return ms;
 }

@@ -20,7 +20,16 @@ import { DEFAULT_KEYED_PAGING_FROM, readPage, tableExportSql, type KeyGroup, typ
 import { ResultTables, type RefreshResult } from './resultTables';
 import { readRows, type RunSql } from './sql';
 import { readSummary } from './summary';
-import { DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_ROW_CAP, pageOfQuery, queryExportSql, runCappedQuery, writeRows, type CappedResult, type UserSqlContext } from './userSql';
+import {
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_ROW_CAP,
+  pageOfQuery,
+  queryExportSql,
+  runCappedQuery,
+  writeRows,
+  type CappedResult,
+  type UserSqlContext,
+} from './userSql';
 import { verifyOutput, type VerifyReport } from './verify';
 
 export interface ResultsStoreOptions {
@@ -193,15 +202,27 @@ export class ResultsStore {
    * this data version.
    */
   page(request: PageRequest): Promise<PageResult> {
-    const context: PageContext = { run: this.run, countCache: this.countCache, keyCache: this.keyCache, keyedPagingFrom: this.options.keyedPagingFrom ?? DEFAULT_KEYED_PAGING_FROM };
-    return this.exclusive(() => cachedAnswer(this.pageCache, `${this.tables.dataVersion}|${pageRequestKey(request)}`, () => readPage(context, request, this.tables.baseTable(request.table))));
+    const context: PageContext = {
+      run: this.run,
+      countCache: this.countCache,
+      keyCache: this.keyCache,
+      keyedPagingFrom: this.options.keyedPagingFrom ?? DEFAULT_KEYED_PAGING_FROM,
+    };
+    return this.exclusive(() =>
+      cachedAnswer(this.pageCache, `${this.tables.dataVersion}|${pageRequestKey(request)}`, () =>
+        readPage(context, request, this.tables.baseTable(request.table)),
+      ),
+    );
   }
 
   /**
    * Computes what the view will ask for first, while its webview is still loading: the summary, then the given
    * page and chart. Their answers then also come from the caches.
    */
-  async prefetch(requests: { page?: PageRequest; chart?: ChartRequest }): Promise<{ summary: ResultsSummary; page?: PageResult; chart?: ChartResult }> {
+  async prefetch(requests: {
+    page?: PageRequest;
+    chart?: ChartRequest;
+  }): Promise<{ summary: ResultsSummary; page?: PageResult; chart?: ChartResult }> {
     const summary = await this.summary();
     const page = requests.page ? await this.page(requests.page) : undefined;
     const chart = requests.chart ? await this.chart(requests.chart) : undefined;
@@ -229,7 +250,10 @@ export class ResultsStore {
     const req: QueryRequest = typeof request === 'string' ? { sql: request, offset: 0, limit: this.rowCap } : request;
     return this.userExclusive(async () => {
       const started = performance.now();
-      let cached = this.queryCache && this.queryCache.sql === req.sql && this.queryCache.version === this.tables.dataVersion ? this.queryCache.result : undefined;
+      let cached =
+        this.queryCache && this.queryCache.sql === req.sql && this.queryCache.version === this.tables.dataVersion
+          ? this.queryCache.result
+          : undefined;
       if (!cached) {
         cached = await runCappedQuery(this.userSql, req.sql, this.rowCap, this.queryTimeoutMs);
         this.queryCache = { sql: req.sql, version: this.tables.dataVersion, result: cached };
@@ -242,10 +266,17 @@ export class ResultsStore {
    * Writes the rows of a table view (filter and sort applied, every matching row) or of a query (every row,
    * not only the capped ones) to `destination` as CSV or as a JSON array. Returns the number of rows written.
    */
-  async exportRows(source: ExportSource, format: ExportFormat, destination: string, onProgress?: (rows: number) => void): Promise<{ rows: number; file: string }> {
+  async exportRows(
+    source: ExportSource,
+    format: ExportFormat,
+    destination: string,
+    onProgress?: (rows: number) => void,
+  ): Promise<{ rows: number; file: string }> {
     return this.userExclusive(async () => {
       const sql =
-        source.kind === 'table' ? tableExportSql(source.table, this.tables.baseTable(source.table), source.filter, source.sort) : await queryExportSql(this.userSql, source.sql, source.sort);
+        source.kind === 'table'
+          ? tableExportSql(source.table, this.tables.baseTable(source.table), source.filter, source.sort)
+          : await queryExportSql(this.userSql, source.sql, source.sort);
       return writeRows(this.db.userConn, sql, format, destination, onProgress);
     });
   }
@@ -259,7 +290,12 @@ export class ResultsStore {
     return this.exclusive(() =>
       verifyOutput(
         this.run,
-        { outputFolder: this.outputFolder, outputExists: this.tables.lastScan.exists, tracked: this.tables.trackedFiles(), aggregatesBase: this.tables.baseTable('aggregates') },
+        {
+          outputFolder: this.outputFolder,
+          outputExists: this.tables.lastScan.exists,
+          tracked: this.tables.trackedFiles(),
+          aggregatesBase: this.tables.baseTable('aggregates'),
+        },
         expected,
       ),
     );

@@ -17,7 +17,13 @@ export const SOURCES: Record<SourceKey, SourceSpec> = {
   agg_csv: { table: 'aggregates', internal: '_agg_csv', format: 'csv', required: ['sensor_id', 'window_start', 'event_count'] },
   agg_json: { table: 'aggregates', internal: '_agg_json', format: 'json', required: ['sensor_id', 'window_start', 'event_count'] },
   alerts: { table: 'alerts', internal: '_alerts', format: 'json', required: ['event_id', 'sensor_id', 'ts'] },
-  dead_letter: { table: 'dead_letter', internal: '_dead_letter', format: 'json', required: ['raw', 'error', 'partition', 'offset'], requireAny: true },
+  dead_letter: {
+    table: 'dead_letter',
+    internal: '_dead_letter',
+    format: 'json',
+    required: ['raw', 'error', 'partition', 'offset'],
+    requireAny: true,
+  },
 };
 
 export const SQL_TYPES: Record<ResultTable, Record<string, string>> = {

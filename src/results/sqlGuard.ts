@@ -123,7 +123,10 @@ export function leadingKeyword(sql: string): string {
 export function statementRefusal(sql: string): { message: string; specific: boolean } {
   const why = STATEMENT_REASONS[leadingKeyword(sql)];
   if (why) return { message: `Refused: ${why}, and the results view is read-only. Use ${READ_ONLY_KINDS}.`, specific: true };
-  return { message: `Refused: only queries that read can run here (${READ_ONLY_KINDS}), and DuckDB reads this as a statement that does more.`, specific: false };
+  return {
+    message: `Refused: only queries that read can run here (${READ_ONLY_KINDS}), and DuckDB reads this as a statement that does more.`,
+    specific: false,
+  };
 }
 
 /** The reason given for text that DuckDB reads as several statements. */
@@ -160,7 +163,13 @@ function isRelativePath(path: string): boolean {
 /** A VARCHAR constant of the serialized tree holding a relative path: made absolute under `root`. */
 function absolutizeConstant(node: unknown, root: string): boolean {
   const value = (node as { class?: string; value?: { type?: { id?: string }; value?: unknown } } | undefined)?.value;
-  if ((node as Node | undefined)?.class !== 'CONSTANT' || value?.type?.id !== 'VARCHAR' || typeof value.value !== 'string' || !isRelativePath(value.value)) return false;
+  if (
+    (node as Node | undefined)?.class !== 'CONSTANT' ||
+    value?.type?.id !== 'VARCHAR' ||
+    typeof value.value !== 'string' ||
+    !isRelativePath(value.value)
+  )
+    return false;
   value.value = resolve(root, value.value);
   return true;
 }
@@ -182,12 +191,20 @@ export function checkSelectTree(statement: unknown, outputFolder: string): { ref
       if (why) refusal ??= `Refused: ${name}() ${why}, and the results view only reads.`;
       const first = (node.children as unknown[] | undefined)?.[0] as Node | undefined;
       if (FILE_FUNCTIONS.has(name) && first) {
-        if (first.class === 'FUNCTION' && first.function_name === 'list_value') for (const item of first.children as unknown[]) rewritten = absolutizeConstant(item, outputFolder) || rewritten;
+        if (first.class === 'FUNCTION' && first.function_name === 'list_value')
+          for (const item of first.children as unknown[]) rewritten = absolutizeConstant(item, outputFolder) || rewritten;
         else rewritten = absolutizeConstant(first, outputFolder) || rewritten;
       }
     }
     // FROM 'aggregates/x.csv' is a table name to the parser and a file to DuckDB (a replacement scan).
-    if (node.type === 'BASE_TABLE' && !node.schema_name && !node.catalog_name && typeof node.table_name === 'string' && /[./\\]/.test(node.table_name) && isRelativePath(node.table_name)) {
+    if (
+      node.type === 'BASE_TABLE' &&
+      !node.schema_name &&
+      !node.catalog_name &&
+      typeof node.table_name === 'string' &&
+      /[./\\]/.test(node.table_name) &&
+      isRelativePath(node.table_name)
+    ) {
       node.table_name = resolve(outputFolder, node.table_name);
       rewritten = true;
     }

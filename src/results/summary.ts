@@ -1,5 +1,12 @@
 // The summary the view opens with: counts, time range, sensors, each table's state and the files' messages, errors first.
-import { RESULT_TABLES, TABLE_FOLDERS, type FileMessage, type ResultsSummary, type ResultTable, type TableSummary } from './resultsProtocol';
+import {
+  RESULT_TABLES,
+  TABLE_FOLDERS,
+  type FileMessage,
+  type ResultsSummary,
+  type ResultTable,
+  type TableSummary,
+} from './resultsProtocol';
 import type { ScanResult } from './outputScan';
 import { SOURCES, type TrackedFile } from './sources';
 import { toNumber, type RunSql } from './sql';
@@ -28,7 +35,9 @@ export async function readSummary(run: RunSql, input: SummaryInput): Promise<Res
       `strftime(max(window_end), '%Y-%m-%dT%H:%M:%S.%gZ'), count(DISTINCT sensor_id), ` +
       `(SELECT count(*) FROM ${SOURCES.alerts.internal}), (SELECT count(*) FROM ${SOURCES.dead_letter.internal}) FROM ${aggregatesBase}`,
   );
-  const sensors = (await run(`SELECT sensor_id FROM ${aggregatesBase} WHERE sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1000`)).map((r) => String(r[0]));
+  const sensors = (await run(`SELECT sensor_id FROM ${aggregatesBase} WHERE sensor_id IS NOT NULL GROUP BY 1 ORDER BY 1 LIMIT 1000`)).map(
+    (r) => String(r[0]),
+  );
 
   const tables = {} as Record<ResultTable, TableSummary>;
   for (const table of RESULT_TABLES) {
@@ -49,7 +58,12 @@ export async function readSummary(run: RunSql, input: SummaryInput): Promise<Res
 
   const messages: FileMessage[] = [];
   if (!scan.exists) {
-    messages.push({ table: 'aggregates', file: '', level: 'info', message: `The output folder ${input.outputFolder} does not exist yet; the Flink job creates it when it commits its first files.` });
+    messages.push({
+      table: 'aggregates',
+      file: '',
+      level: 'info',
+      message: `The output folder ${input.outputFolder} does not exist yet; the Flink job creates it when it commits its first files.`,
+    });
   } else {
     for (const table of RESULT_TABLES) {
       const note = tables[table].note;

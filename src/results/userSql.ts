@@ -118,8 +118,14 @@ async function prepareQuery(ctx: UserSqlContext, sql: string): Promise<CheckedSq
 function explainRefusal(error: unknown, outputFolder: string): ResultsError | undefined {
   const text = error instanceof Error ? error.message : String(error);
   const file = /Permission Error: Cannot access (?:file|directory) "([^"]*)"/.exec(text);
-  if (file) return new QueryRefusedError(`Refused: only the files of the output folder (${outputFolder}) can be read here; "${file[1]}" is not one of them.`);
-  if (/Permission Error/.test(text)) return new QueryRefusedError(`Refused: ${firstLines(error).replace(/^Permission Error: /, '')} (the results view only reads the output folder).`);
+  if (file)
+    return new QueryRefusedError(
+      `Refused: only the files of the output folder (${outputFolder}) can be read here; "${file[1]}" is not one of them.`,
+    );
+  if (/Permission Error/.test(text))
+    return new QueryRefusedError(
+      `Refused: ${firstLines(error).replace(/^Permission Error: /, '')} (the results view only reads the output folder).`,
+    );
   return undefined;
 }
 
@@ -169,20 +175,29 @@ export async function queryExportSql(ctx: UserSqlContext, sql: string, sort: Sor
   if (!sort || checked.kind !== 'select' || !checked.parsed) return checked.sql;
   // The query inside another, checked again as a whole: as typed, else (a semicolon and a comment after it) in
   // DuckDB's own words.
-  const sorted = (inner: string) => `SELECT * FROM (\n${inner.replace(/[;\s]+$/, '')}\n) AS q ORDER BY ${quoteIdent(sort.column)} ${sort.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`;
+  const sorted = (inner: string) =>
+    `SELECT * FROM (\n${inner.replace(/[;\s]+$/, '')}\n) AS q ORDER BY ${quoteIdent(sort.column)} ${sort.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`;
   const parsed = checked.parsed;
-  return (await prepareQuery(ctx, sorted(checked.sql)).catch(async () => prepareQuery(ctx, sorted(await deserializeSql(ctx.conn, parsed))))).sql;
+  return (await prepareQuery(ctx, sorted(checked.sql)).catch(async () => prepareQuery(ctx, sorted(await deserializeSql(ctx.conn, parsed)))))
+    .sql;
 }
 
 /** Streams the rows of `sql` to `destination` as CSV or as a JSON array; returns the number of rows written. */
-export async function writeRows(conn: DuckDBConnection, sql: string, format: ExportFormat, destination: string, onProgress?: (rows: number) => void): Promise<{ rows: number; file: string }> {
+export async function writeRows(
+  conn: DuckDBConnection,
+  sql: string,
+  format: ExportFormat,
+  destination: string,
+  onProgress?: (rows: number) => void,
+): Promise<{ rows: number; file: string }> {
   return withQueryTimeout(
     conn,
     async () => {
       const result = await conn.stream(sql);
       const names = result.columnNames();
       const out = createWriteStream(destination, { encoding: 'utf8' });
-      const write = (text: string) => new Promise<void>((resolveWrite, reject) => out.write(text, (error) => (error ? reject(error) : resolveWrite())));
+      const write = (text: string) =>
+        new Promise<void>((resolveWrite, reject) => out.write(text, (error) => (error ? reject(error) : resolveWrite())));
       let rows = 0;
       try {
         await write(format === 'csv' ? names.map(csvField).join(',') + '\n' : '[\n');

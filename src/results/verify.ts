@@ -69,7 +69,11 @@ export async function verifyOutput(
     eventCountSum: toNumber(events),
     alertRows: toNumber(alerts),
     deadLetterRows: toNumber(deadLetters),
-    duplicateWindows: duplicates.map(([sensor, start, copies]) => ({ sensor_id: String(sensor), window_start: String(start), copies: toNumber(copies) })),
+    duplicateWindows: duplicates.map(([sensor, start, copies]) => ({
+      sensor_id: String(sensor),
+      window_start: String(start),
+      copies: toNumber(copies),
+    })),
     duplicateWindowCount: duplicates.length > 0 ? toNumber(duplicates[0][3]) : 0,
     csvJsonMismatch: toNumber(mismatch),
     expected,
@@ -93,12 +97,16 @@ export async function verifyOutput(
   }
   if (report.duplicateWindowCount > 0) {
     const first = report.duplicateWindows[0];
-    p.push(`${fmt(report.duplicateWindowCount)} (sensor_id, window_start) pair${report.duplicateWindowCount > 1 ? 's are' : ' is'} written more than once, e.g. ${first.sensor_id} at ${first.window_start} (${first.copies} copies).`);
+    p.push(
+      `${fmt(report.duplicateWindowCount)} (sensor_id, window_start) pair${report.duplicateWindowCount > 1 ? 's are' : ' is'} written more than once, e.g. ${first.sensor_id} at ${first.window_start} (${first.copies} copies).`,
+    );
   }
   if (csvFiles === 0 && jsonFiles > 0) p.push(`No CSV aggregate files (only ${fmt(jsonFiles)} JSON files): both formats are expected.`);
   else if (jsonFiles === 0 && csvFiles > 0) p.push(`No JSON aggregate files (only ${fmt(csvFiles)} CSV files): both formats are expected.`);
   else if (report.csvJsonMismatch > 0) {
-    p.push(`The CSV and JSON aggregate files differ: ${fmt(report.csvJsonMismatch)} row${report.csvJsonMismatch > 1 ? 's are' : ' is'} in one format but not the other (CSV ${fmt(report.csvRows)} rows, JSON ${fmt(report.jsonRows)}).`);
+    p.push(
+      `The CSV and JSON aggregate files differ: ${fmt(report.csvJsonMismatch)} row${report.csvJsonMismatch > 1 ? 's are' : ' is'} in one format but not the other (CSV ${fmt(report.csvRows)} rows, JSON ${fmt(report.jsonRows)}).`,
+    );
   }
   report.ok = p.length === 0;
   report.elapsedMs = performance.now() - started;

@@ -1,7 +1,14 @@
 import { usesSasl, type ClusterSecurity } from '../kafka/clusterSecurity';
 import { UserError } from '../shared/errors';
 import { parseReplayStart } from '../kafka/offsetReset';
-import { MAX_SENSORS, validateBootstrapServers, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../config/validation';
+import {
+  MAX_SENSORS,
+  validateBootstrapServers,
+  validateGroupId,
+  validateNonNegativeNumber,
+  validatePositiveInt,
+  validateTopicName,
+} from '../config/validation';
 
 /**
  * The argv of every `pipeline` command the extension starts in a terminal. Each value is validated here, before
@@ -36,9 +43,14 @@ export function cliSecurityArgs(security: ClusterSecurity | undefined): string[]
 
 export function cliStackUpArgs(workspace: string, options: { brokers?: 1 | 3; follow?: boolean } = {}): string[] {
   check(validatePath(workspace, 'The workspace folder'));
-  return ['stack', 'up', ...(options.brokers === 3 ? ['--brokers=3'] : []), ...(options.follow === false ? [] : ['--follow']), `--workspace=${workspace}`];
+  return [
+    'stack',
+    'up',
+    ...(options.brokers === 3 ? ['--brokers=3'] : []),
+    ...(options.follow === false ? [] : ['--follow']),
+    `--workspace=${workspace}`,
+  ];
 }
-
 
 export interface CliGenerateOptions {
   workspace: string;

@@ -34,12 +34,19 @@ export interface ClusterEntry extends ClusterConfig {
 
 /** The main cluster's security settings; a bootstrap-servers-only entry of additionalClusters takes them too. */
 function mainSecurity(): ClusterSecurity {
-  return { mechanism: settings.saslMechanism.value, username: settings.saslUsername.value, tls: settings.tls.value, allowPlaintextSasl: settings.saslAllowPlaintext.value };
+  return {
+    mechanism: settings.saslMechanism.value,
+    username: settings.saslUsername.value,
+    tls: settings.tls.value,
+    allowPlaintextSasl: settings.saslAllowPlaintext.value,
+  };
 }
 
 /** The setting that allows SASL without TLS for a cluster, as messages name it. */
 function allowSettingOf(entry: ClusterEntry): string {
-  return entry.primary ? settings.saslAllowPlaintext.fullKey : `"allowPlaintextSasl" in its entry of ${settings.additionalClusters.fullKey}`;
+  return entry.primary
+    ? settings.saslAllowPlaintext.fullKey
+    : `"allowPlaintextSasl" in its entry of ${settings.additionalClusters.fullKey}`;
 }
 
 /**
@@ -61,7 +68,19 @@ export class KafkaConnections extends Disposable {
     super();
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (affectsAny(e, settings.bootstrapServers, settings.additionalClusters, settings.saslMechanism, settings.saslUsername, settings.tls, settings.saslAllowPlaintext, settings.requestTimeoutSeconds)) this.reset('settings changed');
+        if (
+          affectsAny(
+            e,
+            settings.bootstrapServers,
+            settings.additionalClusters,
+            settings.saslMechanism,
+            settings.saslUsername,
+            settings.tls,
+            settings.saslAllowPlaintext,
+            settings.requestTimeoutSeconds,
+          )
+        )
+          this.reset('settings changed');
       }),
     );
     this._register(secrets.onDidChange((e) => e.key.startsWith(SECRET_KEY_PREFIX) && this.reset('a SASL password changed')));
@@ -83,7 +102,15 @@ export class KafkaConnections extends Disposable {
       if (seen.has(key)) return;
       seen.add(key);
       const isLocal = key === local;
-      entries.push({ key, bootstrapServers: bootstrapServers.trim(), security, local: isLocal, primary, problem, label: isLocal ? 'local' : primary ? 'cluster' : 'additional cluster' });
+      entries.push({
+        key,
+        bootstrapServers: bootstrapServers.trim(),
+        security,
+        local: isLocal,
+        primary,
+        problem,
+        label: isLocal ? 'local' : primary ? 'cluster' : 'additional cluster',
+      });
     };
     const inherited = mainSecurity();
     add(settings.bootstrapServers.value, inherited, true);
@@ -121,7 +148,10 @@ export class KafkaConnections extends Disposable {
     if (existing) return existing;
     if (entry.problem) throw new UserError(entry.problem);
     const invalid = validateBootstrapServers(entry.bootstrapServers);
-    if (invalid) throw new UserError(`${invalid} Fix the setting ${entry.primary ? settings.bootstrapServers.fullKey : settings.additionalClusters.fullKey}.`);
+    if (invalid)
+      throw new UserError(
+        `${invalid} Fix the setting ${entry.primary ? settings.bootstrapServers.fullKey : settings.additionalClusters.fullKey}.`,
+      );
     const timeoutMs = Math.max(1, settings.requestTimeoutSeconds.value) * 1000;
     const options: ConnectionOptions = {
       bootstrapServers: parseBootstrapServers(entry.bootstrapServers),

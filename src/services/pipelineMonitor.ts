@@ -27,7 +27,10 @@ export class PipelineMonitor extends Disposable {
   private current: PipelineSnapshot;
   private readonly rate = new RateMeter();
   private readonly lagTrend = new LagTrend();
-  private readonly joinedPoll = joiningRuns(() => this.poll(), (error) => this.log.error('Pipeline status', error));
+  private readonly joinedPoll = joiningRuns(
+    () => this.poll(),
+    (error) => this.log.error('Pipeline status', error),
+  );
   private timer: vscode.Disposable | undefined;
   private readonly _onDidChange = this._register(new vscode.EventEmitter<PipelineSnapshot>());
   readonly onDidChange = this._onDidChange.event;
@@ -82,7 +85,9 @@ export class PipelineMonitor extends Disposable {
     const folder = workspaceFolder();
     const localRunning = folder ? new LocalStack(folder).runningMode() !== undefined : false;
 
-    const brokerTask = (async (): Promise<Pick<PipelineSnapshot, 'broker' | 'ingestRate' | 'endOffsetTotal'> & { lag?: number; lagNote?: string }> => {
+    const brokerTask = (async (): Promise<
+      Pick<PipelineSnapshot, 'broker' | 'ingestRate' | 'endOffsetTotal'> & { lag?: number; lagNote?: string }
+    > => {
       try {
         const client = await this.connections.client(primary);
         const cluster = await client.describeCluster();
@@ -107,7 +112,12 @@ export class PipelineMonitor extends Disposable {
         this.rate.reset();
         const state = primary.local && localRunning ? 'degraded' : 'down';
         // A refusal of ours (no password stored for this cluster, SASL without TLS) says what to do.
-        const detail = state === 'degraded' ? `the broker process runs but does not answer: ${errorMessage(error)}` : error instanceof UserError ? errorMessage(error) : undefined;
+        const detail =
+          state === 'degraded'
+            ? `the broker process runs but does not answer: ${errorMessage(error)}`
+            : error instanceof UserError
+              ? errorMessage(error)
+              : undefined;
         return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail } };
       }
     })();
@@ -116,7 +126,10 @@ export class PipelineMonitor extends Disposable {
     const flinkTask = (async () => {
       const overview = await new FlinkRestClient(restAddress).overview();
       // Two more requests while a job is known: its restarts and where its source reads (the status bar's lag in time).
-      const health: FlinkJobHealth = overview.reachable && overview.current ? await reader.readHealth(overview.current.jid, overview.current.state).catch(() => ({})) : {};
+      const health: FlinkJobHealth =
+        overview.reachable && overview.current
+          ? await reader.readHealth(overview.current.jid, overview.current.state).catch(() => ({}))
+          : {};
       return { ...overview, health };
     })();
     const [kafka, flink] = await Promise.all([brokerTask, flinkTask]);
@@ -130,11 +143,14 @@ export class PipelineMonitor extends Disposable {
 
     const health = flink.health;
     const now = Date.now();
-    const exception = health.newestException ? { headline: exceptionHeadline(health.newestException), at: health.newestException.timestamp } : undefined;
+    const exception = health.newestException
+      ? { headline: exceptionHeadline(health.newestException), at: health.newestException.timestamp }
+      : undefined;
     const state = flink.current?.state;
     const restarting = isRestarting(state, health.restarts, exception?.at, now);
     const behindMs = health.source?.emitEventTimeLagMs;
-    if (kafka.lag !== undefined || behindMs !== undefined) this.lagTrend.add(`${primary.key}/${topic}/${groupId}`, { at: now, records: kafka.lag, behindMs });
+    if (kafka.lag !== undefined || behindMs !== undefined)
+      this.lagTrend.add(`${primary.key}/${topic}/${groupId}`, { at: now, records: kafka.lag, behindMs });
 
     const previousBroker = this.current.broker.state;
     this.current = {
@@ -171,7 +187,9 @@ export class PipelineMonitor extends Disposable {
     ]);
     this._onDidChange.fire(this.current);
     if (previousBroker !== kafka.broker.state) {
-      this.log.info(`Kafka at ${primary.bootstrapServers}: ${kafka.broker.state}${kafka.broker.detail ? ` (${kafka.broker.detail})` : ''}.`);
+      this.log.info(
+        `Kafka at ${primary.bootstrapServers}: ${kafka.broker.state}${kafka.broker.detail ? ` (${kafka.broker.detail})` : ''}.`,
+      );
       this._onDidChangeBrokerState.fire(kafka.broker.state);
     }
   }

@@ -54,7 +54,9 @@ export class PipelineTerminals extends Disposable {
         for (const [role, t] of this.tracked) {
           if (t.terminal === terminal) {
             t.exitCode = terminal.exitStatus?.code ?? t.exitCode ?? 0;
-            this.log.info(`Terminal "${TERMINAL_NAMES[role]}" closed${terminal.exitStatus?.code !== undefined ? ` (exit code ${terminal.exitStatus.code})` : ''}.`);
+            this.log.info(
+              `Terminal "${TERMINAL_NAMES[role]}" closed${terminal.exitStatus?.code !== undefined ? ` (exit code ${terminal.exitStatus.code})` : ''}.`,
+            );
             this._onDidChange.fire(role);
           }
         }
@@ -93,7 +95,11 @@ export class PipelineTerminals extends Disposable {
 
   /** Starts `pipeline <args>` in the role's terminal, unless it already runs there. */
   /** `extraEnv` holds what must not go on a command line (a SASL password for the CLI). */
-  async start(role: TerminalRole, args: string[], options: { show?: boolean; extraEnv?: Record<string, string> } = {}): Promise<'started' | 'already-running'> {
+  async start(
+    role: TerminalRole,
+    args: string[],
+    options: { show?: boolean; extraEnv?: Record<string, string> } = {},
+  ): Promise<'started' | 'already-running'> {
     const existing = this.tracked.get(role);
     if (existing && this.isRunning(role)) {
       if (options.show !== false) existing.terminal.show(true);
@@ -109,7 +115,10 @@ export class PipelineTerminals extends Disposable {
       isTransient: true,
     });
     const tracked = this.adopt(role, terminal);
-    tracked.pid = await Promise.race([Promise.resolve(terminal.processId), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]);
+    tracked.pid = await Promise.race([
+      Promise.resolve(terminal.processId),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000)),
+    ]);
     if (options.show !== false) terminal.show(true);
     this.log.info(`Started in terminal "${TERMINAL_NAMES[role]}" (pid ${tracked.pid ?? '?'}): pipeline ${args.join(' ')}`);
     this._onDidChange.fire(role);

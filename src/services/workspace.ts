@@ -10,7 +10,8 @@ export function workspaceFolder(): string | undefined {
 /** The folder the local stack and the pipeline work in (`.pipeline/`, `output/`). */
 export function requireWorkspace(): string {
   const folder = workspaceFolder();
-  if (!folder) throw new UserError('Open a folder first: the local stack keeps its data in <folder>/.pipeline and the job writes to <folder>/output.');
+  if (!folder)
+    throw new UserError('Open a folder first: the local stack keeps its data in <folder>/.pipeline and the job writes to <folder>/output.');
   return folder;
 }
 

@@ -33,7 +33,13 @@ export function formatDuration(ms: number): string {
 
 /** A configured span in its own unit: `10 s`, `1 min`, `2 h`, `500 ms` (window sizes, intervals, delays). */
 export function formatSpan(ms: number): string {
-  for (const [size, unit] of [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']] as const) if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
+  for (const [size, unit] of [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
   return ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`;
 }
 

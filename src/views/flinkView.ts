@@ -19,7 +19,8 @@ export const FLINK_VIEW_ID = 'kafkaFlinkLab.flink';
 const ROW_COMMAND: Partial<Record<FlinkRow['kind'], (row: FlinkRow) => vscode.Command | undefined>> = {
   unreachable: () => ({ command: 'kafkaFlinkLab.flink.refresh', title: 'Retry' }),
   exception: (row) => ({ command: 'kafkaFlinkLab.flink.showException', title: 'Open the stack trace', arguments: [row] }),
-  file: (row) => (row.filePath ? { command: 'vscode.open', title: 'Open the file', arguments: [vscode.Uri.file(row.filePath)] } : undefined),
+  file: (row) =>
+    row.filePath ? { command: 'vscode.open', title: 'Open the file', arguments: [vscode.Uri.file(row.filePath)] } : undefined,
 };
 
 /**
@@ -37,7 +38,10 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
   private files: CommittedFileIndex | undefined;
   private snapshot: FlinkSnapshot | undefined;
   private tree: FlinkTree | undefined;
-  private readonly joinedPoll = joiningRuns(() => this.poll(), (error) => this.log.error('Flink view', error));
+  private readonly joinedPoll = joiningRuns(
+    () => this.poll(),
+    (error) => this.log.error('Flink view', error),
+  );
   private timer: vscode.Disposable | undefined;
   /** How long the last refreshes took (REST + tree), for the log and the README's figures. */
   private readonly timings: number[] = [];
@@ -125,7 +129,9 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
     this.timings.push(ms);
     if (this.timings.length >= 20) {
       const sorted = [...this.timings].sort((a, b) => a - b);
-      this.log.info(`Flink view: ${this.timings.length} refreshes, median ${sorted[sorted.length >> 1].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms (${snapshot.requests} requests, ${snapshot.job?.detail.vertices.length ?? 0} tasks).`);
+      this.log.info(
+        `Flink view: ${this.timings.length} refreshes, median ${sorted[sorted.length >> 1].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms (${snapshot.requests} requests, ${snapshot.job?.detail.vertices.length ?? 0} tasks).`,
+      );
       this.timings.length = 0;
     }
     this.snapshot = snapshot;
@@ -147,7 +153,11 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
   }
 
   getTreeItem(row: FlinkRow): vscode.TreeItem {
-    const state = row.children?.length ? (row.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None;
+    const state = row.children?.length
+      ? row.expanded
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : vscode.TreeItemCollapsibleState.Collapsed
+      : vscode.TreeItemCollapsibleState.None;
     const item = new vscode.TreeItem(row.label, state);
     item.id = row.id;
     item.description = row.description;

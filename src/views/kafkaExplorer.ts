@@ -140,7 +140,8 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
     try {
       const clusters = this.connections.clusters().map((entry) => new ClusterNode(entry, this.nodeContext));
       await Promise.all(clusters.map((c) => c.load()));
-      for (const c of clusters) if (c.loadError) this.log.warn(`Kafka explorer: ${c.entry.bootstrapServers}: ${(c.loadError as Error).message ?? c.loadError}`);
+      for (const c of clusters)
+        if (c.loadError) this.log.warn(`Kafka explorer: ${c.entry.bootstrapServers}: ${(c.loadError as Error).message ?? c.loadError}`);
       const primary = clusters.find((c) => c.entry.primary);
       this.rootsShowUp = primary ? !primary.loadError : undefined;
       // Nothing connected: only the local cluster, and it is not running → the welcome view.

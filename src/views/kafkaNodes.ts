@@ -163,10 +163,15 @@ export class ErrorNode extends KafkaNode {
   }
 
   toTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.message.length > 120 ? `${this.message.slice(0, 117)}…` : this.message, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      this.message.length > 120 ? `${this.message.slice(0, 117)}…` : this.message,
+      vscode.TreeItemCollapsibleState.None,
+    );
     item.id = this.id;
     item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    item.tooltip = markdown(`$(error) ${mdText(this.message)}${this.error instanceof UserError && this.error.details ? `\n\n${mdFence(this.error.details.slice(0, 1500))}` : ''}\n\nClick to retry.`);
+    item.tooltip = markdown(
+      `$(error) ${mdText(this.message)}${this.error instanceof UserError && this.error.details ? `\n\n${mdFence(this.error.details.slice(0, 1500))}` : ''}\n\nClick to retry.`,
+    );
     item.contextValue = contextValueOf('error');
     item.command = { command: 'kafkaFlinkLab.kafka.refresh', title: 'Retry', arguments: [this.retryTarget] };
     return item;
@@ -245,15 +250,32 @@ export class ClusterNode extends KafkaNode {
     const item = new vscode.TreeItem(this.entry.label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = this.id;
     const brokers = this.model?.brokers.length;
-    item.description = [this.entry.bootstrapServers, this.loadError ? 'unreachable' : brokers !== undefined ? `${brokers} broker${brokers === 1 ? '' : 's'}` : undefined].filter(Boolean).join(' · ');
-    item.iconPath = new vscode.ThemeIcon(this.loadError ? 'debug-disconnect' : 'server-environment', this.loadError ? new vscode.ThemeColor('errorForeground') : undefined);
-    item.contextValue = contextValueOf('cluster', this.entry.local && 'local', this.entry.primary && 'primary', !this.entry.primary && 'additional', !this.entry.local && usesSasl(this.entry.security) && 'sasl', this.loadError !== undefined && 'error');
+    item.description = [
+      this.entry.bootstrapServers,
+      this.loadError ? 'unreachable' : brokers !== undefined ? `${brokers} broker${brokers === 1 ? '' : 's'}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    item.iconPath = new vscode.ThemeIcon(
+      this.loadError ? 'debug-disconnect' : 'server-environment',
+      this.loadError ? new vscode.ThemeColor('errorForeground') : undefined,
+    );
+    item.contextValue = contextValueOf(
+      'cluster',
+      this.entry.local && 'local',
+      this.entry.primary && 'primary',
+      !this.entry.primary && 'additional',
+      !this.entry.local && usesSasl(this.entry.security) && 'sasl',
+      this.loadError !== undefined && 'error',
+    );
     item.tooltip = markdown(
       [
         `**${this.entry.local ? 'Local Kafka stack' : 'Kafka cluster'}** at ${mdCode(this.entry.bootstrapServers)}`,
         this.model?.clusterId ? `\nCluster id ${mdCode(this.model.clusterId)}` : '',
         this.entry.local ? '' : `\n${mdText(securityDescription(this.entry.security))}`,
-        this.entry.primary ? '\nThe pipeline (generator, Flink job, status bar) uses this cluster: setting `kafkaFlinkLab.bootstrapServers`.' : '',
+        this.entry.primary
+          ? '\nThe pipeline (generator, Flink job, status bar) uses this cluster: setting `kafkaFlinkLab.bootstrapServers`.'
+          : '',
         this.loadError ? `\n$(error) ${mdText(errorMessage(this.loadError))}` : '',
       ].join('\n'),
     );
@@ -355,7 +377,9 @@ export class TopicsFolderNode extends KafkaNode {
     if (this.count !== undefined) item.description = String(this.count);
     item.iconPath = new vscode.ThemeIcon('list-tree');
     item.contextValue = contextValueOf('folder', 'topics');
-    item.tooltip = markdown('Topics: named streams of records. Each is split into partitions; each partition is an ordered log where every record gets the next **offset**.');
+    item.tooltip = markdown(
+      'Topics: named streams of records. Each is split into partitions; each partition is an ordered log where every record gets the next **offset**.',
+    );
     return item;
   }
 
@@ -364,11 +388,22 @@ export class TopicsFolderNode extends KafkaNode {
     this.prefetched = undefined;
     const started = performance.now();
     if (prefetched?.error !== undefined) throw prefetched.error;
-    const topics = prefetched?.topics ?? (await (await this.clusterNode.client()).listTopicDetails({ includeInternal: this.clusterNode.ctx.showInternalTopics() }));
+    const topics =
+      prefetched?.topics ??
+      (await (await this.clusterNode.client()).listTopicDetails({ includeInternal: this.clusterNode.ctx.showInternalTopics() }));
     const ms = prefetched?.ms ?? performance.now() - started;
-    this.clusterNode.ctx.log(`Kafka explorer: ${this.clusterNode.entry.bootstrapServers}: ${topics.length} topics listed in ${Math.round(ms)} ms${prefetched ? ' (with the cluster)' : ''}`);
+    this.clusterNode.ctx.log(
+      `Kafka explorer: ${this.clusterNode.entry.bootstrapServers}: ${topics.length} topics listed in ${Math.round(ms)} ms${prefetched ? ' (with the cluster)' : ''}`,
+    );
     this.count = topics.length;
-    if (topics.length === 0) return [new InfoNode(this, 'No topics yet', 'Create one with the + button, or start the local stack, which creates `sensor-data` and `sensor-alerts`.')];
+    if (topics.length === 0)
+      return [
+        new InfoNode(
+          this,
+          'No topics yet',
+          'Create one with the + button, or start the local stack, which creates `sensor-data` and `sensor-alerts`.',
+        ),
+      ];
     return topics.map((t) => new TopicNode(this, t));
   }
 }
@@ -432,7 +467,11 @@ export class PartitionNode extends KafkaNode {
     item.id = this.id;
     item.description = partitionDescription(this.model);
     item.iconPath = new vscode.ThemeIcon(this.model.leader < 0 ? 'warning' : 'layers');
-    item.contextValue = contextValueOf('partition', this.model.leader < 0 && 'offline', this.model.isr.length < this.model.replicas.length && 'underreplicated');
+    item.contextValue = contextValueOf(
+      'partition',
+      this.model.leader < 0 && 'offline',
+      this.model.isr.length < this.model.replicas.length && 'underreplicated',
+    );
     return item;
   }
 }
@@ -450,7 +489,9 @@ export class GroupsFolderNode extends KafkaNode {
     if (this.count !== undefined) item.description = String(this.count);
     item.iconPath = new vscode.ThemeIcon('organization');
     item.contextValue = contextValueOf('folder', 'groups');
-    item.tooltip = markdown('Consumer groups: readers that share a topic’s partitions and remember how far they got (their committed offsets).');
+    item.tooltip = markdown(
+      'Consumer groups: readers that share a topic’s partitions and remember how far they got (their committed offsets).',
+    );
     return item;
   }
 
@@ -458,7 +499,14 @@ export class GroupsFolderNode extends KafkaNode {
     const client = await this.clusterNode.client();
     const groups = (await client.listGroups()).filter((g) => !g.groupId.startsWith('kafka-flink-lab-peek-'));
     this.count = groups.length;
-    if (groups.length === 0) return [new InfoNode(this, 'No consumer groups yet', 'A group appears once a consumer joins or commits offsets — the Flink job’s group after its first checkpoint.')];
+    if (groups.length === 0)
+      return [
+        new InfoNode(
+          this,
+          'No consumer groups yet',
+          'A group appears once a consumer joins or commits offsets — the Flink job’s group after its first checkpoint.',
+        ),
+      ];
     // Lag per group for the description: a few requests per group, four groups at a time.
     const lags = new Map<string, GroupPartitionLag[] | Error>();
     let next = 0;
@@ -516,7 +564,14 @@ export class GroupNode extends KafkaNode {
       this.lag = rows = lag;
       this.folder.clusterNode.ctx.changed(this);
     }
-    if (rows.every((r) => r.committed === undefined)) return [new InfoNode(this, 'no committed offsets yet', 'The group has not committed any offset. The Flink job commits when a checkpoint completes.')];
+    if (rows.every((r) => r.committed === undefined))
+      return [
+        new InfoNode(
+          this,
+          'no committed offsets yet',
+          'The group has not committed any offset. The Flink job commits when a checkpoint completes.',
+        ),
+      ];
     return rows.map((r) => new GroupPartitionNode(this, r));
   }
 
@@ -545,7 +600,9 @@ export class GroupPartitionNode extends KafkaNode {
     const item = new vscode.TreeItem(groupPartitionLabel(this.model), vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = groupPartitionDescription(this.model);
-    item.iconPath = new vscode.ThemeIcon(this.model.committed === undefined ? 'circle-outline' : (this.model.lag ?? 0) > 0 ? 'arrow-circle-down' : 'pass');
+    item.iconPath = new vscode.ThemeIcon(
+      this.model.committed === undefined ? 'circle-outline' : (this.model.lag ?? 0) > 0 ? 'arrow-circle-down' : 'pass',
+    );
     item.contextValue = contextValueOf('grouppartition');
     return item;
   }

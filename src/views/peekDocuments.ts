@@ -27,7 +27,8 @@ export class PeekDocuments extends Disposable implements vscode.TextDocumentCont
     this.contents.set(uri.toString(), content);
     while (this.contents.size > 20) this.contents.delete(this.contents.keys().next().value as string);
     const document = await vscode.workspace.openTextDocument(uri);
-    if (document.languageId !== language) await vscode.languages.setTextDocumentLanguage(document, language).then(undefined, () => document);
+    if (document.languageId !== language)
+      await vscode.languages.setTextDocumentLanguage(document, language).then(undefined, () => document);
     return vscode.window.showTextDocument(document, { preview: false });
   }
 }

@@ -32,7 +32,9 @@ const runState = (phase: ProcessPhase) => (phase === 'running' || phase === 'sta
 export class PipelineView extends Disposable implements vscode.TreeDataProvider<PipelineRow> {
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
-  private readonly rows: PipelineRow[] = (['broker', 'generator', 'job', 'ingest', 'lag', 'dashboard', 'results'] as PipelineRowKind[]).map((kind) => ({ kind }));
+  private readonly rows: PipelineRow[] = (['broker', 'generator', 'job', 'ingest', 'lag', 'dashboard', 'results'] as PipelineRowKind[]).map(
+    (kind) => ({ kind }),
+  );
 
   constructor(private readonly monitor: PipelineMonitor) {
     super();
@@ -70,12 +72,20 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.description = `${s.generator} · → ${s.topic}`;
       item.iconPath = icon(phaseIcon[s.generator]);
       item.contextValue = contextValueOf('process', 'generator', runState(s.generator));
-      item.tooltip = new vscode.MarkdownString(`**Sensor generator** (\`flink-jobs/data_generator.py\`): simulated IoT sensors writing JSON events to ${mdCode(s.topic)}, keyed by sensor id so each sensor's events stay in order in one partition. State: ${s.generator}.`);
+      item.tooltip = new vscode.MarkdownString(
+        `**Sensor generator** (\`flink-jobs/data_generator.py\`): simulated IoT sensors writing JSON events to ${mdCode(s.topic)}, keyed by sensor id so each sensor's events stay in order in one partition. State: ${s.generator}.`,
+      );
       item.command = { command: 'kafkaFlinkLab.generator.showTerminal', title: 'Show terminal' };
       return item;
     case 'job': {
       item.label = 'Flink job';
-      item.description = [jobWord(s.job), s.job.restarting && s.job.restarts ? `${s.job.restarts} restarts` : undefined, s.job.lag !== undefined ? `lag ${s.job.lag}` : undefined].filter(Boolean).join(' · ');
+      item.description = [
+        jobWord(s.job),
+        s.job.restarting && s.job.restarts ? `${s.job.restarts} restarts` : undefined,
+        s.job.lag !== undefined ? `lag ${s.job.lag}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(' · ');
       item.iconPath = icon(s.job.restarting && s.job.phase !== 'failed' ? ['warning', 'list.warningForeground'] : phaseIcon[s.job.phase]);
       item.contextValue = contextValueOf('process', 'job', runState(s.job.phase));
       item.tooltip = new vscode.MarkdownString(
@@ -90,7 +100,9 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.description = `${formatRate(s.ingestRate)} into ${s.topic}`;
       item.iconPath = new vscode.ThemeIcon('graph-line');
       item.contextValue = contextValueOf('metric', 'ingest');
-      item.tooltip = new vscode.MarkdownString(`Records per second written to ${mdCode(s.topic)}: the growth of the sum of its partitions' end offsets between two refreshes${s.endOffsetTotal !== undefined ? ` (now ${s.endOffsetTotal})` : ''}.`);
+      item.tooltip = new vscode.MarkdownString(
+        `Records per second written to ${mdCode(s.topic)}: the growth of the sum of its partitions' end offsets between two refreshes${s.endOffsetTotal !== undefined ? ` (now ${s.endOffsetTotal})` : ''}.`,
+      );
       return item;
     case 'lag': {
       item.label = 'Consumer lag';
@@ -103,7 +115,9 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.tooltip = new vscode.MarkdownString(
         [
           `Records in ${mdCode(s.topic)} that the Flink job has not committed yet: end offset − committed offset of group ${mdCode(s.job.groupId)}, summed over partitions${s.job.lag !== undefined ? ` — now **${s.job.lag}**` : ''}.`,
-          s.job.behindMs !== undefined ? `\nIn time: the records the job's Kafka source emits now were written **${formatBehind(s.job.behindMs)}** before (Flink's \`currentEmitEventTimeLag\`) — how far behind it reads.` : '',
+          s.job.behindMs !== undefined
+            ? `\nIn time: the records the job's Kafka source emits now were written **${formatBehind(s.job.behindMs)}** before (Flink's \`currentEmitEventTimeLag\`) — how far behind it reads.`
+            : '',
           '',
           ...(trendLines.length ? trendLines : [`- ${lagSawNote(s.job.checkpointIntervalMs)}`]),
         ].join('\n'),
@@ -123,7 +137,7 @@ function renderRow(kind: PipelineRowKind, s: PipelineSnapshot): vscode.TreeItem 
       item.iconPath = new vscode.ThemeIcon('table');
       item.contextValue = contextValueOf('metric', 'results');
       item.tooltip = new vscode.MarkdownString(
-        "What the Flink job has committed to the output folder, read with DuckDB: only files Flink has finished (renamed on a completed checkpoint) count, so a row appears once and only once — that is the *exactly-once* part you can see.",
+        'What the Flink job has committed to the output folder, read with DuckDB: only files Flink has finished (renamed on a completed checkpoint) count, so a row appears once and only once — that is the *exactly-once* part you can see.',
       );
       item.command = { command: 'kafkaFlinkLab.results.open', title: 'Open Results' };
       return item;

@@ -79,7 +79,12 @@ function nonce(): string {
 export function resultsHtml(webview: vscode.Webview, root: vscode.Uri, initial?: InitialData): string {
   const n = nonce();
   const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, file)).toString();
-  const csp = [`default-src 'none'`, `script-src 'nonce-${n}'`, `style-src ${webview.cspSource} 'nonce-${n}'`, `font-src ${webview.cspSource}`].join('; ');
+  const csp = [
+    `default-src 'none'`,
+    `script-src 'nonce-${n}'`,
+    `style-src ${webview.cspSource} 'nonce-${n}'`,
+    `font-src ${webview.cspSource}`,
+  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -161,7 +166,10 @@ class ResultsPanel implements vscode.Disposable {
     const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     // No retainContextWhenHidden: the webview keeps its sort, filter, tab and scroll in its own state and asks
     // for its page again on `ready`, so a hidden panel costs no renderer memory.
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Pipeline Results', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root] });
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Pipeline Results', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [root],
+    });
     this.panel = panel;
     this.ready = false;
     this.deps.log('results: panel created');
@@ -192,7 +200,11 @@ class ResultsPanel implements vscode.Disposable {
   }
 
   /** Writes the panel's HTML, with its first screen in it when that is ready within INITIAL_DATA_WAIT_MS. */
-  private async setHtml(panel: vscode.WebviewPanel, root: vscode.Uri, firstScreen: Promise<InitialData | undefined> | undefined): Promise<void> {
+  private async setHtml(
+    panel: vscode.WebviewPanel,
+    root: vscode.Uri,
+    firstScreen: Promise<InitialData | undefined> | undefined,
+  ): Promise<void> {
     if (!firstScreen) {
       panel.webview.html = resultsHtml(panel.webview, root);
       return;
@@ -240,7 +252,8 @@ class ResultsPanel implements vscode.Disposable {
   private rememberChartSize({ maxPoints, maxSensors }: ChartRequest): void {
     const memento = this.deps.memento;
     const last = memento?.get<Pick<ChartRequest, 'maxPoints' | 'maxSensors'>>(CHART_SIZE_KEY);
-    if (memento && (last?.maxPoints !== maxPoints || last?.maxSensors !== maxSensors)) void memento.update(CHART_SIZE_KEY, { maxPoints, maxSensors });
+    if (memento && (last?.maxPoints !== maxPoints || last?.maxSensors !== maxSensors))
+      void memento.update(CHART_SIZE_KEY, { maxPoints, maxSensors });
   }
 
   private cacheFileOf(folder: string): string | undefined {
@@ -306,7 +319,10 @@ class ResultsPanel implements vscode.Disposable {
         this.deps.log(`results: indexed ${folder} in the background in ${Math.round(performance.now() - started)} ms`);
       } else {
         const result = await (await store).refresh();
-        if (result.changed) this.deps.log(`results: indexed ${result.added} new, ${result.rewritten} rewritten, ${result.removed} removed file(s) in the background in ${Math.round(performance.now() - started)} ms`);
+        if (result.changed)
+          this.deps.log(
+            `results: indexed ${result.added} new, ${result.rewritten} rewritten, ${result.removed} removed file(s) in the background in ${Math.round(performance.now() - started)} ms`,
+          );
       }
     } catch (error) {
       if (error instanceof CacheUnavailableError) this.deps.log(`results: not indexing in the background: ${error.message}`);
@@ -450,7 +466,8 @@ class ResultsPanel implements vscode.Disposable {
     try {
       const s = await store;
       const result = await s.refresh();
-      if ((result.changed || reason === 'refresh') && store === this.store) this.post({ type: 'summary', summary: await s.summary(), reason });
+      if ((result.changed || reason === 'refresh') && store === this.store)
+        this.post({ type: 'summary', summary: await s.summary(), reason });
     } catch (error) {
       if (store === this.store) this.post({ type: 'error', channel: 'load', message: this.loadError(error) });
     } finally {
@@ -519,14 +536,26 @@ class ResultsPanel implements vscode.Disposable {
         await this.refreshNow('refresh');
         break;
       case 'page':
-        await this.answer('page', message.requestId, async (s) => ({ type: 'pageResult', requestId: message.requestId, result: await s.page(message.request) }));
+        await this.answer('page', message.requestId, async (s) => ({
+          type: 'pageResult',
+          requestId: message.requestId,
+          result: await s.page(message.request),
+        }));
         break;
       case 'chart':
         this.rememberChartSize(message.request);
-        await this.answer('chart', message.requestId, async (s) => ({ type: 'chartResult', requestId: message.requestId, result: await s.chart(message.request) }));
+        await this.answer('chart', message.requestId, async (s) => ({
+          type: 'chartResult',
+          requestId: message.requestId,
+          result: await s.chart(message.request),
+        }));
         break;
       case 'query':
-        await this.answer('query', message.requestId, async (s) => ({ type: 'queryResult', requestId: message.requestId, result: await s.query(message.request) }));
+        await this.answer('query', message.requestId, async (s) => ({
+          type: 'queryResult',
+          requestId: message.requestId,
+          result: await s.query(message.request),
+        }));
         break;
       case 'export':
         await this.answer('export', message.requestId, (s) => this.exportRows(s, message.requestId, message.format, message.source));
@@ -542,26 +571,35 @@ class ResultsPanel implements vscode.Disposable {
     const what = source.kind === 'table' ? source.table.replace('_', '-') : 'query';
     const name = `${what}-${stamp}.${format}`;
     const base = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(tmpdir());
-    const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(base, name), filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] }, saveLabel: 'Export' });
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(base, name),
+      filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+      saveLabel: 'Export',
+    });
     if (!target) return { type: 'exported', requestId, rows: 0, file: '' };
-    const { rows } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${what} rows` }, async (progress) => {
-      const report = (n: number) => progress.report({ message: `${n.toLocaleString('en-US')} rows` });
-      if (target.scheme === 'file') return store.exportRows(source, format, target.fsPath, report);
-      // A remote file system: write locally, then copy through VS Code.
-      const dir = await mkdtemp(join(tmpdir(), 'kafka-flink-lab-export-'));
-      try {
-        const local = join(dir, name);
-        const result = await store.exportRows(source, format, local, report);
-        await vscode.workspace.fs.writeFile(target, await readFile(local));
-        return result;
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
+    const { rows } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Exporting ${what} rows` },
+      async (progress) => {
+        const report = (n: number) => progress.report({ message: `${n.toLocaleString('en-US')} rows` });
+        if (target.scheme === 'file') return store.exportRows(source, format, target.fsPath, report);
+        // A remote file system: write locally, then copy through VS Code.
+        const dir = await mkdtemp(join(tmpdir(), 'kafka-flink-lab-export-'));
+        try {
+          const local = join(dir, name);
+          const result = await store.exportRows(source, format, local, report);
+          await vscode.workspace.fs.writeFile(target, await readFile(local));
+          return result;
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    );
     this.deps.log(`results: exported ${rows} rows to ${target.toString()}`);
-    void vscode.window.showInformationMessage(`Exported ${rows.toLocaleString('en-US')} rows to ${basename(target.path)}.`, 'Open').then((choice) => {
-      if (choice) void vscode.commands.executeCommand('vscode.open', target);
-    });
+    void vscode.window
+      .showInformationMessage(`Exported ${rows.toLocaleString('en-US')} rows to ${basename(target.path)}.`, 'Open')
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand('vscode.open', target);
+      });
     return { type: 'exported', requestId, rows, file: basename(target.path) };
   }
 
@@ -620,10 +658,13 @@ export function registerResultsView(context: vscode.ExtensionContext, deps: Resu
       const runs = listRuns(output);
       const picked = await vscode.window.showQuickPick(
         [
-          { label: 'The pipeline\'s output folder', description: output, folder: undefined as string | undefined },
+          { label: "The pipeline's output folder", description: output, folder: undefined as string | undefined },
           ...runs.map((r) => ({ label: `Run ${r.name}`, description: `replay into ${r.folder}`, folder: r.folder })),
         ],
-        { title: 'Pipeline Results: which run?', placeHolder: runs.length ? 'A replay writes into output/runs/<time>' : 'No replay yet: "Replay the Pipeline…" makes one' },
+        {
+          title: 'Pipeline Results: which run?',
+          placeHolder: runs.length ? 'A replay writes into output/runs/<time>' : 'No replay yet: "Replay the Pipeline…" makes one',
+        },
       );
       if (picked) panel.showRun(picked.folder);
     } catch (error) {

@@ -28,7 +28,9 @@ export class PipelineStatusBar extends Disposable {
     this.item.text = r.text;
     this.item.backgroundColor = BACKGROUND[r.severity];
     const tooltip = new vscode.MarkdownString(r.tooltip, true);
-    tooltip.isTrusted = { enabledCommands: ['kafkaFlinkLab.pipeline.showActions', 'kafkaFlinkLab.pipeline.refresh', 'kafkaFlinkLab.log.show'] };
+    tooltip.isTrusted = {
+      enabledCommands: ['kafkaFlinkLab.pipeline.showActions', 'kafkaFlinkLab.pipeline.refresh', 'kafkaFlinkLab.log.show'],
+    };
     this.item.tooltip = tooltip;
     this.item.accessibilityInformation = { label: r.text.replace(/\$\([^)]+\)\s*/g, ''), role: 'button' };
   }

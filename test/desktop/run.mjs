@@ -35,11 +35,22 @@ try {
     extensionTestsPath: join(repo, 'out', 'test', 'exthost', 'index.js'),
     vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || undefined,
     version: process.env.VSCODE_VERSION || undefined,
-    launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes', `--user-data-dir=${userData}`],
+    launchArgs: [
+      workspace,
+      '--disable-extensions',
+      '--disable-workspace-trust',
+      '--skip-welcome',
+      '--skip-release-notes',
+      `--user-data-dir=${userData}`,
+    ],
   });
 } catch (error) {
   const text = String(error?.message ?? error);
-  if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|getaddrinfo|Failed to download|TimeoutError|socket hang up|certificate/i.test(text)) {
+  if (
+    /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|getaddrinfo|Failed to download|TimeoutError|socket hang up|certificate/i.test(
+      text,
+    )
+  ) {
     fail(
       `could not download VS Code (${text.split('\n')[0]}).\n` +
         '  This machine cannot reach update.code.visualstudio.com. Either set VSCODE_EXECUTABLE to an installed VS Code\n' +

@@ -31,7 +31,15 @@ import { extensionActive, rowText, treeRow, treeSnapshot, until, viewPane } from
 import { cacheRoot, ensureE2eToolchain } from './setup.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { values } = parseArgs({ options: { bootstrap: { type: 'string' }, prefix: { type: 'string' }, topics: { type: 'string' }, partitions: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    bootstrap: { type: 'string' },
+    prefix: { type: 'string' },
+    topics: { type: 'string' },
+    partitions: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+});
 if (!values.bootstrap || !values.prefix || !values.topics) {
   console.error('bench-tree: --bootstrap, --prefix and --topics are required');
   process.exit(2);
@@ -66,11 +74,20 @@ async function armClock(page, startEvent, condition) {
       const clock = { start: undefined, end: undefined };
       window.__kflClock = clock;
       window.addEventListener(startEvent, (e) => (clock.start ??= e.timeStamp), { capture: true, once: true });
-      const pane = () => [...document.querySelectorAll('.pane')].find((p) => /^Kafka$/i.test(p.querySelector('.pane-header h3.title')?.textContent?.trim() ?? ''));
-      const text = (r) => (r.getAttribute('aria-label') ?? '').replace(/, has actions$/, '').replace(/\s+/g, ' ').trim();
+      const pane = () =>
+        [...document.querySelectorAll('.pane')].find((p) =>
+          /^Kafka$/i.test(p.querySelector('.pane-header h3.title')?.textContent?.trim() ?? ''),
+        );
+      const text = (r) =>
+        (r.getAttribute('aria-label') ?? '')
+          .replace(/, has actions$/, '')
+          .replace(/\s+/g, ' ')
+          .trim();
       const pattern = new RegExp(condition.pattern);
       const holds = () => {
-        const rows = [...(pane()?.querySelectorAll('.monaco-list-row[role="treeitem"]') ?? [])].sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index));
+        const rows = [...(pane()?.querySelectorAll('.monaco-list-row[role="treeitem"]') ?? [])].sort(
+          (a, b) => Number(a.dataset.index) - Number(b.dataset.index),
+        );
         const at = rows.findIndex((r) => text(r) === condition.label || text(r).startsWith(`${condition.label} `));
         if (at < 0) return false;
         if (condition.kind === 'row') return pattern.test(text(rows[at]));
@@ -90,7 +107,13 @@ async function armClock(page, startEvent, condition) {
           observer.disconnect();
         }
       });
-      observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-label', 'aria-expanded', 'data-index'] });
+      observer.observe(document.body, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+        attributes: true,
+        attributeFilter: ['aria-label', 'aria-expanded', 'data-index'],
+      });
     },
     { startEvent, condition },
   );
@@ -111,16 +134,29 @@ async function main() {
   const built = await runToEnd(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, timeoutMs: 180_000 });
   if (built.code !== 0) throw new Error(`building the extension failed:\n${built.out.slice(-2000)}`);
   const vsix = await packVsix(repo, join(runDir, 'kafka-flink-lab.vsix'));
-  const dirs = prepareRunFolders(runDir, { settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false } });
+  const dirs = prepareRunFolders(runDir, {
+    settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
+  });
   const env = codeServerEnv(toolchain, dirs, { runId, cacheDir: cacheRoot() });
   await installVsix(toolchain, dirs, vsix.file, env);
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   // No auto-refresh: every fetch the clocks see is the one the click asked for.
-  writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'kafkaFlinkLab.bootstrapServers': values.bootstrap, 'kafkaFlinkLab.refreshInterval': 0 }, null, 2));
+  writeFileSync(
+    join(workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'kafkaFlinkLab.bootstrapServers': values.bootstrap, 'kafkaFlinkLab.refreshInterval': 0 }, null, 2),
+  );
 
-  server = await startCodeServer(toolchain, dirs, { port: await findFreePort(Number(process.env.E2E_PORT || 18280)), workspace, env, smokeTestDriver: true });
+  server = await startCodeServer(toolchain, dirs, {
+    port: await findFreePort(Number(process.env.E2E_PORT || 18280)),
+    workspace,
+    env,
+    smokeTestDriver: true,
+  });
   const { chromium } = createRequire(join(repo, 'package.json'))('playwright-core');
-  context = await chromium.launchPersistentContext(join(runDir, 'chromium-profile'), chromiumLaunchOptions(toolchain, { env: { ...process.env, KFL_RUN_ID: runId } }));
+  context = await chromium.launchPersistentContext(
+    join(runDir, 'chromium-profile'),
+    chromiumLaunchOptions(toolchain, { env: { ...process.env, KFL_RUN_ID: runId } }),
+  );
   page = await context.newPage();
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator('.activitybar').waitFor({ timeout: 60_000 });
@@ -132,7 +168,9 @@ async function main() {
 
   // 1. The topic list: the activity-bar icon opens the view, which connects and lists every topic with its
   // partitions, retention and message count (the folders are expanded by default).
-  const icon = page.locator('.activitybar .action-item a[aria-label^="Kafka Flink Lab"], .activitybar .action-item[aria-label^="Kafka Flink Lab"]').first();
+  const icon = page
+    .locator('.activitybar .action-item a[aria-label^="Kafka Flink Lab"], .activitybar .action-item[aria-label^="Kafka Flink Lab"]')
+    .first();
   await icon.waitFor({ timeout: 45_000 });
   let reading = await armClock(page, 'mousedown', { kind: 'row', label: names[0], pattern });
   await icon.click();
@@ -160,7 +198,12 @@ async function main() {
   // 3. Expanding topics: partitions with leader, ISR and low/high offsets, each topic fetched on its first expand.
   const expands = [];
   for (const name of names.slice(0, 3)) {
-    reading = await armClock(page, 'mousedown', { kind: 'children', label: name, pattern: '^partition \\d+ .*offsets \\d+', count: partitions });
+    reading = await armClock(page, 'mousedown', {
+      kind: 'children',
+      label: name,
+      pattern: '^partition \\d+ .*offsets \\d+',
+      count: partitions,
+    });
     await treeRow(kafka(), name).click();
     expands.push(await reading(`expand ${name}`));
     // Collapsed again, so the next topic's partitions fit in the view (rows out of sight are not drawn).
@@ -182,7 +225,13 @@ try {
   progress(`failed: ${failure}`);
   if (page && process.env.KFL_BENCH_SHOT) await page.screenshot({ path: process.env.KFL_BENCH_SHOT }).catch(() => {});
   const rows = page ? await treeSnapshot(viewPane(page, 'Kafka')).catch(() => []) : [];
-  if (rows.length) progress(`the Kafka view showed: ${rows.slice(0, 12).map((r) => `[${r.level}] ${r.text}`).join(' | ')}`);
+  if (rows.length)
+    progress(
+      `the Kafka view showed: ${rows
+        .slice(0, 12)
+        .map((r) => `[${r.level}] ${r.text}`)
+        .join(' | ')}`,
+    );
 } finally {
   await context?.close().catch(() => {});
   if (server) await stopProcessGroup(server.pid);

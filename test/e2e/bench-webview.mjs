@@ -57,7 +57,11 @@ let context;
 async function startCommand(page, manifest, commandId) {
   const { title } = await typeInPalette(page, manifest, commandId);
   const first = page.locator('.quick-input-list .monaco-list-row.focused').first();
-  await until(async () => ((await first.getAttribute('aria-label').catch(() => '')) ?? '').startsWith(title), { timeoutMs: 10_000, intervalMs: 50, message: `"${title}" is not the first palette entry` });
+  await until(async () => ((await first.getAttribute('aria-label').catch(() => '')) ?? '').startsWith(title), {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    message: `"${title}" is not the first palette entry`,
+  });
   const t0 = Date.now();
   await page.keyboard.press('Enter');
   await until(async () => !(await quickInput(page).isVisible()), { timeoutMs: 10_000, intervalMs: 50, message: 'the palette stayed open' });
@@ -74,15 +78,23 @@ async function main() {
   if (built.code !== 0) throw new Error(`building the extension failed:\n${built.out.slice(-2000)}`);
   const vsix = await packVsix(repo, join(runDir, 'kafka-flink-lab.vsix'));
   progress(`VSIX ${(vsix.bytes / 1024 / 1024).toFixed(1)} MB`);
-  const dirs = prepareRunFolders(runDir, { settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false } });
+  const dirs = prepareRunFolders(runDir, {
+    settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.commandCenter.enabled': false },
+  });
   const env = codeServerEnv(toolchain, dirs, { runId, cacheDir: cacheRoot() });
   await installVsix(toolchain, dirs, vsix.file, env);
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   // The workspace settings; VS Code picks up a change of the file while it runs.
-  const writeSettings = (extra = {}) => writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'kafkaFlinkLab.outputFolder': output, ...extra }, null, 2));
+  const writeSettings = (extra = {}) =>
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'kafkaFlinkLab.outputFolder': output, ...extra }, null, 2));
   writeSettings();
 
-  server = await startCodeServer(toolchain, dirs, { port: await findFreePort(Number(process.env.E2E_PORT || 18180)), workspace, env, smokeTestDriver: true });
+  server = await startCodeServer(toolchain, dirs, {
+    port: await findFreePort(Number(process.env.E2E_PORT || 18180)),
+    workspace,
+    env,
+    smokeTestDriver: true,
+  });
   const { chromium } = createRequire(join(repo, 'package.json'))('playwright-core');
   const launch = chromiumLaunchOptions(toolchain, { env: { ...process.env, KFL_RUN_ID: runId } });
   // Exact heap sizes (Chromium rounds performance.memory otherwise), for the webview's share of the heap.
@@ -97,7 +109,9 @@ async function main() {
   const rowsLabel = rows ? rows.toLocaleString('en-US') : undefined;
 
   const frame = webviewFrame(page);
-  const summaryRows = rowsLabel ? frame.locator('[data-testid="stat-rows"]', { hasText: rowsLabel }) : frame.locator('[data-testid="stat-rows"]');
+  const summaryRows = rowsLabel
+    ? frame.locator('[data-testid="stat-rows"]', { hasText: rowsLabel })
+    : frame.locator('[data-testid="stat-rows"]');
   const firstRow = frame.locator('[data-testid="results-row"]').first();
   const chartLine = frame.locator('[data-testid="results-chart"] path.series').first();
   // The webview's own marks: its clock starts when its document starts loading (performance.timeOrigin).
@@ -128,12 +142,23 @@ async function main() {
         `first page +${d.pageFirstAt} (DuckDB ${d.pageDbMs} ms, extension host ${d.pageHostMs} ms, round trip ${d.pageMs} ms); ` +
         `chart +${d.chartFirstAt} (DuckDB ${d.chartDbMs} ms, extension host ${d.chartHostMs} ms, round trip ${d.chartMs} ms); the driver saw all three after ${driver} ms`,
     );
-    return { ...marks, paint: Math.max(marks.summary, marks.page, marks.chart), driver, docStart, ready: docStart + Number(d.readyAt), init: marks.summary };
+    return {
+      ...marks,
+      paint: Math.max(marks.summary, marks.page, marks.chart),
+      driver,
+      docStart,
+      ready: docStart + Number(d.readyAt),
+      init: marks.summary,
+    };
   };
   const closeResults = async () => {
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+W');
-    await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, { timeoutMs: 10_000, intervalMs: 100, message: 'the results view did not close' }).catch(() => undefined);
+    await until(async () => (await page.locator('iframe.webview.ready').count()) === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      message: 'the results view did not close',
+    }).catch(() => undefined);
   };
 
   // The webview runs in the workbench's renderer (same origin), so its heap is the growth of that renderer's heap.
@@ -147,20 +172,28 @@ async function main() {
   add('cold: first page shown', cold.page, 'ms');
   add('cold: chart drawn', cold.chart, 'ms');
   add('cold first paint (summary, first page, chart)', cold.paint, 'ms', { budget: 1000 });
-  add('cold: webview document starts loading', cold.docStart, 'ms', { note: "the browser profile's first webview: VS Code's service worker is installed before any extension code runs" });
+  add('cold: webview document starts loading', cold.docStart, 'ms', {
+    note: "the browser profile's first webview: VS Code's service worker is installed before any extension code runs",
+  });
   add('cold: webview script ready', cold.ready, 'ms');
   add('cold: summary arrived (data loaded)', cold.init, 'ms');
 
   /** Waits for the next answer on a channel and returns where its time went. */
   const lastAnswer = async (channel, before) => {
-    await until(async () => Number((await appData())[`${channel}Seq`] ?? 0) > before, { timeoutMs: 30_000, intervalMs: 20, message: `no ${channel} answer` });
+    await until(async () => Number((await appData())[`${channel}Seq`] ?? 0) > before, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      message: `no ${channel} answer`,
+    });
     const d = await appData();
     return { total: Number(d[`${channel}Ms`]), host: Number(d[`${channel}HostMs`]), db: Number(d[`${channel}DbMs`]) };
   };
   const seq = async (channel) => Number((await appData())[`${channel}Seq`] ?? 0);
   const noteInside = (name, b) => {
     inside.push({ name, ...b });
-    progress(`  inside the webview: ${name}: round trip ${b.total} ms = DuckDB ${b.db} ms + rest of the extension host ${(b.host - b.db).toFixed(0)} ms + messaging and drawing ${(b.total - b.host).toFixed(0)} ms`);
+    progress(
+      `  inside the webview: ${name}: round trip ${b.total} ms = DuckDB ${b.db} ms + rest of the extension host ${(b.host - b.db).toFixed(0)} ms + messaging and drawing ${(b.total - b.host).toFixed(0)} ms`,
+    );
   };
 
   const domRows = () => frame.locator('[data-testid="results-row"]').count();
@@ -184,7 +217,9 @@ async function main() {
   for (const column of ['avg_temperature', 'event_count', 'window_start']) sorts.push(await sortBy(column, 'ascending'));
   add('sort by a column: click to rows on screen (median of 3)', median(sorts.map((x) => x.shown)), 'ms', { budget: 200 });
   add('sort by a column: click to rows on screen (slowest of 3)', Math.max(...sorts.map((x) => x.shown)), 'ms', { budget: 200 });
-  add('sort by a column, as the test driver sees it (median of 3)', median(sorts.map((x) => x.driver)), 'ms', { note: "Playwright's click and polling included" });
+  add('sort by a column, as the test driver sees it (median of 3)', median(sorts.map((x) => x.driver)), 'ms', {
+    note: "Playwright's click and polling included",
+  });
 
   // 3. Pages: next, then the last page of a text sort (the deepest page of the costliest order).
   const firstRowNumber = () => frame.locator('[data-testid="results-row"] td.rownum').first().innerText();
@@ -193,7 +228,11 @@ async function main() {
     const answers = await seq('page');
     const t = Date.now();
     await frame.locator(`[data-testid="page-${button}"]`).click();
-    await until(async () => (await firstRowNumber()) !== before, { timeoutMs: 120_000, intervalMs: 5, message: `page-${button} changed nothing` });
+    await until(async () => (await firstRowNumber()) !== before, {
+      timeoutMs: 120_000,
+      intervalMs: 5,
+      message: `page-${button} changed nothing`,
+    });
     const driver = since(t);
     const answer = await lastAnswer('page', answers);
     noteInside(`page ${button}`, answer);
@@ -208,7 +247,9 @@ async function main() {
   await sortBy('sensor_id', 'ascending');
   pageFigure('last page of a text sort (sensor_id)', await pageTo('last'));
   pageFigure('first page again', await pageTo('first'));
-  add('a page, as the test driver sees it (median of 3)', median(pages.map((x) => x.driver)), 'ms', { note: "Playwright's click and polling included" });
+  add('a page, as the test driver sees it (median of 3)', median(pages.map((x) => x.driver)), 'ms', {
+    note: "Playwright's click and polling included",
+  });
 
   // 4. Live: a newly committed file (a copy of one, under a new name) shows in the summary.
   const aggregates = join(output, 'aggregates');
@@ -229,7 +270,9 @@ async function main() {
 
   const heapAfterUse = await workbenchHeap();
   add('JS heap of the webview after open (renderer heap growth)', (heapAfterOpen - heapBeforeOpen) / 1024 / 1024, 'MB');
-  add('JS heap of the webview after sorts, pages and a live update', (heapAfterUse - heapBeforeOpen) / 1024 / 1024, 'MB', { note: `the whole renderer, workbench included: ${(heapAfterUse / 1024 / 1024).toFixed(0)} MB` });
+  add('JS heap of the webview after sorts, pages and a live update', (heapAfterUse - heapBeforeOpen) / 1024 / 1024, 'MB', {
+    note: `the whole renderer, workbench included: ${(heapAfterUse / 1024 / 1024).toFixed(0)} MB`,
+  });
   add('table rows in the webview DOM', await domRows(), 'rows', { note: `of ${rowsLabel ?? '?'} in the folder` });
 
   // 5. Warm: close the view and open it again (three times); the extension host keeps the loaded data a while.
@@ -239,9 +282,14 @@ async function main() {
     warm.push(await openResults(`warm ${i}`));
   }
   const medianOf = (runs, key) => median(runs.map((r) => r[key]));
-  add('warm first paint (reopened; median of 3)', medianOf(warm, 'paint'), 'ms', { budget: 1000, note: `each: ${warm.map((r) => r.paint.toFixed(0)).join(', ')} ms` });
+  add('warm first paint (reopened; median of 3)', medianOf(warm, 'paint'), 'ms', {
+    budget: 1000,
+    note: `each: ${warm.map((r) => r.paint.toFixed(0)).join(', ')} ms`,
+  });
   add('warm: webview document starts loading (median of 3)', medianOf(warm, 'docStart'), 'ms');
-  add('warm first paint, as the test driver sees it (median of 3)', medianOf(warm, 'driver'), 'ms', { note: "Playwright's polling included" });
+  add('warm first paint, as the test driver sees it (median of 3)', medianOf(warm, 'driver'), 'ms', {
+    note: "Playwright's polling included",
+  });
 
   // 6. A reloaded window: a new extension host, and a browser that has shown a webview before — the cold open of
   // a user's next session. First without the cache file and with background indexing off (every file is read
@@ -252,18 +300,25 @@ async function main() {
     await page.reload();
     await page.locator('.activitybar').waitFor({ timeout: 60_000 });
     await extensionActive(page);
-    const caches = readdirSync(dirs.userData, { recursive: true }).map(String).filter((f) => /results-[0-9a-f]+\.duckdb(\.wal)?$/.test(f));
+    const caches = readdirSync(dirs.userData, { recursive: true })
+      .map(String)
+      .filter((f) => /results-[0-9a-f]+\.duckdb(\.wal)?$/.test(f));
     if (!withCache) for (const f of caches) rmSync(join(dirs.userData, f), { force: true });
     else if (caches.length === 0) progress(`${label}: no cache file in the workspace storage`);
     return openResults(label);
   };
   const fresh = await reloaded('reloaded window, no cache', false);
-  add('cold first paint in a reloaded window, no cache file, background indexing off (every file read at open)', fresh.paint, 'ms', { budget: 1000 });
+  add('cold first paint in a reloaded window, no cache file, background indexing off (every file read at open)', fresh.paint, 'ms', {
+    budget: 1000,
+  });
   add('reloaded window, no cache: webview document starts loading', fresh.docStart, 'ms');
   add('reloaded window, no cache: summary shown (data loaded)', fresh.init, 'ms');
   const cached = [];
   for (let i = 1; i <= 3; i++) cached.push(await reloaded(`reloaded window ${i}, cache`, true));
-  add('cold first paint in a reloaded window, through the cache file (median of 3)', medianOf(cached, 'paint'), 'ms', { budget: 1000, note: `each: ${cached.map((r) => r.paint.toFixed(0)).join(', ')} ms` });
+  add('cold first paint in a reloaded window, through the cache file (median of 3)', medianOf(cached, 'paint'), 'ms', {
+    budget: 1000,
+    note: `each: ${cached.map((r) => r.paint.toFixed(0)).join(', ')} ms`,
+  });
   add('reloaded window, cache: webview document starts loading (median of 3)', medianOf(cached, 'docStart'), 'ms');
 
   // 7. Background indexing: with the view closed, the output folder becomes one the extension has never read (a
@@ -276,8 +331,14 @@ async function main() {
   const indexedCopy = () => extensionLogLines(logsDir).some((l) => l.includes(`results: indexed ${copy} in the background`));
   const t7 = Date.now();
   writeSettings({ 'kafkaFlinkLab.outputFolder': copy });
-  await until(indexedCopy, { timeoutMs: 180_000, intervalMs: 100, message: `the extension did not log "results: indexed ${copy} in the background"` });
-  add('background indexing of a never-read folder, view closed (setting change to the log line)', since(t7), 'ms', { note: 'includes the 1 s wait before indexing and the log file being written' });
+  await until(indexedCopy, {
+    timeoutMs: 180_000,
+    intervalMs: 100,
+    message: `the extension did not log "results: indexed ${copy} in the background"`,
+  });
+  add('background indexing of a never-read folder, view closed (setting change to the log line)', since(t7), 'ms', {
+    note: 'includes the 1 s wait before indexing and the log file being written',
+  });
   const indexed = await openResults('after background indexing');
   add('first paint after background indexing of a never-read folder (view closed meanwhile)', indexed.paint, 'ms', { budget: 1000 });
   await closeResults();

@@ -72,7 +72,10 @@ export function removeHostileResultsFile(workspace) {
 
 /** Throws what a VS Code error dialog says ("Command … resulted in an error"), so a step fails at once. */
 async function throwOnErrorDialog(page) {
-  const texts = await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => []);
+  const texts = await page
+    .locator('.monaco-dialog-box')
+    .allInnerTexts()
+    .catch(() => []);
   const error = texts.find((t) => /resulted in an error|not found/i.test(t));
   if (error) throw Object.assign(new Error(`VS Code: ${error.replace(/\s+/g, ' ').replace(/^OK /, '').trim()}`), { fatal: true });
 }
@@ -135,12 +138,31 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       done.set(id, false);
       await page.screenshot({ path: join(shots, file.replace('.png', '-FAILED.png')) }).catch(() => {});
       // What VS Code told the user is usually the best explanation: a modal error or a notification.
-      const dialog = (await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => [])).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+      const dialog = (
+        await page
+          .locator('.monaco-dialog-box')
+          .allInnerTexts()
+          .catch(() => [])
+      )
+        .map((t) => t.replace(/\s+/g, ' ').trim())
+        .filter(Boolean);
       const toasts = (await notificationTexts(page).catch(() => [])).filter(Boolean);
       const told = [...dialog.map((t) => `dialog: ${t}`), ...toasts.map((t) => `notification: ${t}`)].join(' | ');
       // A dialog or a context menu left open would take the next step's clicks.
-      if (dialog.length || (await page.locator('.monaco-menu').count().catch(() => 0))) await page.keyboard.press('Escape').catch(() => {});
-      report.fail('journey', title, `${error?.message ?? String(error)}${told ? `\nVS Code showed: ${told.slice(0, 400)}` : ''}`, Date.now() - started);
+      if (
+        dialog.length ||
+        (await page
+          .locator('.monaco-menu')
+          .count()
+          .catch(() => 0))
+      )
+        await page.keyboard.press('Escape').catch(() => {});
+      report.fail(
+        'journey',
+        title,
+        `${error?.message ?? String(error)}${told ? `\nVS Code showed: ${told.slice(0, 400)}` : ''}`,
+        Date.now() - started,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -152,47 +174,68 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await page.locator('.activitybar').waitFor({ timeout: 30_000 });
   });
 
-  await step('view', 'the Kafka Flink Lab activity-bar icon opens the Kafka and Pipeline views', { needs: ['workbench'], timeoutMs: 60_000 }, async () => {
-    const icon = page.locator('.activitybar .action-item a[aria-label^="Kafka Flink Lab"], .activitybar .action-item[aria-label^="Kafka Flink Lab"]').first();
-    await icon.waitFor({ timeout: 45_000 });
-    await icon.click();
-    await kafka().first().waitFor({ timeout: 15_000 });
-    await pipeline().first().waitFor({ timeout: 15_000 });
-  });
+  await step(
+    'view',
+    'the Kafka Flink Lab activity-bar icon opens the Kafka and Pipeline views',
+    { needs: ['workbench'], timeoutMs: 60_000 },
+    async () => {
+      const icon = page
+        .locator('.activitybar .action-item a[aria-label^="Kafka Flink Lab"], .activitybar .action-item[aria-label^="Kafka Flink Lab"]')
+        .first();
+      await icon.waitFor({ timeout: 45_000 });
+      await icon.click();
+      await kafka().first().waitFor({ timeout: 15_000 });
+      await pipeline().first().waitFor({ timeout: 15_000 });
+    },
+  );
 
-  await step('hostile-value', `a results value ${XSS_VALUE} shows as text and opens no dialog`, { needs: ['view'], timeoutMs: 60_000 }, async () => {
-    await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
-    const frame = webviewFrame(page);
-    // The table cell (the chart legend shows the sensor id too).
-    const cell = frame.locator('[data-testid="results-row"] td').filter({ hasText: XSS_VALUE }).first();
-    await until(
-      async () => {
-        await throwOnErrorDialog(page);
-        return (await cell.count()) > 0;
-      },
-      { timeoutMs: 40_000, intervalMs: 500, message: `no cell reading ${XSS_VALUE} in the results webview` },
-    );
-    const text = await cell.textContent();
-    if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
-    if ((await cell.locator('img, script, iframe').count()) > 0) throw new Error(`the cell holds markup: ${await cell.innerHTML()}`);
-    const injected = await frame.locator('img[src="x"], img[onerror]').count();
-    if (injected > 0) throw new Error(`${injected} <img> element(s) from the file value were created in the webview`);
-    await sleep(1000);
-    if (dialogs.length) throw new Error(`a dialog opened: ${dialogs.join(' | ')}`);
-  });
+  await step(
+    'hostile-value',
+    `a results value ${XSS_VALUE} shows as text and opens no dialog`,
+    { needs: ['view'], timeoutMs: 60_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+      const frame = webviewFrame(page);
+      // The table cell (the chart legend shows the sensor id too).
+      const cell = frame.locator('[data-testid="results-row"] td').filter({ hasText: XSS_VALUE }).first();
+      await until(
+        async () => {
+          await throwOnErrorDialog(page);
+          return (await cell.count()) > 0;
+        },
+        { timeoutMs: 40_000, intervalMs: 500, message: `no cell reading ${XSS_VALUE} in the results webview` },
+      );
+      const text = await cell.textContent();
+      if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
+      if ((await cell.locator('img, script, iframe').count()) > 0) throw new Error(`the cell holds markup: ${await cell.innerHTML()}`);
+      const injected = await frame.locator('img[src="x"], img[onerror]').count();
+      if (injected > 0) throw new Error(`${injected} <img> element(s) from the file value were created in the webview`);
+      await sleep(1000);
+      if (dialogs.length) throw new Error(`a dialog opened: ${dialogs.join(' | ')}`);
+    },
+  );
   // The pipeline's own rows are what the later steps look at.
   removeHostileResultsFile(workspace);
 
   let stackStartedByUi = false;
-  await step('stack', 'Start Local Kafka (command palette) starts the broker in the "Kafka broker" terminal', { needs: ['view'], timeoutMs: 150_000 }, async () => {
-    await runCommand(page, manifest, 'kafkaFlinkLab.stack.start');
-    await acceptQuickInputs(page, { max: 2, settleMs: 1500 });
-    await terminalTab(page, 'Kafka broker').first().waitFor({ timeout: 30_000 });
-    await until(async () => (await cli(['stack', 'status', '--json'])).code === 0, { timeoutMs: 120_000, intervalMs: 2000, message: 'the broker did not come up (pipeline stack status)' });
-    stackStartedByUi = true;
-    const text = await terminalText(page, 'Kafka broker');
-    return `terminal: ${text.split('\n').filter((l) => l.trim()).length} lines`;
-  });
+  await step(
+    'stack',
+    'Start Local Kafka (command palette) starts the broker in the "Kafka broker" terminal',
+    { needs: ['view'], timeoutMs: 150_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.stack.start');
+      await acceptQuickInputs(page, { max: 2, settleMs: 1500 });
+      await terminalTab(page, 'Kafka broker').first().waitFor({ timeout: 30_000 });
+      await until(async () => (await cli(['stack', 'status', '--json'])).code === 0, {
+        timeoutMs: 120_000,
+        intervalMs: 2000,
+        message: 'the broker did not come up (pipeline stack status)',
+      });
+      stackStartedByUi = true;
+      const text = await terminalText(page, 'Kafka broker');
+      return `terminal: ${text.split('\n').filter((l) => l.trim()).length} lines`;
+    },
+  );
   if (!stackStartedByUi) {
     // So that the tree, the job and the generator can still be checked, the harness starts the broker itself.
     const up = await cli(['stack', 'up'], 150_000);
@@ -200,48 +243,88 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     done.set('broker-up', up.code === 0);
   } else done.set('broker-up', true);
 
-  await step('tree', `the Kafka view shows broker 1, ${TOPIC} and its 3 partitions with offsets`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {
-    const broker = treeRow(kafka(), 'broker 1');
-    await until(async () => (await broker.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 45_000, intervalMs: 1000, message: async () => `no "broker 1" row; the view shows: ${await describeTree(kafka())}` });
-    const brokerText = await rowText(broker);
-    if (!brokerText.includes('127.0.0.1:9092')) throw new Error(`broker row reads "${brokerText}"`);
-    const topic = treeRow(kafka(), TOPIC);
-    await until(async () => (await topic.count()) > 0 || (await expandAll(kafka())), { timeoutMs: 30_000, intervalMs: 1000, message: async () => `no "${TOPIC}" row; the view shows: ${await describeTree(kafka())}` });
-    const topicText = await rowText(topic);
-    if (!/3 partitions/.test(topicText)) throw new Error(`${TOPIC} row reads "${topicText}"`);
-    await expandRow(topic);
-    const partitions = await until(
-      async () => {
-        const rows = childrenIn(await treeSnapshot(kafka()), TOPIC).filter((r) => /^partition \d+ /.test(r.text));
-        return rows.length >= 3 && rows;
-      },
-      { timeoutMs: 20_000, intervalMs: 500, message: async () => `fewer than 3 partition rows under ${TOPIC}: ${await describeTree(kafka())}` },
-    );
-    for (const p of partitions) if (!/offsets \d+\s*[–-]\s*\d+/.test(p.text)) throw new Error(`partition row without offsets: "${p.text}"`);
-    return `${brokerText} | ${topicText} | ${partitions.map((p) => p.text).join(' | ')}`;
-  });
+  await step(
+    'tree',
+    `the Kafka view shows broker 1, ${TOPIC} and its 3 partitions with offsets`,
+    { needs: ['view', 'broker-up'], timeoutMs: 90_000 },
+    async () => {
+      const broker = treeRow(kafka(), 'broker 1');
+      await until(async () => (await broker.count()) > 0 || (await expandAll(kafka())), {
+        timeoutMs: 45_000,
+        intervalMs: 1000,
+        message: async () => `no "broker 1" row; the view shows: ${await describeTree(kafka())}`,
+      });
+      const brokerText = await rowText(broker);
+      if (!brokerText.includes('127.0.0.1:9092')) throw new Error(`broker row reads "${brokerText}"`);
+      const topic = treeRow(kafka(), TOPIC);
+      await until(async () => (await topic.count()) > 0 || (await expandAll(kafka())), {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: async () => `no "${TOPIC}" row; the view shows: ${await describeTree(kafka())}`,
+      });
+      const topicText = await rowText(topic);
+      if (!/3 partitions/.test(topicText)) throw new Error(`${TOPIC} row reads "${topicText}"`);
+      await expandRow(topic);
+      const partitions = await until(
+        async () => {
+          const rows = childrenIn(await treeSnapshot(kafka()), TOPIC).filter((r) => /^partition \d+ /.test(r.text));
+          return rows.length >= 3 && rows;
+        },
+        {
+          timeoutMs: 20_000,
+          intervalMs: 500,
+          message: async () => `fewer than 3 partition rows under ${TOPIC}: ${await describeTree(kafka())}`,
+        },
+      );
+      for (const p of partitions)
+        if (!/offsets \d+\s*[–-]\s*\d+/.test(p.text)) throw new Error(`partition row without offsets: "${p.text}"`);
+      return `${brokerText} | ${topicText} | ${partitions.map((p) => p.text).join(' | ')}`;
+    },
+  );
 
-  await step('job', 'Start Flink Job runs the job in the "Flink job" terminal and it shows progress', { needs: ['view', 'broker-up'], timeoutMs: 180_000 }, async () => {
-    await runCommand(page, manifest, 'kafkaFlinkLab.job.start');
-    const prompts = await acceptQuickInputs(page);
-    await terminalTab(page, 'Flink job').first().waitFor({ timeout: 30_000 });
-    await until(async () => (await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 150_000, intervalMs: 3000, message: 'the Flink job did not reach RUNNING (pipeline job status)' });
-    const text = await terminalText(page, 'Flink job');
-    if (text.split('\n').filter((l) => l.trim()).length < 2) throw new Error(`the "Flink job" terminal shows almost nothing: "${text.trim().slice(0, 200)}"`);
-    return `answered: ${prompts.join(' / ') || 'no prompts'}`;
-  });
+  await step(
+    'job',
+    'Start Flink Job runs the job in the "Flink job" terminal and it shows progress',
+    { needs: ['view', 'broker-up'], timeoutMs: 180_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.job.start');
+      const prompts = await acceptQuickInputs(page);
+      await terminalTab(page, 'Flink job').first().waitFor({ timeout: 30_000 });
+      await until(async () => (await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), {
+        timeoutMs: 150_000,
+        intervalMs: 3000,
+        message: 'the Flink job did not reach RUNNING (pipeline job status)',
+      });
+      const text = await terminalText(page, 'Flink job');
+      if (text.split('\n').filter((l) => l.trim()).length < 2)
+        throw new Error(`the "Flink job" terminal shows almost nothing: "${text.trim().slice(0, 200)}"`);
+      return `answered: ${prompts.join(' / ') || 'no prompts'}`;
+    },
+  );
 
   let messagesBefore;
-  await step('generator', 'Start Generator produces events in the "Sensor generator" terminal', { needs: ['view', 'broker-up'], timeoutMs: 120_000 }, async () => {
-    const topicRow = treeRow(kafka(), TOPIC);
-    if (await topicRow.count()) messagesBefore = messagesOf(await rowText(topicRow));
-    await runCommand(page, manifest, 'kafkaFlinkLab.generator.start');
-    const prompts = await acceptQuickInputs(page);
-    await terminalTab(page, 'Sensor generator').first().waitFor({ timeout: 30_000 });
-    const first = await until(async () => (await terminalText(page, 'Sensor generator')).match(/\d/) && (await terminalText(page, 'Sensor generator')), { timeoutMs: 60_000, intervalMs: 2000, message: 'the "Sensor generator" terminal shows no progress' });
-    await until(async () => (await terminalText(page, 'Sensor generator')) !== first, { timeoutMs: 30_000, intervalMs: 2000, message: 'the "Sensor generator" terminal stopped changing' });
-    return `answered: ${prompts.join(' / ') || 'no prompts'}`;
-  });
+  await step(
+    'generator',
+    'Start Generator produces events in the "Sensor generator" terminal',
+    { needs: ['view', 'broker-up'], timeoutMs: 120_000 },
+    async () => {
+      const topicRow = treeRow(kafka(), TOPIC);
+      if (await topicRow.count()) messagesBefore = messagesOf(await rowText(topicRow));
+      await runCommand(page, manifest, 'kafkaFlinkLab.generator.start');
+      const prompts = await acceptQuickInputs(page);
+      await terminalTab(page, 'Sensor generator').first().waitFor({ timeout: 30_000 });
+      const first = await until(
+        async () => (await terminalText(page, 'Sensor generator')).match(/\d/) && (await terminalText(page, 'Sensor generator')),
+        { timeoutMs: 60_000, intervalMs: 2000, message: 'the "Sensor generator" terminal shows no progress' },
+      );
+      await until(async () => (await terminalText(page, 'Sensor generator')) !== first, {
+        timeoutMs: 30_000,
+        intervalMs: 2000,
+        message: 'the "Sensor generator" terminal stopped changing',
+      });
+      return `answered: ${prompts.join(' / ') || 'no prompts'}`;
+    },
+  );
 
   await step('rate', 'the status bar shows a non-zero msg/s rate', { needs: ['generator'], timeoutMs: 90_000 }, async () => {
     const rate = await until(async () => rateOf(await statusBarTexts(page)), {
@@ -252,111 +335,171 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     return rate.text;
   });
 
-  await step('offsets-grow', `the ${TOPIC} message count in the Kafka view grows`, { needs: ['tree', 'generator'], timeoutMs: 90_000 }, async () => {
-    const topicRow = treeRow(kafka(), TOPIC);
-    const start = messagesBefore ?? messagesOf(await rowText(topicRow)) ?? 0;
-    let seen = [];
-    await until(
-      async () => {
-        const now = messagesOf(await rowText(topicRow));
-        seen.push(now);
-        if (now !== undefined && now > start && seen.filter((n) => n !== undefined && n > start).length >= 2 && new Set(seen).size >= 3) return true;
-        if (seen.length % 10 === 0) await clickViewAction(kafka(), /refresh/i);
-        return false;
-      },
-      { timeoutMs: 80_000, intervalMs: 2000, message: () => `message counts seen: ${start} → ${seen.join(', ')}` },
-    );
-    seen = [...new Set(seen)];
-    return `msgs ${start} → ${seen.slice(-3).join(' → ')}`;
-  });
+  await step(
+    'offsets-grow',
+    `the ${TOPIC} message count in the Kafka view grows`,
+    { needs: ['tree', 'generator'], timeoutMs: 90_000 },
+    async () => {
+      const topicRow = treeRow(kafka(), TOPIC);
+      const start = messagesBefore ?? messagesOf(await rowText(topicRow)) ?? 0;
+      let seen = [];
+      await until(
+        async () => {
+          const now = messagesOf(await rowText(topicRow));
+          seen.push(now);
+          if (now !== undefined && now > start && seen.filter((n) => n !== undefined && n > start).length >= 2 && new Set(seen).size >= 3)
+            return true;
+          if (seen.length % 10 === 0) await clickViewAction(kafka(), /refresh/i);
+          return false;
+        },
+        { timeoutMs: 80_000, intervalMs: 2000, message: () => `message counts seen: ${start} → ${seen.join(', ')}` },
+      );
+      seen = [...new Set(seen)];
+      return `msgs ${start} → ${seen.slice(-3).join(' → ')}`;
+    },
+  );
 
   /** Every listening socket of the run's processes (code-server and all it started) is on loopback: a summary, or a throw. */
   function assertLoopbackOnly(roles) {
     const processes = processesOfRun(runId);
     const sockets = listeningSocketsOf(processes.map((p) => p.pid));
     const outside = sockets.filter((s) => !isLoopbackAddress(s.address));
-    if (outside.length) throw new Error(`listening beyond 127.0.0.1: ${outside.map((s) => `${s.address}:${s.port} (pid ${s.pid} ${s.command})`).join('; ')}`);
+    if (outside.length)
+      throw new Error(`listening beyond 127.0.0.1: ${outside.map((s) => `${s.address}:${s.port} (pid ${s.pid} ${s.command})`).join('; ')}`);
     const found = roles.map(([role, pattern]) => {
       const pids = processes.filter((p) => pattern.test(commandLine(p.pid))).map((p) => p.pid);
-      if (!pids.length) throw new Error(`no ${role} process among the run's processes: ${processes.map((p) => p.command.slice(0, 60)).join(' | ')}`);
-      return `${role} ${sockets.filter((s) => pids.includes(s.pid)).map((s) => `${s.address}:${s.port}`).join(' ') || '(none listening)'}`;
+      if (!pids.length)
+        throw new Error(`no ${role} process among the run's processes: ${processes.map((p) => p.command.slice(0, 60)).join(' | ')}`);
+      return `${role} ${
+        sockets
+          .filter((s) => pids.includes(s.pid))
+          .map((s) => `${s.address}:${s.port}`)
+          .join(' ') || '(none listening)'
+      }`;
     });
     return `${sockets.length} listening sockets of ${processes.length} processes, all on loopback — ${found.join('; ')}`;
   }
 
-  await step('loopback', 'every socket the broker, the job (python and JVM), the generator and code-server listen on is on 127.0.0.1 (read from /proc)', { needs: ['job', 'generator'], timeoutMs: 60_000 }, async () =>
-    assertLoopbackOnly([
-      ['broker', /kafka\.Kafka/],
-      ['job (python)', /python.*flink_job\.py/],
-      ['job (JVM)', /java.*PythonGatewayServer/],
-      ['generator', /python.*data_generator\.py/],
-      ['code-server', /code-server/],
-    ]),
+  await step(
+    'loopback',
+    'every socket the broker, the job (python and JVM), the generator and code-server listen on is on 127.0.0.1 (read from /proc)',
+    { needs: ['job', 'generator'], timeoutMs: 60_000 },
+    async () =>
+      assertLoopbackOnly([
+        ['broker', /kafka\.Kafka/],
+        ['job (python)', /python.*flink_job\.py/],
+        ['job (JVM)', /java.*PythonGatewayServer/],
+        ['generator', /python.*data_generator\.py/],
+        ['code-server', /code-server/],
+      ]),
   );
 
-  await step('results', 'the results webview shows rows and a chart from the running pipeline', { needs: ['job', 'generator'], timeoutMs: 200_000 }, async () => {
-    await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
-    const frame = webviewFrame(page);
-    const rows = frame.locator('[data-testid="results-row"]');
-    await until(async () => (await throwOnErrorDialog(page)) || (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, { timeoutMs: 180_000, intervalMs: 3000, message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})` });
-    await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
-    return `${await rows.count()} rows on screen`;
-  });
+  await step(
+    'results',
+    'the results webview shows rows and a chart from the running pipeline',
+    { needs: ['job', 'generator'], timeoutMs: 200_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+      const frame = webviewFrame(page);
+      const rows = frame.locator('[data-testid="results-row"]');
+      await until(async () => (await throwOnErrorDialog(page)) || (await rows.filter({ hasText: /sensor-\d+/ }).count()) > 0, {
+        timeoutMs: 180_000,
+        intervalMs: 3000,
+        message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})`,
+      });
+      await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+      return `${await rows.count()} rows on screen`;
+    },
+  );
 
-  await step('results-themes', 'the results webview is readable in light, dark and high-contrast themes (text 4.5:1, chart lines 3:1)', { needs: ['results'], timeoutMs: 120_000 }, async () => {
-    const themes = [
-      // Setting ids of VS Code's built-in themes.
-      ['Light Modern', 'vscode-light'],
-      ['Default High Contrast', 'vscode-high-contrast'],
-      ['Default High Contrast Light', 'vscode-high-contrast-light'],
-      ['Dark Modern', 'vscode-dark'],
-    ];
-    const frame = webviewFrame(page);
-    const seen = [];
-    const failures = [];
-    try {
-      for (const [theme, bodyClass] of themes) {
-        setWorkspaceSetting(workspace, 'workbench.colorTheme', theme);
-        const classes = async () => ((await frame.locator('body').getAttribute('class').catch(() => '')) ?? '').split(/\s+/);
-        await until(async () => (await classes()).includes(bodyClass), { timeoutMs: 20_000, intervalMs: 250, message: async () => `after choosing "${theme}" the webview's body has class "${(await classes()).join(' ')}", not ${bodyClass}` });
-        // A line needs two windows: a series of one point is a path of no size, which counts as hidden.
-        await frame.locator('[data-testid="results-chart"] path.series[d*="L"]').first().waitFor({ timeout: 40_000 });
-        const results = await frame.locator('body').evaluate(measureContrast, CONTRAST_PROBES);
-        await page.screenshot({ path: join(shots, `theme-${bodyClass}.png`) }).catch(() => {});
-        for (const r of results) {
-          if (r.missing || r.unreadable !== undefined) failures.push(`${theme}: ${r.name} ${r.missing ? 'not found' : `has a colour that cannot be read (${r.unreadable})`}`);
-          else if (r.ratio < r.min) failures.push(`${theme}: ${r.name} (${r.label}) ${r.fg} on ${r.bg} is ${r.ratio}:1, under ${r.min}:1`);
+  await step(
+    'results-themes',
+    'the results webview is readable in light, dark and high-contrast themes (text 4.5:1, chart lines 3:1)',
+    { needs: ['results'], timeoutMs: 120_000 },
+    async () => {
+      const themes = [
+        // Setting ids of VS Code's built-in themes.
+        ['Light Modern', 'vscode-light'],
+        ['Default High Contrast', 'vscode-high-contrast'],
+        ['Default High Contrast Light', 'vscode-high-contrast-light'],
+        ['Dark Modern', 'vscode-dark'],
+      ];
+      const frame = webviewFrame(page);
+      const seen = [];
+      const failures = [];
+      try {
+        for (const [theme, bodyClass] of themes) {
+          setWorkspaceSetting(workspace, 'workbench.colorTheme', theme);
+          const classes = async () =>
+            (
+              (await frame
+                .locator('body')
+                .getAttribute('class')
+                .catch(() => '')) ?? ''
+            ).split(/\s+/);
+          await until(async () => (await classes()).includes(bodyClass), {
+            timeoutMs: 20_000,
+            intervalMs: 250,
+            message: async () =>
+              `after choosing "${theme}" the webview's body has class "${(await classes()).join(' ')}", not ${bodyClass}`,
+          });
+          // A line needs two windows: a series of one point is a path of no size, which counts as hidden.
+          await frame.locator('[data-testid="results-chart"] path.series[d*="L"]').first().waitFor({ timeout: 40_000 });
+          const results = await frame.locator('body').evaluate(measureContrast, CONTRAST_PROBES);
+          await page.screenshot({ path: join(shots, `theme-${bodyClass}.png`) }).catch(() => {});
+          for (const r of results) {
+            if (r.missing || r.unreadable !== undefined)
+              failures.push(`${theme}: ${r.name} ${r.missing ? 'not found' : `has a colour that cannot be read (${r.unreadable})`}`);
+            else if (r.ratio < r.min)
+              failures.push(`${theme}: ${r.name} (${r.label}) ${r.fg} on ${r.bg} is ${r.ratio}:1, under ${r.min}:1`);
+          }
+          const lowest = (min) => Math.min(...results.filter((r) => r.min === min && r.ratio).map((r) => r.ratio));
+          seen.push(`${bodyClass}: text ≥ ${lowest(4.5)}:1, lines ≥ ${lowest(3)}:1`);
         }
-        const lowest = (min) => Math.min(...results.filter((r) => r.min === min && r.ratio).map((r) => r.ratio));
-        seen.push(`${bodyClass}: text ≥ ${lowest(4.5)}:1, lines ≥ ${lowest(3)}:1`);
+      } finally {
+        setWorkspaceSetting(workspace, 'workbench.colorTheme', undefined);
       }
-    } finally {
-      setWorkspaceSetting(workspace, 'workbench.colorTheme', undefined);
-    }
-    if (failures.length) throw new Error(`contrast too low — ${failures.join('; ')}`);
-    return seen.join('; ');
-  });
+      if (failures.length) throw new Error(`contrast too low — ${failures.join('; ')}`);
+      return seen.join('; ');
+    },
+  );
 
   /** Closes the results view (its editor tab) and waits until it has gone. */
   async function closeResults() {
     const resultsTabs = page.locator('.tabs-container .tab', { hasText: 'Pipeline Results' });
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+W');
-    await until(async () => (await resultsTabs.count()) === 0, { timeoutMs: 10_000, intervalMs: 200, message: 'the results view did not close' });
+    await until(async () => (await resultsTabs.count()) === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      message: 'the results view did not close',
+    });
   }
   /** Waits until the results webview shows a row of the pipeline's sensors. */
-  const pipelineRowsShown = (timeout) => webviewFrame(page).locator('[data-testid="results-row"]', { hasText: /sensor-\d+/ }).first().waitFor({ timeout });
+  const pipelineRowsShown = (timeout) =>
+    webviewFrame(page)
+      .locator('[data-testid="results-row"]', { hasText: /sensor-\d+/ })
+      .first()
+      .waitFor({ timeout });
 
-  await step('results-entry', 'the results view also opens from the Pipeline view\'s Results row and from the status bar\'s actions', { needs: ['results'], timeoutMs: 90_000 }, async () => {
-    await closeResults();
-    await treeRow(pipeline(), 'Results').click();
-    await pipelineRowsShown(30_000);
-    await closeResults();
-    await page.locator('.statusbar-item', { hasText: /Kafka (up|down)/ }).first().click();
-    const picked = await pickItem(page, 'Kafka Flink Lab', /Open the results/);
-    await pipelineRowsShown(30_000);
-    return `tree row, then status bar → "${picked}"`;
-  });
+  await step(
+    'results-entry',
+    "the results view also opens from the Pipeline view's Results row and from the status bar's actions",
+    { needs: ['results'], timeoutMs: 90_000 },
+    async () => {
+      await closeResults();
+      await treeRow(pipeline(), 'Results').click();
+      await pipelineRowsShown(30_000);
+      await closeResults();
+      await page
+        .locator('.statusbar-item', { hasText: /Kafka (up|down)/ })
+        .first()
+        .click();
+      const picked = await pickItem(page, 'Kafka Flink Lab', /Open the results/);
+      await pipelineRowsShown(30_000);
+      return `tree row, then status bar → "${picked}"`;
+    },
+  );
 
   await step(
     'results-index',
@@ -370,13 +513,22 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       await until(async () => indexed() > before, {
         timeoutMs: 90_000,
         intervalMs: 1000,
-        message: () => `no "results: indexed … in the background" line in the extension's log after the view closed (last lines: ${extensionLogLines(logsDir).filter((l) => l.includes('results:')).slice(-3).join(' | ') || 'none'})`,
+        message: () =>
+          `no "results: indexed … in the background" line in the extension's log after the view closed (last lines: ${
+            extensionLogLines(logsDir)
+              .filter((l) => l.includes('results:'))
+              .slice(-3)
+              .join(' | ') || 'none'
+          })`,
       });
       await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
       const frame = webviewFrame(page);
       await pipelineRowsShown(30_000);
       // Whether the first screen came in the page depends on timing (it waits up to 400 ms): reported, not asserted.
-      const inPage = await frame.locator('main.app').getAttribute('data-initial-data').catch(() => null);
+      const inPage = await frame
+        .locator('main.app')
+        .getAttribute('data-initial-data')
+        .catch(() => null);
       return `first screen from the page: ${inPage || 'none (came by messages)'}`;
     },
   );
@@ -398,7 +550,17 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   async function showFlinkView(show) {
     const sideBar = page.locator('.part.sidebar').first();
     if (show) sideBarBefore = { bar: await sideBar.boundingBox(), kafka: await kafka().first().boundingBox() };
-    const order = show ? [[kafka(), false], [pipeline(), false], [flink(), true]] : [[flink(), false], [kafka(), true], [pipeline(), true]];
+    const order = show
+      ? [
+          [kafka(), false],
+          [pipeline(), false],
+          [flink(), true],
+        ]
+      : [
+          [flink(), false],
+          [kafka(), true],
+          [pipeline(), true],
+        ];
     for (const [pane, open] of order) {
       const header = pane.locator('.pane-header').first();
       if (((await header.getAttribute('aria-expanded')) === 'true') !== open) await header.click();
@@ -407,7 +569,8 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     const bar = await sideBar.boundingBox();
     if (show) await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, 420, 0);
     else if (sideBarBefore) {
-      if (Math.abs(bar.width - sideBarBefore.bar.width) > 4) await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, sideBarBefore.bar.width - bar.width, 0);
+      if (Math.abs(bar.width - sideBarBefore.bar.width) > 4)
+        await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, sideBarBefore.bar.width - bar.width, 0);
       const now = await kafka().first().boundingBox();
       const dy = sideBarBefore.kafka.height - now.height;
       if (Math.abs(dy) > 4) await drag(now.x + now.width / 2, now.y + now.height, 0, dy);
@@ -415,156 +578,234 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
   }
   const JOB_ROW = 'sensor-pipeline[sensor-data]';
 
-  await step('flink-view', 'the Flink view shows the running job: operators with records, a watermark and the window it waits for, a completed checkpoint with its files', { needs: ['job', 'generator'], timeoutMs: 150_000 }, async () => {
-    await showFlinkView(true);
-    const pane = flink();
-    await pane.first().waitFor({ timeout: 15_000 });
-    const job = await until(async () => (await treeRow(pane, JOB_ROW).count()) > 0 && /RUNNING · up /.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      message: async () => `no running "${JOB_ROW}" row in the Flink view: ${await describeTree(pane)}`,
-    });
-    const found = await until(
-      async () => {
-        const rows = await treeSnapshot(pane);
-        // The rate needs two refreshes of the view (it is the change between them).
-        const source = rows.find((r) => /^Source kafka_src → window pre-aggregate → 3 sinks: .* in [1-9]\d* · out \d+ · [\d.]+k?\/s · busy \d+% · backpressure (OK|LOW|HIGH)$/.test(r.text));
-        const window = rows.find((r) => /^window \d\d:\d\d:\d\d–\d\d:\d\d:\d\d fires when the watermark passes \d\d:\d\d:\d\d — it is [\d.]+ s behind/.test(r.text));
-        const watermark = rows.find((r) => /^Tumbling window 5 s \(GlobalWindowAggregate\[5\]\) watermark \d\d:\d\d:\d\d\.\d/.test(r.text));
-        const checkpoint = rows.find((r) => /^chk-\d+ latest · [\d.]+ m?s · .* · [1-9]\d* files? committed/.test(r.text));
-        const file = rows.find((r) => /^aggregates-.*\.(csv|jsonl) aggregates/.test(r.text));
-        return source && window && watermark && checkpoint && file && { source, window, watermark, checkpoint, file };
-      },
-      { timeoutMs: 90_000, intervalMs: 1000, message: async () => `the Flink view lacks an operator with records, a watermark, the waiting window or a checkpoint with files: ${await describeTree(pane)}` },
-    );
-    await page.screenshot({ path: join(shots, 'flink-view.png') });
-    return [job, found.source.text, found.watermark.text, found.window.text, found.checkpoint.text, found.file.text].join(' | ');
-  });
+  await step(
+    'flink-view',
+    'the Flink view shows the running job: operators with records, a watermark and the window it waits for, a completed checkpoint with its files',
+    { needs: ['job', 'generator'], timeoutMs: 150_000 },
+    async () => {
+      await showFlinkView(true);
+      const pane = flink();
+      await pane.first().waitFor({ timeout: 15_000 });
+      const job = await until(
+        async () =>
+          (await treeRow(pane, JOB_ROW).count()) > 0 &&
+          /RUNNING · up /.test(await rowText(treeRow(pane, JOB_ROW))) &&
+          (await rowText(treeRow(pane, JOB_ROW))),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: async () => `no running "${JOB_ROW}" row in the Flink view: ${await describeTree(pane)}`,
+        },
+      );
+      const found = await until(
+        async () => {
+          const rows = await treeSnapshot(pane);
+          // The rate needs two refreshes of the view (it is the change between them).
+          const source = rows.find((r) =>
+            /^Source kafka_src → window pre-aggregate → 3 sinks: .* in [1-9]\d* · out \d+ · [\d.]+k?\/s · busy \d+% · backpressure (OK|LOW|HIGH)$/.test(
+              r.text,
+            ),
+          );
+          const window = rows.find((r) =>
+            /^window \d\d:\d\d:\d\d–\d\d:\d\d:\d\d fires when the watermark passes \d\d:\d\d:\d\d — it is [\d.]+ s behind/.test(r.text),
+          );
+          const watermark = rows.find((r) =>
+            /^Tumbling window 5 s \(GlobalWindowAggregate\[5\]\) watermark \d\d:\d\d:\d\d\.\d/.test(r.text),
+          );
+          const checkpoint = rows.find((r) => /^chk-\d+ latest · [\d.]+ m?s · .* · [1-9]\d* files? committed/.test(r.text));
+          const file = rows.find((r) => /^aggregates-.*\.(csv|jsonl) aggregates/.test(r.text));
+          return source && window && watermark && checkpoint && file && { source, window, watermark, checkpoint, file };
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 1000,
+          message: async () =>
+            `the Flink view lacks an operator with records, a watermark, the waiting window or a checkpoint with files: ${await describeTree(pane)}`,
+        },
+      );
+      await page.screenshot({ path: join(shots, 'flink-view.png') });
+      return [job, found.source.text, found.watermark.text, found.window.text, found.checkpoint.text, found.file.text].join(' | ');
+    },
+  );
 
   // What Flink's own REST API says (the job's web UI shows the same): the running job and its checkpoints.
   const FLINK_REST = 'http://127.0.0.1:8081';
   const flinkGet = async (path) => (await fetch(`${FLINK_REST}${path}`, { signal: AbortSignal.timeout(5000) })).json();
-  const runningJobId = async () => (await flinkGet('/jobs/overview').catch(() => ({ jobs: [] }))).jobs.find((j) => j.state === 'RUNNING')?.jid;
+  const runningJobId = async () =>
+    (await flinkGet('/jobs/overview').catch(() => ({ jobs: [] }))).jobs.find((j) => j.state === 'RUNNING')?.jid;
 
-  await step('flink-web-ui', "Open Flink Web UI (Flink view, the source's operator row) opens Flink's dashboard at that operator in a new browser tab", { needs: ['flink-view'], timeoutMs: 90_000 }, async () => {
-    const jid = await runningJobId();
-    const vertex = (await flinkGet(`/jobs/${jid}`)).vertices.find((v) => v.name.startsWith('Source'));
-    const at = `#/job/running/${jid}/overview/${vertex.id}/detail`;
-    const opened = page.context().waitForEvent('page', { timeout: 30_000 });
-    await contextMenu(page, treeRow(flink(), 'Source kafka_src'), 'Open Flink Web UI');
-    // code-server may ask before it opens a link outside itself.
-    const asked = await answerDialog(page, 'Open').catch(() => undefined);
-    const tab = await opened;
-    try {
-      await tab.waitForLoadState('domcontentloaded', { timeout: 30_000 });
-      // code-server sends a link to a local port through its own port forwarding (/proxy/8081/), as it would in
-      // a Codespace; either way it is the dashboard at the operator.
-      const [base, hash] = [tab.url().split('#')[0], `#${tab.url().split('#').slice(1).join('#')}`];
-      if (hash !== at || !(base === `${FLINK_REST}/` || /\/proxy\/8081\/$/.test(base))) throw new Error(`the new tab shows ${tab.url()}, not Flink's dashboard (port 8081) at ${at}`);
-      // Flink's dashboard (an Angular app) draws the operator's detail: its name appears in the page.
-      await tab.getByText('kafka_src', { exact: false }).first().waitFor({ timeout: 30_000 });
-      return `${tab.url()}${asked ? ` (after "${asked.slice(0, 60)}…")` : ''}`;
-    } finally {
-      await tab.close().catch(() => {});
-      await page.bringToFront();
-    }
-  });
+  await step(
+    'flink-web-ui',
+    "Open Flink Web UI (Flink view, the source's operator row) opens Flink's dashboard at that operator in a new browser tab",
+    { needs: ['flink-view'], timeoutMs: 90_000 },
+    async () => {
+      const jid = await runningJobId();
+      const vertex = (await flinkGet(`/jobs/${jid}`)).vertices.find((v) => v.name.startsWith('Source'));
+      const at = `#/job/running/${jid}/overview/${vertex.id}/detail`;
+      const opened = page.context().waitForEvent('page', { timeout: 30_000 });
+      await contextMenu(page, treeRow(flink(), 'Source kafka_src'), 'Open Flink Web UI');
+      // code-server may ask before it opens a link outside itself.
+      const asked = await answerDialog(page, 'Open').catch(() => undefined);
+      const tab = await opened;
+      try {
+        await tab.waitForLoadState('domcontentloaded', { timeout: 30_000 });
+        // code-server sends a link to a local port through its own port forwarding (/proxy/8081/), as it would in
+        // a Codespace; either way it is the dashboard at the operator.
+        const [base, hash] = [tab.url().split('#')[0], `#${tab.url().split('#').slice(1).join('#')}`];
+        if (hash !== at || !(base === `${FLINK_REST}/` || /\/proxy\/8081\/$/.test(base)))
+          throw new Error(`the new tab shows ${tab.url()}, not Flink's dashboard (port 8081) at ${at}`);
+        // Flink's dashboard (an Angular app) draws the operator's detail: its name appears in the page.
+        await tab.getByText('kafka_src', { exact: false }).first().waitFor({ timeout: 30_000 });
+        return `${tab.url()}${asked ? ` (after "${asked.slice(0, 60)}…")` : ''}`;
+      } finally {
+        await tab.close().catch(() => {});
+        await page.bringToFront();
+      }
+    },
+  );
 
-  await step('flink-restart', 'Restart Flink Job from the Latest Checkpoint (Flink view, job row) brings a new run of the job back to RUNNING, restored from that checkpoint', { needs: ['flink-view'], timeoutMs: 240_000 }, async () => {
-    const pane = flink();
-    const oldJid = await runningJobId();
-    if (!oldJid) throw new Error(`no RUNNING job at ${FLINK_REST}/jobs/overview before the restart`);
-    const completedBefore = (await flinkGet(`/jobs/${oldJid}/checkpoints`)).latest?.completed?.id;
-    if (!completedBefore) throw new Error('the job has no completed checkpoint to restart from');
-    const pidBefore = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}').pid;
-    await contextMenu(page, treeRow(pane, JOB_ROW), 'Restart Flink Job from the Latest Checkpoint');
-    // The new run is the job of a new job process once that process reports it RUNNING (while the old one shuts
-    // down, its REST API may still answer).
-    const newJid = await until(
-      async () => {
-        await throwOnErrorDialog(page);
-        const status = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}');
-        if (status.state !== 'running' || !status.pid || status.pid === pidBefore) return undefined;
-        const jid = status.jobs?.find((j) => j.state === 'RUNNING')?.jid;
-        return jid && jid !== oldJid && jid;
-      },
-      { timeoutMs: 150_000, intervalMs: 2000, message: async () => `no new RUNNING job after the restart (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})` },
-    );
-    // Flink may list the run as RUNNING a moment before its checkpoint statistics carry the restore.
-    const restored = await until(async () => (await flinkGet(`/jobs/${newJid}/checkpoints`).catch(() => ({}))).latest?.restored, {
-      timeoutMs: 30_000,
-      intervalMs: 1000,
-      message: `the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`,
-    });
-    // Flink flags every restore from a path given at submission as a savepoint restore; the folder tells (chk-N).
-    if (!/\/checkpoints\/.*\/chk-\d+\/?$/.test(restored.external_path ?? '')) throw new Error(`the new run restored from ${restored.external_path}, not from one of the job's checkpoints`);
-    if (restored.id < completedBefore) throw new Error(`the new run restored from checkpoint ${restored.id}, older than ${completedBefore}, the latest before the restart`);
-    // The view follows the new run: its job row is RUNNING again, it says what the run restored from, and its
-    // operators read records.
-    const row = await until(async () => /^.*RUNNING · up \d+ s · 0 restarts/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      message: async () => `the Flink view's job row does not show the new run: ${await describeTree(pane)}`,
-    });
-    await until(async () => (await treeSnapshot(pane)).some((r) => r.text.startsWith(`restored from checkpoint ${restored.id}`)), {
-      timeoutMs: 30_000,
-      intervalMs: 1000,
-      message: async () => `no "restored from checkpoint ${restored.id}" row in the Flink view: ${await describeTree(pane)}`,
-    });
-    await until(async () => (await treeSnapshot(pane)).some((r) => /^Source kafka_src .* in [1-9]\d* /.test(r.text)), {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      message: async () => `the new run's source reads no records: ${await describeTree(pane)}`,
-    });
-    return `${oldJid} → ${newJid}, restored from checkpoint ${restored.id} (latest before: ${completedBefore}); ${row}`;
-  });
+  await step(
+    'flink-restart',
+    'Restart Flink Job from the Latest Checkpoint (Flink view, job row) brings a new run of the job back to RUNNING, restored from that checkpoint',
+    { needs: ['flink-view'], timeoutMs: 240_000 },
+    async () => {
+      const pane = flink();
+      const oldJid = await runningJobId();
+      if (!oldJid) throw new Error(`no RUNNING job at ${FLINK_REST}/jobs/overview before the restart`);
+      const completedBefore = (await flinkGet(`/jobs/${oldJid}/checkpoints`)).latest?.completed?.id;
+      if (!completedBefore) throw new Error('the job has no completed checkpoint to restart from');
+      const pidBefore = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}').pid;
+      await contextMenu(page, treeRow(pane, JOB_ROW), 'Restart Flink Job from the Latest Checkpoint');
+      // The new run is the job of a new job process once that process reports it RUNNING (while the old one shuts
+      // down, its REST API may still answer).
+      const newJid = await until(
+        async () => {
+          await throwOnErrorDialog(page);
+          const status = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}');
+          if (status.state !== 'running' || !status.pid || status.pid === pidBefore) return undefined;
+          const jid = status.jobs?.find((j) => j.state === 'RUNNING')?.jid;
+          return jid && jid !== oldJid && jid;
+        },
+        {
+          timeoutMs: 150_000,
+          intervalMs: 2000,
+          message: async () =>
+            `no new RUNNING job after the restart (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})`,
+        },
+      );
+      // Flink may list the run as RUNNING a moment before its checkpoint statistics carry the restore.
+      const restored = await until(async () => (await flinkGet(`/jobs/${newJid}/checkpoints`).catch(() => ({}))).latest?.restored, {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: `the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`,
+      });
+      // Flink flags every restore from a path given at submission as a savepoint restore; the folder tells (chk-N).
+      if (!/\/checkpoints\/.*\/chk-\d+\/?$/.test(restored.external_path ?? ''))
+        throw new Error(`the new run restored from ${restored.external_path}, not from one of the job's checkpoints`);
+      if (restored.id < completedBefore)
+        throw new Error(
+          `the new run restored from checkpoint ${restored.id}, older than ${completedBefore}, the latest before the restart`,
+        );
+      // The view follows the new run: its job row is RUNNING again, it says what the run restored from, and its
+      // operators read records.
+      const row = await until(
+        async () =>
+          /^.*RUNNING · up \d+ s · 0 restarts/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: async () => `the Flink view's job row does not show the new run: ${await describeTree(pane)}`,
+        },
+      );
+      await until(async () => (await treeSnapshot(pane)).some((r) => r.text.startsWith(`restored from checkpoint ${restored.id}`)), {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: async () => `no "restored from checkpoint ${restored.id}" row in the Flink view: ${await describeTree(pane)}`,
+      });
+      await until(async () => (await treeSnapshot(pane)).some((r) => /^Source kafka_src .* in [1-9]\d* /.test(r.text)), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: async () => `the new run's source reads no records: ${await describeTree(pane)}`,
+      });
+      return `${oldJid} → ${newJid}, restored from checkpoint ${restored.id} (latest before: ${completedBefore}); ${row}`;
+    },
+  );
 
-  await step('flink-savepoint', 'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job and the view turns to its welcome', { needs: ['flink-view'], timeoutMs: 180_000 }, async () => {
-    const pane = flink();
-    // Its menu offers a savepoint only while the job runs.
-    await until(async () => /RUNNING/.test(await rowText(treeRow(pane, JOB_ROW))), { timeoutMs: 60_000, intervalMs: 1000, message: async () => `the job row is not RUNNING: ${await describeTree(pane)}` });
-    await contextMenu(page, treeRow(pane, JOB_ROW), 'Stop Flink Job with a Savepoint');
-    const savepoints = join(workspace, '.pipeline', 'savepoints', TOPIC);
-    const written = await until(
-      async () => {
-        await throwOnErrorDialog(page);
-        const done = existsSync(savepoints) ? readdirSync(savepoints).filter((n) => n.startsWith('savepoint-') && existsSync(join(savepoints, n, '_metadata'))) : [];
-        return done.length > 0 && done;
-      },
-      { timeoutMs: 90_000, intervalMs: 1000, message: async () => `no savepoint in ${savepoints} (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})` },
-    );
-    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: 'the job still runs after the savepoint' });
-    // The job's process ends on its own (exit 0); its terminal may close with it, so the extension's log tells.
-    const ended = await until(
-      async () => {
-        const lines = extensionLogLines(logsDir);
-        const stopped = lines.find((l) => /Flink job .* stopped with savepoint file:/.test(l));
-        const closed = lines.find((l) => /Terminal "Flink job" closed/.test(l));
-        if (closed && !/exit code 0\)|closed\.$/.test(closed)) throw new Error(`the job's terminal ended badly: ${closed}`);
-        return stopped && `${stopped.replace(/^.*\] /, '')}${closed ? ` / ${closed.replace(/^.*\] /, '')}` : ''}`;
-      },
-      { timeoutMs: 60_000, intervalMs: 1000, message: () => `the extension's log does not show the savepoint: ${extensionLogLines(logsDir).slice(-5).join(' | ')}` },
-    );
-    const welcome = flink().locator('.welcome-view-content', { hasText: 'No Flink job runs' });
-    await welcome.first().waitFor({ timeout: 30_000 });
-    return `${written.join(', ')}; ${ended}; the view shows its welcome`;
-  });
+  await step(
+    'flink-savepoint',
+    'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job and the view turns to its welcome',
+    { needs: ['flink-view'], timeoutMs: 180_000 },
+    async () => {
+      const pane = flink();
+      // Its menu offers a savepoint only while the job runs.
+      await until(async () => /RUNNING/.test(await rowText(treeRow(pane, JOB_ROW))), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: async () => `the job row is not RUNNING: ${await describeTree(pane)}`,
+      });
+      await contextMenu(page, treeRow(pane, JOB_ROW), 'Stop Flink Job with a Savepoint');
+      const savepoints = join(workspace, '.pipeline', 'savepoints', TOPIC);
+      const written = await until(
+        async () => {
+          await throwOnErrorDialog(page);
+          const done = existsSync(savepoints)
+            ? readdirSync(savepoints).filter((n) => n.startsWith('savepoint-') && existsSync(join(savepoints, n, '_metadata')))
+            : [];
+          return done.length > 0 && done;
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 1000,
+          message: async () => `no savepoint in ${savepoints} (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})`,
+        },
+      );
+      await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), {
+        timeoutMs: 60_000,
+        intervalMs: 2000,
+        message: 'the job still runs after the savepoint',
+      });
+      // The job's process ends on its own (exit 0); its terminal may close with it, so the extension's log tells.
+      const ended = await until(
+        async () => {
+          const lines = extensionLogLines(logsDir);
+          const stopped = lines.find((l) => /Flink job .* stopped with savepoint file:/.test(l));
+          const closed = lines.find((l) => /Terminal "Flink job" closed/.test(l));
+          if (closed && !/exit code 0\)|closed\.$/.test(closed)) throw new Error(`the job's terminal ended badly: ${closed}`);
+          return stopped && `${stopped.replace(/^.*\] /, '')}${closed ? ` / ${closed.replace(/^.*\] /, '')}` : ''}`;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: () => `the extension's log does not show the savepoint: ${extensionLogLines(logsDir).slice(-5).join(' | ')}`,
+        },
+      );
+      const welcome = flink().locator('.welcome-view-content', { hasText: 'No Flink job runs' });
+      await welcome.first().waitFor({ timeout: 30_000 });
+      return `${written.join(', ')}; ${ended}; the view shows its welcome`;
+    },
+  );
   await showFlinkView(false).catch((error) => console.log(`journey: could not put the side bar back: ${error.message}`));
 
   const newTopic = `e2e-topic-${Date.now().toString(36)}`;
-  await step('topic-create', `Create Topic from the palette creates ${newTopic} and it appears in the tree`, { needs: ['view', 'broker-up'], timeoutMs: 90_000 }, async () => {
-    await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
-    // Each prompt is answered once it is on screen and left once it has gone: a prompt stays up until the
-    // extension host has checked its answer, and under the running pipeline that can take a moment.
-    await answerInput(page, 'Create topic (1/3): name', newTopic);
-    await answerInput(page, `Create topic ${newTopic} (2/3): partitions`, '3');
-    await pickItem(page, `Create topic ${newTopic} (3/3): retention — how long records are kept`, /^Broker default/);
-    await until(async () => (await treeRow(kafka(), newTopic).count()) > 0, {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      message: async () => `${newTopic} did not appear in the Kafka view (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})`,
-    });
-  });
+  await step(
+    'topic-create',
+    `Create Topic from the palette creates ${newTopic} and it appears in the tree`,
+    { needs: ['view', 'broker-up'], timeoutMs: 90_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
+      // Each prompt is answered once it is on screen and left once it has gone: a prompt stays up until the
+      // extension host has checked its answer, and under the running pipeline that can take a moment.
+      await answerInput(page, 'Create topic (1/3): name', newTopic);
+      await answerInput(page, `Create topic ${newTopic} (2/3): partitions`, '3');
+      await pickItem(page, `Create topic ${newTopic} (3/3): retention — how long records are kept`, /^Broker default/);
+      await until(async () => (await treeRow(kafka(), newTopic).count()) > 0, {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: async () =>
+          `${newTopic} did not appear in the Kafka view (notifications: ${(await notificationTexts(page)).join(' | ') || 'none'})`,
+      });
+    },
+  );
 
   // The broker's own view, for checking what the tree shows: the pipeline CLI's topic list, and kafkajs for groups.
   const topicOnBroker = async (name) => {
@@ -586,219 +827,333 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
     await contextMenu(page, treeRow(kafka(), newTopic), entry);
     const asksTopic = (t) => /which topic\?$/.test(t);
     if (firstPrompt === 'dialog') {
-      const topicPick = await until(async () => ((await page.locator('.monaco-dialog-box').count()) ? 'dialog' : asksTopic((await quickInputTitle(page)) ?? '') ? 'pick' : undefined), { timeoutMs: 20_000, intervalMs: 150, message: 'neither a confirmation nor a topic pick opened' });
+      const topicPick = await until(
+        async () =>
+          (await page.locator('.monaco-dialog-box').count())
+            ? 'dialog'
+            : asksTopic((await quickInputTitle(page)) ?? '')
+              ? 'pick'
+              : undefined,
+        { timeoutMs: 20_000, intervalMs: 150, message: 'neither a confirmation nor a topic pick opened' },
+      );
       if (topicPick === 'dialog') return '';
     } else if (!asksTopic(await waitForPrompt(page, (t) => asksTopic(t) || titled(firstPrompt)(t)))) return '';
     await pickItem(page, asksTopic, new RegExp(`^${newTopic}\\s?\\d+ partitions?$`));
     return ' (the command asked for the topic: the menu fired during a tree refresh)';
   };
 
-  await step('produce', `Produce a Message… (tree context menu) writes one record to ${newTopic}, partition 0`, { needs: ['topic-create'], timeoutMs: 90_000 }, async () => {
-    const asked = await fromMenu('Produce a Message…', /\(1\/3\): key$/);
-    await answerInput(page, /\(1\/3\): key$/, 'e2e-key');
-    await answerInput(page, /\(2\/3\): value$/, JSON.stringify(value));
-    await pickItem(page, /\(3\/3\): partition$/, /^partition 0(?!\d)/);
-    // (Info toasts do not show in this headless run, so the tree and the broker are what is checked.)
-    const row = await topicRowShows(/\b1 msgs\b/, '1 msgs');
-    const broker = await topicOnBroker(newTopic);
-    if (broker?.messages !== 1) throw new Error(`pipeline topic list says ${newTopic} has ${broker?.messages} messages`);
-    const partition0 = broker.offsets?.find((o) => o.partition === 0);
-    if (partition0?.high !== 1) throw new Error(`the record is not at partition 0 offset 0 on the broker: ${JSON.stringify(broker.offsets)}`);
-    return `tree: ${row}${asked}`;
-  });
+  await step(
+    'produce',
+    `Produce a Message… (tree context menu) writes one record to ${newTopic}, partition 0`,
+    { needs: ['topic-create'], timeoutMs: 90_000 },
+    async () => {
+      const asked = await fromMenu('Produce a Message…', /\(1\/3\): key$/);
+      await answerInput(page, /\(1\/3\): key$/, 'e2e-key');
+      await answerInput(page, /\(2\/3\): value$/, JSON.stringify(value));
+      await pickItem(page, /\(3\/3\): partition$/, /^partition 0(?!\d)/);
+      // (Info toasts do not show in this headless run, so the tree and the broker are what is checked.)
+      const row = await topicRowShows(/\b1 msgs\b/, '1 msgs');
+      const broker = await topicOnBroker(newTopic);
+      if (broker?.messages !== 1) throw new Error(`pipeline topic list says ${newTopic} has ${broker?.messages} messages`);
+      const partition0 = broker.offsets?.find((o) => o.partition === 0);
+      if (partition0?.high !== 1)
+        throw new Error(`the record is not at partition 0 offset 0 on the broker: ${JSON.stringify(broker.offsets)}`);
+      return `tree: ${row}${asked}`;
+    },
+  );
 
-  await step('peek', `Peek Messages… (tree context menu) shows the record's key, offset and value as JSON in an editor`, { needs: ['produce'], timeoutMs: 90_000 }, async () => {
-    const asked = await fromMenu('Peek Messages…', /which partition\?$/);
-    await pickItem(page, /which partition\?$/, /^All partitions/);
-    await pickItem(page, /start where\?$/, /^Earliest/);
-    await pickItem(page, /how many records/, /^10(?!\d)/);
-    const text = await until(
-      async () => {
-        const top = await activeEditorText(page).catch(() => '');
-        if (!top.includes(`"topic": "${newTopic}"`)) return undefined;
-        // The record is below the request summary: go to the end of the document and read what shows there.
-        await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
-        await page.keyboard.press('Control+End');
-        await sleep(300);
-        const shown = top + '\n' + (await activeEditorText(page).catch(() => ''));
-        return shown.includes(value.greeting) && shown;
-      },
-      { timeoutMs: 30_000, intervalMs: 500, message: async () => `no editor with the record (active editor: "${(await activeEditorText(page).catch(() => '')).slice(0, 300)}")` },
-    );
-    for (const expected of [`"topic": "${newTopic}"`, '"key": "e2e-key"', '"offset": 0', `"greeting": "${value.greeting}"`, '"n": 1']) {
-      if (!text.includes(expected)) throw new Error(`the peek editor lacks ${expected}: "${text.replace(/\s+/g, ' ').slice(0, 400)}"`);
-    }
-    // The value is shown as pretty JSON (an object on its own lines), not as an escaped string.
-    if (text.includes('\\"greeting\\"')) throw new Error('the value is shown as an escaped string, not as JSON');
-    await page.keyboard.press('Control+W').catch(() => {});
-    return `key, offset and the value as JSON${asked}`;
-  });
+  await step(
+    'peek',
+    `Peek Messages… (tree context menu) shows the record's key, offset and value as JSON in an editor`,
+    { needs: ['produce'], timeoutMs: 90_000 },
+    async () => {
+      const asked = await fromMenu('Peek Messages…', /which partition\?$/);
+      await pickItem(page, /which partition\?$/, /^All partitions/);
+      await pickItem(page, /start where\?$/, /^Earliest/);
+      await pickItem(page, /how many records/, /^10(?!\d)/);
+      const text = await until(
+        async () => {
+          const top = await activeEditorText(page).catch(() => '');
+          if (!top.includes(`"topic": "${newTopic}"`)) return undefined;
+          // The record is below the request summary: go to the end of the document and read what shows there.
+          await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+          await page.keyboard.press('Control+End');
+          await sleep(300);
+          const shown = top + '\n' + (await activeEditorText(page).catch(() => ''));
+          return shown.includes(value.greeting) && shown;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: async () =>
+            `no editor with the record (active editor: "${(await activeEditorText(page).catch(() => '')).slice(0, 300)}")`,
+        },
+      );
+      for (const expected of [`"topic": "${newTopic}"`, '"key": "e2e-key"', '"offset": 0', `"greeting": "${value.greeting}"`, '"n": 1']) {
+        if (!text.includes(expected)) throw new Error(`the peek editor lacks ${expected}: "${text.replace(/\s+/g, ' ').slice(0, 400)}"`);
+      }
+      // The value is shown as pretty JSON (an object on its own lines), not as an escaped string.
+      if (text.includes('\\"greeting\\"')) throw new Error('the value is shown as an escaped string, not as JSON');
+      await page.keyboard.press('Control+W').catch(() => {});
+      return `key, offset and the value as JSON${asked}`;
+    },
+  );
 
   const group = `e2e-group-${Date.now().toString(36)}`;
-  await step('reset', `Reset Consumer Group Offsets… moves ${group} back to the earliest offset (lag 0 → 1)`, { needs: ['produce'], timeoutMs: 120_000 }, async () => {
-    // A group that has read the record and left, as an application would after a run: committed offset 1, no members.
-    const kafkaClient = new Kafka({ clientId: 'e2e-journey', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
-    const admin = kafkaClient.admin();
-    await admin.connect();
-    try {
-      await admin.setOffsets({ groupId: group, topic: newTopic, partitions: [{ partition: 0, offset: '1' }] });
-      await runCommand(page, manifest, 'kafkaFlinkLab.group.resetOffsets');
-      await pickItem(page, /^Reset the offsets of which consumer group\?$/, new RegExp(`^${group}`));
-      await pickItem(page, /which partitions\?$/, /^partition 0(?!\d)/);
-      await pickItem(page, /to where\?$/, /^Earliest/);
-      const asked = await answerDialog(page, 'Reset offsets');
-      const committedOn0 = async () => (await admin.fetchOffsets({ groupId: group, topics: [newTopic] }))[0]?.partitions.find((p) => p.partition === 0)?.offset;
-      await until(async () => (await committedOn0()) === '0', { timeoutMs: 20_000, intervalMs: 500, message: async () => `the broker has ${group} at offset ${await committedOn0()} on partition 0, not 0` });
-      // The tree: the group with lag 1, and its partition row committed 0 · end 1 · lag 1.
-      const groupRow = treeRow(kafka(), group);
-      const groupText = await until(
-        async () => {
-          if (!(await groupRow.count())) {
-            await clickViewAction(kafka(), /refresh/i);
-            return undefined;
-          }
-          const t = await rowText(groupRow);
-          return /\blag 1\b/.test(t) && t;
-        },
-        { timeoutMs: 30_000, intervalMs: 1500, message: async () => `no "${group}" row with lag 1: ${await describeTree(kafka())}` },
-      );
-      await expandRow(groupRow);
-      const partitionText = await until(
-        async () => childrenIn(await treeSnapshot(kafka()), group).find((r) => r.text.startsWith(`${newTopic} · partition 0`))?.text,
-        { timeoutMs: 20_000, intervalMs: 500, message: async () => `no partition row under ${group}: ${await describeTree(kafka())}` },
-      );
-      if (!/committed 0 · end 1 · lag 1/.test(partitionText)) throw new Error(`the partition row reads "${partitionText}"`);
-      return `${asked.slice(0, 60)}… | ${groupText} | ${partitionText}`;
-    } finally {
-      await admin.deleteGroups([group]).catch(() => {});
-      await admin.disconnect();
-    }
-  });
+  await step(
+    'reset',
+    `Reset Consumer Group Offsets… moves ${group} back to the earliest offset (lag 0 → 1)`,
+    { needs: ['produce'], timeoutMs: 120_000 },
+    async () => {
+      // A group that has read the record and left, as an application would after a run: committed offset 1, no members.
+      const kafkaClient = new Kafka({ clientId: 'e2e-journey', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+      const admin = kafkaClient.admin();
+      await admin.connect();
+      try {
+        await admin.setOffsets({ groupId: group, topic: newTopic, partitions: [{ partition: 0, offset: '1' }] });
+        await runCommand(page, manifest, 'kafkaFlinkLab.group.resetOffsets');
+        await pickItem(page, /^Reset the offsets of which consumer group\?$/, new RegExp(`^${group}`));
+        await pickItem(page, /which partitions\?$/, /^partition 0(?!\d)/);
+        await pickItem(page, /to where\?$/, /^Earliest/);
+        const asked = await answerDialog(page, 'Reset offsets');
+        const committedOn0 = async () =>
+          (await admin.fetchOffsets({ groupId: group, topics: [newTopic] }))[0]?.partitions.find((p) => p.partition === 0)?.offset;
+        await until(async () => (await committedOn0()) === '0', {
+          timeoutMs: 20_000,
+          intervalMs: 500,
+          message: async () => `the broker has ${group} at offset ${await committedOn0()} on partition 0, not 0`,
+        });
+        // The tree: the group with lag 1, and its partition row committed 0 · end 1 · lag 1.
+        const groupRow = treeRow(kafka(), group);
+        const groupText = await until(
+          async () => {
+            if (!(await groupRow.count())) {
+              await clickViewAction(kafka(), /refresh/i);
+              return undefined;
+            }
+            const t = await rowText(groupRow);
+            return /\blag 1\b/.test(t) && t;
+          },
+          { timeoutMs: 30_000, intervalMs: 1500, message: async () => `no "${group}" row with lag 1: ${await describeTree(kafka())}` },
+        );
+        await expandRow(groupRow);
+        const partitionText = await until(
+          async () => childrenIn(await treeSnapshot(kafka()), group).find((r) => r.text.startsWith(`${newTopic} · partition 0`))?.text,
+          { timeoutMs: 20_000, intervalMs: 500, message: async () => `no partition row under ${group}: ${await describeTree(kafka())}` },
+        );
+        if (!/committed 0 · end 1 · lag 1/.test(partitionText)) throw new Error(`the partition row reads "${partitionText}"`);
+        return `${asked.slice(0, 60)}… | ${groupText} | ${partitionText}`;
+      } finally {
+        await admin.deleteGroups([group]).catch(() => {});
+        await admin.disconnect();
+      }
+    },
+  );
 
-  await step('purge', `Purge Topic… (tree context menu) deletes every record of ${newTopic} after a confirmation`, { needs: ['produce'], timeoutMs: 90_000 }, async () => {
-    const topicAsked = await fromMenu('Purge Topic (Delete All Records)…', 'dialog');
-    const asked = await answerDialog(page, 'Purge');
-    const row = await topicRowShows(/\b0 msgs\b/, '0 msgs');
-    const broker = await topicOnBroker(newTopic);
-    if (broker?.messages !== 0) throw new Error(`pipeline topic list says ${newTopic} still has ${broker?.messages} messages`);
-    return `${asked.slice(0, 60)}… | tree: ${row}${topicAsked}`;
-  });
+  await step(
+    'purge',
+    `Purge Topic… (tree context menu) deletes every record of ${newTopic} after a confirmation`,
+    { needs: ['produce'], timeoutMs: 90_000 },
+    async () => {
+      const topicAsked = await fromMenu('Purge Topic (Delete All Records)…', 'dialog');
+      const asked = await answerDialog(page, 'Purge');
+      const row = await topicRowShows(/\b0 msgs\b/, '0 msgs');
+      const broker = await topicOnBroker(newTopic);
+      if (broker?.messages !== 0) throw new Error(`pipeline topic list says ${newTopic} still has ${broker?.messages} messages`);
+      return `${asked.slice(0, 60)}… | tree: ${row}${topicAsked}`;
+    },
+  );
 
-  await step('add-partitions', `Add Partitions… (tree context menu) gives ${newTopic} one more partition`, { needs: ['topic-create'], timeoutMs: 90_000 }, async () => {
-    const before = (await topicOnBroker(newTopic))?.partitions;
-    if (!before) throw new Error(`${newTopic} is not on the broker`);
-    const prompt = (t) => t === `Add partitions to ${newTopic} (now ${before})`;
-    const asked = await fromMenu('Add Partitions…', prompt);
-    await answerInput(page, prompt, String(before + 1));
-    const row = await topicRowShows(new RegExp(`\\b${before + 1} partitions\\b`), `${before + 1} partitions`);
-    const after = (await topicOnBroker(newTopic))?.partitions;
-    if (after !== before + 1) throw new Error(`pipeline topic list says ${newTopic} has ${after} partitions, not ${before + 1}`);
-    return `${before} → ${after} | tree: ${row}${asked}`;
-  });
+  await step(
+    'add-partitions',
+    `Add Partitions… (tree context menu) gives ${newTopic} one more partition`,
+    { needs: ['topic-create'], timeoutMs: 90_000 },
+    async () => {
+      const before = (await topicOnBroker(newTopic))?.partitions;
+      if (!before) throw new Error(`${newTopic} is not on the broker`);
+      const prompt = (t) => t === `Add partitions to ${newTopic} (now ${before})`;
+      const asked = await fromMenu('Add Partitions…', prompt);
+      await answerInput(page, prompt, String(before + 1));
+      const row = await topicRowShows(new RegExp(`\\b${before + 1} partitions\\b`), `${before + 1} partitions`);
+      const after = (await topicOnBroker(newTopic))?.partitions;
+      if (after !== before + 1) throw new Error(`pipeline topic list says ${newTopic} has ${after} partitions, not ${before + 1}`);
+      return `${before} → ${after} | tree: ${row}${asked}`;
+    },
+  );
 
   const badName = 'bad name; touch /tmp/kfl-e2e-pwned';
-  await step('topic-refused', 'a topic name with spaces and shell metacharacters is refused with a message', { needs: ['view'], timeoutMs: 60_000 }, async () => {
-    await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
-    await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
-    await page.locator('.quick-input-widget input.input').fill(badName);
-    await sleep(600);
-    await page.keyboard.press('Enter');
-    const message = await until(
-      async () => {
-        const inline = await quickInputText(page);
-        if (inline && /invalid|not (a )?valid|allowed|only|character|letters|must/i.test(inline)) return `inline: ${inline.replace(/\s+/g, ' ').slice(0, 160)}`;
-        const toasts = (await notificationTexts(page)).filter((t) => /topic/i.test(t) && /invalid|not (a )?valid|allowed|only|character|letters|must/i.test(t));
-        return toasts.length ? `notification: ${toasts[0].slice(0, 160)}` : undefined;
-      },
-      { timeoutMs: 15_000, intervalMs: 300, message: async () => `no refusal message (quick input: "${(await quickInputText(page)) ?? 'closed'}")` },
-    );
-    await page.keyboard.press('Escape');
-    const list = await cli(['topic', 'list', '--json']);
-    if (list.out.includes('bad name')) throw new Error('the topic was created anyway');
-    return message;
-  });
+  await step(
+    'topic-refused',
+    'a topic name with spaces and shell metacharacters is refused with a message',
+    { needs: ['view'], timeoutMs: 60_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.topic.create');
+      await quickInput(page).waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('.quick-input-widget input.input').fill(badName);
+      await sleep(600);
+      await page.keyboard.press('Enter');
+      const message = await until(
+        async () => {
+          const inline = await quickInputText(page);
+          if (inline && /invalid|not (a )?valid|allowed|only|character|letters|must/i.test(inline))
+            return `inline: ${inline.replace(/\s+/g, ' ').slice(0, 160)}`;
+          const toasts = (await notificationTexts(page)).filter(
+            (t) => /topic/i.test(t) && /invalid|not (a )?valid|allowed|only|character|letters|must/i.test(t),
+          );
+          return toasts.length ? `notification: ${toasts[0].slice(0, 160)}` : undefined;
+        },
+        {
+          timeoutMs: 15_000,
+          intervalMs: 300,
+          message: async () => `no refusal message (quick input: "${(await quickInputText(page)) ?? 'closed'}")`,
+        },
+      );
+      await page.keyboard.press('Escape');
+      const list = await cli(['topic', 'list', '--json']);
+      if (list.out.includes('bad name')) throw new Error('the topic was created anyway');
+      return message;
+    },
+  );
 
-  await step('cluster', 'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster and new results appear', { needs: ['job', 'results'], timeoutMs: 300_000 }, async () => {
-    const before = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
-    // The Flink view's step may have stopped the embedded job already (with a savepoint).
-    if ((await cli(['job', 'status', '--json'])).out.includes('"state": "running"')) await runCommand(page, manifest, 'kafkaFlinkLab.job.stop');
-    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 90_000, intervalMs: 2000, message: 'the embedded job did not stop' });
-    setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', 'local-cluster');
-    await sleep(1500);
-    if (!(await clickViewAction(pipeline(), /start everything/i))) await runCommand(page, manifest, 'kafkaFlinkLab.pipeline.startAll');
-    const cluster = await until(
-      async () => {
-        const status = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
-        return status.state === 'up' && status.taskManagers?.length === 2 && status;
-      },
-      { timeoutMs: 150_000, intervalMs: 3000, message: 'the local Flink cluster did not come up with 2 TaskManagers (pipeline flink status)' },
-    );
-    const job = await until(
-      async () => {
-        const status = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}');
-        return status.state === 'running' && status.cluster && status;
-      },
-      { timeoutMs: 120_000, intervalMs: 3000, message: 'the job did not run on the cluster (pipeline job status)' },
-    );
-    await until(async () => /running/i.test(await rowText(treeRow(pipeline(), 'Flink job'))), { timeoutMs: 30_000, intervalMs: 1000, message: async () => `the Pipeline view's job row reads "${await rowText(treeRow(pipeline(), 'Flink job'))}"` });
-    const sockets = assertLoopbackOnly([
-      ['JobManager', /StandaloneSessionClusterEntrypoint/],
-      ['TaskManager', /TaskManagerRunner/],
-    ]);
-    const after = await until(
-      async () => {
-        const sum = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
-        return sum > before && sum;
-      },
-      { timeoutMs: 120_000, intervalMs: 3000, message: 'no new committed rows from the job on the cluster' },
-    );
-    return `${cluster.taskManagers.map((t) => `${t.id} ${t.slotsTotal - t.slotsFree}/${t.slotsTotal} slots used`).join(', ')}; job ${job.jobs?.[0]?.jid ?? ''} on ${job.cluster}; events committed ${before} → ${after}; ${sockets}`;
-  });
+  await step(
+    'cluster',
+    'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster and new results appear',
+    { needs: ['job', 'results'], timeoutMs: 300_000 },
+    async () => {
+      const before = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
+      // The Flink view's step may have stopped the embedded job already (with a savepoint).
+      if ((await cli(['job', 'status', '--json'])).out.includes('"state": "running"'))
+        await runCommand(page, manifest, 'kafkaFlinkLab.job.stop');
+      await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), {
+        timeoutMs: 90_000,
+        intervalMs: 2000,
+        message: 'the embedded job did not stop',
+      });
+      setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', 'local-cluster');
+      await sleep(1500);
+      if (!(await clickViewAction(pipeline(), /start everything/i))) await runCommand(page, manifest, 'kafkaFlinkLab.pipeline.startAll');
+      const cluster = await until(
+        async () => {
+          const status = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
+          return status.state === 'up' && status.taskManagers?.length === 2 && status;
+        },
+        {
+          timeoutMs: 150_000,
+          intervalMs: 3000,
+          message: 'the local Flink cluster did not come up with 2 TaskManagers (pipeline flink status)',
+        },
+      );
+      const job = await until(
+        async () => {
+          const status = JSON.parse((await cli(['job', 'status', '--json'])).out || '{}');
+          return status.state === 'running' && status.cluster && status;
+        },
+        { timeoutMs: 120_000, intervalMs: 3000, message: 'the job did not run on the cluster (pipeline job status)' },
+      );
+      await until(async () => /running/i.test(await rowText(treeRow(pipeline(), 'Flink job'))), {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: async () => `the Pipeline view's job row reads "${await rowText(treeRow(pipeline(), 'Flink job'))}"`,
+      });
+      const sockets = assertLoopbackOnly([
+        ['JobManager', /StandaloneSessionClusterEntrypoint/],
+        ['TaskManager', /TaskManagerRunner/],
+      ]);
+      const after = await until(
+        async () => {
+          const sum = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
+          return sum > before && sum;
+        },
+        { timeoutMs: 120_000, intervalMs: 3000, message: 'no new committed rows from the job on the cluster' },
+      );
+      return `${cluster.taskManagers.map((t) => `${t.id} ${t.slotsTotal - t.slotsFree}/${t.slotsTotal} slots used`).join(', ')}; job ${job.jobs?.[0]?.jid ?? ''} on ${job.cluster}; events committed ${before} → ${after}; ${sockets}`;
+    },
+  );
 
-  await step('flink-cancel', 'Cancel Flink Job… (Flink view, job row, on the session cluster) asks first, then cancels the job; its process ends and the cluster stays up', { needs: ['cluster'], timeoutMs: 150_000 }, async () => {
-    await showFlinkView(true);
-    const pane = flink();
-    const jid = await until(async () => (await rowText(treeRow(pane, JOB_ROW))).includes('RUNNING') && (await runningJobId()), {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-      message: async () => `no RUNNING job on the cluster in the Flink view: ${await describeTree(pane)}`,
-    });
-    await contextMenu(page, treeRow(pane, JOB_ROW), 'Cancel Flink Job…');
-    const asked = await answerDialog(page, 'Cancel the job');
-    await until(async () => (await flinkGet(`/jobs/${jid}`)).state === 'CANCELED', { timeoutMs: 60_000, intervalMs: 1000, message: `job ${jid} is not CANCELED on the cluster (${FLINK_REST}/jobs/${jid})` });
-    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: "the job's process still runs after the cancel (pipeline job status)" });
-    const view = await until(async () => /CANCELED/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))), {
-      timeoutMs: 30_000,
-      intervalMs: 1000,
-      message: async () => `the Flink view does not show the job as CANCELED: ${await describeTree(pane)}`,
-    });
-    const cluster = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
-    if (cluster.state !== 'up') throw new Error(`the cluster did not stay up after the job's cancel: ${JSON.stringify(cluster).slice(0, 200)}`);
-    return `dialog: "${asked.slice(0, 80)}…"; ${view}; cluster ${cluster.state} with ${cluster.taskManagers?.length} TaskManagers`;
-  });
+  await step(
+    'flink-cancel',
+    'Cancel Flink Job… (Flink view, job row, on the session cluster) asks first, then cancels the job; its process ends and the cluster stays up',
+    { needs: ['cluster'], timeoutMs: 150_000 },
+    async () => {
+      await showFlinkView(true);
+      const pane = flink();
+      const jid = await until(async () => (await rowText(treeRow(pane, JOB_ROW))).includes('RUNNING') && (await runningJobId()), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: async () => `no RUNNING job on the cluster in the Flink view: ${await describeTree(pane)}`,
+      });
+      await contextMenu(page, treeRow(pane, JOB_ROW), 'Cancel Flink Job…');
+      const asked = await answerDialog(page, 'Cancel the job');
+      await until(async () => (await flinkGet(`/jobs/${jid}`)).state === 'CANCELED', {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: `job ${jid} is not CANCELED on the cluster (${FLINK_REST}/jobs/${jid})`,
+      });
+      await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), {
+        timeoutMs: 60_000,
+        intervalMs: 2000,
+        message: "the job's process still runs after the cancel (pipeline job status)",
+      });
+      const view = await until(
+        async () => /CANCELED/.test(await rowText(treeRow(pane, JOB_ROW))) && (await rowText(treeRow(pane, JOB_ROW))),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 1000,
+          message: async () => `the Flink view does not show the job as CANCELED: ${await describeTree(pane)}`,
+        },
+      );
+      const cluster = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
+      if (cluster.state !== 'up')
+        throw new Error(`the cluster did not stay up after the job's cancel: ${JSON.stringify(cluster).slice(0, 200)}`);
+      return `dialog: "${asked.slice(0, 80)}…"; ${view}; cluster ${cluster.state} with ${cluster.taskManagers?.length} TaskManagers`;
+    },
+  );
   await showFlinkView(false).catch((error) => console.log(`journey: could not put the side bar back: ${error.message}`));
 
-  await step('stop', 'stopping from VS Code ends the generator, the job and the broker', { needs: ['view'], timeoutMs: 180_000 }, async () => {
-    const ids = (manifest.contributes?.commands ?? []).map((c) => c.command);
-    const stopAll = ids.find((id) => /pipeline\.stopAll$/.test(id));
-    const order = stopAll ? [stopAll] : ['kafkaFlinkLab.generator.stop', 'kafkaFlinkLab.job.stop', 'kafkaFlinkLab.stack.stop'];
-    for (const id of order) {
-      await runCommand(page, manifest, id);
-      await acceptQuickInputs(page, { max: 2, settleMs: 1500 });
-    }
-    await until(async () => (await cli(['stack', 'status', '--json'])).code === 3, { timeoutMs: 120_000, intervalMs: 2000, message: 'the broker is still up after stopping' });
-    await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), { timeoutMs: 60_000, intervalMs: 2000, message: 'the Flink job is still running after stopping' });
-    if (done.get('cluster')) await until(async () => (await cli(['flink', 'status', '--json'])).code === 3, { timeoutMs: 60_000, intervalMs: 2000, message: 'the local Flink cluster still runs after Stop Everything' });
-    setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', undefined);
-    return `via ${order.join(', ')}`;
-  });
+  await step(
+    'stop',
+    'stopping from VS Code ends the generator, the job and the broker',
+    { needs: ['view'], timeoutMs: 180_000 },
+    async () => {
+      const ids = (manifest.contributes?.commands ?? []).map((c) => c.command);
+      const stopAll = ids.find((id) => /pipeline\.stopAll$/.test(id));
+      const order = stopAll ? [stopAll] : ['kafkaFlinkLab.generator.stop', 'kafkaFlinkLab.job.stop', 'kafkaFlinkLab.stack.stop'];
+      for (const id of order) {
+        await runCommand(page, manifest, id);
+        await acceptQuickInputs(page, { max: 2, settleMs: 1500 });
+      }
+      await until(async () => (await cli(['stack', 'status', '--json'])).code === 3, {
+        timeoutMs: 120_000,
+        intervalMs: 2000,
+        message: 'the broker is still up after stopping',
+      });
+      await until(async () => !(await cli(['job', 'status', '--json'])).out.includes('"state": "running"'), {
+        timeoutMs: 60_000,
+        intervalMs: 2000,
+        message: 'the Flink job is still running after stopping',
+      });
+      if (done.get('cluster'))
+        await until(async () => (await cli(['flink', 'status', '--json'])).code === 3, {
+          timeoutMs: 60_000,
+          intervalMs: 2000,
+          message: 'the local Flink cluster still runs after Stop Everything',
+        });
+      setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', undefined);
+      return `via ${order.join(', ')}`;
+    },
+  );
 
   if (dialogs.length) report.fail('journey', 'no page dialog opened during the journey', dialogs.join(' | '));
   else report.pass('journey', 'no page dialog opened during the journey');
 }
 
 async function describeTree(scope) {
-  return (await treeSnapshot(scope)).map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.text}`).join(' / ').slice(0, 600) || '(no rows)';
+  return (
+    (await treeSnapshot(scope))
+      .map((r) => `${'  '.repeat(Math.max(0, r.level - 1))}${r.text}`)
+      .join(' / ')
+      .slice(0, 600) || '(no rows)'
+  );
 }
 
 /** Expands every collapsed row of a view once (cheap way to reach nested rows); resolves false. */
@@ -816,7 +1171,10 @@ async function clickViewAction(pane, pattern) {
     const label = (await actions.nth(i).getAttribute('aria-label')) ?? '';
     if (pattern.test(label)) {
       await pane.locator('.pane-header').hover();
-      await actions.nth(i).click().catch(() => {});
+      await actions
+        .nth(i)
+        .click()
+        .catch(() => {});
       return true;
     }
   }

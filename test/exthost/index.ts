@@ -10,22 +10,24 @@ import { join } from 'node:path';
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 30_000, color: false, reporter: 'dot' });
   // The dot reporter stays quiet; the lines below are what the runners read.
-  mocha.reporter(class {
-    constructor(runner: Mocha.Runner) {
-      let passed = 0;
-      let failed = 0;
-      runner.on('pass', (test) => {
-        passed++;
-        console.log(`exthost PASS ${test.fullTitle()} (${test.duration ?? 0} ms)`);
-      });
-      runner.on('fail', (test, error: Error) => {
-        failed++;
-        // First line only: assert's diff would spill over many console lines.
-        console.log(`exthost FAIL ${test.fullTitle()}: ${(error?.message ?? String(error)).split('\n')[0]}`);
-      });
-      runner.on('end', () => console.log(`exthost: ${passed} passed, ${failed} failed`));
-    }
-  } as unknown as Mocha.ReporterConstructor);
+  mocha.reporter(
+    class {
+      constructor(runner: Mocha.Runner) {
+        let passed = 0;
+        let failed = 0;
+        runner.on('pass', (test) => {
+          passed++;
+          console.log(`exthost PASS ${test.fullTitle()} (${test.duration ?? 0} ms)`);
+        });
+        runner.on('fail', (test, error: Error) => {
+          failed++;
+          // First line only: assert's diff would spill over many console lines.
+          console.log(`exthost FAIL ${test.fullTitle()}: ${(error?.message ?? String(error)).split('\n')[0]}`);
+        });
+        runner.on('end', () => console.log(`exthost: ${passed} passed, ${failed} failed`));
+      }
+    } as unknown as Mocha.ReporterConstructor,
+  );
 
   for (const name of readdirSync(__dirname).sort()) {
     if (name.endsWith('.test.js')) mocha.addFile(join(__dirname, name));

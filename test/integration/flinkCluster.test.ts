@@ -12,7 +12,11 @@ const REST = clusterRestUrl();
 
 function tail(file: string, lines = 40): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => !/^\s+at /.test(l)).slice(-lines).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s+at /.test(l))
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(none)';
   }
@@ -45,25 +49,68 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
   }
 
   function startJob(topic: string, output: string, extra: string[] = []) {
-    return cli(['job', 'start', '--detach', '--flink', 'local-cluster', '--topic', topic, '--output', output, '--group-id', `g-${topic}`, '--checkpoint-interval', '2', '--bootstrap-servers', bootstrap, ...extra]);
+    return cli([
+      'job',
+      'start',
+      '--detach',
+      '--flink',
+      'local-cluster',
+      '--topic',
+      topic,
+      '--output',
+      output,
+      '--group-id',
+      `g-${topic}`,
+      '--checkpoint-interval',
+      '2',
+      '--bootstrap-servers',
+      bootstrap,
+      ...extra,
+    ]);
   }
 
   function generate(topic: string, count: number, seed: number) {
-    return cli(['generate', '--rate', '5000', '--count', String(count), '--seed', String(seed), '--topic', topic, '--bootstrap-servers', bootstrap, '--final-watermark'], 600_000);
+    return cli(
+      [
+        'generate',
+        '--rate',
+        '5000',
+        '--count',
+        String(count),
+        '--seed',
+        String(seed),
+        '--topic',
+        topic,
+        '--bootstrap-servers',
+        bootstrap,
+        '--final-watermark',
+      ],
+      600_000,
+    );
   }
 
-  async function verify(output: string, expected?: number): Promise<{ ok: boolean; eventCountSum: number; deadLetterRows: number; duplicateWindowCount: number; csvJsonMismatch: number }> {
+  async function verify(
+    output: string,
+    expected?: number,
+  ): Promise<{ ok: boolean; eventCountSum: number; deadLetterRows: number; duplicateWindowCount: number; csvJsonMismatch: number }> {
     const run = await cli(['verify', '--output', output, '--json', ...(expected !== undefined ? ['--expected', String(expected)] : [])]);
     return { ...JSON.parse(run.stdout), ok: run.code === 0 };
   }
 
   /** Waits until every event is in exactly one committed place (aggregates or dead-letter), once. */
   async function waitVerified(output: string, expected: number) {
-    const report = await pollUntil(async () => {
-      const r = await verify(output, expected);
-      return r.ok ? r : undefined;
-    }, 240_000, 2000);
-    assert.ok(report, `${output} did not verify: ${JSON.stringify(await verify(output, expected))}\n--- the job's log:\n${tail(join(workspace, '.pipeline/flink/job.log'))}\n--- flink status:\n${(await cli(['flink', 'status'])).stdout}`);
+    const report = await pollUntil(
+      async () => {
+        const r = await verify(output, expected);
+        return r.ok ? r : undefined;
+      },
+      240_000,
+      2000,
+    );
+    assert.ok(
+      report,
+      `${output} did not verify: ${JSON.stringify(await verify(output, expected))}\n--- the job's log:\n${tail(join(workspace, '.pipeline/flink/job.log'))}\n--- flink status:\n${(await cli(['flink', 'status'])).stdout}`,
+    );
     assert.equal(report.eventCountSum + report.deadLetterRows, expected);
     assert.equal(report.duplicateWindowCount, 0);
     assert.equal(report.csvJsonMismatch, 0);
@@ -85,13 +132,26 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
   it('runs a JobManager and two TaskManagers as their own JVMs, every listening socket on loopback', async () => {
     const s = await status();
     assert.equal(s.state, 'up');
-    assert.deepEqual(s.taskManagers.map((t) => [t.id, t.slotsTotal]), [['taskmanager-1', 2], ['taskmanager-2', 2]]);
+    assert.deepEqual(
+      s.taskManagers.map((t) => [t.id, t.slotsTotal]),
+      [
+        ['taskmanager-1', 2],
+        ['taskmanager-2', 2],
+      ],
+    );
     const pids = s.processes.map((p) => p.pid!);
     assert.equal(new Set(pids).size, 3, 'three processes');
     const sockets = listeningSockets(pids);
-    assert.ok(sockets.some((x) => x.port === PORTS.rest), `the REST port is among them: ${JSON.stringify(sockets)}`);
+    assert.ok(
+      sockets.some((x) => x.port === PORTS.rest),
+      `the REST port is among them: ${JSON.stringify(sockets)}`,
+    );
     assert.ok(sockets.filter((x) => pids.slice(1).includes(x.pid)).length >= 4, 'the TaskManagers listen too (RPC, data)');
-    assert.deepEqual(sockets.filter((x) => !isLoopback(x.address)), [], 'nothing listens beyond 127.0.0.1');
+    assert.deepEqual(
+      sockets.filter((x) => !isLoopback(x.address)),
+      [],
+      'nothing listens beyond 127.0.0.1',
+    );
   });
 
   it('counts 100,000 events exactly once while a TaskManager is SIGKILLed mid-run', async () => {
@@ -99,7 +159,10 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
     const output = join(workspace, 'output', topic);
     ok(await startJob(topic, output));
     const generator = generate(topic, 100_000, 21);
-    assert.ok(await pollUntil(async () => ((await committed(output)) > 0 ? true : undefined), 180_000, 1000), 'rows committed before the kill');
+    assert.ok(
+      await pollUntil(async () => ((await committed(output)) > 0 ? true : undefined), 180_000, 1000),
+      'rows committed before the kill',
+    );
     // The TaskManager that holds the job's slot (resource ids are taskmanager-N, like the processes).
     const busy = (await status()).taskManagers.find((t) => t.slotsFree < t.slotsTotal)!;
     const victim = (await status()).processes.find((p) => p.name === busy.id)!;
@@ -107,10 +170,14 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
     const killedAt = Date.now();
     process.kill(victim.pid!, 'SIGKILL');
     await pollUntil(async () => ((await fetchJobDetail(REST, jobId)).state !== 'RUNNING' ? true : undefined), 60_000, 200);
-    const recovered = await pollUntil(async () => {
-      const job = await fetchJobDetail(REST, jobId).catch(() => undefined);
-      return job?.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING') ? Date.now() : undefined;
-    }, 180_000, 200);
+    const recovered = await pollUntil(
+      async () => {
+        const job = await fetchJobDetail(REST, jobId).catch(() => undefined);
+        return job?.state === 'RUNNING' && job.vertices.every((v) => v.status === 'RUNNING') ? Date.now() : undefined;
+      },
+      180_000,
+      200,
+    );
     assert.ok(recovered, 'the job runs again on the other TaskManager');
     console.log(`      TaskManager ${busy.id} SIGKILLed: the job ran again after ${((recovered - killedAt) / 1000).toFixed(1)} s`);
     ok(await generator);
@@ -124,18 +191,28 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
     const output = join(workspace, 'output', topic);
     ok(await startJob(topic, output));
     const generator = generate(topic, 40_000, 23);
-    assert.ok(await pollUntil(async () => ((await committed(output)) > 0 ? true : undefined), 180_000, 1000), 'rows committed before the kill');
+    assert.ok(
+      await pollUntil(async () => ((await committed(output)) > 0 ? true : undefined), 180_000, 1000),
+      'rows committed before the kill',
+    );
     const jobManager = (await status()).processes.find((p) => p.name === 'jobmanager')!;
     process.kill(jobManager.pid!, 'SIGKILL');
-    const said = await pollUntil(async () => {
-      const run = await cli(['job', 'status']);
-      return /does not answer/.test(run.stdout) ? run : undefined;
-    }, 60_000, 1000);
+    const said = await pollUntil(
+      async () => {
+        const run = await cli(['job', 'status']);
+        return /does not answer/.test(run.stdout) ? run : undefined;
+      },
+      60_000,
+      1000,
+    );
     assert.ok(said, 'job status tells that the JobManager is gone');
     assert.equal(said.stdout.trim().split('\n').length, 1, said.stdout);
     assert.match(said.stdout, /pipeline flink up/);
     ok(await cli(['flink', 'up', '--taskmanagers', '2']));
-    assert.ok(await pollUntil(async () => ((await cli(['job', 'status'])).code === 0 ? true : undefined), 180_000, 1000), 'the job runs again');
+    assert.ok(
+      await pollUntil(async () => ((await cli(['job', 'status'])).code === 0 ? true : undefined), 180_000, 1000),
+      'the job runs again',
+    );
     assert.match(readFileSync(join(workspace, '.pipeline/flink/job.log'), 'utf8'), /submitting the job again from .*chk-\d+/);
     ok(await generator);
     await waitVerified(output, 40_000);
@@ -160,13 +237,37 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
     await waitVerified(output, 60_000);
 
     // Replay the same history from the earliest offset into a new folder with 5-second windows.
-    const replay = await cli(['job', 'replay', '--from', 'earliest', '--window', '5', '--detach', '--flink', 'local-cluster', '--topic', topic, '--group-id', `g-${topic}`, '--checkpoint-interval', '2', '--bootstrap-servers', bootstrap]);
+    const replay = await cli([
+      'job',
+      'replay',
+      '--from',
+      'earliest',
+      '--window',
+      '5',
+      '--detach',
+      '--flink',
+      'local-cluster',
+      '--topic',
+      topic,
+      '--group-id',
+      `g-${topic}`,
+      '--checkpoint-interval',
+      '2',
+      '--bootstrap-servers',
+      bootstrap,
+    ]);
     ok(replay);
     const replayed = /Replaying into (\S+)\./.exec(replay.stderr + replay.stdout)?.[1];
     assert.ok(replayed && replayed.includes(join('output', 'runs')), replay.stderr);
     await waitVerified(replayed, 60_000);
     await waitVerified(output, 60_000);
-    const query = await cli(['query', 'SELECT DISTINCT epoch(window_end::TIMESTAMP) - epoch(window_start::TIMESTAMP) AS seconds FROM aggregates', '--output', replayed, '--json']);
+    const query = await cli([
+      'query',
+      'SELECT DISTINCT epoch(window_end::TIMESTAMP) - epoch(window_start::TIMESTAMP) AS seconds FROM aggregates',
+      '--output',
+      replayed,
+      '--json',
+    ]);
     ok(query);
     assert.deepEqual(JSON.parse(query.stdout).rows, [[5]]);
     ok(await cli(['job', 'stop']));
@@ -176,7 +277,10 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
     const pids = (await status()).processes.filter((p) => p.running).map((p) => p.pid!);
     ok(await cli(['job', 'stop']));
     ok(await cli(['flink', 'down']));
-    assert.deepEqual(pids.filter((pid) => isAlive(pid)), []);
+    assert.deepEqual(
+      pids.filter((pid) => isAlive(pid)),
+      [],
+    );
     for (const port of [PORTS.rest, PORTS.rpc, PORTS.blob]) assert.ok(await isPortFree(port), `port ${port} is free`);
     assert.equal((await status()).state, 'down');
   });

@@ -36,15 +36,34 @@ describe('Flink view against a real PyFlink job', function () {
     bootstrap = requireEnv('PIPELINE_BOOTSTRAP');
     workspace = requireEnv('PIPELINE_TEST_WORKSPACE');
     python = requireEnv('PIPELINE_PYTHON_ENV');
-    const jars = { connectorJar: requireEnv('PIPELINE_CONNECTOR_JAR'), jobLibJar: requireEnv('PIPELINE_JOB_LIB_JAR'), runtimeDir: process.env.PIPELINE_FLINK_RUNTIME };
+    const jars = {
+      connectorJar: requireEnv('PIPELINE_CONNECTOR_JAR'),
+      jobLibJar: requireEnv('PIPELINE_JOB_LIB_JAR'),
+      runtimeDir: process.env.PIPELINE_FLINK_RUNTIME,
+    };
     const restPort = await freePort();
     restUrl = `http://127.0.0.1:${restPort}`;
     output = join(workspace, 'output', topic);
     await ensureTopic(bootstrap, topic, 3);
     // Small windows and checkpoints, so that windows fire and files are committed every few seconds.
-    options = { bootstrapServers: bootstrap, topic, output, windowSeconds: 2, groupId: `it-${topic}`, checkpointSeconds: 2, jars, stateDir: join(stateRoot(workspace), 'flink', 'checkpoints', topic), savepointDir: savepointDirOf(workspace, topic), restPort };
+    options = {
+      bootstrapServers: bootstrap,
+      topic,
+      output,
+      windowSeconds: 2,
+      groupId: `it-${topic}`,
+      checkpointSeconds: 2,
+      jars,
+      stateDir: join(stateRoot(workspace), 'flink', 'checkpoints', topic),
+      savepointDir: savepointDirOf(workspace, topic),
+      restPort,
+    };
     generator = new PipelineProcess(workspace, 'generator');
-    generator.start(python, generatorArgs({ bootstrapServers: bootstrap, topic, rate: 200, sensors: 10, durationSeconds: 400, quiet: true }), { background: true, cwd: workspace });
+    generator.start(
+      python,
+      generatorArgs({ bootstrapServers: bootstrap, topic, rate: 200, sensors: 10, durationSeconds: 400, quiet: true }),
+      { background: true, cwd: workspace },
+    );
     job = new PipelineProcess(workspace, 'job');
     jobExited = job.start(python, jobArgs(options), { background: true, cwd: workspace }).exited;
     await waitForJobRunning(restUrl, job, 240_000);
@@ -57,26 +76,41 @@ describe('Flink view against a real PyFlink job', function () {
   it('operators report records, completed checkpoints grow, and a refresh takes a few requests', async () => {
     const reader = new FlinkSnapshotReader(restUrl);
     let first: FlinkSnapshot | undefined;
-    await until(async () => {
-      first = await reader.read();
-      return (first.job?.checkpoints?.completed ?? 0) >= 1 && (first.job?.detail.vertices[0]?.readRecords ?? 0) > 0;
-    }, 120_000, 'a completed checkpoint and records read');
+    await until(
+      async () => {
+        first = await reader.read();
+        return (first.job?.checkpoints?.completed ?? 0) >= 1 && (first.job?.detail.vertices[0]?.readRecords ?? 0) > 0;
+      },
+      120_000,
+      'a completed checkpoint and records read',
+    );
     let second: FlinkSnapshot | undefined;
-    await until(async () => {
-      second = await reader.read();
-      return second.job!.checkpoints!.completed > first!.job!.checkpoints!.completed;
-    }, 60_000, 'more completed checkpoints');
+    await until(
+      async () => {
+        second = await reader.read();
+        return second.job!.checkpoints!.completed > first!.job!.checkpoints!.completed;
+      },
+      60_000,
+      'more completed checkpoints',
+    );
     assert.ok(second!.requests <= 7, `a refresh made ${second!.requests} requests`);
     const stats = operatorStats(second!.job!.detail, first!.job!.detail);
     assert.equal(stats.length, 2);
     for (const s of stats) assert.ok(s.vertex.readRecords > 0, `${s.title} read ${s.vertex.readRecords} records`);
     assert.ok(stats[0].rate! > 0, 'the source reads records per second');
-    assert.ok(stats.every((s) => s.level !== undefined), 'busy and backpressure are measured');
+    assert.ok(
+      stats.every((s) => s.level !== undefined),
+      'busy and backpressure are measured',
+    );
     const tree = buildFlinkTree(second!, { previous: first });
     const operatorRows = flattenRows(tree.rows).filter((r) => r.kind === 'operator');
     assert.match(operatorRows[0].description!, /^in [1-9]\d* · out \d+ · /);
     // The Kafka source reports pendingRecords once it has its partitions' end offsets.
-    await until(async () => (await reader.read()).job?.sources[0]?.pendingRecords !== undefined, 90_000, 'the source to report how many records it has not read yet');
+    await until(
+      async () => (await reader.read()).job?.sources[0]?.pendingRecords !== undefined,
+      90_000,
+      'the source to report how many records it has not read yet',
+    );
   });
 
   it('the window the view says is waiting appears in the committed files only after that, linked to a checkpoint', async () => {
@@ -89,24 +123,37 @@ describe('Flink view against a real PyFlink job', function () {
       const before = windowStarts(await index.filesSince(0));
       const snapshot = await reader.read();
       const row = snapshot.job ? watermarkRows(snapshot.job).find((w) => w.wait) : undefined;
-      assert.ok(snapshot.job?.watermarks && Object.values(snapshot.job.watermarks).some((w) => w !== undefined) || !row, 'a watermark is present');
+      assert.ok(
+        (snapshot.job?.watermarks && Object.values(snapshot.job.watermarks).some((w) => w !== undefined)) || !row,
+        'a watermark is present',
+      );
       if (row?.wait && ![...before].some((start) => start >= isoUtc(row.wait!.start))) {
         wait = row.wait;
         seenAt = Date.now();
       } else await sleep(700);
     }
     assert.ok(wait, 'a waiting window with no committed row yet');
-    assert.match(wait.text, /^window \d\d:\d\d:\d\d–\d\d:\d\d:\d\d fires when the watermark passes \d\d:\d\d:\d\d — it is [\d.]+ s behind$/);
+    assert.match(
+      wait.text,
+      /^window \d\d:\d\d:\d\d–\d\d:\d\d:\d\d fires when the watermark passes \d\d:\d\d:\d\d — it is [\d.]+ s behind$/,
+    );
     const start = isoUtc(wait.start);
     const end = isoUtc(wait.end);
     let committed: ReturnType<typeof rowsOf> = [];
-    await until(async () => {
-      committed = rowsOf(await index.filesSince(0)).filter((r) => r.window_start === start);
-      return committed.length > 0;
-    }, 90_000, `rows of the window ${start}–${end} in the committed files`);
+    await until(
+      async () => {
+        committed = rowsOf(await index.filesSince(0)).filter((r) => r.window_start === start);
+        return committed.length > 0;
+      },
+      90_000,
+      `rows of the window ${start}–${end} in the committed files`,
+    );
     for (const r of committed) assert.equal(r.window_end, end, 'the same window, end included');
     const file = committed[0].file;
-    assert.ok(file.changedAtMs >= seenAt - 1500, `the file with the window was committed after the view showed it waiting (${file.changedAtMs} vs ${seenAt})`);
+    assert.ok(
+      file.changedAtMs >= seenAt - 1500,
+      `the file with the window was committed after the view showed it waiting (${file.changedAtMs} vs ${seenAt})`,
+    );
     const later = await reader.read();
     const linked = filesByCheckpoint(later.job!.checkpoints!.history, await index.filesSince(0));
     const owner = [...linked].find(([, files]) => files.some((f) => f.path === file.path));
@@ -164,7 +211,10 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

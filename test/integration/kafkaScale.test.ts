@@ -44,7 +44,9 @@ describe(`Kafka explorer at scale: ${TOPICS} topics × ${PARTITIONS} partitions 
     } finally {
       await setup.close();
     }
-    console.log(`\n      scale figures (${TOPICS} topics × ${PARTITIONS} partitions, model layer, this machine):\n${figures.map((f) => `        ${f}`).join('\n')}\n`);
+    console.log(
+      `\n      scale figures (${TOPICS} topics × ${PARTITIONS} partitions, model layer, this machine):\n${figures.map((f) => `        ${f}`).join('\n')}\n`,
+    );
   });
 
   it('the topic list: every topic with partitions, retention and message count, from a new connection', async () => {
@@ -58,12 +60,16 @@ describe(`Kafka explorer at scale: ${TOPICS} topics × ${PARTITIONS} partitions 
       topics = run.value;
       await client.close();
     }
-    figures.push(`topic list (connect + metadata + configs + message counts of all topics): ${runs.map((r) => `${r.toFixed(0)} ms`).join(', ')}`);
+    figures.push(
+      `topic list (connect + metadata + configs + message counts of all topics): ${runs.map((r) => `${r.toFixed(0)} ms`).join(', ')}`,
+    );
     const ours = topics.filter((t) => t.name.startsWith(prefix));
     assert.equal(ours.length, TOPICS);
     const incomplete = ours.filter((t) => t.partitions.length !== PARTITIONS || t.retentionMs === undefined || t.messages === undefined);
     assert.deepEqual(
-      incomplete.slice(0, 3).map((t) => ({ name: t.name, partitions: t.partitions.length, retentionMs: t.retentionMs, messages: t.messages })),
+      incomplete
+        .slice(0, 3)
+        .map((t) => ({ name: t.name, partitions: t.partitions.length, retentionMs: t.retentionMs, messages: t.messages })),
       [],
       `${incomplete.length} topics lack partitions, retention or a message count`,
     );
@@ -107,7 +113,9 @@ describe(`Kafka explorer at scale: ${TOPICS} topics × ${PARTITIONS} partitions 
         ),
       );
       const batched = await timed(() => client.fetchOffsetsForTopics(names));
-      figures.push(`offsets of all ${TOPICS} topics: kafkajs fetchTopicOffsets per topic ${run.ms.toFixed(0)} ms; one batched ListOffsets ${batched.ms.toFixed(0)} ms`);
+      figures.push(
+        `offsets of all ${TOPICS} topics: kafkajs fetchTopicOffsets per topic ${run.ms.toFixed(0)} ms; one batched ListOffsets ${batched.ms.toFixed(0)} ms`,
+      );
       assert.equal(batched.value.size, TOPICS);
     } finally {
       await admin.disconnect();

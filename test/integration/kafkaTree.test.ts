@@ -14,7 +14,11 @@ import { kcat, requireEnv } from '../support/cli';
 interface KcatMetadata {
   controllerid: number;
   brokers: { id: number; name: string }[];
-  topics: { topic: string; error?: string; partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[] }[];
+  topics: {
+    topic: string;
+    error?: string;
+    partitions: { partition: number; leader: number; replicas: { id: number }[]; isrs: { id: number }[] }[];
+  }[];
 }
 
 function kcatMetadata(bootstrap: string, topic?: string): KcatMetadata {
@@ -26,7 +30,11 @@ function kcatMetadata(bootstrap: string, topic?: string): KcatMetadata {
 /** kcat -Q with the special times -2 (earliest) and -1 (latest): the low and high offsets per partition. */
 function kcatOffsets(bootstrap: string, topic: string, partitions: number): { partition: number; low: number; high: number }[] {
   const query = (time: number) => {
-    const r = kcat(['-Q', '-b', bootstrap, ...Array.from({ length: partitions }, (_, p) => ['-t', `${topic}:${p}:${time}`]).flat()], undefined, 30_000);
+    const r = kcat(
+      ['-Q', '-b', bootstrap, ...Array.from({ length: partitions }, (_, p) => ['-t', `${topic}:${p}:${time}`]).flat()],
+      undefined,
+      30_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     const found = new Map<number, number>();
     for (const m of r.stdout.matchAll(/\[(\d+)\] offset (-?\d+)/g)) found.set(Number(m[1]), Number(m[2]));
@@ -55,7 +63,10 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
     kcatProduce(
       bootstrap,
       topic,
-      Array.from({ length: 500 }, (_, i) => `sensor-${String(i % 7).padStart(3, '0')}\t{"seq": ${i}, "temperature": ${(20 + (i % 10) / 10).toFixed(1)}}`),
+      Array.from(
+        { length: 500 },
+        (_, i) => `sensor-${String(i % 7).padStart(3, '0')}\t{"seq": ${i}, "temperature": ${(20 + (i % 10) / 10).toFixed(1)}}`,
+      ),
     );
   });
 
@@ -82,7 +93,9 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
     const topics = await client.listTopicDetails();
     assert.deepEqual(
       topics.map((t) => [t.name, t.partitions.length, t.replicationFactor]),
-      expected.map((t) => [t.topic, t.partitions.length, t.partitions[0].replicas.length]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      expected
+        .map((t) => [t.topic, t.partitions.length, t.partitions[0].replicas.length])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
     const ours = topics.find((t) => t.name === topic)!;
     assert.equal(ours.messages, 500);
@@ -112,7 +125,10 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
     );
     // The rows the tree shows are drawn from these numbers only.
     assert.deepEqual(partitions.map(partitionDescription), expected.map(partitionDescription));
-    assert.ok(partitions.some((p) => p.high > 0) && new Set(partitions.map((p) => p.high)).size > 1, 'keys spread records unevenly over partitions');
+    assert.ok(
+      partitions.some((p) => p.high > 0) && new Set(partitions.map((p) => p.high)).size > 1,
+      'keys spread records unevenly over partitions',
+    );
   });
 
   it('a group with committed offsets and no members (like Flink’s) shows lag = kcat end offset − committed', async () => {
@@ -121,7 +137,11 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
     const kafka = client.kafka.admin();
     await kafka.connect();
     try {
-      await kafka.setOffsets({ groupId: group, topic, partitions: committed.map((offset, partition) => ({ partition, offset: String(offset) })) });
+      await kafka.setOffsets({
+        groupId: group,
+        topic,
+        partitions: committed.map((offset, partition) => ({ partition, offset: String(offset) })),
+      });
     } finally {
       await kafka.disconnect();
     }
@@ -176,7 +196,13 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
 
   it('peek reads the same records kcat reads (earliest and latest)', async () => {
     const partition = kcatOffsets(bootstrap, topic, 3).find((o) => o.high - o.low >= 5)!.partition;
-    const expected = kcat(['-C', '-b', bootstrap, '-t', topic, '-p', String(partition), '-o', 'beginning', '-c', '5', '-e', '-f', '%o\t%k\t%s\n'], undefined, 30_000).stdout.trim().split('\n');
+    const expected = kcat(
+      ['-C', '-b', bootstrap, '-t', topic, '-p', String(partition), '-o', 'beginning', '-c', '5', '-e', '-f', '%o\t%k\t%s\n'],
+      undefined,
+      30_000,
+    )
+      .stdout.trim()
+      .split('\n');
     const earliest = await client.peek({ topic, partition, start: { kind: 'earliest' }, count: 5 });
     assert.ok(earliest.complete);
     assert.deepEqual(
@@ -196,7 +222,11 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
 
   it('produce, add partitions and purge: kcat sees each change', async () => {
     const written = await client.produce({ topic, key: 'manual', value: '{"hello": 1}', partition: 0 });
-    const tail = kcat(['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', String(written.offset), '-c', '1', '-e', '-f', '%k\t%s'], undefined, 30_000).stdout;
+    const tail = kcat(
+      ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', String(written.offset), '-c', '1', '-e', '-f', '%k\t%s'],
+      undefined,
+      30_000,
+    ).stdout;
     assert.equal(tail, 'manual\t{"hello": 1}');
 
     await client.addPartitions(topic, 4);

@@ -17,7 +17,10 @@ describe('pipeline run (real Kafka, real PyFlink, DuckDB verify)', function () {
   });
 
   it('counts 100,000 events exactly once, with CSV and JSON holding the same rows', async () => {
-    const run = await pipeline(['run', '--events', '100000', '--workspace', workspace, '--topic', 'it-run-100k', '--output', 'output/it-run-100k'], { timeoutMs: 840_000 });
+    const run = await pipeline(
+      ['run', '--events', '100000', '--workspace', workspace, '--topic', 'it-run-100k', '--output', 'output/it-run-100k'],
+      { timeoutMs: 840_000 },
+    );
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /VERIFY OK/);
     assert.match(run.stdout, /sensor-009\s+\d+/);
@@ -35,7 +38,11 @@ describe('pipeline run (real Kafka, real PyFlink, DuckDB verify)', function () {
   });
 
   it('stops everything it started on Ctrl-C', async () => {
-    const child = spawn(process.execPath, [cliPath, 'run', '--events', '50000000', '--workspace', workspace, '--topic', 'it-run-interrupt'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'run', '--events', '50000000', '--workspace', workspace, '--topic', 'it-run-interrupt'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));

@@ -60,7 +60,13 @@ const secretStore = (entries: [ClusterConfig, string][]) => {
 };
 
 async function adminCall(cluster: ClusterConfig, secrets: { get(key: string): Promise<string | undefined> }): Promise<string[]> {
-  const admin = createKafka({ bootstrapServers: [cluster.bootstrapServers], retries: 0, connectionTimeoutMs: 3000, requestTimeoutMs: 5000, ...(await connectionSecurity(cluster, secrets)) }).admin();
+  const admin = createKafka({
+    bootstrapServers: [cluster.bootstrapServers],
+    retries: 0,
+    connectionTimeoutMs: 3000,
+    requestTimeoutMs: 5000,
+    ...(await connectionSecurity(cluster, secrets)),
+  }).admin();
   try {
     await admin.connect();
     return await admin.listTopics();
@@ -81,13 +87,17 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
   const brokerDir = tempWorkspace('sasl-broker');
   const workspace = tempWorkspace('sasl-pipeline');
   const output = join(workspace, 'output');
-  const home: ClusterConfig = { bootstrapServers: BOOTSTRAP, security: { mechanism: 'plain', username: 'alice', tls: false, allowPlaintextSasl: true } };
+  const home: ClusterConfig = {
+    bootstrapServers: BOOTSTRAP,
+    security: { mechanism: 'plain', username: 'alice', tls: false, allowPlaintextSasl: true },
+  };
   let brokerPid: number | undefined;
   const recorders: Recorder[] = [];
   const saslFlags = ['--bootstrap-servers', BOOTSTRAP, '--sasl-mechanism', 'plain', '--sasl-username', 'alice', '--allow-plaintext-sasl'];
 
   before(async function () {
-    for (const port of [PORT, CONTROLLER_PORT, REST_PORT]) assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
+    for (const port of [PORT, CONTROLLER_PORT, REST_PORT])
+      assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
     const java = await checkJava();
     const classpath = `${await ensureKafkaJars(() => undefined)}/*`;
     const node = { id: 1, port: PORT, controllerPort: CONTROLLER_PORT };
@@ -108,10 +118,17 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
     ].join('\n');
     const config = join(brokerDir, 'server.properties');
     writeFileSync(config, props);
-    const format = await runCommand(java.binary, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config], { timeoutMs: 120_000 });
+    const format = await runCommand(
+      java.binary,
+      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(format.code, 0, format.stdout + format.stderr);
     const log = openSync(join(brokerDir, 'broker.log'), 'a');
-    brokerPid = spawnDetached(java.binary, ['-Xmx256m', `-Dkafka.logs.dir=${brokerDir}`, '-cp', classpath, 'kafka.Kafka', config], { cwd: brokerDir, stdio: ['ignore', log, log] });
+    brokerPid = spawnDetached(java.binary, ['-Xmx256m', `-Dkafka.logs.dir=${brokerDir}`, '-cp', classpath, 'kafka.Kafka', config], {
+      cwd: brokerDir,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     const ready = await pollUntil(
       async () => {
@@ -137,18 +154,30 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
 
   it('the password stored for the cluster connects; a wrong one is turned away by the broker', async () => {
     assert.ok(Array.isArray(await adminCall(home, secretStore([[home, ALICE_SECRET]]))));
-    await assert.rejects(adminCall(home, secretStore([[home, 'not-the-password']])), /SASL PLAIN authentication failed|Authentication failed/i);
+    await assert.rejects(
+      adminCall(home, secretStore([[home, 'not-the-password']])),
+      /SASL PLAIN authentication failed|Authentication failed/i,
+    );
   });
 
   it('SASL without TLS is refused unless the cluster allows it, before a byte is sent', async () => {
     const recorder = await startRecorder();
     recorders.push(recorder);
-    const strict: ClusterConfig = { bootstrapServers: `127.0.0.1:${recorder.port}`, security: { ...home.security, allowPlaintextSasl: false } };
+    const strict: ClusterConfig = {
+      bootstrapServers: `127.0.0.1:${recorder.port}`,
+      security: { ...home.security, allowPlaintextSasl: false },
+    };
     await assert.rejects(adminCall(strict, secretStore([[strict, ALICE_SECRET]])), /without TLS .*refused/);
     assert.equal(recorder.received().length, 0);
     const allowed: ClusterConfig = { ...strict, security: { ...strict.security, allowPlaintextSasl: true } };
-    assert.ok(Array.isArray(await adminCall(allowed, secretStore([[allowed, ALICE_SECRET]]))), 'with the flag it connects (through the relay)');
-    assert.ok(recorder.received().includes(ALICE_SECRET), 'and PLAIN without TLS does put the password on the wire, readable: why it needs the flag');
+    assert.ok(
+      Array.isArray(await adminCall(allowed, secretStore([[allowed, ALICE_SECRET]]))),
+      'with the flag it connects (through the relay)',
+    );
+    assert.ok(
+      recorder.received().includes(ALICE_SECRET),
+      'and PLAIN without TLS does put the password on the wire, readable: why it needs the flag',
+    );
   });
 
   it('a password is never offered to a cluster of another identity, even one relaying to the same broker', async () => {
@@ -156,17 +185,35 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
     recorders.push(recorder);
     // Another cluster (say, named by a repository's settings) with the same mechanism and user.
     const other: ClusterConfig = { bootstrapServers: `127.0.0.1:${recorder.port}`, security: home.security };
-    await assert.rejects(adminCall(other, secretStore([[home, ALICE_SECRET]])), /No SASL password is stored for user alice at 127\.0\.0\.1:\d+/);
+    await assert.rejects(
+      adminCall(other, secretStore([[home, ALICE_SECRET]])),
+      /No SASL password is stored for user alice at 127\.0\.0\.1:\d+/,
+    );
     assert.equal(recorder.received().length, 0, 'nothing was sent to the other cluster');
     // Given a password of its own, that one is what it receives — the recorder would have seen alice's.
-    await assert.rejects(adminCall(other, secretStore([[home, ALICE_SECRET], [other, 'other-identity-password']])), /authentication failed/i);
+    await assert.rejects(
+      adminCall(
+        other,
+        secretStore([
+          [home, ALICE_SECRET],
+          [other, 'other-identity-password'],
+        ]),
+      ),
+      /authentication failed/i,
+    );
     assert.ok(recorder.received().includes('other-identity-password'));
     assert.ok(!recorder.received().includes(ALICE_SECRET));
 
     // The CLI: servers from a workspace's settings file get no password from the environment.
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'kafkaFlinkLab.bootstrapServers': other.bootstrapServers }));
-    const refused = await pipeline(['topic', 'list', '--workspace', workspace, '--sasl-mechanism', 'plain', '--sasl-username', 'alice', '--allow-plaintext-sasl'], { env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_BOOTSTRAP_SERVERS: '' } });
+    writeFileSync(
+      join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'kafkaFlinkLab.bootstrapServers': other.bootstrapServers }),
+    );
+    const refused = await pipeline(
+      ['topic', 'list', '--workspace', workspace, '--sasl-mechanism', 'plain', '--sasl-username', 'alice', '--allow-plaintext-sasl'],
+      { env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_BOOTSTRAP_SERVERS: '' } },
+    );
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /only to bootstrap servers named with --bootstrap-servers/);
     assert.ok(!recorder.received().includes(ALICE_SECRET));
@@ -177,12 +224,31 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
     const passwordFile = join(workspace, 'kafka-password');
     writeFileSync(passwordFile, `${ALICE_SECRET}\n`);
     chmodSync(passwordFile, 0o600);
-    const created = await pipeline(['topic', 'create', TOPIC, '--partitions', '3', ...saslFlags, '--workspace', workspace], { env: { PIPELINE_SASL_PASSWORD_FILE: passwordFile } });
+    const created = await pipeline(['topic', 'create', TOPIC, '--partitions', '3', ...saslFlags, '--workspace', workspace], {
+      env: { PIPELINE_SASL_PASSWORD_FILE: passwordFile },
+    });
     assert.equal(created.code, 0, created.stderr);
 
     // The job: the password from the 0600 file.
     const started = await pipeline(
-      ['job', 'start', '--detach', '--topic', TOPIC, '--output', output, '--window', '2', '--checkpoint-interval', '2', '--rest-port', String(REST_PORT), ...saslFlags, '--workspace', workspace],
+      [
+        'job',
+        'start',
+        '--detach',
+        '--topic',
+        TOPIC,
+        '--output',
+        output,
+        '--window',
+        '2',
+        '--checkpoint-interval',
+        '2',
+        '--rest-port',
+        String(REST_PORT),
+        ...saslFlags,
+        '--workspace',
+        workspace,
+      ],
       { env: { PIPELINE_SASL_PASSWORD_FILE: passwordFile, PIPELINE_SASL_PASSWORD: '' }, timeoutMs: 300_000 },
     );
     assert.equal(started.code, 0, started.stderr + started.stdout);
@@ -193,9 +259,28 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
 
     // The generator: the password from the environment, through the CLI.
     const generator = new PipelineProcess(workspace, 'generator');
-    const generating = pipeline(['generate', '--topic', TOPIC, '--count', String(EVENTS), '--rate', '60', '--sensors', '3', '--anomaly-fraction', '0.1', '--final-watermark', ...saslFlags, '--workspace', workspace], {
-      env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_SASL_PASSWORD_FILE: '' },
-    });
+    const generating = pipeline(
+      [
+        'generate',
+        '--topic',
+        TOPIC,
+        '--count',
+        String(EVENTS),
+        '--rate',
+        '60',
+        '--sensors',
+        '3',
+        '--anomaly-fraction',
+        '0.1',
+        '--final-watermark',
+        ...saslFlags,
+        '--workspace',
+        workspace,
+      ],
+      {
+        env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_SASL_PASSWORD_FILE: '' },
+      },
+    );
     const generatorCommands = await pollUntil(async () => (generator.running() ? commandLines(generator) : undefined), 60_000, 100);
     assert.ok(generatorCommands && generatorCommands.length > 0, 'the generator ran');
     const cliCommands = readdirSync('/proc')
@@ -203,7 +288,8 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
       .map((p) => commandLineOf(Number(p)) ?? '')
       .filter((c) => c.includes('cli.js') && c.includes(workspace));
     assert.ok(cliCommands.length > 0, 'the CLI processes are found');
-    for (const cmd of [...generatorCommands!, ...cliCommands]) assert.ok(!cmd.includes(ALICE_SECRET), `no password on a command line: ${cmd.slice(0, 300)}`);
+    for (const cmd of [...generatorCommands!, ...cliCommands])
+      assert.ok(!cmd.includes(ALICE_SECRET), `no password on a command line: ${cmd.slice(0, 300)}`);
     const generated = await generating;
     assert.equal(generated.code, 0, generated.stderr + generated.stdout);
     assert.match(generated.stdout, new RegExp(`sent=${EVENTS} `));
@@ -214,7 +300,10 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
       const counted = await pollUntil(
         async () => {
           await store.refresh();
-          const n = Number((await store.query('SELECT (SELECT coalesce(sum(event_count), 0) FROM aggregates) + (SELECT count(*) FROM dead_letter)')).rows[0][0]);
+          const n = Number(
+            (await store.query('SELECT (SELECT coalesce(sum(event_count), 0) FROM aggregates) + (SELECT count(*) FROM dead_letter)'))
+              .rows[0][0],
+          );
           return n >= EVENTS ? n : undefined;
         },
         240_000,
@@ -227,7 +316,12 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
       assert.ok(alertRows > 0, 'some anomalies');
 
       // The alerts sink wrote the same alerts to sensor-alerts on the SASL broker (transactions, read committed).
-      const kafka = createKafka({ bootstrapServers: [BOOTSTRAP], requestTimeoutMs: 10_000, retries: 5, ...(await connectionSecurity(home, secretStore([[home, ALICE_SECRET]]))) });
+      const kafka = createKafka({
+        bootstrapServers: [BOOTSTRAP],
+        requestTimeoutMs: 10_000,
+        retries: 5,
+        ...(await connectionSecurity(home, secretStore([[home, ALICE_SECRET]]))),
+      });
       const consumer = kafka.consumer({ groupId: `sasl-it-${Date.now()}`, readUncommitted: false });
       const seen = new Set<string>();
       await consumer.connect();
@@ -245,7 +339,12 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
 
     // Nor does the password show in Flink's REST API or in the job's logs.
     const jobs = (await (await fetch(`http://127.0.0.1:${REST_PORT}/jobs/overview`)).json()) as { jobs: { jid: string }[] };
-    for (const path of ['/jobmanager/config', `/jobs/${jobs.jobs[0].jid}`, `/jobs/${jobs.jobs[0].jid}/config`, `/jobs/${jobs.jobs[0].jid}/plan`]) {
+    for (const path of [
+      '/jobmanager/config',
+      `/jobs/${jobs.jobs[0].jid}`,
+      `/jobs/${jobs.jobs[0].jid}/config`,
+      `/jobs/${jobs.jobs[0].jid}/plan`,
+    ]) {
       const body = await (await fetch(`http://127.0.0.1:${REST_PORT}${path}`)).text();
       assert.ok(!body.includes(ALICE_SECRET), `no password in ${path}`);
     }
@@ -253,12 +352,16 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
     assert.equal(stopped.code, 0, stopped.stderr);
     await sleep(500);
     // Every file the pipeline keeps in .pipeline/ (logs, pid files, checkpoints; the jars Flink unpacks aside).
-    const files = readdirSync(join(workspace, '.pipeline'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.name.endsWith('.jar'));
-    assert.ok(files.some((f) => f.name === '_metadata'), 'checkpoints are among the files read');
+    const files = readdirSync(join(workspace, '.pipeline'), { recursive: true, withFileTypes: true }).filter(
+      (f) => f.isFile() && !f.name.endsWith('.jar'),
+    );
+    assert.ok(
+      files.some((f) => f.name === '_metadata'),
+      'checkpoints are among the files read',
+    );
     for (const f of files) {
       const file = join(f.parentPath, f.name);
       assert.ok(!readFileSync(file, 'latin1').includes(ALICE_SECRET), `no password in ${file}`);
     }
   });
 });
-

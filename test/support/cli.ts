@@ -26,7 +26,10 @@ export interface CliRun {
 /** Runs `pipeline …` as a user would (a separate process), with a timeout. */
 export function pipeline(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -56,7 +59,8 @@ export function tempWorkspace(prefix: string): string {
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through \`npm test\` (scripts/test-all.mjs), which starts the broker and sets it.`);
+  if (!value)
+    throw new Error(`${name} is not set: run this suite through \`npm test\` (scripts/test-all.mjs), which starts the broker and sets it.`);
   return value;
 }
 

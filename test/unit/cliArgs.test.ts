@@ -16,14 +16,24 @@ const base = { workspace: '/tmp/ws', topic: 'sensor-data', bootstrapServers: '12
 
 describe('argv of the pipeline processes started in terminals', () => {
   it('the generator gets --flag=value arguments (a value starting with "-" can never become a flag)', () => {
-    assert.deepEqual(cliGenerateArgs({ ...base, topic: '-weird.topic_1' }), ['generate', '--topic=-weird.topic_1', '--bootstrap-servers=127.0.0.1:9092', '--rate=100', '--sensors=10', '--workspace=/tmp/ws']);
+    assert.deepEqual(cliGenerateArgs({ ...base, topic: '-weird.topic_1' }), [
+      'generate',
+      '--topic=-weird.topic_1',
+      '--bootstrap-servers=127.0.0.1:9092',
+      '--rate=100',
+      '--sensors=10',
+      '--workspace=/tmp/ws',
+    ]);
     assert.deepEqual(cliGenerateArgs({ ...base, durationSeconds: 30 }).slice(5, 6), ['--duration=30']);
   });
 
   for (const topic of ['sensor data', 'x;rm -rf ~', '$(reboot)', 'a|b', '`id`', 'a&b', "it's", 'a>b', 'a\nb', '']) {
     it(`refuses the topic ${JSON.stringify(topic)} before anything reaches a terminal`, () => {
       assert.throws(() => cliGenerateArgs({ ...base, topic }), UserError);
-      assert.throws(() => cliJobStartArgs({ workspace: '/tmp/ws', topic, outputDir: '/tmp/out', windowSeconds: 10, groupId: 'g' }), UserError);
+      assert.throws(
+        () => cliJobStartArgs({ workspace: '/tmp/ws', topic, outputDir: '/tmp/out', windowSeconds: 10, groupId: 'g' }),
+        UserError,
+      );
     });
   }
 
@@ -33,23 +43,33 @@ describe('argv of the pipeline processes started in terminals', () => {
     assert.throws(() => cliGenerateArgs({ ...base, sensors: 2.5 }), /sensors/);
     assert.throws(() => cliGenerateArgs({ ...base, bootstrapServers: 'localhost' }), /host:port/);
     assert.throws(() => cliGenerateArgs({ ...base, count: 10, durationSeconds: 5 }), /not both/);
-    assert.throws(() => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: '/tmp/out', windowSeconds: 0, groupId: 'g' }), /window/);
-    assert.throws(() => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: 'a\nb', windowSeconds: 5, groupId: 'g' }), /line breaks/);
+    assert.throws(
+      () => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: '/tmp/out', windowSeconds: 0, groupId: 'g' }),
+      /window/,
+    );
+    assert.throws(
+      () => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: 'a\nb', windowSeconds: 5, groupId: 'g' }),
+      /line breaks/,
+    );
     assert.ok(validateGroupId('flink sensor'));
     assert.equal(validateGroupId('flink-sensor-processor'), undefined);
   });
 
   it('the job gets topic, output, window and group; the stack follows the broker log', () => {
-    assert.deepEqual(cliJobStartArgs({ workspace: '/w', topic: 'sensor-data', outputDir: '/w/output', windowSeconds: 10, groupId: 'flink-sensor-processor' }), [
-      'job',
-      'start',
-      '--topic=sensor-data',
-      '--output=/w/output',
-      '--window=10',
-      '--group-id=flink-sensor-processor',
-      '--workspace=/w',
-    ]);
-    assert.deepEqual(cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: 'g', restPort: 18081 }).at(-2), '--rest-port=18081');
+    assert.deepEqual(
+      cliJobStartArgs({
+        workspace: '/w',
+        topic: 'sensor-data',
+        outputDir: '/w/output',
+        windowSeconds: 10,
+        groupId: 'flink-sensor-processor',
+      }),
+      ['job', 'start', '--topic=sensor-data', '--output=/w/output', '--window=10', '--group-id=flink-sensor-processor', '--workspace=/w'],
+    );
+    assert.deepEqual(
+      cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: 'g', restPort: 18081 }).at(-2),
+      '--rest-port=18081',
+    );
     assert.deepEqual(cliStackUpArgs('/w'), ['stack', 'up', '--follow', '--workspace=/w']);
     assert.deepEqual(cliStackUpArgs('/w', { brokers: 3, follow: false }), ['stack', 'up', '--brokers=3', '--workspace=/w']);
   });
@@ -73,34 +93,75 @@ describe('the argv the extension builds is what the pipeline CLI accepts', () =>
 
   it('generate', () => {
     const values = parse(cliGenerateArgs({ ...base, topic: '-t', durationSeconds: 60 }));
-    assert.deepEqual(values, { topic: '-t', 'bootstrap-servers': '127.0.0.1:9092', rate: '100', sensors: '10', duration: '60', workspace: '/tmp/ws' });
+    assert.deepEqual(values, {
+      topic: '-t',
+      'bootstrap-servers': '127.0.0.1:9092',
+      rate: '100',
+      sensors: '10',
+      duration: '60',
+      workspace: '/tmp/ws',
+    });
   });
 
   it('job start', () => {
-    const values = parse(cliJobStartArgs({ workspace: '/w', topic: 'sensor-data', outputDir: '/w/out', windowSeconds: 30, groupId: 'flink-sensor-processor', restPort: 8081 }));
-    assert.deepEqual(values, { topic: 'sensor-data', output: '/w/out', window: '30', 'group-id': 'flink-sensor-processor', 'rest-port': '8081', workspace: '/w' });
+    const values = parse(
+      cliJobStartArgs({
+        workspace: '/w',
+        topic: 'sensor-data',
+        outputDir: '/w/out',
+        windowSeconds: 30,
+        groupId: 'flink-sensor-processor',
+        restPort: 8081,
+      }),
+    );
+    assert.deepEqual(values, {
+      topic: 'sensor-data',
+      output: '/w/out',
+      window: '30',
+      'group-id': 'flink-sensor-processor',
+      'rest-port': '8081',
+      workspace: '/w',
+    });
   });
 });
 
 describe('the pipeline CLI checks its input as the extension does', () => {
   const workspace = mkdtempSync(join(tmpdir(), 'kfl-cli-checks-'));
   after(() => rmSync(workspace, { recursive: true, force: true }));
-  const ctx = (values: Record<string, string>): CliContext => ({ values, positionals: [], workspace, progress: () => undefined, print: () => undefined, signal: new AbortController().signal });
+  const ctx = (values: Record<string, string>): CliContext => ({
+    values,
+    positionals: [],
+    workspace,
+    progress: () => undefined,
+    print: () => undefined,
+    signal: new AbortController().signal,
+  });
   const jars: JobRuntime = { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' };
 
   it('--group-id: the rule of the setting job.groupId', async () => {
     for (const bad of ['flink sensor', 'g;rm -rf ~', '', 'x'.repeat(250)]) {
-      await assert.rejects(jobOptionsOf(ctx({ 'group-id': bad }), jars), (e: Error) => e instanceof UserError && e.message === validateGroupId(bad));
-      assert.throws(() => cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: bad }), (e: Error) => e.message === validateGroupId(bad));
+      await assert.rejects(
+        jobOptionsOf(ctx({ 'group-id': bad }), jars),
+        (e: Error) => e instanceof UserError && e.message === validateGroupId(bad),
+      );
+      assert.throws(
+        () => cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: bad }),
+        (e: Error) => e.message === validateGroupId(bad),
+      );
     }
     assert.equal((await jobOptionsOf(ctx({ 'group-id': 'my.group_1-a' }), jars)).groupId, 'my.group_1-a');
   });
 
   it('one sensor limit: the setting, the prompt and --sensors', () => {
-    const declared = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties['kafkaFlinkLab.generator.sensors'];
+    const declared = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties[
+      'kafkaFlinkLab.generator.sensors'
+    ];
     assert.equal(declared.maximum, MAX_SENSORS);
     assert.equal(generatorOptionsOf(ctx({ sensors: String(MAX_SENSORS) })).sensors, MAX_SENSORS);
-    assert.deepEqual(cliGenerateArgs({ ...base, sensors: MAX_SENSORS }).find((a) => a.startsWith('--sensors=')), `--sensors=${MAX_SENSORS}`);
+    assert.deepEqual(
+      cliGenerateArgs({ ...base, sensors: MAX_SENSORS }).find((a) => a.startsWith('--sensors=')),
+      `--sensors=${MAX_SENSORS}`,
+    );
     assert.throws(() => generatorOptionsOf(ctx({ sensors: String(MAX_SENSORS + 1) })), new RegExp(`at most ${MAX_SENSORS}`));
     assert.throws(() => cliGenerateArgs({ ...base, sensors: MAX_SENSORS + 1 }), new RegExp(`at most ${MAX_SENSORS}`));
   });

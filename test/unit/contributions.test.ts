@@ -21,7 +21,8 @@ function sources(dir: string): string[] {
 const code = sources(join(repoRoot, 'src')).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 const registered = new Map<string, string>();
 for (const { file, text } of code) {
-  for (const m of text.matchAll(/(?:registerCommandWithLogging|commands\.registerCommand)\(\s*['"`]([^'"`]+)['"`]/g)) registered.set(m[1], file);
+  for (const m of text.matchAll(/(?:registerCommandWithLogging|commands\.registerCommand)\(\s*['"`]([^'"`]+)['"`]/g))
+    registered.set(m[1], file);
 }
 const contributed: string[] = contributes.commands.map((c: { command: string }) => c.command);
 
@@ -64,7 +65,10 @@ describe('package.json contributions match the code', () => {
   it('every setting read in src/services/settings.ts is declared with a type, a default and a description, and none is unused', () => {
     const settingsSource = readFileSync(join(repoRoot, 'src', 'services', 'settings.ts'), 'utf8');
     const read = [...settingsSource.matchAll(/new Setting<[^>]+>\('([^']+)'\)/g)].map((m) => `kafkaFlinkLab.${m[1]}`);
-    const declared = contributes.configuration.properties as Record<string, { type: string; default: unknown; description?: string; markdownDescription?: string }>;
+    const declared = contributes.configuration.properties as Record<
+      string,
+      { type: string; default: unknown; description?: string; markdownDescription?: string }
+    >;
     for (const key of read) {
       assert.ok(declared[key], `${key} is declared in package.json`);
       assert.ok(declared[key].type, `${key} has a type`);
@@ -81,7 +85,9 @@ describe('package.json contributions match the code', () => {
     const enumSource = readFileSync(join(repoRoot, 'src', 'services', 'contextKeys.ts'), 'utf8');
     const keys = new Set([...enumSource.matchAll(/= '(kafkaFlinkLab\.[\w.]+)'/g)].map((m) => m[1]));
     const whens = JSON.stringify(contributes.menus) + JSON.stringify(contributes.walkthroughs) + JSON.stringify(contributes.viewsWelcome);
-    for (const m of whens.matchAll(/kafkaFlinkLab\.(brokerUp|localStackRunning|generatorRunning|jobRunning|primaryIsLocal|flinkView|[a-zA-Z]+Running|[a-zA-Z]+Up)\b/g)) {
+    for (const m of whens.matchAll(
+      /kafkaFlinkLab\.(brokerUp|localStackRunning|generatorRunning|jobRunning|primaryIsLocal|flinkView|[a-zA-Z]+Running|[a-zA-Z]+Up)\b/g,
+    )) {
       assert.ok(keys.has(m[0]), `${m[0]} is a ContextKey`);
     }
   });
@@ -104,9 +110,23 @@ describe('package.json contributions match the code', () => {
     assert.match(flinkWelcome.contents, /\[Start the Flink job\]\(command:kafkaFlinkLab\.job\.start\)/);
     assert.equal(flinkWelcome.when, 'kafkaFlinkLab.flinkView == noJob');
     const walkthrough = contributes.walkthroughs[0];
-    const text = walkthrough.steps.map((s: { media: { markdown: string } }) => readFileSync(join(repoRoot, s.media.markdown), 'utf8')).join('\n');
+    const text = walkthrough.steps
+      .map((s: { media: { markdown: string } }) => readFileSync(join(repoRoot, s.media.markdown), 'utf8'))
+      .join('\n');
     const titles = walkthrough.steps.map((s: { title: string }) => s.title);
-    for (const title of ['Watermarks: when does a window fire?', 'Checkpoints: how exactly-once works']) assert.ok(titles.includes(title), `the walkthrough has the step "${title}"`);
-    for (const idea of ['topic', 'partition', 'offset', 'consumer group', 'retention', 'exactly-once', 'watermark', 'checkpoint', 'savepoint']) assert.match(text.toLowerCase(), new RegExp(idea), `the walkthrough explains ${idea}`);
+    for (const title of ['Watermarks: when does a window fire?', 'Checkpoints: how exactly-once works'])
+      assert.ok(titles.includes(title), `the walkthrough has the step "${title}"`);
+    for (const idea of [
+      'topic',
+      'partition',
+      'offset',
+      'consumer group',
+      'retention',
+      'exactly-once',
+      'watermark',
+      'checkpoint',
+      'savepoint',
+    ])
+      assert.match(text.toLowerCase(), new RegExp(idea), `the walkthrough explains ${idea}`);
   });
 });

@@ -10,13 +10,33 @@ const LOCAL = 'http://127.0.0.1:8081';
 
 describe('Flink session cluster', () => {
   it('binds every server of its config to 127.0.0.1 and keeps the distribution’s JVM options', () => {
-    const yaml = clusterConfig(DEFAULT_CLUSTER_SHAPE, { savepoints: '/ws/.pipeline/savepoints', tmp: '/ws/.pipeline/flink-cluster/tmp' }, '--add-opens=java.base/java.lang=ALL-UNNAMED');
-    const conf = Object.fromEntries(yaml.trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-    for (const key of ['jobmanager.rpc.address', 'jobmanager.bind-host', 'taskmanager.host', 'taskmanager.bind-host', 'rest.address', 'rest.bind-address']) assert.equal(conf[key], '127.0.0.1', key);
+    const yaml = clusterConfig(
+      DEFAULT_CLUSTER_SHAPE,
+      { savepoints: '/ws/.pipeline/savepoints', tmp: '/ws/.pipeline/flink-cluster/tmp' },
+      '--add-opens=java.base/java.lang=ALL-UNNAMED',
+    );
+    const conf = Object.fromEntries(
+      yaml
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+    );
+    for (const key of [
+      'jobmanager.rpc.address',
+      'jobmanager.bind-host',
+      'taskmanager.host',
+      'taskmanager.bind-host',
+      'rest.address',
+      'rest.bind-address',
+    ])
+      assert.equal(conf[key], '127.0.0.1', key);
     assert.equal(conf['rest.port'], '8081');
     assert.equal(conf['web.submit.enable'], 'false');
     assert.equal(conf['taskmanager.numberOfTaskSlots'], '2');
-    assert.match(conf['env.java.opts.all'], /^"--add-opens=java.base\/java.lang=ALL-UNNAMED -Djava.io.tmpdir=\/ws\/.pipeline\/flink-cluster\/tmp"$/);
+    assert.match(
+      conf['env.java.opts.all'],
+      /^"--add-opens=java.base\/java.lang=ALL-UNNAMED -Djava.io.tmpdir=\/ws\/.pipeline\/flink-cluster\/tmp"$/,
+    );
     assert.equal(conf['state.savepoints.dir'], '"file:///ws/.pipeline/savepoints"');
   });
 
@@ -32,21 +52,67 @@ describe('Flink session cluster', () => {
 
   it('passes the target, a savepoint and fresh state to the job, and finds its REST address again', () => {
     const jars = { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' };
-    const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars, stateDir: '/s', restPort: 8081, flink: 'http://h:8081', shipJars: true, fromSavepoint: '/sp', noRestore: true });
+    const args = jobArgs({
+      bootstrapServers: 'b:1',
+      topic: 't',
+      output: '/o',
+      windowSeconds: 10,
+      groupId: 'g',
+      jars,
+      stateDir: '/s',
+      restPort: 8081,
+      flink: 'http://h:8081',
+      shipJars: true,
+      fromSavepoint: '/sp',
+      noRestore: true,
+    });
     assert.deepEqual(args.slice(-6), ['--flink', 'http://h:8081', '--ship-jars', '--from-savepoint', '/sp', '--no-restore']);
     assert.equal(argOf(args, '--from-savepoint'), '/sp');
     assert.equal(restUrlOfJob(args), 'http://h:8081');
-    assert.equal(restUrlOfJob(jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars, stateDir: '/s', restPort: 8282 })), 'http://127.0.0.1:8282');
+    assert.equal(
+      restUrlOfJob(
+        jobArgs({
+          bootstrapServers: 'b:1',
+          topic: 't',
+          output: '/o',
+          windowSeconds: 10,
+          groupId: 'g',
+          jars,
+          stateDir: '/s',
+          restPort: 8282,
+        }),
+      ),
+      'http://127.0.0.1:8282',
+    );
   });
 
   it('replays from the beginning, a time or offsets, and refuses anything else', () => {
     assert.deepEqual(parseReplayStart('earliest'), { kind: 'earliest' });
     assert.deepEqual(parseReplayStart('2026-12-04T10:00:00Z'), { kind: 'timestamp', timestampMs: Date.UTC(2026, 11, 4, 10) });
     assert.deepEqual(parseReplayStart('1764064800000'), { kind: 'timestamp', timestampMs: 1764064800000 });
-    assert.deepEqual(parseReplayStart('0:120,1:98,2:130'), { kind: 'offsets', offsets: [[0, 120], [1, 98], [2, 130]] });
+    assert.deepEqual(parseReplayStart('0:120,1:98,2:130'), {
+      kind: 'offsets',
+      offsets: [
+        [0, 120],
+        [1, 98],
+        [2, 130],
+      ],
+    });
     for (const bad of ['latest', 'yesterday', '0:1,x', '12']) assert.throws(() => parseReplayStart(bad), /is not earliest, a time/);
-    const base = { workspace: '/w', topic: 'sensor-data', outputDir: '/w/output/runs/20261204T100000', windowSeconds: 5, groupId: 'g', flink: 'local-cluster' };
-    assert.deepEqual(cliJobReplayArgs({ ...base, from: 'earliest' }), ['job', 'replay', '--from=earliest', ...cliJobStartArgs(base).slice(2)]);
+    const base = {
+      workspace: '/w',
+      topic: 'sensor-data',
+      outputDir: '/w/output/runs/20261204T100000',
+      windowSeconds: 5,
+      groupId: 'g',
+      flink: 'local-cluster',
+    };
+    assert.deepEqual(cliJobReplayArgs({ ...base, from: 'earliest' }), [
+      'job',
+      'replay',
+      '--from=earliest',
+      ...cliJobStartArgs(base).slice(2),
+    ]);
     assert.throws(() => cliJobReplayArgs({ ...base, from: 'soon' }), /is not earliest/);
   });
 
@@ -56,6 +122,13 @@ describe('Flink session cluster', () => {
     assert.deepEqual(decodeProcAddress('0000000000000000FFFF00000100007F:1F91'), { address: '::ffff:127.0.0.1', port: 8081 });
     assert.deepEqual(decodeProcAddress('00000000000000000000000001000000:1F91'), { address: '::1', port: 8081 });
     assert.deepEqual(decodeProcAddress('00000000000000000000000000000000:1F91'), { address: '::', port: 8081 });
-    assert.deepEqual(['127.0.0.1', '::1', '::ffff:127.0.0.1', '0.0.0.0', '::', '10.0.0.2'].map(isLoopback), [true, true, true, false, false, false]);
+    assert.deepEqual(['127.0.0.1', '::1', '::ffff:127.0.0.1', '0.0.0.0', '::', '10.0.0.2'].map(isLoopback), [
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -33,7 +33,14 @@ describe('Flink job state from the REST API', () => {
   it('"Open Flink Web UI" opens only an http(s) address, and says which setting to fix', () => {
     assert.equal(flinkWebUiUrl('http://127.0.0.1:8081/'), 'http://127.0.0.1:8081');
     assert.equal(flinkWebUiUrl('https://flink.example.com:8443'), 'https://flink.example.com:8443');
-    for (const bad of ['file:///etc/passwd', 'command:workbench.action.terminal.new', 'javascript:alert(1)', 'vscode://vscode.git/clone?url=x', '127.0.0.1:8081', '']) {
+    for (const bad of [
+      'file:///etc/passwd',
+      'command:workbench.action.terminal.new',
+      'javascript:alert(1)',
+      'vscode://vscode.git/clone?url=x',
+      '127.0.0.1:8081',
+      '',
+    ]) {
       assert.throws(
         () => flinkWebUiUrl(bad),
         (e: Error) => e instanceof UserError && /http:\/\//.test(e.message) && /kafkaFlinkLab\.flinkRestUrl/.test(e.message),

@@ -27,7 +27,10 @@ import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/flink/flinkSn
 import { FixtureRestServer, loadFlinkFixture, type FlinkFixture } from '../support/flinkFixtures';
 
 /** Reads every sample of a recording through the view's own reader, over HTTP, as the extension would. */
-async function replay(name: string, patch?: (fixture: FlinkFixture) => void): Promise<{ fixture: FlinkFixture; snapshots: FlinkSnapshot[]; server: FixtureRestServer }> {
+async function replay(
+  name: string,
+  patch?: (fixture: FlinkFixture) => void,
+): Promise<{ fixture: FlinkFixture; snapshots: FlinkSnapshot[]; server: FixtureRestServer }> {
   const fixture = loadFlinkFixture(name);
   patch?.(fixture);
   const server = new FixtureRestServer(fixture);
@@ -62,7 +65,10 @@ const one = (tree: FlinkTree, kind: FlinkRow['kind']) => {
 describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree', () => {
   it('a running job: cluster, state, operators with readable names and records, a watermark, checkpoints with their files', async () => {
     const r = await replay('running');
-    assert.ok(r.snapshots[0].requests <= 9 && r.snapshots[1].requests <= 7, `requests per refresh: ${r.snapshots.map((s) => s.requests).join(', ')}`);
+    assert.ok(
+      r.snapshots[0].requests <= 9 && r.snapshots[1].requests <= 7,
+      `requests per refresh: ${r.snapshots.map((s) => s.requests).join(', ')}`,
+    );
     const tree = treeOf(r);
     assert.equal(tree.state, 'job');
     assert.equal(one(tree, 'cluster').description, '1 TaskManager · 0 of 1 slots free · Flink 2.2.1');
@@ -74,7 +80,10 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     const operators = rows(tree, 'operator');
     assert.deepEqual(
       operators.map((o) => o.label),
-      ['Source kafka_src → window pre-aggregate → 3 sinks: alerts_jsonl, alerts_kafka, dead_letter_jsonl', 'Tumbling window 10 s → 2 sinks: aggregates_csv, aggregates_jsonl'],
+      [
+        'Source kafka_src → window pre-aggregate → 3 sinks: alerts_jsonl, alerts_kafka, dead_letter_jsonl',
+        'Tumbling window 10 s → 2 sinks: aggregates_csv, aggregates_jsonl',
+      ],
     );
     for (const o of operators) {
       const m = /^in (\d+) · out (\d+) · ([\d.]+k?)\/s · busy (\d+)% · backpressure (OK|LOW|HIGH)$/.exec(o.description!);
@@ -83,10 +92,16 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
       assert.equal(m[5], 'OK');
     }
     assert.ok(Number(/([\d.]+)\/s/.exec(operators[0].description!)![1]) > 50, 'the source reads about the generator rate (100/s)');
-    assert.match(operators[0].tooltip!, /Source: kafka_src\[1\] -> \(Calc\[2\] -> LocalWindowAggregate\[3\]/, 'the raw chain is in the tooltip');
+    assert.match(
+      operators[0].tooltip!,
+      /Source: kafka_src\[1\] -> \(Calc\[2\] -> LocalWindowAggregate\[3\]/,
+      'the raw chain is in the tooltip',
+    );
 
     const window = one(tree, 'window');
-    const m = /^window (\d\d:\d\d:\d\d)–(\d\d:\d\d:\d\d) fires when the watermark passes (\d\d:\d\d:\d\d) — it is (\d+\.\d) s behind$/.exec(window.label);
+    const m = /^window (\d\d:\d\d:\d\d)–(\d\d:\d\d:\d\d) fires when the watermark passes (\d\d:\d\d:\d\d) — it is (\d+\.\d) s behind$/.exec(
+      window.label,
+    );
     assert.ok(m, window.label);
     assert.equal(m[2], m[3]);
     const wm = watermarkRows(r.snapshots[1].job!).find((w) => w.wait)!;
@@ -104,26 +119,39 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     const latest = rows(tree, 'checkpoint').find((c) => c.flags?.includes('latest'))!;
     assert.match(latest.description!, /^latest · \d+ ms · [\d.]+ KB · [\d.]+ s ago · 2 files committed$/);
     const files = latest.children!.filter((c) => c.kind === 'file').map((f) => f.label);
-    assert.ok(files.some((f) => f.endsWith('.csv')) && files.some((f) => f.endsWith('.jsonl')), `the latest checkpoint committed the window's CSV and JSON lines: ${files.join(', ')}`);
+    assert.ok(
+      files.some((f) => f.endsWith('.csv')) && files.some((f) => f.endsWith('.jsonl')),
+      `the latest checkpoint committed the window's CSV and JSON lines: ${files.join(', ')}`,
+    );
   });
 
   it('each committed file belongs to the checkpoint acknowledged last before it appeared', async () => {
     const r = await replay('running');
     const history = r.snapshots[1].job!.checkpoints!.history;
     const byCheckpoint = filesByCheckpoint(history, r.fixture.files);
-    const acks = history.filter((c) => c.status === 'COMPLETED').map((c) => [c.id, c.latestAckTimestamp!] as const).sort((a, b) => a[1] - b[1]);
+    const acks = history
+      .filter((c) => c.status === 'COMPLETED')
+      .map((c) => [c.id, c.latestAckTimestamp!] as const)
+      .sort((a, b) => a[1] - b[1]);
     let linked = 0;
     for (const [i, [id, ack]] of acks.entries()) {
       const next = acks[i + 1]?.[1] ?? Infinity;
       for (const f of byCheckpoint.get(id) ?? []) {
         linked++;
-        assert.ok(f.changedAtMs >= ack && f.changedAtMs < next, `${f.name} (${f.changedAtMs}) after chk-${id} (${ack}) and before the next (${next})`);
+        assert.ok(
+          f.changedAtMs >= ack && f.changedAtMs < next,
+          `${f.name} (${f.changedAtMs}) after chk-${id} (${ack}) and before the next (${next})`,
+        );
         // The commit follows the acknowledgement within moments (the JobManager notifies, the sink renames).
         assert.ok(f.changedAtMs - ack < 2000, `${f.name} committed ${f.changedAtMs - ack} ms after chk-${id}`);
       }
     }
     const oldest = acks[0][1];
-    assert.equal(linked, r.fixture.files.filter((f) => f.changedAtMs >= oldest).length, 'every file since the oldest checkpoint shown is linked to one');
+    assert.equal(
+      linked,
+      r.fixture.files.filter((f) => f.changedAtMs >= oldest).length,
+      'every file since the oldest checkpoint shown is linked to one',
+    );
   });
 
   it('a run that has just started (no tasks yet) still gets an Operators row that can open, so it is unfolded when they come', async () => {
@@ -132,7 +160,10 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     const starting = { ...last, job: { ...last.job!, detail: { ...last.job!.detail, state: 'INITIALIZING', vertices: [] } } };
     const operators = one(buildFlinkTree(starting, { files: r.fixture.files }), 'operators');
     assert.equal(operators.expanded, true);
-    assert.deepEqual(operators.children!.map((c) => c.label), ['no metrics while the job is INITIALIZING']);
+    assert.deepEqual(
+      operators.children!.map((c) => c.label),
+      ['no metrics while the job is INITIALIZING'],
+    );
   });
 
   it('an idle source: the watermark stands still, so the same window keeps waiting', async () => {
@@ -158,7 +189,10 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     assert.equal(level('Sink alerts_kafka (writer)'), 'OK');
     const stats = operatorStats(r.snapshots[1].job!.detail, r.snapshots[0].job!.detail);
     assert.equal(bottleneck(stats)?.title, 'Sink alerts_kafka (writer)');
-    assert.match(one(tree, 'operators').description!, /^17 tasks \(operator chains\) · 2 back-pressured · bottleneck: Sink alerts_kafka \(writer\)$/);
+    assert.match(
+      one(tree, 'operators').description!,
+      /^17 tasks \(operator chains\) · 2 back-pressured · bottleneck: Sink alerts_kafka \(writer\)$/,
+    );
     assert.ok(operators.find((o) => o.label === 'Sink alerts_kafka (writer)')!.flags!.includes('bottleneck'));
     // The checkpoint barrier queues behind the waiting records: the first checkpoint is still in progress.
     assert.match(rows(tree, 'checkpoint')[0].description!, /^in progress · started \d+ s ago$/);
@@ -168,13 +202,20 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     const r = await replay('restarting');
     const tree = treeOf(r);
     const job = one(tree, 'job');
-    assert.match(job.description!, /^RESTARTING · \d+ restarts · KafkaException: Unexpected error in InitProducerIdResponse; The transaction timeout is larger than the maximum value allowed by the broker/);
+    assert.match(
+      job.description!,
+      /^RESTARTING · \d+ restarts · KafkaException: Unexpected error in InitProducerIdResponse; The transaction timeout is larger than the maximum value allowed by the broker/,
+    );
     assert.ok(job.flags!.includes('restarting'));
     assert.deepEqual(job.icon, ['warning', 'list.warningForeground']);
     const exceptions = rows(tree, 'exception');
     assert.ok(exceptions.length >= 2);
     const times = exceptions.map((e) => e.exception!.timestamp);
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'newest first',
+    );
     assert.match(exceptions[0].description!, /ago · Source kafka_src → window pre-aggregate → 3 sinks/);
     const doc = exceptionDocument(job.label, exceptions[0].exception!);
     assert.match(doc, /^\/\/ sensor-pipeline\[sensor-data\]: KafkaException: /);
@@ -190,7 +231,10 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     assert.deepEqual(job.flags, ['failed']);
     const exception = one(tree, 'exception');
     assert.match(exception.label, /^KafkaException: /);
-    assert.match(exception.exception!.stacktrace, /^org\.apache\.flink\.runtime\.JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy/);
+    assert.match(
+      exception.exception!.stacktrace,
+      /^org\.apache\.flink\.runtime\.JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy/,
+    );
     assert.match(one(tree, 'checkpoints').description!, /^0 completed · 1 failed/);
   });
 
@@ -207,7 +251,11 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     assert.equal(remote.rows.length, 1);
     assert.equal(remote.rows[0].label, `Flink's REST API at http://127.0.0.1:${port} does not answer`);
     assert.equal(remote.rows[0].kind, 'unreachable');
-    assert.equal(buildFlinkTree(unreachable, { localRest: true, localJobProcess: true }).state, 'unreachable', 'a local job that runs but does not answer yet');
+    assert.equal(
+      buildFlinkTree(unreachable, { localRest: true, localJobProcess: true }).state,
+      'unreachable',
+      'a local job that runs but does not answer yet',
+    );
     assert.deepEqual(buildFlinkTree(unreachable, { localRest: true, localJobProcess: false }), { state: 'noJob', rows: [] });
   });
 
@@ -220,10 +268,21 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
     assert.equal(new Set(operators.map((o) => o.label)).size, 26, 'no two rows read the same');
     const sources = operators.filter((o) => o.label.startsWith('Source')).map((o) => o.label);
     assert.equal(sources.length, 5);
-    assert.ok(sources.every((l) => /^Source kafka_src \[\d+\]$/.test(l)), sources.join(', '));
-    assert.ok(operators.every((o) => !/\[\d+\]: (Writer|Committer)| -> /.test(o.label)), 'no raw chain in a label');
+    assert.ok(
+      sources.every((l) => /^Source kafka_src \[\d+\]$/.test(l)),
+      sources.join(', '),
+    );
+    assert.ok(
+      operators.every((o) => !/\[\d+\]: (Writer|Committer)| -> /.test(o.label)),
+      'no raw chain in a label',
+    );
     assert.equal(rows(tree, 'window').length, 2, 'two window operators (sub-plans not shared), each waiting on a window');
-    assert.deepEqual(rows(tree, 'other-job').map((j) => j.description!.split(' · ')[0]).sort(), ['CANCELED', 'FAILED']);
+    assert.deepEqual(
+      rows(tree, 'other-job')
+        .map((j) => j.description!.split(' · ')[0])
+        .sort(),
+      ['CANCELED', 'FAILED'],
+    );
   });
 
   it('values from Flink are escaped in tooltips (a hostile job name cannot add links or HTML)', async () => {
@@ -249,7 +308,7 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
   });
 });
 
-describe('status bar: a job\'s health from the same recordings', () => {
+describe("status bar: a job's health from the same recordings", () => {
   async function health(name: string) {
     const fixture = loadFlinkFixture(name);
     const server = new FixtureRestServer(fixture);
@@ -268,7 +327,10 @@ describe('status bar: a job\'s health from the same recordings', () => {
     const { result, requests } = await health('running');
     assert.equal(result.restarts, 0);
     assert.equal(result.newestException, undefined);
-    assert.ok(result.source!.emitEventTimeLagMs! >= 0 && result.source!.emitEventTimeLagMs! < 1000, `${result.source!.emitEventTimeLagMs} ms behind`);
+    assert.ok(
+      result.source!.emitEventTimeLagMs! >= 0 && result.source!.emitEventTimeLagMs! < 1000,
+      `${result.source!.emitEventTimeLagMs} ms behind`,
+    );
     assert.equal(result.checkpointIntervalMs, 10_000);
     assert.equal(requests, 4, 'the job detail and the checkpoint interval once, then restarts and the source');
   });
@@ -296,7 +358,10 @@ describe('Flink view: the pieces', () => {
 
   it('a restore from a retained checkpoint is told from one from a savepoint (Flink flags both as a savepoint restore)', () => {
     // What Flink 2.2 answered for this job restarted from its checkpoint folder (e2e, 2026-12-04): is_savepoint true.
-    assert.equal(restoredFromSavepoint('file:/ws/.pipeline/flink/checkpoints/sensor-data/4cc00203b730a7173400aa0f979e1c6e/chk-3', true), false);
+    assert.equal(
+      restoredFromSavepoint('file:/ws/.pipeline/flink/checkpoints/sensor-data/4cc00203b730a7173400aa0f979e1c6e/chk-3', true),
+      false,
+    );
     assert.equal(restoredFromSavepoint('file:/ws/.pipeline/savepoints/sensor-data/savepoint-84402f-c7f0940e3f56', true), true);
     assert.equal(restoredFromSavepoint('file:/ws/.pipeline/savepoints/sensor-data/savepoint-84402f-c7f0940e3f56/', false), true);
     assert.equal(restoredFromSavepoint('s3://bucket/elsewhere', true), true);
@@ -304,13 +369,33 @@ describe('Flink view: the pieces', () => {
   });
 
   it('readable names of operator chains', () => {
-    assert.equal(readableVertexName('Source: kafka_src[1] -> (Calc[2] -> LocalWindowAggregate[3], Calc[12] -> dead_letter_jsonl[13]: Writer -> dead_letter_jsonl[13]: Committer)'), 'Source kafka_src → window pre-aggregate → sink dead_letter_jsonl');
-    assert.equal(readableVertexName('GlobalWindowAggregate[5] -> Calc[6] -> (a[7]: Writer -> a[7]: Committer, b[8]: Writer -> b[8]: Committer)', 'GlobalWindowAggregate(window=[TUMBLE(slice_end=[$slice_end], size=[1 min])])'), 'Tumbling window 1 min → 2 sinks: a, b');
+    assert.equal(
+      readableVertexName(
+        'Source: kafka_src[1] -> (Calc[2] -> LocalWindowAggregate[3], Calc[12] -> dead_letter_jsonl[13]: Writer -> dead_letter_jsonl[13]: Committer)',
+      ),
+      'Source kafka_src → window pre-aggregate → sink dead_letter_jsonl',
+    );
+    assert.equal(
+      readableVertexName(
+        'GlobalWindowAggregate[5] -> Calc[6] -> (a[7]: Writer -> a[7]: Committer, b[8]: Writer -> b[8]: Committer)',
+        'GlobalWindowAggregate(window=[TUMBLE(slice_end=[$slice_end], size=[1 min])])',
+      ),
+      'Tumbling window 1 min → 2 sinks: a, b',
+    );
     assert.equal(readableVertexName('Calc[2]', 'Calc(select=[a], where=[(b > 1)])'), 'Filter and compute columns (Calc[2])');
     assert.equal(readableVertexName('alerts_kafka[11]: Committer'), 'Sink alerts_kafka (committer)');
     // DataStream names keep their parentheses.
-    assert.equal(readableVertexName('Source: Custom Source -> Map -> Window(TumblingEventTimeWindows(10000), EventTimeTrigger, AggregateFunction$1) -> Sink: Print to Std. Out'), 'Source Custom Source → window → sink Print to Std. Out');
-    assert.deepEqual(windowShape('HOP(time_col=[rowtime], size=[1 min], slide=[10 s])'), { type: 'hopping', sizeMs: 60_000, slideMs: 10_000 });
+    assert.equal(
+      readableVertexName(
+        'Source: Custom Source -> Map -> Window(TumblingEventTimeWindows(10000), EventTimeTrigger, AggregateFunction$1) -> Sink: Print to Std. Out',
+      ),
+      'Source Custom Source → window → sink Print to Std. Out',
+    );
+    assert.deepEqual(windowShape('HOP(time_col=[rowtime], size=[1 min], slide=[10 s])'), {
+      type: 'hopping',
+      sizeMs: 60_000,
+      slideMs: 10_000,
+    });
   });
 
   it('the waiting window: the oldest one whose end the watermark has not passed', () => {
@@ -324,12 +409,32 @@ describe('Flink view: the pieces', () => {
   });
 
   it('exception headlines, files by checkpoint, formatting', () => {
-    assert.equal(exceptionHeadline({ exceptionName: 'java.lang.IllegalStateException', stacktrace: 'java.lang.IllegalStateException: boom\n\tat x' }), 'IllegalStateException: boom');
-    const cp = (id: number, ack: number) => ({ id, status: 'COMPLETED', isSavepoint: false, triggerTimestamp: ack - 10, latestAckTimestamp: ack });
-    const file = (name: string, at: number): CommittedFile => ({ path: `/o/aggregates/${name}`, folder: 'aggregates', name, changedAtMs: at });
+    assert.equal(
+      exceptionHeadline({ exceptionName: 'java.lang.IllegalStateException', stacktrace: 'java.lang.IllegalStateException: boom\n\tat x' }),
+      'IllegalStateException: boom',
+    );
+    const cp = (id: number, ack: number) => ({
+      id,
+      status: 'COMPLETED',
+      isSavepoint: false,
+      triggerTimestamp: ack - 10,
+      latestAckTimestamp: ack,
+    });
+    const file = (name: string, at: number): CommittedFile => ({
+      path: `/o/aggregates/${name}`,
+      folder: 'aggregates',
+      name,
+      changedAtMs: at,
+    });
     const linked = filesByCheckpoint([cp(2, 2000), cp(1, 1000)], [file('a', 999), file('b', 1000), file('c', 1500), file('d', 2005)]);
-    assert.deepEqual(linked.get(1)!.map((f) => f.name), ['b', 'c']);
-    assert.deepEqual(linked.get(2)!.map((f) => f.name), ['d']);
+    assert.deepEqual(
+      linked.get(1)!.map((f) => f.name),
+      ['b', 'c'],
+    );
+    assert.deepEqual(
+      linked.get(2)!.map((f) => f.name),
+      ['d'],
+    );
     assert.equal(formatDuration(3200), '3.2 s');
     assert.equal(formatDuration(192_000), '3 min 12 s');
     assert.equal(sparkline([0, 5, 10, undefined, 10]), '▁▅█ █');
@@ -346,11 +451,17 @@ describe('Flink view: the pieces', () => {
       writeFileSync(join(root, 'dead-letter', 'dead-letter-y-0-0.jsonl'), '{}\n');
       const index = new CommittedFileIndex(root);
       const first = await index.filesSince(0);
-      assert.deepEqual(first.map((f) => `${f.folder}/${f.name}`).sort(), ['aggregates/aggregates-x-0-0.csv', 'dead-letter/dead-letter-y-0-0.jsonl']);
+      assert.deepEqual(first.map((f) => `${f.folder}/${f.name}`).sort(), [
+        'aggregates/aggregates-x-0-0.csv',
+        'dead-letter/dead-letter-y-0-0.jsonl',
+      ]);
       assert.ok(first.every((f) => f.changedAtMs > 0 && f.bytes! > 0));
       assert.deepEqual(await index.filesSince(Date.now() + 60_000), []);
       rmSync(join(root, 'dead-letter', 'dead-letter-y-0-0.jsonl'));
-      assert.deepEqual((await index.filesSince(0)).map((f) => f.name), ['aggregates-x-0-0.csv']);
+      assert.deepEqual(
+        (await index.filesSince(0)).map((f) => f.name),
+        ['aggregates-x-0-0.csv'],
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -77,7 +77,10 @@ describe('ports: who holds a listening socket', () => {
     assert.deepEqual([...listeningInodes([table], 9093)], []);
   });
   it('shows a java command line the way a person recognises it', () => {
-    assert.equal(shortCommand('java -Xmx512m -XX:+UseG1GC -Dlog4j2.configurationFile=x -cp /a/*:/b kafka.Kafka /w/server.properties'), 'java kafka.Kafka /w/server.properties');
+    assert.equal(
+      shortCommand('java -Xmx512m -XX:+UseG1GC -Dlog4j2.configurationFile=x -cp /a/*:/b kafka.Kafka /w/server.properties'),
+      'java kafka.Kafka /w/server.properties',
+    );
     assert.equal(shortCommand('python3 -m http.server 9092'), 'python3 -m http.server 9092');
   });
 });
@@ -155,17 +158,82 @@ describe('workspace settings are shared by the CLI and the extension', () => {
 
 describe('pipeline process command lines', () => {
   it('the generator gets argv, never a shell string', () => {
-    const args = generatorArgs({ bootstrapServers: 'b:1', topic: 't', rate: 0, count: 5, sensors: 3, finalWatermark: true, malformedFraction: 0.1 });
+    const args = generatorArgs({
+      bootstrapServers: 'b:1',
+      topic: 't',
+      rate: 0,
+      count: 5,
+      sensors: 3,
+      finalWatermark: true,
+      malformedFraction: 0.1,
+    });
     assert.match(args[0], /flink-jobs\/data_generator\.py$/);
-    assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--rate', '0', '--sensors', '3', '--count', '5', '--malformed-fraction', '0.1', '--final-watermark']);
+    assert.deepEqual(args.slice(1), [
+      '--bootstrap-servers',
+      'b:1',
+      '--topic',
+      't',
+      '--rate',
+      '0',
+      '--sensors',
+      '3',
+      '--count',
+      '5',
+      '--malformed-fraction',
+      '0.1',
+      '--final-watermark',
+    ]);
   });
   it('the job gets its topic, output, window, group, connector jar and job library', () => {
-    const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' }, stateDir: '/s', restPort: 8081, checkpointSeconds: 5 });
+    const args = jobArgs({
+      bootstrapServers: 'b:1',
+      topic: 't',
+      output: '/o',
+      windowSeconds: 10,
+      groupId: 'g',
+      jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' },
+      stateDir: '/s',
+      restPort: 8081,
+      checkpointSeconds: 5,
+    });
     assert.match(args[0], /flink-jobs\/flink_job\.py$/);
-    assert.deepEqual(args.slice(1), ['--bootstrap-servers', 'b:1', '--topic', 't', '--output', '/o', '--window', '10', '--group-id', 'g', '--connector-jar', '/c.jar', '--job-lib-jar', '/j.jar', '--runtime-dir', '/r', '--state-dir', '/s', '--rest-port', '8081', '--checkpoint-interval', '5']);
+    assert.deepEqual(args.slice(1), [
+      '--bootstrap-servers',
+      'b:1',
+      '--topic',
+      't',
+      '--output',
+      '/o',
+      '--window',
+      '10',
+      '--group-id',
+      'g',
+      '--connector-jar',
+      '/c.jar',
+      '--job-lib-jar',
+      '/j.jar',
+      '--runtime-dir',
+      '/r',
+      '--state-dir',
+      '/s',
+      '--rest-port',
+      '8081',
+      '--checkpoint-interval',
+      '5',
+    ]);
   });
   it('the job started by `pipeline job start` restores from its savepoints too', () => {
-    const args = jobArgs({ bootstrapServers: 'b:1', topic: 't', output: '/o', windowSeconds: 10, groupId: 'g', jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar' }, stateDir: '/s', savepointDir: savepointDirOf('/ws', 't', {}), restPort: 8081 });
+    const args = jobArgs({
+      bootstrapServers: 'b:1',
+      topic: 't',
+      output: '/o',
+      windowSeconds: 10,
+      groupId: 'g',
+      jars: { connectorJar: '/c.jar', jobLibJar: '/j.jar' },
+      stateDir: '/s',
+      savepointDir: savepointDirOf('/ws', 't', {}),
+      restPort: 8081,
+    });
     assert.deepEqual(args.slice(-2), ['--savepoint-dir', '/ws/.pipeline/savepoints/t']);
   });
 });

@@ -94,7 +94,11 @@ export function parseLayerTable(markdown: string): Map<string, Set<string> | 'ev
 }
 
 /** The imports the table does not allow, as `from → to` lines. */
-function layerViolations(graph: Map<string, string[]>, table: Map<string, Set<string> | 'everything'>, layer: (node: string) => string): string[] {
+function layerViolations(
+  graph: Map<string, string[]>,
+  table: Map<string, Set<string> | 'everything'>,
+  layer: (node: string) => string,
+): string[] {
   const found: string[] = [];
   for (const [node, targets] of graph) {
     const from = layer(node);
@@ -125,14 +129,19 @@ describe('the import graph of src/', () => {
   });
 
   it('finds an import the layer table does not allow', () => {
-    const table = parseLayerTable('| `src/kafka/` | the client | `shared` |\n| `src/shared/` | helpers | nothing |\n| `src/extension.ts` | wires | everything |');
+    const table = parseLayerTable(
+      '| `src/kafka/` | the client | `shared` |\n| `src/shared/` | helpers | nothing |\n| `src/extension.ts` | wires | everything |',
+    );
     const graph = new Map([
       ['kafka/a', ['shared/x', 'kafka/b']],
       ['shared/x', ['kafka/a']],
       ['extension/e', ['kafka/a', 'shared/x']],
       ['views/v', []],
     ]);
-    assert.deepEqual(layerViolations(graph, table, (n) => n.split('/')[0]), ['shared/x → kafka/a (shared may not import kafka)', 'views/v: its folder views is not in the layer table']);
+    assert.deepEqual(
+      layerViolations(graph, table, (n) => n.split('/')[0]),
+      ['shared/x → kafka/a (shared may not import kafka)', 'views/v: its folder views is not in the layer table'],
+    );
   });
 
   it('has no circle, imports of types included', () => {
@@ -148,13 +157,22 @@ describe('the import graph of src/', () => {
     const table = parseLayerTable(readme);
     assert.ok(table.size >= 12, `the README's architecture table names ${table.size} folders of src/`);
     const folders = new Set(sourceFiles(srcRoot).map(layerOf));
-    assert.deepEqual([...folders].filter((f) => !table.has(f)), [], 'every folder of src/ has a row in the table');
+    assert.deepEqual(
+      [...folders].filter((f) => !table.has(f)),
+      [],
+      'every folder of src/ has a row in the table',
+    );
     const local = new Map([...importGraph()].map(([file, m]) => [relative(srcRoot, file), m.local.map((t) => relative(srcRoot, t))]));
-    assert.deepEqual(layerViolations(local, table, (n) => layerOf(join(srcRoot, n))), []);
+    assert.deepEqual(
+      layerViolations(local, table, (n) => layerOf(join(srcRoot, n))),
+      [],
+    );
   });
 
   it('imports vscode only in extension.ts, commands/, views/ and services/', () => {
-    const offenders = [...importGraph()].filter(([file, m]) => m.external.includes('vscode') && !VSCODE_LAYERS.has(layerOf(file))).map(([file]) => relative(srcRoot, file));
+    const offenders = [...importGraph()]
+      .filter(([file, m]) => m.external.includes('vscode') && !VSCODE_LAYERS.has(layerOf(file)))
+      .map(([file]) => relative(srcRoot, file));
     assert.deepEqual(offenders, []);
   });
 });

@@ -108,6 +108,9 @@ describe('offsets committed outside a group', () => {
     this.timeout(20_000);
     const refused = Object.assign(new Error('The group has members'), { retriable: false });
     await assert.rejects(commitOffsetsOutsideGroup(clusterRefusing(1, refused).cluster, 'g', 't', []), /has members/);
-    await assert.rejects(commitOffsetsOutsideGroup(clusterRefusing(1000, notCoordinator).cluster, 'g', 't', []), /not the correct coordinator/);
+    await assert.rejects(
+      commitOffsetsOutsideGroup(clusterRefusing(1000, notCoordinator).cluster, 'g', 't', []),
+      /not the correct coordinator/,
+    );
   });
 });

@@ -43,7 +43,10 @@ describe('consumer lag = end offset − committed offset', () => {
   });
 
   it('a committed offset past the end (topic recreated) counts as 0 and says why', () => {
-    const [row] = computeLag([{ topic: 'sensor-data', partition: 2, offset: 500 }], new Map([['sensor-data', [{ partition: 2, low: 0, high: 3 }]]]));
+    const [row] = computeLag(
+      [{ topic: 'sensor-data', partition: 2, offset: 500 }],
+      new Map([['sensor-data', [{ partition: 2, low: 0, high: 3 }]]]),
+    );
     assert.equal(row.lag, 0);
     assert.match(row.note ?? '', /past the end/);
   });

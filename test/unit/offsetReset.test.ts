@@ -32,7 +32,10 @@ describe('resetting a consumer group', () => {
 
   it('is refused while the group has members, or while the Flink job that owns it runs', () => {
     const empty = { groupId: 'flink-sensor-processor', state: 'Empty', protocolType: 'consumer', members: 0 };
-    assert.match(resetRefusal({ ...empty, groupId: 'app', state: 'Stable', members: 2 }, { isFlinkGroup: false, jobRunning: false }) ?? '', /has 2 active members \(state Stable\)/);
+    assert.match(
+      resetRefusal({ ...empty, groupId: 'app', state: 'Stable', members: 2 }, { isFlinkGroup: false, jobRunning: false }) ?? '',
+      /has 2 active members \(state Stable\)/,
+    );
     assert.match(resetRefusal(empty, { isFlinkGroup: true, jobRunning: true }) ?? '', /stop the Flink job first/);
     assert.equal(resetRefusal(empty, { isFlinkGroup: true, jobRunning: false }), undefined);
     assert.equal(resetRefusal({ ...empty, groupId: 'other' }, { isFlinkGroup: false, jobRunning: true }), undefined);

@@ -18,13 +18,21 @@ describe('peek: which offsets to read', () => {
   });
 
   it('latest is the newest `count` records, never waiting for new ones', () => {
-    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 0, start: { kind: 'latest' }, count: 10 }), [{ partition: 0, from: 90, to: 100 }]);
-    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 1, start: { kind: 'latest' }, count: 10 }), [{ partition: 1, from: 40, to: 45 }]);
+    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 0, start: { kind: 'latest' }, count: 10 }), [
+      { partition: 0, from: 90, to: 100 },
+    ]);
+    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 1, start: { kind: 'latest' }, count: 10 }), [
+      { partition: 1, from: 40, to: 45 },
+    ]);
   });
 
   it('an offset is clamped into [low, high]', () => {
-    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 1, start: { kind: 'offset', offset: 3 }, count: 2 }), [{ partition: 1, from: 40, to: 42 }]);
-    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 0, start: { kind: 'offset', offset: 500 }, count: 2 }), [{ partition: 0, from: 100, to: 100 }]);
+    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 1, start: { kind: 'offset', offset: 3 }, count: 2 }), [
+      { partition: 1, from: 40, to: 42 },
+    ]);
+    assert.deepEqual(planPeek(offsets, { topic: 't', partition: 0, start: { kind: 'offset', offset: 500 }, count: 2 }), [
+      { partition: 0, from: 100, to: 100 },
+    ]);
   });
 
   it('a timestamp uses the offsets the broker found for it', () => {
@@ -65,9 +73,23 @@ describe('peek: the JSON document', () => {
         { topic: 'sensor-data', partition: 'all', start: { kind: 'earliest' }, count: 2 },
         [{ partition: 0, from: 0, to: 2 }],
         [
-          { partition: 1, offset: '0', timestamp: '1764064800123', key: Buffer.from('sensor-2'), value: Buffer.from('not json'), headers: {} },
+          {
+            partition: 1,
+            offset: '0',
+            timestamp: '1764064800123',
+            key: Buffer.from('sensor-2'),
+            value: Buffer.from('not json'),
+            headers: {},
+          },
           { partition: 0, offset: '1', timestamp: '1764064800000', key: null, value: Buffer.from([0xff, 0x00]), headers: {} },
-          { partition: 0, offset: '0', timestamp: '1764064800000', key: Buffer.from('sensor-1'), value: Buffer.from('{"temperature": 21.5}'), headers: { source: Buffer.from('generator'), multi: [Buffer.from('a'), 'b'] } },
+          {
+            partition: 0,
+            offset: '0',
+            timestamp: '1764064800000',
+            key: Buffer.from('sensor-1'),
+            value: Buffer.from('{"temperature": 21.5}'),
+            headers: { source: Buffer.from('generator'), multi: [Buffer.from('a'), 'b'] },
+          },
         ],
         { cluster: '127.0.0.1:9092', fetchedAt: new Date(0), complete: true },
       ),
@@ -97,7 +119,13 @@ describe('peek: the JSON document', () => {
   });
 
   it('says so when fewer records arrived than planned', () => {
-    const doc = JSON.parse(renderPeekDocument({ topic: 't', partition: 0, start: { kind: 'latest' }, count: 5 }, [], [], { cluster: 'x:1', fetchedAt: new Date(0), complete: false }));
+    const doc = JSON.parse(
+      renderPeekDocument({ topic: 't', partition: 0, start: { kind: 'latest' }, count: 5 }, [], [], {
+        cluster: 'x:1',
+        fetchedAt: new Date(0),
+        complete: false,
+      }),
+    );
     assert.match(doc.note, /Fewer records/);
   });
 

@@ -25,7 +25,16 @@ describe('pipeline processes are cleaned up by identity (pid and start time)', f
     mkdirSync(job.dir, { recursive: true });
     // The pid file of a job that ran earlier under the same pid, started at another time.
     const then = processStartTime(other.pid!)! - 500;
-    writeFileSync(job.pidFile, JSON.stringify({ pid: other.pid, startTime: then, startedAt: '2026-01-01T00:00:00Z', args: [], members: [{ pid: other.pid, startTime: then }] }));
+    writeFileSync(
+      job.pidFile,
+      JSON.stringify({
+        pid: other.pid,
+        startTime: then,
+        startedAt: '2026-01-01T00:00:00Z',
+        args: [],
+        members: [{ pid: other.pid, startTime: then }],
+      }),
+    );
     assert.equal(job.running(), false);
     assert.equal(await job.stop(1000), 'not-running');
     assert.ok(isAlive(other.pid), 'the other program still runs');

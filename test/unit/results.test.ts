@@ -35,7 +35,9 @@ function writeGenerated(dir: string, rows: number, nullSensorEvery = 0): void {
     const sensor = nullSensorEvery > 0 && i % nullSensorEvery === 0 ? '' : `sensor-${String(i % 7).padStart(3, '0')}`;
     const start = new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + Math.floor(i / 7) * 10_000);
     const end = new Date(start.getTime() + 10_000);
-    lines.push(`${sensor},${start.toISOString()},${end.toISOString()},${1 + (i % 5)},${(20 + (i % 13) / 2).toFixed(2)},19,30,${40 + (i % 3)},${i % 11 === 0 ? 1 : 0}`);
+    lines.push(
+      `${sensor},${start.toISOString()},${end.toISOString()},${1 + (i % 5)},${(20 + (i % 13) / 2).toFixed(2)},19,30,${40 + (i % 3)},${i % 11 === 0 ? 1 : 0}`,
+    );
   }
   mkdirSync(join(dir, 'aggregates'), { recursive: true });
   writeFileSync(join(dir, 'aggregates', 'part-0.csv'), lines.join('\n') + '\n');
@@ -74,10 +76,7 @@ describe('ResultsStore on the fixture output folders', function () {
       assert.equal(s.deadLetterRows, 2);
       assert.ok(s.lastCommittedFile && !s.lastCommittedFile.file.includes('/.'), 'a committed file');
       assert.equal(s.tables.aggregates.source, 'csv');
-      assert.deepEqual(
-        RESULT_STATES(s.tables),
-        { aggregates: 'ok', alerts: 'ok', dead_letter: 'ok' },
-      );
+      assert.deepEqual(RESULT_STATES(s.tables), { aggregates: 'ok', alerts: 'ok', dead_letter: 'ok' });
       assert.deepEqual(s.messages, []);
     });
 
@@ -91,7 +90,11 @@ describe('ResultsStore on the fixture output folders', function () {
         seen.push(...page.rows.map((r) => `${r[0]}@${r[1]}`));
       }
       assert.equal(new Set(seen).size, 6);
-      assert.deepEqual(seen.slice(0, 3), ['sensor-001@2026-11-25T10:00:10.000Z', 'sensor-002@2026-11-25T10:00:10.000Z', 'sensor-003@2026-11-25T10:00:10.000Z']);
+      assert.deepEqual(seen.slice(0, 3), [
+        'sensor-001@2026-11-25T10:00:10.000Z',
+        'sensor-002@2026-11-25T10:00:10.000Z',
+        'sensor-003@2026-11-25T10:00:10.000Z',
+      ]);
     });
 
     it('clamps an offset past the end to the last page', async () => {
@@ -111,7 +114,10 @@ describe('ResultsStore on the fixture output folders', function () {
     });
 
     it('refuses an unknown sort column', async () => {
-      await assert.rejects(store.page({ table: 'aggregates', offset: 0, limit: 5, sort: { column: 'x; DROP TABLE y', direction: 'asc' } }), /no column/);
+      await assert.rejects(
+        store.page({ table: 'aggregates', offset: 0, limit: 5, sort: { column: 'x; DROP TABLE y', direction: 'asc' } }),
+        /no column/,
+      );
     });
 
     it('filters by sensor, time range (from inclusive, to exclusive) and text', async () => {
@@ -122,9 +128,19 @@ describe('ResultsStore on the fixture output folders', function () {
       assert.equal(late.total, 3);
       const early = await store.page({ table: 'aggregates', offset: 0, limit: 10, filter: { to: '2026-11-25T10:00:10' } });
       assert.equal(early.total, 3, 'a time without a zone is UTC');
-      const both = await store.page({ table: 'aggregates', offset: 0, limit: 10, filter: { sensors: ['sensor-001', 'sensor-003'], from: '2026-11-25T10:00:10.000Z' } });
+      const both = await store.page({
+        table: 'aggregates',
+        offset: 0,
+        limit: 10,
+        filter: { sensors: ['sensor-001', 'sensor-003'], from: '2026-11-25T10:00:10.000Z' },
+      });
       assert.equal(both.total, 2);
-      const alerts = await store.page({ table: 'alerts', offset: 0, limit: 10, filter: { from: '2026-11-25T10:00:10Z', sensors: ['sensor-003'] } });
+      const alerts = await store.page({
+        table: 'alerts',
+        offset: 0,
+        limit: 10,
+        filter: { from: '2026-11-25T10:00:10Z', sensors: ['sensor-003'] },
+      });
       assert.equal(alerts.total, 2);
       const search = await store.page({ table: 'dead_letter', offset: 0, limit: 10, filter: { search: 'EXPECTING VALUE' } });
       assert.equal(search.total, 1);
@@ -187,7 +203,10 @@ describe('ResultsStore on the fixture output folders', function () {
       ]);
       await assert.rejects(store.query('DROP VIEW aggregates'), (e: Error) => e instanceof QueryRefusedError && /DROP/.test(e.message));
       await assert.rejects(store.query("SELECT * FROM read_csv('/etc/passwd')"), QueryRefusedError);
-      await assert.rejects(store.query('SELECT * FROM no_such_table'), (e: Error) => e instanceof ResultsError && /no_such_table/.test(e.message));
+      await assert.rejects(
+        store.query('SELECT * FROM no_such_table'),
+        (e: Error) => e instanceof ResultsError && /no_such_table/.test(e.message),
+      );
       const relative = await store.query("SELECT count(*) FROM read_csv('aggregates/**/*.csv')");
       assert.deepEqual(relative.rows, [[6]]);
       const json = await store.query('SELECT count(*) FROM aggregates_json');
@@ -200,7 +219,10 @@ describe('ResultsStore on the fixture output folders', function () {
     });
 
     it('refuses a file outside the folder and runs the user’s SQL with external access off (DuckDB’s own lock: resultsLock.test.ts)', async () => {
-      await assert.rejects(store.query("SELECT current_setting('enable_external_access') AS v, 1 FROM read_text('/etc/hostname')"), QueryRefusedError);
+      await assert.rejects(
+        store.query("SELECT current_setting('enable_external_access') AS v, 1 FROM read_text('/etc/hostname')"),
+        QueryRefusedError,
+      );
       const setting = await store.query("SELECT current_setting('enable_external_access')");
       assert.deepEqual(setting.rows, [[false]]);
     });
@@ -225,7 +247,11 @@ describe('ResultsStore on the fixture output folders', function () {
     it('exports the filtered, sorted view to CSV and JSON, and a query result', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'results-export-'));
       temps.push(dir);
-      const csv = await store.exportRows({ kind: 'table', table: 'aggregates', sort: { column: 'avg_temperature', direction: 'asc' }, filter: { sensors: ['sensor-003'] } }, 'csv', join(dir, 'a.csv'));
+      const csv = await store.exportRows(
+        { kind: 'table', table: 'aggregates', sort: { column: 'avg_temperature', direction: 'asc' }, filter: { sensors: ['sensor-003'] } },
+        'csv',
+        join(dir, 'a.csv'),
+      );
       assert.equal(csv.rows, 2);
       const lines = readFileSync(join(dir, 'a.csv'), 'utf8').trim().split('\n');
       assert.equal(lines[0], HEADER);
@@ -235,10 +261,17 @@ describe('ResultsStore on the fixture output folders', function () {
       const parsed = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as Record<string, unknown>[];
       assert.equal(parsed.length, 3);
       assert.equal(parsed[0].reason, XSS);
-      const q = await store.exportRows({ kind: 'query', sql: 'SELECT raw FROM dead_letter', sort: { column: 'raw', direction: 'asc' } }, 'csv', join(dir, 'q.csv'));
+      const q = await store.exportRows(
+        { kind: 'query', sql: 'SELECT raw FROM dead_letter', sort: { column: 'raw', direction: 'asc' } },
+        'csv',
+        join(dir, 'q.csv'),
+      );
       assert.equal(q.rows, 2);
       assert.equal(readFileSync(join(dir, 'q.csv'), 'utf8'), `raw\n${XSS}\n"{""sensor_id"": ""sensor-004"", ""ts"": ""yesterday"""\n`);
-      await assert.rejects(store.exportRows({ kind: 'query', sql: "COPY aggregates TO '/tmp/x.csv'" }, 'csv', join(dir, 'x.csv')), QueryRefusedError);
+      await assert.rejects(
+        store.exportRows({ kind: 'query', sql: "COPY aggregates TO '/tmp/x.csv'" }, 'csv', join(dir, 'x.csv')),
+        QueryRefusedError,
+      );
     });
   });
 
@@ -323,7 +356,10 @@ describe('ResultsStore on the fixture output folders', function () {
       const dir = mkdtempSync(join(tmpdir(), 'results-noheader-'));
       temps.push(dir);
       mkdirSync(join(dir, 'aggregates'));
-      writeFileSync(join(dir, 'aggregates', 'part-0.csv'), 'sensor-001,2026-11-25T10:00:00.000Z,2026-11-25T10:00:10.000Z,10,21.5,20.1,22.3,45.2,0\n');
+      writeFileSync(
+        join(dir, 'aggregates', 'part-0.csv'),
+        'sensor-001,2026-11-25T10:00:00.000Z,2026-11-25T10:00:10.000Z,10,21.5,20.1,22.3,45.2,0\n',
+      );
       const store = await open(dir);
       const s = await store.summary();
       assert.equal(s.aggregateRows, 0);
@@ -376,7 +412,10 @@ describe('ResultsStore on the fixture output folders', function () {
       assert.equal((await store.refresh()).changed, false, 'nothing changed');
 
       const extra = join(dir, 'aggregates', 'csv', '2026-11-25--10', 'part-7c1e-2.csv');
-      writeFileSync(join(dir, 'aggregates', 'csv', '2026-11-25--10', '.part-7c1e-3.inprogress.1234'), `${HEADER}\nsensor-009,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,5,20,19,21,40,0\n`);
+      writeFileSync(
+        join(dir, 'aggregates', 'csv', '2026-11-25--10', '.part-7c1e-3.inprogress.1234'),
+        `${HEADER}\nsensor-009,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,5,20,19,21,40,0\n`,
+      );
       assert.equal((await store.refresh()).changed, false, 'in-progress files do not count');
 
       writeFileSync(extra, `${HEADER}\nsensor-004,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,7,20,19,21,40,0\n`);
@@ -389,7 +428,10 @@ describe('ResultsStore on the fixture output folders', function () {
       assert.equal(s.eventCount, 67);
       assert.equal(s.timeRange?.to, '2026-11-25T10:00:30.000Z');
 
-      writeFileSync(extra, `${HEADER}\nsensor-004,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,8,20,19,21,40,0\nsensor-005,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,2,20,19,21,40,0\n`);
+      writeFileSync(
+        extra,
+        `${HEADER}\nsensor-004,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,8,20,19,21,40,0\nsensor-005,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,2,20,19,21,40,0\n`,
+      );
       const rewritten = await store.refresh();
       assert.equal(rewritten.rewritten, 1);
       s = await store.summary();
@@ -412,12 +454,20 @@ describe('ResultsStore on the fixture output folders', function () {
       assert.equal(first.truncated, true, 'six rows, cap of three');
       assert.equal(first.total, 3);
       assert.equal(first.rows.length, 2);
-      const second = await store.query({ sql: 'SELECT * FROM aggregates', offset: 2, limit: 2, sort: { column: 'event_count', direction: 'asc' } });
+      const second = await store.query({
+        sql: 'SELECT * FROM aggregates',
+        offset: 2,
+        limit: 2,
+        sort: { column: 'event_count', direction: 'asc' },
+      });
       assert.equal(second.rows.length, 1);
       const all = await store.query({ sql: 'SELECT count(*) AS n FROM aggregates', offset: 0, limit: 10 });
       assert.deepEqual(all.rows, [[6]]);
       mkdirSync(dirname(join(dir, 'aggregates', 'csv', 'new', 'x.csv')), { recursive: true });
-      writeFileSync(join(dir, 'aggregates', 'csv', 'new', 'x.csv'), `${HEADER}\nsensor-004,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,7,20,19,21,40,0\n`);
+      writeFileSync(
+        join(dir, 'aggregates', 'csv', 'new', 'x.csv'),
+        `${HEADER}\nsensor-004,2026-11-25T10:00:20.000Z,2026-11-25T10:00:30.000Z,7,20,19,21,40,0\n`,
+      );
       await store.refresh();
       const after = await store.query({ sql: 'SELECT count(*) AS n FROM aggregates', offset: 0, limit: 10 });
       assert.deepEqual(after.rows, [[7]]);
@@ -479,7 +529,10 @@ describe('ResultsStore on the fixture output folders', function () {
       const dir = mkdtempSync(join(tmpdir(), 'results-gap-'));
       temps.push(dir);
       writeGenerated(dir, 7 * 100);
-      writeFileSync(join(dir, 'aggregates', 'old.csv'), `${HEADER}\nsensor-000,2026-01-01T00:00:00.000Z,2026-01-01T00:00:10.000Z,3,21,20,22,40,0\n`);
+      writeFileSync(
+        join(dir, 'aggregates', 'old.csv'),
+        `${HEADER}\nsensor-000,2026-01-01T00:00:00.000Z,2026-01-01T00:00:10.000Z,3,21,20,22,40,0\n`,
+      );
       const store = await open(dir);
       const chart = await store.chart({ maxPoints: 300 });
       assert.equal(chart.earlierFrom, Date.UTC(2026, 0, 1));

@@ -1,6 +1,17 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -67,7 +78,10 @@ describe('ResultsStore with a cache file', function () {
     rewriteKeepingStat(join(output, GOOD_CSV), ',21.5,', ',99.9,');
 
     const again = await open();
-    assert.ok(again.log.some((l) => /file\(s\) known from the cache/.test(l)), again.log.join('\n'));
+    assert.ok(
+      again.log.some((l) => /file\(s\) known from the cache/.test(l)),
+      again.log.join('\n'),
+    );
     const summary2 = await again.store.summary();
     assert.deepEqual({ ...summary2, dataVersion: 0 }, { ...summary, dataVersion: 0 });
     const page2 = await again.store.page({ table: 'aggregates', offset: 0, limit: 50 });
@@ -114,7 +128,10 @@ describe('ResultsStore with a cache file', function () {
     closeAll();
     writeFileSync(cacheFile, 'not a DuckDB file '.repeat(1000));
     const again = await open();
-    assert.ok(again.log.some((l) => /could not be opened .* making it anew/.test(l)), again.log.join('\n'));
+    assert.ok(
+      again.log.some((l) => /could not be opened .* making it anew/.test(l)),
+      again.log.join('\n'),
+    );
     assert.equal((await again.store.summary()).aggregateRows, rows);
   });
 
@@ -124,7 +141,10 @@ describe('ResultsStore with a cache file', function () {
     const holder = await holdCache(cacheFile);
     try {
       const again = await open();
-      assert.ok(again.log.some((l) => /in use by another process/.test(l)), again.log.join('\n'));
+      assert.ok(
+        again.log.some((l) => /in use by another process/.test(l)),
+        again.log.join('\n'),
+      );
       assert.equal((await again.store.summary()).aggregateRows, 6);
     } finally {
       holder.kill();
@@ -134,7 +154,10 @@ describe('ResultsStore with a cache file', function () {
   it('does not share a cache file between two stores of this process', async () => {
     const first = await open();
     const second = await open();
-    assert.ok(second.log.some((l) => /open already in this window/.test(l)), second.log.join('\n'));
+    assert.ok(
+      second.log.some((l) => /open already in this window/.test(l)),
+      second.log.join('\n'),
+    );
     assert.equal((await second.store.summary()).aggregateRows, (await first.store.summary()).aggregateRows);
   });
 
@@ -158,7 +181,10 @@ describe('ResultsStore with a cache file', function () {
     // What the indexer loaded is what the next session reads: a file that looks unchanged is not parsed again.
     rewriteKeepingStat(join(output, GOOD_CSV), ',21.5,', ',99.9,');
     const next = await open();
-    assert.ok(next.log.some((l) => /file\(s\) known from the cache/.test(l)), next.log.join('\n'));
+    assert.ok(
+      next.log.some((l) => /file\(s\) known from the cache/.test(l)),
+      next.log.join('\n'),
+    );
     const page = await next.store.page({ table: 'aggregates', offset: 0, limit: 50 });
     assert.equal(page.rows.length, rows);
     assert.ok(!JSON.stringify(page.rows).includes('99.9'), 'a file the indexer loaded was read again');
@@ -194,7 +220,10 @@ describe('ResultsStore with a cache file', function () {
     const otherRows = (await first.store.summary()).aggregateRows;
     closeAll();
     const again = await open(output, cacheFile);
-    assert.ok(again.log.some((l) => /written for another version or folder/.test(l)), again.log.join('\n'));
+    assert.ok(
+      again.log.some((l) => /written for another version or folder/.test(l)),
+      again.log.join('\n'),
+    );
     const rows = (await again.store.summary()).aggregateRows;
     assert.equal(rows, 6);
     assert.notEqual(rows, otherRows + 6);
@@ -250,13 +279,28 @@ describe('ResultsStore answers prepared ahead', function () {
   });
 
   it('answers a prefetched page and chart from memory, the same rows whatever the order of the filter fields', async () => {
-    const page = { table: 'aggregates' as const, offset: 0, limit: 100, sort: { column: 'avg_temperature', direction: 'desc' as const }, filter: { from: '2026-11-25T10:00', sensors: ['sensor-002', 'sensor-001'] } };
+    const page = {
+      table: 'aggregates' as const,
+      offset: 0,
+      limit: 100,
+      sort: { column: 'avg_temperature', direction: 'desc' as const },
+      filter: { from: '2026-11-25T10:00', sensors: ['sensor-002', 'sensor-001'] },
+    };
     const chart = { maxPoints: 200, maxSensors: 12, filter: page.filter };
     await store.prefetch({ page, chart });
-    const again = await store.page({ filter: { sensors: ['sensor-001', 'sensor-002'], from: '2026-11-25T10:00' }, limit: 100, offset: 0, sort: page.sort, table: 'aggregates' });
+    const again = await store.page({
+      filter: { sensors: ['sensor-001', 'sensor-002'], from: '2026-11-25T10:00' },
+      limit: 100,
+      offset: 0,
+      sort: page.sort,
+      table: 'aggregates',
+    });
     assert.equal(again.elapsedMs, 0, 'from the cache');
     assert.equal(again.total, 4);
-    assert.deepEqual(again.rows.map((r) => r[0]), ['sensor-002', 'sensor-002', 'sensor-001', 'sensor-001']);
+    assert.deepEqual(
+      again.rows.map((r) => r[0]),
+      ['sensor-002', 'sensor-002', 'sensor-001', 'sensor-001'],
+    );
     assert.equal((await store.chart(chart)).elapsedMs, 0);
     const other = await store.page({ ...page, offset: 1, limit: 1 });
     assert.deepEqual(other.rows, [again.rows[1]], 'another page is computed, not taken from the cache');

@@ -29,7 +29,8 @@ describe('the results store’s DuckDB lock, without the SQL check in front of i
   });
 
   const run = async (sql: string) => (await db.userConn.runAndReadAll(sql)).getRowsJS();
-  const refusedByDuckDB = (sql: string) => assert.rejects(run(sql), (e: Error) => /Permission Error: .*disabled (by|through) configuration/.test(e.message), sql);
+  const refusedByDuckDB = (sql: string) =>
+    assert.rejects(run(sql), (e: Error) => /Permission Error: .*disabled (by|through) configuration/.test(e.message), sql);
 
   // The shapes the old hand-written check missed (issue 18): a path after PIVOT or UNPIVOT, after a comma that
   // follows JOIN … ON, next to TABLESAMPLE; and the plain ones. Each runs on a file inside the output folder, so

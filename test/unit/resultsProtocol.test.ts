@@ -1,5 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { chartRequestKey, initialDataBlock, pageRequestKey, parseFilterTime, parseWebviewMessage, type InitialData, type ResultsSummary } from '../../src/results/resultsProtocol';
+import {
+  chartRequestKey,
+  initialDataBlock,
+  pageRequestKey,
+  parseFilterTime,
+  parseWebviewMessage,
+  type InitialData,
+  type ResultsSummary,
+} from '../../src/results/resultsProtocol';
 
 describe('results webview protocol', () => {
   it('writes file values into the first-screen data block as text that cannot end it or open a tag', () => {
@@ -16,16 +24,32 @@ describe('results webview protocol', () => {
   it('keys requests by what they ask for, not by how the filter is written', () => {
     const page = { table: 'aggregates' as const, offset: 0, limit: 100, sort: { column: 'window_start', direction: 'desc' as const } };
     assert.equal(pageRequestKey({ ...page, filter: {} }), pageRequestKey(page));
-    assert.equal(pageRequestKey({ ...page, filter: { sensors: ['b', 'a'], from: 'x' } }), pageRequestKey({ ...page, filter: { from: 'x', sensors: ['a', 'b'] } }));
+    assert.equal(
+      pageRequestKey({ ...page, filter: { sensors: ['b', 'a'], from: 'x' } }),
+      pageRequestKey({ ...page, filter: { from: 'x', sensors: ['a', 'b'] } }),
+    );
     assert.notEqual(pageRequestKey({ ...page, offset: 100 }), pageRequestKey(page));
     assert.notEqual(pageRequestKey({ ...page, sort: { column: 'window_start', direction: 'asc' } }), pageRequestKey(page));
-    assert.equal(chartRequestKey({ maxPoints: 240, maxSensors: 12, filter: { sensors: undefined, from: undefined, to: undefined } }), chartRequestKey({ maxPoints: 240, maxSensors: 12, filter: {} }));
+    assert.equal(
+      chartRequestKey({ maxPoints: 240, maxSensors: 12, filter: { sensors: undefined, from: undefined, to: undefined } }),
+      chartRequestKey({ maxPoints: 240, maxSensors: 12, filter: {} }),
+    );
     assert.notEqual(chartRequestKey({ maxPoints: 240, maxSensors: 12 }), chartRequestKey({ maxPoints: 300, maxSensors: 12 }));
   });
 
   it('accepts well-formed messages from the webview', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
-    const page = parseWebviewMessage({ type: 'page', requestId: 3, request: { table: 'alerts', offset: 100, limit: 100, sort: { column: 'ts', direction: 'asc' }, filter: { sensors: ['sensor-001'], from: '2026-11-25T10:00' } } });
+    const page = parseWebviewMessage({
+      type: 'page',
+      requestId: 3,
+      request: {
+        table: 'alerts',
+        offset: 100,
+        limit: 100,
+        sort: { column: 'ts', direction: 'asc' },
+        filter: { sensors: ['sensor-001'], from: '2026-11-25T10:00' },
+      },
+    });
     assert.equal(page?.type, 'page');
     const query = parseWebviewMessage({ type: 'query', requestId: 4, request: { sql: 'SELECT 1', offset: 0, limit: 50 } });
     assert.equal(query?.type, 'query');

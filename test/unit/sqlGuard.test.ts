@@ -114,7 +114,16 @@ describe('the SQL box: read-only SQL over the result tables', function () {
   });
 
   it('refuses the table functions that change the database or the session, however they are named', async () => {
-    const calls = ['checkpoint()', 'force_checkpoint()', '"CHECKPOINT"()', 'main.enable_profiling()', 'disable_peg_parser()', 'enable_logging()', 'truncate_duckdb_logs()', "query('SELECT * FROM checkpoint()')"];
+    const calls = [
+      'checkpoint()',
+      'force_checkpoint()',
+      '"CHECKPOINT"()',
+      'main.enable_profiling()',
+      'disable_peg_parser()',
+      'enable_logging()',
+      'truncate_duckdb_logs()',
+      "query('SELECT * FROM checkpoint()')",
+    ];
     for (const sql of [
       ...calls.map((call) => `SELECT * FROM ${call}`),
       "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1'))",
@@ -145,7 +154,10 @@ describe('the SQL box: read-only SQL over the result tables', function () {
     ]) {
       await refused(sql, /only the files of the output folder .* can be read here/);
     }
-    await refused(`SELECT * FROM read_csv('${outside}')`, new RegExp(`"${outside.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is not one of them`));
+    await refused(
+      `SELECT * FROM read_csv('${outside}')`,
+      new RegExp(`"${outside.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is not one of them`),
+    );
   });
 
   it('reads files inside the output folder, relative paths under it', async () => {
@@ -160,17 +172,36 @@ describe('the SQL box: read-only SQL over the result tables', function () {
 
   it('exports a query as typed, sorted as the view shows it', async () => {
     const file = join(base, 'export.csv');
-    const exported = await store.exportRows({ kind: 'query', sql: 'SELECT DISTINCT sensor_id FROM aggregates; -- mine', sort: { column: 'sensor_id', direction: 'desc' } }, 'csv', file);
+    const exported = await store.exportRows(
+      { kind: 'query', sql: 'SELECT DISTINCT sensor_id FROM aggregates; -- mine', sort: { column: 'sensor_id', direction: 'desc' } },
+      'csv',
+      file,
+    );
     assert.equal(exported.rows, 3);
     assert.equal(readFileSync(file, 'utf8'), 'sensor_id\nsensor-003\nsensor-002\nsensor-001\n');
-    await assert.rejects(store.exportRows({ kind: 'query', sql: 'SELECT 1 AS x) AS q; DROP VIEW aggregates; SELECT * FROM (SELECT 1', sort: { column: 'x', direction: 'asc' } }, 'csv', file), ResultsError);
+    await assert.rejects(
+      store.exportRows(
+        {
+          kind: 'query',
+          sql: 'SELECT 1 AS x) AS q; DROP VIEW aggregates; SELECT * FROM (SELECT 1',
+          sort: { column: 'x', direction: 'asc' },
+        },
+        'csv',
+        file,
+      ),
+      ResultsError,
+    );
     assert.deepEqual(await rows('SELECT count(*) FROM aggregates'), [[6]]);
   });
 
   it('says what is wrong with what DuckDB cannot read or run', async () => {
     for (const sql of ['', '  ;  ', '-- just a comment']) await refused(sql, /empty/);
     for (const sql of ["SELECT 'unterminated", 'SELECT 1 /* unterminated', 'hello world', 'GRANT SELECT ON aggregates TO public']) {
-      await assert.rejects(store.query(sql), (e: Error) => e instanceof ResultsError && !(e instanceof QueryRefusedError) && /DuckDB cannot read this SQL/.test(e.message), sql);
+      await assert.rejects(
+        store.query(sql),
+        (e: Error) => e instanceof ResultsError && !(e instanceof QueryRefusedError) && /DuckDB cannot read this SQL/.test(e.message),
+        sql,
+      );
     }
     await assert.rejects(store.query("SELECT getenv('HOME')"), /getenv does not exist/);
     await assert.rejects(store.query('SELECT * FROM no_such_table'), /no_such_table/);
@@ -179,19 +210,90 @@ describe('the SQL box: read-only SQL over the result tables', function () {
   it('knows every table function of the bundled DuckDB: refused, or reviewed as read-only', async () => {
     // A DuckDB upgrade that brings a new table function fails here until it is put in one list or the other.
     const reviewedReadOnly = [
-      'check_peg_parser', 'duckdb_approx_database_count', 'duckdb_columns', 'duckdb_connection_count', 'duckdb_constraints', 'duckdb_coordinate_systems',
-      'duckdb_databases', 'duckdb_dependencies', 'duckdb_extensions', 'duckdb_external_file_cache', 'duckdb_functions', 'duckdb_indexes', 'duckdb_keywords',
-      'duckdb_log_contexts', 'duckdb_logs', 'duckdb_memory', 'duckdb_optimizers', 'duckdb_prepared_statements', 'duckdb_schemas', 'duckdb_secret_types',
-      'duckdb_secrets', 'duckdb_sequences', 'duckdb_settings', 'duckdb_table_sample', 'duckdb_tables', 'duckdb_temporary_files', 'duckdb_types',
-      'duckdb_variables', 'duckdb_views', 'generate_series', 'glob', 'icu_calendar_names', 'json_each', 'json_tree', 'parquet_bloom_probe',
-      'parquet_file_metadata', 'parquet_full_metadata', 'parquet_kv_metadata', 'parquet_metadata', 'parquet_scan', 'parquet_schema', 'pg_timezone_names',
-      'pragma_collations', 'pragma_database_size', 'pragma_metadata_info', 'pragma_platform', 'pragma_show', 'pragma_storage_info', 'pragma_table_info',
-      'pragma_user_agent', 'pragma_version', 'query_table', 'range', 'read_blob', 'read_csv', 'read_csv_auto', 'read_duckdb', 'read_json', 'read_json_auto',
-      'read_json_objects', 'read_json_objects_auto', 'read_ndjson', 'read_ndjson_auto', 'read_ndjson_objects', 'read_parquet', 'read_text', 'repeat',
-      'repeat_row', 'seq_scan', 'sniff_csv', 'sql_auto_complete', 'summary', 'test_all_types', 'test_vector_types', 'unnest', 'which_secret',
-      'duckdb_logs_parsed', 'duckdb_profiling_settings', 'histogram', 'histogram_values',
+      'check_peg_parser',
+      'duckdb_approx_database_count',
+      'duckdb_columns',
+      'duckdb_connection_count',
+      'duckdb_constraints',
+      'duckdb_coordinate_systems',
+      'duckdb_databases',
+      'duckdb_dependencies',
+      'duckdb_extensions',
+      'duckdb_external_file_cache',
+      'duckdb_functions',
+      'duckdb_indexes',
+      'duckdb_keywords',
+      'duckdb_log_contexts',
+      'duckdb_logs',
+      'duckdb_memory',
+      'duckdb_optimizers',
+      'duckdb_prepared_statements',
+      'duckdb_schemas',
+      'duckdb_secret_types',
+      'duckdb_secrets',
+      'duckdb_sequences',
+      'duckdb_settings',
+      'duckdb_table_sample',
+      'duckdb_tables',
+      'duckdb_temporary_files',
+      'duckdb_types',
+      'duckdb_variables',
+      'duckdb_views',
+      'generate_series',
+      'glob',
+      'icu_calendar_names',
+      'json_each',
+      'json_tree',
+      'parquet_bloom_probe',
+      'parquet_file_metadata',
+      'parquet_full_metadata',
+      'parquet_kv_metadata',
+      'parquet_metadata',
+      'parquet_scan',
+      'parquet_schema',
+      'pg_timezone_names',
+      'pragma_collations',
+      'pragma_database_size',
+      'pragma_metadata_info',
+      'pragma_platform',
+      'pragma_show',
+      'pragma_storage_info',
+      'pragma_table_info',
+      'pragma_user_agent',
+      'pragma_version',
+      'query_table',
+      'range',
+      'read_blob',
+      'read_csv',
+      'read_csv_auto',
+      'read_duckdb',
+      'read_json',
+      'read_json_auto',
+      'read_json_objects',
+      'read_json_objects_auto',
+      'read_ndjson',
+      'read_ndjson_auto',
+      'read_ndjson_objects',
+      'read_parquet',
+      'read_text',
+      'repeat',
+      'repeat_row',
+      'seq_scan',
+      'sniff_csv',
+      'sql_auto_complete',
+      'summary',
+      'test_all_types',
+      'test_vector_types',
+      'unnest',
+      'which_secret',
+      'duckdb_logs_parsed',
+      'duckdb_profiling_settings',
+      'histogram',
+      'histogram_values',
     ];
-    const reader = await db.userConn.runAndReadAll("SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro') ORDER BY 1");
+    const reader = await db.userConn.runAndReadAll(
+      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro') ORDER BY 1",
+    );
     const actual = reader.getRowsJS().map((r) => String(r[0]));
     assert.deepEqual(actual, [...reviewedReadOnly, ...refusedFunctions()].sort());
   });

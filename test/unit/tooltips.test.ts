@@ -10,7 +10,8 @@ import { brokerTooltip, groupTooltip, topicTooltip } from '../../src/kafka/treeM
  * error text — rendered the way VS Code renders a MarkdownString (marked, GitHub flavour): each must show as its
  * characters, never as a link, an image, a heading or HTML.
  */
-const HOSTILE = 'evil` [click](command:kafkaFlinkLab.log.show) ![t](https://evil.example/t.png) <img src=x onerror=alert(1)>\n\n# big https://evil.example/x';
+const HOSTILE =
+  'evil` [click](command:kafkaFlinkLab.log.show) ![t](https://evil.example/t.png) <img src=x onerror=alert(1)>\n\n# big https://evil.example/x';
 
 function render(markdown: string): string {
   return marked.parse(markdown, { async: false, gfm: true });
@@ -34,13 +35,26 @@ describe('tooltips show values from Kafka and Flink as text', () => {
     snapshot.broker = { state: 'up', address: HOSTILE, local: false, detail: HOSTILE };
     snapshot.job = { ...snapshot.job, phase: 'running', flinkState: HOSTILE, restReachable: true, name: HOSTILE, lagNote: HOSTILE };
     const html = render(renderStatus(snapshot).tooltip);
-    assertInert(html, ['command:kafkaFlinkLab.pipeline.showActions', 'command:kafkaFlinkLab.pipeline.refresh', 'command:kafkaFlinkLab.log.show']);
+    assertInert(html, [
+      'command:kafkaFlinkLab.pipeline.showActions',
+      'command:kafkaFlinkLab.pipeline.refresh',
+      'command:kafkaFlinkLab.log.show',
+    ]);
   });
 
   it('Kafka view tooltips: a broker host, a consumer group id, a topic config', () => {
     assertInert(render(brokerTooltip({ nodeId: 1, host: HOSTILE, port: 9092, isController: true, rack: HOSTILE })));
-    assertInert(render(groupTooltip({ groupId: HOSTILE, state: HOSTILE, members: 0, protocolType: '' }, summarizeLag([{ topic: 't', partition: 0, committed: 1, end: 4, lag: 3 }]))));
-    assertInert(render(topicTooltip({ name: 'sensor-data', internal: false, partitions: [], replicationFactor: 1, cleanupPolicy: HOSTILE })));
+    assertInert(
+      render(
+        groupTooltip(
+          { groupId: HOSTILE, state: HOSTILE, members: 0, protocolType: '' },
+          summarizeLag([{ topic: 't', partition: 0, committed: 1, end: 4, lag: 3 }]),
+        ),
+      ),
+    );
+    assertInert(
+      render(topicTooltip({ name: 'sensor-data', internal: false, partitions: [], replicationFactor: 1, cleanupPolicy: HOSTILE })),
+    );
   });
 
   it('plain values keep their code style; a fenced block cannot be closed from inside', () => {

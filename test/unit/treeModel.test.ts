@@ -25,9 +25,20 @@ describe('Kafka explorer rows', () => {
   });
 
   it('topic: partitions · messages · retention', () => {
-    const t = { name: 'sensor-data', internal: false, partitions: [partition, partition, partition], replicationFactor: 1, retentionMs: 604_800_000, cleanupPolicy: 'delete', messages: 1234 };
+    const t = {
+      name: 'sensor-data',
+      internal: false,
+      partitions: [partition, partition, partition],
+      replicationFactor: 1,
+      retentionMs: 604_800_000,
+      cleanupPolicy: 'delete',
+      messages: 1234,
+    };
     assert.equal(topicDescription(t), '3 partitions · 1234 msgs · retention 7 d');
-    assert.equal(topicDescription({ ...t, partitions: [partition], messages: undefined, retentionMs: -1 }), '1 partition · retention forever');
+    assert.equal(
+      topicDescription({ ...t, partitions: [partition], messages: undefined, retentionMs: -1 }),
+      '1 partition · retention forever',
+    );
     assert.equal(topicDescription({ ...t, retentionMs: undefined, cleanupPolicy: 'compact' }), '3 partitions · 1234 msgs · compacted');
     assert.match(topicTooltip(t), /3 partitions\*\*: the topic is split/);
     assert.match(topicTooltip(t), /retention 7 d\*\*: records older than this are deleted/);
@@ -36,7 +47,10 @@ describe('Kafka explorer rows', () => {
   it('partition: offsets low–high · count · leader · replicas · ISR', () => {
     assert.equal(partitionLabel(partition), 'partition 0');
     assert.equal(partitionDescription(partition), 'offsets 0–1234 · 1234 msgs · leader 1 · replicas 1 · ISR 1');
-    assert.equal(partitionDescription({ ...partition, low: 34, leader: 2, replicas: [1, 2, 3], isr: [2, 3] }), 'offsets 34–1234 · 1200 msgs · leader 2 · replicas 1,2,3 · ISR 2,3 · under-replicated');
+    assert.equal(
+      partitionDescription({ ...partition, low: 34, leader: 2, replicas: [1, 2, 3], isr: [2, 3] }),
+      'offsets 34–1234 · 1200 msgs · leader 2 · replicas 1,2,3 · ISR 2,3 · under-replicated',
+    );
     assert.match(partitionDescription({ ...partition, leader: -1 }), /no leader/);
     assert.match(partitionTooltip('sensor-data', partition), /high offset 1234\*\*: the high watermark/);
   });
@@ -45,7 +59,10 @@ describe('Kafka explorer rows', () => {
     const g = { groupId: 'flink-sensor-processor', state: 'Empty', protocolType: 'consumer', members: 0 };
     const lag = summarizeLag([{ topic: 'sensor-data', partition: 0, committed: 10, end: 15, lag: 5 }]);
     assert.equal(groupDescription(g, lag, { isFlinkGroup: true }), 'Empty · 0 members · lag 5 · Flink job');
-    assert.equal(groupDescription(g, summarizeLag([{ topic: 'sensor-data', partition: 0, end: 15 }])), 'Empty · 0 members · no committed offsets yet');
+    assert.equal(
+      groupDescription(g, summarizeLag([{ topic: 'sensor-data', partition: 0, end: 15 }])),
+      'Empty · 0 members · no committed offsets yet',
+    );
     assert.equal(groupPartitionDescription({ topic: 's', partition: 0, committed: 10, end: 15, lag: 5 }), 'committed 10 · end 15 · lag 5');
     assert.equal(groupPartitionDescription({ topic: 's', partition: 1, end: 15 }), 'no committed offset yet · end 15');
   });

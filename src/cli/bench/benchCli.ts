@@ -8,7 +8,14 @@ import { ensureJobRuntime } from '../../local/flinkRuntime';
 import { ensurePythonEnv } from '../../local/install';
 import { ensureTopic, parseBootstrapServers } from '../../kafka/kafkaClient';
 import { projectRoot, stateRoot } from '../../config/paths';
-import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning, type GeneratorOptions } from '../../local/pipelineProcesses';
+import {
+  ensureRestPortFree,
+  generatorArgs,
+  jobArgs,
+  PipelineProcess,
+  waitForJobRunning,
+  type GeneratorOptions,
+} from '../../local/pipelineProcesses';
 import { processGroupRss, runCommand, samplePeak } from '../../local/proc';
 import { bootstrapFor, LocalStack } from '../../local/stack';
 import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
@@ -23,9 +30,12 @@ const MB = 1024 * 1024;
 
 const formatValue = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
-
 /** Runs the generator to completion in the background and returns its own reported rate and its peak RSS. */
-async function runGenerator(workspace: string, python: string, options: GeneratorOptions): Promise<{ seconds: number; reportedRate?: number; peakRss: number }> {
+async function runGenerator(
+  workspace: string,
+  python: string,
+  options: GeneratorOptions,
+): Promise<{ seconds: number; reportedRate?: number; peakRss: number }> {
   const generator = new PipelineProcess(workspace, 'generator');
   const started = performance.now();
   const { child, exited } = generator.start(python, generatorArgs({ ...options, quiet: true }), { background: true, cwd: workspace });
@@ -35,14 +45,29 @@ async function runGenerator(workspace: string, python: string, options: Generato
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new UserError(`The generator failed during the benchmark (exit ${code}): see ${generator.logFile}.`);
   const log = readFileSync(generator.logFile, 'utf8');
-  const rate = /rate=([\d.]+)\/s\s*$/m.exec(log.trim().split('\n').filter((l) => l.startsWith('done:')).pop() ?? '');
+  const rate = /rate=([\d.]+)\/s\s*$/m.exec(
+    log
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('done:'))
+      .pop() ?? '',
+  );
   return { seconds, reportedRate: rate ? Number(rate[1]) : undefined, peakRss };
 }
 
 export const benchCli: CliCommand = {
-  usage: 'pipeline bench [--only broker,generator,job,latency,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
-  summary: 'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
-  options: { ...workspaceOption, only: { type: 'string' }, events: { type: 'string' }, 'latency-seconds': { type: 'string' }, 'latency-rate': { type: 'string' }, rows: { type: 'string' } },
+  usage:
+    'pipeline bench [--only broker,generator,job,latency,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
+  summary:
+    'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
+  options: {
+    ...workspaceOption,
+    only: { type: 'string' },
+    events: { type: 'string' },
+    'latency-seconds': { type: 'string' },
+    'latency-rate': { type: 'string' },
+    rows: { type: 'string' },
+  },
   async run(ctx) {
     const only = ((ctx.values.only as string | undefined)?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
     const unknown = only.filter((s) => !SECTIONS.includes(s));
@@ -60,7 +85,9 @@ export const benchCli: CliCommand = {
     const python = await ensurePythonEnv(ctx.progress);
     const needsStack = only.some((s) => s !== 'results' && s !== 'webview');
     if (needsStack && new LocalStack(ctx.workspace).runningMode()) {
-      throw new UserError('The local Kafka stack of this workspace is running: stop it (`pipeline stack down`) so the benchmark can start its own on the same ports.');
+      throw new UserError(
+        'The local Kafka stack of this workspace is running: stop it (`pipeline stack down`) so the benchmark can start its own on the same ports.',
+      );
     }
     if (needsStack) {
       // A workspace of its own, so the benchmark never touches the user's broker data or outputs.
@@ -78,7 +105,13 @@ export const benchCli: CliCommand = {
         const warm = await stack.up({ progress: () => undefined });
         add({ section: 'broker', name: 'warm start', value: warm.elapsedMs / 1000, unit: 's' });
         const brokerPid = stack.nodePid('single', 1)!;
-        add({ section: 'broker', name: 'RSS after start', value: processGroupRss(brokerPid) / MB, unit: 'MB', note: 'heap capped at -Xmx512m' });
+        add({
+          section: 'broker',
+          name: 'RSS after start',
+          value: processGroupRss(brokerPid) / MB,
+          unit: 'MB',
+          note: 'heap capped at -Xmx512m',
+        });
         const bootstrap = bootstrapFor('single');
 
         if (only.includes('generator')) {
@@ -86,8 +119,18 @@ export const benchCli: CliCommand = {
           await ensureTopic(bootstrap, topic, 3);
           ctx.progress(`[generator] ${events.toLocaleString('en-US')} events at rate 0, alone…`);
           const gen = await runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: 0, count: events, sensors: 10 });
-          add({ section: 'generator', name: 'events/s alone (its own count, send to acked)', value: gen.reportedRate ?? events / gen.seconds, unit: 'events/s' });
-          add({ section: 'generator', name: 'events/s alone (process wall time incl. start-up)', value: events / gen.seconds, unit: 'events/s' });
+          add({
+            section: 'generator',
+            name: 'events/s alone (its own count, send to acked)',
+            value: gen.reportedRate ?? events / gen.seconds,
+            unit: 'events/s',
+          });
+          add({
+            section: 'generator',
+            name: 'events/s alone (process wall time incl. start-up)',
+            value: events / gen.seconds,
+            unit: 'events/s',
+          });
           add({ section: 'generator', name: 'peak RSS', value: gen.peakRss / MB, unit: 'MB' });
         }
 
@@ -103,27 +146,46 @@ export const benchCli: CliCommand = {
             brokerPid,
             progress: ctx.progress,
             add: (f) => add({ section: 'job', ...f }),
-            runGenerator: ({ topic, count, finalWatermark }) => runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: 0, count, sensors: 10, finalWatermark }),
+            runGenerator: ({ topic, count, finalWatermark }) =>
+              runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: 0, count, sensors: 10, finalWatermark }),
           });
         }
 
         if (only.includes('latency')) {
           const topic = `bench-latency-${stamp}`;
           const output = join(workspace, 'output', topic);
-          ctx.progress(`[latency] ${latencyRate} events/s in real time for ${latencySeconds} s (event time = wall clock), default 10 s checkpoints…`);
+          ctx.progress(
+            `[latency] ${latencyRate} events/s in real time for ${latencySeconds} s (event time = wall clock), default 10 s checkpoints…`,
+          );
           await ensureTopic(bootstrap, topic, 3);
           await ensureRestPortFree(8081);
           mkdirSync(output, { recursive: true });
           job.start(
             python,
-            jobArgs({ bootstrapServers: bootstrap, topic, output, windowSeconds: 10, groupId: 'flink-sensor-processor', jars, stateDir: join(stateRoot(workspace), 'flink', topic), restPort: 8081, checkpointSeconds: 10 }),
+            jobArgs({
+              bootstrapServers: bootstrap,
+              topic,
+              output,
+              windowSeconds: 10,
+              groupId: 'flink-sensor-processor',
+              jars,
+              stateDir: join(stateRoot(workspace), 'flink', topic),
+              restPort: 8081,
+              checkpointSeconds: 10,
+            }),
             { background: true, cwd: workspace },
           );
           await waitForJobRunning('http://127.0.0.1:8081', job, 180_000);
           const store = await ResultsStore.open(output);
           try {
             const expected = latencyRate * latencySeconds;
-            const gen = runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: latencyRate, durationSeconds: latencySeconds, sensors: 10 });
+            const gen = runGenerator(workspace, python, {
+              bootstrapServers: bootstrap,
+              topic,
+              rate: latencyRate,
+              durationSeconds: latencySeconds,
+              sensors: 10,
+            });
             await gen;
             // Without a final watermark push, the last windows close through the job's idleness timeout, as in real life.
             await waitForCommitted(store, Math.floor(expected * 0.8), ctx, 120_000, 10 * 60_000);
@@ -133,10 +195,30 @@ export const benchCli: CliCommand = {
           }
           const latencies = await windowCommitLatencies(output);
           add({ section: 'latency', name: 'windows measured', value: latencies.newest.length, unit: 'windows' });
-          add({ section: 'latency', name: 'newest event of a window → committed, p50', value: percentile(latencies.newest, 50), unit: 's' });
-          add({ section: 'latency', name: 'newest event of a window → committed, p99', value: percentile(latencies.newest, 99), unit: 's' });
-          add({ section: 'latency', name: 'oldest event of a window → committed, p50', value: percentile(latencies.oldest, 50), unit: 's' });
-          add({ section: 'latency', name: 'oldest event of a window → committed, p99', value: percentile(latencies.oldest, 99), unit: 's' });
+          add({
+            section: 'latency',
+            name: 'newest event of a window → committed, p50',
+            value: percentile(latencies.newest, 50),
+            unit: 's',
+          });
+          add({
+            section: 'latency',
+            name: 'newest event of a window → committed, p99',
+            value: percentile(latencies.newest, 99),
+            unit: 's',
+          });
+          add({
+            section: 'latency',
+            name: 'oldest event of a window → committed, p50',
+            value: percentile(latencies.oldest, 50),
+            unit: 's',
+          });
+          add({
+            section: 'latency',
+            name: 'oldest event of a window → committed, p99',
+            value: percentile(latencies.oldest, 99),
+            unit: 's',
+          });
         }
 
         if (only.includes('tree')) {
@@ -151,9 +233,12 @@ export const benchCli: CliCommand = {
     }
 
     if (only.includes('results')) {
-      ctx.progress(`[results] the results view's queries over ${resultRows.toLocaleString('en-US')} aggregate rows, and pandas read_csv of the same files…`);
+      ctx.progress(
+        `[results] the results view's queries over ${resultRows.toLocaleString('en-US')} aggregate rows, and pandas read_csv of the same files…`,
+      );
       const report = await benchResults({ rows: resultRows, python, progress: ctx.progress });
-      for (const f of report.figures) figures.push({ section: 'results', name: f.name, value: f.value, unit: f.unit, note: f.note, budget: f.budget });
+      for (const f of report.figures)
+        figures.push({ section: 'results', name: f.name, value: f.value, unit: f.unit, note: f.note, budget: f.budget });
       for (const f of report.pandas.figures) figures.push({ section: 'results', name: f.name, value: f.value, unit: f.unit, note: f.note });
       if (report.pandas.error) ctx.progress(`  pandas not measured: ${report.pandas.error}`);
     }
@@ -170,8 +255,14 @@ export const benchCli: CliCommand = {
     const width = Math.max(...figures.map((f) => `${f.section}: ${f.name}`.length));
     for (const f of figures) {
       const verdict =
-        f.budget !== undefined ? `  [budget ${f.budget} ${f.unit}: ${f.value <= f.budget ? 'ok' : 'OVER'}]` : f.atLeast !== undefined ? `  [budget ≥ ${f.atLeast} ${f.unit}: ${f.value >= f.atLeast ? 'ok' : 'UNDER'}]` : '';
-      ctx.print(`${`${f.section}: ${f.name}`.padEnd(width)}  ${formatValue(f.value).padStart(12)} ${f.unit}${verdict}${f.note ? `  (${f.note})` : ''}`);
+        f.budget !== undefined
+          ? `  [budget ${f.budget} ${f.unit}: ${f.value <= f.budget ? 'ok' : 'OVER'}]`
+          : f.atLeast !== undefined
+            ? `  [budget ≥ ${f.atLeast} ${f.unit}: ${f.value >= f.atLeast ? 'ok' : 'UNDER'}]`
+            : '';
+      ctx.print(
+        `${`${f.section}: ${f.name}`.padEnd(width)}  ${formatValue(f.value).padStart(12)} ${f.unit}${verdict}${f.note ? `  (${f.note})` : ''}`,
+      );
     }
     ctx.print(`\nSaved to ${file}`);
     return 0;
@@ -185,7 +276,12 @@ type WorkbenchFigure = Omit<Figure, 'section'>;
  * and cached on first use), passing its progress lines on; returns its figures. They need the repository
  * checkout: an installed extension does not carry test/e2e, and then the section is skipped with a message.
  */
-async function runWorkbenchBench(section: string, scriptName: string, args: string[], progress: (line: string) => void): Promise<WorkbenchFigure[] | undefined> {
+async function runWorkbenchBench(
+  section: string,
+  scriptName: string,
+  args: string[],
+  progress: (line: string) => void,
+): Promise<WorkbenchFigure[] | undefined> {
   const script = join(projectRoot(), 'test', 'e2e', scriptName);
   if (!existsSync(script)) {
     progress(`[${section}] skipped: it drives code-server from the repository (test/e2e), which an installed extension does not carry.`);
@@ -208,7 +304,9 @@ async function runWorkbenchBench(section: string, scriptName: string, args: stri
   try {
     report = JSON.parse(last) as typeof report;
   } catch {
-    throw new UserError(`The ${section} benchmark ended without a report (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    throw new UserError(
+      `The ${section} benchmark ended without a report (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   }
   if (report.error) progress(`[${section}] stopped early: ${report.error}`);
   return report.figures ?? [];
@@ -218,7 +316,9 @@ async function runWorkbenchBench(section: string, scriptName: string, args: stri
 async function benchWebview(rows: number, progress: (line: string) => void): Promise<WorkbenchFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kfl-webview-bench-'));
   try {
-    progress(`[webview] generating ${rows.toLocaleString('en-US')} aggregate rows, then opening them in the results view in code-server + Chromium…`);
+    progress(
+      `[webview] generating ${rows.toLocaleString('en-US')} aggregate rows, then opening them in the results view in code-server + Chromium…`,
+    );
     await generateAggregates(dir, rows);
     return (await runWorkbenchBench('webview', 'bench-webview.mjs', ['--output', dir, '--rows', String(rows)], progress)) ?? [];
   } finally {
@@ -238,11 +338,20 @@ async function benchTree(bootstrap: string, stamp: string, progress: (line: stri
   const names = Array.from({ length: TREE_TOPICS }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
   const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(bootstrap) }, 60_000);
   try {
-    progress(`[tree] creating ${TREE_TOPICS} topics × ${TREE_PARTITIONS} partitions, then opening the Kafka view in code-server + Chromium…`);
+    progress(
+      `[tree] creating ${TREE_TOPICS} topics × ${TREE_PARTITIONS} partitions, then opening the Kafka view in code-server + Chromium…`,
+    );
     const started = performance.now();
     await admin.createTopicsInBulk(names, TREE_PARTITIONS);
     progress(`  created (the broker serves their offsets) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return (await runWorkbenchBench('tree', 'bench-tree.mjs', ['--bootstrap', bootstrap, '--prefix', prefix, '--topics', String(TREE_TOPICS), '--partitions', String(TREE_PARTITIONS)], progress)) ?? [];
+    return (
+      (await runWorkbenchBench(
+        'tree',
+        'bench-tree.mjs',
+        ['--bootstrap', bootstrap, '--prefix', prefix, '--topics', String(TREE_TOPICS), '--partitions', String(TREE_PARTITIONS)],
+        progress,
+      )) ?? []
+    );
   } finally {
     await admin.deleteTopicsInBulk(names).catch(() => undefined);
     await admin.close();
@@ -276,4 +385,3 @@ async function windowCommitLatencies(output: string): Promise<{ newest: number[]
     instance.closeSync();
   }
 }
-

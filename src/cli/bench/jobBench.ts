@@ -38,7 +38,11 @@ export interface JobBenchOptions {
   progress: (line: string) => void;
   add: (figure: JobBenchFigure) => void;
   /** Runs the generator to completion in the background: its own rate and its peak RSS. */
-  runGenerator: (options: { topic: string; count: number; finalWatermark: boolean }) => Promise<{ seconds: number; reportedRate?: number; peakRss: number }>;
+  runGenerator: (options: {
+    topic: string;
+    count: number;
+    finalWatermark: boolean;
+  }) => Promise<{ seconds: number; reportedRate?: number; peakRss: number }>;
 }
 
 /** How a Flink job read a prefilled topic, from its REST metrics: when it ran, when it read its first and its Nth record. */
@@ -112,7 +116,8 @@ async function timeJob(o: JobBenchOptions, job: TimedJob, target: number, timeou
 /** Runs one of Kafka's perf tools (kafka-tools, from the cache) and returns its output. */
 async function kafkaTool(java: string, tools: string, mainClass: string, args: string[], what: string): Promise<string> {
   const result = await runCommand(java, ['-Xmx512m', '-cp', `${tools}/*`, mainClass, ...args], { timeoutMs: 10 * 60_000 });
-  if (result.code !== 0) throw new UserError(`Kafka's ${what} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (result.code !== 0)
+    throw new UserError(`Kafka's ${what} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return result.stdout;
 }
 
@@ -126,9 +131,13 @@ export function producerPerformanceRate(output: string): number {
 
 /** ConsumerPerformance's header and values lines: records/s while fetching (the group join left out). */
 export function consumerPerformanceRate(output: string): number {
-  const lines = output.trim().split('\n').filter((l) => l.includes(','));
+  const lines = output
+    .trim()
+    .split('\n')
+    .filter((l) => l.includes(','));
   const header = lines.findIndex((l) => l.includes('fetch.nMsg.sec'));
-  if (header < 0 || !lines[header + 1]) throw new UserError(`ConsumerPerformance printed no figures: ${output.trim().split('\n').slice(-2).join(' | ')}`);
+  if (header < 0 || !lines[header + 1])
+    throw new UserError(`ConsumerPerformance printed no figures: ${output.trim().split('\n').slice(-2).join(' | ')}`);
   const names = lines[header].split(',').map((s) => s.trim());
   const values = lines[header + 1].split(',').map((s) => s.trim());
   return Number(values[names.indexOf('fetch.nMsg.sec')]);
@@ -145,13 +154,53 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
   // 1. Kafka's producer tool with the generator's own payloads (100,000 distinct events, picked at random) and its
   // producer settings (data_generator.py producer_config), so the ratio measures the generator, not the settings.
   const payloads = join(o.workspace, 'payloads.txt');
-  const dump = await runCommand(o.python, [join(projectRoot(), 'flink-jobs', 'data_generator.py'), '--count', '100000', '--seed', '1', '--start-ts', String(START_TS), '--payload-file', payloads], { timeoutMs: 120_000 });
+  const dump = await runCommand(
+    o.python,
+    [
+      join(projectRoot(), 'flink-jobs', 'data_generator.py'),
+      '--count',
+      '100000',
+      '--seed',
+      '1',
+      '--start-ts',
+      String(START_TS),
+      '--payload-file',
+      payloads,
+    ],
+    { timeoutMs: 120_000 },
+  );
   if (dump.code !== 0) throw new UserError(`The generator could not write the payload file: ${dump.stderr.trim()}`);
   progress(`[job] Kafka ProducerPerformance: ${fmt(events)} generator payloads, with the generator's producer settings…`);
   const producerRate = producerPerformanceRate(
-    await kafkaTool(java, tools, 'org.apache.kafka.tools.ProducerPerformance', ['--topic', topic, '--num-records', String(events), '--throughput', '-1', '--payload-file', payloads, '--command-property', `bootstrap.servers=${o.bootstrap}`, 'acks=all', 'compression.type=lz4', 'linger.ms=20', 'batch.size=1000000', 'enable.idempotence=true'], 'ProducerPerformance'),
+    await kafkaTool(
+      java,
+      tools,
+      'org.apache.kafka.tools.ProducerPerformance',
+      [
+        '--topic',
+        topic,
+        '--num-records',
+        String(events),
+        '--throughput',
+        '-1',
+        '--payload-file',
+        payloads,
+        '--command-property',
+        `bootstrap.servers=${o.bootstrap}`,
+        'acks=all',
+        'compression.type=lz4',
+        'linger.ms=20',
+        'batch.size=1000000',
+        'enable.idempotence=true',
+      ],
+      'ProducerPerformance',
+    ),
   );
-  add({ name: 'Kafka ProducerPerformance (same payloads and producer settings: acks=all, idempotent, lz4, linger 20 ms, 1 MB batches)', value: producerRate, unit: 'events/s' });
+  add({
+    name: 'Kafka ProducerPerformance (same payloads and producer settings: acks=all, idempotent, lz4, linger 20 ms, 1 MB batches)',
+    value: producerRate,
+    unit: 'events/s',
+  });
 
   // The jobs read only the generator's events: they start where the producer tool's records end.
   const admin = new KafkaAdminClient({ bootstrapServers: parseBootstrapServers(o.bootstrap) }, 30_000);
@@ -173,7 +222,13 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
   // 3. Kafka's consumer tool over as many records.
   progress(`[job] Kafka ConsumerPerformance: ${fmt(events)} records…`);
   const consumerRate = consumerPerformanceRate(
-    await kafkaTool(java, tools, 'org.apache.kafka.tools.ConsumerPerformance', ['--bootstrap-server', o.bootstrap, '--topic', topic, '--num-records', String(events), '--timeout', '60000'], 'ConsumerPerformance'),
+    await kafkaTool(
+      java,
+      tools,
+      'org.apache.kafka.tools.ConsumerPerformance',
+      ['--bootstrap-server', o.bootstrap, '--topic', topic, '--num-records', String(events), '--timeout', '60000'],
+      'ConsumerPerformance',
+    ),
   );
   add({ name: 'Kafka ConsumerPerformance (fetch records/s)', value: consumerRate, unit: 'events/s' });
 
@@ -183,12 +238,31 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
     o,
     {
       process: new PipelineProcess(o.workspace, 'reference-job'),
-      args: [join(projectRoot(), 'flink-jobs', 'reference_job.py'), '--bootstrap-servers', o.bootstrap, '--topic', topic, '--connector-jar', o.jars.connectorJar, '--runtime-dir', o.jars.runtimeDir, '--start-offsets', startOffsets, '--rest-port', '8081'],
+      args: [
+        join(projectRoot(), 'flink-jobs', 'reference_job.py'),
+        '--bootstrap-servers',
+        o.bootstrap,
+        '--topic',
+        topic,
+        '--connector-jar',
+        o.jars.connectorJar,
+        '--runtime-dir',
+        o.jars.runtimeDir,
+        '--start-offsets',
+        startOffsets,
+        '--rest-port',
+        '8081',
+      ],
     },
     events,
     10 * 60_000,
   );
-  add({ name: 'plain Flink SQL reference job, average', value: reference.averageRate, unit: 'events/s', note: `steady ${fmt(Math.round(reference.steadyRate))}/s` });
+  add({
+    name: 'plain Flink SQL reference job, average',
+    value: reference.averageRate,
+    unit: 'events/s',
+    note: `steady ${fmt(Math.round(reference.steadyRate))}/s`,
+  });
   add({ name: 'plain Flink SQL reference job: start → every task RUNNING', value: reference.runningSeconds, unit: 's' });
 
   // 5. The project's job alone over the same events.
@@ -198,10 +272,25 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
   const args = (t: string, groupId: string) => {
     const output = join(o.workspace, 'output', `${t}-${groupId}`);
     mkdirSync(output, { recursive: true });
-    return jobArgs({ bootstrapServers: o.bootstrap, topic: t, output, windowSeconds: 10, groupId, jars: o.jars, stateDir: join(stateRoot(o.workspace), 'flink', `${t}-${groupId}`), restPort: 8081, checkpointSeconds: 10 });
+    return jobArgs({
+      bootstrapServers: o.bootstrap,
+      topic: t,
+      output,
+      windowSeconds: 10,
+      groupId,
+      jars: o.jars,
+      stateDir: join(stateRoot(o.workspace), 'flink', `${t}-${groupId}`),
+      restPort: 8081,
+      checkpointSeconds: 10,
+    });
   };
   const alone = await timeJob(o, { process: job, args: args(topic, JOB_GROUP) }, events, 10 * 60_000);
-  add({ name: "the project's job alone, average", value: alone.averageRate, unit: 'events/s', note: `steady ${fmt(Math.round(alone.steadyRate))}/s` });
+  add({
+    name: "the project's job alone, average",
+    value: alone.averageRate,
+    unit: 'events/s',
+    note: `steady ${fmt(Math.round(alone.steadyRate))}/s`,
+  });
   add({ name: "the project's job: start → every task RUNNING", value: alone.runningSeconds, unit: 's', budget: 12 });
 
   // 6. The same job on a local session cluster over the same events; the cluster's cold and warm start and RSS.
@@ -217,12 +306,27 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
     const clusterRss = () => cluster.processes().reduce((n, p) => n + (p.pid ? processGroupRss(p.pid) : 0), 0);
     add({ name: 'session cluster RSS, idle (JobManager + 2 TaskManagers)', value: clusterRss() / MB, unit: 'MB' });
     let peak: { stop: () => number } | undefined;
-    const onCluster = await timeJob(o, { process: job, args: [...args(topic, CLUSTER_GROUP), '--flink', cluster.restUrl], onRunning: () => (peak = samplePeak(clusterRss)) }, events, 10 * 60_000);
-    add({ name: "the project's job on the session cluster, average", value: onCluster.averageRate, unit: 'events/s', note: `steady ${fmt(Math.round(onCluster.steadyRate))}/s` });
+    const onCluster = await timeJob(
+      o,
+      { process: job, args: [...args(topic, CLUSTER_GROUP), '--flink', cluster.restUrl], onRunning: () => (peak = samplePeak(clusterRss)) },
+      events,
+      10 * 60_000,
+    );
+    add({
+      name: "the project's job on the session cluster, average",
+      value: onCluster.averageRate,
+      unit: 'events/s',
+      note: `steady ${fmt(Math.round(onCluster.steadyRate))}/s`,
+    });
     add({ name: 'ratio: job on the cluster ÷ embedded (average)', value: onCluster.averageRate / alone.averageRate, unit: '×' });
     const busy = peak?.stop() ?? clusterRss();
     add({ name: 'session cluster peak RSS while the job runs', value: busy / MB, unit: 'MB' });
-    add({ name: 'session cluster + broker', value: (busy + processGroupRss(o.brokerPid)) / MB, unit: 'MB', note: 'with the generator: under 3 GB is the budget' });
+    add({
+      name: 'session cluster + broker',
+      value: (busy + processGroupRss(o.brokerPid)) / MB,
+      unit: 'MB',
+      note: 'with the generator: under 3 GB is the budget',
+    });
   } finally {
     await cluster.down(() => undefined);
   }
@@ -253,7 +357,8 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
         after: async () => {
           readSeconds = (performance.now() - generatorStarted) / 1000;
           const counted = await waitForCommitted(store, events, o.ctx, 120_000, 10 * 60_000);
-          if (counted < events) throw new UserError(`Only ${counted} of ${events} events were committed in the end-to-end run: see ${job.logFile}.`);
+          if (counted < events)
+            throw new UserError(`Only ${counted} of ${events} events were committed in the end-to-end run: see ${job.logFile}.`);
           committedSeconds = (performance.now() - generatorStarted) / 1000;
         },
       },
@@ -262,8 +367,19 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
     ).finally(() => generatorRun?.catch(() => undefined));
     const genBeside = await generatorRun!;
     const jobPeak = jobRss?.stop() ?? 0;
-    add({ name: 'end to end: generator at rate 0 + job (first event sent → all read by the job)', value: events / readSeconds, unit: 'events/s', atLeast: 100_000, note: `job steady ${fmt(Math.round(endToEnd.steadyRate))}/s` });
-    add({ name: 'end to end: first event sent → last window committed', value: events / committedSeconds, unit: 'events/s', note: `${committedSeconds.toFixed(1)} s for ${fmt(events)} events` });
+    add({
+      name: 'end to end: generator at rate 0 + job (first event sent → all read by the job)',
+      value: events / readSeconds,
+      unit: 'events/s',
+      atLeast: 100_000,
+      note: `job steady ${fmt(Math.round(endToEnd.steadyRate))}/s`,
+    });
+    add({
+      name: 'end to end: first event sent → last window committed',
+      value: events / committedSeconds,
+      unit: 'events/s',
+      note: `${committedSeconds.toFixed(1)} s for ${fmt(events)} events`,
+    });
     add({ name: 'end to end: generator events/s beside the job', value: genBeside.reportedRate ?? 0, unit: 'events/s' });
     const brokerRss = processGroupRss(o.brokerPid);
     add({ name: 'peak RSS: job (python + JVM)', value: jobPeak / MB, unit: 'MB' });

@@ -1,7 +1,17 @@
 // The results section of the benchmark: a million generated aggregate rows, read through ResultsStore and pandas.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheRoot } from '../../config/paths';
@@ -59,7 +69,11 @@ async function close(stream: WriteStream): Promise<void> {
  * Writes `rows` aggregate rows (10-second windows, `sensors` sensors, deterministic values with some anomalies) as
  * CSV and JSON-lines part files of 20,000 rows in hourly folders, plus small alerts and dead-letter files.
  */
-export async function generateAggregates(dir: string, rows: number, sensors = 100): Promise<{ csvFiles: number; csvBytes: number; jsonBytes: number }> {
+export async function generateAggregates(
+  dir: string,
+  rows: number,
+  sensors = 100,
+): Promise<{ csvFiles: number; csvBytes: number; jsonBytes: number }> {
   const perFile = 20_000;
   const windowMs = 10_000;
   const start = Date.UTC(2026, 10, 25, 0, 0, 0);
@@ -97,7 +111,15 @@ export async function generateAggregates(dir: string, rows: number, sensors = 10
       csvChunk += `${sensor},${windowStart},${windowEnd},${events},${avg},${min},${max},${humidity},${anomalies}\n`;
       jsonChunk += `{"sensor_id":"${sensor}","window_start":"${windowStart}","window_end":"${windowEnd}","event_count":${events},"avg_temperature":${avg},"min_temperature":${min},"max_temperature":${max},"avg_humidity":${humidity},"anomaly_count":${anomalies}}\n`;
       if (anomalies > 0 && alerts.length < 5000) {
-        alerts.push(JSON.stringify({ event_id: `evt-${s}-${w}`, sensor_id: sensor, ts: start + w * windowMs + 1234, temperature: max, reason: 'temperature above 45.0' }));
+        alerts.push(
+          JSON.stringify({
+            event_id: `evt-${s}-${w}`,
+            sensor_id: sensor,
+            ts: start + w * windowMs + 1234,
+            temperature: max,
+            reason: 'temperature above 45.0',
+          }),
+        );
       }
       if (csvChunk.length > 1 << 20) {
         csvBytes += csvChunk.length;
@@ -119,7 +141,10 @@ export async function generateAggregates(dir: string, rows: number, sensors = 10
   mkdirSync(join(dir, 'alerts'), { recursive: true });
   writeFileSync(join(dir, 'alerts', 'part-5f1c9a2e-0.jsonl'), alerts.join('\n') + '\n');
   mkdirSync(join(dir, 'dead-letter'), { recursive: true });
-  writeFileSync(join(dir, 'dead-letter', 'part-5f1c9a2e-0.jsonl'), JSON.stringify({ raw: 'not json', error: 'JSONDecodeError: Expecting value', partition: 0, offset: 7 }) + '\n');
+  writeFileSync(
+    join(dir, 'dead-letter', 'part-5f1c9a2e-0.jsonl'),
+    JSON.stringify({ raw: 'not json', error: 'JSONDecodeError: Expecting value', partition: 0, offset: 7 }) + '\n',
+  );
   return { csvFiles: file, csvBytes, jsonBytes };
 }
 
@@ -132,7 +157,8 @@ function pythonOf(explicit?: string): string {
         .map((name) => ({ name, at: statSync(join(venvs, name)).mtimeMs }))
         .sort((a, b) => b.at - a.at)[0]
     : undefined;
-  const candidate = explicit || process.env.PIPELINE_PYTHON_ENV || (newest ? join(venvs, newest.name) : join(venvs, 'venv-missing', 'bin', 'python'));
+  const candidate =
+    explicit || process.env.PIPELINE_PYTHON_ENV || (newest ? join(venvs, newest.name) : join(venvs, 'venv-missing', 'bin', 'python'));
   if (existsSync(candidate) && statSync(candidate).isDirectory()) return join(candidate, 'bin', 'python');
   return candidate;
 }
@@ -183,7 +209,9 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
   const figures: BenchFigure[] = [];
   const add = (f: BenchFigure) => {
     figures.push(f);
-    progress(`  ${f.name}: ${f.unit === 'ms' ? f.value.toFixed(0) : f.value.toLocaleString('en-US')} ${f.unit}${f.budget ? ` (budget ${f.budget} ms)` : ''}${f.note ? `, ${f.note}` : ''}`);
+    progress(
+      `  ${f.name}: ${f.unit === 'ms' ? f.value.toFixed(0) : f.value.toLocaleString('en-US')} ${f.unit}${f.budget ? ` (budget ${f.budget} ms)` : ''}${f.note ? `, ${f.note}` : ''}`,
+    );
   };
   try {
     let csvFiles = 0;
@@ -193,7 +221,9 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
       progress(`Generating ${rows.toLocaleString('en-US')} aggregate rows (CSV + JSON lines) in ${dir} …`);
       const [ms, g] = await timed(() => generateAggregates(dir, rows, options.sensors ?? 100));
       ({ csvFiles, csvBytes, jsonBytes } = g);
-      progress(`  generated ${csvFiles} CSV + ${csvFiles} JSON files (${(csvBytes / 2 ** 20).toFixed(0)} MB + ${(jsonBytes / 2 ** 20).toFixed(0)} MB) in ${(ms / 1000).toFixed(1)} s`);
+      progress(
+        `  generated ${csvFiles} CSV + ${csvFiles} JSON files (${(csvBytes / 2 ** 20).toFixed(0)} MB + ${(jsonBytes / 2 ** 20).toFixed(0)} MB) in ${(ms / 1000).toFixed(1)} s`,
+      );
     }
 
     // For comparison: the same first page straight over the CSV glob, as a view over the files would run it.
@@ -216,10 +246,20 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
       const [pageMs] = await timed(() => store.page({ table: 'aggregates', offset: 0, limit: 100 }));
       const [chartMs, chart] = await timed(() => store.chart({ maxPoints: 300, maxSensors: 12 }));
       const firstPaint = performance.now() - paintStart;
-      add({ name: 'open: scan + load the CSV files into DuckDB', value: openMs, unit: 'ms', note: `${summary.aggregateRows.toLocaleString('en-US')} rows` });
+      add({
+        name: 'open: scan + load the CSV files into DuckDB',
+        value: openMs,
+        unit: 'ms',
+        note: `${summary.aggregateRows.toLocaleString('en-US')} rows`,
+      });
       add({ name: 'summary', value: summaryMs, unit: 'ms' });
       add({ name: 'first page (100 rows, newest window first)', value: pageMs, unit: 'ms' });
-      add({ name: 'chart (12 sensors, ≤ 300 points each, events per window)', value: chartMs, unit: 'ms', note: `${chart.series.reduce((n, s) => n + s.points.length, 0)} points` });
+      add({
+        name: 'chart (12 sensors, ≤ 300 points each, events per window)',
+        value: chartMs,
+        unit: 'ms',
+        note: `${chart.series.reduce((n, s) => n + s.points.length, 0)} points`,
+      });
       add({ name: 'FIRST PAINT, cold (open + summary + first page + chart)', value: firstPaint, unit: 'ms', budget: 1000 });
       add({ name: 'extension host RSS growth after load', value: (process.memoryUsage().rss - rssBefore) / 2 ** 20, unit: 'MB' });
 
@@ -229,7 +269,12 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
       await store.summary();
       await store.page({ table: 'aggregates', offset: 0, limit: 100 });
       await store.chart({ maxPoints: 300, maxSensors: 12 });
-      add({ name: 'first paint, store loaded (refresh check + summary + page + chart)', value: performance.now() - warmStart, unit: 'ms', budget: 1000 });
+      add({
+        name: 'first paint, store loaded (refresh check + summary + page + chart)',
+        value: performance.now() - warmStart,
+        unit: 'ms',
+        budget: 1000,
+      });
 
       progress('Sort (first page of a new sort order):');
       const sorts: [string, 'asc' | 'desc'][] = [
@@ -246,7 +291,13 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
         sortTimes.push(ms);
       }
       add({ name: `sort, median of ${sorts.length} columns`, value: median(sortTimes), unit: 'ms', budget: 200 });
-      add({ name: 'sort, slowest column', value: Math.max(...sortTimes), unit: 'ms', budget: 200, note: sorts[sortTimes.indexOf(Math.max(...sortTimes))][0] });
+      add({
+        name: 'sort, slowest column',
+        value: Math.max(...sortTimes),
+        unit: 'ms',
+        budget: 200,
+        note: sorts[sortTimes.indexOf(Math.max(...sortTimes))][0],
+      });
 
       progress('Page:');
       const total = summary.aggregateRows;
@@ -263,7 +314,9 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
         const times: number[] = [];
         for (let i = 0; i < 3; i++) {
           const at = offset + 300 <= total ? offset + i * 100 : Math.max(0, offset - i * 100);
-          times.push((await timed(() => store.page({ table: 'aggregates', offset: at, limit: 100, sort: { column, direction: 'asc' } })))[0]);
+          times.push(
+            (await timed(() => store.page({ table: 'aggregates', offset: at, limit: 100, sort: { column, direction: 'asc' } })))[0],
+          );
         }
         add({ name: `${name}, median of 3 neighbouring pages`, value: median(times), unit: 'ms', budget: 200 });
       }
@@ -279,7 +332,10 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
       const liveDir = join(dir, 'aggregates', 'csv', 'zz-live');
       mkdirSync(liveDir, { recursive: true });
       const lines = [HEADER];
-      for (let i = 0; i < 2000; i++) lines.push(`sensor-${String(i % 100).padStart(3, '0')},2027-01-01T00:00:${String(Math.floor(i / 100) % 60).padStart(2, '0')}.000Z,2027-01-01T00:00:59.000Z,5,20.5,19,22,40,0`);
+      for (let i = 0; i < 2000; i++)
+        lines.push(
+          `sensor-${String(i % 100).padStart(3, '0')},2027-01-01T00:00:${String(Math.floor(i / 100) % 60).padStart(2, '0')}.000Z,2027-01-01T00:00:59.000Z,5,20.5,19,22,40,0`,
+        );
       writeFileSync(join(liveDir, 'part-live-0.csv'), lines.join('\n') + '\n');
       const [liveMs] = await timed(async () => {
         const r = await store.refresh();
@@ -288,7 +344,12 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
         await store.page({ table: 'aggregates', offset: 0, limit: 100 });
         await store.chart({ maxPoints: 300, maxSensors: 12 });
       });
-      add({ name: 'new file → refresh + summary + page + chart', value: liveMs, unit: 'ms', note: 'plus ≤ 300 ms watcher debounce; budget 2 s' });
+      add({
+        name: 'new file → refresh + summary + page + chart',
+        value: liveMs,
+        unit: 'ms',
+        note: 'plus ≤ 300 ms watcher debounce; budget 2 s',
+      });
       const [idleMs] = await timed(() => store.refresh());
       add({ name: 'refresh with nothing new (the poll)', value: idleMs, unit: 'ms' });
       rmSync(liveDir, { recursive: true, force: true });
@@ -296,7 +357,12 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
 
       progress('Verify (loads the JSON-lines files too):');
       const [verifyMs, report] = await timed(() => store.verify());
-      add({ name: 'verify (CSV + JSON, duplicates, CSV = JSON)', value: verifyMs, unit: 'ms', note: report.ok ? 'ok' : report.problems.join('; ') });
+      add({
+        name: 'verify (CSV + JSON, duplicates, CSV = JSON)',
+        value: verifyMs,
+        unit: 'ms',
+        note: report.ok ? 'ok' : report.problems.join('; '),
+      });
       csvFiles ||= report.csvFiles;
     } finally {
       store.close();
@@ -335,7 +401,8 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
     else {
       progress(`pandas (${python}):`);
       const run = spawnSync(python, ['-c', PANDAS_SCRIPT, dir], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 20 });
-      if (run.status !== 0) pandas.error = (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').slice(-2).join(' ');
+      if (run.status !== 0)
+        pandas.error = (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').slice(-2).join(' ');
       else {
         const out = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number | string>;
         pandas.version = String(out.version);
@@ -360,7 +427,10 @@ export async function benchResults(options: BenchOptions = {}): Promise<BenchRep
 export function formatBenchReport(report: BenchReport): string[] {
   const rows = [...report.figures.map((f) => ({ ...f, who: 'DuckDB' })), ...report.pandas.figures.map((f) => ({ ...f, who: 'pandas' }))];
   const width = Math.max(...rows.map((r) => r.name.length));
-  const lines = [`Results view benchmark: ${report.rows.toLocaleString('en-US')} aggregate rows, ${report.csvFiles} CSV files${report.csvMB ? ` (${report.csvMB.toFixed(0)} MB CSV, ${report.jsonMB.toFixed(0)} MB JSON)` : ''}`, ''];
+  const lines = [
+    `Results view benchmark: ${report.rows.toLocaleString('en-US')} aggregate rows, ${report.csvFiles} CSV files${report.csvMB ? ` (${report.csvMB.toFixed(0)} MB CSV, ${report.jsonMB.toFixed(0)} MB JSON)` : ''}`,
+    '',
+  ];
   lines.push(`${'measure'.padEnd(width)}  ${'value'.padStart(9)}  budget   verdict`);
   lines.push(`${'─'.repeat(width)}  ${'─'.repeat(9)}  ───────  ───────`);
   for (const r of rows) {

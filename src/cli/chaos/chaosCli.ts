@@ -29,9 +29,24 @@ function seeded(seed: number): () => number {
 }
 
 export function formatChaosTable(results: FaultResult[]): string[] {
-  const rows = [['fault', 'events', 'lost', 'duplicated', 'recovery s', 'note'], ...results.map((r) => [r.fault, String(r.events), String(r.lost), String(r.duplicated), r.recoverySeconds === undefined ? '-' : r.recoverySeconds.toFixed(1), r.note ?? ''])];
+  const rows = [
+    ['fault', 'events', 'lost', 'duplicated', 'recovery s', 'note'],
+    ...results.map((r) => [
+      r.fault,
+      String(r.events),
+      String(r.lost),
+      String(r.duplicated),
+      r.recoverySeconds === undefined ? '-' : r.recoverySeconds.toFixed(1),
+      r.note ?? '',
+    ]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Open file descriptors of every process of a group. */
@@ -63,7 +78,14 @@ async function soak(ctx: CliContext, chaos: ChaosContext, minutes: number, rate:
       const job = stage.job.record()?.pid;
       const gen = stage.generator.record()?.pid;
       const lag = summarizeLag(await admin.describeGroupLag(`chaos-${stage.name}`, [stage.topic]).catch(() => [])).total;
-      const row = [((Date.now() - started) / 60_000).toFixed(1), broker ? (processGroupRss(broker) / MB).toFixed(0) : '-', job ? (processGroupRss(job) / MB).toFixed(0) : '-', gen ? (processGroupRss(gen) / MB).toFixed(0) : '-', lag === undefined ? '-' : String(lag), `${openFiles(broker)}/${openFiles(job)}/${openFiles(gen)}`];
+      const row = [
+        ((Date.now() - started) / 60_000).toFixed(1),
+        broker ? (processGroupRss(broker) / MB).toFixed(0) : '-',
+        job ? (processGroupRss(job) / MB).toFixed(0) : '-',
+        gen ? (processGroupRss(gen) / MB).toFixed(0) : '-',
+        lag === undefined ? '-' : String(lag),
+        `${openFiles(broker)}/${openFiles(job)}/${openFiles(gen)}`,
+      ];
       samples.push(row);
       ctx.progress(`  ${row.join('  ')}`);
     }
@@ -73,7 +95,9 @@ async function soak(ctx: CliContext, chaos: ChaosContext, minutes: number, rate:
     const widths = samples[0].map((_, i) => Math.max(...samples.map((r) => r[i].length)));
     ctx.print('');
     for (const r of samples) ctx.print(r.map((c, i) => c.padStart(widths[i])).join('  '));
-    ctx.print(`\nsoak: ${sent} events in ${minutes} min, lost ${counted.lost}, duplicated ${counted.duplicated}${counted.note ? ` (${counted.note})` : ''}`);
+    ctx.print(
+      `\nsoak: ${sent} events in ${minutes} min, lost ${counted.lost}, duplicated ${counted.duplicated}${counted.note ? ` (${counted.note})` : ''}`,
+    );
     return counted.lost === 0 && counted.duplicated === 0 ? 0 : 1;
   } finally {
     store.close();
@@ -83,20 +107,43 @@ async function soak(ctx: CliContext, chaos: ChaosContext, minutes: number, rate:
 }
 
 export const chaosCli: CliCommand = {
-  usage: 'pipeline chaos [--only broker-restart,job-kill-x3,output-unwritable,broker-loss-of-3] [--quick] [--events N] [--seed S] [--soak MINUTES [--rate EPS]] [--keep]',
-  summary: 'the fault suite: each fault during a run with events flowing (broker SIGKILL and restart; the job SIGKILLed three times; one of three brokers lost and back; the output folder unwritable for 20 s), then a table of events, lost, duplicated and recovery seconds; --quick: all but the three-broker fault; --soak: 5,000 events/s for MINUTES with RSS, lag and open files over time. Runs in a throw-away workspace on the local ports (stop your stack first)',
-  options: { ...workspaceOption, only: { type: 'string' }, quick: { type: 'boolean' }, events: { type: 'string' }, seed: { type: 'string' }, soak: { type: 'string' }, rate: { type: 'string' }, keep: { type: 'boolean' } },
+  usage:
+    'pipeline chaos [--only broker-restart,job-kill-x3,output-unwritable,broker-loss-of-3] [--quick] [--events N] [--seed S] [--soak MINUTES [--rate EPS]] [--keep]',
+  summary:
+    'the fault suite: each fault during a run with events flowing (broker SIGKILL and restart; the job SIGKILLed three times; one of three brokers lost and back; the output folder unwritable for 20 s), then a table of events, lost, duplicated and recovery seconds; --quick: all but the three-broker fault; --soak: 5,000 events/s for MINUTES with RSS, lag and open files over time. Runs in a throw-away workspace on the local ports (stop your stack first)',
+  options: {
+    ...workspaceOption,
+    only: { type: 'string' },
+    quick: { type: 'boolean' },
+    events: { type: 'string' },
+    seed: { type: 'string' },
+    soak: { type: 'string' },
+    rate: { type: 'string' },
+    keep: { type: 'boolean' },
+  },
   async run(ctx) {
     const names = Object.keys(FAULTS) as FaultName[];
-    const only = (ctx.values.only as string | undefined)?.split(',').map((s) => s.trim()) ?? names.filter((n) => !ctx.values.quick || FAULTS[n].quick);
+    const only =
+      (ctx.values.only as string | undefined)?.split(',').map((s) => s.trim()) ?? names.filter((n) => !ctx.values.quick || FAULTS[n].quick);
     const unknown = only.filter((n) => !names.includes(n as FaultName));
     if (unknown.length) throw new UserError(`Unknown fault ${unknown.join(', ')}: use ${names.join(', ')}.`);
-    if (new LocalStack(ctx.workspace).runningMode()) throw new UserError('The local Kafka stack of this workspace is running: stop it (`pipeline stack down`) so the chaos suite can start its own on the same ports.');
+    if (new LocalStack(ctx.workspace).runningMode())
+      throw new UserError(
+        'The local Kafka stack of this workspace is running: stop it (`pipeline stack down`) so the chaos suite can start its own on the same ports.',
+      );
     const seed = numberFlag(ctx, 'seed', Date.now() % 100_000)!;
     const python = await ensurePythonEnv(ctx.progress);
     const runtime = await ensureJobRuntime(python, ctx.progress);
     const workspace = mkdtempSync(join(tmpdir(), 'kfl-chaos-'));
-    const chaos: ChaosContext = { workspace, python, runtime, events: numberFlag(ctx, 'events', 30_000)!, progress: ctx.progress, signal: ctx.signal, random: seeded(seed) };
+    const chaos: ChaosContext = {
+      workspace,
+      python,
+      runtime,
+      events: numberFlag(ctx, 'events', 30_000)!,
+      progress: ctx.progress,
+      signal: ctx.signal,
+      random: seeded(seed),
+    };
     try {
       if (ctx.values.soak !== undefined) return await soak(ctx, chaos, numberFlag(ctx, 'soak')!, numberFlag(ctx, 'rate', 5000)!);
       ctx.progress(`Chaos suite in ${workspace} (seed ${seed}): ${only.join(', ')}`);
@@ -106,7 +153,13 @@ export const chaosCli: CliCommand = {
         try {
           results.push(await FAULTS[name].run(chaos));
         } catch (error) {
-          results.push({ fault: name, events: chaos.events, lost: NaN, duplicated: NaN, note: `did not complete: ${(error as Error).message}` });
+          results.push({
+            fault: name,
+            events: chaos.events,
+            lost: NaN,
+            duplicated: NaN,
+            note: `did not complete: ${(error as Error).message}`,
+          });
         }
         ctx.progress(`  ${formatChaosTable(results).slice(-1)[0]}`);
       }

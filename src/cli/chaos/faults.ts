@@ -84,7 +84,17 @@ export class Stage {
   async startJob(): Promise<void> {
     const { exited } = this.job.start(
       this.ctx.python,
-      jobArgs({ bootstrapServers: this.bootstrap, topic: this.topic, output: this.output, windowSeconds: 10, groupId: `chaos-${this.name}`, checkpointSeconds: 2, jars: this.ctx.runtime, stateDir: this.stateDir, restPort: REST_PORT }),
+      jobArgs({
+        bootstrapServers: this.bootstrap,
+        topic: this.topic,
+        output: this.output,
+        windowSeconds: 10,
+        groupId: `chaos-${this.name}`,
+        checkpointSeconds: 2,
+        jars: this.ctx.runtime,
+        stateDir: this.stateDir,
+        restPort: REST_PORT,
+      }),
       { background: true, cwd: this.ctx.workspace },
     );
     let code: number | undefined;
@@ -99,7 +109,16 @@ export class Stage {
   startGenerator(rate: number, options: { durationSeconds?: number; manifest?: string } = {}): void {
     const { exited } = this.generator.start(
       this.ctx.python,
-      generatorArgs({ bootstrapServers: this.bootstrap, topic: this.topic, rate, sensors: 10, finalWatermark: true, quiet: true, ...(options.durationSeconds ? { durationSeconds: options.durationSeconds } : { count: this.ctx.events }), manifest: options.manifest }),
+      generatorArgs({
+        bootstrapServers: this.bootstrap,
+        topic: this.topic,
+        rate,
+        sensors: 10,
+        finalWatermark: true,
+        quiet: true,
+        ...(options.durationSeconds ? { durationSeconds: options.durationSeconds } : { count: this.ctx.events }),
+        manifest: options.manifest,
+      }),
       { background: true, cwd: this.ctx.workspace },
     );
     this.generatorRun = exited;
@@ -107,7 +126,8 @@ export class Stage {
 
   async generatorExit(timeoutMs = 600_000): Promise<number> {
     const code = await Promise.race([this.generatorRun!, sleep(timeoutMs).then(() => -1)]);
-    if (code === -1) throw new UserError(`The generator of ${this.name} did not finish within ${timeoutMs / 1000} s: see ${this.generator.logFile}.`);
+    if (code === -1)
+      throw new UserError(`The generator of ${this.name} did not finish within ${timeoutMs / 1000} s: see ${this.generator.logFile}.`);
     return code;
   }
 
@@ -146,7 +166,10 @@ export class Stage {
   }
 }
 
-async function within(stage: Stage, fault: (store: ResultsStore) => Promise<{ recoverySeconds?: number; note?: string }>): Promise<FaultResult> {
+async function within(
+  stage: Stage,
+  fault: (store: ResultsStore) => Promise<{ recoverySeconds?: number; note?: string }>,
+): Promise<FaultResult> {
   stage.ctx.progress(`[${stage.name}] starting its broker${stage.brokers === 3 ? 's' : ''}, topic and job…`);
   await stage.setUp();
   const store = await ResultsStore.open(stage.output);
@@ -159,7 +182,13 @@ async function within(stage: Stage, fault: (store: ResultsStore) => Promise<{ re
     });
     stage.ctx.progress(`[${stage.name}] waiting until every event is committed…`);
     const counted = await stage.account(store);
-    return { fault: stage.name, events: stage.ctx.events, recoverySeconds: injected.recoverySeconds, ...counted, note: [injected.note, counted.note].filter(Boolean).join('; ') || undefined };
+    return {
+      fault: stage.name,
+      events: stage.ctx.events,
+      recoverySeconds: injected.recoverySeconds,
+      ...counted,
+      note: [injected.note, counted.note].filter(Boolean).join('; ') || undefined,
+    };
   } finally {
     store.close();
     await stage.tearDown();
@@ -168,7 +197,11 @@ async function within(stage: Stage, fault: (store: ResultsStore) => Promise<{ re
 
 function readTail(file: string, lines = 25): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !/^\s+at /.test(l)).slice(-lines).join('\n');
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !/^\s+at /.test(l))
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '';
   }
@@ -187,10 +220,14 @@ async function secondsUntil(what: string, f: () => Promise<boolean>, timeoutMs: 
  * generator has sent everything, a running job with nothing left to read has recovered too.
  */
 async function readsAgain(stage: Stage, before: number | undefined, timeoutMs: number): Promise<void> {
-  await secondsUntil('the job to read again', async () => {
-    const now = await stage.readRecords();
-    return now !== undefined && ((now > 0 && now !== before) || !stage.generator.running());
-  }, timeoutMs);
+  await secondsUntil(
+    'the job to read again',
+    async () => {
+      const now = await stage.readRecords();
+      return now !== undefined && ((now > 0 && now !== before) || !stage.generator.running());
+    },
+    timeoutMs,
+  );
 }
 
 async function firstCommit(stage: Stage, store: ResultsStore): Promise<void> {
@@ -238,7 +275,10 @@ export function jobKills(ctx: ChaosContext): Promise<FaultResult> {
       recoveries.push((Date.now() - killedAt) / 1000);
     }
     const code = await stage.generatorExit();
-    return { recoverySeconds: Math.max(...recoveries), note: `restarts ${recoveries.map((s) => s.toFixed(1)).join(', ')} s${code === 0 ? '' : `; the generator exited ${code}`}` };
+    return {
+      recoverySeconds: Math.max(...recoveries),
+      note: `restarts ${recoveries.map((s) => s.toFixed(1)).join(', ')} s${code === 0 ? '' : `; the generator exited ${code}`}`,
+    };
   });
 }
 
@@ -259,17 +299,24 @@ export function brokerLoss(ctx: ChaosContext): Promise<FaultResult> {
     const admin = createKafka({ bootstrapServers: stage.bootstrap.split(','), requestTimeoutMs: 5000 }).admin();
     await admin.connect();
     try {
-      await secondsUntil('all replicas in sync', async () => {
-        const md = await admin.fetchTopicMetadata({ topics: [stage.topic] }).catch(() => undefined);
-        return !!md && md.topics[0].partitions.every((p) => p.isr.length === 3);
-      }, 180_000);
+      await secondsUntil(
+        'all replicas in sync',
+        async () => {
+          const md = await admin.fetchTopicMetadata({ topics: [stage.topic] }).catch(() => undefined);
+          return !!md && md.topics[0].partitions.every((p) => p.isr.length === 3);
+        },
+        180_000,
+      );
     } finally {
       await admin.disconnect();
     }
     const recoverySeconds = (Date.now() - back) / 1000;
     const code = await stage.generatorExit();
     const jobStayed = stage.job.record()?.pid === jobPid;
-    return { recoverySeconds, note: `${code === 0 ? 'the generator never stopped' : `the generator exited ${code}`}; ${jobStayed ? 'the job never stopped' : 'the job process was replaced'}` };
+    return {
+      recoverySeconds,
+      note: `${code === 0 ? 'the generator never stopped' : `the generator exited ${code}`}; ${jobStayed ? 'the job never stopped' : 'the job process was replaced'}`,
+    };
   });
 }
 
@@ -306,7 +353,10 @@ export function outputUnwritable(ctx: ChaosContext): Promise<FaultResult> {
     const restored = Date.now();
     await secondsUntil('files to be committed again', async () => (await stage.committed(store)) > before + during, 180_000);
     const code = await stage.generatorExit();
-    return { recoverySeconds: (Date.now() - restored) / 1000, note: `${during} events committed while unwritable${code === 0 ? '' : `; the generator exited ${code}`}` };
+    return {
+      recoverySeconds: (Date.now() - restored) / 1000,
+      note: `${during} events committed while unwritable${code === 0 ? '' : `; the generator exited ${code}`}`,
+    };
   });
 }
 

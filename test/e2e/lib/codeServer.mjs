@@ -53,11 +53,20 @@ function procAddress(hex) {
   if (ip.length === 8) return { address: bytes.reverse().join('.'), port: parseInt(port, 16) };
   const words = ip.match(/.{8}/g).map((w) => w.match(/../g).reverse().join(''));
   const full = words.join('');
-  if (full.startsWith('00000000000000000000ffff')) return { address: `::ffff:${full.slice(24).match(/../g).map((b) => parseInt(b, 16)).join('.')}`, port: parseInt(port, 16) };
+  if (full.startsWith('00000000000000000000ffff'))
+    return {
+      address: `::ffff:${full
+        .slice(24)
+        .match(/../g)
+        .map((b) => parseInt(b, 16))
+        .join('.')}`,
+      port: parseInt(port, 16),
+    };
   return { address: full.match(/.{4}/g).join(':'), port: parseInt(port, 16) };
 }
 
-export const isLoopbackAddress = (a) => a.startsWith('127.') || a.startsWith('::ffff:127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001';
+export const isLoopbackAddress = (a) =>
+  a.startsWith('127.') || a.startsWith('::ffff:127.') || a === '0000:0000:0000:0000:0000:0000:0000:0001';
 
 /** The TCP sockets these processes listen on, read from /proc (what is open, not what was configured). */
 /** Listening TCP sockets by inode, from /proc/net/tcp and tcp6 (state 0A = LISTEN). */
@@ -105,7 +114,9 @@ export function listeningSocketsOf(pids) {
 }
 
 export function pidsOnMachine() {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 export function commandLine(pid) {
@@ -137,7 +148,8 @@ export function processesOfRun(runId) {
   for (const pid of pidsOnMachine()) {
     if (pid === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle) && isAlive(pid)) found.push({ pid, command: commandLine(pid).slice(0, 160) });
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle) && isAlive(pid))
+        found.push({ pid, command: commandLine(pid).slice(0, 160) });
     } catch {
       /* gone, or not ours to read */
     }
@@ -217,14 +229,20 @@ export function runToEnd(command, args, { env = process.env, cwd, timeoutMs = 12
 /** `vsce package` of the repository (dist/ must be built); returns the file and its size. */
 export async function packVsix(repo, outFile) {
   const vsce = join(repo, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const result = await runToEnd(process.execPath, [vsce, 'package', '--skip-license', '--no-rewrite-relative-links', '-o', outFile], { cwd: repo, timeoutMs: 180_000 });
+  const result = await runToEnd(process.execPath, [vsce, 'package', '--skip-license', '--no-rewrite-relative-links', '-o', outFile], {
+    cwd: repo,
+    timeoutMs: 180_000,
+  });
   if (result.code !== 0 || !existsSync(outFile)) throw new Error(`vsce package failed (exit ${result.code}):\n${result.out.slice(-3000)}`);
   return { file: outFile, bytes: statSync(outFile).size };
 }
 
 /** The entry names inside the VSIX (a zip), read with Python's zipfile (no unzip needed). */
 export function vsixEntries(file) {
-  const result = spawnSync('python3', ['-c', 'import sys,zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync('python3', ['-c', 'import sys,zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', file], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (result.status !== 0) throw new Error(`cannot list ${file}: ${result.stderr}`);
   return result.stdout.split('\n').filter(Boolean);
 }
@@ -267,7 +285,20 @@ export function codeServerEnv(toolchain, dirs, { runId, cacheDir, extra = {} }) 
 }
 
 export async function installVsix(toolchain, dirs, vsix, env) {
-  const result = await runToEnd(toolchain.node, [toolchain.codeServerEntry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix, '--force'], { env, timeoutMs: 120_000 });
+  const result = await runToEnd(
+    toolchain.node,
+    [
+      toolchain.codeServerEntry,
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    { env, timeoutMs: 120_000 },
+  );
   if (result.code !== 0 || !/successfully installed|already installed/i.test(result.out)) {
     throw new Error(`installing the VSIX into code-server failed (exit ${result.code}):\n${result.out.slice(-2000)}`);
   }
@@ -277,19 +308,28 @@ export async function installVsix(toolchain, dirs, vsix, env) {
  * Starts code-server in its own process group (detached = setsid), bound to 127.0.0.1 without auth, and waits
  * for /healthz. Returns { pid, url, log }.
  */
-export async function startCodeServer(toolchain, dirs, { port, workspace, env, smokeTestDriver = false, healthTimeoutMs = 60_000, logFile, extraArgs = [] }) {
+export async function startCodeServer(
+  toolchain,
+  dirs,
+  { port, workspace, env, smokeTestDriver = false, healthTimeoutMs = 60_000, logFile, extraArgs = [] },
+) {
   const args = [
     toolchain.codeServerEntry,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
     // Without it every closed browser tab leaves an extension host running for hours.
-    '--reconnection-grace-time', '30',
+    '--reconnection-grace-time',
+    '30',
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...extraArgs,
     workspace,
@@ -324,7 +364,16 @@ export function chromiumLaunchOptions(toolchain, extra = {}) {
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
     ...extra,
   };
 }

@@ -11,7 +11,10 @@ export function measureContrast(body, probes) {
   const parse = (text) => {
     const match = /rgba?\(([^)]+)\)/.exec(text ?? '');
     if (!match) return undefined;
-    const parts = match[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    const parts = match[1]
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map(Number);
     return { r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1 };
   };
   const over = (top, bottom) => ({
@@ -49,7 +52,8 @@ export function measureContrast(body, probes) {
   body.append(swatch);
   const editor = parse(getComputedStyle(swatch).backgroundColor);
   swatch.remove();
-  if (!editor || editor.a < 1) return [{ name: 'editor background', unreadable: String(getComputedStyle(body).getPropertyValue('--vscode-editor-background')) }];
+  if (!editor || editor.a < 1)
+    return [{ name: 'editor background', unreadable: String(getComputedStyle(body).getPropertyValue('--vscode-editor-background')) }];
   const css = (c) => `rgb(${Math.round(c.r)}, ${Math.round(c.g)}, ${Math.round(c.b)})`;
   const results = [];
   const made = [];
@@ -79,7 +83,14 @@ export function measureContrast(body, probes) {
       }
       const bg = background(element);
       const fg = raw.a < 1 ? over(raw, bg) : raw;
-      results.push({ name: probe.name, label: element.getAttribute('class') ?? element.tagName, fg: css(fg), bg: css(bg), ratio: Math.round(ratio(fg, bg) * 100) / 100, min: probe.min });
+      results.push({
+        name: probe.name,
+        label: element.getAttribute('class') ?? element.tagName,
+        fg: css(fg),
+        bg: css(bg),
+        ratio: Math.round(ratio(fg, bg) * 100) / 100,
+        min: probe.min,
+      });
     }
   }
   for (const el of made) el.remove();
@@ -96,5 +107,11 @@ export const CONTRAST_PROBES = [
   { name: 'legend entry', selector: '.legend-item', property: 'color', min: 4.5 },
   { name: 'chart line', selector: '[data-testid="results-chart"] path.series', property: 'stroke', min: 3, max: 12 },
   // The palette has six colours; a run with fewer sensors draws fewer, so each is also measured on its own.
-  { name: 'chart palette', selector: '[data-testid="results-chart"]', property: 'stroke', min: 3, make: { tag: 'path', classes: [0, 1, 2, 3, 4, 5].map((i) => `series s${i} d0`) } },
+  {
+    name: 'chart palette',
+    selector: '[data-testid="results-chart"]',
+    property: 'stroke',
+    min: 3,
+    make: { tag: 'path', classes: [0, 1, 2, 3, 4, 5].map((i) => `series s${i} d0`) },
+  },
 ];

@@ -45,8 +45,18 @@ export async function runExtensionHostTests({ context, server, repo, testsEntry,
     else report.fail('exthost', title, reason.join(': '));
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (code === 'timeout') report.fail('exthost', 'the extension-host test run finished', `no codeAutomationExit within ${timeoutMs / 1000} s (see extension-host-console.log)`);
-  else if (lines.length === 0) report.fail('exthost', 'the extension-host tests ran', `exit code ${code} and no test lines; the runner did not load (see extension-host-console.log)`);
+  if (code === 'timeout')
+    report.fail(
+      'exthost',
+      'the extension-host test run finished',
+      `no codeAutomationExit within ${timeoutMs / 1000} s (see extension-host-console.log)`,
+    );
+  else if (lines.length === 0)
+    report.fail(
+      'exthost',
+      'the extension-host tests ran',
+      `exit code ${code} and no test lines; the runner did not load (see extension-host-console.log)`,
+    );
   else if (code !== 0 && !lines.some((l) => !l.ok)) report.fail('exthost', 'the extension-host test run exited 0', `exit code ${code}`);
   console.log(`exthost: exit code ${code} after ${seconds} s${summary ? ` (${summary.passed} passed, ${summary.failed} failed)` : ''}`);
   return { code, lines };

@@ -12,7 +12,9 @@ export class Report {
 
   fail(suite, name, reason, ms) {
     this.results.push({ suite, name, ok: false, ms, reason });
-    console.log(`FAIL  [${suite}] ${name}${ms !== undefined ? ` (${(ms / 1000).toFixed(1)} s)` : ''}: ${String(reason).split('\n').slice(0, 8).join('\n      ')}`);
+    console.log(
+      `FAIL  [${suite}] ${name}${ms !== undefined ? ` (${(ms / 1000).toFixed(1)} s)` : ''}: ${String(reason).split('\n').slice(0, 8).join('\n      ')}`,
+    );
   }
 
   get passed() {

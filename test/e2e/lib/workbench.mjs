@@ -71,7 +71,11 @@ export async function runCommand(page, manifest, commandId) {
   );
   await row.click();
   // The palette closes (or turns into the command's own prompt) before anything else may be typed.
-  await until(async () => !(await quickInput(page).isVisible()) || !(await input.inputValue()).startsWith('>'), { timeoutMs: 10_000, intervalMs: 100, message: `the command palette stayed open after choosing "${title}"` });
+  await until(async () => !(await quickInput(page).isVisible()) || !(await input.inputValue()).startsWith('>'), {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+    message: `the command palette stayed open after choosing "${title}"`,
+  });
   return title;
 }
 
@@ -90,15 +94,30 @@ export async function quickInputText(page) {
 export async function acceptQuickInputs(page, { max = 6, settleMs = 2500 } = {}) {
   const seen = [];
   for (let i = 0; i < max; i++) {
-    const open = await until(async () => (await quickInput(page).isVisible()) || undefined, { timeoutMs: settleMs, intervalMs: 150, message: '' }).catch(() => false);
+    const open = await until(async () => (await quickInput(page).isVisible()) || undefined, {
+      timeoutMs: settleMs,
+      intervalMs: 150,
+      message: '',
+    }).catch(() => false);
     if (!open) return seen;
-    const marked = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: /default/i }).first();
+    const marked = page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ hasText: /default/i })
+      .first();
     if (await marked.count()) {
       seen.push((await marked.innerText()).replace(/\s+/g, ' ').trim().slice(0, 60));
       await marked.click();
     } else {
       const focused = page.locator('.quick-input-list .monaco-list-row.focused').first();
-      seen.push(((await focused.count()) ? await focused.innerText() : (await page.locator('.quick-input-widget input.input').inputValue()) || 'Enter').replace(/\s+/g, ' ').trim().slice(0, 60));
+      seen.push(
+        ((await focused.count())
+          ? await focused.innerText()
+          : (await page.locator('.quick-input-widget input.input').inputValue()) || 'Enter'
+        )
+          .replace(/\s+/g, ' ')
+          .trim()
+          .slice(0, 60),
+      );
       await page.keyboard.press('Enter');
     }
     await sleep(400);
@@ -108,7 +127,9 @@ export async function acceptQuickInputs(page, { max = 6, settleMs = 2500 } = {})
 
 /** A view pane (e.g. "Kafka", "Pipeline") of the current side bar, by its header title. */
 export function viewPane(page, title) {
-  return page.locator('.pane').filter({ has: page.locator('.pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) }) });
+  return page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header', { has: page.locator('h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) }) });
 }
 
 /**
@@ -117,12 +138,17 @@ export function viewPane(page, title) {
  */
 export function treeRow(scope, label) {
   const q = label.replace(/["\\]/g, '\\$&');
-  return scope.locator(`.monaco-list-row[role="treeitem"][aria-label^="${q} "], .monaco-list-row[role="treeitem"][aria-label="${q}"]`).first();
+  return scope
+    .locator(`.monaco-list-row[role="treeitem"][aria-label^="${q} "], .monaco-list-row[role="treeitem"][aria-label="${q}"]`)
+    .first();
 }
 
 /** "label description" of a row, without the ", has actions" suffix. */
 export async function rowText(row) {
-  return ((await row.getAttribute('aria-label')) ?? '').replace(/, has actions$/, '').replace(/\s+/g, ' ').trim();
+  return ((await row.getAttribute('aria-label')) ?? '')
+    .replace(/, has actions$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The rendered rows of a tree in visual order: { index, level, expanded, text }. */
@@ -132,7 +158,10 @@ export async function treeSnapshot(scope) {
       index: Number(r.getAttribute('data-index')),
       level: Number(r.getAttribute('aria-level')),
       expanded: r.getAttribute('aria-expanded'),
-      text: (r.getAttribute('aria-label') ?? '').replace(/, has actions$/, '').replace(/\s+/g, ' ').trim(),
+      text: (r.getAttribute('aria-label') ?? '')
+        .replace(/, has actions$/, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
     })),
   );
   return rows.sort((a, b) => a.index - b.index);
@@ -178,7 +207,9 @@ export async function statusBarTexts(page) {
 
 /** Texts of the notification toasts on screen (and, if the center is open, its entries). */
 export async function notificationTexts(page) {
-  return (await page.locator('.notification-toast, .notifications-center .notification-list-item').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  return (await page.locator('.notification-toast, .notifications-center .notification-list-item').allInnerTexts()).map((t) =>
+    t.replace(/\s+/g, ' ').trim(),
+  );
 }
 
 /** The inner frame of the newest ready webview (VS Code nests the content in iframe#active-frame). */
@@ -209,7 +240,17 @@ export async function contextMenu(page, row, label) {
         const at = texts.findIndex(match);
         return at >= 0 ? items.nth(at) : undefined;
       },
-      { timeoutMs: 5000, intervalMs: 150, message: async () => `no "${label}" in the context menu of "${meant}" (it shows: ${(await items.allInnerTexts()).map((t) => t.trim()).filter(Boolean).join(' | ') || 'nothing'})` },
+      {
+        timeoutMs: 5000,
+        intervalMs: 150,
+        message: async () =>
+          `no "${label}" in the context menu of "${meant}" (it shows: ${
+            (await items.allInnerTexts())
+              .map((t) => t.trim())
+              .filter(Boolean)
+              .join(' | ') || 'nothing'
+          })`,
+      },
     );
     await item.hover();
     await sleep(150);
@@ -228,7 +269,8 @@ export async function quickInputTitle(page) {
   return (await title.count()) ? (await title.first().innerText()).replace(/\s+/g, ' ').trim() : '';
 }
 
-export const titled = (title) => (typeof title === 'function' ? title : typeof title === 'string' ? (t) => t === title : (t) => title.test(t));
+export const titled = (title) =>
+  typeof title === 'function' ? title : typeof title === 'string' ? (t) => t === title : (t) => title.test(t);
 
 /**
  * Waits for the prompt whose title matches `title` (a string, RegExp or predicate); returns the title. A command's prompts follow each other in the same widget,
@@ -237,21 +279,34 @@ export const titled = (title) => (typeof title === 'function' ? title : typeof t
  */
 export async function waitForPrompt(page, title, what = 'prompt') {
   const ok = titled(title);
-  return until(async () => { const t = await quickInputTitle(page); return t !== undefined && ok(t) ? t : undefined; }, {
-    timeoutMs: 20_000,
-    intervalMs: 150,
-    message: async () => `no ${what} titled ${title} opened (on screen: ${(await quickInputText(page).catch(() => undefined)) ?? 'no quick input'})`,
-  });
+  return until(
+    async () => {
+      const t = await quickInputTitle(page);
+      return t !== undefined && ok(t) ? t : undefined;
+    },
+    {
+      timeoutMs: 20_000,
+      intervalMs: 150,
+      message: async () =>
+        `no ${what} titled ${title} opened (on screen: ${(await quickInputText(page).catch(() => undefined)) ?? 'no quick input'})`,
+    },
+  );
 }
 
 /** Waits until the prompt titled `title` has gone (accepted), so the next answer goes to the next prompt. */
 async function waitForPromptGone(page, title) {
   const ok = titled(title);
-  await until(async () => { const t = await quickInputTitle(page); return t === undefined || !ok(t); }, {
-    timeoutMs: 20_000,
-    intervalMs: 150,
-    message: async () => `the prompt titled ${title} did not take the answer (on screen: ${await quickInputText(page).catch(() => '')})`,
-  });
+  await until(
+    async () => {
+      const t = await quickInputTitle(page);
+      return t === undefined || !ok(t);
+    },
+    {
+      timeoutMs: 20_000,
+      intervalMs: 150,
+      message: async () => `the prompt titled ${title} did not take the answer (on screen: ${await quickInputText(page).catch(() => '')})`,
+    },
+  );
 }
 
 /** Waits for the input box titled `title`, types `text` into it and presses Enter; returns once it has gone. */
@@ -273,7 +328,12 @@ export async function pickItem(page, title, pattern) {
       const at = texts.findIndex((t) => pattern.test(t.replace(/\s+/g, ' ')));
       return at >= 0 ? { row: rows.nth(at), text: texts[at].replace(/\s+/g, ' ').trim() } : undefined;
     },
-    { timeoutMs: 10_000, intervalMs: 150, message: async () => `no item matching ${pattern} in the pick titled ${title} (items: ${(await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ') || 'none'})` },
+    {
+      timeoutMs: 10_000,
+      intervalMs: 150,
+      message: async () =>
+        `no item matching ${pattern} in the pick titled ${title} (items: ${(await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).join(' | ') || 'none'})`,
+    },
   );
   await row.row.click();
   await waitForPromptGone(page, title);
@@ -285,7 +345,11 @@ export async function answerDialog(page, label) {
   const box = page.locator('.monaco-dialog-box');
   await box.first().waitFor({ state: 'visible', timeout: 10_000 });
   const text = (await box.first().innerText()).replace(/\s+/g, ' ').trim();
-  await box.first().locator('.monaco-button', { hasText: new RegExp(`^${label}$`) }).first().click();
+  await box
+    .first()
+    .locator('.monaco-button', { hasText: new RegExp(`^${label}$`) })
+    .first()
+    .click();
   await box.first().waitFor({ state: 'hidden', timeout: 10_000 });
   return text;
 }

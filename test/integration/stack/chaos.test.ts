@@ -11,7 +11,13 @@ describe('pipeline chaos --quick (real broker, real PyFlink, real faults)', func
   it('loses and doubles nothing through a broker restart, three job kills and an unwritable output folder', async () => {
     const run = await pipeline(['chaos', '--quick', '--events', '20000', '--workspace', tempWorkspace('chaos')], { timeoutMs: 1_700_000 });
     const table = run.stdout.split('\n').filter((l) => /^(broker-restart|job-kill-x3|output-unwritable)\s/.test(l));
-    console.log(run.stdout.split('\n').filter((l) => /^(fault|broker|job|output|seed)/.test(l)).map((l) => `      ${l}`).join('\n'));
+    console.log(
+      run.stdout
+        .split('\n')
+        .filter((l) => /^(fault|broker|job|output|seed)/.test(l))
+        .map((l) => `      ${l}`)
+        .join('\n'),
+    );
     assert.equal(table.length, 3, `${run.stdout}\n${run.stderr.slice(-3000)}`);
     for (const line of table) {
       const [fault, events, lost, duplicated, recovery] = line.split(/\s{2,}/);

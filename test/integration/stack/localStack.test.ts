@@ -42,7 +42,10 @@ async function produce(bootstrap: string[], topic: string, count: number, prefix
   await producer.connect();
   try {
     for (let start = 0; start < count; start += 2000) {
-      const messages = Array.from({ length: Math.min(2000, count - start) }, (_, i) => ({ key: `k${(start + i) % 7}`, value: `${prefix}-${start + i}` }));
+      const messages = Array.from({ length: Math.min(2000, count - start) }, (_, i) => ({
+        key: `k${(start + i) % 7}`,
+        value: `${prefix}-${start + i}`,
+      }));
       await producer.send({ topic, acks: -1, messages });
     }
   } finally {
@@ -68,7 +71,10 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
     assert.equal(json.state, 'up');
     assert.equal(json.bootstrapServers, BOOTSTRAP);
     assert.equal(json.version, '4.4.0');
-    assert.deepEqual(json.nodes.map((n: { id: number }) => n.id), [1]);
+    assert.deepEqual(
+      json.nodes.map((n: { id: number }) => n.id),
+      [1],
+    );
     assert.equal(json.controller, 1);
     assert.deepEqual(json.topics, ['sensor-alerts', 'sensor-data']);
     const metadata = JSON.parse(kcat(['-b', BOOTSTRAP, '-L', '-J', '-t', 'sensor-data']).stdout);
@@ -117,7 +123,10 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
       for (const name of ['it-kafkajs', 'it-kcat', 'sensor-alerts', 'sensor-data']) assert.ok(names.includes(name), `${name} listed`);
       const offsets = await client.fetchPartitionOffsets('it-kafkajs');
       assert.equal(offsets.length, 3);
-      assert.equal(offsets.reduce((s, p) => s + p.high - p.low, 0), N);
+      assert.equal(
+        offsets.reduce((s, p) => s + p.high - p.low, 0),
+        N,
+      );
       const metadata = await client.kafka.admin();
       await metadata.connect();
       const meta = await metadata.fetchTopicMetadata({ topics: ['it-kafkajs'] });
@@ -141,7 +150,9 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
     const up = await pipeline(['stack', 'up', '--workspace', workspace]);
     assert.equal(up.code, 0, up.stderr);
     assert.doesNotMatch(up.stdout, /Created topics/);
-    const values = kcat(['-b', BOOTSTRAP, '-t', 'it-kcat', '-C', '-e', '-q', '-o', 'beginning', '-f', '%s\n']).stdout.split('\n').filter(Boolean);
+    const values = kcat(['-b', BOOTSTRAP, '-t', 'it-kcat', '-C', '-e', '-q', '-o', 'beginning', '-f', '%s\n'])
+      .stdout.split('\n')
+      .filter(Boolean);
     assert.equal(values.length, N);
     const seen = await consumeAll([BOOTSTRAP], 'it-kafkajs', N);
     assert.equal(seen.size, N);
@@ -191,7 +202,10 @@ function readFileSyncSafe(file: string): string {
 }
 
 function createTopicSync(topic: string): boolean {
-  const result = spawnSync(process.execPath, [cliPath, 'topic', 'create', topic, '--partitions', '3', '--bootstrap-servers', BOOTSTRAP], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [cliPath, 'topic', 'create', topic, '--partitions', '3', '--bootstrap-servers', BOOTSTRAP], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return result.status === 0;
 }
 
@@ -222,7 +236,11 @@ describe('environment problems get one clear sentence and a non-zero exit', func
   it('Maven Central unreachable: clear message and no half-made cache', async () => {
     const cache = tempWorkspace('nocentral');
     const run = await pipeline(['stack', 'up', '--workspace', cache], {
-      env: { PIPELINE_CACHE_DIR: join(cache, 'cache'), PIPELINE_MAVEN_MIRROR: 'http://127.0.0.1:9/maven2', PIPELINE_MAVEN_REPO_LOCAL: join(cache, 'm2') },
+      env: {
+        PIPELINE_CACHE_DIR: join(cache, 'cache'),
+        PIPELINE_MAVEN_MIRROR: 'http://127.0.0.1:9/maven2',
+        PIPELINE_MAVEN_REPO_LOCAL: join(cache, 'm2'),
+      },
     });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /Could not download Apache Kafka 4\.4\.0 from Maven Central: check the network/);

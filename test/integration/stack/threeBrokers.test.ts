@@ -28,7 +28,14 @@ describe('three-node KRaft cluster on one machine (replication)', function () {
     assert.match(up.stdout, /127\.0\.0\.1:19092,127\.0\.0\.1:29092,127\.0\.0\.1:39092/);
     const status = JSON.parse((await pipeline(['stack', 'status', '--json', '--workspace', workspace])).stdout);
     assert.equal(status.state, 'up');
-    assert.deepEqual(status.nodes.map((n: { id: number; running: boolean }) => [n.id, n.running]), [[1, true], [2, true], [3, true]]);
+    assert.deepEqual(
+      status.nodes.map((n: { id: number; running: boolean }) => [n.id, n.running]),
+      [
+        [1, true],
+        [2, true],
+        [3, true],
+      ],
+    );
     const partitions = await partitionsOf(ALL, 'sensor-data');
     assert.equal(partitions.length, 3);
     for (const p of partitions) {
@@ -81,6 +88,10 @@ describe('three-node KRaft cluster on one machine (replication)', function () {
       if (isrs.every((isr) => isr.length === 3)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    assert.deepEqual(isrs, [[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+    assert.deepEqual(isrs, [
+      [1, 2, 3],
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
   });
 });

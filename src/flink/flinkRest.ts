@@ -477,18 +477,6 @@ export function sourceRecords(job: FlinkJobDetail): number {
   return job.vertices.filter((v) => v.name.startsWith('Source')).reduce((sum, v) => sum + v.readRecords, 0);
 }
 
-/** Completed checkpoint count of a job (GET /jobs/:id/checkpoints), or undefined when it cannot be read. */
-export async function fetchCompletedCheckpoints(restUrl: string, jobId: string, timeoutMs = 3000): Promise<number | undefined> {
-  try {
-    const response = await fetch(`${restUrl.replace(/\/$/, '')}/jobs/${jobId}/checkpoints`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as { counts?: { completed?: number } };
-    return body.counts?.completed;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface FlinkOverview {
   reachable: boolean;
   jobs: FlinkJobSummary[];

@@ -1,6 +1,7 @@
 // `pipeline flink up|down|status`: the local Flink session cluster (a JobManager and TaskManagers as separate JVMs).
 import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
-import { fetchJobsOverview, fetchTaskManagers, type FlinkJobSummary, type TaskManagerInfo } from '../flink/flinkRest';
+import { fetchJobsOverview, fetchTaskManagers } from '../flink/flinkRest';
+import type { FlinkJobSummary, TaskManagerInfo } from '../flink/flinkRestTypes';
 import { ensureJobRuntime } from '../local/flinkRuntime';
 import { ensurePythonEnv } from '../local/install';
 import { sleep } from '../local/proc';

@@ -12,7 +12,7 @@ import {
   plural,
 } from '../shared/format';
 import { mdCode, mdFence } from '../shared/markdown';
-import type { FlinkCheckpoint, FlinkException, FlinkJobDetail, FlinkVertex } from './flinkRest';
+import type { FlinkCheckpoint, FlinkException, FlinkJobDetail, FlinkVertex } from './flinkRestTypes';
 import { hasWindowOperator, isSourceVertex, type FlinkJobSnapshot, type FlinkSnapshot, type SourceProgress } from './flinkSnapshot';
 import { phaseOfFlinkState } from './flinkJobs';
 

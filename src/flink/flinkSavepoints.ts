@@ -1,4 +1,4 @@
-// Savepoints and retained checkpoints of the job on disk under `.pipeline/` (a savepoint is taken over REST: flinkRest.ts stopWithSavepoint).
+// Savepoints and retained checkpoints of the job on disk under `.pipeline/` (a savepoint is taken over REST: flinkJobControl.ts).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../shared/errors';

@@ -1,24 +1,10 @@
 // One refresh of the Flink view: the few REST calls it needs, in three rounds of parallel requests.
 import { errorMessage } from '../shared/errors';
 import { currentJob, normalizeRestUrl } from './flinkJobs';
-import {
-  fetchCheckpointConfig,
-  fetchCheckpointStats,
-  fetchClusterOverview,
-  fetchExceptionHistory,
-  fetchJobDetail,
-  fetchJobMetrics,
-  fetchJobsOverview,
-  fetchVertexMetrics,
-  fetchVertexWatermarks,
-  listVertexMetrics,
-  watermarkValue,
-  type FlinkCheckpointStats,
-  type FlinkClusterOverview,
-  type FlinkException,
-  type FlinkJobDetail,
-  type FlinkJobSummary,
-} from './flinkRest';
+import { fetchClusterOverview, fetchExceptionHistory, fetchJobDetail, fetchJobsOverview } from './flinkRest';
+import { fetchCheckpointConfig, fetchCheckpointStats } from './flinkRestCheckpoints';
+import { fetchJobMetrics, fetchVertexMetrics, fetchVertexWatermarks, listVertexMetrics, watermarkValue } from './flinkRestMetrics';
+import type { FlinkCheckpointStats, FlinkClusterOverview, FlinkException, FlinkJobDetail, FlinkJobSummary } from './flinkRestTypes';
 
 /** What a job's source reports about its position (Flink's standard source metrics, FLIP-33), over its subtasks. */
 export interface SourceProgress {

@@ -2,7 +2,8 @@
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../shared/errors';
-import { fetchClusterOverview, type FlinkClusterOverview } from '../flink/flinkRest';
+import { fetchClusterOverview } from '../flink/flinkRest';
+import type { FlinkClusterOverview } from '../flink/flinkRestTypes';
 import { pyflinkLibDir } from './flinkRuntime';
 import type { Progress } from './install';
 import { stateRoot } from '../config/paths';

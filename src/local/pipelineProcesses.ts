@@ -5,7 +5,8 @@ import { pythonSecurityArgs, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, type Clu
 import { UserError } from '../shared/errors';
 import type { JobRuntime } from './flinkRuntime';
 import type { FlinkJars } from './install';
-import { fetchJobsOverview, type FlinkJobSummary } from '../flink/flinkRest';
+import { fetchJobsOverview } from '../flink/flinkRest';
+import type { FlinkJobSummary } from '../flink/flinkRestTypes';
 import { projectRoot, stateRoot } from '../config/paths';
 import { ensurePortFree } from './ports';
 import {

@@ -22,7 +22,7 @@ import {
   type FlinkRow,
   type FlinkTree,
 } from '../../src/flink/flinkModel';
-import { restoredFromSavepoint } from '../../src/flink/flinkRest';
+import { restoredFromSavepoint } from '../../src/flink/flinkRestCheckpoints';
 import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/flink/flinkSnapshot';
 import { FixtureRestServer, loadFlinkFixture, type FlinkFixture } from '../support/flinkFixtures';
 

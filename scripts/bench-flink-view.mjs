@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Times the Flink view's refresh against a running job: its REST calls (src/flink/flinkSnapshot.ts) and the tree
-// built from them (src/flink/flinkModel.ts), bundled on the fly — what the extension does each refresh, minus drawing.
+// built from them (src/flink/flinkTree.ts), bundled on the fly — what the extension does each refresh, minus drawing.
 //
 //   node scripts/bench-flink-view.mjs --rest http://127.0.0.1:8081 [--refreshes 20] [--interval 1000] [--output DIR]
 //
@@ -29,7 +29,7 @@ try {
   await build({
     stdin: {
       contents:
-        "export { FlinkSnapshotReader } from './src/flink/flinkSnapshot';\nexport { buildFlinkTree, flattenRows } from './src/flink/flinkModel';\nexport { CommittedFileIndex } from './src/flink/committedFiles';",
+        "export { FlinkSnapshotReader } from './src/flink/flinkSnapshot';\nexport { buildFlinkTree } from './src/flink/flinkTree';\nexport { flattenRows } from './src/flink/flinkRows';\nexport { CommittedFileIndex } from './src/flink/committedFiles';",
       resolveDir: repo,
       loader: 'ts',
     },

@@ -1,7 +1,7 @@
 // The job's committed output files with the moment each became visible, for linking checkpoints to files.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CommittedFile } from './flinkModel';
+import type { CommittedFile } from './flinkCheckpointRows';
 import { RESULT_TABLES, TABLE_FOLDERS } from '../results/resultsProtocol';
 
 /**

@@ -1,4 +1,4 @@
-// Flink's REST answers as this extension reads them: types only, so that the Flink view's model needs none of the I/O.
+// Flink's REST answers as this extension reads them, and one refresh's worth of them (a FlinkSnapshot): types only.
 
 export interface FlinkJobSummary {
   jid: string;
@@ -97,4 +97,47 @@ export interface AggregatedMetric {
   max?: number;
   sum?: number;
   avg?: number;
+}
+
+/** What a job's source reports about its position (Flink's standard source metrics, FLIP-33), over its subtasks. */
+export interface SourceProgress {
+  vertexId: string;
+  /** Now − the timestamp of the records the source emits (Kafka's record time): how far behind it reads. Max over subtasks. */
+  emitEventTimeLagMs?: number;
+  /** Records between the source's read position and the end of its partitions (summed over subtasks). */
+  pendingRecords?: number;
+  /** The watermark the source sends downstream (min over subtasks). */
+  outputWatermark?: number;
+  /** How long the source has had no new record (min over subtasks): the watermark stands still meanwhile. */
+  idleMs?: number;
+}
+
+export interface FlinkJobSnapshot {
+  detail: FlinkJobDetail;
+  checkpoints?: FlinkCheckpointStats;
+  checkpointIntervalMs?: number;
+  restarts?: number;
+  /** Newest first; read only when the job has restarted or is not running. */
+  exceptions?: FlinkException[];
+  /** The input watermark (min over subtasks) of each vertex that holds a window operator, by vertex id. */
+  watermarks: Record<string, number | undefined>;
+  sources: SourceProgress[];
+  /** Calls of this job that failed (the rest of the snapshot still stands). */
+  errors: string[];
+}
+
+export interface FlinkSnapshot {
+  restUrl: string;
+  /** Local clock (Date.now()) when the answers were in. */
+  fetchedAt: number;
+  reachable: boolean;
+  /** Why it is not reachable. */
+  error?: string;
+  cluster?: FlinkClusterOverview;
+  jobs: FlinkJobSummary[];
+  /** The job shown in detail: the running (or starting) one, else the newest. */
+  job?: FlinkJobSnapshot;
+  /** REST calls made and how long the whole refresh took. */
+  requests: number;
+  elapsedMs: number;
 }

@@ -1,53 +1,18 @@
 // One refresh of the Flink view: the few REST calls it needs, in three rounds of parallel requests.
 import { errorMessage } from '../shared/errors';
+import { hasWindowOperator, isSourceVertex } from './flinkChains';
 import { currentJob, normalizeRestUrl } from './flinkJobs';
 import { fetchClusterOverview, fetchExceptionHistory, fetchJobDetail, fetchJobsOverview } from './flinkRest';
 import { fetchCheckpointConfig, fetchCheckpointStats } from './flinkRestCheckpoints';
 import { fetchJobMetrics, fetchVertexMetrics, fetchVertexWatermarks, listVertexMetrics, watermarkValue } from './flinkRestMetrics';
-import type { FlinkCheckpointStats, FlinkClusterOverview, FlinkException, FlinkJobDetail, FlinkJobSummary } from './flinkRestTypes';
-
-/** What a job's source reports about its position (Flink's standard source metrics, FLIP-33), over its subtasks. */
-export interface SourceProgress {
-  vertexId: string;
-  /** Now − the timestamp of the records the source emits (Kafka's record time): how far behind it reads. Max over subtasks. */
-  emitEventTimeLagMs?: number;
-  /** Records between the source's read position and the end of its partitions (summed over subtasks). */
-  pendingRecords?: number;
-  /** The watermark the source sends downstream (min over subtasks). */
-  outputWatermark?: number;
-  /** How long the source has had no new record (min over subtasks): the watermark stands still meanwhile. */
-  idleMs?: number;
-}
-
-export interface FlinkJobSnapshot {
-  detail: FlinkJobDetail;
-  checkpoints?: FlinkCheckpointStats;
-  checkpointIntervalMs?: number;
-  restarts?: number;
-  /** Newest first; read only when the job has restarted or is not running. */
-  exceptions?: FlinkException[];
-  /** The input watermark (min over subtasks) of each vertex that holds a window operator, by vertex id. */
-  watermarks: Record<string, number | undefined>;
-  sources: SourceProgress[];
-  /** Calls of this job that failed (the rest of the snapshot still stands). */
-  errors: string[];
-}
-
-export interface FlinkSnapshot {
-  restUrl: string;
-  /** Local clock (Date.now()) when the answers were in. */
-  fetchedAt: number;
-  reachable: boolean;
-  /** Why it is not reachable. */
-  error?: string;
-  cluster?: FlinkClusterOverview;
-  jobs: FlinkJobSummary[];
-  /** The job shown in detail: the running (or starting) one, else the newest. */
-  job?: FlinkJobSnapshot;
-  /** REST calls made and how long the whole refresh took. */
-  requests: number;
-  elapsedMs: number;
-}
+import type {
+  FlinkClusterOverview,
+  FlinkException,
+  FlinkJobSnapshot,
+  FlinkJobSummary,
+  FlinkSnapshot,
+  SourceProgress,
+} from './flinkRestTypes';
 
 /** What the status bar needs of a job between views: restarts, the newest exception, where its source reads. */
 export interface FlinkJobHealth {
@@ -73,12 +38,6 @@ const SOURCE_METRICS: Record<Exclude<keyof SourceMetricNames, 'listedAt'>, strin
   outputWatermark: '.currentOutputWatermark',
   idle: '.sourceIdleTime',
 };
-
-/** A vertex whose chain starts with a source operator (`Source: …`). */
-export const isSourceVertex = (name: string) => /^Source[:_ ]/.test(name);
-
-/** A vertex that holds a window operator (SQL window aggregates, joins, ranks, or a DataStream window). */
-export const hasWindowOperator = (name: string) => /Window|TUMBLE|HOP|CUMULATE|SESSION/.test(name);
 
 /** What a reader keeps of one job: it does not change while the job runs, or only with its state and restarts. */
 interface JobCache {

@@ -8,8 +8,10 @@ import { resolveOutputFolder, workspaceFolder } from '../services/workspace';
 import { CommittedFileIndex } from '../flink/committedFiles';
 import { errorMessage } from '../shared/errors';
 import { localRestPort } from '../flink/flinkJobs';
-import { buildFlinkTree, flattenRows, type FlinkRow, type FlinkTree } from '../flink/flinkModel';
-import { flinkReaderFor, type FlinkSnapshot } from '../flink/flinkSnapshot';
+import { buildFlinkTree, type FlinkTree } from '../flink/flinkTree';
+import { flattenRows, type FlinkRow } from '../flink/flinkRows';
+import { flinkReaderFor } from '../flink/flinkSnapshot';
+import type { FlinkSnapshot } from '../flink/flinkRestTypes';
 import { argOf, PipelineProcess } from '../local/pipelineProcesses';
 import { affectsAny, jobRestUrl, settings } from '../services/settings';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { CommittedFile } from '../../src/flink/flinkModel';
+import type { CommittedFile } from '../../src/flink/flinkCheckpointRows';
 import { repoRoot } from './cli';
 
 /** A recording of test/fixtures/flink/record.mjs: Flink's REST answers per sample, by request path. */

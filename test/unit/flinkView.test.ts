@@ -5,25 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommittedFileIndex } from '../../src/flink/committedFiles';
 import { escapeMarkdown, formatDuration, sparkline } from '../../src/shared/format';
-import {
-  bottleneck,
-  buildFlinkTree,
-  exceptionDocument,
-  exceptionHeadline,
-  filesByCheckpoint,
-  flattenRows,
-  operatorStats,
-  readableVertexName,
-  waitingWindow,
-  watermarkRows,
-  webUiUrl,
-  windowShape,
-  type CommittedFile,
-  type FlinkRow,
-  type FlinkTree,
-} from '../../src/flink/flinkModel';
+import { readableVertexName, windowShape } from '../../src/flink/flinkChains';
+import { filesByCheckpoint, type CommittedFile } from '../../src/flink/flinkCheckpointRows';
+import { exceptionDocument, exceptionHeadline } from '../../src/flink/flinkExceptions';
+import { bottleneck, operatorStats } from '../../src/flink/flinkOperators';
 import { restoredFromSavepoint } from '../../src/flink/flinkRestCheckpoints';
-import { FlinkSnapshotReader, type FlinkSnapshot } from '../../src/flink/flinkSnapshot';
+import type { FlinkSnapshot } from '../../src/flink/flinkRestTypes';
+import { flattenRows, webUiUrl, type FlinkRow } from '../../src/flink/flinkRows';
+import { FlinkSnapshotReader } from '../../src/flink/flinkSnapshot';
+import { buildFlinkTree, type FlinkTree } from '../../src/flink/flinkTree';
+import { waitingWindow, watermarkRows } from '../../src/flink/flinkWatermarks';
 import { FixtureRestServer, loadFlinkFixture, type FlinkFixture } from '../support/flinkFixtures';
 
 /** Reads every sample of a recording through the view's own reader, over HTTP, as the extension would. */

@@ -32,6 +32,22 @@ const INDEX_DEBOUNCE_MS = 2000;
 /** A store opened for indexing, with no view to use it, is closed this long after its last refresh. */
 const KEEP_AFTER_INDEX_MS = 60_000;
 
+/** The reply to a request for a page, a chart or a query result. */
+async function resultOf(
+  store: SessionStore,
+  message: Extract<WebviewToHost, { type: 'page' | 'chart' | 'query' }>,
+): Promise<HostToWebview> {
+  const requestId = message.requestId;
+  switch (message.type) {
+    case 'page':
+      return { type: 'pageResult', requestId, result: await store.page(message.request) };
+    case 'chart':
+      return { type: 'chartResult', requestId, result: await store.chart(message.request) };
+    case 'query':
+      return { type: 'queryResult', requestId, result: await store.query(message.request) };
+  }
+}
+
 /**
  * The results view's host side without the webview panel itself: one store over the folder shown while a view
  * needs it, a debounced watcher plus a light poll that bring newly committed files in within about a second, and
@@ -403,26 +419,10 @@ export class ResultsSession {
         await this.refreshNow('refresh');
         break;
       case 'page':
-        await this.answer('page', message.requestId, async (s) => ({
-          type: 'pageResult',
-          requestId: message.requestId,
-          result: await s.page(message.request),
-        }));
-        break;
       case 'chart':
-        rememberChartSize(this.host.memory, message.request);
-        await this.answer('chart', message.requestId, async (s) => ({
-          type: 'chartResult',
-          requestId: message.requestId,
-          result: await s.chart(message.request),
-        }));
-        break;
       case 'query':
-        await this.answer('query', message.requestId, async (s) => ({
-          type: 'queryResult',
-          requestId: message.requestId,
-          result: await s.query(message.request),
-        }));
+        if (message.type === 'chart') rememberChartSize(this.host.memory, message.request);
+        await this.answer(message.type, message.requestId, (s) => resultOf(s, message));
         break;
       case 'export':
         await this.answer('export', message.requestId, async (s) => ({

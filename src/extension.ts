@@ -11,7 +11,7 @@ import { FlinkView } from './views/flinkView';
 import { KafkaExplorer } from './views/kafkaExplorer';
 import { PeekDocuments } from './views/peekDocuments';
 import { PipelineView } from './views/pipelineView';
-import { registerResultsView } from './views/resultsPanel';
+import { ResultsPanel } from './views/resultsPanel';
 import { PipelineStatusBar } from './views/statusBar';
 
 /** Builds the services, views and commands; every one of them is disposed with the extension. */
@@ -37,17 +37,19 @@ export function activate(context: vscode.ExtensionContext): void {
       new PipelineView(monitor),
       new PipelineStatusBar(monitor),
     );
-    context.subscriptions.push(registerCommands({ context, log, connections, terminals, monitor, explorer, flink, peeks }));
 
+    const results = new ResultsPanel(context.extensionUri, {
+      outputFolder: resolveOutputFolder,
+      cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath,
+      memento: context.workspaceState,
+      indexInBackground: () => settings.resultsIndexInBackground.value,
+      log: (line) => log.info(line),
+    });
     context.subscriptions.push(
-      registerResultsView(context, {
-        outputFolder: resolveOutputFolder,
-        cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath,
-        memento: context.workspaceState,
-        indexInBackground: () => settings.resultsIndexInBackground.value,
-        log: (line) => log.info(line),
-      }),
+      registerCommands({ context, log, connections, terminals, monitor, explorer, flink, peeks, results }),
+      results,
     );
+    results.start();
 
     void monitor.refresh();
     log.info(`Kafka Flink Lab ${context.extension.packageJSON.version} activated.`);

@@ -44,3 +44,10 @@ export function icon(name: string): HTMLElement {
 export function clear(element: Element): void {
   element.replaceChildren();
 }
+
+/** A secondary toolbar button with a codicon. */
+export function button(label: string, iconName: string, onClick: () => void, attributes: Record<string, string> = {}): HTMLElement {
+  const b = h('vscode-button', { icon: iconName, secondary: true, ...attributes }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}

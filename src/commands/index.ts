@@ -7,6 +7,7 @@ import { groupCommands } from './groupCommands';
 import { messageCommands } from './messageCommands';
 import { pipelineCommands } from './pipelineCommands';
 import type { Services } from './registration';
+import { resultsCommands } from './resultsCommands';
 import { stackCommands } from './stackCommands';
 import { topicCommands } from './topicCommands';
 
@@ -19,6 +20,7 @@ export function registerCommands(services: Services): vscode.Disposable {
     pipelineCommands,
     flinkCommands,
     generalCommands,
+    resultsCommands,
   ].flatMap((register) => register(services));
   return { dispose: () => disposeAll(disposables) };
 }

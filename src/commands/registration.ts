@@ -8,6 +8,7 @@ import { errorMessage } from '../shared/errors';
 import type { FlinkView } from '../views/flinkView';
 import type { KafkaExplorer } from '../views/kafkaExplorer';
 import type { PeekDocuments } from '../views/peekDocuments';
+import type { ResultsPanel } from '../views/resultsPanel';
 import { Cancelled } from './prompts';
 
 export const COMMAND_PREFIX = 'kafkaFlinkLab.';
@@ -22,6 +23,7 @@ export interface Services {
   explorer: KafkaExplorer;
   flink: FlinkView;
   peeks: PeekDocuments;
+  results: ResultsPanel;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- command arguments come from menus, links and other extensions

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { BrokerModel, ClusterModel } from '../kafka/kafkaModels';
 import { brokerDescription, brokerLabel, brokerTooltip, contextValueOf } from '../kafka/treeModel';
-import { KafkaNode, markdown, type ClusterNode } from './kafkaTreeNode';
+import { folderItem, KafkaNode, markdown, type ClusterNode } from './kafkaTreeNode';
 
 export class BrokersFolderNode extends KafkaNode {
   constructor(
@@ -13,13 +13,13 @@ export class BrokersFolderNode extends KafkaNode {
   }
 
   toTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem('Brokers', vscode.TreeItemCollapsibleState.Expanded);
-    item.id = this.id;
-    if (this.model) item.description = String(this.model.brokers.length);
-    item.iconPath = new vscode.ThemeIcon('server');
-    item.contextValue = contextValueOf('folder', 'brokers');
-    item.tooltip = markdown('The brokers of this cluster, from the metadata every client fetches first.');
-    return item;
+    return folderItem(this, {
+      label: 'Brokers',
+      kind: 'brokers',
+      icon: 'server',
+      count: this.model?.brokers.length,
+      tooltip: 'The brokers of this cluster, from the metadata every client fetches first.',
+    });
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {

@@ -10,7 +10,7 @@ import {
   groupPartitionTooltip,
   groupTooltip,
 } from '../kafka/treeModel';
-import { InfoNode, KafkaNode, markdown, type ClusterNode } from './kafkaTreeNode';
+import { folderItem, InfoNode, KafkaNode, markdown, type ClusterNode } from './kafkaTreeNode';
 
 export class GroupsFolderNode extends KafkaNode {
   count: number | undefined;
@@ -20,15 +20,13 @@ export class GroupsFolderNode extends KafkaNode {
   }
 
   toTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem('Consumer groups', vscode.TreeItemCollapsibleState.Expanded);
-    item.id = this.id;
-    if (this.count !== undefined) item.description = String(this.count);
-    item.iconPath = new vscode.ThemeIcon('organization');
-    item.contextValue = contextValueOf('folder', 'groups');
-    item.tooltip = markdown(
-      'Consumer groups: readers that share a topic’s partitions and remember how far they got (their committed offsets).',
-    );
-    return item;
+    return folderItem(this, {
+      label: 'Consumer groups',
+      kind: 'groups',
+      icon: 'organization',
+      count: this.count,
+      tooltip: 'Consumer groups: readers that share a topic’s partitions and remember how far they got (their committed offsets).',
+    });
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { PartitionDetail, TopicModel } from '../kafka/kafkaModels';
 import { contextValueOf, partitionDescription, partitionLabel, partitionTooltip, topicDescription, topicTooltip } from '../kafka/treeModel';
-import { InfoNode, KafkaNode, markdown, type ClusterNode, type TopicList } from './kafkaTreeNode';
+import { folderItem, InfoNode, KafkaNode, markdown, type ClusterNode, type TopicList } from './kafkaTreeNode';
 
 export class TopicsFolderNode extends KafkaNode {
   count: number | undefined;
@@ -22,15 +22,14 @@ export class TopicsFolderNode extends KafkaNode {
   }
 
   toTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem('Topics', vscode.TreeItemCollapsibleState.Expanded);
-    item.id = this.id;
-    if (this.count !== undefined) item.description = String(this.count);
-    item.iconPath = new vscode.ThemeIcon('list-tree');
-    item.contextValue = contextValueOf('folder', 'topics');
-    item.tooltip = markdown(
-      'Topics: named streams of records. Each is split into partitions; each partition is an ordered log where every record gets the next **offset**.',
-    );
-    return item;
+    return folderItem(this, {
+      label: 'Topics',
+      kind: 'topics',
+      icon: 'list-tree',
+      count: this.count,
+      tooltip:
+        'Topics: named streams of records. Each is split into partitions; each partition is an ordered log where every record gets the next **offset**.',
+    });
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {

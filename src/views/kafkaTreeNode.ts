@@ -35,6 +35,20 @@ export const markdown = (text: string) => {
   return md;
 };
 
+/** A folder row below a cluster, open by default, with its count once known. */
+export function folderItem(
+  node: KafkaNode,
+  folder: { label: string; kind: string; icon: string; count: number | undefined; tooltip: string },
+): vscode.TreeItem {
+  const item = new vscode.TreeItem(folder.label, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = node.id;
+  if (folder.count !== undefined) item.description = String(folder.count);
+  item.iconPath = new vscode.ThemeIcon(folder.icon);
+  item.contextValue = contextValueOf('folder', folder.kind);
+  item.tooltip = markdown(folder.tooltip);
+  return item;
+}
+
 /**
  * The folders below a cluster node, made by the explorer: their files import this one (their nodes extend
  * `KafkaNode`), so this file cannot name them.

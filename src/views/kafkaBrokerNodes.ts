@@ -2,24 +2,18 @@
 import * as vscode from 'vscode';
 import type { BrokerModel, ClusterModel } from '../kafka/kafkaModels';
 import { brokerDescription, brokerLabel, brokerTooltip, contextValueOf } from '../kafka/treeModel';
-import { folderItem, KafkaNode, markdown, type ClusterNode } from './kafkaTreeNode';
+import { FolderNode, ModelNode, type ClusterNode, type KafkaNode, markdown } from './kafkaTreeNode';
 
-export class BrokersFolderNode extends KafkaNode {
+export class BrokersFolderNode extends FolderNode {
   constructor(
-    readonly clusterNode: ClusterNode,
+    clusterNode: ClusterNode,
     private model: ClusterModel | undefined,
   ) {
-    super(clusterNode, `${clusterNode.id}/brokers`);
+    super(clusterNode, 'brokers');
   }
 
-  toTreeItem(): vscode.TreeItem {
-    return folderItem(this, {
-      label: 'Brokers',
-      kind: 'brokers',
-      icon: 'server',
-      count: this.model?.brokers.length,
-      tooltip: 'The brokers of this cluster, from the metadata every client fetches first.',
-    });
+  get count(): number | undefined {
+    return this.model?.brokers.length;
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {
@@ -39,16 +33,9 @@ export class BrokersFolderNode extends KafkaNode {
   }
 }
 
-export class BrokerNode extends KafkaNode {
-  constructor(
-    parent: KafkaNode,
-    public model: BrokerModel,
-  ) {
-    super(parent, `${parent.id}/${model.nodeId}`);
-  }
-
-  protected override adopt(fresh: this): void {
-    this.model = fresh.model;
+export class BrokerNode extends ModelNode<BrokerModel> {
+  constructor(parent: KafkaNode, model: BrokerModel) {
+    super(parent, `${parent.id}/${model.nodeId}`, model);
   }
 
   toTreeItem(): vscode.TreeItem {

@@ -10,37 +10,20 @@ import {
   groupPartitionTooltip,
   groupTooltip,
 } from '../kafka/treeModel';
-import { folderItem, InfoNode, KafkaNode, markdown, type ClusterNode } from './kafkaTreeNode';
+import { FolderNode, InfoNode, ModelNode, markdown, type ClusterNode, type KafkaNode } from './kafkaTreeNode';
 
-export class GroupsFolderNode extends KafkaNode {
+export class GroupsFolderNode extends FolderNode {
   count: number | undefined;
 
-  constructor(readonly clusterNode: ClusterNode) {
-    super(clusterNode, `${clusterNode.id}/groups`);
-  }
-
-  toTreeItem(): vscode.TreeItem {
-    return folderItem(this, {
-      label: 'Consumer groups',
-      kind: 'groups',
-      icon: 'organization',
-      count: this.count,
-      tooltip: 'Consumer groups: readers that share a topic’s partitions and remember how far they got (their committed offsets).',
-    });
+  constructor(clusterNode: ClusterNode) {
+    super(clusterNode, 'groups');
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {
     const client = await this.clusterNode.client();
     const groups = (await client.listGroups()).filter((g) => !g.groupId.startsWith('kafka-flink-lab-peek-'));
     this.count = groups.length;
-    if (groups.length === 0)
-      return [
-        new InfoNode(
-          this,
-          'No consumer groups yet',
-          'A group appears once a consumer joins or commits offsets — the Flink job’s group after its first checkpoint.',
-        ),
-      ];
+    if (groups.length === 0) return this.emptyChildren();
     // Lag per group for the description: a few requests per group, four groups at a time.
     const lags = new Map<string, GroupPartitionLag[] | Error>();
     let next = 0;
@@ -56,18 +39,18 @@ export class GroupsFolderNode extends KafkaNode {
   }
 }
 
-export class GroupNode extends KafkaNode {
+export class GroupNode extends ModelNode<GroupModel> {
   constructor(
     readonly folder: GroupsFolderNode,
-    public model: GroupModel,
+    model: GroupModel,
     /** Lag rows read with the group list; dropped by a refresh of this node. */
     private lag: GroupPartitionLag[] | Error | undefined,
   ) {
-    super(folder, `${folder.id}/${model.groupId}`);
+    super(folder, `${folder.id}/${model.groupId}`, model);
   }
 
   protected override adopt(fresh: this): void {
-    this.model = fresh.model;
+    super.adopt(fresh);
     this.lag = fresh.lag;
   }
 
@@ -114,16 +97,12 @@ export class GroupNode extends KafkaNode {
   }
 }
 
-export class GroupPartitionNode extends KafkaNode {
+export class GroupPartitionNode extends ModelNode<GroupPartitionLag> {
   constructor(
     readonly group: GroupNode,
-    public model: GroupPartitionLag,
+    model: GroupPartitionLag,
   ) {
-    super(group, `${group.id}/${model.topic}/${model.partition}`);
-  }
-
-  protected override adopt(fresh: this): void {
-    this.model = fresh.model;
+    super(group, `${group.id}/${model.topic}/${model.partition}`, model);
   }
 
   override lazyTooltip(): vscode.MarkdownString {

@@ -2,34 +2,23 @@
 import * as vscode from 'vscode';
 import type { PartitionDetail, TopicModel } from '../kafka/kafkaModels';
 import { contextValueOf, partitionDescription, partitionLabel, partitionTooltip, topicDescription, topicTooltip } from '../kafka/treeModel';
-import { folderItem, InfoNode, KafkaNode, markdown, type ClusterNode, type TopicList } from './kafkaTreeNode';
+import { FolderNode, ModelNode, markdown, type ClusterNode, type KafkaNode, type TopicList } from './kafkaTreeNode';
 
-export class TopicsFolderNode extends KafkaNode {
+export class TopicsFolderNode extends FolderNode {
   count: number | undefined;
 
   constructor(
-    readonly clusterNode: ClusterNode,
+    clusterNode: ClusterNode,
     /** The list fetched with the cluster: the first fetch of children uses it instead of asking again. */
     private prefetched?: TopicList,
   ) {
-    super(clusterNode, `${clusterNode.id}/topics`);
+    super(clusterNode, 'topics');
     this.count = prefetched?.topics?.length;
   }
 
   protected override adopt(fresh: this): void {
     this.prefetched = fresh.prefetched;
     if (fresh.count !== undefined) this.count = fresh.count;
-  }
-
-  toTreeItem(): vscode.TreeItem {
-    return folderItem(this, {
-      label: 'Topics',
-      kind: 'topics',
-      icon: 'list-tree',
-      count: this.count,
-      tooltip:
-        'Topics: named streams of records. Each is split into partitions; each partition is an ordered log where every record gets the next **offset**.',
-    });
   }
 
   protected async fetchChildren(): Promise<KafkaNode[]> {
@@ -45,28 +34,17 @@ export class TopicsFolderNode extends KafkaNode {
       `Kafka explorer: ${this.clusterNode.entry.bootstrapServers}: ${topics.length} topics listed in ${Math.round(ms)} ms${prefetched ? ' (with the cluster)' : ''}`,
     );
     this.count = topics.length;
-    if (topics.length === 0)
-      return [
-        new InfoNode(
-          this,
-          'No topics yet',
-          'Create one with the + button, or start the local stack, which creates `sensor-data` and `sensor-alerts`.',
-        ),
-      ];
+    if (topics.length === 0) return this.emptyChildren();
     return topics.map((t) => new TopicNode(this, t));
   }
 }
 
-export class TopicNode extends KafkaNode {
+export class TopicNode extends ModelNode<TopicModel> {
   constructor(
     readonly folder: TopicsFolderNode,
-    public model: TopicModel,
+    model: TopicModel,
   ) {
-    super(folder, `${folder.id}/${model.name}`);
-  }
-
-  protected override adopt(fresh: this): void {
-    this.model = fresh.model;
+    super(folder, `${folder.id}/${model.name}`, model);
   }
 
   override lazyTooltip(): vscode.MarkdownString {
@@ -95,16 +73,12 @@ export class TopicNode extends KafkaNode {
   }
 }
 
-export class PartitionNode extends KafkaNode {
+export class PartitionNode extends ModelNode<PartitionDetail> {
   constructor(
     readonly topic: TopicNode,
-    public model: PartitionDetail,
+    model: PartitionDetail,
   ) {
-    super(topic, `${topic.id}/${model.partition}`);
-  }
-
-  protected override adopt(fresh: this): void {
-    this.model = fresh.model;
+    super(topic, `${topic.id}/${model.partition}`, model);
   }
 
   override lazyTooltip(): vscode.MarkdownString {

@@ -1,4 +1,4 @@
-// The Kafka explorer's node base, its error and info (empty) rows, and the cluster node at the top of each tree.
+// The Kafka explorer's node base, its error and info (empty) rows, the cluster node at the top of each tree, and the bases of folder and model rows.
 import * as vscode from 'vscode';
 import { errorMessage, UserError } from '../shared/errors';
 import { securityDescription, usesSasl } from '../kafka/clusterSecurity';
@@ -34,20 +34,6 @@ export const markdown = (text: string) => {
   md.supportThemeIcons = true;
   return md;
 };
-
-/** A folder row below a cluster, open by default, with its count once known. */
-export function folderItem(
-  node: KafkaNode,
-  folder: { label: string; kind: string; icon: string; count: number | undefined; tooltip: string },
-): vscode.TreeItem {
-  const item = new vscode.TreeItem(folder.label, vscode.TreeItemCollapsibleState.Expanded);
-  item.id = node.id;
-  if (folder.count !== undefined) item.description = String(folder.count);
-  item.iconPath = new vscode.ThemeIcon(folder.icon);
-  item.contextValue = contextValueOf('folder', folder.kind);
-  item.tooltip = markdown(folder.tooltip);
-  return item;
-}
 
 /**
  * The folders below a cluster node, made by the explorer: their files import this one (their nodes extend
@@ -299,5 +285,80 @@ export class ClusterNode extends KafkaNode {
   protected override forgetOwnData(): void {
     this.model = undefined;
     this.loadError = undefined;
+  }
+}
+
+/** What a folder below a cluster shows besides its count, and the row it shows while it holds nothing. */
+interface FolderText {
+  label: string;
+  icon: string;
+  tooltip: string;
+  empty?: { text: string; tooltip: string };
+}
+
+const FOLDERS: Record<'brokers' | 'topics' | 'groups', FolderText> = {
+  brokers: { label: 'Brokers', icon: 'server', tooltip: 'The brokers of this cluster, from the metadata every client fetches first.' },
+  topics: {
+    label: 'Topics',
+    icon: 'list-tree',
+    tooltip:
+      'Topics: named streams of records. Each is split into partitions; each partition is an ordered log where every record gets the next **offset**.',
+    empty: {
+      text: 'No topics yet',
+      tooltip: 'Create one with the + button, or start the local stack, which creates `sensor-data` and `sensor-alerts`.',
+    },
+  },
+  groups: {
+    label: 'Consumer groups',
+    icon: 'organization',
+    tooltip: 'Consumer groups: readers that share a topic’s partitions and remember how far they got (their committed offsets).',
+    empty: {
+      text: 'No consumer groups yet',
+      tooltip: 'A group appears once a consumer joins or commits offsets — the Flink job’s group after its first checkpoint.',
+    },
+  },
+};
+
+/** A folder below a cluster, open by default, with its count once known. */
+export abstract class FolderNode extends KafkaNode {
+  constructor(
+    readonly clusterNode: ClusterNode,
+    private readonly kind: keyof typeof FOLDERS,
+  ) {
+    super(clusterNode, `${clusterNode.id}/${kind}`);
+  }
+
+  abstract readonly count: number | undefined;
+
+  toTreeItem(): vscode.TreeItem {
+    const folder = FOLDERS[this.kind];
+    const item = new vscode.TreeItem(folder.label, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = this.id;
+    if (this.count !== undefined) item.description = String(this.count);
+    item.iconPath = new vscode.ThemeIcon(folder.icon);
+    item.contextValue = contextValueOf('folder', this.kind);
+    item.tooltip = markdown(folder.tooltip);
+    return item;
+  }
+
+  /** The children of a folder that holds nothing: a row that says so and how to change it. */
+  protected emptyChildren(): KafkaNode[] {
+    const empty = FOLDERS[this.kind].empty;
+    return empty ? [new InfoNode(this, empty.text, empty.tooltip)] : [];
+  }
+}
+
+/** A row that draws one model (a broker, topic, partition, group); a reload hands it the fresh model. */
+export abstract class ModelNode<M> extends KafkaNode {
+  constructor(
+    parent: KafkaNode,
+    id: string,
+    public model: M,
+  ) {
+    super(parent, id);
+  }
+
+  protected override adopt(fresh: this): void {
+    this.model = fresh.model;
   }
 }

@@ -1,7 +1,8 @@
 // The pipeline snapshot builder: given one poll's readings (broker, offsets, lag, the Flink job, the processes), the fields the status bar and views show.
 import * as assert from 'node:assert/strict';
 import { UserError } from '../../src/shared/errors';
-import type { FlinkJobSummary } from '../../src/flink/flinkRest';
+import type { FlinkException } from '../../src/flink/flinkRest';
+import type { FlinkJobHealth } from '../../src/flink/flinkSnapshot';
 import { RateMeter } from '../../src/kafka/rates';
 import { LagTrend } from '../../src/pipeline/lagTrend';
 import { buildSnapshot, type KafkaReadings, type PipelineReadings, type PollHistory } from '../../src/pipeline/pipelineSnapshot';
@@ -19,12 +20,18 @@ const reachable = (high: number[], lagRows: { partition: number; committed?: num
     readAt,
   }) satisfies KafkaReadings;
 
-const job = (state: string): FlinkJobSummary => ({
-  jid: 'a1b2',
-  name: 'sensor-processor',
-  state,
-  startTime: NOW - 60_000,
-  duration: 60_000,
+/** Flink's REST API answering with one job in `state`. */
+function flinkJob(state: string, health: FlinkJobHealth = {}): PipelineReadings['flink'] {
+  const job = { jid: 'a1b2', name: 'sensor-processor', state, startTime: NOW - 60_000, duration: 60_000 };
+  return { reachable: true, jobs: [job], current: job, health };
+}
+
+/** The newest exception of a job, `agoMs` before the poll. */
+const thrown = (exceptionName: string, message: string, agoMs: number): FlinkException => ({
+  exceptionName,
+  stacktrace: `${exceptionName}: ${message}\n\tat x`,
+  timestamp: NOW - agoMs,
+  concurrent: 0,
 });
 
 function readings(patch: Partial<PipelineReadings> = {}): PipelineReadings {
@@ -122,12 +129,7 @@ describe('the pipeline snapshot from one poll’s readings', () => {
       readings({
         jobProcess: 'running',
         generator: 'running',
-        flink: {
-          reachable: true,
-          jobs: [job('RUNNING')],
-          current: job('RUNNING'),
-          health: { restarts: 0, checkpointIntervalMs: 10_000, source: { vertexId: 'v1', emitEventTimeLagMs: 30 } },
-        },
+        flink: flinkJob('RUNNING', { restarts: 0, checkpointIntervalMs: 10_000, source: { vertexId: 'v1', emitEventTimeLagMs: 30 } }),
       }),
       history(),
     );
@@ -144,48 +146,24 @@ describe('the pipeline snapshot from one poll’s readings', () => {
 
   it('a job process without a job yet is starting; one being stopped stays stopping', () => {
     assert.equal(buildSnapshot(readings({ jobProcess: 'running' }), history()).job.phase, 'starting');
-    const flink = { reachable: true, jobs: [job('RUNNING')], current: job('RUNNING'), health: {} };
-    assert.equal(buildSnapshot(readings({ jobProcess: 'stopping', flink }), history()).job.phase, 'stopping');
+    assert.equal(buildSnapshot(readings({ jobProcess: 'stopping', flink: flinkJob('RUNNING') }), history()).job.phase, 'stopping');
   });
 
   it('a failed job, with its newest exception', () => {
-    const exception = {
-      exceptionName: 'org.apache.flink.runtime.JobException',
-      stacktrace: 'org.apache.flink.runtime.JobException: Recovery is suppressed\n\tat x',
-      timestamp: NOW - 600_000,
-      concurrent: 0,
-    };
-    const s = buildSnapshot(
-      readings({
-        flink: { reachable: true, jobs: [job('FAILED')], current: job('FAILED'), health: { restarts: 3, newestException: exception } },
-      }),
-      history(),
-    );
+    const exception = thrown('org.apache.flink.runtime.JobException', 'Recovery is suppressed', 600_000);
+    const s = buildSnapshot(readings({ flink: flinkJob('FAILED', { restarts: 3, newestException: exception }) }), history());
     assert.equal(s.job.phase, 'failed');
     assert.deepEqual(s.job.exception, { headline: 'JobException: Recovery is suppressed', at: NOW - 600_000 });
     assert.equal(s.job.restarting, false, 'its last restart is ten minutes old');
   });
 
   it('a restarting job: failing over now, or restarted within the last minute', () => {
-    const now = buildSnapshot(
-      readings({ flink: { reachable: true, jobs: [job('RESTARTING')], current: job('RESTARTING'), health: { restarts: 1 } } }),
-      history(),
-    );
+    const now = buildSnapshot(readings({ flink: flinkJob('RESTARTING', { restarts: 1 }) }), history());
     assert.equal(now.job.phase, 'starting');
     assert.equal(now.job.restarting, true);
 
-    const exception = {
-      exceptionName: 'java.lang.RuntimeException',
-      stacktrace: 'java.lang.RuntimeException: boom',
-      timestamp: NOW - 20_000,
-      concurrent: 0,
-    };
-    const recent = buildSnapshot(
-      readings({
-        flink: { reachable: true, jobs: [job('RUNNING')], current: job('RUNNING'), health: { restarts: 2, newestException: exception } },
-      }),
-      history(),
-    );
+    const exception = thrown('java.lang.RuntimeException', 'boom', 20_000);
+    const recent = buildSnapshot(readings({ flink: flinkJob('RUNNING', { restarts: 2, newestException: exception }) }), history());
     assert.equal(recent.job.phase, 'running');
     assert.equal(recent.job.restarting, true);
     assert.equal(recent.job.restarts, 2);

@@ -12,7 +12,7 @@ import {
 import { UserError } from '../shared/errors';
 import { validateBootstrapServers } from '../config/validation';
 import { LEGACY_SASL_PASSWORD_SECRET, settings } from '../services/settings';
-import { KafkaNode } from '../views/kafkaNodes';
+import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
 import { askText, clusterNodeOf, required } from './prompts';
 

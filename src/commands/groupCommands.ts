@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
 import { resetRefusal } from '../kafka/offsetReset';
 import { settings } from '../services/settings';
-import { GroupNode } from '../views/kafkaNodes';
+import { GroupNode } from '../views/kafkaGroupNodes';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickCluster, pickPartition, pickStart, required } from './prompts';
 

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
 import { MAX_PEEK_COUNT, renderPeekDocument, type OffsetStart, type PeekRequest } from '../kafka/peek';
 import { validateTopicName } from '../config/validation';
-import { KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
+import { PartitionNode, TopicNode } from '../views/kafkaTopicNodes';
+import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
 import { askText, pickCluster, pickPartition, pickPreset, pickStart, pickTopic } from './prompts';
 

@@ -9,7 +9,7 @@ import { parseReplayStart } from '../kafka/offsetReset';
 import { PipelineProcess } from '../local/pipelineProcesses';
 import { MAX_SENSORS, validateNonNegativeNumber, validatePositiveInt } from '../config/validation';
 import { settings } from '../services/settings';
-import { KafkaNode } from '../views/kafkaNodes';
+import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickPreset, type Preset } from './prompts';
 import { startLocalStack } from './stackCommands';

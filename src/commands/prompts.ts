@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type { ClusterEntry, KafkaConnections } from '../services/connections';
 import { parseOffset, parseTimestamp, type OffsetStart } from '../kafka/peek';
 import type { KafkaAdminClient } from '../kafka/kafkaAdmin';
-import { ClusterNode, KafkaNode, PartitionNode, TopicNode } from '../views/kafkaNodes';
+import { PartitionNode, TopicNode } from '../views/kafkaTopicNodes';
+import { ClusterNode, KafkaNode } from '../views/kafkaTreeNode';
 
 /** Thrown when the user dismisses a prompt: the command ends without an error. */
 export class Cancelled extends Error {

@@ -3,7 +3,8 @@ import { UserError } from '../shared/errors';
 import { formatRetention } from '../kafka/treeModel';
 import { validatePositiveInt, validateRetentionMs, validateTopicName } from '../config/validation';
 import { settings } from '../services/settings';
-import { KafkaNode, TopicNode } from '../views/kafkaNodes';
+import { TopicNode } from '../views/kafkaTopicNodes';
+import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
 import { askText, pickCluster, pickPreset, pickTopic } from './prompts';
 

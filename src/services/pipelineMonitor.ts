@@ -1,15 +1,11 @@
 import * as vscode from 'vscode';
-import { errorMessage, UserError } from '../shared/errors';
-import { phaseOfFlinkState } from '../flink/flinkJobs';
 import { FlinkRestClient } from '../flink/flinkRest';
-import { exceptionHeadline } from '../flink/flinkExceptions';
-import { isRestarting } from '../flink/flinkTree';
 import { flinkReaderFor, type FlinkJobHealth } from '../flink/flinkSnapshot';
-import { summarizeLag } from '../kafka/lag';
 import { LagTrend } from '../pipeline/lagTrend';
-import { RateMeter, sumEndOffsets } from '../kafka/rates';
+import { RateMeter } from '../kafka/rates';
 import { PipelineProcess } from '../local/pipelineProcesses';
 import { LocalStack } from '../local/stack';
+import { buildSnapshot, type KafkaReadings } from '../pipeline/pipelineSnapshot';
 import { emptySnapshot, type PipelineSnapshot, type ProcessPhase } from '../pipeline/statusModel';
 import { affectsAny, jobRestUrl, settings } from './settings';
 import type { KafkaConnections } from './connections';
@@ -86,40 +82,14 @@ export class PipelineMonitor extends Disposable {
     const folder = workspaceFolder();
     const localRunning = folder ? new LocalStack(folder).runningMode() !== undefined : false;
 
-    const brokerTask = (async (): Promise<
-      Pick<PipelineSnapshot, 'broker' | 'ingestRate' | 'endOffsetTotal'> & { lag?: number; lagNote?: string }
-    > => {
+    const kafkaTask = (async (): Promise<KafkaReadings> => {
       try {
         const client = await this.connections.client(primary);
         const cluster = await client.describeCluster();
-        const result: Pick<PipelineSnapshot, 'broker' | 'ingestRate' | 'endOffsetTotal'> & { lag?: number; lagNote?: string } = {
-          broker: { state: 'up', address: primary.bootstrapServers, local: primary.local, brokers: cluster.brokers.length },
-        };
         const [offsets, lag] = await Promise.allSettled([client.fetchPartitionOffsets(topic), client.describeGroupLag(groupId, [topic])]);
-        if (offsets.status === 'fulfilled') {
-          result.endOffsetTotal = sumEndOffsets(offsets.value);
-          result.ingestRate = this.rate.sample(`${primary.key}/${topic}`, result.endOffsetTotal, Date.now());
-        } else {
-          this.rate.reset();
-          result.broker.detail = errorMessage(offsets.reason);
-        }
-        if (lag.status === 'fulfilled') {
-          const summary = summarizeLag(lag.value.filter((r) => r.topic === topic));
-          result.lag = summary.total;
-          if (summary.total === undefined) result.lagNote = 'no committed offsets yet';
-        } else result.lagNote = errorMessage(lag.reason);
-        return result;
+        return { reachable: true, brokers: cluster.brokers.length, offsets, lag, readAt: Date.now() };
       } catch (error) {
-        this.rate.reset();
-        const state = primary.local && localRunning ? 'degraded' : 'down';
-        // A refusal of ours (no password stored for this cluster, SASL without TLS) says what to do.
-        const detail =
-          state === 'degraded'
-            ? `the broker process runs but does not answer: ${errorMessage(error)}`
-            : error instanceof UserError
-              ? errorMessage(error)
-              : undefined;
-        return { broker: { state, address: primary.bootstrapServers, local: primary.local, detail } };
+        return { reachable: false, error };
       }
     })();
     // The job's restarts, exceptions and source position, through the reader the Flink view shares (it caches per job).
@@ -133,65 +103,36 @@ export class PipelineMonitor extends Disposable {
           : {};
       return { ...overview, health };
     })();
-    const [kafka, flink] = await Promise.all([brokerTask, flinkTask]);
-
-    const generator = this.processPhase('generator', folder);
-    const jobProcess = this.processPhase('job', folder);
-    let jobPhase: ProcessPhase;
-    if (flink.reachable && flink.current) jobPhase = jobProcess === 'stopping' ? 'stopping' : phaseOfFlinkState(flink.current.state);
-    else if (jobProcess === 'running') jobPhase = 'starting';
-    else jobPhase = jobProcess;
-
-    const health = flink.health;
-    const now = Date.now();
-    const exception = health.newestException
-      ? { headline: exceptionHeadline(health.newestException), at: health.newestException.timestamp }
-      : undefined;
-    const state = flink.current?.state;
-    const restarting = isRestarting(state, health.restarts, exception?.at, now);
-    const behindMs = health.source?.emitEventTimeLagMs;
-    if (kafka.lag !== undefined || behindMs !== undefined)
-      this.lagTrend.add(`${primary.key}/${topic}/${groupId}`, { at: now, records: kafka.lag, behindMs });
+    const [kafka, flink] = await Promise.all([kafkaTask, flinkTask]);
 
     const previousBroker = this.current.broker.state;
-    this.current = {
-      broker: kafka.broker,
-      topic,
-      ingestRate: kafka.ingestRate,
-      endOffsetTotal: kafka.endOffsetTotal,
-      generator,
-      job: {
-        phase: jobPhase,
-        flinkState: flink.current?.state,
-        name: flink.current?.name,
-        jid: flink.current?.jid,
-        restAddress,
-        restReachable: flink.reachable,
+    this.current = buildSnapshot(
+      {
+        primary,
+        topic,
         groupId,
-        lag: kafka.lag,
-        lagNote: kafka.lagNote ?? (kafka.broker.state === 'up' ? undefined : 'Kafka is not reachable'),
-        behindMs,
-        restarts: health.restarts,
-        exception,
-        restarting,
-        checkpointIntervalMs: health.checkpointIntervalMs,
+        restAddress,
+        localRunning,
+        kafka,
+        flink,
+        generator: this.processPhase('generator', folder),
+        jobProcess: this.processPhase('job', folder),
+        now: Date.now(),
       },
-      lagTrend: [...this.lagTrend.all],
-      updatedAt: now,
-    };
+      { rate: this.rate, lagTrend: this.lagTrend },
+    );
+    const { broker, generator, job } = this.current;
     await Promise.all([
-      setContextKey(ContextKey.BrokerUp, kafka.broker.state === 'up'),
+      setContextKey(ContextKey.BrokerUp, broker.state === 'up'),
       setContextKey(ContextKey.LocalStackRunning, localRunning),
       setContextKey(ContextKey.PrimaryIsLocal, primary.local),
       setContextKey(ContextKey.GeneratorRunning, generator === 'running' || generator === 'starting'),
-      setContextKey(ContextKey.JobRunning, jobPhase === 'running' || jobPhase === 'starting'),
+      setContextKey(ContextKey.JobRunning, job.phase === 'running' || job.phase === 'starting'),
     ]);
     this._onDidChange.fire(this.current);
-    if (previousBroker !== kafka.broker.state) {
-      this.log.info(
-        `Kafka at ${primary.bootstrapServers}: ${kafka.broker.state}${kafka.broker.detail ? ` (${kafka.broker.detail})` : ''}.`,
-      );
-      this._onDidChangeBrokerState.fire(kafka.broker.state);
+    if (previousBroker !== broker.state) {
+      this.log.info(`Kafka at ${primary.bootstrapServers}: ${broker.state}${broker.detail ? ` (${broker.detail})` : ''}.`);
+      this._onDidChangeBrokerState.fire(broker.state);
     }
   }
 

@@ -5,9 +5,19 @@ import type { Log } from '../services/log';
 import type { PipelineMonitor } from '../services/pipelineMonitor';
 import type { PipelineSnapshot } from '../pipeline/statusModel';
 import { affectsAny, settings } from '../services/settings';
-import { ClusterNode, ErrorNode, type KafkaNode, type NodeContext } from './kafkaNodes';
+import { BrokersFolderNode } from './kafkaBrokerNodes';
+import { GroupsFolderNode } from './kafkaGroupNodes';
+import { TopicsFolderNode } from './kafkaTopicNodes';
+import { ClusterNode, ErrorNode, type ClusterFolders, type KafkaNode, type NodeContext } from './kafkaTreeNode';
 
 export const KAFKA_VIEW_ID = 'kafkaFlinkLab.kafka';
+
+/** Below each cluster: its brokers, its topics (with the list fetched alongside the cluster) and its consumer groups. */
+const clusterFolders: ClusterFolders = (cluster, model, topics) => [
+  new BrokersFolderNode(cluster, model),
+  new TopicsFolderNode(cluster, topics),
+  new GroupsFolderNode(cluster),
+];
 
 /**
  * The Kafka view: clusters › brokers, topics › partitions, consumer groups › lag. Three states: the welcome
@@ -138,7 +148,7 @@ export class KafkaExplorer extends Disposable implements vscode.TreeDataProvider
 
   private async loadRoots(): Promise<KafkaNode[]> {
     try {
-      const clusters = this.connections.clusters().map((entry) => new ClusterNode(entry, this.nodeContext));
+      const clusters = this.connections.clusters().map((entry) => new ClusterNode(entry, this.nodeContext, clusterFolders));
       await Promise.all(clusters.map((c) => c.load()));
       for (const c of clusters)
         if (c.loadError) this.log.warn(`Kafka explorer: ${c.entry.bootstrapServers}: ${(c.loadError as Error).message ?? c.loadError}`);

@@ -20,7 +20,7 @@ import { UserError } from '../shared/errors';
  *    metadata names a new topic's leaders the broker still answers it with NOT_LEADER_OR_FOLLOWER.
  * 5. `commitOffsetsOutsideGroup`: admin.setOffsets joins the group as a consumer (about 5 s); an OffsetCommit
  *    outside the group, as kafka-consumer-groups --reset-offsets sends, takes one request. No upstream issue found for it.
- * The peek's throw-away consumer group (kafkaAdmin.ts) answers another gap: kafkajs has no manual
+ * The peek's throw-away consumer group (kafkaRecords.ts) answers another gap: kafkajs has no manual
  * partition assignment (tulios/kafkajs#373).
  */
 

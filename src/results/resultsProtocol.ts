@@ -1,5 +1,5 @@
 /**
- * The message protocol between the results webview (webview-ui/) and the extension host (src/views/resultsPanel.ts).
+ * The message protocol between the results webview (webview-ui/) and the extension host (src/results/resultsSession.ts, behind the thin panel src/views/resultsPanel.ts).
  * This file is the only one of src/ that the webview bundle imports: types plus a few pure helpers, no Node, no vscode.
  *
  * Handshake: the webview posts `ready` once its listener is installed; the host answers `init` (and never posts

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { SaslMechanism } from '../kafka/clusterSecurity';
 import { clusterRestUrl } from '../local/flinkCluster';
 import { parseFlinkTarget } from '../flink/flinkJobs';
-import { SETTINGS_PREFIX } from '../config/workspaceSettings';
+import { SETTINGS_PREFIX } from '../config/settingKeys';
 
 /**
  * One setting of `contributes.configuration`. Its default is the one package.json declares (VS Code reports it

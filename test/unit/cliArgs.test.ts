@@ -142,7 +142,7 @@ describe('the pipeline CLI checks its input as the extension does', () => {
     for (const bad of ['flink sensor', 'g;rm -rf ~', '', 'x'.repeat(250)]) {
       await assert.rejects(
         jobOptionsOf(ctx({ 'group-id': bad }), jars),
-        (e: Error) => e instanceof UserError && e.message === validateGroupId(bad),
+        (e: Error) => e instanceof UserError && e.message === `--group-id: ${validateGroupId(bad)}`,
       );
       assert.throws(
         () => cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: bad }),

@@ -1,12 +1,12 @@
+// The extension's entry: activate() builds the services, views and commands.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { KafkaConnections } from './services/connections';
 import { Log } from './services/log';
 import { PipelineMonitor } from './services/pipelineMonitor';
 import { PipelineTerminals } from './services/terminals';
-import { resolveOutputFolder } from './services/workspace';
 import { errorMessage } from './shared/errors';
-import { settings } from './services/settings';
+import { pipelineOutputFolder, settings } from './services/settings';
 import { FlinkView } from './views/flinkView';
 import { KafkaExplorer } from './views/kafkaExplorer';
 import { PeekDocuments } from './views/peekDocuments';
@@ -21,8 +21,8 @@ export function activate(context: vscode.ExtensionContext): void {
   try {
     const connections = new KafkaConnections(context.secrets, log);
     const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
-    // Processes in terminals see the pipeline's cluster even when the setting is only in the user's settings.
-    const terminals = new PipelineTerminals(cliPath, () => ({ PIPELINE_BOOTSTRAP_SERVERS: connections.primary().bootstrapServers }), log);
+    // The cluster reaches each process as its --bootstrap-servers flag (services/cliArgs.ts), never as a variable.
+    const terminals = new PipelineTerminals(cliPath, log);
     const monitor = new PipelineMonitor(connections, terminals, log);
     const explorer = new KafkaExplorer(connections, monitor, log);
     const peeks = new PeekDocuments();
@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
     );
 
     const results = new ResultsPanel(context.extensionUri, {
-      outputFolder: resolveOutputFolder,
+      outputFolder: pipelineOutputFolder,
       cacheDir: (context.storageUri ?? context.globalStorageUri).fsPath,
       memento: context.workspaceState,
       indexInBackground: () => settings.resultsIndexInBackground.value,

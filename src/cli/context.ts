@@ -1,3 +1,4 @@
+// The CLI's command shape, its shared flags, and the configuration and cluster a command works with.
 import { readFileSync, statSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import {
@@ -13,8 +14,8 @@ import {
 import { UserError } from '../shared/errors';
 import type { Progress } from '../local/install';
 import type { ConnectionOptions } from '../kafka/kafkaClient';
-import { validateBootstrapServers } from '../config/validation';
-import { resolveBootstrapServers } from '../config/workspaceSettings';
+import { PipelineConfig } from '../config/resolver';
+import { WorkspaceFileSettings } from '../config/workspaceSettings';
 
 /** One command of the `pipeline` CLI: its usage line, its flags, and what it does. */
 export interface CliCommand {
@@ -69,31 +70,38 @@ function readPasswordFile(file: string): string {
   return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
 
+/** The command's configuration: its flags, the environment, `<workspace>/.vscode/settings.json`, the defaults. */
+export function configOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  return new PipelineConfig({ settings: new WorkspaceFileSettings(ctx.workspace), workspace: ctx.workspace, flags: ctx.values, env });
+}
+
 /**
  * The command's cluster and how to reach it: --sasl-mechanism, --sasl-username, --tls, --allow-plaintext-sasl,
  * and the password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE. The password
  * goes only to bootstrap servers named on the command line or in PIPELINE_BOOTSTRAP_SERVERS, never to ones a
- * workspace's .vscode/settings.json names.
+ * workspace's .vscode/settings.json names or the default.
  */
 export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): CliCluster {
-  const bootstrapServers = bootstrapOf(ctx, env);
-  const mechanism = parseMechanism(ctx.values['sasl-mechanism']);
-  if (!mechanism)
-    throw new UserError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(', ')} (got ${String(ctx.values['sasl-mechanism'])}).`);
+  const config = configOf(ctx, env);
+  const bootstrap = config.bootstrapServers();
+  const bootstrapServers = bootstrap.value;
+  const resolved = config.security();
+  const mechanism = parseMechanism(resolved.mechanism.value);
+  if (!mechanism) throw new UserError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(', ')} (got ${resolved.mechanism.value}).`);
   const security = {
     mechanism,
-    username: (ctx.values['sasl-username'] as string | undefined) ?? '',
-    tls: ctx.values.tls === true,
-    allowPlaintextSasl: ctx.values['allow-plaintext-sasl'] === true,
+    username: resolved.username.value,
+    tls: resolved.tls.value,
+    allowPlaintextSasl: resolved.allowPlaintextSasl.value,
   };
   const cluster: ClusterConfig = { bootstrapServers, security };
   if (!usesSasl(security)) return { ...cluster, connection: { ssl: security.tls }, childEnv: {} };
   if (!security.username) throw new UserError('--sasl-mechanism needs --sasl-username.');
   const problem = plaintextSaslProblem(cluster, '--allow-plaintext-sasl');
   if (problem) throw new UserError(problem);
-  if (!ctx.values['bootstrap-servers'] && !env.PIPELINE_BOOTSTRAP_SERVERS) {
+  if (bootstrap.origin !== 'flag' && bootstrap.origin !== 'environment') {
     throw new UserError(
-      `A SASL password goes only to bootstrap servers named with --bootstrap-servers or PIPELINE_BOOTSTRAP_SERVERS; ${bootstrapServers} comes from the workspace's settings or the default.`,
+      `A SASL password goes only to bootstrap servers named with --bootstrap-servers or PIPELINE_BOOTSTRAP_SERVERS; ${bootstrapServers} comes from ${bootstrap.label}.`,
     );
   }
   const file = env[SASL_PASSWORD_FILE_ENV];
@@ -109,13 +117,6 @@ export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env)
     connection: { ssl: security.tls, sasl: { mechanism: security.mechanism, username: security.username, password } },
     childEnv: file ? { [SASL_PASSWORD_FILE_ENV]: file } : { [SASL_PASSWORD_ENV]: password },
   };
-}
-
-export function bootstrapOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): string {
-  const value = resolveBootstrapServers(ctx.workspace, ctx.values['bootstrap-servers'] as string | undefined, env);
-  const invalid = validateBootstrapServers(value);
-  if (invalid) throw new UserError(invalid);
-  return value;
 }
 
 export function numberFlag(ctx: CliContext, name: string, fallback?: number): number | undefined {

@@ -8,17 +8,15 @@ import { ensureTopic, parseBootstrapServers } from '../kafka/kafkaClient';
 import { parseReplayStart } from '../kafka/offsetReset';
 import { pollUntil } from '../local/proc';
 import { KafkaAdminClient } from '../kafka/kafkaAdmin';
-import { DEFAULT_FLINK_REST, fetchJobsOverview } from '../flink/flinkRest';
+import { fetchJobsOverview } from '../flink/flinkRest';
 import { stopWithSavepoint } from '../flink/flinkJobControl';
 import type { FlinkJobSummary } from '../flink/flinkRestTypes';
 import { ensureJobRuntime, type JobRuntime } from '../local/flinkRuntime';
 import { ensurePythonEnv } from '../local/install';
 import { stateRoot } from '../config/paths';
 import {
-  DEFAULT_GROUP_ID,
   DEFAULT_REST_PORT,
   argOf,
-  defaultOutputDir,
   ensureRestPortFree,
   generatorArgs,
   jobArgs,
@@ -28,14 +26,15 @@ import {
   type GeneratorOptions,
   type JobOptions,
 } from '../local/pipelineProcesses';
-import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../config/validation';
-import { readWorkspaceSetting } from '../config/workspaceSettings';
+import { validatePositiveInt } from '../config/validation';
+import type { Resolved } from '../config/resolver';
 import { benchCli } from './bench/benchCli';
 import { chaosCli } from './chaos/chaosCli';
 import { runCli, runStamp } from './runCli';
 import {
   checkedNumber,
   clusterOf,
+  configOf,
   bootstrapOption,
   numberFlag,
   securityOption,
@@ -46,37 +45,24 @@ import {
 } from './context';
 
 export function topicOf(ctx: CliContext): string {
-  const topic = (ctx.values.topic as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'topic') ?? 'sensor-data';
-  const invalid = validateTopicName(topic);
-  if (invalid) throw new UserError(invalid);
-  return topic;
-}
-
-export function outputOf(ctx: CliContext): string {
-  const configured = (ctx.values.output as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'outputFolder');
-  return configured ? resolve(ctx.workspace, configured) : defaultOutputDir(ctx.workspace);
+  return configOf(ctx).topic().value;
 }
 
 const fraction = (name: string) => (v: number) => (v < 0 || v > 1 ? `--${name} must be between 0 and 1.` : undefined);
 
 export function generatorOptionsOf(ctx: CliContext, cluster: CliCluster = clusterOf(ctx)): GeneratorOptions {
+  const config = configOf(ctx);
   const count = checkedNumber(ctx, 'count', (v) => validatePositiveInt(v, '--count'));
   const durationSeconds = checkedNumber(ctx, 'duration', (v) => (v > 0 ? undefined : '--duration must be more than 0 seconds.'));
   if (count !== undefined && durationSeconds !== undefined) throw new UserError('Give either --count or --duration, not both.');
   return {
     bootstrapServers: cluster.bootstrapServers,
     security: cluster.security,
-    topic: topicOf(ctx),
-    rate:
-      checkedNumber(ctx, 'rate', (v) => validateNonNegativeNumber(v, '--rate')) ??
-      readWorkspaceSetting<number>(ctx.workspace, 'generator.rate') ??
-      100,
+    topic: config.topic().value,
+    rate: config.generatorRate().value,
     count,
     durationSeconds,
-    sensors:
-      checkedNumber(ctx, 'sensors', (v) => validatePositiveInt(v, '--sensors', MAX_SENSORS)) ??
-      readWorkspaceSetting<number>(ctx.workspace, 'generator.sensors') ??
-      10,
+    sensors: config.generatorSensors().value,
     lateFraction: checkedNumber(ctx, 'late-fraction', fraction('late-fraction')),
     anomalyFraction: checkedNumber(ctx, 'anomaly-fraction', fraction('anomaly-fraction')),
     malformedFraction: checkedNumber(ctx, 'malformed-fraction', fraction('malformed-fraction')),
@@ -86,42 +72,31 @@ export function generatorOptionsOf(ctx: CliContext, cluster: CliCluster = cluste
   };
 }
 
-export function flinkTargetOf(ctx: CliContext): FlinkTarget {
-  const { target, error } = parseFlinkTarget(
-    (ctx.values.flink as string | undefined) ?? readWorkspaceSetting<string>(ctx.workspace, 'flink.target'),
-    clusterRestUrl(),
-  );
-  if (!target) throw new UserError(error!);
-  return target;
-}
-
-/** --group-id (or the default), checked as the extension checks the setting job.groupId. */
-export function groupIdOf(ctx: CliContext): string {
-  const groupId = (ctx.values['group-id'] as string | undefined) ?? DEFAULT_GROUP_ID;
-  const invalid = validateGroupId(groupId);
-  if (invalid) throw new UserError(invalid);
-  return groupId;
+/** Where the job runs (--flink, or the setting flink.target), with where that was said. */
+export function flinkTargetOf(ctx: CliContext): Resolved<FlinkTarget> {
+  const given = configOf(ctx).flinkTarget();
+  const { target, error } = parseFlinkTarget(given.value, clusterRestUrl());
+  if (!target) throw new UserError(`${error} (${given.label})`);
+  return { ...given, value: target };
 }
 
 export async function jobOptionsOf(
   ctx: CliContext,
   jars: JobRuntime,
-  target: FlinkTarget = flinkTargetOf(ctx),
+  target: FlinkTarget = flinkTargetOf(ctx).value,
   cluster: CliCluster = clusterOf(ctx),
 ): Promise<JobOptions> {
-  const topic = topicOf(ctx);
+  const config = configOf(ctx);
+  const topic = config.topic().value;
   const restPort = checkedNumber(ctx, 'rest-port', (v) => validatePositiveInt(v, '--rest-port', 65535)) ?? DEFAULT_REST_PORT;
   const savepoint = ctx.values['from-savepoint'] as string | undefined;
   return {
     bootstrapServers: cluster.bootstrapServers,
     security: cluster.security,
     topic,
-    output: outputOf(ctx),
-    windowSeconds:
-      checkedNumber(ctx, 'window', (v) => validatePositiveInt(v, '--window', 86_400)) ??
-      readWorkspaceSetting<number>(ctx.workspace, 'windowSeconds') ??
-      10,
-    groupId: groupIdOf(ctx),
+    output: config.outputFolder().value,
+    windowSeconds: config.windowSeconds().value,
+    groupId: config.groupId().value,
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) =>
       v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.',
     ),
@@ -141,7 +116,8 @@ export async function jobOptionsOf(
 /** What a start of the job needs: the PyFlink environment and runtime, its Flink target, its cluster, its options. */
 interface PreparedJob {
   python: string;
-  target: FlinkTarget;
+  /** With its origin: where the job is submitted, a target a workspace file names is known as such. */
+  target: Resolved<FlinkTarget>;
   cluster: CliCluster;
   options: JobOptions;
 }
@@ -150,14 +126,18 @@ async function prepareJob(ctx: CliContext): Promise<PreparedJob> {
   const python = await ensurePythonEnv(ctx.progress);
   const target = flinkTargetOf(ctx);
   const cluster = clusterOf(ctx);
-  return { python, target, cluster, options: await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target, cluster) };
+  const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target.value, cluster);
+  return { python, target, cluster, options };
 }
 
 /**
  * Starts the job on its target: the local cluster is brought up first when it is not running; the embedded job
  * needs its REST port free. In the foreground it runs until Ctrl-C; detached, it returns once the job RUNs.
  */
-async function startJob(ctx: CliContext, { options, target, python, cluster: { childEnv } }: PreparedJob): Promise<number> {
+async function startJob(
+  ctx: CliContext,
+  { options, target: { value: target }, python, cluster: { childEnv } }: PreparedJob,
+): Promise<number> {
   const job = new PipelineProcess(ctx.workspace, 'job');
   if (job.running())
     throw new UserError(`The Flink job is already running (pid ${job.record()!.pid}): stop it with \`pipeline job stop\` first.`);
@@ -241,7 +221,7 @@ const jobFlags = {
 function restUrlOf(ctx: CliContext): string {
   const port = numberFlag(ctx, 'rest-port');
   if (port !== undefined) return `http://127.0.0.1:${port}`;
-  return readWorkspaceSetting<string>(ctx.workspace, 'flinkRestUrl') ?? DEFAULT_FLINK_REST;
+  return configOf(ctx).flinkRestUrl().value;
 }
 
 export const processCli: Record<string, CliCommand> = {
@@ -260,7 +240,7 @@ export const processCli: Record<string, CliCommand> = {
       const cluster = clusterOf(ctx);
       const options = generatorOptionsOf(ctx, cluster);
       const python = await ensurePythonEnv(ctx.progress);
-      const partitions = readWorkspaceSetting<number>(ctx.workspace, 'partitions') ?? 3;
+      const partitions = configOf(ctx).partitions().value;
       try {
         if (
           await withTimeout(
@@ -295,7 +275,7 @@ export const processCli: Record<string, CliCommand> = {
     usage:
       'pipeline job replay --from earliest|TIME|OFFSETS [--output DIR] [--window SECONDS] [--topic T] [--group-id G] [--flink URL] [--detach]',
     summary:
-      're-run the history: stop the job, move its consumer group (earliest; TIME as ISO-8601 or epoch ms; OFFSETS as 0:120,1:98,…), start it with fresh state into a new output folder (default output/runs/<time>/)',
+      're-run the history: stop the job, move its consumer group (earliest; TIME as ISO-8601 or epoch ms; OFFSETS as 0:120,1:98,…), start it with fresh state into a new output folder (default runs/<time>/ in the output folder)',
     options: { ...jobFlags, from: { type: 'string' } },
     async run(ctx) {
       const from = ctx.values.from as string | undefined;
@@ -305,9 +285,9 @@ export const processCli: Record<string, CliCommand> = {
         );
       const start = parseReplayStart(from);
       const stamp = runStamp();
-      if (!ctx.values.output) ctx.values.output = join(outputOf(ctx), 'runs', stamp);
       const prepared = await prepareJob(ctx);
       const { options, cluster } = prepared;
+      if (ctx.values.output === undefined) options.output = join(options.output, 'runs', stamp);
       const job = new PipelineProcess(ctx.workspace, 'job');
       if (job.running()) {
         ctx.progress('Stopping the running Flink job (its checkpoints stay with its own output folder)…');

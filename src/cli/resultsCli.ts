@@ -1,14 +1,13 @@
 // `pipeline verify` and `pipeline query`: the output files through the results store, printed as text.
 import type { CellValue, ColumnInfo } from '../results/resultsProtocol';
 import { UserError } from '../shared/errors';
-import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, type VerifyReport } from '../results';
-import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+import { QueryRefusedError, ResultsError, ResultsStore, type VerifyReport } from '../results';
+import { configOf, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 
 const outputOption = { output: { type: 'string' as const, short: 'o' } };
 
 async function openStore(ctx: CliContext): Promise<ResultsStore> {
-  const folder = resolveOutputFolder(ctx.workspace, ctx.values.output as string | undefined);
-  return ResultsStore.open(folder);
+  return ResultsStore.open(configOf(ctx).outputFolder().value);
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');

@@ -1,6 +1,6 @@
 // `pipeline run`: headless end to end (stack, topic, job, generator), then verify and a summary.
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../shared/errors';
 import { ensureJobRuntime } from '../local/flinkRuntime';
 import { ensurePythonEnv } from '../local/install';
@@ -11,7 +11,7 @@ import { sleep } from '../local/proc';
 import { bootstrapFor, LocalStack } from '../local/stack';
 import { MAX_SENSORS, validatePositiveInt, validateTopicName } from '../config/validation';
 import { ResultsStore } from '../results';
-import { numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
+import { configOf, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 import { formatResultTable } from './resultsCli';
 
 /** `20261125T104501`: names the run's topic and output folder. */
@@ -98,7 +98,9 @@ export const runCli: CliCommand = {
     const topic = (ctx.values.topic as string | undefined) ?? `sensor-run-${stamp}`;
     const topicProblem = validateTopicName(topic);
     if (topicProblem) throw new UserError(topicProblem);
-    const output = resolve(ctx.workspace, (ctx.values.output as string | undefined) ?? join('output', `run-${stamp}`));
+    // Each run has a folder of its own in the output folder, unless --output names one.
+    const outputFolder = configOf(ctx).outputFolder();
+    const output = outputFolder.origin === 'flag' ? outputFolder.value : join(outputFolder.value, `run-${stamp}`);
     const windowSeconds = numberFlag(ctx, 'window', 10)!;
     const checkpointSeconds = numberFlag(ctx, 'checkpoint-interval', 5)!;
     const restPort = numberFlag(ctx, 'rest-port', 8081)!;

@@ -1,14 +1,16 @@
+// The pipeline's commands: start and stop the generator and the job, replay, start and stop everything, the actions menu.
 import * as vscode from 'vscode';
-import { resolveOutputFolder, requireWorkspace } from '../services/workspace';
+import { requireWorkspace } from '../services/workspace';
 import { join } from 'node:path';
 import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs } from '../services/cliArgs';
 import { errorMessage, UserError } from '../shared/errors';
-import { clusterRestUrl, LocalFlinkCluster } from '../local/flinkCluster';
-import { localRestPort, parseFlinkTarget } from '../flink/flinkJobs';
+import { LocalFlinkCluster } from '../local/flinkCluster';
+import { localRestPort, type FlinkTarget } from '../flink/flinkJobs';
 import { parseReplayStart } from '../kafka/offsetReset';
 import { PipelineProcess } from '../local/pipelineProcesses';
 import { MAX_SENSORS, validateNonNegativeNumber, validatePositiveInt } from '../config/validation';
-import { settings } from '../services/settings';
+import type { PipelineConfig, Resolved } from '../config/resolver';
+import { extensionConfig, jobFlinkTarget, settings } from '../services/settings';
 import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickPreset, type Preset } from './prompts';
@@ -41,10 +43,7 @@ async function ensureBroker(s: Services, ask: boolean): Promise<void> {
   await s.monitor.refresh();
   if (s.monitor.snapshot.broker.state === 'up') return;
   const primary = s.connections.primary();
-  if (!primary.local)
-    throw new UserError(
-      `Kafka at ${primary.bootstrapServers} does not answer: start it or change the setting ${settings.bootstrapServers.fullKey}.`,
-    );
+  if (!primary.local) throw new UserError(`Kafka at ${primary.bootstrapServers} does not answer: start it or change ${primary.from}.`);
   if (ask) {
     const choice = await vscode.window.showWarningMessage(`Kafka at ${primary.bootstrapServers} is not running.`, 'Start local Kafka');
     if (choice !== 'Start local Kafka') throw new UserError(`Kafka at ${primary.bootstrapServers} is not running: start it first.`);
@@ -54,14 +53,16 @@ async function ensureBroker(s: Services, ask: boolean): Promise<void> {
 
 /** The pipeline's topic must exist before the generator writes or the job reads it. */
 async function ensureTopic(s: Services): Promise<void> {
-  const topic = settings.topic.value;
+  const config = extensionConfig();
+  const topic = config.topic().value;
+  const partitions = config.partitions().value;
   const client = await s.connections.client();
   const deadline = Date.now() + 15_000;
   // `stack up` creates sensor-data right after the broker answers: give it a moment before creating it here.
   while (!(await client.listTopics()).some((t) => t.name === topic)) {
     if (Date.now() > deadline) {
-      await client.createTopic({ name: topic, partitions: settings.partitions.value });
-      s.log.info(`Created topic ${topic} (${settings.partitions.value} partitions) for the pipeline.`);
+      await client.createTopic({ name: topic, partitions });
+      s.log.info(`Created topic ${topic} (${partitions} partitions) for the pipeline.`);
       return;
     }
     await new Promise((r) => setTimeout(r, 1000));
@@ -70,35 +71,39 @@ async function ensureTopic(s: Services): Promise<void> {
 
 async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean): Promise<void> {
   const workspace = requireWorkspace();
+  const config = extensionConfig();
+  const topic = config.topic().value;
+  const preferredRate = config.generatorRate().value;
+  const preferredSensors = config.generatorSensors().value;
   const rate =
     args.rate ??
     (prompt
       ? await pickPreset(
           'Sensor generator: events per second (over all sensors)',
-          presets([10, 100, 1000, 5000], settings.generatorRate.value, 'events/s'),
+          presets([10, 100, 1000, 5000], preferredRate, 'events/s'),
           {
             prompt: 'Events per second (0 = as fast as possible)',
             parse: (t) =>
               validateNonNegativeNumber(t, 'The rate') ? { error: validateNonNegativeNumber(t, 'The rate') } : { value: Number(t) },
           },
         )
-      : settings.generatorRate.value);
+      : preferredRate);
   const sensors =
     args.sensors ??
     (prompt
-      ? await pickPreset('Sensor generator: how many sensors', presets([1, 5, 10, 50, 100], settings.generatorSensors.value, 'sensors'), {
+      ? await pickPreset('Sensor generator: how many sensors', presets([1, 5, 10, 50, 100], preferredSensors, 'sensors'), {
           prompt: 'Number of sensors',
           parse: (t) =>
             validatePositiveInt(t, 'The number of sensors', MAX_SENSORS)
               ? { error: validatePositiveInt(t, 'The number of sensors', MAX_SENSORS) }
               : { value: Number(t) },
         })
-      : settings.generatorSensors.value);
+      : preferredSensors);
   const access = await s.connections.pipelineAccess();
   const argv = cliGenerateArgs({
     workspace,
-    topic: settings.topic.value,
-    bootstrapServers: s.connections.primary().bootstrapServers,
+    topic,
+    bootstrapServers: access.bootstrapServers,
     rate,
     sensors,
     durationSeconds: args.durationSeconds,
@@ -113,26 +118,29 @@ async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean)
 
 async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<void> {
   const workspace = requireWorkspace();
+  const config = extensionConfig();
+  const target = jobFlinkTarget(config);
+  const preferredWindow = config.windowSeconds().value;
   const windowSeconds =
     args.windowSeconds ??
     (prompt
-      ? await pickPreset('Flink job: tumbling window size (event time)', presets([5, 10, 30, 60], settings.windowSeconds.value, 's'), {
+      ? await pickPreset('Flink job: tumbling window size (event time)', presets([5, 10, 30, 60], preferredWindow, 's'), {
           prompt: 'Window size in seconds',
           parse: (t) =>
             validatePositiveInt(t, 'The window size', 86_400)
               ? { error: validatePositiveInt(t, 'The window size', 86_400) }
               : { value: Number(t) },
         })
-      : settings.windowSeconds.value);
+      : preferredWindow);
   const access = await s.connections.pipelineAccess();
   const argv = cliJobStartArgs({
     workspace,
-    topic: settings.topic.value,
-    bootstrapServers: s.connections.primary().bootstrapServers,
+    topic: config.topic().value,
+    bootstrapServers: access.bootstrapServers,
     security: access.security,
-    outputDir: resolveOutputFolder(),
+    outputDir: config.outputFolder().value,
     windowSeconds,
-    ...jobTarget(),
+    ...jobPlacement(config, target),
   });
   if (prompt) await ensureBroker(s, true);
   if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running')
@@ -140,12 +148,14 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
   await s.monitor.refresh();
 }
 
-/** The job's group and where it runs: the embedded MiniCluster on the REST port of the setting, or a cluster (flink.target). */
-function jobTarget(): { groupId: string; restPort?: number; flink?: string } {
-  const { target, error } = parseFlinkTarget(settings.flinkTarget.value, clusterRestUrl());
-  if (!target) throw new UserError(`${error} (setting ${settings.flinkTarget.fullKey})`);
-  if (target.kind === 'embedded') return { groupId: settings.jobGroupId.value, restPort: localRestPort(settings.flinkRestUrl.value) };
-  return { groupId: settings.jobGroupId.value, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };
+/** The job's group and where it runs: the embedded MiniCluster on the REST port of flinkRestUrl, or a cluster (flink.target). */
+function jobPlacement(
+  config: PipelineConfig,
+  { value: target }: Resolved<FlinkTarget>,
+): { groupId: string; restPort?: number; flink?: string } {
+  const groupId = config.groupId().value;
+  if (target.kind === 'embedded') return { groupId, restPort: localRestPort(config.flinkRestUrl().value) };
+  return { groupId, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };
 }
 
 const REPLAY_STARTS: (vscode.QuickPickItem & { from?: string; ask?: 'time' | 'offsets' })[] = [
@@ -160,6 +170,8 @@ const REPLAY_STARTS: (vscode.QuickPickItem & { from?: string; ask?: 'time' | 'of
  */
 async function replay(s: Services): Promise<void> {
   const workspace = requireWorkspace();
+  const config = extensionConfig();
+  const target = jobFlinkTarget(config);
   const start = await vscode.window.showQuickPick(REPLAY_STARTS, {
     title: 'Replay the pipeline: from where?',
     placeHolder: 'The job re-reads the topic from here, into a new output folder',
@@ -183,7 +195,7 @@ async function replay(s: Services): Promise<void> {
   }
   const windowSeconds = await pickPreset(
     'Replay: tumbling window size (event time)',
-    presets([5, 10, 30, 60], settings.windowSeconds.value, 's'),
+    presets([5, 10, 30, 60], config.windowSeconds().value, 's'),
     {
       prompt: 'Window size in seconds',
       parse: (t) =>
@@ -193,7 +205,7 @@ async function replay(s: Services): Promise<void> {
     },
   );
   const outputDir = join(
-    resolveOutputFolder(),
+    config.outputFolder().value,
     'runs',
     new Date()
       .toISOString()
@@ -204,13 +216,13 @@ async function replay(s: Services): Promise<void> {
   const access = await s.connections.pipelineAccess();
   const argv = cliJobReplayArgs({
     workspace,
-    topic: settings.topic.value,
-    bootstrapServers: s.connections.primary().bootstrapServers,
+    topic: config.topic().value,
+    bootstrapServers: access.bootstrapServers,
     security: access.security,
     outputDir,
     windowSeconds,
     from: from!,
-    ...jobTarget(),
+    ...jobPlacement(config, target),
   });
   await stopProcess(s, 'job', JOB_GRACE_MS);
   await s.terminals.start('job', argv, { extraEnv: access.env });
@@ -244,6 +256,15 @@ async function stopJob(s: Services): Promise<void> {
 async function stopGenerator(s: Services): Promise<void> {
   if (!(await stopProcess(s, 'generator', GENERATOR_GRACE_MS)))
     void vscode.window.showInformationMessage('The sensor generator is not running.');
+}
+
+/** Whether the job's target is the local session cluster; a target setting that does not parse is not that one. */
+function onLocalCluster(): boolean {
+  try {
+    return jobFlinkTarget().value.kind === 'local-cluster';
+  } catch {
+    return false;
+  }
 }
 
 export function pipelineCommands(s: Services): vscode.Disposable[] {
@@ -291,7 +312,7 @@ export function pipelineCommands(s: Services): vscode.Disposable[] {
       'kafkaFlinkLab.pipeline.stopAll',
       async () => {
         await Promise.all([stopGenerator(s), stopJob(s)]);
-        if (parseFlinkTarget(settings.flinkTarget.value, clusterRestUrl()).target?.kind === 'local-cluster') {
+        if (onLocalCluster()) {
           const stopped = await new LocalFlinkCluster(requireWorkspace()).down((message) => s.log.info(message));
           if (stopped.length) s.log.info(`Stopped the local Flink cluster (${stopped.join(', ')}).`);
         }

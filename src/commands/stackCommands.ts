@@ -31,7 +31,7 @@ export async function startLocalStack(s: Services, options: { quiet?: boolean } 
   s.explorer.refresh();
   if (!primary.local) {
     const use = await vscode.window.showInformationMessage(
-      `The local Kafka runs at ${s.connections.localAddress()}, but the pipeline uses ${primary.bootstrapServers} (setting ${settings.bootstrapServers.fullKey}).`,
+      `The local Kafka runs at ${s.connections.localAddress()}, but the pipeline uses ${primary.bootstrapServers} (${primary.from}).`,
       'Use the local Kafka',
     );
     if (use) await settings.bootstrapServers.update(s.connections.localAddress());

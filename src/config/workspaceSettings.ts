@@ -1,7 +1,8 @@
+// The CLI's settings: VS Code's settings file of the workspace, read as JSON with comments.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const SETTINGS_PREFIX = 'kafkaFlinkLab';
+import type { SettingScope, SettingsSource } from './resolver';
+import { isSettingKey, SETTING_DEFAULTS, SETTINGS_PREFIX } from './settingKeys';
 
 /** Strips // and /* comments and trailing commas from JSONC (VS Code settings files), leaving strings intact. */
 export function parseJsonc(text: string): unknown {
@@ -28,19 +29,44 @@ export function parseJsonc(text: string): unknown {
   return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
 }
 
-/** A setting of this extension as written in `<workspace>/.vscode/settings.json`, so the CLI honours it too. */
-export function readWorkspaceSetting<T>(workspace: string, key: string): T | undefined {
-  try {
-    const settings = parseJsonc(readFileSync(join(workspace, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
-    return settings[`${SETTINGS_PREFIX}.${key}`] as T | undefined;
-  } catch {
-    return undefined;
+/** The keys the CLI honours from the file: the pipeline's; its SASL and TLS come from its flags only. */
+const CLI_KEYS = new Set<string>([
+  'bootstrapServers',
+  'topic',
+  'partitions',
+  'generator.rate',
+  'generator.sensors',
+  'windowSeconds',
+  'job.groupId',
+  'outputFolder',
+  'flinkRestUrl',
+  'flink.target',
+]);
+
+/** The CLI's settings: `<workspace>/.vscode/settings.json` as the workspace scope, no user scope, the shared defaults. */
+export class WorkspaceFileSettings implements SettingsSource {
+  private parsed?: Record<string, unknown>;
+
+  constructor(private readonly workspace: string) {}
+
+  read(key: string, scope: SettingScope): { value: unknown; label: string } | undefined {
+    if (scope !== 'workspace' || !CLI_KEYS.has(key)) return undefined;
+    const value = this.file()[`${SETTINGS_PREFIX}.${key}`];
+    return value === undefined ? undefined : { value, label: `${SETTINGS_PREFIX}.${key} in .vscode/settings.json` };
   }
-}
 
-export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+  defaultOf(key: string): unknown {
+    return isSettingKey(key) ? SETTING_DEFAULTS[key] : undefined;
+  }
 
-/** The flag, then PIPELINE_BOOTSTRAP_SERVERS, then the workspace setting, then the local broker. */
-export function resolveBootstrapServers(workspace: string, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag || env.PIPELINE_BOOTSTRAP_SERVERS || readWorkspaceSetting<string>(workspace, 'bootstrapServers') || DEFAULT_BOOTSTRAP;
+  private file(): Record<string, unknown> {
+    if (!this.parsed) {
+      try {
+        this.parsed = parseJsonc(readFileSync(join(this.workspace, '.vscode', 'settings.json'), 'utf8')) as Record<string, unknown>;
+      } catch {
+        this.parsed = {};
+      }
+    }
+    return this.parsed;
+  }
 }

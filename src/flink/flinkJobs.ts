@@ -1,5 +1,5 @@
 import { UserError } from '../shared/errors';
-import { SETTINGS_PREFIX } from '../config/workspaceSettings';
+import { SETTINGS_PREFIX } from '../config/settingKeys';
 
 /** What the pipeline shows of a Flink job state (`GET /jobs/overview`'s `state`). */
 export type JobPhase = 'running' | 'starting' | 'failed' | 'stopped';

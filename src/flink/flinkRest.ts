@@ -4,8 +4,6 @@ import { currentJob, normalizeRestUrl } from './flinkJobs';
 import { jobPath, restJson } from './flinkRestCall';
 import type { FlinkClusterOverview, FlinkException, FlinkJobDetail, FlinkJobSummary, TaskManagerInfo } from './flinkRestTypes';
 
-export const DEFAULT_FLINK_REST = 'http://127.0.0.1:8081';
-
 /** GET /jobs/overview with a hard timeout; throws a UserError when Flink's REST API does not answer. */
 export async function fetchJobsOverview(restUrl: string, timeoutMs = 3000): Promise<FlinkJobSummary[]> {
   const body = await restJson<{ jobs?: Array<{ jid: string; name: string; state: string; 'start-time': number; duration: number }> }>(

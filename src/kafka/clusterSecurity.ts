@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../shared/errors';
 import { parseBootstrapServers, type ConnectionOptions } from './kafkaClient';
-import { SETTINGS_PREFIX } from '../config/workspaceSettings';
+import { SETTINGS_PREFIX } from '../config/settingKeys';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pythonSecurityArgs, SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV, type ClusterSecurity } from '../kafka/clusterSecurity';
 import { UserError } from '../shared/errors';
 import type { JobRuntime } from './flinkRuntime';
@@ -64,7 +64,6 @@ export interface JobOptions {
   noRestore?: boolean;
 }
 
-export const DEFAULT_GROUP_ID = 'flink-sensor-processor';
 export const DEFAULT_REST_PORT = 8081;
 
 /** The command line of flink-jobs/data_generator.py for these options (argv, never a shell string). */
@@ -372,8 +371,4 @@ export async function waitForJobRunning(restUrl: string, process: PipelineProces
   );
   if (!job) throw new UserError(`The Flink job did not reach RUNNING within ${timeoutMs / 1000} s: see ${process.logFile}.`);
   return job;
-}
-
-export function defaultOutputDir(workspace: string): string {
-  return resolve(workspace, 'output');
 }

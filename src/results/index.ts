@@ -1,6 +1,6 @@
 // The results store's public door: what the results view and the CLI use of src/results/.
 export { CacheUnavailableError, QueryRefusedError, ResultsError } from './errors';
-export { hasResultFiles, resolveOutputFolder } from './outputScan';
+export { hasResultFiles } from './outputScan';
 export type { RefreshResult } from './resultTables';
 export { ResultsStore, type ResultsStoreOptions } from './resultsStore';
 export { toCell } from './sql';

@@ -1,9 +1,8 @@
-// Finds the committed result files of an output folder (which table, size, modification time) and where that folder is.
+// Finds the committed result files of an output folder: which table, size, modification time.
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { RESULT_TABLES, TABLE_FOLDERS, type FileMessage, type ResultTable } from './resultsProtocol';
-import { readWorkspaceSetting } from '../config/workspaceSettings';
 import type { ScannedFile, SourceKey } from './sources';
 
 const JSON_EXTENSIONS = ['.jsonl', '.json', '.ndjson'];
@@ -17,17 +16,6 @@ export interface ScanResult {
 
 export function emptyScan(): ScanResult {
   return { exists: false, folders: { aggregates: false, alerts: false, dead_letter: false }, files: [], notes: [] };
-}
-
-/** `--output`, then the `kafkaFlinkLab.outputFolder` workspace setting, then `<workspace>/output`. */
-export function resolveOutputFolder(workspace: string, flag?: string): string {
-  if (flag) return resolve(flag);
-  const setting = readWorkspaceSetting<string>(workspace, 'outputFolder');
-  if (setting && setting.trim()) {
-    const expanded = setting.trim().replace(/^\$\{workspaceFolder\}/, workspace);
-    return isAbsolute(expanded) ? resolve(expanded) : resolve(workspace, expanded);
-  }
-  return resolve(workspace, 'output');
 }
 
 function relPath(root: string, path: string): string {

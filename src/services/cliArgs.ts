@@ -1,19 +1,14 @@
+// The argv of every `pipeline` command the extension starts in a terminal.
+import { isAbsolute } from 'node:path';
 import { usesSasl, type ClusterSecurity } from '../kafka/clusterSecurity';
 import { UserError } from '../shared/errors';
 import { parseReplayStart } from '../kafka/offsetReset';
-import {
-  MAX_SENSORS,
-  validateBootstrapServers,
-  validateGroupId,
-  validateNonNegativeNumber,
-  validatePositiveInt,
-  validateTopicName,
-} from '../config/validation';
+import { MAX_SENSORS, validateGroupId, validateNonNegativeNumber, validatePositiveInt, validateTopicName } from '../config/validation';
 
 /**
- * The argv of every `pipeline` command the extension starts in a terminal. Each value is validated here, before
- * anything reaches a terminal, and passed as `--flag=value` so that a value starting with "-" can never be read as
- * a flag. No shell is involved: the terminal runs Node with these arguments directly.
+ * Each value is validated here, before anything reaches a terminal, and passed as `--flag=value` so that a value
+ * starting with "-" can never be read as a flag. No shell is involved: the terminal runs Node with these arguments
+ * directly. The bootstrap servers come checked by the resolver (extensionConfig), and the CLI checks its flag again.
  */
 
 function check(...problems: (string | undefined)[]): void {
@@ -55,6 +50,7 @@ export function cliStackUpArgs(workspace: string, options: { brokers?: 1 | 3; fo
 export interface CliGenerateOptions {
   workspace: string;
   topic: string;
+  /** The pipeline's cluster: the one way the CLI learns it from the extension (no variable in the terminal). */
   bootstrapServers: string;
   /** Events per second over all sensors; 0 = as fast as possible. */
   rate: number;
@@ -69,7 +65,6 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
   check(
     validatePath(o.workspace, 'The workspace folder'),
     validateTopicName(o.topic),
-    validateBootstrapServers(o.bootstrapServers),
     validateNonNegativeNumber(o.rate, 'The rate (events/s)'),
     o.rate > 1_000_000 ? 'The rate can be at most 1000000 events/s.' : undefined,
     validatePositiveInt(o.sensors, 'The number of sensors', MAX_SENSORS),
@@ -93,9 +88,10 @@ export function cliGenerateArgs(o: CliGenerateOptions): string[] {
 export interface CliJobOptions {
   workspace: string;
   topic: string;
-  /** The pipeline's cluster (without it, the CLI reads the workspace's settings file). */
-  bootstrapServers?: string;
+  /** The pipeline's cluster, always given: the CLI offers a SASL password only to servers named by a flag. */
+  bootstrapServers: string;
   security?: ClusterSecurity;
+  /** Absolute: the CLI reads a relative --output from its current folder. */
   outputDir: string;
   windowSeconds: number;
   groupId: string;
@@ -110,16 +106,16 @@ export function cliJobStartArgs(o: CliJobOptions): string[] {
     validatePath(o.workspace, 'The workspace folder'),
     validateTopicName(o.topic),
     validatePath(o.outputDir, 'The output folder'),
+    isAbsolute(o.outputDir) ? undefined : `The output folder must be an absolute path (got ${o.outputDir}).`,
     validatePositiveInt(o.windowSeconds, 'The window size (s)', 86_400),
     validateGroupId(o.groupId),
     o.restPort !== undefined ? validatePositiveInt(o.restPort, 'The Flink REST port', 65_535) : undefined,
-    o.bootstrapServers !== undefined ? validateBootstrapServers(o.bootstrapServers) : undefined,
   );
   return [
     'job',
     'start',
     `--topic=${o.topic}`,
-    ...(o.bootstrapServers !== undefined ? [`--bootstrap-servers=${o.bootstrapServers}`] : []),
+    `--bootstrap-servers=${o.bootstrapServers}`,
     `--output=${o.outputDir}`,
     `--window=${o.windowSeconds}`,
     `--group-id=${o.groupId}`,

@@ -1,3 +1,4 @@
+// The Kafka clusters of the settings and an admin client for each, with the SASL password stored for exactly that cluster.
 import * as vscode from 'vscode';
 import {
   connectionSecurity,
@@ -15,7 +16,8 @@ import { parseBootstrapServers, type ConnectionOptions } from '../kafka/kafkaCli
 import { bootstrapFor, LocalStack } from '../local/stack';
 import { validateBootstrapServers } from '../config/validation';
 import { KafkaAdminClient } from '../kafka/kafkaAdmin';
-import { affectsAny, settings } from './settings';
+import { InvalidValueError } from '../config/resolver';
+import { affectsAny, extensionConfig, settings } from './settings';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
 import { workspaceFolder } from './workspace';
@@ -28,6 +30,8 @@ export interface ClusterEntry extends ClusterConfig {
   local: boolean;
   /** The cluster of the bootstrap servers setting: the one the pipeline (generator, job, status bar) uses. */
   primary: boolean;
+  /** Where its address is set, as messages name it. */
+  from: string;
   /** Why its settings entry cannot be used; connecting to it fails with this. */
   problem?: string;
 }
@@ -40,6 +44,17 @@ function mainSecurity(): ClusterSecurity {
     tls: settings.tls.value,
     allowPlaintextSasl: settings.saslAllowPlaintext.value,
   };
+}
+
+/** The pipeline's bootstrap servers as the resolver chose them, or what is wrong with them (the tree still shows the cluster). */
+function primaryBootstrap(): { bootstrapServers: string; from: string; problem?: string } {
+  try {
+    const resolved = extensionConfig().bootstrapServers();
+    return { bootstrapServers: resolved.value, from: resolved.label };
+  } catch (error) {
+    if (!(error instanceof InvalidValueError)) throw error;
+    return { bootstrapServers: String(error.given.value), from: error.given.label, problem: error.message };
+  }
 }
 
 /** The setting that allows SASL without TLS for a cluster, as messages name it. */
@@ -97,7 +112,7 @@ export class KafkaConnections extends Disposable {
     const local = normalizeBootstrap(this.localAddress());
     const seen = new Set<string>();
     const entries: ClusterEntry[] = [];
-    const add = (bootstrapServers: string, security: ClusterSecurity, primary: boolean, problem?: string) => {
+    const add = (bootstrapServers: string, security: ClusterSecurity, primary: boolean, from: string, problem?: string) => {
       const key = normalizeBootstrap(bootstrapServers) || bootstrapServers;
       if (seen.has(key)) return;
       seen.add(key);
@@ -108,16 +123,19 @@ export class KafkaConnections extends Disposable {
         security,
         local: isLocal,
         primary,
+        from,
         problem,
         label: isLocal ? 'local' : primary ? 'cluster' : 'additional cluster',
       });
     };
     const inherited = mainSecurity();
-    add(settings.bootstrapServers.value, inherited, true);
+    const primary = primaryBootstrap();
+    add(primary.bootstrapServers, inherited, true, primary.from, primary.problem);
+    const additional = settings.additionalClusters.fullKey;
     (settings.additionalClusters.value ?? []).forEach((setting, index) => {
       const { cluster, error } = parseClusterEntry(setting, inherited);
-      if (cluster) add(cluster.bootstrapServers, cluster.security, false);
-      else if (error) add(`entry ${index + 1}`, inherited, false, `Fix ${error}.`);
+      if (cluster) add(cluster.bootstrapServers, cluster.security, false, additional);
+      else if (error) add(`entry ${index + 1}`, inherited, false, additional, `Fix ${error}.`);
     });
     return entries;
   }
@@ -147,11 +165,9 @@ export class KafkaConnections extends Disposable {
     const existing = this.clients.get(entry.key);
     if (existing) return existing;
     if (entry.problem) throw new UserError(entry.problem);
-    const invalid = validateBootstrapServers(entry.bootstrapServers);
-    if (invalid)
-      throw new UserError(
-        `${invalid} Fix the setting ${entry.primary ? settings.bootstrapServers.fullKey : settings.additionalClusters.fullKey}.`,
-      );
+    // The pipeline's address is checked where it is resolved; an additional cluster's here.
+    const invalid = entry.primary ? undefined : validateBootstrapServers(entry.bootstrapServers);
+    if (invalid) throw new UserError(`${invalid} Fix the setting ${entry.from}.`);
     const timeoutMs = Math.max(1, settings.requestTimeoutSeconds.value) * 1000;
     const options: ConnectionOptions = {
       bootstrapServers: parseBootstrapServers(entry.bootstrapServers),
@@ -166,14 +182,17 @@ export class KafkaConnections extends Disposable {
   }
 
   /**
-   * What the generator and the job get to reach the pipeline's cluster: the security flags of the `pipeline` CLI,
-   * and the password (in the environment of its terminal, never on a command line).
+   * What the generator and the job get to reach the pipeline's cluster: its checked bootstrap servers and the
+   * security flags of the `pipeline` CLI, and the password (in the environment of its terminal, never on a command
+   * line; the CLI offers it to these servers because they come as its --bootstrap-servers flag).
    */
-  async pipelineAccess(): Promise<{ security?: ClusterSecurity; env: Record<string, string> }> {
+  async pipelineAccess(): Promise<{ bootstrapServers: string; security?: ClusterSecurity; env: Record<string, string> }> {
     const entry = this.primary();
-    if (entry.local || (!usesSasl(entry.security) && !entry.security.tls)) return { env: {} };
+    if (entry.problem) throw new UserError(entry.problem);
+    const { bootstrapServers } = entry;
+    if (entry.local || (!usesSasl(entry.security) && !entry.security.tls)) return { bootstrapServers, env: {} };
     const options = await this.security(entry);
-    return { security: entry.security, env: options.sasl ? { PIPELINE_SASL_PASSWORD: options.sasl.password } : {} };
+    return { bootstrapServers, security: entry.security, env: options.sasl ? { PIPELINE_SASL_PASSWORD: options.sasl.password } : {} };
   }
 
   private reset(why: string): void {

@@ -1,8 +1,39 @@
+// The extension's settings: each key it reads, VS Code's configuration as the resolver's settings source, and the values resolved from it.
 import * as vscode from 'vscode';
 import type { SaslMechanism } from '../kafka/clusterSecurity';
 import { clusterRestUrl } from '../local/flinkCluster';
-import { parseFlinkTarget } from '../flink/flinkJobs';
-import { SETTINGS_PREFIX } from '../config/workspaceSettings';
+import { parseFlinkTarget, type FlinkTarget } from '../flink/flinkJobs';
+import { PipelineConfig, type Resolved, type SettingScope, type SettingsSource } from '../config/resolver';
+import { SETTINGS_PREFIX } from '../config/settingKeys';
+import { UserError } from '../shared/errors';
+import { workspaceFolder } from './workspace';
+
+/**
+ * VS Code's configuration as the resolver reads it: the workspace scope is the folder's or the workspace's settings,
+ * the user scope the user's; the defaults are the ones package.json declares.
+ */
+const vscodeSettings: SettingsSource = {
+  read(key: string, scope: SettingScope): { value: unknown; label: string } | undefined {
+    const inspected = vscode.workspace.getConfiguration(SETTINGS_PREFIX).inspect(key);
+    const fullKey = `${SETTINGS_PREFIX}.${key}`;
+    if (scope === 'user')
+      return inspected?.globalValue === undefined ? undefined : { value: inspected.globalValue, label: `${fullKey} in the user settings` };
+    if (inspected?.workspaceFolderValue !== undefined)
+      return { value: inspected.workspaceFolderValue, label: `${fullKey} in the workspace folder's settings` };
+    if (inspected?.workspaceValue !== undefined) return { value: inspected.workspaceValue, label: `${fullKey} in the workspace settings` };
+    return undefined;
+  },
+  defaultOf(key: string): unknown {
+    const inspected = vscode.workspace.getConfiguration(SETTINGS_PREFIX).inspect(key);
+    if (inspected?.defaultValue === undefined) throw new Error(`Setting ${SETTINGS_PREFIX}.${key} is not declared in package.json.`);
+    return inspected.defaultValue;
+  },
+};
+
+/** The extension's configuration: no flags and no environment, the settings of the open folder (else the current one). */
+export function extensionConfig(): PipelineConfig {
+  return new PipelineConfig({ settings: vscodeSettings, workspace: workspaceFolder() ?? process.cwd() });
+}
 
 /**
  * One setting of `contributes.configuration`. Its default is the one package.json declares (VS Code reports it
@@ -15,14 +46,9 @@ export class Setting<T> {
     return `${SETTINGS_PREFIX}.${this.key}`;
   }
 
-  get defaultValue(): T {
-    const inspected = vscode.workspace.getConfiguration(SETTINGS_PREFIX).inspect<T>(this.key);
-    if (inspected?.defaultValue === undefined) throw new Error(`Setting ${this.fullKey} is not declared in package.json.`);
-    return inspected.defaultValue;
-  }
-
+  /** Unchecked, by the resolver's precedence; the values the pipeline's processes get are checked (extensionConfig). */
   get value(): T {
-    return vscode.workspace.getConfiguration(SETTINGS_PREFIX).get<T>(this.key) ?? this.defaultValue;
+    return extensionConfig().pick(this.key).value as T;
   }
 
   affects(event: vscode.ConfigurationChangeEvent): boolean {
@@ -69,10 +95,23 @@ export const settings = {
  */
 export const LEGACY_SASL_PASSWORD_SECRET = `${SETTINGS_PREFIX}.sasl.password`;
 
+/** Where the job runs (`flink.target`), with where that was set: a job is submitted only with this. */
+export function jobFlinkTarget(config = extensionConfig()): Resolved<FlinkTarget> {
+  const given = config.flinkTarget();
+  const { target, error } = parseFlinkTarget(given.value, clusterRestUrl());
+  if (!target) throw new UserError(`${error} (${given.label})`);
+  return { ...given, value: target };
+}
+
 /** Where the job's Flink answers: the session cluster of `flink.target`, or `flinkRestUrl` for the embedded job. */
-export function jobRestUrl(): string {
-  const { target } = parseFlinkTarget(settings.flinkTarget.value, clusterRestUrl());
-  return target && target.kind !== 'embedded' ? target.url : settings.flinkRestUrl.value;
+export function jobRestUrl(config = extensionConfig()): string {
+  const { target } = parseFlinkTarget(config.flinkTarget().value, clusterRestUrl());
+  return target && target.kind !== 'embedded' ? target.url : config.flinkRestUrl().value;
+}
+
+/** The output folder, absolute: the setting's relative path is inside the workspace folder. */
+export function pipelineOutputFolder(): string {
+  return extensionConfig().outputFolder().value;
 }
 
 export function affectsAny(event: vscode.ConfigurationChangeEvent, ...which: Setting<unknown>[]): boolean {

@@ -39,7 +39,6 @@ export class PipelineTerminals extends Disposable {
 
   constructor(
     private readonly cliPath: string,
-    private readonly env: () => Record<string, string>,
     private readonly log: Log,
     private readonly createTerminal: TerminalFactory = (options) => vscode.window.createTerminal(options),
   ) {
@@ -110,7 +109,7 @@ export class PipelineTerminals extends Disposable {
       name: TERMINAL_NAMES[role],
       shellPath: process.execPath,
       shellArgs: [this.cliPath, ...args],
-      env: { ...this.env(), ...options.extraEnv, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...options.extraEnv, ELECTRON_RUN_AS_NODE: '1' },
       iconPath: new vscode.ThemeIcon(role === 'broker' ? 'database' : role === 'generator' ? 'pulse' : 'zap'),
       isTransient: true,
     });

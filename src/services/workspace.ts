@@ -1,7 +1,6 @@
-import { isAbsolute, join } from 'node:path';
+// The open workspace folder: where the local stack and the pipeline keep their state.
 import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
-import { settings } from './settings';
 
 export function workspaceFolder(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -13,11 +12,4 @@ export function requireWorkspace(): string {
   if (!folder)
     throw new UserError('Open a folder first: the local stack keeps its data in <folder>/.pipeline and the job writes to <folder>/output.');
   return folder;
-}
-
-/** The output folder setting as an absolute path (relative paths are inside the workspace folder). */
-export function resolveOutputFolder(): string {
-  const configured = settings.outputFolder.value.trim() || 'output';
-  if (isAbsolute(configured)) return configured;
-  return join(workspaceFolder() ?? process.cwd(), configured);
 }

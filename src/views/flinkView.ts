@@ -4,7 +4,7 @@ import { Disposable, intervalDisposable, joiningRuns } from '../services/lifecyc
 import type { Log } from '../services/log';
 import type { PipelineMonitor } from '../services/pipelineMonitor';
 import type { PipelineTerminals } from '../services/terminals';
-import { resolveOutputFolder, workspaceFolder } from '../services/workspace';
+import { workspaceFolder } from '../services/workspace';
 import { CommittedFileIndex } from '../flink/committedFiles';
 import { errorMessage } from '../shared/errors';
 import { localRestPort } from '../flink/flinkJobs';
@@ -13,7 +13,7 @@ import { flattenRows, type FlinkRow } from '../flink/flinkRows';
 import { flinkReaderFor } from '../flink/flinkSnapshot';
 import type { FlinkSnapshot } from '../flink/flinkRestTypes';
 import { argOf, PipelineProcess } from '../local/pipelineProcesses';
-import { affectsAny, jobRestUrl, settings } from '../services/settings';
+import { affectsAny, jobRestUrl, pipelineOutputFolder, settings } from '../services/settings';
 
 export const FLINK_VIEW_ID = 'kafkaFlinkLab.flink';
 
@@ -146,7 +146,7 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
 
   /** The output folder of the job this workspace started (its `--output`), else the setting. */
   private outputFolder(jobArgs: string[] | undefined): string {
-    return (jobArgs && argOf(jobArgs, '--output')) || resolveOutputFolder();
+    return (jobArgs && argOf(jobArgs, '--output')) || pipelineOutputFolder();
   }
 
   getChildren(row?: FlinkRow): FlinkRow[] {

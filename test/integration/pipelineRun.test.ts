@@ -18,7 +18,7 @@ describe('pipeline run (real Kafka, real PyFlink, DuckDB verify)', function () {
 
   it('counts 100,000 events exactly once, with CSV and JSON holding the same rows', async () => {
     const run = await pipeline(
-      ['run', '--events', '100000', '--workspace', workspace, '--topic', 'it-run-100k', '--output', 'output/it-run-100k'],
+      ['run', '--events', '100000', '--workspace', workspace, '--topic', 'it-run-100k', '--output', join(workspace, 'output/it-run-100k')],
       { timeoutMs: 840_000 },
     );
     assert.equal(run.code, 0, run.stdout + run.stderr);

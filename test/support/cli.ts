@@ -23,10 +23,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `pipeline …` as a user would (a separate process), with a timeout. */
-export function pipeline(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
+/** Runs `pipeline …` as a user would (a separate process, in `cwd` when given), with a timeout. */
+export function pipeline(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

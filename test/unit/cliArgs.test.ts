@@ -13,6 +13,7 @@ import { repoRoot } from '../support/cli';
 import { UserError } from '../../src/shared/errors';
 
 const base = { workspace: '/tmp/ws', topic: 'sensor-data', bootstrapServers: '127.0.0.1:9092', rate: 100, sensors: 10 };
+const job = { bootstrapServers: '127.0.0.1:9092' };
 
 describe('argv of the pipeline processes started in terminals', () => {
   it('the generator gets --flag=value arguments (a value starting with "-" can never become a flag)', () => {
@@ -31,7 +32,7 @@ describe('argv of the pipeline processes started in terminals', () => {
     it(`refuses the topic ${JSON.stringify(topic)} before anything reaches a terminal`, () => {
       assert.throws(() => cliGenerateArgs({ ...base, topic }), UserError);
       assert.throws(
-        () => cliJobStartArgs({ workspace: '/tmp/ws', topic, outputDir: '/tmp/out', windowSeconds: 10, groupId: 'g' }),
+        () => cliJobStartArgs({ ...job, workspace: '/tmp/ws', topic, outputDir: '/tmp/out', windowSeconds: 10, groupId: 'g' }),
         UserError,
       );
     });
@@ -41,33 +42,46 @@ describe('argv of the pipeline processes started in terminals', () => {
     assert.throws(() => cliGenerateArgs({ ...base, rate: -1 }), /rate/);
     assert.throws(() => cliGenerateArgs({ ...base, sensors: 0 }), /sensors/);
     assert.throws(() => cliGenerateArgs({ ...base, sensors: 2.5 }), /sensors/);
-    assert.throws(() => cliGenerateArgs({ ...base, bootstrapServers: 'localhost' }), /host:port/);
     assert.throws(() => cliGenerateArgs({ ...base, count: 10, durationSeconds: 5 }), /not both/);
     assert.throws(
-      () => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: '/tmp/out', windowSeconds: 0, groupId: 'g' }),
+      () => cliJobStartArgs({ ...job, workspace: '/tmp/ws', topic: 't', outputDir: '/tmp/out', windowSeconds: 0, groupId: 'g' }),
       /window/,
     );
     assert.throws(
-      () => cliJobStartArgs({ workspace: '/tmp/ws', topic: 't', outputDir: 'a\nb', windowSeconds: 5, groupId: 'g' }),
+      () => cliJobStartArgs({ ...job, workspace: '/tmp/ws', topic: 't', outputDir: 'a\nb', windowSeconds: 5, groupId: 'g' }),
       /line breaks/,
+    );
+    assert.throws(
+      () => cliJobStartArgs({ ...job, workspace: '/tmp/ws', topic: 't', outputDir: 'out', windowSeconds: 5, groupId: 'g' }),
+      /absolute path \(got out\)/,
     );
     assert.ok(validateGroupId('flink sensor'));
     assert.equal(validateGroupId('flink-sensor-processor'), undefined);
   });
 
-  it('the job gets topic, output, window and group; the stack follows the broker log', () => {
+  it('the job gets topic, cluster, output, window and group; the stack follows the broker log', () => {
     assert.deepEqual(
       cliJobStartArgs({
+        ...job,
         workspace: '/w',
         topic: 'sensor-data',
         outputDir: '/w/output',
         windowSeconds: 10,
         groupId: 'flink-sensor-processor',
       }),
-      ['job', 'start', '--topic=sensor-data', '--output=/w/output', '--window=10', '--group-id=flink-sensor-processor', '--workspace=/w'],
+      [
+        'job',
+        'start',
+        '--topic=sensor-data',
+        '--bootstrap-servers=127.0.0.1:9092',
+        '--output=/w/output',
+        '--window=10',
+        '--group-id=flink-sensor-processor',
+        '--workspace=/w',
+      ],
     );
     assert.deepEqual(
-      cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: 'g', restPort: 18081 }).at(-2),
+      cliJobStartArgs({ ...job, workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: 'g', restPort: 18081 }).at(-2),
       '--rest-port=18081',
     );
     assert.deepEqual(cliStackUpArgs('/w'), ['stack', 'up', '--follow', '--workspace=/w']);
@@ -106,6 +120,7 @@ describe('the argv the extension builds is what the pipeline CLI accepts', () =>
   it('job start', () => {
     const values = parse(
       cliJobStartArgs({
+        ...job,
         workspace: '/w',
         topic: 'sensor-data',
         outputDir: '/w/out',
@@ -116,6 +131,7 @@ describe('the argv the extension builds is what the pipeline CLI accepts', () =>
     );
     assert.deepEqual(values, {
       topic: 'sensor-data',
+      'bootstrap-servers': '127.0.0.1:9092',
       output: '/w/out',
       window: '30',
       'group-id': 'flink-sensor-processor',
@@ -142,10 +158,10 @@ describe('the pipeline CLI checks its input as the extension does', () => {
     for (const bad of ['flink sensor', 'g;rm -rf ~', '', 'x'.repeat(250)]) {
       await assert.rejects(
         jobOptionsOf(ctx({ 'group-id': bad }), jars),
-        (e: Error) => e instanceof UserError && e.message === validateGroupId(bad),
+        (e: Error) => e instanceof UserError && e.message === `--group-id: ${validateGroupId(bad)}`,
       );
       assert.throws(
-        () => cliJobStartArgs({ workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: bad }),
+        () => cliJobStartArgs({ ...job, workspace: '/w', topic: 't', outputDir: '/o', windowSeconds: 5, groupId: bad }),
         (e: Error) => e.message === validateGroupId(bad),
       );
     }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { SETTING_DEFAULTS } from '../../src/config/settingKeys';
 import { repoRoot } from '../support/cli';
 
 /**
@@ -79,6 +80,12 @@ describe('package.json contributions match the code', () => {
     const unused = mine.filter((k) => !read.includes(k));
     assert.deepEqual(unused, [], `declared but never read: ${unused.join(', ')}`);
     assert.ok(!Object.keys(declared).some((k) => /password/i.test(k)), 'no password in settings (it lives in SecretStorage)');
+  });
+
+  it('the defaults the CLI uses (src/config/settingKeys.ts) are the ones package.json declares', () => {
+    const declared = contributes.configuration.properties as Record<string, { default: unknown }>;
+    for (const [key, value] of Object.entries(SETTING_DEFAULTS))
+      assert.deepEqual(value, declared[`kafkaFlinkLab.${key}`]?.default, `kafkaFlinkLab.${key}`);
   });
 
   it('context keys in when clauses are the ones the code sets', () => {

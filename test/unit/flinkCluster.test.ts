@@ -102,6 +102,7 @@ describe('Flink session cluster', () => {
     const base = {
       workspace: '/w',
       topic: 'sensor-data',
+      bootstrapServers: '127.0.0.1:9092',
       outputDir: '/w/output/runs/20261204T100000',
       windowSeconds: 5,
       groupId: 'g',

@@ -10,7 +10,7 @@ import { savepointDirOf } from '../../src/flink/flinkSavepoints';
 import { listeningInodes, shortCommand } from '../../src/local/ports';
 import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/local/stack';
 import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/config/validation';
-import { parseJsonc, resolveBootstrapServers } from '../../src/config/workspaceSettings';
+import { parseJsonc } from '../../src/config/workspaceSettings';
 
 describe('topic name validation (Kafka rules, and nothing a shell could misread)', () => {
   it('accepts legal names', () => {
@@ -143,16 +143,6 @@ describe('workspace settings are shared by the CLI and the extension', () => {
   it('parses VS Code settings files with comments and trailing commas', () => {
     const parsed = parseJsonc('{\n // a comment\n "a": "http://x//y", /* block */ "b": [1,2,],\n}') as Record<string, unknown>;
     assert.deepEqual(parsed, { a: 'http://x//y', b: [1, 2] });
-  });
-  it('bootstrap servers: flag, then environment, then .vscode/settings.json, then the local broker', () => {
-    const ws = mkdtempSync(join(tmpdir(), 'kfl-ws-'));
-    assert.equal(resolveBootstrapServers(ws, undefined, {}), '127.0.0.1:9092');
-    mkdirSync(join(ws, '.vscode'));
-    writeFileSync(join(ws, '.vscode', 'settings.json'), '{ "kafkaFlinkLab.bootstrapServers": "kafka:9092", }');
-    assert.equal(resolveBootstrapServers(ws, undefined, {}), 'kafka:9092');
-    assert.equal(resolveBootstrapServers(ws, undefined, { PIPELINE_BOOTSTRAP_SERVERS: 'env:1' }), 'env:1');
-    assert.equal(resolveBootstrapServers(ws, 'flag:2', { PIPELINE_BOOTSTRAP_SERVERS: 'env:1' }), 'flag:2');
-    rmSync(ws, { recursive: true, force: true });
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatResultTable, formatVerifyReport } from '../../src/cli/resultsCli';
 import type { CellValue, PageResult } from '../../src/results/resultsProtocol';
-import { QueryRefusedError, ResultsError, ResultsStore, resolveOutputFolder, toCell } from '../../src/results';
+import { QueryRefusedError, ResultsError, ResultsStore, toCell } from '../../src/results';
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -565,18 +565,6 @@ describe('ResultsStore on the fixture output folders', function () {
       assert.equal(toCell(Number.NaN), 'NaN');
       assert.equal(toCell({ a: 1n }), '{"a":"1"}');
       assert.equal(toCell(undefined), null);
-    });
-
-    it('resolves the output folder: flag, then setting, then <workspace>/output', () => {
-      const ws = mkdtempSync(join(tmpdir(), 'results-ws-'));
-      temps.push(ws);
-      assert.equal(resolveOutputFolder(ws), join(ws, 'output'));
-      mkdirSync(join(ws, '.vscode'));
-      writeFileSync(join(ws, '.vscode', 'settings.json'), '{ // comment\n "kafkaFlinkLab.outputFolder": "data/out", }');
-      assert.equal(resolveOutputFolder(ws), join(ws, 'data', 'out'));
-      writeFileSync(join(ws, '.vscode', 'settings.json'), '{ "kafkaFlinkLab.outputFolder": "${workspaceFolder}/o2" }');
-      assert.equal(resolveOutputFolder(ws), join(ws, 'o2'));
-      assert.equal(resolveOutputFolder(ws, '/tmp/x'), '/tmp/x');
     });
 
     it('prints terminal tables without control characters from the data', () => {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// The `pipeline` command line's entry: parses argv, finds the command in the table of every *Cli.ts, runs it, maps errors to exit codes.
 import { parseArgs } from 'node:util';
 import { type CliCommand, type CliContext } from './cli/context';
 import { flinkCli } from './cli/flinkCli';

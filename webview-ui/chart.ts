@@ -1,3 +1,4 @@
+// The results view's SVG charts: temperature per sensor and events per window, coloured by the theme.
 import type { ChartResult, TemperaturePoint } from '../src/results/resultsProtocol';
 import { clear, h, svg } from './dom';
 import { formatClock, formatCount, formatNumber, formatTime } from './format';

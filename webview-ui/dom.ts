@@ -1,3 +1,4 @@
+// DOM helpers of the results webview: elements built with textContent and setAttribute, never parsed HTML.
 /**
  * DOM helpers of the results webview. Text goes in with `textContent` and attributes with `setAttribute`: file
  * data is never parsed as HTML, so a value such as `<img src=x onerror=…>` shows as those characters.

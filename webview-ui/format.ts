@@ -1,3 +1,4 @@
+// How the results webview formats counts, numbers, times and cells for display.
 import type { CellValue, ColumnKind } from '../src/results/resultsProtocol';
 
 const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });

@@ -1,3 +1,4 @@
+// The results table: a sticky header, one page of rows in the DOM, sort by a header click.
 import type { CellValue, ColumnInfo, SortSpec } from '../src/results/resultsProtocol';
 import { h, icon } from './dom';
 import { formatCell } from './format';

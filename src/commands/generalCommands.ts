@@ -1,3 +1,4 @@
+// General commands: the walkthrough, the log, refresh, clusters (add, remove) and their SASL passwords (set, clear).
 import * as vscode from 'vscode';
 import type { ClusterEntry } from '../services/connections';
 import {

@@ -1,3 +1,4 @@
+// Consumer group commands: reset a group's offsets (asked per topic and partition), refused for a running Flink job's group.
 import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
 import { resetRefusal } from '../kafka/offsetReset';

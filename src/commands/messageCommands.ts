@@ -1,3 +1,4 @@
+// Message commands: peek a partition or topic from a start position, and produce a test message.
 import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
 import { MAX_PEEK_COUNT, renderPeekDocument, type OffsetStart, type PeekRequest } from '../kafka/peek';

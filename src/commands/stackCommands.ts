@@ -1,3 +1,4 @@
+// Local stack commands: start the KRaft broker in its terminal (and wait until it answers), and stop it.
 import * as vscode from 'vscode';
 import { requireWorkspace } from '../services/workspace';
 import { cliStackUpArgs } from '../services/cliArgs';

@@ -1,3 +1,4 @@
+// Topic commands: create (with partitions, replication, retention), add partitions, purge and delete.
 import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
 import { formatRetention } from '../kafka/treeModel';

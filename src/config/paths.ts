@@ -1,3 +1,4 @@
+// Where the project keeps things on disk: the download cache, each workspace's `.pipeline/` state, the project's own folder.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// Validation of what users type or configure: topic names, group ids, numbers, bootstrap servers, retention.
 /** Kafka's own rule (Topic.validate): 1–249 characters of [a-zA-Z0-9._-], and not "." or "..". */
 export function validateTopicName(name: string): string | undefined {
   if (name.length === 0) return 'A topic name cannot be empty.';

@@ -1,3 +1,4 @@
+// Flink job targets and states as plain data: the phase of a job state, the job to show, REST URLs, the `flink.target` setting.
 import { UserError } from '../shared/errors';
 import { SETTINGS_PREFIX } from '../config/settingKeys';
 

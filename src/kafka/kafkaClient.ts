@@ -1,3 +1,4 @@
+// The kafkajs client of the extension and the CLI: connection options, the Kafka instance, and creating the pipeline's topic.
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { waitForTopicLeaders } from './kafkajsShims';
 

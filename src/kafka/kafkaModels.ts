@@ -1,3 +1,4 @@
+// What the Kafka explorer shows of a cluster, as plain data: brokers, topics, partitions with offsets, groups and lag.
 /** What the explorer shows about a Kafka cluster: plain data, no VS Code, filled in by the Kafka admin provider. */
 
 export interface PartitionOffsets {

@@ -1,3 +1,4 @@
+// Consumer lag: per partition, end offset minus committed offset, and its sum.
 import type { CommittedOffset, GroupPartitionLag, PartitionOffsets } from './kafkaModels';
 
 /**

@@ -1,3 +1,4 @@
+// Moving a consumer group: the offsets to commit per partition for a start position, and the replay's `--from` parser.
 import { UserError } from '../shared/errors';
 import type { GroupModel, PartitionOffsets } from './kafkaModels';
 import type { OffsetStart } from './peek';

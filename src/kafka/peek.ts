@@ -1,3 +1,4 @@
+// Peek plans: which offsets of which partitions a quick look at a topic reads, from the earliest, latest, an offset or a time.
 import { UserError } from '../shared/errors';
 import type { PartitionOffsets } from './kafkaModels';
 

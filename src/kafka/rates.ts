@@ -1,3 +1,4 @@
+// Ingest rates from the topic's summed end offsets, sampled between polls.
 import { rateNumber } from '../shared/format';
 import type { PartitionOffsets } from './kafkaModels';
 

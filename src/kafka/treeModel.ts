@@ -1,3 +1,4 @@
+// The Kafka explorer's labels, descriptions and tooltips as plain text (brokers, topics, partitions, groups, lag).
 import type { BrokerModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from './kafkaModels';
 import type { LagSummary } from './lag';
 import { plural } from '../shared/format';

@@ -1,3 +1,4 @@
+// The Java and Python the local stack runs on: found, version-checked, with a message that says what to install.
 import { join } from 'node:path';
 import { UserError } from '../shared/errors';
 import { runCommand } from './proc';

@@ -1,3 +1,4 @@
+// Downloads and builds into the cache, verified by a manifest written last: Kafka's jars and perf tools, the connector, the planner, the job library, the PyFlink venv.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The generator's and the job's processes: their command lines, start in the background or foreground, pid records, stop and cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

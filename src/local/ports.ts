@@ -1,3 +1,4 @@
+// Ports: whether one is free, which process holds it (from /proc), and one check that says what to stop.
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { commandLineOf } from './proc';

@@ -1,3 +1,4 @@
+// Process control: run with a timeout, spawn detached, identity by pid and start time, process groups, stop with a grace period.
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 

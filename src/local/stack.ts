@@ -1,3 +1,4 @@
+// The local Kafka stack: one KRaft node or three, their configs on loopback, start, wait until ready, stop, reset, status.
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The engine versions the local stack downloads: Kafka, log4j, Flink, the Kafka connector, PyFlink.
 /**
  * Engine versions, chosen on evidence (see README "Versions"): the newest Kafka 4.x that kafkajs 2.2.4 was run
  * against here, and the newest Flink whose Kafka SQL connector is released on Maven Central.

@@ -1,3 +1,4 @@
+// The pipeline's state for the status bar and the Pipeline view (a PipelineSnapshot) and its text: labels, colours, tooltips.
 import { mdCode, mdText } from '../shared/markdown';
 import { lagSawNote, lagWords, type LagSample, lagSparkline } from './lagTrend';
 import { formatRate } from '../kafka/rates';

@@ -1,3 +1,4 @@
+// The results webview's message protocol with the extension host: types and a few pure helpers.
 /**
  * The message protocol between the results webview (webview-ui/) and the extension host (src/results/resultsSession.ts, behind the thin panel src/views/resultsPanel.ts).
  * This file is the only one of src/ that the webview bundle imports: types plus a few pure helpers, no Node, no vscode.

@@ -1,3 +1,4 @@
+// The checks the results view's SQL box adds to DuckDB's own lock: one read-only statement, no file outside the output folder.
 import { isAbsolute, resolve } from 'node:path';
 
 /**

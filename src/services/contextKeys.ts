@@ -1,3 +1,4 @@
+// The context keys the extension sets for `when` clauses, in one enum with one setter.
 import * as vscode from 'vscode';
 
 /** Every context key the extension sets; `when` clauses in package.json use these names. */

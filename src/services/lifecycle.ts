@@ -1,3 +1,4 @@
+// The one lifetime helper: a Disposable base that owns what it registers, timers as disposables, runs that join one in flight.
 import type * as vscode from 'vscode';
 
 export function disposeAll(disposables: vscode.Disposable[]): void {

@@ -1,3 +1,4 @@
+// The extension's log: the "Kafka Flink Lab" output channel with info, warn and error lines.
 import * as vscode from 'vscode';
 import { errorMessage, UserError } from '../shared/errors';
 

@@ -1,3 +1,4 @@
+// The pipeline monitor: polls Kafka, Flink and the processes every refresh interval and publishes one PipelineSnapshot.
 import * as vscode from 'vscode';
 import { FlinkRestClient } from '../flink/flinkRest';
 import { flinkReaderFor, type FlinkJobHealth } from '../flink/flinkSnapshot';

@@ -1,3 +1,4 @@
+// The pipeline's integrated terminals (broker, generator, job): started with the CLI, tracked by name and pid, cleaned up on close.
 import * as vscode from 'vscode';
 import { isAlive, killGroup, pollUntil } from '../local/proc';
 import type { ProcessPhase } from '../pipeline/statusModel';

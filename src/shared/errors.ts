@@ -1,3 +1,4 @@
+// Errors: UserError (one sentence the user can act on), error messages, and a timeout around a promise.
 /**
  * An error the user can act on: `message` is one sentence that says what went wrong and what to do.
  * Everything else (stack traces, process output) goes to `details` for logs only.

@@ -1,3 +1,4 @@
+// Markdown escaping for tooltips: text from outside shows as its characters, never as markup.
 /**
  * Text from outside (a broker's host or error, a consumer group id, a Flink job's name) placed into the Markdown
  * of a tooltip. VS Code renders it with links, images and theme icons, and the status bar's tooltip is trusted

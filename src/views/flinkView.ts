@@ -1,3 +1,4 @@
+// The Flink view's tree provider: polls Flink's REST API while visible and draws the rows of src/flink/flinkTree.ts.
 import * as vscode from 'vscode';
 import { ContextKey, setContextKey } from '../services/contextKeys';
 import { Disposable, intervalDisposable, joiningRuns } from '../services/lifecycle';

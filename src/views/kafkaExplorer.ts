@@ -1,3 +1,4 @@
+// The Kafka view's tree provider: clusters › brokers, topics › partitions, consumer groups › lag, with welcome, error and loading states.
 import * as vscode from 'vscode';
 import type { KafkaConnections } from '../services/connections';
 import { Disposable, intervalDisposable } from '../services/lifecycle';

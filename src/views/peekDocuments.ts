@@ -1,3 +1,4 @@
+// Peeked messages as read-only JSON documents under their own URI scheme.
 import * as vscode from 'vscode';
 import { Disposable } from '../services/lifecycle';
 

@@ -1,3 +1,4 @@
+// The Pipeline view's tree provider: the three processes with start and stop, and the numbers that tie them together.
 import * as vscode from 'vscode';
 import { Disposable } from '../services/lifecycle';
 import type { PipelineMonitor } from '../services/pipelineMonitor';

@@ -1,3 +1,4 @@
+// The status bar item: broker, ingest rate, Flink job and lag, drawn from one PipelineSnapshot.
 import * as vscode from 'vscode';
 import { Disposable } from '../services/lifecycle';
 import type { PipelineMonitor } from '../services/pipelineMonitor';

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { CliContext } from '../../src/cli/context';
 
 /** The repository root, from out/test/** or test/**. */
 export const repoRoot = findRoot();
@@ -16,6 +17,11 @@ function findRoot(): string {
 }
 
 export const cliPath = join(repoRoot, 'dist', 'cli.js');
+
+/** A CLI command's context for calling its functions in-process: these flags, this workspace, output dropped. */
+export function cliContext(workspace: string, values: Record<string, string | boolean>): CliContext {
+  return { values, positionals: [], workspace, progress: () => undefined, print: () => undefined, signal: new AbortController().signal };
+}
 
 export interface CliRun {
   code: number | null;

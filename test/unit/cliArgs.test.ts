@@ -3,13 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliContext } from '../../src/cli/context';
 import { generatorOptionsOf, jobOptionsOf, processCli as pipelineCommands } from '../../src/cli/processCli';
 import { stackCli as stackCommands } from '../../src/cli/stackCli';
 import { cliGenerateArgs, cliJobStartArgs, cliStackUpArgs } from '../../src/services/cliArgs';
 import type { JobRuntime } from '../../src/local/flinkRuntime';
 import { MAX_SENSORS, validateGroupId } from '../../src/config/validation';
-import { repoRoot } from '../support/cli';
+import { cliContext, repoRoot } from '../support/cli';
 import { UserError } from '../../src/shared/errors';
 
 const base = { workspace: '/tmp/ws', topic: 'sensor-data', bootstrapServers: '127.0.0.1:9092', rate: 100, sensors: 10 };
@@ -144,14 +143,7 @@ describe('the argv the extension builds is what the pipeline CLI accepts', () =>
 describe('the pipeline CLI checks its input as the extension does', () => {
   const workspace = mkdtempSync(join(tmpdir(), 'kfl-cli-checks-'));
   after(() => rmSync(workspace, { recursive: true, force: true }));
-  const ctx = (values: Record<string, string>): CliContext => ({
-    values,
-    positionals: [],
-    workspace,
-    progress: () => undefined,
-    print: () => undefined,
-    signal: new AbortController().signal,
-  });
+  const ctx = (values: Record<string, string | boolean>) => cliContext(workspace, values);
   const jars: JobRuntime = { connectorJar: '/c.jar', jobLibJar: '/j.jar', runtimeDir: '/r' };
 
   it('--group-id: the rule of the setting job.groupId', async () => {

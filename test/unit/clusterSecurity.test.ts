@@ -3,7 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clusterOf, type CliContext } from '../../src/cli/context';
+import { clusterOf } from '../../src/cli/context';
+import { cliContext } from '../support/cli';
 import { processCli } from '../../src/cli/processCli';
 import { cliGenerateArgs, cliJobStartArgs } from '../../src/services/cliArgs';
 import {
@@ -108,14 +109,7 @@ describe('the generator and the job reach a secured cluster without a password o
   this.timeout(20_000);
   const workspace = mkdtempSync(join(tmpdir(), 'kfl-sasl-cli-'));
   after(() => rmSync(workspace, { recursive: true, force: true }));
-  const ctx = (values: Record<string, string | boolean>): CliContext => ({
-    values,
-    positionals: [],
-    workspace,
-    progress: () => undefined,
-    print: () => undefined,
-    signal: new AbortController().signal,
-  });
+  const ctx = (values: Record<string, string | boolean>) => cliContext(workspace, values);
   const sasl = { 'bootstrap-servers': 'b1.corp:9093', 'sasl-mechanism': 'plain', 'sasl-username': 'alice', tls: true };
 
   it('the CLI takes the password from PIPELINE_SASL_PASSWORD or a 0600 file, and hands the generator only that', () => {

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterOf, configOf, type CliContext } from '../../src/cli/context';
+import { clusterOf, configOf } from '../../src/cli/context';
+import { cliContext } from '../support/cli';
 import { InvalidValueError, PipelineConfig, type ConfigInputs, type SettingScope, type SettingsSource } from '../../src/config/resolver';
 import { SETTING_DEFAULTS } from '../../src/config/settingKeys';
 import { WorkspaceFileSettings } from '../../src/config/workspaceSettings';
@@ -37,14 +38,7 @@ describe('the configuration resolver', () => {
   };
   const cli = (flags: Record<string, string | boolean> = {}, env: NodeJS.ProcessEnv = {}) =>
     new PipelineConfig({ settings: new WorkspaceFileSettings(workspace), workspace, flags, env, cwd: elsewhere });
-  const ctx = (values: Record<string, string | boolean>): CliContext => ({
-    values,
-    positionals: [],
-    workspace,
-    progress: () => undefined,
-    print: () => undefined,
-    signal: new AbortController().signal,
-  });
+  const ctx = (values: Record<string, string | boolean>) => cliContext(workspace, values);
 
   it('chooses flag, then environment, then workspace, then user settings, then the default, and says which', () => {
     const inputs = (flags: ConfigInputs['flags'], env: NodeJS.ProcessEnv, ws: Record<string, unknown>, user: Record<string, unknown>) =>

@@ -724,17 +724,19 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
+    def ended_over_rest(how: str) -> int:
+        # Stopped with a savepoint or cancelled over REST (the Flink view, the web UI): a wanted end, not a
+        # failure; the next start restores from the newest checkpoint or savepoint.
+        print(f"the Flink job was {how} from outside (REST API); it restores from there on the next start", flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return 0
+
     next_progress = time.monotonic() + a.progress_interval
     while not stop.is_set():
         stop.wait(1.0)
         how = ended_from_outside(result)
         if how:
-            # Stopped with a savepoint or cancelled over REST (the Flink view, the web UI): a wanted end, not a
-            # failure; the next start restores from the newest checkpoint or savepoint.
-            print(f"the Flink job was {how} from outside (REST API); it restores from there on the next start",
-                  flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-            return 0
+            return ended_over_rest(how)
         try:
             status = client.get_job_status().result().name
         except Exception as e:  # noqa: BLE001
@@ -763,14 +765,10 @@ def main(argv=None) -> int:
                 job_id = str(client.get_job_id())
                 result = client.get_job_execution_result()
             continue
-        if status == "FINISHED":
-            print("the Flink job finished (stopped with a savepoint)", flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-            return 0
-        if status == "CANCELED":
-            print("the Flink job was cancelled (its last completed checkpoint is kept for the next start)", flush=True)
-            shutil.rmtree(tmp, ignore_errors=True)
-            return 0
+        # The status can tell that end before the execution result does (a streaming job finishes only when stopped).
+        how = {"FINISHED": "stopped with a savepoint", "CANCELED": "cancelled"}.get(status)
+        if how:
+            return ended_over_rest(how)
         if status == "FAILED":
             eprint(f"error: the Flink job failed; see logs in {os.environ['FLINK_LOG_DIR']}")
             return 1

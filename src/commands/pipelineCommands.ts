@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { requireWorkspace } from '../services/workspace';
 import { join } from 'node:path';
-import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs } from '../services/cliArgs';
+import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs, type CliJobOptions } from '../services/cliArgs';
+import type { PipelineAccess } from '../services/connections';
 import { errorMessage, UserError } from '../shared/errors';
 import { LocalFlinkCluster } from '../local/flinkCluster';
 import { localRestPort, type FlinkTarget } from '../flink/flinkJobs';
@@ -120,42 +121,51 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
   const workspace = requireWorkspace();
   const config = extensionConfig();
   const target = jobFlinkTarget(config);
-  const preferredWindow = config.windowSeconds().value;
   const windowSeconds =
     args.windowSeconds ??
-    (prompt
-      ? await pickPreset('Flink job: tumbling window size (event time)', presets([5, 10, 30, 60], preferredWindow, 's'), {
-          prompt: 'Window size in seconds',
-          parse: (t) =>
-            validatePositiveInt(t, 'The window size', 86_400)
-              ? { error: validatePositiveInt(t, 'The window size', 86_400) }
-              : { value: Number(t) },
-        })
-      : preferredWindow);
+    (prompt ? await pickWindowSeconds('Flink job: tumbling window size (event time)', config) : config.windowSeconds().value);
   const access = await s.connections.pipelineAccess();
-  const argv = cliJobStartArgs({
-    workspace,
-    topic: config.topic().value,
-    bootstrapServers: access.bootstrapServers,
-    security: access.security,
-    outputDir: config.outputFolder().value,
-    windowSeconds,
-    ...jobPlacement(config, target),
-  });
+  const argv = cliJobStartArgs(jobCliOptions(workspace, config, target, access, windowSeconds, config.outputFolder().value));
   if (prompt) await ensureBroker(s, true);
   if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running')
     void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
   await s.monitor.refresh();
 }
 
-/** The job's group and where it runs: the embedded MiniCluster on the REST port of flinkRestUrl, or a cluster (flink.target). */
-function jobPlacement(
+/** The window size, asked with the setting's value first among the presets; a dismissed prompt ends the command. */
+function pickWindowSeconds(title: string, config: PipelineConfig): Promise<number> {
+  return pickPreset(title, presets([5, 10, 30, 60], config.windowSeconds().value, 's'), {
+    prompt: 'Window size in seconds',
+    parse: (t) => {
+      const error = validatePositiveInt(t, 'The window size', 86_400);
+      return error ? { error } : { value: Number(t) };
+    },
+  });
+}
+
+/**
+ * The job's command line options: the pipeline's cluster and topic, its group, and where it runs (the embedded
+ * MiniCluster on the REST port of flinkRestUrl, or the cluster of flink.target).
+ */
+function jobCliOptions(
+  workspace: string,
   config: PipelineConfig,
   { value: target }: Resolved<FlinkTarget>,
-): { groupId: string; restPort?: number; flink?: string } {
-  const groupId = config.groupId().value;
-  if (target.kind === 'embedded') return { groupId, restPort: localRestPort(config.flinkRestUrl().value) };
-  return { groupId, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };
+  access: PipelineAccess,
+  windowSeconds: number,
+  outputDir: string,
+): CliJobOptions {
+  const common = {
+    workspace,
+    topic: config.topic().value,
+    bootstrapServers: access.bootstrapServers,
+    security: access.security,
+    outputDir,
+    windowSeconds,
+    groupId: config.groupId().value,
+  };
+  if (target.kind === 'embedded') return { ...common, restPort: localRestPort(config.flinkRestUrl().value) };
+  return { ...common, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };
 }
 
 const REPLAY_STARTS: (vscode.QuickPickItem & { from?: string; ask?: 'time' | 'offsets' })[] = [
@@ -193,17 +203,7 @@ async function replay(s: Services): Promise<void> {
     });
     if (!from) return;
   }
-  const windowSeconds = await pickPreset(
-    'Replay: tumbling window size (event time)',
-    presets([5, 10, 30, 60], config.windowSeconds().value, 's'),
-    {
-      prompt: 'Window size in seconds',
-      parse: (t) =>
-        validatePositiveInt(t, 'The window size', 86_400)
-          ? { error: validatePositiveInt(t, 'The window size', 86_400) }
-          : { value: Number(t) },
-    },
-  );
+  const windowSeconds = await pickWindowSeconds('Replay: tumbling window size (event time)', config);
   const outputDir = join(
     config.outputFolder().value,
     'runs',
@@ -214,16 +214,7 @@ async function replay(s: Services): Promise<void> {
   );
   await ensureBroker(s, true);
   const access = await s.connections.pipelineAccess();
-  const argv = cliJobReplayArgs({
-    workspace,
-    topic: config.topic().value,
-    bootstrapServers: access.bootstrapServers,
-    security: access.security,
-    outputDir,
-    windowSeconds,
-    from: from!,
-    ...jobPlacement(config, target),
-  });
+  const argv = cliJobReplayArgs({ ...jobCliOptions(workspace, config, target, access, windowSeconds, outputDir), from: from! });
   await stopProcess(s, 'job', JOB_GRACE_MS);
   await s.terminals.start('job', argv, { extraEnv: access.env });
   await s.monitor.refresh();

@@ -22,6 +22,13 @@ import { Disposable } from './lifecycle';
 import type { Log } from './log';
 import { workspaceFolder } from './workspace';
 
+/** What the generator and the job get to reach the pipeline's cluster: its address, security flags and the password's variable. */
+export interface PipelineAccess {
+  bootstrapServers: string;
+  security?: ClusterSecurity;
+  env: Record<string, string>;
+}
+
 export interface ClusterEntry extends ClusterConfig {
   /** Stable id: the normalized bootstrap servers. */
   key: string;
@@ -186,7 +193,7 @@ export class KafkaConnections extends Disposable {
    * security flags of the `pipeline` CLI, and the password (in the environment of its terminal, never on a command
    * line; the CLI offers it to these servers because they come as its --bootstrap-servers flag).
    */
-  async pipelineAccess(): Promise<{ bootstrapServers: string; security?: ClusterSecurity; env: Record<string, string> }> {
+  async pipelineAccess(): Promise<PipelineAccess> {
     const entry = this.primary();
     if (entry.problem) throw new UserError(entry.problem);
     const { bootstrapServers } = entry;

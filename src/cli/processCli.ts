@@ -30,7 +30,8 @@ import { validatePositiveInt } from '../config/validation';
 import type { Resolved } from '../config/resolver';
 import { benchCli } from './bench/benchCli';
 import { chaosCli } from './chaos/chaosCli';
-import { runCli, runStamp } from './runCli';
+import { runCli } from './runCli';
+import { runStamp } from '../shared/format';
 import {
   checkedNumber,
   clusterOf,

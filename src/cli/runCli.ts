@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../shared/errors';
+import { runStamp } from '../shared/format';
 import { ensureJobRuntime } from '../local/flinkRuntime';
 import { ensurePythonEnv } from '../local/install';
 import { ensureTopic } from '../kafka/kafkaClient';
@@ -13,11 +14,6 @@ import { MAX_SENSORS, validatePositiveInt, validateTopicName } from '../config/v
 import { ResultsStore } from '../results';
 import { configOf, numberFlag, workspaceOption, type CliCommand, type CliContext } from './context';
 import { formatResultTable } from './resultsCli';
-
-/** `20261125T104501`: names the run's topic and output folder. */
-export function runStamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-}
 
 /** Events accounted for so far: aggregated in a committed window, or committed to the dead-letter output. */
 const ACCOUNTED_SQL = 'SELECT (SELECT coalesce(sum(event_count), 0) FROM aggregates) + (SELECT count(*) FROM dead_letter)';

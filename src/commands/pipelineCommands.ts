@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { cliGenerateArgs, cliJobReplayArgs, cliJobStartArgs, type CliJobOptions } from '../services/cliArgs';
 import type { PipelineAccess } from '../services/connections';
 import { errorMessage, UserError } from '../shared/errors';
+import { runStamp } from '../shared/format';
 import { LocalFlinkCluster } from '../local/flinkCluster';
 import { localRestPort, type FlinkTarget } from '../flink/flinkJobs';
 import { parseReplayStart } from '../kafka/offsetReset';
@@ -204,14 +205,7 @@ async function replay(s: Services): Promise<void> {
     if (!from) return;
   }
   const windowSeconds = await pickWindowSeconds('Replay: tumbling window size (event time)', config);
-  const outputDir = join(
-    config.outputFolder().value,
-    'runs',
-    new Date()
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, ''),
-  );
+  const outputDir = join(config.outputFolder().value, 'runs', runStamp());
   await ensureBroker(s, true);
   const access = await s.connections.pipelineAccess();
   const argv = cliJobReplayArgs({ ...jobCliOptions(workspace, config, target, access, windowSeconds, outputDir), from: from! });

@@ -91,3 +91,8 @@ export function sparkline(values: (number | undefined)[], floor = 0): string {
     })
     .join('');
 }
+
+/** `20261125T104501` (UTC): names a run's topic and output folder, for the CLI and the extension alike. */
+export function runStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+}

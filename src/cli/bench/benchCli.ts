@@ -24,7 +24,8 @@ import { benchJob } from './jobBench';
 import { percentile, SECTIONS, type Figure, type Section } from './figures';
 import { benchResults, generateAggregates } from './resultsBench';
 import { numberFlag, workspaceOption, type CliCommand } from '../context';
-import { runStamp, waitForCommitted } from '../runCli';
+import { waitForCommitted } from '../runCli';
+import { runStamp } from '../../shared/format';
 
 const MB = 1024 * 1024;
 

@@ -642,7 +642,17 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
       const jid = await runningJobId();
       const vertex = (await flinkGet(`/jobs/${jid}`)).vertices.find((v) => v.name.startsWith('Source'));
       const at = `#/job/running/${jid}/overview/${vertex.id}/detail`;
-      const opened = page.context().waitForEvent('page', { timeout: 30_000 });
+      // Every address the new tab is at, from its creation on: the dashboard's own router may move its hash later
+      // (CI once saw it drop the operator's part while loading), so the step looks for the operator's address among them.
+      const visited = [];
+      const opened = page.context().waitForEvent('page', {
+        timeout: 30_000,
+        predicate: (tab) => {
+          visited.push(tab.url());
+          tab.on('framenavigated', (frame) => frame === tab.mainFrame() && visited.push(frame.url()));
+          return true;
+        },
+      });
       await contextMenu(page, treeRow(flink(), 'Source kafka_src'), 'Open Flink Web UI');
       // code-server may ask before it opens a link outside itself.
       const asked = await answerDialog(page, 'Open').catch(() => undefined);
@@ -651,12 +661,15 @@ export async function runJourney({ page, manifest, server, workspace, report, sh
         await tab.waitForLoadState('domcontentloaded', { timeout: 30_000 });
         // code-server sends a link to a local port through its own port forwarding (/proxy/8081/), as it would in
         // a Codespace; either way it is the dashboard at the operator.
-        const [base, hash] = [tab.url().split('#')[0], `#${tab.url().split('#').slice(1).join('#')}`];
-        if (hash !== at || !(base === `${FLINK_REST}/` || /\/proxy\/8081\/$/.test(base)))
-          throw new Error(`the new tab shows ${tab.url()}, not Flink's dashboard (port 8081) at ${at}`);
+        const atOperator = (url) => {
+          const [base, hash] = [url.split('#')[0], `#${url.split('#').slice(1).join('#')}`];
+          return hash === at && (base === `${FLINK_REST}/` || /\/proxy\/8081\/$/.test(base));
+        };
+        const link = visited.find(atOperator);
+        if (!link) throw new Error(`the new tab was at ${visited.join(' → ')}, never Flink's dashboard (port 8081) at ${at}`);
         // Flink's dashboard (an Angular app) draws the operator's detail: its name appears in the page.
         await tab.getByText('kafka_src', { exact: false }).first().waitFor({ timeout: 30_000 });
-        return `${tab.url()}${asked ? ` (after "${asked.slice(0, 60)}…")` : ''}`;
+        return `${link}${asked ? ` (after "${asked.slice(0, 60)}…")` : ''}`;
       } finally {
         await tab.close().catch(() => {});
         await page.bringToFront();

@@ -38,29 +38,69 @@ describe('the SQL box: read-only SQL over the result tables', function () {
     await assert.rejects(store.query(sql), (e: Error) => e instanceof QueryRefusedError && reason.test(e.message), sql);
   }
 
-  it('runs the read-only statement kinds', async () => {
-    for (const sql of [
-      'SELECT * FROM aggregates',
-      'select sensor_id, sum(event_count) from aggregates group by all order by 2 desc limit 5',
-      'WITH hot AS (SELECT * FROM alerts WHERE temperature > 40) SELECT count(*) FROM hot',
-      'FROM aggregates LIMIT 5',
-      'DESCRIBE aggregates',
-      'SUMMARIZE alerts',
-      'EXPLAIN SELECT * FROM dead_letter',
-      'EXPLAIN ANALYZE SELECT count(*) FROM aggregates',
-      'SHOW TABLES',
-      'VALUES (1, 2)',
-      '(SELECT 1) UNION ALL (SELECT 2)',
-      'SELECT a.sensor_id, b.reason FROM aggregates a JOIN alerts b USING (sensor_id)',
-      'SELECT * FROM range(10)',
-      'SELECT * FROM aggregates TABLESAMPLE 50%',
-      "PIVOT aggregates ON sensor_id IN ('sensor-001', 'sensor-002') USING sum(event_count)",
-      'UNPIVOT (SELECT sensor_id, event_count, anomaly_count FROM aggregates) ON event_count, anomaly_count INTO NAME k VALUE v',
-      'SELECT * FROM query_table(aggregates)',
-      '  SELECT 1;  ',
-      '-- count\nSELECT count(*) FROM aggregates; -- done',
-    ]) {
-      await store.query(sql);
+  it('runs the read-only statement kinds, each giving the rows it asks for', async () => {
+    // The fixture: 6 aggregate rows (sensor-001 21 events, sensor-002 21, sensor-003 18), 3 alerts, 2 dead letters.
+    const column = (r: unknown[][], i: number) => r.map((row) => row[i]);
+    const cases: [string, (r: unknown[][]) => void][] = [
+      ['SELECT * FROM aggregates', (r) => assert.deepEqual([r.length, r[0].length], [6, 9])],
+      [
+        'select sensor_id, sum(event_count) from aggregates group by all order by 2 desc, 1 limit 5',
+        (r) =>
+          assert.deepEqual(r, [
+            ['sensor-001', 21],
+            ['sensor-002', 21],
+            ['sensor-003', 18],
+          ]),
+      ],
+      ['WITH hot AS (SELECT * FROM alerts WHERE temperature > 50) SELECT count(*) FROM hot', (r) => assert.deepEqual(r, [[2]])],
+      ['FROM aggregates LIMIT 5', (r) => assert.equal(r.length, 5)],
+      [
+        'DESCRIBE aggregates',
+        (r) => assert.deepEqual(column(r, 0).slice(0, 4), ['sensor_id', 'window_start', 'window_end', 'event_count']),
+      ],
+      ['SUMMARIZE alerts', (r) => assert.deepEqual(column(r, 0), ['event_id', 'sensor_id', 'ts', 'temperature', 'reason'])],
+      ['EXPLAIN SELECT * FROM dead_letter', (r) => assert.match(String(r[0][1]), /_dead_letter/)],
+      ['EXPLAIN ANALYZE SELECT count(*) FROM aggregates', (r) => assert.match(String(r[0][1]), /Query Profiling Information/)],
+      [
+        'SHOW TABLES',
+        (r) =>
+          assert.ok(
+            ['aggregates', 'alerts', 'dead_letter'].every((t) => column(r, 0).includes(t)),
+            JSON.stringify(r),
+          ),
+      ],
+      ['VALUES (1, 2)', (r) => assert.deepEqual(r, [[1, 2]])],
+      ['(SELECT 1) UNION ALL (SELECT 2)', (r) => assert.deepEqual(r, [[1], [2]])],
+      [
+        'SELECT a.sensor_id, b.reason FROM aggregates a JOIN alerts b USING (sensor_id) ORDER BY 1, 2',
+        // sensor-002 has 2 windows × 1 alert, sensor-003 2 windows × 2 alerts.
+        (r) => assert.deepEqual(column(r, 0), ['sensor-002', 'sensor-002', 'sensor-003', 'sensor-003', 'sensor-003', 'sensor-003']),
+      ],
+      ['SELECT * FROM range(10)', (r) => assert.deepEqual(column(r, 0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])],
+      [
+        'SELECT * FROM aggregates TABLESAMPLE 50%',
+        (r) => assert.ok(r.length <= 6 && r.every((row) => row.length === 9), JSON.stringify(r)),
+      ],
+      [
+        "PIVOT aggregates ON sensor_id IN ('sensor-001', 'sensor-002') USING sum(event_count)",
+        (r) => assert.deepEqual([r.length, r.reduce((n, row) => n + Number(row[7] ?? 0) + Number(row[8] ?? 0), 0)], [6, 42]),
+      ],
+      [
+        'UNPIVOT (SELECT sensor_id, event_count, anomaly_count FROM aggregates) ON event_count, anomaly_count INTO NAME k VALUE v',
+        (r) =>
+          assert.deepEqual([r.length, r.filter((row) => row[1] === 'event_count').reduce((n, row) => n + Number(row[2]), 0)], [12, 60]),
+      ],
+      ['SELECT * FROM query_table(aggregates)', (r) => assert.equal(r.length, 6)],
+      ['  SELECT 1;  ', (r) => assert.deepEqual(r, [[1]])],
+      ['-- count\nSELECT count(*) FROM aggregates; -- done', (r) => assert.deepEqual(r, [[6]])],
+    ];
+    for (const [sql, check] of cases) {
+      const result = await rows(sql);
+      try {
+        check(result);
+      } catch (error) {
+        throw new Error(`${JSON.stringify(sql)} gave ${JSON.stringify(result).slice(0, 300)}: ${(error as Error).message}`);
+      }
     }
   });
 

@@ -73,6 +73,7 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
   after(async () => {
     await client.deleteTopic(topic).catch(() => undefined);
     await client.deleteTopic(`${topic}-gone`).catch(() => undefined);
+    await client.deleteTopic(`${topic}-purge`).catch(() => undefined);
     await client.close();
   });
 
@@ -221,22 +222,32 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
   });
 
   it('produce, add partitions and purge: kcat sees each change', async () => {
-    const written = await client.produce({ topic, key: 'manual', value: '{"hello": 1}', partition: 0 });
+    // On a topic of its own, so that the other tests' records stay whatever order the tests run in.
+    const own = `${topic}-purge`;
+    await client.createTopic({ name: own, partitions: 3 });
+    kcatProduce(
+      bootstrap,
+      own,
+      Array.from({ length: 40 }, (_, i) => `sensor-${i % 5}\t{"seq": ${i}}`),
+    );
+    const written = await client.produce({ topic: own, key: 'manual', value: '{"hello": 1}', partition: 0 });
     const tail = kcat(
-      ['-C', '-b', bootstrap, '-t', topic, '-p', '0', '-o', String(written.offset), '-c', '1', '-e', '-f', '%k\t%s'],
+      ['-C', '-b', bootstrap, '-t', own, '-p', '0', '-o', String(written.offset), '-c', '1', '-e', '-f', '%k\t%s'],
       undefined,
       30_000,
     ).stdout;
     assert.equal(tail, 'manual\t{"hello": 1}');
 
-    await client.addPartitions(topic, 4);
-    assert.equal(kcatMetadata(bootstrap, topic).topics[0].partitions.length, 4);
-    await assert.rejects(client.addPartitions(topic, 2), /already has 4 partitions/);
+    await client.addPartitions(own, 4);
+    assert.equal(kcatMetadata(bootstrap, own).topics[0].partitions.length, 4);
+    await assert.rejects(client.addPartitions(own, 2), /already has 4 partitions/);
 
-    const deleted = await client.purgeTopic(topic);
-    assert.equal(deleted, 501);
-    for (const o of kcatOffsets(bootstrap, topic, 4)) assert.equal(o.low, o.high, `partition ${o.partition} is empty`);
-    assert.equal((await client.listTopicDetails()).find((t) => t.name === topic)?.messages, 0);
+    const before = kcatOffsets(bootstrap, own, 4).reduce((n, o) => n + o.high - o.low, 0);
+    assert.equal(before, 41, 'kcat counts the 40 records it wrote and the one produced here');
+    const deleted = await client.purgeTopic(own);
+    assert.equal(deleted, before);
+    for (const o of kcatOffsets(bootstrap, own, 4)) assert.equal(o.low, o.high, `partition ${o.partition} is empty`);
+    assert.equal((await client.listTopicDetails()).find((t) => t.name === own)?.messages, 0);
   });
 
   it('delete topic: gone from kcat -L; bad names never reach the broker', async () => {

@@ -53,46 +53,74 @@ async function produce(bootstrap: string[], topic: string, count: number, prefix
   }
 }
 
+/**
+ * Each test sets up what it needs (the broker up or down, its own topics), so that any one of them can run alone or
+ * in any order, and one failure does not cascade into the next.
+ */
 describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
   this.timeout(600_000);
   const workspace = tempWorkspace('stack');
+  const unique = (name: string) => `${name}-${Date.now().toString(36)}`;
+
+  async function stackUp(where = workspace): Promise<string> {
+    const up = await pipeline(['stack', 'up', '--workspace', where]);
+    assert.equal(up.code, 0, up.stderr);
+    return up.stdout;
+  }
+  async function stackDown(where = workspace): Promise<string> {
+    const down = await pipeline(['stack', 'down', '--workspace', where]);
+    assert.equal(down.code, 0, down.stderr);
+    return down.stdout;
+  }
+  async function createTopic(name: string): Promise<void> {
+    const client = new KafkaAdminClient({ bootstrapServers: [BOOTSTRAP] });
+    try {
+      await client.createTopic({ name, partitions: 3, replicationFactor: 1 });
+    } finally {
+      await client.close();
+    }
+  }
 
   after(async () => {
     await pipeline(['stack', 'down', '--workspace', workspace]);
   });
 
   it('starts one broker, creates sensor-data with 3 partitions and sensor-alerts, and reports its status', async () => {
-    const up = await pipeline(['stack', 'up', '--workspace', workspace]);
-    assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /Kafka is up on 127\.0\.0\.1:9092/);
-    const status = await pipeline(['stack', 'status', '--json', '--workspace', workspace]);
-    assert.equal(status.code, 0, status.stderr);
-    const json = JSON.parse(status.stdout);
-    assert.equal(json.state, 'up');
-    assert.equal(json.bootstrapServers, BOOTSTRAP);
-    assert.equal(json.version, '4.4.0');
-    assert.deepEqual(
-      json.nodes.map((n: { id: number }) => n.id),
-      [1],
-    );
-    assert.equal(json.controller, 1);
-    assert.deepEqual(json.topics, ['sensor-alerts', 'sensor-data']);
-    const metadata = JSON.parse(kcat(['-b', BOOTSTRAP, '-L', '-J', '-t', 'sensor-data']).stdout);
-    assert.equal(metadata.topics[0].partitions.length, 3);
+    // A workspace of its own: its first start, whatever the other tests did.
+    await stackDown();
+    const fresh = tempWorkspace('stack-first');
+    try {
+      assert.match(await stackUp(fresh), /Kafka is up on 127\.0\.0\.1:9092/);
+      const status = await pipeline(['stack', 'status', '--json', '--workspace', fresh]);
+      assert.equal(status.code, 0, status.stderr);
+      const json = JSON.parse(status.stdout);
+      assert.equal(json.state, 'up');
+      assert.equal(json.bootstrapServers, BOOTSTRAP);
+      assert.equal(json.version, '4.4.0');
+      assert.deepEqual(
+        json.nodes.map((n: { id: number }) => n.id),
+        [1],
+      );
+      assert.equal(json.controller, 1);
+      assert.deepEqual(json.topics, ['sensor-alerts', 'sensor-data']);
+      const metadata = JSON.parse(kcat(['-b', BOOTSTRAP, '-L', '-J', '-t', 'sensor-data']).stdout);
+      assert.equal(metadata.topics[0].partitions.length, 3);
+    } finally {
+      await stackDown(fresh);
+    }
   });
 
   it('says a second `stack up` is already running and changes nothing', async () => {
+    await stackUp();
     const pidBefore = readFileSync(join(workspace, '.pipeline/kafka/single/node-1/broker.pid'), 'utf8');
-    const again = await pipeline(['stack', 'up', '--workspace', workspace]);
-    assert.equal(again.code, 0);
-    assert.match(again.stdout, /already running/);
+    assert.match(await stackUp(), /already running/);
     assert.equal(readFileSync(join(workspace, '.pipeline/kafka/single/node-1/broker.pid'), 'utf8'), pidBefore);
   });
 
-  it('produces and consumes 10,000 records with kcat', () => {
-    const topic = 'it-kcat';
-    const created = createTopicSync(topic);
-    assert.ok(created);
+  it('produces and consumes 10,000 records with kcat', async () => {
+    await stackUp();
+    const topic = unique('it-kcat');
+    assert.ok(createTopicSync(topic));
     const lines = Array.from({ length: N }, (_, i) => `key${i % 13}:kcat-value-${i}`).join('\n') + '\n';
     const produced = kcat(['-b', BOOTSTRAP, '-t', topic, '-P', '-K:', '-X', 'acks=all'], lines);
     assert.equal(produced.code, 0, produced.stderr);
@@ -103,37 +131,37 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
   });
 
   it('produces and consumes 10,000 records with kafkajs', async () => {
-    const client = new KafkaAdminClient({ bootstrapServers: [BOOTSTRAP] });
-    try {
-      await client.createTopic({ name: 'it-kafkajs', partitions: 3, replicationFactor: 1 });
-    } finally {
-      await client.close();
-    }
-    await produce([BOOTSTRAP], 'it-kafkajs', N, 'js');
-    const seen = await consumeAll([BOOTSTRAP], 'it-kafkajs', N);
+    await stackUp();
+    const topic = unique('it-kafkajs');
+    await createTopic(topic);
+    await produce([BOOTSTRAP], topic, N, 'js');
+    const seen = await consumeAll([BOOTSTRAP], topic, N);
     assert.equal(seen.size, N);
     assert.equal(new Set(seen.values()).size, N);
   });
 
   it('lists topics, partitions, leaders and low/high offsets through kafkajs, matching kcat', async () => {
+    await stackUp();
+    const topic = unique('it-list');
+    await createTopic(topic);
+    await produce([BOOTSTRAP], topic, N, 'list');
     const client = new KafkaAdminClient({ bootstrapServers: [BOOTSTRAP] });
     try {
-      const topics = await client.listTopics();
-      const names = topics.map((t) => t.name);
-      for (const name of ['it-kafkajs', 'it-kcat', 'sensor-alerts', 'sensor-data']) assert.ok(names.includes(name), `${name} listed`);
-      const offsets = await client.fetchPartitionOffsets('it-kafkajs');
+      const names = (await client.listTopics()).map((t) => t.name);
+      for (const name of [topic, 'sensor-alerts', 'sensor-data']) assert.ok(names.includes(name), `${name} listed`);
+      const offsets = await client.fetchPartitionOffsets(topic);
       assert.equal(offsets.length, 3);
       assert.equal(
         offsets.reduce((s, p) => s + p.high - p.low, 0),
         N,
       );
-      const metadata = await client.kafka.admin();
+      const metadata = client.kafka.admin();
       await metadata.connect();
-      const meta = await metadata.fetchTopicMetadata({ topics: ['it-kafkajs'] });
+      const meta = await metadata.fetchTopicMetadata({ topics: [topic] });
       await metadata.disconnect();
       for (const partition of meta.topics[0].partitions) assert.equal(partition.leader, 1);
       for (const p of offsets) {
-        const high = kcat(['-b', BOOTSTRAP, '-Q', '-t', `it-kafkajs:${p.partition}:-1`]).stdout;
+        const high = kcat(['-b', BOOTSTRAP, '-Q', '-t', `${topic}:${p.partition}:-1`]).stdout;
         assert.match(high, new RegExp(`\\[${p.partition}\\] offset ${p.high}\\b`));
       }
     } finally {
@@ -142,24 +170,23 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
   });
 
   it('keeps the records across stop and start', async () => {
-    const down = await pipeline(['stack', 'down', '--workspace', workspace]);
-    assert.equal(down.code, 0, down.stderr);
-    assert.match(down.stdout, /Stopped Kafka node 1/);
+    await stackUp();
+    const topic = unique('it-keep');
+    await createTopic(topic);
+    await produce([BOOTSTRAP], topic, N, 'keep');
+    assert.match(await stackDown(), /Stopped Kafka node 1/);
     const status = await pipeline(['stack', 'status', '--json', '--workspace', workspace]);
     assert.equal(JSON.parse(status.stdout).state, 'down');
-    const up = await pipeline(['stack', 'up', '--workspace', workspace]);
-    assert.equal(up.code, 0, up.stderr);
-    assert.doesNotMatch(up.stdout, /Created topics/);
-    const values = kcat(['-b', BOOTSTRAP, '-t', 'it-kcat', '-C', '-e', '-q', '-o', 'beginning', '-f', '%s\n'])
+    assert.doesNotMatch(await stackUp(), /Created topics/);
+    const values = kcat(['-b', BOOTSTRAP, '-t', topic, '-C', '-e', '-q', '-o', 'beginning', '-f', '%s\n'])
       .stdout.split('\n')
       .filter(Boolean);
     assert.equal(values.length, N);
-    const seen = await consumeAll([BOOTSTRAP], 'it-kafkajs', N);
-    assert.equal(seen.size, N);
+    assert.deepEqual(new Set(values), new Set(Array.from({ length: N }, (_, i) => `keep-${i}`)));
   });
 
   it('refuses to start with a clear message when the broker port is taken, and leaves nothing behind', async () => {
-    await pipeline(['stack', 'down', '--workspace', workspace]);
+    await stackDown();
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(9092, '127.0.0.1', r));
     const other = tempWorkspace('busy');
@@ -176,6 +203,9 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
   });
 
   it('names a damaged data folder and how to fix it, without starting anything', async () => {
+    // A data folder that exists, with the broker stopped.
+    await stackUp();
+    await stackDown();
     const meta = join(workspace, '.pipeline/kafka/single/node-1/data/meta.properties');
     const original = readFileSync(meta, 'utf8');
     writeFileSync(meta, 'garbage\n');
@@ -188,8 +218,7 @@ describe('local Kafka stack (real broker from Maven jars, KRaft)', function () {
     } finally {
       writeFileSync(meta, original);
     }
-    const up = await pipeline(['stack', 'up', '--workspace', workspace]);
-    assert.equal(up.code, 0, up.stderr);
+    await stackUp();
   });
 });
 

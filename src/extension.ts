@@ -6,7 +6,8 @@ import { Log } from './services/log';
 import { PipelineMonitor } from './services/pipelineMonitor';
 import { PipelineTerminals } from './services/terminals';
 import { errorMessage } from './shared/errors';
-import { pipelineOutputFolder, settings } from './services/settings';
+import type { PipelineConfig } from './config/resolver';
+import { extensionConfig, pipelineOutputFolder, settings } from './services/settings';
 import { FlinkView } from './views/flinkView';
 import { KafkaExplorer } from './views/kafkaExplorer';
 import { PeekDocuments } from './views/peekDocuments';
@@ -14,8 +15,18 @@ import { PipelineView } from './views/pipelineView';
 import { ResultsPanel } from './views/resultsPanel';
 import { PipelineStatusBar } from './views/statusBar';
 
+/**
+ * What activate() returns to the extension-host tests (test/exthost), and to nobody else: the tree providers as VS Code
+ * calls them, so a test walks the rows a user sees and a provider that throws fails it, and the settings as the
+ * extension resolves them. Other extensions get no API (undefined outside ExtensionMode.Test).
+ */
+export interface ExtensionTestHooks {
+  views: Record<'kafka' | 'pipeline' | 'flink', vscode.TreeDataProvider<unknown>>;
+  config: () => PipelineConfig;
+}
+
 /** Builds the services, views and commands; every one of them is disposed with the extension. */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): ExtensionTestHooks | undefined {
   const log = new Log();
   context.subscriptions.push(log);
   try {
@@ -27,16 +38,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const explorer = new KafkaExplorer(connections, monitor, log);
     const peeks = new PeekDocuments();
     const flink = new FlinkView(terminals, monitor, log);
-    context.subscriptions.push(
-      connections,
-      terminals,
-      monitor,
-      explorer,
-      flink,
-      peeks,
-      new PipelineView(monitor),
-      new PipelineStatusBar(monitor),
-    );
+    const pipeline = new PipelineView(monitor);
+    context.subscriptions.push(connections, terminals, monitor, explorer, flink, peeks, pipeline, new PipelineStatusBar(monitor));
 
     const results = new ResultsPanel(context.extensionUri, {
       outputFolder: pipelineOutputFolder,
@@ -53,6 +56,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
     void monitor.refresh();
     log.info(`Kafka Flink Lab ${context.extension.packageJSON.version} activated.`);
+    if (context.extensionMode === vscode.ExtensionMode.Test)
+      return { views: { kafka: explorer, pipeline, flink }, config: () => extensionConfig() };
+    return undefined;
   } catch (error) {
     // VS Code does not tell the user when an extension fails to activate.
     log.error('Activation failed', error);

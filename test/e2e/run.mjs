@@ -53,6 +53,9 @@ let server;
 let context;
 let env;
 let cleanupPromise;
+/** How many journey steps ran (./journey.mjs counts them): only then may the broker, Flink and the generator have started. */
+const journey = { stepsRun: 0 };
+const CONTRACT_PORTS = [9092, 9093, 8081];
 
 /** `node dist/cli.js … --workspace <journey workspace>` with the code-server environment. */
 function cli(args, timeoutMs = 60_000) {
@@ -100,6 +103,31 @@ function cleanup() {
   return cleanupPromise;
 }
 
+/** The run's Java and Python processes: the broker, the Flink job or cluster and the generator (the harness runs Node). */
+function pipelineProcessesOfRun() {
+  return processesOfRun(runId).filter((p) => /^(java|python[0-9.]*)$/.test(p.command.split(' ')[0].split('/').pop() ?? ''));
+}
+
+async function busyContractPorts() {
+  const busy = [];
+  for (const port of CONTRACT_PORTS) if (!(await isPortFree(port))) busy.push(`${port} held by ${describePortHolder(port) ?? 'unknown'}`);
+  return busy;
+}
+
+/** Polls `probe` (a list of what is still wrong) until it is empty or `timeoutMs` passes; returns the last list. */
+async function settled(probe, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const wrong = await probe();
+    if (wrong.length === 0 || Date.now() >= deadline) return wrong;
+    await sleep(500);
+  }
+}
+
+/**
+ * Stops what the run started, and checks that it is gone. The checks count only for what was started: a run that
+ * never started code-server has nothing to clean up, and one whose journey never ran never held the contract ports.
+ */
 async function stopEverything() {
   const started = Date.now();
   await context?.close().catch(() => {});
@@ -107,25 +135,47 @@ async function stopEverything() {
     for (const args of [
       ['generate', '--stop'],
       ['job', 'stop'],
+      ['flink', 'down'],
       ['stack', 'down'],
     ]) {
       const result = await cli(args, 90_000);
       log(`cleanup: pipeline ${args.join(' ')} → exit ${result.code}: ${result.out.trim().split('\n').pop() ?? ''}`);
     }
   }
+  if (journey.stepsRun > 0) {
+    // The product's own stop commands (the journey's Stop Everything, then the CLI's above) end its processes; the
+    // sweep below would hide a broker or job they leave behind.
+    const left = await settled(async () => pipelineProcessesOfRun(), 15_000);
+    if (left.length)
+      report.fail(
+        'cleanup',
+        'the pipeline stop commands end the broker, Flink and the generator',
+        left.map((p) => `${p.pid} ${p.command}`).join('; '),
+      );
+    else report.pass('cleanup', 'the pipeline stop commands end the broker, Flink and the generator', Date.now() - started);
+  }
   if (server) await stopProcessGroup(server.pid);
   const left = await killProcessesOfRun(runId);
   if (left.length)
     log(`cleanup: killed ${left.length} leftover process(es): ${left.map((p) => `${p.pid} ${p.command.slice(0, 80)}`).join('; ')}`);
-  const still = processesOfRun(runId);
-  if (still.length) report.fail('cleanup', 'no process of the run is left', still.map((p) => `${p.pid} ${p.command}`).join('; '));
-  else
-    report.pass(
-      'cleanup',
-      'no process of the run is left',
-      Date.now() - started,
-      left.length ? `${left.length} killed by the final sweep` : 'nothing needed killing',
+  if (server || context) {
+    const wrong = await settled(
+      async () => [
+        ...processesOfRun(runId).map((p) => `process ${p.pid} ${p.command}`),
+        ...(journey.stepsRun > 0 ? (await busyContractPorts()).map((p) => `port ${p}`) : []),
+      ],
+      10_000,
     );
+    const title = `no process of the run is left${journey.stepsRun > 0 ? ` and the ports ${CONTRACT_PORTS.join(', ')} are free` : ''}`;
+    if (wrong.length) report.fail('cleanup', title, wrong.join('; '));
+    else
+      report.pass(
+        'cleanup',
+        title,
+        Date.now() - started,
+        left.length ? `${left.length} killed by the final sweep` : 'nothing needed killing',
+      );
+  }
   if (existsSync(join(runDir, 'code-server.log'))) cpSync(join(runDir, 'code-server.log'), join(shots, 'code-server.log'));
   const state = join(workspace, '.pipeline');
   for (const [from, to] of [
@@ -273,7 +323,20 @@ async function main() {
         dialog.dismiss().catch(() => {});
       });
       const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-      await runJourney({ page, manifest, server, workspace, report, shots, cli, dialogs, logsDir: join(dirs.userData, 'logs'), runId });
+      await runJourney({
+        page,
+        manifest,
+        server,
+        workspace,
+        report,
+        shots,
+        cli,
+        dialogs,
+        logsDir: join(dirs.userData, 'logs'),
+        runId,
+        progress: journey,
+      });
+      if (journey.stepsRun === 0) report.fail('journey', 'the journey ran its steps', 'no step ran');
     } else {
       report.fail('journey', 'the user journey', 'not started: its prerequisites failed (above)');
     }

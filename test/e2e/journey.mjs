@@ -659,6 +659,11 @@ export async function runJourney({
       // Every address the new tab is at, from its creation on: the dashboard's own router may move its hash later
       // (CI once saw it drop the operator's part while loading), so the step looks for the operator's address among them.
       const visited = [];
+      // And the address each new document starts at, before any script of the page (the dashboard's router) runs:
+      // the 'page' event can come after the router has already moved the hash.
+      await page.context().addInitScript(() => {
+        window.__kflStartHref = location.href;
+      });
       const opened = page.context().waitForEvent('page', {
         timeout: 30_000,
         predicate: (tab) => {
@@ -679,6 +684,8 @@ export async function runJourney({
           const [base, hash] = [url.split('#')[0], `#${url.split('#').slice(1).join('#')}`];
           return hash === at && (base === `${FLINK_REST}/` || /\/proxy\/8081\/$/.test(base));
         };
+        const startHref = await tab.evaluate(() => window.__kflStartHref).catch(() => undefined);
+        if (startHref) visited.unshift(startHref);
         const link = visited.find(atOperator);
         if (!link) throw new Error(`the new tab was at ${visited.join(' → ')}, never Flink's dashboard (port 8081) at ${at}`);
         // Flink's dashboard (an Angular app) draws the operator's detail: its name appears in the page.

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatChaosTable } from '../../src/cli/chaos/chaosCli';
 import { compare, csvFields, expectationFrom, parseEvent, windowKey, type TopicRecord } from '../../src/cli/chaos/oracle';
 import { judge, readCommitted } from '../../src/cli/chaos/oracleSources';
 
@@ -207,5 +208,21 @@ describe('the chaos oracle: the input topic against the committed files, per sen
       assert.equal(parseEvent(bad), undefined, bad);
     assert.equal(parseEvent(null), undefined);
     assert.deepEqual(parseEvent(variant({ ts: String(T0), temperature: '21.5' }))?.ts, T0, 'numbers as numeric text, as the job accepts');
+  });
+
+  it('the chaos table prints what the oracle read, a dash where a fault did not get that far, and names its oracle', () => {
+    const lines = formatChaosTable([
+      { fault: 'broker-restart', events: 20_000, lost: 0, duplicated: 0, recoverySeconds: 17.46 },
+      { fault: 'job-kill-x3', events: NaN, lost: NaN, duplicated: NaN, note: 'did not complete: no broker' },
+    ]);
+    assert.deepEqual(
+      lines.map((l) => l.split(/\s{2,}/).slice(0, 5)),
+      [
+        ['fault', 'events', 'lost', 'duplicated', 'recovery s'],
+        ['broker-restart', '20000', '0', '0', '17.5'],
+        ['job-kill-x3', '-', '-', '-', '-'],
+        ['lost/duplicated: committed files vs. the input topic, per sensor and window (not `pipeline verify`)'],
+      ],
+    );
   });
 });

@@ -1,6 +1,7 @@
 // Every work-around for kafkajs 2.2.4 (pinned and bundled) in one room, each with the upstream issue it answers.
-import type { Admin, Kafka } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, type Admin, type Kafka } from 'kafkajs';
 import { UserError } from '../shared/errors';
+import { lz4DecompressFrames } from './lz4';
 
 /*
  * 1. Node 24 prints a TimeoutNegativeWarning on every connection (tulios/kafkajs#1751; its fixes, #1755 and #1756,
@@ -20,6 +21,9 @@ import { UserError } from '../shared/errors';
  *    metadata names a new topic's leaders the broker still answers it with NOT_LEADER_OR_FOLLOWER.
  * 5. `commitOffsetsOutsideGroup`: admin.setOffsets joins the group as a consumer (about 5 s); an OffsetCommit
  *    outside the group, as kafka-consumer-groups --reset-offsets sends, takes one request. No upstream issue found for it.
+ * 6. `registerLz4Decompression`: kafkajs ships no LZ4 codec ("LZ4 compression not implemented"; its docs point to
+ *    third-party codecs: tulios/kafkajs#597, #1543) and the generator's producer compresses with lz4, so a kafkajs consumer
+ *    of the sensor topic fails on its first batch. Decompression only, in plain code (lz4.ts): nothing here produces lz4.
  * The peek's throw-away consumer group (kafkaRecords.ts) answers another gap: kafkajs has no manual
  * partition assignment (tulios/kafkajs#373).
  */
@@ -191,4 +195,14 @@ export async function waitForNewTopics(
       );
     await sleep(500);
   }
+}
+
+/** Lets every kafkajs consumer of this process read lz4-compressed batches (work-around 6). */
+export function registerLz4Decompression(): void {
+  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+    compress: () => {
+      throw new Error('LZ4 compression is not supported here, only decompression.');
+    },
+    decompress: async (buffer: Buffer) => lz4DecompressFrames(buffer),
+  });
 }

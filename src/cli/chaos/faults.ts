@@ -11,16 +11,18 @@ import { generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../.
 import { killGroup, pollUntil, sleep } from '../../local/proc';
 import { bootstrapFor, LocalStack } from '../../local/stack';
 import { stateRoot } from '../../config/paths';
-import { ResultsStore } from '../../results';
-import { committedEvents, waitForCommitted } from '../runCli';
 import type { Progress } from '../../local/install';
+import { committedTotal, type OracleReport } from './oracle';
+import { expectationOfTopic, judge, manifestTotalSent, readCommitted } from './oracleSources';
 
 /** The job's REST port: the contract's 8081 (PIPELINE_FLINK_REST_PORT only to run beside another Flink). */
 const REST_PORT = Number(process.env.PIPELINE_FLINK_REST_PORT || 8081);
 const REST = `http://127.0.0.1:${REST_PORT}`;
+const WINDOW_SECONDS = 10;
 
 export interface FaultResult {
   fault: string;
+  /** Data records in the input topic, as the oracle read them (NaN when the fault did not get that far). */
   events: number;
   lost: number;
   duplicated: number;
@@ -48,6 +50,8 @@ export class Stage {
   readonly bootstrap: string;
   readonly output: string;
   readonly stateDir: string;
+  /** The generator's own record of what it sent, which the oracle compares with what the topic holds. */
+  readonly manifest: string;
   private generatorRun?: Promise<number>;
 
   constructor(
@@ -61,6 +65,7 @@ export class Stage {
     this.bootstrap = bootstrapFor(brokers === 3 ? 'cluster3' : 'single');
     this.output = join(ctx.workspace, 'output', name);
     this.stateDir = join(stateRoot(ctx.workspace), 'flink', 'checkpoints', name);
+    this.manifest = join(ctx.workspace, `${name}-manifest.json`);
   }
 
   get topic(): string {
@@ -88,7 +93,7 @@ export class Stage {
         bootstrapServers: this.bootstrap,
         topic: this.topic,
         output: this.output,
-        windowSeconds: 10,
+        windowSeconds: WINDOW_SECONDS,
         groupId: `chaos-${this.name}`,
         checkpointSeconds: 2,
         jars: this.ctx.runtime,
@@ -106,7 +111,7 @@ export class Stage {
   }
 
   /** The generator at `rate` events/s for this stage's events (or `durationSeconds`), with the final watermark. */
-  startGenerator(rate: number, options: { durationSeconds?: number; manifest?: string } = {}): void {
+  startGenerator(rate: number, options: { durationSeconds?: number } = {}): void {
     const { exited } = this.generator.start(
       this.ctx.python,
       generatorArgs({
@@ -117,7 +122,7 @@ export class Stage {
         finalWatermark: true,
         quiet: true,
         ...(options.durationSeconds ? { durationSeconds: options.durationSeconds } : { count: this.ctx.events }),
-        manifest: options.manifest,
+        manifest: this.manifest,
       }),
       { background: true, cwd: this.ctx.workspace },
     );
@@ -131,9 +136,9 @@ export class Stage {
     return code;
   }
 
-  /** Events committed so far (aggregated + dead-letter). */
-  committed(store: ResultsStore): Promise<number> {
-    return committedEvents(store);
+  /** Events committed so far (aggregated + dead-letter), read from the files by the oracle. */
+  committed(): number {
+    return committedTotal(readCommitted(this.output, WINDOW_SECONDS * 1000));
   }
 
   /** Records the job's source has read (REST), or undefined while Flink does not answer. */
@@ -145,18 +150,28 @@ export class Stage {
       .catch(() => undefined);
   }
 
-  /** Waits until every event is committed (or the count stops moving for 2 minutes): lost and duplicated. */
-  async account(store: ResultsStore, events = this.ctx.events): Promise<Pick<FaultResult, 'lost' | 'duplicated' | 'note'>> {
-    await waitForCommitted(store, events, { signal: this.ctx.signal, progress: () => undefined }, 120_000, Number.POSITIVE_INFINITY);
-    await sleep(3000); // the JSON sink commits the same checkpoint just after the CSV sink
-    await store.refresh();
-    const report = await store.verify(events);
-    const counted = report.eventCountSum + report.deadLetterRows;
-    return {
-      lost: Math.max(0, events - counted),
-      duplicated: Math.max(0, counted - events) + report.duplicateWindowCount,
-      note: report.ok ? undefined : report.problems.join('; '),
-    };
+  /**
+   * Once the generator has finished: reads the whole input topic (the oracle's expectation), then waits until the
+   * committed files hold every expected event in both formats, or nothing changes for 2 minutes, and compares.
+   */
+  async account(): Promise<Pick<FaultResult, 'events' | 'lost' | 'duplicated' | 'note'>> {
+    const expected = await expectationOfTopic(this.bootstrap, this.topic, WINDOW_SECONDS * 1000);
+    const sent = manifestTotalSent(this.manifest);
+    let report: OracleReport;
+    let last = '';
+    let lastChange = Date.now();
+    for (;;) {
+      if (this.ctx.signal.aborted) throw new UserError('Interrupted.');
+      report = judge(expected, this.output, sent);
+      if (report.csv.lost === 0 && report.json.lost === 0) break;
+      const now = `${report.csv.lost}/${report.json.lost}/${report.duplicated}`;
+      if (now !== last) [last, lastChange] = [now, Date.now()];
+      if (Date.now() - lastChange > 120_000) break;
+      await sleep(1000);
+    }
+    await sleep(3000); // a commit still under way (the JSON sink commits a checkpoint just after the CSV sink) would double
+    report = judge(expected, this.output, sent);
+    return { events: report.events, lost: report.lost, duplicated: report.duplicated, note: report.notes.join('; ') || undefined };
   }
 
   async tearDown(): Promise<void> {
@@ -166,31 +181,25 @@ export class Stage {
   }
 }
 
-async function within(
-  stage: Stage,
-  fault: (store: ResultsStore) => Promise<{ recoverySeconds?: number; note?: string }>,
-): Promise<FaultResult> {
+async function within(stage: Stage, fault: () => Promise<{ recoverySeconds?: number; note?: string }>): Promise<FaultResult> {
   stage.ctx.progress(`[${stage.name}] starting its broker${stage.brokers === 3 ? 's' : ''}, topic and job…`);
   await stage.setUp();
-  const store = await ResultsStore.open(stage.output);
   try {
-    const injected = await fault(store).catch((error: unknown) => {
+    const injected = await fault().catch((error: unknown) => {
       // What the job said last is usually why.
       const tail = readTail(stage.job.logFile);
       if (tail) stage.ctx.progress(`[${stage.name}] the job's log ends with:\n${tail}`);
       throw error;
     });
     stage.ctx.progress(`[${stage.name}] waiting until every event is committed…`);
-    const counted = await stage.account(store);
+    const counted = await stage.account();
     return {
       fault: stage.name,
-      events: stage.ctx.events,
       recoverySeconds: injected.recoverySeconds,
       ...counted,
       note: [injected.note, counted.note].filter(Boolean).join('; ') || undefined,
     };
   } finally {
-    store.close();
     await stage.tearDown();
   }
 }
@@ -230,16 +239,16 @@ async function readsAgain(stage: Stage, before: number | undefined, timeoutMs: n
   );
 }
 
-async function firstCommit(stage: Stage, store: ResultsStore): Promise<void> {
-  await secondsUntil('the first committed rows', async () => (await stage.committed(store)) > 0, 180_000);
+async function firstCommit(stage: Stage): Promise<void> {
+  await secondsUntil('the first committed rows', async () => stage.committed() > 0, 180_000);
 }
 
 /** The broker SIGKILLed while events flow, then started again: the generator and the job both carry on. */
 export function brokerRestart(ctx: ChaosContext): Promise<FaultResult> {
   const stage = new Stage(ctx, 'broker-restart', 1);
-  return within(stage, async (store) => {
+  return within(stage, async () => {
     stage.startGenerator(Math.ceil(ctx.events / 25));
-    await firstCommit(stage, store);
+    await firstCommit(stage);
     const pid = stage.stack.nodePid('single', 1)!;
     ctx.progress(`[${stage.name}] SIGKILL to the broker (pid ${pid}), started again 5 s later…`);
     const readBefore = await stage.readRecords();
@@ -257,10 +266,10 @@ export function brokerRestart(ctx: ChaosContext): Promise<FaultResult> {
 /** The job SIGKILLed (python and its JVM) three times at random points, started again each time. */
 export function jobKills(ctx: ChaosContext): Promise<FaultResult> {
   const stage = new Stage(ctx, 'job-kill-x3', 1);
-  return within(stage, async (store) => {
+  return within(stage, async () => {
     // A minute of events, so that all three kills fall while they flow.
     stage.startGenerator(Math.ceil(ctx.events / 60));
-    await firstCommit(stage, store);
+    await firstCommit(stage);
     const recoveries: number[] = [];
     for (let i = 1; i <= 3; i++) {
       await sleep(1000 + ctx.random() * 5000);
@@ -282,12 +291,49 @@ export function jobKills(ctx: ChaosContext): Promise<FaultResult> {
   });
 }
 
+/**
+ * Both faults in one run while events flow: the broker SIGKILLed and restarted, and once the job reads again, the job
+ * SIGKILLed and restarted. The job's restart must then replay from a checkpoint taken across a broker restart.
+ */
+export function brokerThenJobKill(ctx: ChaosContext): Promise<FaultResult> {
+  const stage = new Stage(ctx, 'broker-then-job-kill', 1);
+  return within(stage, async () => {
+    // A minute and a half of events, so that both faults and both recoveries fall while they flow.
+    stage.startGenerator(Math.ceil(ctx.events / 90));
+    await firstCommit(stage);
+    const broker = stage.stack.nodePid('single', 1)!;
+    ctx.progress(`[${stage.name}] SIGKILL to the broker (pid ${broker}), started again 5 s later…`);
+    const readBefore = await stage.readRecords();
+    process.kill(broker, 'SIGKILL');
+    const brokerKilledAt = Date.now();
+    await sleep(5000);
+    await stage.stack.up({ progress: () => undefined, topics: false });
+    await readsAgain(stage, readBefore, 180_000);
+    const brokerRecovery = (Date.now() - brokerKilledAt) / 1000;
+    const flowing = stage.generator.running();
+    const job = stage.job.record()!.pid;
+    ctx.progress(`[${stage.name}] the job reads again after ${brokerRecovery.toFixed(1)} s; SIGKILL to the job (process group ${job})…`);
+    killGroup(job, 'SIGKILL');
+    await pollUntil(async () => (stage.job.running() ? undefined : true), 30_000, 100);
+    await stage.job.stop(5000);
+    const jobKilledAt = Date.now();
+    await stage.startJob();
+    await readsAgain(stage, undefined, 180_000);
+    const jobRecovery = (Date.now() - jobKilledAt) / 1000;
+    const code = await stage.generatorExit();
+    return {
+      recoverySeconds: Math.max(brokerRecovery, jobRecovery),
+      note: `broker ${brokerRecovery.toFixed(1)} s, then job ${jobRecovery.toFixed(1)} s${flowing ? '' : ' (the generator had finished before the job kill)'}${code === 0 ? '' : `; the generator exited ${code}`}`,
+    };
+  });
+}
+
 /** With three brokers and the topic at replication 3 / min ISR 2: one broker SIGKILLed and brought back. */
 export function brokerLoss(ctx: ChaosContext): Promise<FaultResult> {
   const stage = new Stage(ctx, 'broker-loss-of-3', 3);
-  return within(stage, async (store) => {
+  return within(stage, async () => {
     stage.startGenerator(Math.ceil(ctx.events / 30));
-    await firstCommit(stage, store);
+    await firstCommit(stage);
     const jobPid = stage.job.record()!.pid;
     const pid = stage.stack.nodePid('cluster3', 2)!;
     ctx.progress(`[${stage.name}] SIGKILL to broker 2 (pid ${pid}), started again after 10 s…`);
@@ -326,9 +372,9 @@ export function brokerLoss(ctx: ChaosContext): Promise<FaultResult> {
  */
 export function outputUnwritable(ctx: ChaosContext): Promise<FaultResult> {
   const stage = new Stage(ctx, 'output-unwritable', 1);
-  return within(stage, async (store) => {
+  return within(stage, async () => {
     stage.startGenerator(Math.ceil(ctx.events / 40));
-    await firstCommit(stage, store);
+    await firstCommit(stage);
     const dirs = ['aggregates', 'alerts', 'dead-letter'].map((d) => join(stage.output, d));
     const root = process.getuid?.() === 0;
     const lock = (on: boolean) => {
@@ -343,15 +389,15 @@ export function outputUnwritable(ctx: ChaosContext): Promise<FaultResult> {
     } catch {
       throw new UserError('The output folders could not be made unwritable here (chattr is not supported on this file system).');
     }
-    const before = await stage.committed(store);
+    const before = stage.committed();
     try {
       await sleep(20_000);
     } finally {
       lock(false);
     }
-    const during = (await stage.committed(store)) - before;
+    const during = stage.committed() - before;
     const restored = Date.now();
-    await secondsUntil('files to be committed again', async () => (await stage.committed(store)) > before + during, 180_000);
+    await secondsUntil('files to be committed again', async () => stage.committed() > before + during, 180_000);
     const code = await stage.generatorExit();
     return {
       recoverySeconds: (Date.now() - restored) / 1000,
@@ -364,6 +410,7 @@ export const FAULTS = {
   'broker-restart': { run: brokerRestart, quick: true },
   'job-kill-x3': { run: jobKills, quick: true },
   'output-unwritable': { run: outputUnwritable, quick: true },
+  'broker-then-job-kill': { run: brokerThenJobKill, quick: true },
   'broker-loss-of-3': { run: brokerLoss, quick: false },
 } as const;
 

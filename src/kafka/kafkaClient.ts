@@ -1,6 +1,6 @@
 // The kafkajs client of the extension and the CLI: connection options, the Kafka instance, and creating the pipeline's topic.
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { waitForTopicLeaders } from './kafkajsShims';
+import { registerLz4Decompression, waitForTopicLeaders } from './kafkajsShims';
 
 export interface ConnectionOptions {
   bootstrapServers: string[];
@@ -22,6 +22,8 @@ export function parseBootstrapServers(value: string): string[] {
 }
 
 export function createKafka(options: ConnectionOptions): Kafka {
+  // The generator's batches are lz4: without this, peeking at its topic fails on the first batch.
+  registerLz4Decompression();
   const config: KafkaConfig = {
     clientId: options.clientId ?? 'kafka-flink-lab',
     brokers: options.bootstrapServers,

@@ -74,6 +74,7 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
     await client.deleteTopic(topic).catch(() => undefined);
     await client.deleteTopic(`${topic}-gone`).catch(() => undefined);
     await client.deleteTopic(`${topic}-purge`).catch(() => undefined);
+    await client.deleteTopic(`${topic}-lz4`).catch(() => undefined);
     await client.close();
   });
 
@@ -219,6 +220,19 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
     );
     const groups = await client.listGroups();
     assert.ok(!groups.some((g) => g.groupId.startsWith('kafka-flink-lab-peek-')), 'the throw-away peek group is deleted');
+  });
+
+  it('peek reads lz4-compressed batches, as the generator writes them', async () => {
+    const own = `${topic}-lz4`;
+    await client.createTopic({ name: own, partitions: 1 });
+    const lines = Array.from({ length: 50 }, (_, i) => `sensor-${i % 5}\t{"seq": ${i}, "note": "${'compressible '.repeat(8)}"}`);
+    const produced = kcat(['-P', '-b', bootstrap, '-t', own, '-K', '\t', '-z', 'lz4'], lines.join('\n') + '\n', 60_000);
+    assert.equal(produced.code, 0, produced.stderr);
+    const peeked = await client.peek({ topic: own, partition: 0, start: { kind: 'earliest' }, count: 50 });
+    assert.deepEqual(
+      peeked.records.map((r) => `${r.key?.toString()}\t${r.value?.toString()}`),
+      lines,
+    );
   });
 
   it('produce, add partitions and purge: kcat sees each change', async () => {

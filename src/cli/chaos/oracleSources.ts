@@ -2,7 +2,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKafka, parseBootstrapServers } from '../../kafka/kafkaClient';
-import { registerLz4Decompression } from '../../kafka/kafkajsShims';
 import {
   addAggregateCsv,
   addAggregateJson,
@@ -60,7 +59,6 @@ export function readCommitted(output: string, windowMs: number): Committed {
  * group is untouched. Fails when the end is not reached within `idleMs` of the last record.
  */
 export async function* topicRecords(bootstrap: string, topic: string, idleMs = 30_000): AsyncGenerator<TopicRecord> {
-  registerLz4Decompression(); // the generator's batches are lz4
   const kafka = createKafka({ bootstrapServers: parseBootstrapServers(bootstrap), requestTimeoutMs: 10_000, retries: 5 });
   const admin = kafka.admin();
   await admin.connect();

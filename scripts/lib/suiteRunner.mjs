@@ -114,18 +114,23 @@ export function judge(label, { status, signal, timedOutAfterMs }, counts) {
 export function runSuite(label, command, args, { cwd, env, count, timeoutMs = 30 * 60_000, quiet = false } = {}) {
   const started = Date.now();
   if (!quiet) console.log(`\n=== ${label}: ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, {
+  // Through coreutils' timeout, which runs the suite in a process group of its own and, when time is up, signals the
+  // whole group (TERM, then KILL 10 s later): a runner's children (npx → mocha, mvn → java) go with it.
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  const result = spawnSync('timeout', ['--kill-after=10s', `${seconds}s`, command, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'],
     env: { ...process.env, ...env },
     encoding: 'utf8',
     maxBuffer: 512 * 1024 * 1024,
-    timeout: timeoutMs,
+    timeout: timeoutMs + 60_000,
     killSignal: 'SIGKILL',
   });
   const out = result.stdout ?? '';
   if (!quiet) process.stdout.write(out);
-  const timedOut = result.error?.code === 'ETIMEDOUT';
+  // 124: timeout's TERM ended it; 137: its KILL did; ETIMEDOUT: the backstop above.
+  const timedOut =
+    ((result.status === 124 || result.status === 137) && Date.now() - started >= timeoutMs) || result.error?.code === 'ETIMEDOUT';
   const verdict = judge(
     label,
     { status: result.status, signal: result.signal, timedOutAfterMs: timedOut ? timeoutMs : undefined },

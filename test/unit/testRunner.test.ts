@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,9 +107,13 @@ describe('the test runner (scripts/lib/suiteRunner.mjs) on throw-away suites', f
 
   it('stops a suite that never exits and says so', () => {
     // The test passes, but a timer keeps the process alive: only the suite's own timeout ends it.
-    const v = mocha(suite('linger', `describe('s', () => { it('leaves a timer', () => { setInterval(() => {}, 1000); }); });`), 2000, 4000);
+    const file = suite('linger', `describe('s', () => { it('leaves a timer', () => { setInterval(() => {}, 1000); }); });`);
+    const v = mocha(file, 2000, 4000);
     assert.equal(v.ok, false);
     assert.match(v.problems.join(' '), /did not finish within 4 s and was stopped/);
+    // Stopped with its children: npx's mocha must not live on.
+    const left = spawnSync('pgrep', ['-f', file], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', `processes of the stopped suite are still running: ${left}`);
   });
 
   it('fails a runner that prints no count', () => {

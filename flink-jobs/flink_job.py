@@ -474,11 +474,18 @@ def cluster_configuration(a) -> dict[str, str]:
             "rest.retry.delay": "500 ms",
             "rest.await-leader-timeout": "5 s",
         }
+    return embedded_configuration(a.rest_port)
+
+
+def embedded_configuration(rest_port: int) -> dict[str, str]:
+    """An embedded MiniCluster that only this machine's user can reach: its REST API on 127.0.0.1 and answering
+    no other web origin, every other server on loopback too, no jar uploads. Shared with reference_job.py."""
+    origin = f"http://127.0.0.1:{rest_port}"
     return {
         "rest.bind-address": "127.0.0.1",
         "rest.address": "127.0.0.1",
-        "rest.port": str(a.rest_port),
-        "rest.bind-port": str(a.rest_port),
+        "rest.port": str(rest_port),
+        "rest.bind-port": str(rest_port),
         # Every other server of the MiniCluster (the blob server above all, which binds to every interface by
         # default) on loopback too; the web UI takes no jar uploads.
         "jobmanager.bind-host": "127.0.0.1",
@@ -486,6 +493,9 @@ def cluster_configuration(a) -> dict[str, str]:
         "taskmanager.bind-host": "127.0.0.1",
         "taskmanager.host": "127.0.0.1",
         "web.submit.enable": "false",
+        # Flink answers every origin by default (`*`): any page open in the browser could read the job's ids,
+        # plans and exceptions and stop it with a "simple" cross-origin POST. Only the server's own address may.
+        "web.access-control-allow-origin": origin,
     }
 
 
@@ -627,18 +637,43 @@ def drain_gateway_stderr(path: str) -> None:
         threading.Thread(target=pump, name="gateway-stderr", daemon=True).start()
 
 
+TMP_OWNER = ".owner"
+
+
+def process_start_time(pid: int) -> int | None:
+    """Clock ticks since boot at which `pid` started (field 22 of /proc/<pid>/stat): with the pid, who it is."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
 def private_tmp_dir(root: str) -> str:
-    """A temp folder of this job under `root`, after removing those of jobs that are gone.
+    """A temp folder of this job under `root`, after removing those that jobs made and left behind.
 
     Flink unpacks jars (its RPC system, the table planner) into java.io.tmpdir and deletes them only on a clean
-    JVM exit; a job stopped by a signal would leave about 30 MB in /tmp each time.
+    JVM exit; a job stopped by a signal would leave about 30 MB in /tmp each time. A folder goes only when a job
+    made it (its `.owner` file names the job's pid and start time) and that process is gone: a folder someone
+    else put there, or one of a live job — even if its pid now names another program — stays.
     """
     os.makedirs(root, exist_ok=True)
     for name in os.listdir(root):
-        if name.isdigit() and not pid_alive(int(name)):
-            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        path = os.path.join(root, name)
+        if not name.isdigit() or os.path.islink(path) or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, TMP_OWNER)) as f:
+                pid, started = (int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            continue
+        if pid == int(name) and process_start_time(pid) != started:
+            shutil.rmtree(path, ignore_errors=True)
     mine = os.path.join(root, str(os.getpid()))
     os.makedirs(mine, exist_ok=True)
+    with open(os.path.join(mine, TMP_OWNER), "w") as f:
+        f.write(f"{os.getpid()} {process_start_time(os.getpid())}\n")
     return mine
 
 
@@ -653,16 +688,6 @@ def ended_from_outside(result) -> str | None:
     except Exception as e:  # noqa: BLE001
         return "cancelled" if "JobCancellationException" in str(e) or "CANCELED" in str(e) else None
     return "stopped with a savepoint"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def cluster_answers(a, timeout: float = 2) -> bool:

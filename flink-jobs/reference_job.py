@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 
-from flink_job import interval_ms, sql_str, use_runtime, with_options
+from flink_job import embedded_configuration, interval_ms, sql_str, use_runtime, with_options
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -76,6 +76,20 @@ GROUP BY sensor_id, window_start, window_end""",
     ]
 
 
+def configuration(a) -> dict[str, str]:
+    """The MiniCluster's settings: every server on loopback, no jar uploads, no other web origin (as flink_job.py)."""
+    conf = {
+        **embedded_configuration(a.rest_port),
+        "parallelism.default": str(a.parallelism),
+        "table.local-time-zone": "UTC",
+        "metrics.fetcher.update-interval": "1000",
+        "web.refresh-interval": "500",
+    }
+    if not a.runtime_dir:
+        conf["pipeline.jars"] = "file://" + os.path.abspath(a.connector_jar)
+    return conf
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
     use_runtime(a.runtime_dir)
@@ -83,18 +97,8 @@ def main(argv=None) -> int:
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     conf = Configuration()
-    for k, v in {
-        "rest.bind-address": "127.0.0.1",
-        "rest.address": "127.0.0.1",
-        "rest.port": str(a.rest_port),
-        "parallelism.default": str(a.parallelism),
-        "table.local-time-zone": "UTC",
-        "metrics.fetcher.update-interval": "1000",
-        "web.refresh-interval": "500",
-    }.items():
+    for k, v in configuration(a).items():
         conf.set_string(k, v)
-    if not a.runtime_dir:
-        conf.set_string("pipeline.jars", "file://" + os.path.abspath(a.connector_jar))
     t_env = TableEnvironment.create(EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build())
     *ddl, insert = statements(a)
     for s in ddl:

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../shared/errors';
 import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
-import { parseFlinkTarget, type FlinkTarget } from '../flink/flinkJobs';
+import { parseFlinkTarget, secretTargetProblem, type FlinkTarget } from '../flink/flinkJobs';
 import { listCheckpoints, listSavepoints, resolveSavepoint, savepointDirOf } from '../flink/flinkSavepoints';
 import { ensureTopic, parseBootstrapServers } from '../kafka/kafkaClient';
 import { parseReplayStart } from '../kafka/offsetReset';
@@ -123,10 +123,26 @@ interface PreparedJob {
   options: JobOptions;
 }
 
+/**
+ * The job carries the SASL password to its Flink target (in the table DDL of the job graph it submits): only to
+ * the embedded Flink, the local cluster, or a cluster named with --flink — one that a workspace's
+ * .vscode/settings.json names may be anyone's — and never over plain http to another machine.
+ */
+export function checkSecretTarget(target: Resolved<FlinkTarget>, cluster: Pick<CliCluster, 'childEnv'>): void {
+  if (Object.keys(cluster.childEnv).length === 0 || target.value.kind !== 'remote') return;
+  const problem = secretTargetProblem(target.value);
+  if (problem) throw new UserError(`${problem} (${target.label})`);
+  if (target.origin !== 'flag' && target.origin !== 'environment')
+    throw new UserError(
+      `A SASL password goes only to a Flink cluster named with --flink; ${target.value.url} comes from ${target.label}. Pass it as --flink if you mean it.`,
+    );
+}
+
 async function prepareJob(ctx: CliContext): Promise<PreparedJob> {
-  const python = await ensurePythonEnv(ctx.progress);
   const target = flinkTargetOf(ctx);
   const cluster = clusterOf(ctx);
+  checkSecretTarget(target, cluster);
+  const python = await ensurePythonEnv(ctx.progress);
   const options = await jobOptionsOf(ctx, await ensureJobRuntime(python, ctx.progress), target.value, cluster);
   return { python, target, cluster, options };
 }

@@ -15,7 +15,8 @@ import type { PipelineConfig, Resolved } from '../config/resolver';
 import { extensionConfig, jobFlinkTarget, settings } from '../services/settings';
 import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
-import { pickPreset, type Preset } from './prompts';
+import { Cancelled, pickPreset, type Preset } from './prompts';
+import { secretTargetDecision } from '../pipeline/secretTargets';
 import { startLocalStack } from './stackCommands';
 
 const GENERATOR_GRACE_MS = 5000;
@@ -113,7 +114,7 @@ async function startGenerator(s: Services, args: GeneratorArgs, prompt: boolean)
     security: access.security,
   });
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('generator', argv, { extraEnv: access.env })) === 'already-running')
+  if ((await s.terminals.start('generator', argv, { password: access.password })) === 'already-running')
     void vscode.window.showInformationMessage('The sensor generator is already running: stop it first to change its rate.');
   await s.monitor.refresh();
 }
@@ -126,11 +127,32 @@ async function startJob(s: Services, args: JobArgs, prompt: boolean): Promise<vo
     args.windowSeconds ??
     (prompt ? await pickWindowSeconds('Flink job: tumbling window size (event time)', config) : config.windowSeconds().value);
   const access = await s.connections.pipelineAccess();
+  await confirmSecretTarget(s, access, target.value);
   const argv = cliJobStartArgs(jobCliOptions(workspace, config, target, access, windowSeconds, config.outputFolder().value));
   if (prompt) await ensureBroker(s, true);
-  if ((await s.terminals.start('job', argv, { extraEnv: access.env })) === 'already-running')
+  if ((await s.terminals.start('job', argv, { password: access.password })) === 'already-running')
     void vscode.window.showInformationMessage('The Flink job is already running in the "Flink job" terminal.');
   await s.monitor.refresh();
+}
+
+/** Where the user's agreements to send a cluster's password to a Flink target are kept (hashes, pipeline/secretTargets.ts). */
+const AGREED_SECRET_TARGETS = 'kafkaFlinkLab.sasl.agreedFlinkTargets';
+
+/**
+ * Before the job carries the SASL password to its Flink target: refused over plain http to another machine; to
+ * another machine over https once the user agrees, in a modal naming both, for this identity and this target.
+ */
+async function confirmSecretTarget(s: Services, access: PipelineAccess, target: FlinkTarget): Promise<void> {
+  if (!access.password || !access.security) return;
+  const agreed = s.context.globalState.get<string[]>(AGREED_SECRET_TARGETS, []);
+  const decision = secretTargetDecision({ bootstrapServers: access.bootstrapServers, security: access.security }, target, agreed);
+  if (decision.kind === 'send') return;
+  if (decision.kind === 'refuse') throw new UserError(`${decision.message} (${settings.flinkTarget.fullKey})`);
+  const send = 'Send the Password';
+  const answer = await vscode.window.showWarningMessage(decision.message, { modal: true, detail: decision.detail }, send);
+  if (answer !== send) throw new Cancelled();
+  await s.context.globalState.update(AGREED_SECRET_TARGETS, [...agreed, decision.key]);
+  s.log.info(`Agreed, remembered: ${decision.message.replace(/\?$/, '.')}`);
 }
 
 /** The window size, asked with the setting's value first among the presets; a dismissed prompt ends the command. */
@@ -208,9 +230,10 @@ async function replay(s: Services): Promise<void> {
   const outputDir = join(config.outputFolder().value, 'runs', runStamp());
   await ensureBroker(s, true);
   const access = await s.connections.pipelineAccess();
+  await confirmSecretTarget(s, access, target.value);
   const argv = cliJobReplayArgs({ ...jobCliOptions(workspace, config, target, access, windowSeconds, outputDir), from: from! });
   await stopProcess(s, 'job', JOB_GRACE_MS);
-  await s.terminals.start('job', argv, { extraEnv: access.env });
+  await s.terminals.start('job', argv, { password: access.password });
   await s.monitor.refresh();
   await vscode.commands.executeCommand('kafkaFlinkLab.results.chooseRun', outputDir);
 }

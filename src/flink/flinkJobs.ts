@@ -70,3 +70,29 @@ export function parseFlinkTarget(value: string | undefined, localClusterUrl: str
         : { kind: 'remote', url },
   };
 }
+
+/** Whether a URL's host is this machine's loopback (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Whether a SASL password may travel with a job to this Flink target (the job's table DDL carries it into the
+ * job graph that is submitted there), or why not: only to the embedded Flink, the local session cluster, another
+ * Flink on loopback, or one reached over https — never in clear text across a network.
+ */
+export function secretTargetProblem(target: FlinkTarget): string | undefined {
+  if (target.kind !== 'remote' || isLoopbackUrl(target.url) || new URL(target.url).protocol === 'https:') return undefined;
+  return `The Flink job would carry the SASL password to ${target.url} over plain http: refused. Use an https:// address for a Flink cluster on another machine, or run the job embedded or on the local cluster.`;
+}
+
+/** Whether sending a secret to this target needs the user's word first: a Flink on another machine. */
+export function secretTargetNeedsConsent(target: FlinkTarget): target is { kind: 'remote'; url: string } {
+  return target.kind === 'remote' && !isLoopbackUrl(target.url);
+}

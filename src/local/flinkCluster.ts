@@ -8,7 +8,17 @@ import { pyflinkLibDir } from './flinkRuntime';
 import type { Progress } from './install';
 import { stateRoot } from '../config/paths';
 import { ensurePortFree } from './ports';
-import { commandLineOf, isAlive, pollUntil, spawnDetached, stopProcess } from './proc';
+import { SASL_PASSWORD_ENV, SASL_PASSWORD_FILE_ENV } from '../kafka/clusterSecurity';
+import {
+  commandLineOf,
+  environmentOf,
+  identityOf,
+  isSameProcess,
+  pollUntil,
+  spawnDetached,
+  stopIdentified,
+  type ProcessIdentity,
+} from './proc';
 
 /**
  * The cluster's fixed ports: REST 8081 (the contract), JobManager RPC 6123 and blob server 6124 (Flink's defaults);
@@ -34,7 +44,8 @@ export const DEFAULT_CLUSTER_SHAPE: ClusterShape = { taskManagers: 2, slots: 2 }
 
 /**
  * The cluster's config.yaml. Every server binds to 127.0.0.1 (RPC, blob, data, REST); the web UI cannot upload jars;
- * memory is capped so that a JobManager and two TaskManagers (about 2.2 GB of processes) fit beside the broker and
+ * the REST API lets no other web origin read it (Flink's default is `*`, which lets any page in the browser read
+ * job ids, plans and exceptions, and stop a job with a "simple" cross-origin POST); memory is capped so that a JobManager and two TaskManagers (about 2.2 GB of processes) fit beside the broker and
  * the generator in 3 GB.
  */
 export function clusterConfig(
@@ -56,6 +67,7 @@ export function clusterConfig(
     'rest.bind-address': '127.0.0.1',
     'rest.port': ports.rest,
     'web.submit.enable': false,
+    'web.access-control-allow-origin': `http://127.0.0.1:${ports.rest}`,
     'web.refresh-interval': 500,
     'metrics.fetcher.update-interval': 1000,
     'jobmanager.memory.process.size': '640m',
@@ -85,6 +97,17 @@ export function clusterConfig(
   );
 }
 
+/**
+ * The environment of the cluster's JVMs: ours without the SASL password (a job submitted to the cluster brings
+ * its own in its job graph; the cluster itself never needs one), plus Flink's folders.
+ */
+export function clusterProcessEnv(base: NodeJS.ProcessEnv, flink: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...flink };
+  delete env[SASL_PASSWORD_ENV];
+  delete env[SASL_PASSWORD_FILE_ENV];
+  return env;
+}
+
 export interface ClusterProcess {
   name: string;
   pid?: number;
@@ -95,7 +118,8 @@ export interface ClusterProcess {
 /**
  * A local session cluster from the Flink distribution PyFlink installs (its bin/, lib/ and conf/): the JobManager
  * and each TaskManager started with `jobmanager.sh` / `taskmanager.sh start-foreground` as their own process groups,
- * tracked by pid files that are checked against the process's command line (a reused pid is not ours).
+ * tracked by pid files of pid and start time, checked against the process's conf folder (a reused pid, or the
+ * Flink of another folder, is not ours).
  */
 export class LocalFlinkCluster {
   readonly root: string;
@@ -131,19 +155,28 @@ export class LocalFlinkCluster {
     return join(this.logDir, `${name}.out`);
   }
 
-  /** The live pid of one of our processes ('jobmanager', 'taskmanager-1', …), checked against its command line. */
-  pidOf(name: string): number | undefined {
+  /**
+   * One of our processes ('jobmanager', 'taskmanager-1', …) while it runs: the pid file's pid with the same start
+   * time, started with this cluster's conf folder (the distribution's bash script keeps its environment when it
+   * execs the JVM in the same process; the JVM names the folder on its command line too).
+   */
+  identityOf(name: string): ProcessIdentity | undefined {
+    let pid: number;
+    let startTime: number;
     try {
-      const pid = Number(readFileSync(this.pidFile(name), 'utf8').trim());
-      const cmd = commandLineOf(pid) ?? '';
-      const main = name === 'jobmanager' ? 'StandaloneSessionClusterEntrypoint' : 'TaskManagerRunner';
-      // While starting it is still the distribution's bash script, which then execs the JVM in the same process.
-      const script = /\/(jobmanager|taskmanager|flink-console)\.sh\b/.test(cmd);
-      if (isAlive(pid) && ((cmd.includes(main) && cmd.includes(this.confDir)) || script)) return pid;
+      [pid, startTime] = readFileSync(this.pidFile(name), 'utf8').trim().split(/\s+/).map(Number);
     } catch {
-      /* no pid file */
+      return undefined; // no pid file
     }
-    return undefined;
+    // A pid file of an older version has no start time: that process cannot be told from a later one by that pid.
+    if (!Number.isInteger(pid) || !Number.isInteger(startTime) || !isSameProcess({ pid, startTime })) return undefined;
+    const ours = environmentOf(pid)?.FLINK_CONF_DIR === this.confDir || (commandLineOf(pid) ?? '').includes(this.confDir);
+    return ours ? { pid, startTime } : undefined;
+  }
+
+  /** The live pid of one of our processes (see identityOf). */
+  pidOf(name: string): number | undefined {
+    return this.identityOf(name)?.pid;
   }
 
   /** The TaskManagers started last time (their pid files), in order. */
@@ -187,7 +220,7 @@ export class LocalFlinkCluster {
     const pyflinkLib = pyflinkLibDir(python);
     if (!pyflinkLib) throw new UserError(`PyFlink's Flink distribution was not found next to ${python}: run \`pipeline setup\` again.`);
     const flinkHome = dirname(pyflinkLib);
-    const startedNow: number[] = [];
+    const startedNow: ProcessIdentity[] = [];
     try {
       if (!this.running()) {
         for (const port of [this.ports.rest, this.ports.rpc, this.ports.blob]) {
@@ -232,7 +265,7 @@ export class LocalFlinkCluster {
       );
     } catch (error) {
       // Also an interruption: waitFor checks the signal on each poll.
-      await Promise.all(startedNow.map((pid) => stopProcess(pid, 5000)));
+      await Promise.all(startedNow.map((id) => stopIdentified(id, 5000)));
       throw error;
     }
     return { alreadyRunning: false, elapsedMs: Date.now() - started };
@@ -249,24 +282,25 @@ export class LocalFlinkCluster {
       copyFileSync(join(flinkHome, 'conf', file), join(this.confDir, file));
   }
 
-  private spawn(name: string, script: string, args: string[], flinkHome: string, classpathDir: string): number {
+  private spawn(name: string, script: string, args: string[], flinkHome: string, classpathDir: string): ProcessIdentity {
     const fd = openSync(this.outFile(name), 'w');
     const pid = spawnDetached('bash', [script, ...args], {
       cwd: this.root,
       stdio: ['ignore', fd, fd],
-      env: {
-        ...this.env,
+      env: clusterProcessEnv(this.env, {
         FLINK_HOME: flinkHome,
         FLINK_CONF_DIR: this.confDir,
         FLINK_LIB_DIR: classpathDir,
         FLINK_LOG_DIR: this.logDir,
         FLINK_PID_DIR: join(this.root, 'pids'),
         FLINK_IDENT_STRING: 'pipeline',
-      },
+      }),
     });
     closeSync(fd);
-    writeFileSync(this.pidFile(name), `${pid}\n`);
-    return pid;
+    const id = identityOf(pid);
+    if (!id) throw new UserError(`The Flink ${name} exited as it started: see ${this.outFile(name)}.`);
+    writeFileSync(this.pidFile(name), `${id.pid} ${id.startTime}\n`);
+    return id;
   }
 
   private async waitFor(check: () => Promise<true | undefined>, what: string, process: string, signal?: AbortSignal): Promise<void> {
@@ -297,10 +331,10 @@ export class LocalFlinkCluster {
   async down(progress: Progress, graceMs = 20_000): Promise<string[]> {
     const stopped: string[] = [];
     for (const name of [...this.taskManagerNames(), 'jobmanager']) {
-      const pid = this.pidOf(name);
-      if (pid) {
-        progress(`Stopping the Flink ${name} (pid ${pid})…`);
-        await stopProcess(pid, graceMs);
+      const id = this.identityOf(name);
+      if (id) {
+        progress(`Stopping the Flink ${name} (pid ${id.pid})…`);
+        await stopIdentified(id, graceMs);
         stopped.push(name);
       }
       rmSync(this.pidFile(name), { force: true });

@@ -20,6 +20,7 @@ import {
   killProcess,
   pollUntil,
   processGroupOf,
+  stopIdentified,
   stopProcess,
   type ProcessIdentity,
 } from './proc';
@@ -320,7 +321,9 @@ export class PipelineProcess {
     killGroup(record.pid, 'SIGINT');
     const gone = await pollUntil(async () => (isAlive(record.pid) ? undefined : true), Math.min(graceMs, 15_000), 200);
     let result: 'stopped' | 'killed' = 'stopped';
-    if (!gone) result = (await stopProcess(record.pid, graceMs)) ? 'killed' : 'stopped';
+    // Past the grace period the pid is checked against its start time before each signal (an older record has none).
+    const id = record.startTime !== undefined ? { pid: record.pid, startTime: record.startTime } : undefined;
+    if (!gone) result = (await (id ? stopIdentified(id, graceMs) : stopProcess(record.pid, graceMs))) ? 'killed' : 'stopped';
     // The JVM of a PyFlink job lives in the same group; make sure nothing of it is left (and its ports are free).
     await this.killKnown(tracked);
     rmSync(this.pidFile, { force: true });

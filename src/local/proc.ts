@@ -120,6 +120,36 @@ export function isSameProcess(id: ProcessIdentity): boolean {
   return fields !== undefined && fields[0] !== 'Z' && Number(fields[19]) === id.startTime;
 }
 
+/** The environment a process was started with (/proc/<pid>/environ, readable for our own processes only). */
+export function environmentOf(pid: number): Record<string, string> | undefined {
+  try {
+    const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+    return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A signal to the process group `id` leads (to `id` alone when it leads none), only while `id` is still that
+ * process: a bare pid may by now belong to another program. Returns whether it was sent.
+ */
+export function signalGroupOf(id: ProcessIdentity, signal: NodeJS.Signals): boolean {
+  if (!isSameProcess(id)) return false;
+  killGroup(id.pid, signal);
+  return true;
+}
+
+/** stopProcess for a process known by identity: SIGTERM to its group, SIGKILL after `graceMs`, each only while it is itself. */
+export async function stopIdentified(id: ProcessIdentity, graceMs: number): Promise<boolean> {
+  if (!signalGroupOf(id, 'SIGTERM')) return false;
+  const gone = await pollUntil(async () => (isSameProcess(id) ? undefined : true), graceMs, 200);
+  if (gone) return false;
+  signalGroupOf(id, 'SIGKILL');
+  await pollUntil(async () => (isSameProcess(id) ? undefined : true), 5000, 100);
+  return true;
+}
+
 export function processGroupOf(pid: number): number | undefined {
   const fields = statFields(pid);
   return fields ? Number(fields[2]) : undefined;

@@ -26,7 +26,8 @@ import { workspaceFolder } from './workspace';
 export interface PipelineAccess {
   bootstrapServers: string;
   security?: ClusterSecurity;
-  env: Record<string, string>;
+  /** The SASL password, for the process's 0600 file (services/terminals.ts), never its environment. */
+  password?: string;
 }
 
 export interface ClusterEntry extends ClusterConfig {
@@ -190,16 +191,16 @@ export class KafkaConnections extends Disposable {
 
   /**
    * What the generator and the job get to reach the pipeline's cluster: its checked bootstrap servers and the
-   * security flags of the `pipeline` CLI, and the password (in the environment of its terminal, never on a command
-   * line; the CLI offers it to these servers because they come as its --bootstrap-servers flag).
+   * security flags of the `pipeline` CLI, and the password (in a 0600 file its terminal's environment names, never
+   * on a command line; the CLI offers it to these servers because they come as its --bootstrap-servers flag).
    */
   async pipelineAccess(): Promise<PipelineAccess> {
     const entry = this.primary();
     if (entry.problem) throw new UserError(entry.problem);
     const { bootstrapServers } = entry;
-    if (entry.local || (!usesSasl(entry.security) && !entry.security.tls)) return { bootstrapServers, env: {} };
+    if (entry.local || (!usesSasl(entry.security) && !entry.security.tls)) return { bootstrapServers };
     const options = await this.security(entry);
-    return { bootstrapServers, security: entry.security, env: options.sasl ? { PIPELINE_SASL_PASSWORD: options.sasl.password } : {} };
+    return { bootstrapServers, security: entry.security, password: options.sasl?.password };
   }
 
   private reset(why: string): void {

@@ -1,6 +1,8 @@
 // The pipeline's integrated terminals (broker, generator, job): started with the CLI, tracked by name and pid, cleaned up on close.
 import * as vscode from 'vscode';
-import { isAlive, killGroup, pollUntil } from '../local/proc';
+import { identityOf, isAlive, isSameProcess, pollUntil, signalGroupOf, type ProcessIdentity } from '../local/proc';
+import { secretFileAt, writeSecretFile, type SecretFile } from '../local/secretFile';
+import { SASL_PASSWORD_FILE_ENV } from '../kafka/clusterSecurity';
 import type { ProcessPhase } from '../pipeline/statusModel';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
@@ -20,6 +22,10 @@ export type TerminalFactory = (options: vscode.TerminalOptions) => vscode.Termin
 interface Tracked {
   terminal: vscode.Terminal;
   pid?: number;
+  /** The terminal's process by pid and start time: what is checked before it is signalled. */
+  id?: ProcessIdentity;
+  /** The SASL password's file of the process in this terminal, removed when the terminal closes. */
+  secret?: SecretFile;
   stopping: boolean;
   /** Set when the terminal closed or its process exited. */
   exitCode?: number;
@@ -47,12 +53,15 @@ export class PipelineTerminals extends Disposable {
     // Terminals survive a window reload: adopt ours.
     for (const terminal of vscode.window.terminals) {
       const role = this.roleOf(terminal);
-      if (role) this.adopt(role, terminal);
+      // Its password file (named in its environment) goes when it closes, as if this window had started it.
+      const env = 'env' in terminal.creationOptions ? terminal.creationOptions.env : undefined;
+      if (role) this.adopt(role, terminal, secretFileAt(env?.[SASL_PASSWORD_FILE_ENV] ?? undefined));
     }
     this._register(
       vscode.window.onDidCloseTerminal((terminal) => {
         for (const [role, t] of this.tracked) {
           if (t.terminal === terminal) {
+            t.secret?.remove();
             t.exitCode = terminal.exitStatus?.code ?? t.exitCode ?? 0;
             this.log.info(
               `Terminal "${TERMINAL_NAMES[role]}" closed${terminal.exitStatus?.code !== undefined ? ` (exit code ${terminal.exitStatus.code})` : ''}.`,
@@ -68,11 +77,11 @@ export class PipelineTerminals extends Disposable {
     return (Object.keys(TERMINAL_NAMES) as TerminalRole[]).find((r) => TERMINAL_NAMES[r] === terminal.name);
   }
 
-  private adopt(role: TerminalRole, terminal: vscode.Terminal): Tracked {
-    const tracked: Tracked = { terminal, stopping: false };
+  private adopt(role: TerminalRole, terminal: vscode.Terminal, secret?: SecretFile): Tracked {
+    const tracked: Tracked = { terminal, stopping: false, secret };
     this.tracked.set(role, tracked);
     void Promise.resolve(terminal.processId).then((pid) => {
-      tracked.pid = pid;
+      identify(tracked, pid);
       this._onDidChange.fire(role);
     });
     return tracked;
@@ -82,6 +91,7 @@ export class PipelineTerminals extends Disposable {
   isRunning(role: TerminalRole): boolean {
     const t = this.tracked.get(role);
     if (!t || t.exitCode !== undefined || t.terminal.exitStatus !== undefined) return false;
+    if (t.id) return isSameProcess(t.id);
     return t.pid === undefined ? true : isAlive(t.pid);
   }
 
@@ -93,12 +103,14 @@ export class PipelineTerminals extends Disposable {
     return code !== undefined && !INTERRUPTED.has(code) && !t.stopping ? 'failed' : 'stopped';
   }
 
-  /** Starts `pipeline <args>` in the role's terminal, unless it already runs there. */
-  /** `extraEnv` holds what must not go on a command line (a SASL password for the CLI). */
+  /**
+   * Starts `pipeline <args>` in the role's terminal, unless it already runs there. A SASL password (never on a
+   * command line) reaches the CLI as a 0600 file that the terminal's environment names (local/secretFile.ts).
+   */
   async start(
     role: TerminalRole,
     args: string[],
-    options: { show?: boolean; extraEnv?: Record<string, string> } = {},
+    options: { show?: boolean; password?: string } = {},
   ): Promise<'started' | 'already-running'> {
     const existing = this.tracked.get(role);
     if (existing && this.isRunning(role)) {
@@ -106,19 +118,21 @@ export class PipelineTerminals extends Disposable {
       return 'already-running';
     }
     existing?.terminal.dispose();
+    existing?.secret?.remove();
+    const secret = options.password ? writeSecretFile(options.password) : undefined;
     const terminal = this.createTerminal({
       name: TERMINAL_NAMES[role],
       shellPath: process.execPath,
       shellArgs: [this.cliPath, ...args],
-      env: { ...options.extraEnv, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...secret?.env, ELECTRON_RUN_AS_NODE: '1' },
       iconPath: new vscode.ThemeIcon(role === 'broker' ? 'database' : role === 'generator' ? 'pulse' : 'zap'),
       isTransient: true,
     });
-    const tracked = this.adopt(role, terminal);
-    tracked.pid = await Promise.race([
-      Promise.resolve(terminal.processId),
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000)),
-    ]);
+    const tracked = this.adopt(role, terminal, secret);
+    identify(
+      tracked,
+      await Promise.race([Promise.resolve(terminal.processId), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000))]),
+    );
     if (options.show !== false) terminal.show(true);
     this.log.info(`Started in terminal "${TERMINAL_NAMES[role]}" (pid ${tracked.pid ?? '?'}): pipeline ${args.join(' ')}`);
     this._onDidChange.fire(role);
@@ -143,7 +157,8 @@ export class PipelineTerminals extends Disposable {
       }
       this.log.warn(`"${TERMINAL_NAMES[role]}" did not stop within ${graceMs / 1000} s of Ctrl-C: killing it.`);
       await beforeKill?.().catch((error) => this.log.error(`Stopping "${TERMINAL_NAMES[role]}"`, error));
-      killGroup(t.pid, 'SIGKILL');
+      // Only the very process the terminal started (pid and start time); without its identity VS Code ends it.
+      if (!t.id || !signalGroupOf(t.id, 'SIGKILL')) t.terminal.dispose();
       await pollUntil(async () => (this.isRunning(role) ? undefined : true), 3000, 100);
       t.exitCode ??= 137;
       return 'killed';
@@ -160,7 +175,17 @@ export class PipelineTerminals extends Disposable {
 
   override dispose(): void {
     // The terminals stay for the user (they show what happened); VS Code ends their processes with the window.
+    // A process that still runs keeps its password file (the job reads it again when it submits anew); the next
+    // window adopts the terminal and removes the file when it closes.
+    for (const role of this.tracked.keys()) if (!this.isRunning(role)) this.tracked.get(role)?.secret?.remove();
     this.tracked.clear();
     super.dispose();
   }
+}
+
+/** Notes the terminal's process, by pid and start time, once VS Code reports its pid. */
+function identify(tracked: Tracked, pid: number | undefined): void {
+  if (pid === undefined || tracked.pid === pid) return;
+  tracked.pid = pid;
+  tracked.id = identityOf(pid);
 }

@@ -119,6 +119,15 @@ describe('Flink view against a real PyFlink job', function () {
     );
   });
 
+  it("answers no other web origin: a page elsewhere cannot read the job's REST API", async () => {
+    const foreign = 'http://evil.example';
+    const response = await fetch(`${restUrl}/jobs/overview`, { headers: { Origin: foreign } });
+    assert.equal(response.status, 200);
+    const allowed = response.headers.get('access-control-allow-origin');
+    assert.ok(allowed !== '*' && allowed !== foreign, `Access-Control-Allow-Origin: ${allowed}`);
+    assert.equal(allowed, restUrl, 'only its own address');
+  });
+
   it('the window the view says is waiting appears in the committed files only after that, linked to a checkpoint', async () => {
     const reader = new FlinkSnapshotReader(restUrl);
     const index = new CommittedFileIndex(output);

@@ -372,6 +372,7 @@ def main(argv=None) -> int:
     try:
         md = producer.list_topics(timeout=a.connect_timeout)
     except KafkaException as e:
+        producer.poll(0)  # serves error_cb
         untrusted = next(filter(None, (kafka_security.untrusted_certificate(a.bootstrap_servers, a, m)
                                        for m in connection_errors)), None)
         print(f"error: {untrusted}." if untrusted else

@@ -442,6 +442,7 @@ def kafka_preflight(a) -> str | None:
     try:
         md = admin.list_topics(timeout=a.connect_timeout)
     except KafkaException:
+        admin.poll(0)  # serves error_cb
         untrusted = (kafka_security.untrusted_certificate(a.bootstrap_servers, a, m) for m in connection_errors)
         return next(filter(None, untrusted), None) or f"the Kafka broker at {a.bootstrap_servers} is unreachable."
     if a.topic not in md.topics:

@@ -68,11 +68,14 @@ export class KafkaAdminConnection {
     return this.connecting;
   }
 
-  /** A certificate it does not trust says which setting names the CA; anything else, that Kafka is not there. */
+  /** A certificate it does not trust says which setting names the CA, a refused login says so; anything else, that Kafka is not there. */
   private unreachable(error: unknown): UserError {
     const { ssl } = this.connection;
     const untrusted = untrustedCertificateProblem(this.label, typeof ssl === 'object' ? ssl.caFile : undefined, error);
     if (untrusted) return new UserError(untrusted, String(error));
+    // Reached, and turned away: "start it" would send the user looking in the wrong place.
+    if (/SASL \S+ authentication failed|Authentication failed/i.test(String(error)))
+      return new UserError(`Kafka at ${this.label} turned the SASL login away: check the user and its password.`, String(error));
     return new UserError(
       `Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`,
       String(error),

@@ -365,12 +365,18 @@ def main(argv=None) -> int:
         print(f"error: {e}.", file=sys.stderr)
         return 2
     conf["on_delivery"] = on_delivery
-    conf["error_cb"] = lambda err: None  # connection errors are retried; a bounded check below reports them
+    # Connection errors are retried; a bounded check below reports them, an untrusted certificate by name.
+    connection_errors = []
+    conf["error_cb"] = lambda err: connection_errors.append(str(err))
     producer = Producer(conf)
     try:
         md = producer.list_topics(timeout=a.connect_timeout)
     except KafkaException as e:
-        print(f"error: Kafka broker at {a.bootstrap_servers} is unreachable ({e.args[0]}).", file=sys.stderr)
+        producer.poll(0)  # serves error_cb
+        untrusted = next(filter(None, (kafka_security.untrusted_certificate(a.bootstrap_servers, a, m)
+                                       for m in connection_errors)), None)
+        print(f"error: {untrusted}." if untrusted else
+              f"error: Kafka broker at {a.bootstrap_servers} is unreachable ({e.args[0]}).", file=sys.stderr)
         return 2
     if not md.brokers:
         print(f"error: Kafka broker at {a.bootstrap_servers} is unreachable.", file=sys.stderr)

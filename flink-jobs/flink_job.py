@@ -433,13 +433,18 @@ def kafka_preflight(a) -> str | None:
     except ImportError:
         return None
     try:
-        admin = AdminClient({"bootstrap.servers": a.bootstrap_servers, "log_level": 0, **kafka_security.librdkafka_config(a)})
+        connection_errors = []
+        admin = AdminClient({"bootstrap.servers": a.bootstrap_servers, "log_level": 0,
+                             "error_cb": lambda err: connection_errors.append(str(err)),
+                             **kafka_security.librdkafka_config(a)})
     except kafka_security.SecurityError as e:
         return str(e)
     try:
         md = admin.list_topics(timeout=a.connect_timeout)
     except KafkaException:
-        return f"the Kafka broker at {a.bootstrap_servers} is unreachable."
+        admin.poll(0)  # serves error_cb
+        untrusted = (kafka_security.untrusted_certificate(a.bootstrap_servers, a, m) for m in connection_errors)
+        return next(filter(None, untrusted), None) or f"the Kafka broker at {a.bootstrap_servers} is unreachable."
     if a.topic not in md.topics:
         return f"topic {a.topic} does not exist on {a.bootstrap_servers}."
     if a.alerts_topic not in md.topics:

@@ -4,6 +4,10 @@ The flags say how (--security-protocol, --sasl-mechanism, --sasl-username); the 
 command line, which every user of the machine can read (/proc/<pid>/cmdline): it comes from a file only its owner
 can read, named by PIPELINE_SASL_PASSWORD_FILE (mode 0600), or from PIPELINE_SASL_PASSWORD. The `pipeline` CLI sets
 one of them for exactly the cluster the process is pointed at.
+
+A cluster with a private CA: --tls-ca-file names a PEM file of the CA(s) to trust instead of the system's, for
+librdkafka (`ssl.ca.location`) and for the job's Java Kafka clients (a PEM truststore, Kafka's
+`ssl.truststore.type=PEM`).
 """
 
 from __future__ import annotations
@@ -34,13 +38,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--security-protocol", choices=PROTOCOLS, default="PLAINTEXT")
     g.add_argument("--sasl-mechanism", choices=MECHANISMS)
     g.add_argument("--sasl-username")
+    g.add_argument("--tls-ca-file", help="PEM file of the CA(s) that signed the brokers' certificates (SSL, SASL_SSL)")
 
 
 def problem(a: argparse.Namespace) -> str | None:
     """One sentence on what is missing, or None."""
     if uses_sasl(a) and not (a.sasl_mechanism and a.sasl_username):
         return f"--security-protocol {a.security_protocol} needs --sasl-mechanism and --sasl-username"
+    if ca_file(a) and not uses_tls(a):
+        return f"--tls-ca-file needs --security-protocol SSL or SASL_SSL (got {a.security_protocol})"
     return None
+
+
+def uses_tls(a: argparse.Namespace) -> bool:
+    return getattr(a, "security_protocol", "PLAINTEXT") in ("SSL", "SASL_SSL")
+
+
+def ca_file(a: argparse.Namespace) -> str | None:
+    return getattr(a, "tls_ca_file", None) or None
+
+
+# librdkafka's words for a broker certificate it does not trust (OpenSSL's verify errors).
+_UNTRUSTED = ("certificate verify failed", "broker certificate could not be verified", "self-signed certificate",
+              "self signed certificate", "unable to get local issuer certificate")
+
+
+def untrusted_certificate(bootstrap_servers: str, a: argparse.Namespace, error: str) -> str | None:
+    """What to do when `error` says the broker's certificate is not trusted, else None; names the setting to change."""
+    if not any(w in error.lower() for w in _UNTRUSTED):
+        return None
+    where = "kafkaFlinkLab.tlsCaFile (CLI: --tls-ca-file or PIPELINE_TLS_CA_FILE)"
+    if ca_file(a):
+        return (f"Kafka at {bootstrap_servers} sent a TLS certificate that the CA in {ca_file(a)} did not sign: "
+                f"name the CA that signed it in {where}")
+    return (f"Kafka at {bootstrap_servers} sent a TLS certificate that the system's CAs do not trust: "
+            f"if the cluster has its own CA, name its PEM file in {where}")
 
 
 def uses_sasl(a: argparse.Namespace) -> bool:
@@ -82,7 +114,9 @@ def librdkafka_config(a: argparse.Namespace, env=None) -> dict:
     if not secured:
         return {}
     protocol, sasl = secured
-    return {"security.protocol": protocol, **(dict(zip(("sasl.mechanisms", "sasl.username", "sasl.password"), sasl)) if sasl else {})}
+    return {"security.protocol": protocol,
+            **({"ssl.ca.location": ca_file(a)} if uses_tls(a) and ca_file(a) else {}),
+            **(dict(zip(("sasl.mechanisms", "sasl.username", "sasl.password"), sasl)) if sasl else {})}
 
 
 def _jaas_quoted(value: str) -> str:
@@ -97,6 +131,10 @@ def flink_kafka_options(a: argparse.Namespace, env=None) -> dict:
         return {}
     protocol, sasl = secured
     opts = {"properties.security.protocol": protocol}
+    if uses_tls(a) and ca_file(a):
+        # Kafka's Java client reads a PEM file as its truststore (KIP-651): no JKS to make.
+        opts["properties.ssl.truststore.type"] = "PEM"
+        opts["properties.ssl.truststore.location"] = ca_file(a)
     if sasl:
         mechanism, username, password = sasl
         opts["properties.sasl.mechanism"] = mechanism

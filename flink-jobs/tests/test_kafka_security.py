@@ -72,3 +72,28 @@ def test_scram_uses_the_shaded_scram_login_module():
     assert opts["properties.sasl.jaas.config"].startswith(
         "org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule required ")
     assert opts["properties.security.protocol"] == "SASL_SSL"
+
+
+def test_a_private_ca_goes_to_librdkafka_and_to_the_java_clients_as_a_pem_truststore():
+    gen = g.parse_args(["--security-protocol", "SSL", "--tls-ca-file", "/etc/corp-ca.pem"])
+    assert ks.librdkafka_config(gen, env={}) == {"security.protocol": "SSL", "ssl.ca.location": "/etc/corp-ca.pem"}
+    a = fj.parse_args(["--connector-jar", "/x.jar", *SASL[:1], "SASL_SSL", *SASL[2:], "--tls-ca-file", "/etc/corp-ca.pem"])
+    opts = ks.flink_kafka_options(a, env={ks.PASSWORD_ENV: "s3cret"})
+    assert opts["properties.security.protocol"] == "SASL_SSL"
+    assert opts["properties.ssl.truststore.type"] == "PEM"
+    assert opts["properties.ssl.truststore.location"] == "/etc/corp-ca.pem"
+    assert "ssl.truststore.location" not in ks.flink_kafka_options(fj.parse_args(["--connector-jar", "/x.jar",
+                                                                                  "--security-protocol", "SSL"]), env={})
+    with pytest.raises(SystemExit):
+        g.parse_args(["--tls-ca-file", "/etc/corp-ca.pem"])  # a CA without TLS
+
+
+def test_an_untrusted_certificate_names_the_cluster_and_the_setting():
+    librdkafka = ("ssl://127.0.0.1:9093/bootstrap: SSL handshake failed: error:0A000086:SSL routines::certificate verify "
+                  "failed: broker certificate could not be verified, verify that ssl.ca.location is correctly configured")
+    a = g.parse_args(["--security-protocol", "SSL", "--tls-ca-file", "/etc/other-ca.pem"])
+    msg = ks.untrusted_certificate("127.0.0.1:9093", a, librdkafka)
+    assert msg.startswith("Kafka at 127.0.0.1:9093 sent a TLS certificate that the CA in /etc/other-ca.pem did not sign")
+    assert "kafkaFlinkLab.tlsCaFile (CLI: --tls-ca-file" in msg
+    assert "system's CAs" in ks.untrusted_certificate("127.0.0.1:9093", g.parse_args(["--security-protocol", "SSL"]), librdkafka)
+    assert ks.untrusted_certificate("127.0.0.1:9093", a, "Connect to ipv4#127.0.0.1:9093 failed: Connection refused") is None

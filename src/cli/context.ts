@@ -11,6 +11,7 @@ import {
   usesSasl,
   type ClusterConfig,
 } from '../kafka/clusterSecurity';
+import { tlsOptions } from '../kafka/tlsTrust';
 import { UserError } from '../shared/errors';
 import type { Progress } from '../local/install';
 import type { ConnectionOptions } from '../kafka/kafkaClient';
@@ -42,6 +43,7 @@ export const securityOption = {
   'sasl-mechanism': { type: 'string' as const },
   'sasl-username': { type: 'string' as const },
   tls: { type: 'boolean' as const },
+  'tls-ca-file': { type: 'string' as const },
   'allow-plaintext-sasl': { type: 'boolean' as const },
 };
 
@@ -76,10 +78,12 @@ export function configOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env):
 }
 
 /**
- * The command's cluster and how to reach it: --sasl-mechanism, --sasl-username, --tls, --allow-plaintext-sasl,
- * and the password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE. The password
- * goes only to bootstrap servers named on the command line or in PIPELINE_BOOTSTRAP_SERVERS, never to ones a
- * workspace's .vscode/settings.json names or the default.
+ * The command's cluster and how to reach it: --sasl-mechanism, --sasl-username, --tls, --tls-ca-file (or
+ * PIPELINE_TLS_CA_FILE; a CA file turns TLS on), --allow-plaintext-sasl, and the password from PIPELINE_SASL_PASSWORD
+ * or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE. The password goes only to bootstrap servers named on the
+ * command line or in PIPELINE_BOOTSTRAP_SERVERS, never to ones a workspace's .vscode/settings.json names or the
+ * default; and the CA that decides who those servers are comes, like all of the CLI's TLS and SASL, from a flag or
+ * the environment only (workspaceSettings.ts does not read it from the file).
  */
 export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env): CliCluster {
   const config = configOf(ctx, env);
@@ -88,14 +92,17 @@ export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env)
   const resolved = config.security();
   const mechanism = parseMechanism(resolved.mechanism.value);
   if (!mechanism) throw new UserError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(', ')} (got ${resolved.mechanism.value}).`);
+  const caFile = resolved.caFile.value || undefined;
   const security = {
     mechanism,
     username: resolved.username.value,
-    tls: resolved.tls.value,
+    tls: resolved.tls.value || caFile !== undefined,
+    caFile,
     allowPlaintextSasl: resolved.allowPlaintextSasl.value,
   };
   const cluster: ClusterConfig = { bootstrapServers, security };
-  if (!usesSasl(security)) return { ...cluster, connection: { ssl: security.tls }, childEnv: {} };
+  const ssl = tlsOptions(security.tls, caFile);
+  if (!usesSasl(security)) return { ...cluster, connection: { ssl }, childEnv: {} };
   if (!security.username) throw new UserError('--sasl-mechanism needs --sasl-username.');
   const problem = plaintextSaslProblem(cluster, '--allow-plaintext-sasl');
   if (problem) throw new UserError(problem);
@@ -114,7 +121,7 @@ export function clusterOf(ctx: CliContext, env: NodeJS.ProcessEnv = process.env)
   if (warning) ctx.progress(`warning: ${warning}`);
   return {
     ...cluster,
-    connection: { ssl: security.tls, sasl: { mechanism: security.mechanism, username: security.username, password } },
+    connection: { ssl, sasl: { mechanism: security.mechanism, username: security.username, password } },
     childEnv: file ? { [SASL_PASSWORD_FILE_ENV]: file } : { [SASL_PASSWORD_ENV]: password },
   };
 }

@@ -244,7 +244,7 @@ function restUrlOf(ctx: CliContext): string {
 export const processCli: Record<string, CliCommand> = {
   generate: {
     usage:
-      'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
+      'pipeline generate [--rate EPS] [--count N | --duration S] [--sensors K] [--topic T] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--tls-ca-file FILE] [--allow-plaintext-sasl] [--late-fraction F] [--anomaly-fraction F] [--malformed-fraction F] [--manifest FILE] [--seed N] [--final-watermark]',
     summary: 'simulate IoT sensors into the topic (rate 0 = as fast as possible); Ctrl-C stops it',
     options: { ...generatorFlags, stop: { type: 'boolean' } },
     async run(ctx) {
@@ -280,7 +280,7 @@ export const processCli: Record<string, CliCommand> = {
   chaos: chaosCli,
   'job start': {
     usage:
-      'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
+      'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--tls-ca-file FILE] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
     summary:
       'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
     options: jobFlags,

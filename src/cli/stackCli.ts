@@ -183,7 +183,7 @@ export const stackCli: Record<string, CliCommand> = {
   },
   'topic create': {
     usage:
-      'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
+      'pipeline topic create NAME --partitions N [--replication R] [--retention-ms MS] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--tls-ca-file FILE] [--allow-plaintext-sasl]',
     summary:
       'create a topic on any Kafka cluster (a SASL password from PIPELINE_SASL_PASSWORD or a 0600 file named by PIPELINE_SASL_PASSWORD_FILE)',
     options: {
@@ -215,7 +215,7 @@ export const stackCli: Record<string, CliCommand> = {
   },
   'topic list': {
     usage:
-      'pipeline topic list [--json] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--allow-plaintext-sasl]',
+      'pipeline topic list [--json] [--bootstrap-servers HOST:PORT] [--sasl-mechanism M --sasl-username U] [--tls] [--tls-ca-file FILE] [--allow-plaintext-sasl]',
     summary: 'topics with partitions, replication and message counts',
     options: { ...workspaceOption, ...bootstrapOption, ...securityOption, json: { type: 'boolean' } },
     async run(ctx) {

@@ -55,6 +55,8 @@ export interface ResolvedSecurity {
   mechanism: Resolved<string>;
   username: Resolved<string>;
   tls: Resolved<boolean>;
+  /** The CA file to trust, absolute; '' for the system's CAs. */
+  caFile: Resolved<string>;
   allowPlaintextSasl: Resolved<boolean>;
 }
 
@@ -119,11 +121,17 @@ export class PipelineConfig {
     return this.text('flinkRestUrl');
   }
 
+  /** The CA file to trust for TLS, absolute, with where it was chosen (clusterSecurity.ts caFileTrustProblem); '' when none. */
+  tlsCaFile(): Resolved<string> {
+    return this.path('tlsCaFile', 'tls-ca-file', 'PIPELINE_TLS_CA_FILE');
+  }
+
   security(): ResolvedSecurity {
     return {
       mechanism: this.text('sasl.mechanism', 'sasl-mechanism'),
       username: this.text('sasl.username', 'sasl-username'),
       tls: this.flag('tls', 'tls'),
+      caFile: this.tlsCaFile(),
       allowPlaintextSasl: this.flag('sasl.allowPlaintext', 'allow-plaintext-sasl'),
     };
   }
@@ -136,6 +144,16 @@ export class PipelineConfig {
     const given = this.text('outputFolder', 'output');
     if (given.value.trim() === '' && given.origin === 'flag') throw new InvalidValueError('--output cannot be empty.', given);
     const chosen = given.value.trim() === '' ? (this.defaultOf('outputFolder') as Resolved<string>) : given;
+    return this.absolute(chosen);
+  }
+
+  /** A path setting, absolute as outputFolder's; an empty one stays '' (not set), with its origin. */
+  private path(key: SettingKey, flag: string, variable: string): Resolved<string> {
+    const given = this.text(key, flag, variable);
+    return given.value.trim() === '' ? { ...given, value: '' } : this.absolute(given);
+  }
+
+  private absolute(chosen: Resolved<string>): Resolved<string> {
     const expanded = chosen.value.trim().replace(/\$\{workspaceFolder\}/g, this.workspace);
     const base = chosen.origin === 'flag' || chosen.origin === 'environment' ? (this.inputs.cwd ?? process.cwd()) : this.workspace;
     return { ...chosen, value: resolve(base, expanded) };

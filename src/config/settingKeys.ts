@@ -6,6 +6,7 @@ export const SETTING_DEFAULTS = {
   'sasl.mechanism': 'none',
   'sasl.username': '',
   tls: false,
+  tlsCaFile: '',
   'sasl.allowPlaintext': false,
   topic: 'sensor-data',
   partitions: 3,

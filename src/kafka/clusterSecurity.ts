@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { UserError } from '../shared/errors';
 import { parseBootstrapServers, type ConnectionOptions } from './kafkaClient';
 import { SETTINGS_PREFIX } from '../config/settingKeys';
+import type { Resolved } from '../config/resolver';
+import { tlsOptions } from './tlsTrust';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
@@ -12,6 +14,8 @@ export interface ClusterSecurity {
   mechanism: SaslMechanism | 'none';
   username: string;
   tls: boolean;
+  /** A PEM file of the CA(s) to trust instead of the system's, absolute; only with tls. */
+  caFile?: string;
   /**
    * SASL over a plaintext connection: PLAIN sends the password readable on the wire, SCRAM a proof of it that can
    * be attacked offline. Refused unless the cluster's own settings allow it.
@@ -38,7 +42,19 @@ export function pythonSecurityArgs(security: ClusterSecurity | undefined): strin
   if (!security || securityProtocol(security) === 'PLAINTEXT') return [];
   const args = ['--security-protocol', securityProtocol(security)];
   if (usesSasl(security)) args.push('--sasl-mechanism', security.mechanism.toUpperCase(), '--sasl-username', security.username);
+  if (security.tls && security.caFile) args.push('--tls-ca-file', security.caFile);
   return args;
+}
+
+/**
+ * Whoever chooses the CA can stand in for the cluster and read what is sent to it, so with SASL the CA file must
+ * be one the user chose: a flag, the environment or the user settings, never a workspace's settings file (a
+ * cloned repository's .vscode/settings.json). Without a secret a workspace may name one: nothing of the user's is at stake
+ * beyond what a workspace's bootstrap servers can already direct.
+ */
+export function caFileTrustProblem(security: ClusterSecurity, caFile: Resolved<string>): string | undefined {
+  if (!usesSasl(security) || !caFile.value || caFile.origin !== 'workspace') return undefined;
+  return `The CA file ${caFile.value} comes from ${caFile.label}: a workspace's settings may not choose whom a SASL password is sent to, so it is refused. If you trust it, set ${SETTINGS_PREFIX}.tlsCaFile in your user settings (CLI: --tls-ca-file).`;
 }
 
 /** Bootstrap servers in one spelling: sorted, localhost as 127.0.0.1, so that one cluster has one identity. */
@@ -73,7 +89,7 @@ export function describeIdentity(cluster: ClusterConfig): string {
 /** "SASL PLAIN as alice, over TLS": a cluster's security in a tooltip. */
 export function securityDescription(security: ClusterSecurity): string {
   const transport = security.tls
-    ? 'over TLS'
+    ? `over TLS${security.caFile ? ` (CA ${security.caFile})` : ''}`
     : security.allowPlaintextSasl && usesSasl(security)
       ? 'without TLS (allowed for this cluster)'
       : 'without TLS';
@@ -112,7 +128,7 @@ export async function connectionSecurity(
   allowSetting?: string,
 ): Promise<Pick<ConnectionOptions, 'ssl' | 'sasl'>> {
   const { security } = cluster;
-  if (!usesSasl(security)) return { ssl: security.tls };
+  if (!usesSasl(security)) return { ssl: tlsOptions(security.tls, security.caFile) };
   if (!security.username)
     throw new UserError(`SASL ${security.mechanism.toUpperCase()} is set for ${cluster.bootstrapServers} without a user name.`);
   const problem = plaintextSaslProblem(cluster, allowSetting);
@@ -122,7 +138,7 @@ export async function connectionSecurity(
     throw new UserError(
       `No SASL password is stored for ${describeIdentity(cluster)}: run "Kafka Flink Lab: Set SASL Password…" for this cluster.`,
     );
-  return { ssl: security.tls, sasl: { mechanism: security.mechanism, username: security.username, password } };
+  return { ssl: tlsOptions(security.tls, security.caFile), sasl: { mechanism: security.mechanism, username: security.username, password } };
 }
 
 /** Kafka's security.protocol for a cluster: what the generator and the job are told. */

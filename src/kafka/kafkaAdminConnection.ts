@@ -2,6 +2,7 @@
 import { type Admin, type Kafka } from 'kafkajs';
 import { UserError, withTimeout } from '../shared/errors';
 import { createKafka, type ConnectionOptions } from './kafkaClient';
+import { untrustedCertificateProblem } from './tlsTrust';
 import { createInternalCluster, type InternalCluster } from './kafkajsShims';
 
 /** Errors a group coordinator answers right after a broker starts; they pass within seconds. */
@@ -59,15 +60,26 @@ export class KafkaAdminConnection {
       } catch (error) {
         this.connecting = undefined;
         await admin.disconnect().catch(() => undefined);
-        throw new UserError(
-          `Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`,
-          String(error),
-        );
+        throw this.unreachable(error);
       }
       this.admin = admin;
       return admin;
     })();
     return this.connecting;
+  }
+
+  /** A certificate it does not trust says which setting names the CA, a refused login says so; anything else, that Kafka is not there. */
+  private unreachable(error: unknown): UserError {
+    const { ssl } = this.connection;
+    const untrusted = untrustedCertificateProblem(this.label, typeof ssl === 'object' ? ssl.caFile : undefined, error);
+    if (untrusted) return new UserError(untrusted, String(error));
+    // Reached, and turned away: "start it" would send the user looking in the wrong place.
+    if (/SASL \S+ authentication failed|Authentication failed/i.test(String(error)))
+      return new UserError(`Kafka at ${this.label} turned the SASL login away: check the user and its password.`, String(error));
+    return new UserError(
+      `Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`,
+      String(error),
+    );
   }
 
   async close(): Promise<void> {
@@ -88,10 +100,7 @@ export class KafkaAdminConnection {
       try {
         await withTimeout(cluster.connect(), this.timeoutMs, `Kafka at ${this.label}`);
       } catch (error) {
-        throw new UserError(
-          `Cannot reach Kafka at ${this.label}: start it (\`pipeline stack up\`) or check the bootstrap servers setting.`,
-          String(error),
-        );
+        throw this.unreachable(error);
       }
       return await withTimeout(fn(cluster), this.timeoutMs, `Kafka at ${this.label} (${what})`);
     } catch (error) {

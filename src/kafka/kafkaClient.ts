@@ -1,13 +1,15 @@
 // The kafkajs client of the extension and the CLI: connection options, the Kafka instance, and creating the pipeline's topic.
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { registerLz4Decompression, waitForTopicLeaders } from './kafkajsShims';
+import { untrustedCertificateProblem, type TlsOptions } from './tlsTrust';
+import { UserError } from '../shared/errors';
 
 export interface ConnectionOptions {
   bootstrapServers: string[];
   clientId?: string;
   /** SASL with the password already resolved (the extension keeps it in SecretStorage). */
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  ssl?: boolean;
+  ssl?: TlsOptions;
   /** Per-request timeout; every call to a broker is bounded. */
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
@@ -32,7 +34,7 @@ export function createKafka(options: ConnectionOptions): Kafka {
     requestTimeout: options.requestTimeoutMs ?? 5000,
     retry: { retries: options.retries ?? 2, initialRetryTime: 200, maxRetryTime: 2000 },
   };
-  if (options.ssl) config.ssl = true;
+  if (options.ssl) config.ssl = options.ssl === true ? true : { ca: [options.ssl.ca] };
   if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
   return new Kafka(config);
 }
@@ -45,7 +47,16 @@ export async function ensureTopic(
   security: Pick<ConnectionOptions, 'ssl' | 'sasl'> = {},
 ): Promise<boolean> {
   const admin = createKafka({ bootstrapServers: parseBootstrapServers(bootstrapServers), requestTimeoutMs: 10_000, ...security }).admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (error) {
+    const untrusted = untrustedCertificateProblem(
+      bootstrapServers,
+      typeof security.ssl === 'object' ? security.ssl.caFile : undefined,
+      error,
+    );
+    throw untrusted ? new UserError(untrusted, String(error)) : error;
+  }
   try {
     if ((await admin.listTopics()).includes(topic)) return false;
     const brokers = (await admin.describeCluster()).brokers.length;

@@ -28,10 +28,14 @@ export function validatePath(path: string, what: string): string | undefined {
  */
 export function cliSecurityArgs(security: ClusterSecurity | undefined): string[] {
   if (!security) return [];
-  check(/[\0\r\n]/.test(security.username) ? 'A SASL user name cannot contain line breaks or NUL characters.' : undefined);
+  check(
+    /[\0\r\n]/.test(security.username) ? 'A SASL user name cannot contain line breaks or NUL characters.' : undefined,
+    security.caFile === undefined ? undefined : validatePath(security.caFile, 'The CA file'),
+  );
   return [
     ...(usesSasl(security) ? [`--sasl-mechanism=${security.mechanism}`, `--sasl-username=${security.username}`] : []),
     ...(security.tls ? ['--tls'] : []),
+    ...(security.tls && security.caFile ? [`--tls-ca-file=${security.caFile}`] : []),
     ...(usesSasl(security) && security.allowPlaintextSasl ? ['--allow-plaintext-sasl'] : []),
   ];
 }

@@ -1,6 +1,7 @@
 // The Kafka clusters of the settings and an admin client for each, with the SASL password stored for exactly that cluster.
 import * as vscode from 'vscode';
 import {
+  caFileTrustProblem,
   connectionSecurity,
   normalizeBootstrap,
   parseClusterEntry,
@@ -44,14 +45,26 @@ export interface ClusterEntry extends ClusterConfig {
   problem?: string;
 }
 
-/** The main cluster's security settings; a bootstrap-servers-only entry of additionalClusters takes them too. */
-function mainSecurity(): ClusterSecurity {
-  return {
+/**
+ * The main cluster's security settings; a bootstrap-servers-only entry of additionalClusters takes them too. A CA
+ * file turns TLS on; with SASL, one chosen by the workspace's settings is a problem (caFileTrustProblem says why).
+ */
+function mainSecurity(): { security: ClusterSecurity; problem?: string } {
+  const security: ClusterSecurity = {
     mechanism: settings.saslMechanism.value,
     username: settings.saslUsername.value,
     tls: settings.tls.value,
     allowPlaintextSasl: settings.saslAllowPlaintext.value,
   };
+  try {
+    const caFile = extensionConfig().tlsCaFile();
+    if (!caFile.value) return { security };
+    const withCa = { ...security, tls: true, caFile: caFile.value };
+    return { security: withCa, problem: caFileTrustProblem(withCa, caFile) };
+  } catch (error) {
+    if (!(error instanceof InvalidValueError)) throw error;
+    return { security, problem: error.message };
+  }
 }
 
 /** The pipeline's bootstrap servers as the resolver chose them, or what is wrong with them (the tree still shows the cluster). */
@@ -99,6 +112,7 @@ export class KafkaConnections extends Disposable {
             settings.saslMechanism,
             settings.saslUsername,
             settings.tls,
+            settings.tlsCaFile,
             settings.saslAllowPlaintext,
             settings.requestTimeoutSeconds,
           )
@@ -120,11 +134,14 @@ export class KafkaConnections extends Disposable {
     const local = normalizeBootstrap(this.localAddress());
     const seen = new Set<string>();
     const entries: ClusterEntry[] = [];
+    const main = mainSecurity();
+    // The local stack is reached without TLS or SASL: the main security's problem is not its.
     const add = (bootstrapServers: string, security: ClusterSecurity, primary: boolean, from: string, problem?: string) => {
       const key = normalizeBootstrap(bootstrapServers) || bootstrapServers;
       if (seen.has(key)) return;
       seen.add(key);
       const isLocal = key === local;
+      if (isLocal && problem === main.problem) problem = undefined;
       entries.push({
         key,
         bootstrapServers: bootstrapServers.trim(),
@@ -136,13 +153,14 @@ export class KafkaConnections extends Disposable {
         label: isLocal ? 'local' : primary ? 'cluster' : 'additional cluster',
       });
     };
-    const inherited = mainSecurity();
+    const inherited = main.security;
     const primary = primaryBootstrap();
-    add(primary.bootstrapServers, inherited, true, primary.from, primary.problem);
+    add(primary.bootstrapServers, inherited, true, primary.from, primary.problem ?? main.problem);
     const additional = settings.additionalClusters.fullKey;
     (settings.additionalClusters.value ?? []).forEach((setting, index) => {
       const { cluster, error } = parseClusterEntry(setting, inherited);
-      if (cluster) add(cluster.bootstrapServers, cluster.security, false, additional);
+      if (cluster)
+        add(cluster.bootstrapServers, cluster.security, false, additional, typeof setting === 'string' ? main.problem : undefined);
       else if (error) add(`entry ${index + 1}`, inherited, false, additional, `Fix ${error}.`);
     });
     return entries;

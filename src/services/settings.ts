@@ -73,6 +73,7 @@ export const settings = {
   saslMechanism: new Setting<SaslMechanism | 'none'>('sasl.mechanism'),
   saslUsername: new Setting<string>('sasl.username'),
   tls: new Setting<boolean>('tls'),
+  tlsCaFile: new Setting<string>('tlsCaFile'),
   saslAllowPlaintext: new Setting<boolean>('sasl.allowPlaintext'),
   requestTimeoutSeconds: new Setting<number>('requestTimeoutSeconds'),
   topic: new Setting<string>('topic'),

@@ -82,6 +82,12 @@ describe('package.json contributions match the code', () => {
     assert.ok(!Object.keys(declared).some((k) => /password/i.test(k)), 'no password in settings (it lives in SecretStorage)');
   });
 
+  it('no setting key is a prefix of another (VS Code keeps one of kafkaFlinkLab.tls and kafkaFlinkLab.tls.caFile and drops the other)', () => {
+    const keys = Object.keys(contributes.configuration.properties as Record<string, unknown>);
+    const clashes = keys.flatMap((a) => keys.filter((b) => b.startsWith(`${a}.`)).map((b) => `${a} / ${b}`));
+    assert.deepEqual(clashes, []);
+  });
+
   it('the defaults the CLI uses (src/config/settingKeys.ts) are the ones package.json declares', () => {
     const declared = contributes.configuration.properties as Record<string, { default: unknown }>;
     for (const [key, value] of Object.entries(SETTING_DEFAULTS))

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkSecretTarget, flinkTargetOf } from '../../src/cli/processCli';
@@ -10,7 +10,7 @@ import { clusterConfig, clusterProcessEnv, LocalFlinkCluster } from '../../src/l
 import { identityOf, isSameProcess, pollUntil, signalGroupOf, stopIdentified } from '../../src/local/proc';
 import { secretFileAt, writeSecretFile } from '../../src/local/secretFile';
 import { secretTargetDecision } from '../../src/pipeline/secretTargets';
-import { cliContext } from '../support/cli';
+import { cliContext, pipeline } from '../support/cli';
 
 const alice: ClusterConfig = {
   bootstrapServers: 'kafka.example:9093',
@@ -76,6 +76,29 @@ describe('a SASL password follows only a Flink target the user chose', () => {
       assert.doesNotThrow(() => checkSecretTarget(flinkTargetOf(cliContext(workspace, { flink: 'https://flink.example:8443' })), secret));
       withSettings({ 'kafkaFlinkLab.flink.target': 'local-cluster' });
       assert.doesNotThrow(() => checkSecretTarget(flinkTargetOf(cliContext(workspace, {})), secret), 'the local cluster is our own');
+    });
+
+    it('`pipeline job start` refuses before it starts anything, when a workspace file names the target', async () => {
+      withSettings({ 'kafkaFlinkLab.flink.target': 'https://flink.example:8443' });
+      const run = await pipeline(
+        [
+          'job',
+          'start',
+          '--workspace',
+          workspace,
+          '--bootstrap-servers',
+          '127.0.0.1:9',
+          '--sasl-mechanism',
+          'plain',
+          '--sasl-username',
+          'u',
+          '--tls',
+        ],
+        { env: { PIPELINE_SASL_PASSWORD: 'pw' }, timeoutMs: 30_000 },
+      );
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.match(run.stderr, /only to a Flink cluster named with --flink; https:\/\/flink\.example:8443 comes from/);
+      assert.equal(existsSync(join(workspace, '.pipeline', 'flink', 'job.json')), false, 'no job was started');
     });
 
     it('sends none over plain http to another machine, even when --flink names it', () => {

@@ -1,17 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/kafka/clusterSecurity';
-import { checkJava } from '../../src/local/environment';
-import { ensureKafkaJars } from '../../src/local/install';
 import { createKafka } from '../../src/kafka/kafkaClient';
 import { PipelineProcess } from '../../src/local/pipelineProcesses';
 import { isPortFree } from '../../src/local/ports';
-import { commandLineOf, groupMembers, isAlive, pollUntil, runCommand, sleep, spawnDetached, stopProcess } from '../../src/local/proc';
-import { newClusterId, serverProperties } from '../../src/local/stack';
-import { ResultsStore } from '../../src/results';
+import { commandLineOf, groupMembers, pollUntil, sleep, stopProcess } from '../../src/local/proc';
 import { pipeline, tempWorkspace } from '../support/cli';
+import { startTestBroker } from '../support/testBroker';
+import { alertsReadBack, countedOnce } from '../support/jobOutput';
 
 /**
  * A real Kafka broker whose only client listener is SASL_PLAINTEXT with PLAIN, on loopback ports outside the
@@ -98,50 +96,24 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
   before(async function () {
     for (const port of [PORT, CONTROLLER_PORT, REST_PORT])
       assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
-    const java = await checkJava();
-    const classpath = `${await ensureKafkaJars(() => undefined)}/*`;
-    const node = { id: 1, port: PORT, controllerPort: CONTROLLER_PORT };
-    let props = serverProperties(node, [node], join(brokerDir, 'data'));
-    const replace = (pattern: RegExp, line: string) => {
-      assert.match(props, pattern, 'the local broker configuration still has this line');
-      props = props.replace(pattern, line);
-    };
-    replace(/^listeners=.*$/m, `listeners=SASL_PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`);
-    replace(/^advertised\.listeners=.*$/m, `advertised.listeners=SASL_PLAINTEXT://127.0.0.1:${PORT}`);
-    replace(/^inter\.broker\.listener\.name=.*$/m, 'inter.broker.listener.name=SASL_PLAINTEXT');
-    replace(/^listener\.security\.protocol\.map=.*$/m, 'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT');
-    props += [
-      'sasl.enabled.mechanisms=PLAIN',
-      'sasl.mechanism.inter.broker.protocol=PLAIN',
-      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="${ALICE_SECRET}";`,
-      '',
-    ].join('\n');
-    const config = join(brokerDir, 'server.properties');
-    writeFileSync(config, props);
-    const format = await runCommand(
-      java.binary,
-      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config],
-      { timeoutMs: 120_000 },
-    );
-    assert.equal(format.code, 0, format.stdout + format.stderr);
-    const log = openSync(join(brokerDir, 'broker.log'), 'a');
-    brokerPid = spawnDetached(java.binary, ['-Xmx256m', `-Dkafka.logs.dir=${brokerDir}`, '-cp', classpath, 'kafka.Kafka', config], {
-      cwd: brokerDir,
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
-    const ready = await pollUntil(
-      async () => {
-        assert.ok(isAlive(brokerPid), `the SASL broker exited: ${readFileSync(join(brokerDir, 'broker.log'), 'utf8').slice(-3000)}`);
-        return adminCall(home, secretStore([[home, ALICE_SECRET]])).then(
-          () => true,
-          () => undefined,
-        );
+    brokerPid = await startTestBroker({
+      dir: brokerDir,
+      port: PORT,
+      controllerPort: CONTROLLER_PORT,
+      listeners: {
+        listeners: `SASL_PLAINTEXT://127.0.0.1:${PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`,
+        'advertised.listeners': `SASL_PLAINTEXT://127.0.0.1:${PORT}`,
+        'inter.broker.listener.name': 'SASL_PLAINTEXT',
+        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
       },
-      120_000,
-      1000,
-    );
-    assert.ok(ready, 'the SASL broker answers within 120 s');
+      extra: [
+        'sasl.enabled.mechanisms=PLAIN',
+        'sasl.mechanism.inter.broker.protocol=PLAIN',
+        `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="${ALICE_SECRET}";`,
+      ],
+      name: 'the SASL broker',
+      answers: () => adminCall(home, secretStore([[home, ALICE_SECRET]])),
+    });
   });
 
   after(async () => {
@@ -295,47 +267,10 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
     assert.match(generated.stdout, new RegExp(`sent=${EVENTS} `));
 
     // Every event counted once in the job's committed output, read from the SASL source.
-    const store = await ResultsStore.open(output);
-    try {
-      const counted = await pollUntil(
-        async () => {
-          await store.refresh();
-          const n = Number(
-            (await store.query('SELECT (SELECT coalesce(sum(event_count), 0) FROM aggregates) + (SELECT count(*) FROM dead_letter)'))
-              .rows[0][0],
-          );
-          return n >= EVENTS ? n : undefined;
-        },
-        240_000,
-        2000,
-      );
-      assert.equal(counted, EVENTS, 'all events aggregated from the SASL source');
-      const report = await store.verify(EVENTS);
-      assert.ok(report.ok, report.problems.join('; '));
-      const alertRows = Number((await store.query('SELECT count(*) FROM alerts')).rows[0][0]);
-      assert.ok(alertRows > 0, 'some anomalies');
-
-      // The alerts sink wrote the same alerts to sensor-alerts on the SASL broker (transactions, read committed).
-      const kafka = createKafka({
-        bootstrapServers: [BOOTSTRAP],
-        requestTimeoutMs: 10_000,
-        retries: 5,
-        ...(await connectionSecurity(home, secretStore([[home, ALICE_SECRET]]))),
-      });
-      const consumer = kafka.consumer({ groupId: `sasl-it-${Date.now()}`, readUncommitted: false });
-      const seen = new Set<string>();
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic: 'sensor-alerts', fromBeginning: true });
-        void consumer.run({ eachMessage: async ({ message }) => void seen.add(JSON.parse(message.value!.toString()).event_id) });
-        await pollUntil(async () => (seen.size >= alertRows ? true : undefined), 60_000, 500);
-      } finally {
-        await consumer.disconnect();
-      }
-      assert.equal(seen.size, alertRows, 'the alerts topic on the SASL broker holds the alerts');
-    } finally {
-      store.close();
-    }
+    const { alertRows } = await countedOnce(output, EVENTS, 'SASL');
+    // The alerts sink wrote the same alerts to sensor-alerts on the SASL broker (transactions, read committed).
+    const security = await connectionSecurity(home, secretStore([[home, ALICE_SECRET]]));
+    await alertsReadBack({ bootstrapServers: [BOOTSTRAP], requestTimeoutMs: 10_000, retries: 5, ...security }, alertRows, 'SASL');
 
     // Nor does the password show in Flink's REST API or in the job's logs.
     const jobs = (await (await fetch(`http://127.0.0.1:${REST_PORT}/jobs/overview`)).json()) as { jobs: { jid: string }[] };

@@ -1,16 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/kafka/clusterSecurity';
 import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
-import { createKafka, type ConnectionOptions } from '../../src/kafka/kafkaClient';
-import { checkJava } from '../../src/local/environment';
-import { ensureKafkaJars } from '../../src/local/install';
+import type { ConnectionOptions } from '../../src/kafka/kafkaClient';
 import { isPortFree } from '../../src/local/ports';
-import { isAlive, pollUntil, runCommand, spawnDetached, stopProcess } from '../../src/local/proc';
-import { newClusterId, serverProperties } from '../../src/local/stack';
-import { ResultsStore } from '../../src/results';
+import { runCommand, stopProcess } from '../../src/local/proc';
 import { pipeline, repoRoot, tempWorkspace } from '../support/cli';
+import { startTestBroker } from '../support/testBroker';
+import { alertsReadBack, countedOnce } from '../support/jobOutput';
 
 /**
  * A real Kafka broker with an SSL listener and a SASL_SSL (PLAIN) listener, its certificate signed at test time by
@@ -107,59 +105,30 @@ describe('a Kafka broker with SSL and SASL_SSL listeners and a private CA', func
     for (const port of [SSL_PORT, SASL_SSL_PORT, CONTROLLER_PORT, REST_PORT])
       assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
     certs = await makeCertificates(brokerDir);
-    const java = await checkJava();
-    const classpath = `${await ensureKafkaJars(() => undefined)}/*`;
-    const node = { id: 1, port: SSL_PORT, controllerPort: CONTROLLER_PORT };
-    let props = serverProperties(node, [node], join(brokerDir, 'data'));
-    const replace = (pattern: RegExp, line: string) => {
-      assert.match(props, pattern, 'the local broker configuration still has this line');
-      props = props.replace(pattern, line);
-    };
-    replace(
-      /^listeners=.*$/m,
-      `listeners=SSL://127.0.0.1:${SSL_PORT},SASL_SSL://127.0.0.1:${SASL_SSL_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`,
-    );
-    replace(/^advertised\.listeners=.*$/m, `advertised.listeners=SSL://127.0.0.1:${SSL_PORT},SASL_SSL://127.0.0.1:${SASL_SSL_PORT}`);
-    replace(/^inter\.broker\.listener\.name=.*$/m, 'inter.broker.listener.name=SSL');
-    replace(/^listener\.security\.protocol\.map=.*$/m, 'listener.security.protocol.map=CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL');
-    props += [
-      'ssl.keystore.type=PKCS12',
-      `ssl.keystore.location=${certs.keystore}`,
-      `ssl.keystore.password=${KEYSTORE_PASSWORD}`,
-      `ssl.key.password=${KEYSTORE_PASSWORD}`,
-      // The broker trusts the CA as the job does: a PEM truststore.
-      'ssl.truststore.type=PEM',
-      `ssl.truststore.location=${certs.ca}`,
-      'sasl.enabled.mechanisms=PLAIN',
-      `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="${ALICE_SECRET}";`,
-      '',
-    ].join('\n');
-    const config = join(brokerDir, 'server.properties');
-    writeFileSync(config, props);
-    const format = await runCommand(
-      java.binary,
-      ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config],
-      { timeoutMs: 120_000 },
-    );
-    assert.equal(format.code, 0, format.stdout + format.stderr);
-    const log = openSync(join(brokerDir, 'broker.log'), 'a');
-    brokerPid = spawnDetached(java.binary, ['-Xmx256m', `-Dkafka.logs.dir=${brokerDir}`, '-cp', classpath, 'kafka.Kafka', config], {
-      cwd: brokerDir,
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
-    const ready = await pollUntil(
-      async () => {
-        assert.ok(isAlive(brokerPid), `the TLS broker exited: ${readFileSync(join(brokerDir, 'broker.log'), 'utf8').slice(-3000)}`);
-        return Promise.all([treeTopics(ssl(certs.ca)), treeTopics(saslSsl(certs.ca))]).then(
-          () => true,
-          () => undefined,
-        );
+    brokerPid = await startTestBroker({
+      dir: brokerDir,
+      port: SSL_PORT,
+      controllerPort: CONTROLLER_PORT,
+      listeners: {
+        listeners: `SSL://127.0.0.1:${SSL_PORT},SASL_SSL://127.0.0.1:${SASL_SSL_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`,
+        'advertised.listeners': `SSL://127.0.0.1:${SSL_PORT},SASL_SSL://127.0.0.1:${SASL_SSL_PORT}`,
+        'inter.broker.listener.name': 'SSL',
+        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL',
       },
-      120_000,
-      1000,
-    );
-    assert.ok(ready, 'the TLS broker answers on both listeners within 120 s');
+      extra: [
+        'ssl.keystore.type=PKCS12',
+        `ssl.keystore.location=${certs.keystore}`,
+        `ssl.keystore.password=${KEYSTORE_PASSWORD}`,
+        `ssl.key.password=${KEYSTORE_PASSWORD}`,
+        // The broker trusts the CA as the job does: a PEM truststore.
+        'ssl.truststore.type=PEM',
+        `ssl.truststore.location=${certs.ca}`,
+        'sasl.enabled.mechanisms=PLAIN',
+        `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="${ALICE_SECRET}";`,
+      ],
+      name: 'the TLS broker (both listeners)',
+      answers: () => Promise.all([treeTopics(ssl(certs.ca)), treeTopics(saslSsl(certs.ca))]),
+    });
   });
 
   after(async () => {
@@ -325,48 +294,15 @@ describe('a Kafka broker with SSL and SASL_SSL listeners and a private CA', func
     assert.equal(generated.code, 0, generated.stderr + generated.stdout);
     assert.match(generated.stdout, new RegExp(`sent=${EVENTS} `));
 
-    const store = await ResultsStore.open(output);
-    try {
-      const counted = await pollUntil(
-        async () => {
-          await store.refresh();
-          const n = Number(
-            (await store.query('SELECT (SELECT coalesce(sum(event_count), 0) FROM aggregates) + (SELECT count(*) FROM dead_letter)'))
-              .rows[0][0],
-          );
-          return n >= EVENTS ? n : undefined;
-        },
-        240_000,
-        2000,
-      );
-      assert.equal(counted, EVENTS, 'all events aggregated from the SASL_SSL source');
-      const report = await store.verify(EVENTS);
-      assert.ok(report.ok, report.problems.join('; '));
-      const alertRows = Number((await store.query('SELECT count(*) FROM alerts')).rows[0][0]);
-      assert.ok(alertRows > 0, 'some anomalies');
-
-      // The alerts sink (the Java producer, PEM truststore) wrote them to sensor-alerts over SASL_SSL.
-      const kafka = createKafka({
-        bootstrapServers: [SASL_SSL_BOOTSTRAP],
-        requestTimeoutMs: 10_000,
-        retries: 5,
-        ...(await connectionSecurity(saslSsl(certs.ca), secretStore([[saslSsl(certs.ca), ALICE_SECRET]]))),
-      });
-      const consumer = kafka.consumer({ groupId: `tls-alerts-${Date.now()}`, readUncommitted: false });
-      const seen = new Set<string>();
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic: 'sensor-alerts', fromBeginning: true });
-        void consumer.run({ eachMessage: async ({ message }) => void seen.add(JSON.parse(message.value!.toString()).event_id) });
-        await pollUntil(async () => (seen.size >= alertRows ? true : undefined), 60_000, 500);
-      } finally {
-        await consumer.disconnect();
-      }
-      assert.equal(seen.size, alertRows, 'the alerts topic on the SASL_SSL listener holds the alerts');
-      console.log(`      job on SASL_SSL ${SASL_SSL_BOOTSTRAP}: ${counted} of ${EVENTS} events counted, ${alertRows} alerts read back`);
-    } finally {
-      store.close();
-    }
+    const { counted, alertRows } = await countedOnce(output, EVENTS, 'SASL_SSL');
+    // The alerts sink (the Java producer, PEM truststore) wrote them to sensor-alerts over SASL_SSL.
+    const security = await connectionSecurity(saslSsl(certs.ca), secretStore([[saslSsl(certs.ca), ALICE_SECRET]]));
+    await alertsReadBack(
+      { bootstrapServers: [SASL_SSL_BOOTSTRAP], requestTimeoutMs: 10_000, retries: 5, ...security },
+      alertRows,
+      'SASL_SSL',
+    );
+    console.log(`      job on SASL_SSL ${SASL_SSL_BOOTSTRAP}: ${counted} of ${EVENTS} events counted, ${alertRows} alerts read back`);
     const stopped = await pipeline(['job', 'stop', '--workspace', workspace]);
     assert.equal(stopped.code, 0, stopped.stderr);
   });

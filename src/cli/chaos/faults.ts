@@ -243,21 +243,39 @@ async function firstCommit(stage: Stage): Promise<void> {
   await secondsUntil('the first committed rows', async () => stage.committed() > 0, 180_000);
 }
 
+/** SIGKILL to the broker, started again 5 s later; the seconds until the job reads again. */
+async function killAndRestartBroker(stage: Stage): Promise<number> {
+  const pid = stage.stack.nodePid('single', 1)!;
+  stage.ctx.progress(`[${stage.name}] SIGKILL to the broker (pid ${pid}), started again 5 s later…`);
+  const readBefore = await stage.readRecords();
+  process.kill(pid, 'SIGKILL');
+  const killedAt = Date.now();
+  await sleep(5000);
+  await stage.stack.up({ progress: () => undefined, topics: false });
+  await readsAgain(stage, readBefore, 180_000);
+  return (Date.now() - killedAt) / 1000;
+}
+
+/** SIGKILL to the job's process group (python and its JVM), started again; the seconds until it reads again. */
+async function killAndRestartJob(stage: Stage, what: string): Promise<number> {
+  const pid = stage.job.record()!.pid;
+  stage.ctx.progress(`[${stage.name}] ${what} (process group ${pid})…`);
+  killGroup(pid, 'SIGKILL');
+  await pollUntil(async () => (stage.job.running() ? undefined : true), 30_000, 100);
+  await stage.job.stop(5000);
+  const killedAt = Date.now();
+  await stage.startJob();
+  await readsAgain(stage, undefined, 180_000);
+  return (Date.now() - killedAt) / 1000;
+}
+
 /** The broker SIGKILLed while events flow, then started again: the generator and the job both carry on. */
 export function brokerRestart(ctx: ChaosContext): Promise<FaultResult> {
   const stage = new Stage(ctx, 'broker-restart', 1);
   return within(stage, async () => {
     stage.startGenerator(Math.ceil(ctx.events / 25));
     await firstCommit(stage);
-    const pid = stage.stack.nodePid('single', 1)!;
-    ctx.progress(`[${stage.name}] SIGKILL to the broker (pid ${pid}), started again 5 s later…`);
-    const readBefore = await stage.readRecords();
-    process.kill(pid, 'SIGKILL');
-    const killedAt = Date.now();
-    await sleep(5000);
-    await stage.stack.up({ progress: () => undefined, topics: false });
-    await readsAgain(stage, readBefore, 180_000);
-    const recoverySeconds = (Date.now() - killedAt) / 1000;
+    const recoverySeconds = await killAndRestartBroker(stage);
     const code = await stage.generatorExit();
     return { recoverySeconds, note: code === 0 ? 'the generator survived the restart' : `the generator exited ${code}` };
   });
@@ -273,15 +291,7 @@ export function jobKills(ctx: ChaosContext): Promise<FaultResult> {
     const recoveries: number[] = [];
     for (let i = 1; i <= 3; i++) {
       await sleep(1000 + ctx.random() * 5000);
-      const pid = stage.job.record()!.pid;
-      ctx.progress(`[${stage.name}] SIGKILL ${i} of 3 to the job (process group ${pid})…`);
-      killGroup(pid, 'SIGKILL');
-      await pollUntil(async () => (stage.job.running() ? undefined : true), 30_000, 100);
-      await stage.job.stop(5000);
-      const killedAt = Date.now();
-      await stage.startJob();
-      await readsAgain(stage, undefined, 180_000);
-      recoveries.push((Date.now() - killedAt) / 1000);
+      recoveries.push(await killAndRestartJob(stage, `SIGKILL ${i} of 3 to the job`));
     }
     const code = await stage.generatorExit();
     return {
@@ -301,25 +311,9 @@ export function brokerThenJobKill(ctx: ChaosContext): Promise<FaultResult> {
     // A minute and a half of events, so that both faults and both recoveries fall while they flow.
     stage.startGenerator(Math.ceil(ctx.events / 90));
     await firstCommit(stage);
-    const broker = stage.stack.nodePid('single', 1)!;
-    ctx.progress(`[${stage.name}] SIGKILL to the broker (pid ${broker}), started again 5 s later…`);
-    const readBefore = await stage.readRecords();
-    process.kill(broker, 'SIGKILL');
-    const brokerKilledAt = Date.now();
-    await sleep(5000);
-    await stage.stack.up({ progress: () => undefined, topics: false });
-    await readsAgain(stage, readBefore, 180_000);
-    const brokerRecovery = (Date.now() - brokerKilledAt) / 1000;
+    const brokerRecovery = await killAndRestartBroker(stage);
     const flowing = stage.generator.running();
-    const job = stage.job.record()!.pid;
-    ctx.progress(`[${stage.name}] the job reads again after ${brokerRecovery.toFixed(1)} s; SIGKILL to the job (process group ${job})…`);
-    killGroup(job, 'SIGKILL');
-    await pollUntil(async () => (stage.job.running() ? undefined : true), 30_000, 100);
-    await stage.job.stop(5000);
-    const jobKilledAt = Date.now();
-    await stage.startJob();
-    await readsAgain(stage, undefined, 180_000);
-    const jobRecovery = (Date.now() - jobKilledAt) / 1000;
+    const jobRecovery = await killAndRestartJob(stage, `the job reads again after ${brokerRecovery.toFixed(1)} s; SIGKILL to the job`);
     const code = await stage.generatorExit();
     return {
       recoverySeconds: Math.max(brokerRecovery, jobRecovery),

@@ -19,20 +19,25 @@ function fail(why: string): never {
   throw new Error(`LZ4: ${why}`);
 }
 
+/** A length whose 4-bit start is 15 goes on in the next bytes, each added, until one is not 255: the length and the next index. */
+function extendedLength(src: Buffer, i: number, end: number, length: number, what: string): [number, number] {
+  if (length !== 15) return [length, i];
+  let b: number;
+  do {
+    if (i >= end) fail(`${what} length runs past the block`);
+    b = src[i++];
+    length += b;
+  } while (b === 255);
+  return [length, i];
+}
+
 /** Decodes one LZ4 block (the sequence format: token, literals, offset, match) onto `out`. */
 function decodeBlock(src: Buffer, start: number, end: number, out: Output): void {
   let i = start;
   while (i < end) {
     const token = src[i++];
-    let literals = token >> 4;
-    if (literals === 15) {
-      let b: number;
-      do {
-        if (i >= end) fail('literal length runs past the block');
-        b = src[i++];
-        literals += b;
-      } while (b === 255);
-    }
+    let literals: number;
+    [literals, i] = extendedLength(src, i, end, token >> 4, 'literal');
     if (i + literals > end) fail('literals run past the block');
     out.ensure(literals);
     src.copy(out.buf, out.length, i, i + literals);
@@ -43,15 +48,8 @@ function decodeBlock(src: Buffer, start: number, end: number, out: Output): void
     const offset = src[i] | (src[i + 1] << 8);
     i += 2;
     if (offset === 0 || offset > out.length) fail(`offset ${offset} outside the ${out.length} bytes decoded`);
-    let match = token & 15;
-    if (match === 15) {
-      let b: number;
-      do {
-        if (i >= end) fail('match length runs past the block');
-        b = src[i++];
-        match += b;
-      } while (b === 255);
-    }
+    let match: number;
+    [match, i] = extendedLength(src, i, end, token & 15, 'match');
     match += 4;
     out.ensure(match);
     let from = out.length - offset;

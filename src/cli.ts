@@ -5,10 +5,11 @@ import { type CliCommand, type CliContext } from './cli/context';
 import { flinkCli } from './cli/flinkCli';
 import { processCli } from './cli/processCli';
 import { resultsCli } from './cli/resultsCli';
+import { setupCli } from './cli/setupCli';
 import { stackCli } from './cli/stackCli';
 import { errorMessage, UserError } from './shared/errors';
 
-export const commands: Record<string, CliCommand> = { ...stackCli, ...flinkCli, ...processCli, ...resultsCli };
+export const commands: Record<string, CliCommand> = { ...setupCli, ...stackCli, ...flinkCli, ...processCli, ...resultsCli };
 
 function help(): string {
   const lines = ['pipeline — a local Kafka → Flink (PyFlink) pipeline', '', 'Commands:'];

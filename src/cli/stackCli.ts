@@ -1,10 +1,6 @@
-// `pipeline setup`, `pipeline stack up|down|status|reset` and `pipeline topic create|list`: the local Kafka and its topics.
+// `pipeline stack up|down|status|reset` and `pipeline topic create|list`: the local Kafka and its topics.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { checkJava, checkMaven, checkPython } from '../local/environment';
 import { UserError } from '../shared/errors';
-import { ensureJobRuntime } from '../local/flinkRuntime';
-import { ensureKafkaJars, ensureKafkaTools, ensurePythonEnv } from '../local/install';
-import { FLINK_VERSION, KAFKA_VERSION } from '../local/versions';
 import { parseBootstrapServers } from '../kafka/kafkaClient';
 import { LocalStack } from '../local/stack';
 import { KafkaAdminClient } from '../kafka/kafkaAdmin';
@@ -138,46 +134,6 @@ export const stackCli: Record<string, CliCommand> = {
     async run(ctx) {
       await stack(ctx).reset(brokersFlag(ctx.values.brokers) === 3 ? 'cluster3' : 'single', ctx.progress);
       ctx.print('Local Kafka data deleted; `pipeline stack up` starts a fresh broker.');
-      return 0;
-    },
-  },
-  setup: {
-    usage: 'pipeline setup [--json]',
-    summary:
-      'download and prepare everything once: Kafka jars and perf tools, the Flink Kafka connector, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime with its start-up archive',
-    options: { ...workspaceOption, json: { type: 'boolean' } },
-    async run(ctx) {
-      const started = Date.now();
-      // Check every prerequisite before downloading anything, so a missing one is reported at once.
-      await checkJava();
-      await checkPython();
-      await checkMaven();
-      const kafka = await ensureKafkaJars(ctx.progress);
-      const kafkaTools = await ensureKafkaTools(ctx.progress);
-      const python = await ensurePythonEnv(ctx.progress);
-      const { connectorJar, jobLibJar, runtimeDir } = await ensureJobRuntime(python, ctx.progress);
-      if (ctx.values.json) {
-        ctx.print(
-          JSON.stringify({
-            kafkaLibs: kafka,
-            kafkaTools,
-            connectorJar,
-            jobLibJar,
-            flinkRuntime: runtimeDir,
-            python,
-            kafkaVersion: KAFKA_VERSION,
-            flinkVersion: FLINK_VERSION,
-          }),
-        );
-        return 0;
-      }
-      ctx.print(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-      ctx.print(`  Kafka ${KAFKA_VERSION} jars:  ${kafka}`);
-      ctx.print(`  Kafka perf tools:     ${kafkaTools}`);
-      ctx.print(`  Flink connector:      ${connectorJar}`);
-      ctx.print(`  Job library:          ${jobLibJar}`);
-      ctx.print(`  Flink runtime:        ${runtimeDir}`);
-      ctx.print(`  Python (PyFlink ${FLINK_VERSION}): ${python}`);
       return 0;
     },
   },

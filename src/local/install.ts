@@ -1,11 +1,13 @@
 // Downloads and builds into the cache, verified by a manifest written last: Kafka's jars and perf tools, the connector, the planner, the job library, the PyFlink venv.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { checkMaven, checkPython } from './environment';
 import { UserError } from '../shared/errors';
 import { cacheRoot, projectRoot } from '../config/paths';
 import { runCommand } from './proc';
+import { withInstallLock } from './installLock';
+import { mavenTally, pipTally, type DownloadTally } from './installProgress';
 import {
   FLINK_KAFKA_CONNECTOR_ARTIFACT,
   FLINK_KAFKA_CONNECTOR_VERSION,
@@ -71,35 +73,67 @@ interface MavenStep {
   verb: 'Downloading' | 'Building';
 }
 
+/** Says the tally of a download every few seconds while it runs. */
+function tallyProgress(label: string, tally: DownloadTally, progress: Progress, started: number, everyMs = 5000): (chunk: string) => void {
+  let lastLine = Date.now();
+  return (chunk) => {
+    tally.add(chunk);
+    if (Date.now() - lastLine < everyMs) return;
+    lastLine = Date.now();
+    progress(`  ${label}: ${tally.summary(Date.now() - started)}${tally.current ? `; ${tally.current}` : ''}`);
+  };
+}
+
+const seconds = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+function interrupted(what: string): UserError {
+  return new UserError(`Interrupted while preparing ${what}; nothing half-done was kept. Run the command again to finish.`);
+}
+
 /**
  * Runs Maven in a temporary folder and moves the result into place only when complete, so an interrupted
- * download or build never looks like a good one.
+ * download or build never looks like a good one. One Maven at a time, across processes too (they share ~/.m2).
  */
-async function mavenIntoCache(what: string, finalDir: string, step: MavenStep, progress: Progress, env: NodeJS.ProcessEnv): Promise<void> {
+async function mavenIntoCache(
+  what: string,
+  finalDir: string,
+  step: MavenStep,
+  progress: Progress,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<void> {
   const mvn = await checkMaven(env);
-  const tmpDir = `${finalDir}.tmp-${process.pid}`;
-  rmSync(tmpDir, { recursive: true, force: true });
-  rmSync(finalDir, { recursive: true, force: true });
-  mkdirSync(join(tmpDir, 'libs'), { recursive: true });
-  if (step.pom) writeFileSync(join(tmpDir, 'pom.xml'), step.pom);
-  const args = ['-B', '-q', ...(step.pom ? ['-f', join(tmpDir, 'pom.xml')] : []), ...step.args(tmpDir)];
-  const settings = mavenSettings(env);
-  if (settings) {
-    writeFileSync(join(tmpDir, 'settings.xml'), settings);
-    args.unshift('-s', join(tmpDir, 'settings.xml'));
-  }
-  if (env.PIPELINE_MAVEN_REPO_LOCAL) args.push(`-Dmaven.repo.local=${env.PIPELINE_MAVEN_REPO_LOCAL}`);
-  progress(`${step.verb} ${what} with Maven (once; cached in ${finalDir})…`);
-  const started = Date.now();
-  const result = await runCommand(mvn, args, { timeoutMs: 15 * 60_000, env });
-  if (result.code === 0) step.collect?.(tmpDir);
-  if (result.code !== 0 || readdirSync(join(tmpDir, 'libs')).length === 0) {
+  await withInstallLock(cacheRoot(env), 'maven', { what: 'Maven', progress, timeoutMs: 20 * 60_000, signal }, async () => {
+    if (isCompleteFolder(finalDir)) return; // made by the run this one waited for
+    const tmpDir = `${finalDir}.tmp-${process.pid}`;
     rmSync(tmpDir, { recursive: true, force: true });
-    throw mavenFailure(what, result.stdout + result.stderr);
-  }
-  writeManifest(tmpDir, 'libs');
-  renameSync(tmpDir, finalDir);
-  progress(`${step.verb === 'Building' ? 'Built' : 'Downloaded'} ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    rmSync(finalDir, { recursive: true, force: true });
+    mkdirSync(join(tmpDir, 'libs'), { recursive: true });
+    if (step.pom) writeFileSync(join(tmpDir, 'pom.xml'), step.pom);
+    // Batch mode without -q: its "Downloaded from central: … (size at rate)" lines are summed up as progress.
+    const args = ['-B', ...(step.pom ? ['-f', join(tmpDir, 'pom.xml')] : []), ...step.args(tmpDir)];
+    const settings = mavenSettings(env);
+    if (settings) {
+      writeFileSync(join(tmpDir, 'settings.xml'), settings);
+      args.unshift('-s', join(tmpDir, 'settings.xml'));
+    }
+    if (env.PIPELINE_MAVEN_REPO_LOCAL) args.push(`-Dmaven.repo.local=${env.PIPELINE_MAVEN_REPO_LOCAL}`);
+    progress(`${step.verb} ${what} with Maven (once; cached in ${finalDir})…`);
+    const started = Date.now();
+    const tally = mavenTally();
+    const onOutput = tallyProgress('Maven', tally, progress, started);
+    const result = await runCommand(mvn, args, { timeoutMs: 15 * 60_000, env, onOutput, signal });
+    if (result.code === 0) step.collect?.(tmpDir);
+    if (result.code !== 0 || readdirSync(join(tmpDir, 'libs')).length === 0) {
+      rmSync(tmpDir, { recursive: true, force: true });
+      if (result.interrupted) throw interrupted(what);
+      throw mavenFailure(what, result.stdout + result.stderr);
+    }
+    writeManifest(tmpDir, 'libs');
+    renameSync(tmpDir, finalDir);
+    const fetched = tally.files > 0 ? ` (downloaded ${tally.summary(Date.now() - started)})` : '';
+    progress(`${step.verb === 'Building' ? 'Built' : 'Downloaded'} ${what} in ${seconds(started)}${fetched}.`);
+  });
 }
 
 /** Pinned so that a run does not depend on which plugin version the local Maven repository happens to hold. */
@@ -141,17 +175,18 @@ async function downloadedOnce(
   step: Omit<MavenStep, 'verb'>,
   progress: Progress,
   env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
 ): Promise<string> {
   const dir = join(cacheRoot(env), kind, version);
   if (!isCompleteFolder(dir)) {
     mkdirSync(join(cacheRoot(env), kind), { recursive: true });
-    await mavenIntoCache(what, dir, { ...step, verb: 'Downloading' }, progress, env);
+    await mavenIntoCache(what, dir, { ...step, verb: 'Downloading' }, progress, env, signal);
   }
   return join(dir, 'libs');
 }
 
 /** Apache Kafka's server jars and a log4j2 backend, resolved from Maven Central into the cache once. */
-export function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
   return downloadedOnce(
     'kafka',
     KAFKA_VERSION,
@@ -159,11 +194,12 @@ export function ensureKafkaJars(progress: Progress, env: NodeJS.ProcessEnv = pro
     { pom: kafkaPom(KAFKA_SCALA_ARTIFACT), args: copyDependencies },
     progress,
     env,
+    signal,
   );
 }
 
 /** Kafka's own perf tools (ProducerPerformance, ConsumerPerformance), same version as the broker: the bench's anchors. */
-export function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
   return downloadedOnce(
     'kafka-tools',
     KAFKA_VERSION,
@@ -171,11 +207,12 @@ export function ensureKafkaTools(progress: Progress, env: NodeJS.ProcessEnv = pr
     { pom: kafkaPom('kafka-tools'), args: copyDependencies },
     progress,
     env,
+    signal,
   );
 }
 
 /** The fat flink-sql-connector-kafka jar matching the PyFlink version. */
-export async function ensureConnectorJar(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function ensureConnectorJar(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
   const libs = await downloadedOnce(
     'flink-connector',
     FLINK_KAFKA_CONNECTOR_VERSION,
@@ -183,12 +220,13 @@ export async function ensureConnectorJar(progress: Progress, env: NodeJS.Process
     { pom: `${pomHeader}</project>`, args: copyArtifact(`org.apache.flink:flink-sql-connector-kafka:${FLINK_KAFKA_CONNECTOR_VERSION}`) },
     progress,
     env,
+    signal,
   );
   return join(libs, FLINK_KAFKA_CONNECTOR_ARTIFACT);
 }
 
 /** Flink's SQL planner jar itself (the distribution ships it behind a loader that unpacks it at every start). */
-export async function ensurePlannerJar(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function ensurePlannerJar(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
   const libs = await downloadedOnce(
     'flink-planner',
     FLINK_VERSION,
@@ -196,6 +234,7 @@ export async function ensurePlannerJar(progress: Progress, env: NodeJS.ProcessEn
     { pom: `${pomHeader}</project>`, args: copyArtifact(`org.apache.flink:flink-table-planner_2.12:${FLINK_VERSION}`) },
     progress,
     env,
+    signal,
   );
   return join(libs, `flink-table-planner_2.12-${FLINK_VERSION}.jar`);
 }
@@ -237,7 +276,7 @@ export function pruneOlder(parent: string, current: string, keep: number): void 
  * The job's Java library (flink-jobs/job-lib: the `sensor-json` format and the `pipeline-files` sink), built with
  * Maven once per version of its sources into the cache.
  */
-export async function ensureJobLib(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function ensureJobLib(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
   const version = jobLibVersion();
   const parent = join(cacheRoot(env), 'job-lib');
   const dir = join(parent, version);
@@ -254,6 +293,7 @@ export async function ensureJobLib(progress: Progress, env: NodeJS.ProcessEnv = 
       },
       progress,
       env,
+      signal,
     );
     pruneOlder(parent, version, 2);
   }
@@ -266,8 +306,8 @@ export interface FlinkJars {
   jobLibJar: string;
 }
 
-export async function ensureFlinkJars(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<FlinkJars> {
-  return { connectorJar: await ensureConnectorJar(progress, env), jobLibJar: await ensureJobLib(progress, env) };
+export async function ensureFlinkJars(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<FlinkJars> {
+  return { connectorJar: await ensureConnectorJar(progress, env, signal), jobLibJar: await ensureJobLib(progress, env, signal) };
 }
 
 export function requirementsFile(): string {
@@ -285,55 +325,56 @@ export function venvPython(venvDir: string): string {
 }
 
 /** A virtual environment with PyFlink, the Kafka client, DuckDB and pytest at pinned versions. */
-export async function ensurePythonEnv(progress: Progress, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function ensurePythonEnv(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
   const python = await checkPython(env);
   const requirements = readFileSync(requirementsFile(), 'utf8');
   const dir = pythonEnvDir(requirements, python.version.join('.'), env);
   const marker = join(dir, '.complete');
   if (existsSync(marker) && existsSync(venvPython(dir))) return venvPython(dir);
   // A venv cannot be moved after creation (its scripts embed the path), so it is built in place and only
-  // counts once the marker is written last; a folder without the marker is discarded.
-  rmSync(dir, { recursive: true, force: true });
+  // counts once the marker is written last; a folder without the marker is discarded. Two processes making the
+  // same one would build into each other's folder, so they take turns.
   mkdirSync(join(cacheRoot(env), 'python'), { recursive: true });
-  progress(`Creating the Python environment for PyFlink in ${dir} (once; several minutes)…`);
-  const started = Date.now();
-  const venv = await runCommand(python.binary, ['-m', 'venv', dir], { timeoutMs: 120_000, env });
-  if (venv.code !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new UserError(
-      `Could not create a Python virtual environment: install the venv module (apt-get install python3-venv) and run again.`,
-      venv.stderr,
-    );
-  }
-  let lastLine = Date.now();
-  const install = await runCommand(
-    venvPython(dir),
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirementsFile()],
-    {
-      timeoutMs: 40 * 60_000,
-      env,
-      onOutput: (chunk) => {
-        const line = chunk.trim().split('\n').pop();
-        if (line && Date.now() - lastLine > 5000) {
-          lastLine = Date.now();
-          progress(`  pip: ${line.slice(0, 120)}`);
-        }
-      },
+  return withInstallLock(
+    join(cacheRoot(env), 'python'),
+    basename(dir),
+    { what: 'Python environment', progress, timeoutMs: 40 * 60_000, signal },
+    async () => {
+      if (existsSync(marker) && existsSync(venvPython(dir))) return venvPython(dir);
+      rmSync(dir, { recursive: true, force: true });
+      progress(`Creating the Python environment for PyFlink in ${dir} (once; about a minute)…`);
+      const started = Date.now();
+      const venv = await runCommand(python.binary, ['-m', 'venv', dir], { timeoutMs: 120_000, env, signal });
+      if (venv.code !== 0) {
+        rmSync(dir, { recursive: true, force: true });
+        if (venv.interrupted) throw interrupted('the Python environment');
+        throw new UserError(
+          `Could not create a Python virtual environment: install the venv module (apt-get install python3-venv) and run again.`,
+          venv.stderr,
+        );
+      }
+      const tally = pipTally();
+      const install = await runCommand(
+        venvPython(dir),
+        ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirementsFile()],
+        { timeoutMs: 40 * 60_000, env, signal, onOutput: tallyProgress('pip', tally, progress, started) },
+      );
+      if (install.code !== 0) {
+        rmSync(dir, { recursive: true, force: true });
+        if (install.interrupted) throw interrupted('the Python environment');
+        const network = /Could not find a version|Connection|Max retries|Temporary failure|NewConnectionError/i.test(
+          install.stdout + install.stderr,
+        );
+        throw new UserError(
+          network
+            ? 'Could not download the Python packages from PyPI: check the network connection or proxy (pip settings) and run the command again.'
+            : 'Installing the Python packages failed; see the log output for details, then run the command again.',
+          (install.stdout + install.stderr).slice(-4000),
+        );
+      }
+      writeFileSync(marker, new Date().toISOString());
+      progress(`Python environment ready in ${seconds(started)} (pip downloaded ${tally.summary(Date.now() - started)}).`);
+      return venvPython(dir);
     },
   );
-  if (install.code !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    const network = /Could not find a version|Connection|Max retries|Temporary failure|NewConnectionError/i.test(
-      install.stdout + install.stderr,
-    );
-    throw new UserError(
-      network
-        ? 'Could not download the Python packages from PyPI: check the network connection or proxy (pip settings) and run the command again.'
-        : 'Installing the Python packages failed; see the log output for details, then run the command again.',
-      (install.stdout + install.stderr).slice(-4000),
-    );
-  }
-  writeFileSync(marker, new Date().toISOString());
-  progress(`Python environment ready in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
-  return venvPython(dir);
 }

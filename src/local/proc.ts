@@ -8,6 +8,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** Stopped because `signal` was aborted. */
+  interrupted?: boolean;
 }
 
 export interface RunOptions {
@@ -16,6 +18,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** Called with each chunk of output, for progress. */
   onOutput?: (chunk: string) => void;
+  /** Kills the process group when aborted (Ctrl-C in the CLI); the result then has `interrupted`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -46,14 +50,20 @@ export function runCommand(command: string, args: string[], options: RunOptions)
       timedOut = true;
       killGroup(child.pid, 'SIGKILL');
     }, options.timeoutMs);
-    child.on('error', (error) => {
+    let interrupted = false;
+    const onAbort = () => {
+      interrupted = true;
+      killGroup(child.pid, 'SIGKILL');
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (result: RunResult) => {
       clearTimeout(timer);
-      resolvePromise({ code: 127, signal: null, stdout, stderr: stderr + String(error), timedOut });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code, signal, stdout, stderr, timedOut });
-    });
+      options.signal?.removeEventListener('abort', onAbort);
+      resolvePromise(interrupted ? { ...result, interrupted } : result);
+    };
+    child.on('error', (error) => settle({ code: 127, signal: null, stdout, stderr: stderr + String(error), timedOut }));
+    child.on('close', (code, signal) => settle({ code, signal, stdout, stderr, timedOut }));
   });
 }
 

@@ -541,10 +541,10 @@ START_UP_ARCHIVE = "start-up.jsa"
 JVM_DEFAULTS = "-Xmx512m -XX:MaxMetaspaceSize=256m -XX:+UseSerialGC"
 
 
-def use_runtime(runtime_dir: str | None, record_archive: bool = False) -> None:
+def use_runtime(runtime_dir: str | None, record_archive_to: str | None = None) -> None:
     """Points PyFlink's gateway JVM at a prepared runtime (before the gateway starts): its lib/ becomes the class
-    path, and its class archive (AppCDS) is used, or recorded when `record_archive`. A JVM that cannot use the
-    archive (another Java, changed jars) says so in its log and starts without it."""
+    path, and its class archive (AppCDS) is used when it exists, or recorded into `record_archive_to`. A JVM that
+    cannot use the archive (another Java, changed jars) says so in its log and starts without it."""
     os.environ.setdefault("JVM_ARGS", JVM_DEFAULTS)
     # PyFlink starts a gRPC "loopback worker pool" for Python UDFs on [::]:0 (every interface, no authentication)
     # unless a worker mode is set. This job runs no Python per record, so it needs no such server.
@@ -556,8 +556,8 @@ def use_runtime(runtime_dir: str | None, record_archive: bool = False) -> None:
     os.environ["FLINK_HOME"] = os.path.dirname(os.path.abspath(pyflink.__file__))
     os.environ["FLINK_LIB_DIR"] = os.path.join(runtime_dir, "lib")
     archive = os.path.join(runtime_dir, START_UP_ARCHIVE)
-    if record_archive:
-        os.environ["JVM_ARGS"] += f" -XX:ArchiveClassesAtExit={archive}"
+    if record_archive_to:
+        os.environ["JVM_ARGS"] += f" -XX:ArchiveClassesAtExit={record_archive_to}"
     elif os.path.isfile(archive):
         os.environ["JVM_ARGS"] += f" -XX:SharedArchiveFile={archive}"
 

@@ -23,6 +23,9 @@ import flink_job as fj
 from data_generator import SensorFleet
 
 
+START_UP_FAILED = "start-up.failed"
+
+
 def exit_gateway_jvm(timeout: float) -> None:
     """System.exit in PyFlink's gateway JVM (the archive is written as it exits), then wait for the process."""
     from pyflink.java_gateway import get_gateway
@@ -43,13 +46,14 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     runtime = os.path.abspath(a.runtime_dir)
     archive = os.path.join(runtime, fj.START_UP_ARCHIVE)
-    if os.path.exists(archive):
-        os.remove(archive)
+    # Written under a temporary name and renamed into place whole: a job starting meanwhile either finds no
+    # archive (and starts without it) or the complete one, never one the JVM is still writing.
+    partial = f"{archive}.tmp-{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="kfl-start-up-") as tmp:
         os.environ["FLINK_LOG_DIR"] = tmp
         # -Xlog:cds=error: the JVM lists every class it cannot archive (generated ones, old bytecode) as a warning.
         os.environ["JVM_ARGS"] = f"{fj.JVM_DEFAULTS} -Djava.io.tmpdir={tmp} -Xlog:cds=error"
-        fj.use_runtime(runtime, record_archive=True)
+        fj.use_runtime(runtime, record_archive_to=partial)
         events = os.path.join(tmp, "events.jsonl")
         fleet = SensorFleet(sensors=10, seed=1, start_ts=1_764_064_800_000, malformed_fraction=0.01,
                             anomaly_fraction=0.01)
@@ -70,12 +74,36 @@ def main(argv=None) -> int:
                   + ") WITH ('connector' = 'blackhole')")
         fj.build_job(args, None, source=source, alerts_sink=alerts).execute().wait()
         exit_gateway_jvm(timeout=120)
-    if not os.path.exists(archive):
-        print(f"error: the JVM wrote no class archive to {archive}", file=sys.stderr)
+    if not os.path.exists(partial):
+        print(f"error: the JVM wrote no class archive to {partial}", file=sys.stderr)
         return 1
+    os.replace(partial, archive)
     print(f"start-up archive: {archive} ({os.path.getsize(archive) // (1024 * 1024)} MB)")
     return 0
 
 
+def run(argv=None) -> int:
+    """main(), and on failure a `start-up.failed` note beside the runtime's jars, so that the recording is not
+    tried again at every start (a JVM that cannot archive these classes will not do better next time)."""
+    failure = None
+    try:
+        code = main(argv)
+    except Exception as error:  # noqa: BLE001 - whatever broke the rehearsal is the note's content
+        code, failure = 1, f"{type(error).__name__}: {error}"
+    if code != 0:
+        runtime = argparse.ArgumentParser(add_help=False)
+        runtime.add_argument("--runtime-dir")
+        known, _ = runtime.parse_known_args(argv)
+        if known.runtime_dir:
+            partial = os.path.join(known.runtime_dir, f"{fj.START_UP_ARCHIVE}.tmp-{os.getpid()}")
+            if os.path.exists(partial):
+                os.remove(partial)
+            with open(os.path.join(known.runtime_dir, START_UP_FAILED), "w") as f:
+                f.write(failure or "the JVM wrote no class archive; see the output above")
+        if failure:
+            print(f"error: {failure}", file=sys.stderr)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -22,7 +22,6 @@ import tempfile
 import flink_job as fj
 from data_generator import SensorFleet
 
-
 START_UP_FAILED = "start-up.failed"
 
 

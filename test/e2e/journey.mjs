@@ -1,7 +1,8 @@
-// The user journey of issue 6, in a real VS Code (code-server) driven through real Chromium: open the view,
-// start the local stack, see the broker / sensor-data / partitions with offsets, start the Flink job and the
-// generator in their terminals, watch the status bar rate and the offsets grow, open the results webview (rows,
-// chart, hostile values shown as text, contrast in light, dark and high-contrast themes, background indexing),
+// The user journey of issue 6, in a real VS Code (code-server) driven through real Chromium: open the view (the
+// Flink view open on a fresh profile's first screen), start the local stack, see the broker / sensor-data /
+// partitions with offsets, start the Flink job and the generator in their terminals, watch the status bar rate and
+// the offsets grow, open the results webview (rows, chart, hostile values shown as text, contrast in light, dark and
+// high-contrast themes, background indexing),
 // read the running job in the Flink view (operators with records, a watermark and the window it waits for, a
 // completed checkpoint with its files) and stop it with a savepoint from there,
 // create a topic from the palette, produce to it, peek at it, reset a consumer group, purge it and add partitions
@@ -200,6 +201,25 @@ export async function runJourney({
       await icon.click();
       await kafka().first().waitFor({ timeout: 15_000 });
       await pipeline().first().waitFor({ timeout: 15_000 });
+    },
+  );
+
+  // The run's user-data folder and Chromium profile are new (run.mjs), so this is the first screen of a fresh profile,
+  // before any step has folded or opened a pane.
+  await step(
+    'flink-view-open',
+    'in a fresh profile the Flink view opens expanded in the Kafka Flink Lab side bar, its body on screen',
+    { needs: ['view'], timeoutMs: 30_000 },
+    async () => {
+      const pane = viewPane(page, 'Flink').first();
+      await pane.waitFor({ timeout: 15_000 });
+      const header = pane.locator('.pane-header').first();
+      const expanded = await header.getAttribute('aria-expanded');
+      if (expanded !== 'true') throw new Error(`the Flink view's header has aria-expanded="${expanded}": it opens folded`);
+      const body = await pane.locator('.pane-body').first().boundingBox();
+      if (!body || body.height < 40)
+        throw new Error(`the Flink view's body is ${body ? `${Math.round(body.height)} px high` : 'not on screen'}`);
+      return `body ${Math.round(body.height)} px high`;
     },
   );
 
@@ -547,9 +567,9 @@ export async function runJourney({
     },
   );
 
-  // The Flink view shares the side bar with the Kafka and Pipeline views (it starts folded): while it is read, it
-  // is open, the other two are folded and the side bar is wider; afterwards the side bar is as it was — pane sizes
-  // included, since the later steps need the Kafka view's rows on screen.
+  // The Flink view shares the side bar with the Kafka and Pipeline views: while it is read, it is open, the other
+  // two are folded and the side bar is wider; afterwards the Flink view is folded and the side bar is as wide as it
+  // was, with room for the Kafka view's rows that the later steps need on screen.
   const flink = () => viewPane(page, 'Flink');
   let sideBarBefore;
   /** Drags a sash at (x, y) by (dx, dy). */
@@ -585,8 +605,10 @@ export async function runJourney({
     else if (sideBarBefore) {
       if (Math.abs(bar.width - sideBarBefore.bar.width) > 4)
         await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, sideBarBefore.bar.width - bar.width, 0);
+      // The Kafka view gets back at least half the side bar: it had a third of it while the Flink view was open too
+      // (the first screen), and the rows of the steps after this one (consumer groups) are drawn only when on screen.
       const now = await kafka().first().boundingBox();
-      const dy = sideBarBefore.kafka.height - now.height;
+      const dy = Math.max(sideBarBefore.kafka.height, Math.round(bar.height / 2)) - now.height;
       if (Math.abs(dy) > 4) await drag(now.x + now.width / 2, now.y + now.height, 0, dy);
     }
   }

@@ -46,21 +46,24 @@ import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
 const TOPIC = 'sensor-data';
 
+/** The one aggregate row of the hostile results file. */
+const HOSTILE_ROW = {
+  sensor_id: XSS_VALUE,
+  window_start: '2026-01-01T00:00:00Z',
+  window_end: '2026-01-01T00:00:10Z',
+  event_count: 3,
+  avg_temperature: 21.5,
+  min_temperature: 20.1,
+  max_temperature: 23.9,
+  avg_humidity: 45.2,
+  anomaly_count: 0,
+};
+
 /** A committed aggregates file whose sensor id is markup: it must render as text and run nothing. */
 export function writeHostileResultsFile(workspace) {
   const dir = join(workspace, 'output', 'aggregates');
   mkdirSync(dir, { recursive: true });
-  const row = {
-    sensor_id: XSS_VALUE,
-    window_start: '2026-01-01T00:00:00Z',
-    window_end: '2026-01-01T00:00:10Z',
-    event_count: 3,
-    avg_temperature: 21.5,
-    min_temperature: 20.1,
-    max_temperature: 23.9,
-    avg_humidity: 45.2,
-    anomaly_count: 0,
-  };
+  const row = HOSTILE_ROW;
   const header = Object.keys(row);
   const csvCell = (v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
   writeFileSync(join(dir, 'e2e-hostile-0.csv'), `${header.join(',')}\n${header.map((k) => csvCell(row[k])).join(',')}\n`);
@@ -69,6 +72,24 @@ export function writeHostileResultsFile(workspace) {
 
 export function removeHostileResultsFile(workspace) {
   for (const ext of ['csv', 'jsonl']) rmSync(join(workspace, 'output', 'aggregates', `e2e-hostile-0.${ext}`), { force: true });
+}
+
+/** The From/To hints for windows from `fromIso` to `toIso`: whole UTC minutes, From rounded down and To up. */
+function minuteHints(fromIso, toIso) {
+  const minute = (ms) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  return { from: minute(Math.floor(Date.parse(fromIso) / 60_000) * 60_000), to: minute(Math.ceil(Date.parse(toIso) / 60_000) * 60_000) };
+}
+
+/**
+ * The results webview's From/To placeholders and the summary's time range (its tooltip: "<from ISO> to <to ISO>"),
+ * read in one turn of the webview so that a summary arriving in between cannot set them apart.
+ */
+async function filterHintsAndRange(frame) {
+  return frame.locator('body').evaluate(() => {
+    const placeholder = (id) => document.querySelector(`[data-testid="${id}"]`)?.placeholder;
+    const range = /^(\S+) to (\S+)$/.exec(document.querySelector('[data-stat="range"]')?.getAttribute('title') ?? '');
+    return { from: placeholder('filter-from'), to: placeholder('filter-to'), range: range && { from: range[1], to: range[2] } };
+  });
 }
 
 /** Throws what a VS Code error dialog says ("Command … resulted in an error"), so a step fails at once. */
@@ -225,7 +246,7 @@ export async function runJourney({
 
   await step(
     'hostile-value',
-    `a results value ${XSS_VALUE} shows as text and opens no dialog`,
+    `a results value ${XSS_VALUE} shows as text and opens no dialog; the From/To boxes hint its window's range`,
     { needs: ['view'], timeoutMs: 60_000 },
     async () => {
       await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
@@ -242,6 +263,13 @@ export async function runJourney({
       const text = await cell.textContent();
       if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
       if ((await cell.locator('img, script, iframe').count()) > 0) throw new Error(`the cell holds markup: ${await cell.innerHTML()}`);
+      // The only window is the one this harness wrote: the From/To boxes hint its range.
+      const want = minuteHints(HOSTILE_ROW.window_start, HOSTILE_ROW.window_end);
+      const hints = await filterHintsAndRange(frame);
+      if (hints.from !== want.from || hints.to !== want.to)
+        throw new Error(
+          `the From/To placeholders read "${hints.from}" / "${hints.to}", not the file's window "${want.from}" / "${want.to}"`,
+        );
       const injected = await frame.locator('img[src="x"], img[onerror]').count();
       if (injected > 0) throw new Error(`${injected} <img> element(s) from the file value were created in the webview`);
       await sleep(1000);
@@ -442,7 +470,15 @@ export async function runJourney({
         message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})`,
       });
       await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
-      return `${await rows.count()} rows on screen`;
+      // The From/To boxes hint the range of the windows the view shows, which grows as the job commits.
+      const hints = await filterHintsAndRange(frame);
+      if (!hints.range) throw new Error('the summary shows no time range while rows are on screen');
+      const want = minuteHints(hints.range.from, hints.range.to);
+      if (hints.from !== want.from || hints.to !== want.to)
+        throw new Error(
+          `the From/To placeholders read "${hints.from}" / "${hints.to}", not the data's range ${hints.range.from} to ${hints.range.to} ("${want.from}" / "${want.to}")`,
+        );
+      return `${await rows.count()} rows on screen; From/To hint ${hints.from} – ${hints.to}`;
     },
   );
 

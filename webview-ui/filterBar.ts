@@ -1,7 +1,7 @@
 // The results webview's filter bar: sensors, a time range and a text search over the tables.
 import type { VscodeMultiSelect } from '@vscode-elements/elements/dist/vscode-multi-select/vscode-multi-select.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
-import type { RowFilter } from '../src/results/resultsProtocol';
+import { FILTER_TIME_HINT, filterPlaceholders, type ResultsSummary, type RowFilter } from '../src/results/resultsProtocol';
 import { button, h } from './dom';
 
 export class FilterBar {
@@ -12,12 +12,12 @@ export class FilterBar {
     'aria-label': 'Sensors',
   }) as VscodeMultiSelect;
   private readonly fromField = h('vscode-textfield', {
-    placeholder: '2026-11-25 10:00',
+    placeholder: FILTER_TIME_HINT,
     'data-testid': 'filter-from',
     'aria-label': 'From (UTC, inclusive)',
   }) as VscodeTextfield;
   private readonly toField = h('vscode-textfield', {
-    placeholder: '2026-11-25 11:00',
+    placeholder: FILTER_TIME_HINT,
     'data-testid': 'filter-to',
     'aria-label': 'To (UTC, exclusive)',
   }) as VscodeTextfield;
@@ -77,6 +77,13 @@ export class FilterBar {
     this.fromField.value = filter.from ?? '';
     this.toField.value = filter.to ?? '';
     this.searchField.value = filter.search ?? '';
+  }
+
+  /** Hints the data's own time range in the From/To boxes (the format alone while there are no windows). */
+  showRange(range: ResultsSummary['timeRange']): void {
+    const hint = filterPlaceholders(range);
+    this.fromField.placeholder = hint.from;
+    this.toField.placeholder = hint.to;
   }
 
   /** Keeps the user's sensor selection; offers the sensors that exist now. */

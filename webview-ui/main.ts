@@ -200,6 +200,7 @@ function onSummary(next: ResultsSummary): void {
   showError('load', undefined);
   summaryView.show(next);
   filterBar.offerSensors(next.sensors, state.filter.sensors ?? []);
+  filterBar.showRange(next.timeRange);
 }
 
 setInterval(() => summaryView.render(), 5000); // keeps "… s ago" current

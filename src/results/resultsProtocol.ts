@@ -396,6 +396,21 @@ export function parseWebviewMessage(raw: unknown): WebviewToHost | undefined {
   }
 }
 
+/** What the From/To boxes hint before there are windows: the shape of a filter time. */
+export const FILTER_TIME_HINT = 'YYYY-MM-DD HH:MM';
+
+/**
+ * The From/To boxes' placeholders: the data's own range, in the minutes (UTC) the boxes take. From is rounded down
+ * and To up to the minute, so that the hints typed back in (from ≤ window start < to) keep every window.
+ */
+export function filterPlaceholders(range: ResultsSummary['timeRange']): { from: string; to: string } {
+  const from = range ? Date.parse(range.from) : NaN;
+  const to = range ? Date.parse(range.to) : NaN;
+  if (!Number.isFinite(from) || !Number.isFinite(to)) return { from: FILTER_TIME_HINT, to: FILTER_TIME_HINT };
+  const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  return { from: minute(Math.floor(from / 60_000) * 60_000), to: minute(Math.ceil(to / 60_000) * 60_000) };
+}
+
 /**
  * A filter time as epoch ms: ISO-8601 with or without a zone (no zone = UTC, which is what the data uses), or
  * undefined for an empty value. Throws a readable error for anything else.

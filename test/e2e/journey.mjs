@@ -1,7 +1,8 @@
-// The user journey of issue 6, in a real VS Code (code-server) driven through real Chromium: open the view,
-// start the local stack, see the broker / sensor-data / partitions with offsets, start the Flink job and the
-// generator in their terminals, watch the status bar rate and the offsets grow, open the results webview (rows,
-// chart, hostile values shown as text, contrast in light, dark and high-contrast themes, background indexing),
+// The user journey of issue 6, in a real VS Code (code-server) driven through real Chromium: open the view (the
+// Flink view open on a fresh profile's first screen), start the local stack, see the broker / sensor-data /
+// partitions with offsets, start the Flink job and the generator in their terminals, watch the status bar rate and
+// the offsets grow, open the results webview (rows, chart, hostile values shown as text, contrast in light, dark and
+// high-contrast themes, background indexing),
 // read the running job in the Flink view (operators with records, a watermark and the window it waits for, a
 // completed checkpoint with its files) and stop it with a savepoint from there,
 // create a topic from the palette, produce to it, peek at it, reset a consumer group, purge it and add partitions
@@ -45,21 +46,24 @@ import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
 const TOPIC = 'sensor-data';
 
+/** The one aggregate row of the hostile results file. */
+const HOSTILE_ROW = {
+  sensor_id: XSS_VALUE,
+  window_start: '2026-01-01T00:00:00Z',
+  window_end: '2026-01-01T00:00:10Z',
+  event_count: 3,
+  avg_temperature: 21.5,
+  min_temperature: 20.1,
+  max_temperature: 23.9,
+  avg_humidity: 45.2,
+  anomaly_count: 0,
+};
+
 /** A committed aggregates file whose sensor id is markup: it must render as text and run nothing. */
 export function writeHostileResultsFile(workspace) {
   const dir = join(workspace, 'output', 'aggregates');
   mkdirSync(dir, { recursive: true });
-  const row = {
-    sensor_id: XSS_VALUE,
-    window_start: '2026-01-01T00:00:00Z',
-    window_end: '2026-01-01T00:00:10Z',
-    event_count: 3,
-    avg_temperature: 21.5,
-    min_temperature: 20.1,
-    max_temperature: 23.9,
-    avg_humidity: 45.2,
-    anomaly_count: 0,
-  };
+  const row = HOSTILE_ROW;
   const header = Object.keys(row);
   const csvCell = (v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
   writeFileSync(join(dir, 'e2e-hostile-0.csv'), `${header.join(',')}\n${header.map((k) => csvCell(row[k])).join(',')}\n`);
@@ -68,6 +72,24 @@ export function writeHostileResultsFile(workspace) {
 
 export function removeHostileResultsFile(workspace) {
   for (const ext of ['csv', 'jsonl']) rmSync(join(workspace, 'output', 'aggregates', `e2e-hostile-0.${ext}`), { force: true });
+}
+
+/** The From/To hints for windows from `fromIso` to `toIso`: whole UTC minutes, From rounded down and To up. */
+function minuteHints(fromIso, toIso) {
+  const minute = (ms) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  return { from: minute(Math.floor(Date.parse(fromIso) / 60_000) * 60_000), to: minute(Math.ceil(Date.parse(toIso) / 60_000) * 60_000) };
+}
+
+/**
+ * The results webview's From/To placeholders and the summary's time range (its tooltip: "<from ISO> to <to ISO>"),
+ * read in one turn of the webview so that a summary arriving in between cannot set them apart.
+ */
+async function filterHintsAndRange(frame) {
+  return frame.locator('body').evaluate(() => {
+    const placeholder = (id) => document.querySelector(`[data-testid="${id}"]`)?.placeholder;
+    const range = /^(\S+) to (\S+)$/.exec(document.querySelector('[data-stat="range"]')?.getAttribute('title') ?? '');
+    return { from: placeholder('filter-from'), to: placeholder('filter-to'), range: range && { from: range[1], to: range[2] } };
+  });
 }
 
 /** Throws what a VS Code error dialog says ("Command … resulted in an error"), so a step fails at once. */
@@ -203,9 +225,28 @@ export async function runJourney({
     },
   );
 
+  // The run's user-data folder and Chromium profile are new (run.mjs), so this is the first screen of a fresh profile,
+  // before any step has folded or opened a pane.
+  await step(
+    'flink-view-open',
+    'in a fresh profile the Flink view opens expanded in the Kafka Flink Lab side bar, its body on screen',
+    { needs: ['view'], timeoutMs: 30_000 },
+    async () => {
+      const pane = viewPane(page, 'Flink').first();
+      await pane.waitFor({ timeout: 15_000 });
+      const header = pane.locator('.pane-header').first();
+      const expanded = await header.getAttribute('aria-expanded');
+      if (expanded !== 'true') throw new Error(`the Flink view's header has aria-expanded="${expanded}": it opens folded`);
+      const body = await pane.locator('.pane-body').first().boundingBox();
+      if (!body || body.height < 40)
+        throw new Error(`the Flink view's body is ${body ? `${Math.round(body.height)} px high` : 'not on screen'}`);
+      return `body ${Math.round(body.height)} px high`;
+    },
+  );
+
   await step(
     'hostile-value',
-    `a results value ${XSS_VALUE} shows as text and opens no dialog`,
+    `a results value ${XSS_VALUE} shows as text and opens no dialog; the From/To boxes hint its window's range`,
     { needs: ['view'], timeoutMs: 60_000 },
     async () => {
       await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
@@ -222,6 +263,13 @@ export async function runJourney({
       const text = await cell.textContent();
       if (text?.trim() !== XSS_VALUE) throw new Error(`the cell reads "${text}"`);
       if ((await cell.locator('img, script, iframe').count()) > 0) throw new Error(`the cell holds markup: ${await cell.innerHTML()}`);
+      // The only window is the one this harness wrote: the From/To boxes hint its range.
+      const want = minuteHints(HOSTILE_ROW.window_start, HOSTILE_ROW.window_end);
+      const hints = await filterHintsAndRange(frame);
+      if (hints.from !== want.from || hints.to !== want.to)
+        throw new Error(
+          `the From/To placeholders read "${hints.from}" / "${hints.to}", not the file's window "${want.from}" / "${want.to}"`,
+        );
       const injected = await frame.locator('img[src="x"], img[onerror]').count();
       if (injected > 0) throw new Error(`${injected} <img> element(s) from the file value were created in the webview`);
       await sleep(1000);
@@ -422,7 +470,15 @@ export async function runJourney({
         message: async () => `no pipeline rows (rows on screen: ${await rows.count().catch(() => 0)})`,
       });
       await frame.locator('[data-testid="results-chart"]').first().waitFor({ state: 'visible', timeout: 20_000 });
-      return `${await rows.count()} rows on screen`;
+      // The From/To boxes hint the range of the windows the view shows, which grows as the job commits.
+      const hints = await filterHintsAndRange(frame);
+      if (!hints.range) throw new Error('the summary shows no time range while rows are on screen');
+      const want = minuteHints(hints.range.from, hints.range.to);
+      if (hints.from !== want.from || hints.to !== want.to)
+        throw new Error(
+          `the From/To placeholders read "${hints.from}" / "${hints.to}", not the data's range ${hints.range.from} to ${hints.range.to} ("${want.from}" / "${want.to}")`,
+        );
+      return `${await rows.count()} rows on screen; From/To hint ${hints.from} – ${hints.to}`;
     },
   );
 
@@ -547,9 +603,9 @@ export async function runJourney({
     },
   );
 
-  // The Flink view shares the side bar with the Kafka and Pipeline views (it starts folded): while it is read, it
-  // is open, the other two are folded and the side bar is wider; afterwards the side bar is as it was — pane sizes
-  // included, since the later steps need the Kafka view's rows on screen.
+  // The Flink view shares the side bar with the Kafka and Pipeline views: while it is read, it is open, the other
+  // two are folded and the side bar is wider; afterwards the Flink view is folded and the side bar is as wide as it
+  // was, with room for the Kafka view's rows that the later steps need on screen.
   const flink = () => viewPane(page, 'Flink');
   let sideBarBefore;
   /** Drags a sash at (x, y) by (dx, dy). */
@@ -585,8 +641,10 @@ export async function runJourney({
     else if (sideBarBefore) {
       if (Math.abs(bar.width - sideBarBefore.bar.width) > 4)
         await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, sideBarBefore.bar.width - bar.width, 0);
+      // The Kafka view gets back at least half the side bar: it had a third of it while the Flink view was open too
+      // (the first screen), and the rows of the steps after this one (consumer groups) are drawn only when on screen.
       const now = await kafka().first().boundingBox();
-      const dy = sideBarBefore.kafka.height - now.height;
+      const dy = Math.max(sideBarBefore.kafka.height, Math.round(bar.height / 2)) - now.height;
       if (Math.abs(dy) > 4) await drag(now.x + now.width / 2, now.y + now.height, 0, dy);
     }
   }

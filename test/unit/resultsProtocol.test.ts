@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import {
   chartRequestKey,
+  filterPlaceholders,
   initialDataBlock,
   pageRequestKey,
   parseFilterTime,
@@ -87,5 +88,28 @@ describe('results webview protocol', () => {
     assert.equal(parseFilterTime(undefined, 'From'), undefined);
     assert.throws(() => parseFilterTime('yesterday', 'To'), /To must be a date and time/);
     assert.throws(() => parseFilterTime('2026-13-45T99:00', 'To'), /To must be a date/);
+  });
+
+  it("hints the data's own range in the From/To boxes, in whole minutes that keep every window when typed back", () => {
+    const range = { from: '2026-12-06T09:58:45.000Z', to: '2026-12-06T10:03:20.000Z' };
+    const hint = filterPlaceholders(range);
+    assert.deepEqual(hint, { from: '2026-12-06 09:58', to: '2026-12-06 10:04' });
+    assert.ok(parseFilterTime(hint.from, 'From')! <= Date.parse(range.from), 'the first window starts at or after From');
+    assert.ok(parseFilterTime(hint.to, 'To')! >= Date.parse(range.to), 'the last window ends at or before To');
+    // Already on a minute: kept as it is; across midnight and a year: the date follows.
+    assert.deepEqual(filterPlaceholders({ from: '2026-12-06T10:00:00.000Z', to: '2026-12-06T10:05:00.000Z' }), {
+      from: '2026-12-06 10:00',
+      to: '2026-12-06 10:05',
+    });
+    assert.deepEqual(filterPlaceholders({ from: '2026-12-31T23:59:30.000Z', to: '2026-12-31T23:59:40.001Z' }), {
+      from: '2026-12-31 23:59',
+      to: '2027-01-01 00:00',
+    });
+    // No windows yet, or a range that is not a time: the format alone.
+    assert.deepEqual(filterPlaceholders(null), { from: 'YYYY-MM-DD HH:MM', to: 'YYYY-MM-DD HH:MM' });
+    assert.deepEqual(filterPlaceholders({ from: 'soon', to: '2026-12-06T10:00:00.000Z' }), {
+      from: 'YYYY-MM-DD HH:MM',
+      to: 'YYYY-MM-DD HH:MM',
+    });
   });
 });

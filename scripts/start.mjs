@@ -14,8 +14,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+// Both need nothing but Node, so code-server's install can begin before npm ci has run.
+import * as cs from '../test/e2e/lib/codeServer.mjs';
+import { cacheRoot, ensureE2eToolchain } from '../test/e2e/setup.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: flags } = parseArgs({ options: { port: { type: 'string' }, workspace: { type: 'string' } } });
@@ -59,8 +62,10 @@ function step(title, command, args, { env = process.env, cwd = repo } = {}) {
   say(`${title}…`);
   return new Promise((resolvePromise) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', (error) => fail(`${title} failed: ${error.message}`));
-    child.on('close', (code) => (code === 0 ? resolvePromise() : fail(`${title} failed (exit ${code}); see the lines above.`)));
+    child.on('error', (error) => void stopEverything(`${title} failed: ${error.message}`, 1));
+    child.on('close', (code) =>
+      code === 0 ? resolvePromise() : void stopEverything(`${title} failed (exit ${code}); see the lines above`, 1),
+    );
   });
 }
 
@@ -110,35 +115,13 @@ function claimThisCheckout() {
 }
 claimThisCheckout();
 
-if (needsNpmInstall()) {
-  // A fresh clone gets exactly the locked tree; an existing node_modules is updated in place, not wiped.
-  const ci = existsSync(join(repo, 'package-lock.json')) && !existsSync(join(repo, 'node_modules'));
-  await timed(`npm ${ci ? 'ci' : 'install'}`, () =>
-    step(`Installing npm dependencies (npm ${ci ? 'ci' : 'install'}; once)`, process.platform === 'win32' ? 'npm.cmd' : 'npm', [
-      ci ? 'ci' : 'install',
-      '--no-audit',
-      '--no-fund',
-    ]),
-  );
-}
-
-// Only now can the helpers (which need nothing but Node) be loaded from the test folder.
-const { cacheRoot, ensureE2eToolchain } = await import(pathToFileURL(join(repo, 'test', 'e2e', 'setup.mjs')).href);
-const cs = await import(pathToFileURL(join(repo, 'test', 'e2e', 'lib', 'codeServer.mjs')).href);
-
-await timed('build the extension', () => step('Building the extension', process.execPath, [join(repo, 'esbuild.mjs')]));
-
 if (!(await cs.isPortFree(port))) {
   fail(`Port ${port} is in use by ${cs.describePortHolder(port) ?? 'another process'}: stop it, or run \`npm start -- --port 8090\`.`);
 }
 
 // Every process started from here on (and from code-server's terminals) carries this run's id, so Ctrl-C finds them.
-const env = {
-  ...process.env,
-  PIPELINE_CACHE_DIR: cacheRoot(),
-  KFL_RUN_ID: runId,
-  VSCODE_IPC_HOOK_CLI: '',
-};
+process.env.KFL_RUN_ID = runId;
+const env = { ...process.env, PIPELINE_CACHE_DIR: cacheRoot(), VSCODE_IPC_HOOK_CLI: '' };
 const cli = (args) => [join(repo, 'dist', 'cli.js'), ...args, '--workspace', workspace];
 let server;
 let stopping = false;
@@ -148,10 +131,13 @@ async function stopEverything(reason, exitCode) {
   if (stopping) return;
   stopping = true;
   say(`${reason}: stopping everything npm start started…`);
-  for (const [args, what] of [
-    [['generate', '--stop'], 'generator'],
-    [['job', 'stop'], 'Flink job'],
-  ]) {
+  const started = existsSync(cli([])[0])
+    ? [
+        [['generate', '--stop'], 'generator'],
+        [['job', 'stop'], 'Flink job'],
+      ]
+    : [];
+  for (const [args, what] of started) {
     const result = await cs.runToEnd(process.execPath, cli(args), { cwd: workspace, timeoutMs: 60_000 });
     say(`  ${what}: ${result.out.trim().split('\n').pop() || `exit ${result.code}`}`);
   }
@@ -159,7 +145,7 @@ async function stopEverything(reason, exitCode) {
     await cs.stopProcessGroup(server.pid);
     say('  code-server stopped.');
   }
-  if (!stackWasRunning) {
+  if (!stackWasRunning && started.length) {
     const down = await cs.runToEnd(process.execPath, cli(['stack', 'down']), { cwd: workspace, timeoutMs: 90_000 });
     say(`  Kafka: ${down.out.trim().split('\n').pop() || `exit ${down.code}`}`);
   } else say('  Kafka was running before npm start; left running (pipeline stack down stops it).');
@@ -172,6 +158,23 @@ async function stopEverything(reason, exitCode) {
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(signal, () => void stopEverything(signal === 'SIGINT' ? 'Ctrl-C' : signal, 0));
+
+// code-server's install needs neither npm ci nor the build: it begins now, and npm ci and the build run beside it.
+const toolchainReady = prepareCodeServer();
+
+if (needsNpmInstall()) {
+  // A fresh clone gets exactly the locked tree; an existing node_modules is updated in place, not wiped.
+  const ci = existsSync(join(repo, 'package-lock.json')) && !existsSync(join(repo, 'node_modules'));
+  await timed(`npm ${ci ? 'ci' : 'install'}`, () =>
+    step(`Installing npm dependencies (npm ${ci ? 'ci' : 'install'}; once)`, process.platform === 'win32' ? 'npm.cmd' : 'npm', [
+      ci ? 'ci' : 'install',
+      '--no-audit',
+      '--no-fund',
+    ]),
+  );
+}
+
+await timed('build the extension', () => step('Building the extension', process.execPath, [join(repo, 'esbuild.mjs')]));
 
 /** A step run side by side with others: its output lines shown with a label, a failure stopping everything. */
 async function sideStep(label, args, { keepStdout = false } = {}) {
@@ -289,7 +292,7 @@ async function packIfChanged() {
 
 /** code-server's chain: the toolchain and the pack side by side, then the install and the server (the broker not needed). */
 async function startCodeServerChain() {
-  const [toolchain, vsix] = await Promise.all([prepareCodeServer(), packIfChanged()]);
+  const [toolchain, vsix] = await Promise.all([toolchainReady, packIfChanged()]);
   const serverEnv = { ...env, PATH: `${join(toolchain.nodeDir, 'bin')}:${process.env.PATH}` };
   if (vsix) {
     await timed('install the VSIX into code-server', async () => {

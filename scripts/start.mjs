@@ -221,19 +221,28 @@ async function prepareCodeServer() {
   }
 }
 
-/** `pipeline setup` without the start-up archive (that is recorded after "ready"), then the broker. */
+/**
+ * `pipeline setup` without the start-up archive (that is recorded after "ready"), and beside it the broker: `stack
+ * up` needs only Kafka's jars, which it waits for while setup's Maven run fetches them (they take turns on a lock).
+ */
 async function prepareEngines() {
   say('Preparing Kafka, the Flink connector, the job library and the PyFlink environment (pipeline setup; cached)…');
   const setupStart = at();
-  const out = await sideStep('setup', ['setup', '--json', '--archive', 'skip'], { keepStdout: true });
-  const setup = JSON.parse(out.trim().split('\n').pop());
-  for (const s of setup.steps)
-    steps.push({ step: `setup: ${s.step}`, start: setupStart + s.startedAt, end: setupStart + s.startedAt + s.seconds });
-  steps.push({ step: 'pipeline setup (all of it)', start: setupStart, end: at() });
-  const status = await cs.runToEnd(process.execPath, cli(['stack', 'status', '--json']), { cwd: workspace, timeoutMs: 30_000 });
-  stackWasRunning = status.code === 0;
-  say(stackWasRunning ? 'Local Kafka is already running; checking it…' : 'Starting the local Kafka broker (pipeline stack up)…');
-  await timed('Kafka broker (stack up)', () => sideStep('kafka', ['stack', 'up']));
+  const runSetup = async () => {
+    const out = await sideStep('setup', ['setup', '--json', '--archive', 'skip'], { keepStdout: true });
+    const setup = JSON.parse(out.trim().split('\n').pop());
+    for (const s of setup.steps)
+      steps.push({ step: `setup: ${s.step}`, start: setupStart + s.startedAt, end: setupStart + s.startedAt + s.seconds });
+    steps.push({ step: 'pipeline setup (all of it)', start: setupStart, end: at() });
+    return setup;
+  };
+  const startBroker = async () => {
+    const status = await cs.runToEnd(process.execPath, cli(['stack', 'status', '--json']), { cwd: workspace, timeoutMs: 30_000 });
+    stackWasRunning = status.code === 0;
+    say(stackWasRunning ? 'Local Kafka is already running; checking it…' : 'Starting the local Kafka broker (pipeline stack up)…');
+    await timed('Kafka broker (stack up)', () => sideStep('kafka', ['stack', 'up']));
+  };
+  const [setup] = await Promise.all([runSetup(), startBroker()]);
   return setup;
 }
 

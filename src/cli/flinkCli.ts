@@ -3,7 +3,7 @@ import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster'
 import { fetchJobsOverview, fetchTaskManagers } from '../flink/flinkRest';
 import type { FlinkJobSummary, TaskManagerInfo } from '../flink/flinkRestTypes';
 import { ensureJobRuntime } from '../local/flinkRuntime';
-import { ensurePythonEnv } from '../local/install';
+import { ensurePythonEnv } from '../local/pythonEnv';
 import { sleep } from '../local/proc';
 import { validatePositiveInt } from '../config/validation';
 import { checkedNumber, workspaceOption, type CliCommand } from './context';

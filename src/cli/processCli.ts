@@ -12,7 +12,7 @@ import { fetchJobsOverview } from '../flink/flinkRest';
 import { stopWithSavepoint } from '../flink/flinkJobControl';
 import type { FlinkJobSummary } from '../flink/flinkRestTypes';
 import { ensureJobRuntime, type JobRuntime } from '../local/flinkRuntime';
-import { ensurePythonEnv } from '../local/install';
+import { ensurePythonEnv } from '../local/pythonEnv';
 import { stateRoot } from '../config/paths';
 import {
   DEFAULT_REST_PORT,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../shared/errors';
 import { runStamp } from '../shared/format';
 import { ensureJobRuntime } from '../local/flinkRuntime';
-import { ensurePythonEnv } from '../local/install';
+import { ensurePythonEnv } from '../local/pythonEnv';
 import { ensureTopic } from '../kafka/kafkaClient';
 import { stateRoot } from '../config/paths';
 import { ensureRestPortFree, generatorArgs, jobArgs, PipelineProcess, waitForJobRunning } from '../local/pipelineProcesses';

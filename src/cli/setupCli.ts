@@ -1,8 +1,9 @@
-// `pipeline setup`: every engine download and build, Maven's beside pip's, with a table of the seconds each step took.
+// `pipeline setup`: every engine download and build, Maven's beside the Python environment's, with a table of the seconds each step took.
 import { checkJava, checkMaven, checkPython } from '../local/environment';
 import { UserError } from '../shared/errors';
 import { type ArchivePolicy, ensureFlinkRuntime } from '../local/flinkRuntime';
-import { ensureConnectorJar, ensureJobLib, ensureKafkaJars, ensureKafkaTools, ensurePlannerJar, ensurePythonEnv } from '../local/install';
+import { ensureConnectorJar, ensureJobLib, ensureKafkaJars, ensureKafkaTools, ensurePlannerJar } from '../local/install';
+import { ensurePythonEnv } from '../local/pythonEnv';
 import { FLINK_VERSION, KAFKA_VERSION } from '../local/versions';
 import { workspaceOption, type CliCommand } from './context';
 
@@ -75,7 +76,7 @@ export const setupCli: Record<string, CliCommand> = {
   setup: {
     usage: 'pipeline setup [--archive now|background|skip] [--json]',
     summary:
-      "download and prepare everything once (Maven's downloads beside pip's): Kafka jars and perf tools, the Flink Kafka connector, the SQL planner, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime; --archive: record its start-up class archive now (default), in the background, or not yet",
+      "download and prepare everything once (Maven's downloads beside the Python environment's): Kafka jars and perf tools, the Flink Kafka connector, the SQL planner, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime; --archive: record its start-up class archive now (default), in the background, or not yet",
     options: { ...workspaceOption, json: { type: 'boolean' }, archive: { type: 'string' } },
     async run(ctx) {
       const started = Date.now();
@@ -88,7 +89,7 @@ export const setupCli: Record<string, CliCommand> = {
       const env = process.env;
       const [maven, python] = await sideBySide(
         ctx.signal,
-        // Maven runs take turns (they share ~/.m2), so its steps form one chain beside pip.
+        // Maven runs take turns (they share ~/.m2), so its steps form one chain beside the Python environment.
         async (signal) => ({
           kafka: await timer.time('Kafka jars', () => ensureKafkaJars(ctx.progress, env, signal)),
           kafkaTools: await timer.time('Kafka perf tools', () => ensureKafkaTools(ctx.progress, env, signal)),
@@ -120,7 +121,7 @@ export const setupCli: Record<string, CliCommand> = {
         );
         return 0;
       }
-      ctx.print(`Ready in ${seconds.toFixed(1)} s. Steps (Maven's beside pip's):`);
+      ctx.print(`Ready in ${seconds.toFixed(1)} s. Steps (Maven's beside the Python environment's):`);
       for (const line of stepTable(timer.steps)) ctx.print(line);
       ctx.print(`  Kafka ${KAFKA_VERSION} jars:  ${maven.kafka}`);
       ctx.print(`  Kafka perf tools:     ${maven.kafkaTools}`);

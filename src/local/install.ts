@@ -1,13 +1,13 @@
-// Downloads and builds into the cache, verified by a manifest written last: Kafka's jars and perf tools, the connector, the planner, the job library, the PyFlink venv.
+// Maven's downloads and builds into the cache, verified by a manifest written last: Kafka's jars and perf tools, the connector, the planner, the job library.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { checkMaven, checkPython } from './environment';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkMaven } from './environment';
 import { UserError } from '../shared/errors';
 import { cacheRoot, projectRoot } from '../config/paths';
 import { runCommand } from './proc';
 import { withInstallLock } from './installLock';
-import { mavenTally, pipTally, type DownloadTally } from './installProgress';
+import { interrupted, mavenTally, seconds, tallyProgress } from './installProgress';
 import {
   FLINK_KAFKA_CONNECTOR_ARTIFACT,
   FLINK_KAFKA_CONNECTOR_VERSION,
@@ -71,23 +71,6 @@ interface MavenStep {
   /** Moves what Maven made into `libs/`, when the goal does not put it there. */
   collect?: (tmpDir: string) => void;
   verb: 'Downloading' | 'Building';
-}
-
-/** Says the tally of a download every few seconds while it runs. */
-function tallyProgress(label: string, tally: DownloadTally, progress: Progress, started: number, everyMs = 5000): (chunk: string) => void {
-  let lastLine = Date.now();
-  return (chunk) => {
-    tally.add(chunk);
-    if (Date.now() - lastLine < everyMs) return;
-    lastLine = Date.now();
-    progress(`  ${label}: ${tally.summary(Date.now() - started)}${tally.current ? `; ${tally.current}` : ''}`);
-  };
-}
-
-const seconds = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-
-function interrupted(what: string): UserError {
-  return new UserError(`Interrupted while preparing ${what}; nothing half-done was kept. Run the command again to finish.`);
 }
 
 /**
@@ -308,73 +291,4 @@ export interface FlinkJars {
 
 export async function ensureFlinkJars(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<FlinkJars> {
   return { connectorJar: await ensureConnectorJar(progress, env, signal), jobLibJar: await ensureJobLib(progress, env, signal) };
-}
-
-export function requirementsFile(): string {
-  return join(projectRoot(), 'flink-jobs', 'requirements.txt');
-}
-
-/** The venv folder is named after the requirements and the Python version, so a change makes a new one. */
-export function pythonEnvDir(requirements: string, pythonVersion: string, env: NodeJS.ProcessEnv = process.env): string {
-  const hash = createHash('sha256').update(requirements).update(pythonVersion).digest('hex').slice(0, 12);
-  return join(cacheRoot(env), 'python', `venv-${hash}`);
-}
-
-export function venvPython(venvDir: string): string {
-  return join(venvDir, 'bin', 'python');
-}
-
-/** A virtual environment with PyFlink, the Kafka client, DuckDB and pytest at pinned versions. */
-export async function ensurePythonEnv(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
-  const python = await checkPython(env);
-  const requirements = readFileSync(requirementsFile(), 'utf8');
-  const dir = pythonEnvDir(requirements, python.version.join('.'), env);
-  const marker = join(dir, '.complete');
-  if (existsSync(marker) && existsSync(venvPython(dir))) return venvPython(dir);
-  // A venv cannot be moved after creation (its scripts embed the path), so it is built in place and only
-  // counts once the marker is written last; a folder without the marker is discarded. Two processes making the
-  // same one would build into each other's folder, so they take turns.
-  mkdirSync(join(cacheRoot(env), 'python'), { recursive: true });
-  return withInstallLock(
-    join(cacheRoot(env), 'python'),
-    basename(dir),
-    { what: 'Python environment', progress, timeoutMs: 40 * 60_000, signal },
-    async () => {
-      if (existsSync(marker) && existsSync(venvPython(dir))) return venvPython(dir);
-      rmSync(dir, { recursive: true, force: true });
-      progress(`Creating the Python environment for PyFlink in ${dir} (once; about a minute)…`);
-      const started = Date.now();
-      const venv = await runCommand(python.binary, ['-m', 'venv', dir], { timeoutMs: 120_000, env, signal });
-      if (venv.code !== 0) {
-        rmSync(dir, { recursive: true, force: true });
-        if (venv.interrupted) throw interrupted('the Python environment');
-        throw new UserError(
-          `Could not create a Python virtual environment: install the venv module (apt-get install python3-venv) and run again.`,
-          venv.stderr,
-        );
-      }
-      const tally = pipTally();
-      const install = await runCommand(
-        venvPython(dir),
-        ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', requirementsFile()],
-        { timeoutMs: 40 * 60_000, env, signal, onOutput: tallyProgress('pip', tally, progress, started) },
-      );
-      if (install.code !== 0) {
-        rmSync(dir, { recursive: true, force: true });
-        if (install.interrupted) throw interrupted('the Python environment');
-        const network = /Could not find a version|Connection|Max retries|Temporary failure|NewConnectionError/i.test(
-          install.stdout + install.stderr,
-        );
-        throw new UserError(
-          network
-            ? 'Could not download the Python packages from PyPI: check the network connection or proxy (pip settings) and run the command again.'
-            : 'Installing the Python packages failed; see the log output for details, then run the command again.',
-          (install.stdout + install.stderr).slice(-4000),
-        );
-      }
-      writeFileSync(marker, new Date().toISOString());
-      progress(`Python environment ready in ${seconds(started)} (pip downloaded ${tally.summary(Date.now() - started)}).`);
-      return venvPython(dir);
-    },
-  );
 }

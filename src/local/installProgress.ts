@@ -1,6 +1,7 @@
-// What Maven and pip say while they download, summed up into one progress line: files, bytes, rate, the current package.
+// What Maven, pip and uv say while they download, summed up into one progress line: files, bytes, rate, the current package.
+import { UserError } from '../shared/errors';
 
-const UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9 };
+const UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
 /** "1.2 MB", "830 kB": Maven and pip print sizes in decimal units. */
 export function formatBytes(bytes: number): string {
@@ -76,4 +77,44 @@ export function pipTally(): DownloadTally {
       t.current = 'installing the downloaded packages';
     }
   });
+}
+
+/**
+ * uv: "Downloading pyarrow (38.9MiB)" as each large download starts (smaller ones are not named), then one line
+ * per phase: "Resolved 59 packages in 3.00s", "Prepared …", "Installed …", "Bytecode compiled …".
+ */
+export function uvTally(): DownloadTally {
+  return tally((line, t) => {
+    const download = /^\s*Downloading (\S+) \(([\d.]+) ?(B|KiB|MiB|GiB)\)/.exec(line);
+    if (download) {
+      t.files++;
+      t.bytes += sizeOf(download[2], download[3]);
+      t.current = `${download[1]} (${download[2]} ${download[3]})`;
+    } else if (/^(Resolved|Prepared|Installed|Bytecode compiled) /.test(line.trim())) {
+      t.current = line.trim();
+    }
+  });
+}
+
+/** Says the tally of a download every few seconds while it runs. */
+export function tallyProgress(
+  label: string,
+  tally: DownloadTally,
+  progress: (message: string) => void,
+  started: number,
+  everyMs = 5000,
+): (chunk: string) => void {
+  let lastLine = Date.now();
+  return (chunk) => {
+    tally.add(chunk);
+    if (Date.now() - lastLine < everyMs) return;
+    lastLine = Date.now();
+    progress(`  ${label}: ${tally.summary(Date.now() - started)}${tally.current ? `; ${tally.current}` : ''}`);
+  };
+}
+
+export const seconds = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+export function interrupted(what: string): UserError {
+  return new UserError(`Interrupted while preparing ${what}; nothing half-done was kept. Run the command again to finish.`);
 }

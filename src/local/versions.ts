@@ -15,3 +15,5 @@ export const FLINK_KAFKA_CONNECTOR_ARTIFACT = `flink-sql-connector-kafka-${FLINK
 export const PYTHON_MIN: [number, number] = [3, 9];
 export const PYTHON_MAX: [number, number] = [3, 12];
 export const JAVA_MIN_MAJOR = 17;
+/** uv (PyPI), which installs the PyFlink environment; pinned like the engines. */
+export const UV_VERSION = '0.13.9';

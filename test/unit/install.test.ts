@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatBytes, mavenTally, pipTally } from '../../src/local/installProgress';
+import { formatBytes, mavenTally, pipTally, uvTally } from '../../src/local/installProgress';
 import { claimLock, isLockHeld, withInstallLock } from '../../src/local/installLock';
 import { identityOf } from '../../src/local/proc';
 import { StepTimer, stepTable } from '../../src/cli/setupCli';
@@ -45,6 +45,16 @@ describe('what Maven and pip say while downloading, summed up', () => {
     assert.equal(tally.current, 'apache_flink_libraries-2.2.1 (236.1 MB)');
     tally.add('Installing collected packages: pytz, apache-flink-libraries\n');
     assert.equal(tally.current, 'installing the downloaded packages');
+  });
+
+  it('uv: counts the large downloads it names (binary units) and says the phase it is in', () => {
+    const tally = uvTally();
+    tally.add('Resolved 59 packages in 3.00s\nDownloading pandas (12.5MiB)\nDownloading pyarrow (38.9MiB)\n');
+    assert.equal(tally.files, 2);
+    assert.equal(tally.bytes, Math.round(12.5 * 1024 ** 2) + Math.round(38.9 * 1024 ** 2));
+    assert.equal(tally.current, 'pyarrow (38.9 MiB)');
+    tally.add(' Downloaded pyarrow\nPrepared 59 packages in 9.81s\n');
+    assert.equal(tally.current, 'Prepared 59 packages in 9.81s');
   });
 
   it('sizes in decimal units, as the tools print them', () => {

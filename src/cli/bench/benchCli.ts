@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../shared/errors';
 import { ensureJobRuntime } from '../../local/flinkRuntime';
-import { ensurePythonEnv } from '../../local/install';
+import { ensurePythonEnv } from '../../local/pythonEnv';
 import { ensureTopic, parseBootstrapServers } from '../../kafka/kafkaClient';
 import { projectRoot, stateRoot } from '../../config/paths';
 import {

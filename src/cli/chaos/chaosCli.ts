@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../shared/errors';
 import { ensureJobRuntime } from '../../local/flinkRuntime';
-import { ensurePythonEnv } from '../../local/install';
+import { ensurePythonEnv } from '../../local/pythonEnv';
 import { summarizeLag } from '../../kafka/lag';
 import { parseBootstrapServers } from '../../kafka/kafkaClient';
 import { groupMembers, processGroupRss, sleep } from '../../local/proc';

@@ -232,10 +232,11 @@ async function ensureCodeServer(paths, progress) {
   await timed("VS Code's extensions' modules", 'npm', ['install', ...npmFlags, '--omit=dev', '--ignore-scripts'], {
     cwd: join(vscode, 'extensions'),
   });
-  // node-gyp builds each module's sources on every core (JOBS), against Node 24's headers (npm_config_nodedir).
+  // node-gyp builds each module's sources on every core (JOBS), against Node 24's headers (npm_config_nodedir), at
+  // -O1 (after node-gyp's -O3, so it wins): a third less compile time for a logger, measured 18 s → 12 s for spdlog.
   await timed(`building ${NATIVE_BUILDS.join(' and ')}`, 'npm', ['rebuild', ...npmFlags, ...NATIVE_BUILDS], {
     cwd: vscode,
-    env: { ...env, JOBS: 'max' },
+    env: { ...env, JOBS: 'max', CXXFLAGS: '-O1', CFLAGS: '-O1' },
   });
   const problems = codeServerPostinstallProblems(paths);
   if (problems.length > 0) {

@@ -165,7 +165,7 @@ async function ensureNode24(paths, progress) {
  */
 export const NATIVE_BUILDS = ['@vscode/spdlog', '@vscode/native-watchdog'];
 /** Bumped when the way code-server is installed changes, so that an install made the old way is redone once. */
-const INSTALL_RECIPE = 2;
+const INSTALL_RECIPE = 3;
 
 /** What the install leaves behind when it is complete; a missing one names what to redo. */
 export function codeServerPostinstallProblems(paths) {

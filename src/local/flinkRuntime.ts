@@ -63,7 +63,8 @@ export function startUpArchiveState(dir: string): StartUpArchiveState {
 /** Records the archive in this process, waiting for one a background rehearsal is making. */
 async function recordStartUpArchive(python: string, dir: string, progress: Progress, env: NodeJS.ProcessEnv, signal?: AbortSignal) {
   await withInstallLock(dir, ARCHIVE_LOCK, { what: 'start-up archive recording', progress, timeoutMs: 10 * 60_000, signal }, async () => {
-    if (startUpArchiveState(dir) !== 'missing') return;
+    // Under the lock, this process is its owner: only the archive or the failure note say the work is done.
+    if (existsSync(join(dir, START_UP_ARCHIVE)) || existsSync(join(dir, START_UP_FAILED))) return;
     removePartialArchives(dir);
     progress('Recording the Flink job start-up class archive (once; about half a minute)…');
     const started = Date.now();

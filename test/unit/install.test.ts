@@ -7,6 +7,8 @@ import { formatBytes, mavenTally, pipTally, uvTally } from '../../src/local/inst
 import { claimLock, isLockHeld, withInstallLock } from '../../src/local/installLock';
 import { identityOf } from '../../src/local/proc';
 import { StepTimer, stepTable } from '../../src/cli/setupCli';
+import { ensureFlinkRuntime, startUpArchiveState } from '../../src/local/flinkRuntime';
+import { isCompleteFolder } from '../../src/local/install';
 import { repoRoot } from '../support/cli';
 
 const MAVEN_OUTPUT = `[INFO] Scanning for projects...
@@ -161,5 +163,68 @@ describe('npm start', () => {
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the Flink runtime and its start-up archive', () => {
+  let root: string;
+  let python: string;
+  const jars = { connectorJar: '', jobLibJar: '' };
+  let planner: string;
+  const env = () => ({ ...process.env, PIPELINE_CACHE_DIR: join(root, 'cache') });
+
+  /**
+   * A venv whose "python" stands in for the rehearsal (startup_archive.py): it waits `delay` seconds, then writes the
+   * archive into --runtime-dir, as the real one renames its finished archive into place.
+   */
+  function fakeVenv(delay: number): void {
+    const lib = join(root, 'venv', 'lib', 'python3.11', 'site-packages', 'pyflink', 'lib');
+    mkdirSync(lib, { recursive: true });
+    writeFileSync(join(lib, 'flink-dist-2.2.1.jar'), 'jar');
+    mkdirSync(join(root, 'venv', 'bin'));
+    python = join(root, 'venv', 'bin', 'python');
+    writeFileSync(
+      python,
+      `#!/bin/sh\nsleep ${delay}\nwhile [ "$1" != "--runtime-dir" ]; do shift; done\necho archive > "$2/start-up.jsa"\n`,
+      { mode: 0o755 },
+    );
+    for (const [key, name] of [
+      ['connectorJar', 'connector.jar'],
+      ['jobLibJar', 'job-lib.jar'],
+    ] as const) {
+      jars[key] = join(root, name);
+      writeFileSync(jars[key], 'jar');
+    }
+    planner = join(root, 'planner.jar');
+    writeFileSync(planner, 'jar');
+  }
+
+  beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'kfl-runtime-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('setup (archive now) records the archive before it returns; skip leaves the runtime complete without one', async () => {
+    fakeVenv(0);
+    const skipped = await ensureFlinkRuntime(python, planner, jars, () => undefined, env(), { archive: 'skip' });
+    assert.equal(isCompleteFolder(skipped), true);
+    assert.equal(startUpArchiveState(skipped), 'missing');
+    const dir = await ensureFlinkRuntime(python, planner, jars, () => undefined, env(), { archive: 'now' });
+    assert.equal(dir, skipped, 'the same runtime folder');
+    assert.equal(startUpArchiveState(dir), 'present');
+  });
+
+  it('a job start (archive background) returns at once, and a later setup waits for that recording instead of making a second', async () => {
+    fakeVenv(1);
+    const lines: string[] = [];
+    const started = Date.now();
+    const dir = await ensureFlinkRuntime(python, planner, jars, (m) => lines.push(m), env(), { archive: 'background' });
+    assert.ok(Date.now() - started < 900, `returned after ${Date.now() - started} ms`);
+    assert.equal(startUpArchiveState(dir), 'recording');
+    await ensureFlinkRuntime(python, planner, jars, (m) => lines.push(m), env(), { archive: 'now' });
+    assert.equal(startUpArchiveState(dir), 'present');
+    assert.match(
+      lines.join('\n'),
+      /Recording the start-up class archive in the background[\s\S]*Waiting for another start-up archive recording run/,
+    );
+    assert.doesNotMatch(lines.join('\n'), /Recording the Flink job start-up class archive \(once/, 'no second recording');
   });
 });

@@ -9,8 +9,7 @@ import { runCommand, type RunResult } from './proc';
 import { withInstallLock } from './installLock';
 import { type DownloadTally, interrupted, pipTally, seconds, tallyProgress, uvTally } from './installProgress';
 import { UV_VERSION } from './versions';
-
-type Progress = (message: string) => void;
+import type { Progress } from './install';
 
 export function requirementsFile(): string {
   return join(projectRoot(), 'flink-jobs', 'requirements.txt');

@@ -8,7 +8,7 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
-  return `${bytes} B`;
+  return `${Math.round(bytes)} B`;
 }
 
 function sizeOf(amount: string, unit: string): number {
@@ -108,8 +108,11 @@ export function tallyProgress(
   return (chunk) => {
     tally.add(chunk);
     if (Date.now() - lastLine < everyMs) return;
+    // Nothing to say until something was downloaded or the tool said what it is doing.
+    const said = [tally.files > 0 ? tally.summary(Date.now() - started) : '', tally.current ?? ''].filter(Boolean).join('; ');
+    if (!said) return;
     lastLine = Date.now();
-    progress(`  ${label}: ${tally.summary(Date.now() - started)}${tally.current ? `; ${tally.current}` : ''}`);
+    progress(`  ${label}: ${said}`);
   };
 }
 

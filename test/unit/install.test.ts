@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatBytes, mavenTally, pipTally, uvTally } from '../../src/local/installProgress';
+import { formatBytes, mavenTally, pipTally, tallyProgress, uvTally } from '../../src/local/installProgress';
 import { claimLock, isLockHeld, withInstallLock } from '../../src/local/installLock';
 import { identityOf } from '../../src/local/proc';
 import { StepTimer, stepTable } from '../../src/cli/setupCli';
@@ -61,9 +61,22 @@ describe('what Maven and pip say while downloading, summed up', () => {
 
   it('sizes in decimal units, as the tools print them', () => {
     assert.deepEqual(
-      [formatBytes(512), formatBytes(2_900), formatBytes(6_900_000), formatBytes(1_250_000_000)],
-      ['512 B', '3 kB', '6.9 MB', '1.25 GB'],
+      [formatBytes(874.316), formatBytes(2_900), formatBytes(6_900_000), formatBytes(1_250_000_000)],
+      ['874 B', '3 kB', '6.9 MB', '1.25 GB'],
     );
+  });
+});
+
+describe('the progress line of a download', () => {
+  it('says nothing until something was downloaded or the tool said what it does, then the tally every interval', () => {
+    const lines: string[] = [];
+    const started = Date.now() - 2000;
+    const feed = tallyProgress('Maven', mavenTally(), (m) => lines.push(m), started, 0);
+    feed('[INFO] Scanning for projects...\n');
+    assert.deepEqual(lines, []);
+    feed(MAVEN_OUTPUT);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^ {2}Maven: 3 files, 12\.8 MB \([\d.]+ MB\/s\); scala-library-2\.13\.16\.jar$/);
   });
 });
 

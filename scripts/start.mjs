@@ -125,7 +125,8 @@ const env = { ...process.env, PIPELINE_CACHE_DIR: cacheRoot(), VSCODE_IPC_HOOK_C
 const cli = (args) => [join(repo, 'dist', 'cli.js'), ...args, '--workspace', workspace];
 let server;
 let stopping = false;
-let stackWasRunning = true; // until known otherwise, never stop a broker this run did not start
+/** Whether a broker ran before this npm start: undefined until `stack status` said (a broker it did not start is never stopped). */
+let stackWasRunning;
 
 async function stopEverything(reason, exitCode) {
   if (stopping) return;
@@ -145,10 +146,10 @@ async function stopEverything(reason, exitCode) {
     await cs.stopProcessGroup(server.pid);
     say('  code-server stopped.');
   }
-  if (!stackWasRunning && started.length) {
+  if (stackWasRunning === false && started.length) {
     const down = await cs.runToEnd(process.execPath, cli(['stack', 'down']), { cwd: workspace, timeoutMs: 90_000 });
     say(`  Kafka: ${down.out.trim().split('\n').pop() || `exit ${down.code}`}`);
-  } else say('  Kafka was running before npm start; left running (pipeline stack down stops it).');
+  } else if (stackWasRunning) say('  Kafka was running before npm start; left running (pipeline stack down stops it).');
   // Set-up steps still under way, terminals the user opened in code-server and whatever they started carry this run's id.
   const left = await cs.killProcessesOfRun(runId);
   if (left.length) say(`  stopped ${left.length} leftover process(es) of this run.`);

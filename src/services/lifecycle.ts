@@ -39,13 +39,4 @@ export function intervalDisposable(fn: () => void, ms: number): vscode.Disposabl
   return { dispose: () => clearInterval(timer) };
 }
 
-/**
- * One run of `work` at a time: a call while one is in flight joins it. Never rejects: a failure goes to `onError`.
- */
-export function joiningRuns(work: () => Promise<void>, onError: (error: unknown) => void): () => Promise<void> {
-  let inFlight: Promise<void> | undefined;
-  return () =>
-    (inFlight ??= work()
-      .catch(onError)
-      .finally(() => (inFlight = undefined)));
-}
+export { joiningRuns } from '../shared/runs';

@@ -19,10 +19,14 @@ export function run(): Promise<void> {
           passed++;
           console.log(`exthost PASS ${test.fullTitle()} (${test.duration ?? 0} ms)`);
         });
-        runner.on('fail', (test, error: Error) => {
+        runner.on('fail', (test, error: Error & { actual?: unknown; expected?: unknown; generatedMessage?: boolean }) => {
           failed++;
-          // First line only: assert's diff would spill over many console lines.
-          console.log(`exthost FAIL ${test.fullTitle()}: ${(error?.message ?? String(error)).split('\n')[0]}`);
+          // One line: assert's diff would spill over many console lines, so an assertion's values are given compactly.
+          const values =
+            error && 'actual' in error && 'expected' in error
+              ? ` (actual ${JSON.stringify(error.actual)?.slice(0, 300)}, expected ${JSON.stringify(error.expected)?.slice(0, 300)})`
+              : '';
+          console.log(`exthost FAIL ${test.fullTitle()}: ${(error?.message ?? String(error)).split('\n')[0]}${values}`);
         });
         runner.on('end', () => console.log(`exthost: ${passed} passed, ${failed} failed`));
       }

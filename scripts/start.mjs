@@ -78,14 +78,7 @@ function needsNpmInstall() {
 
 // One npm start per checkout: a second one would fight the first over its ports and its code-server folders.
 const pidFile = join(stateDir, 'start.pid');
-function startTimeOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
+const startTimeOf = cs.processStartTime;
 function claimThisCheckout() {
   mkdirSync(stateDir, { recursive: true });
   const me = JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid), port });

@@ -127,14 +127,29 @@ export function commandLine(pid) {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (state is [0], start time [19]); undefined once it is gone. */
+function statFields(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the process started (clock ticks since boot), as text: with the pid, it names one process for good. */
+export function processStartTime(pid) {
+  return statFields(pid)?.[19];
+}
+
 function isAlive(pid) {
   try {
     process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== 'Z';
 }
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatBytes, mavenTally, pipTally, tallyProgress, uvTally } from '../../src/local/installProgress';
 import { claimLock, isLockHeld, withInstallLock } from '../../src/local/installLock';
-import { identityOf } from '../../src/local/proc';
+import { identityOf, isAlive } from '../../src/local/proc';
 import { StepTimer, stepTable } from '../../src/cli/setupCli';
 import { ensureFlinkRuntime, startUpArchiveState } from '../../src/local/flinkRuntime';
 import { isCompleteFolder } from '../../src/local/install';
@@ -103,10 +103,11 @@ describe('one install of a kind at a time, across processes', () => {
     await new Promise((r) => other.once('spawn', r));
     mkdirSync(join(dir, 'maven.lock'));
     writeFileSync(join(dir, 'maven.lock', 'owner.json'), JSON.stringify(identityOf(other.pid!)));
+    let ended = false;
+    other.once('exit', () => (ended = true));
     const lines: string[] = [];
-    const started = Date.now();
-    await withInstallLock(dir, 'maven', options(lines), async () => undefined);
-    assert.ok(Date.now() - started >= 400, `it waited for the other process (${Date.now() - started} ms)`);
+    const ranAfterItEnded = await withInstallLock(dir, 'maven', options(lines), async () => !isAlive(other.pid!));
+    assert.equal(ranAfterItEnded, true, `it waited for the other process (ended: ${ended})`);
     assert.match(lines.join('\n'), new RegExp(`Waiting for another Maven run \\(pid ${other.pid}\\)`));
   });
 
@@ -190,7 +191,9 @@ describe('the Flink runtime and its start-up archive', () => {
    * A venv whose "python" stands in for the rehearsal (startup_archive.py): it waits `delay` seconds, then writes the
    * archive into --runtime-dir, as the real one renames its finished archive into place.
    */
-  function fakeVenv(delay: number): void {
+  /** A python that records the archive once the file `go` exists (at once when `open`). */
+  function fakeVenv(open: boolean): void {
+    if (open) writeFileSync(join(root, 'go'), '');
     const lib = join(root, 'venv', 'lib', 'python3.11', 'site-packages', 'pyflink', 'lib');
     mkdirSync(lib, { recursive: true });
     writeFileSync(join(lib, 'flink-dist-2.2.1.jar'), 'jar');
@@ -198,7 +201,7 @@ describe('the Flink runtime and its start-up archive', () => {
     python = join(root, 'venv', 'bin', 'python');
     writeFileSync(
       python,
-      `#!/bin/sh\nsleep ${delay}\nwhile [ "$1" != "--runtime-dir" ]; do shift; done\necho archive > "$2/start-up.jsa"\n`,
+      `#!/bin/sh\nuntil [ -e "${join(root, 'go')}" ]; do sleep 0.05; done\nwhile [ "$1" != "--runtime-dir" ]; do shift; done\necho archive > "$2/start-up.jsa"\n`,
       { mode: 0o755 },
     );
     for (const [key, name] of [
@@ -216,7 +219,7 @@ describe('the Flink runtime and its start-up archive', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('setup (archive now) records the archive before it returns; skip leaves the runtime complete without one', async () => {
-    fakeVenv(0);
+    fakeVenv(true);
     const skipped = await ensureFlinkRuntime(python, planner, jars, () => undefined, env(), { archive: 'skip' });
     assert.equal(isCompleteFolder(skipped), true);
     assert.equal(startUpArchiveState(skipped), 'missing');
@@ -226,13 +229,15 @@ describe('the Flink runtime and its start-up archive', () => {
   });
 
   it('a job start (archive background) returns at once, and a later setup waits for that recording instead of making a second', async () => {
-    fakeVenv(1);
+    fakeVenv(false);
     const lines: string[] = [];
-    const started = Date.now();
+    // The recording cannot end before the test lets it: returning while it is still recording is returning at once.
     const dir = await ensureFlinkRuntime(python, planner, jars, (m) => lines.push(m), env(), { archive: 'background' });
-    assert.ok(Date.now() - started < 900, `returned after ${Date.now() - started} ms`);
     assert.equal(startUpArchiveState(dir), 'recording');
-    await ensureFlinkRuntime(python, planner, jars, (m) => lines.push(m), env(), { archive: 'now' });
+    const setup = ensureFlinkRuntime(python, planner, jars, (m) => lines.push(m), env(), { archive: 'now' });
+    for (let i = 0; i < 80 && !lines.some((l) => l.includes('Waiting for another')); i++) await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(join(root, 'go'), '');
+    await setup;
     assert.equal(startUpArchiveState(dir), 'present');
     assert.match(
       lines.join('\n'),

@@ -1,5 +1,8 @@
 // `pipeline flink up|down|status`: the local Flink session cluster (a JobManager and TaskManagers as separate JVMs).
-import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
+import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster, SQL_GATEWAY } from '../local/flinkCluster';
+import { ensureSqlGatewayJar } from '../local/install';
+import { readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../local/sqlGateway';
+import { fetchGatewayInfo } from '../flink/sqlGatewayClient';
 import { fetchJobsOverview, fetchTaskManagers } from '../flink/flinkRest';
 import type { FlinkJobSummary, TaskManagerInfo } from '../flink/flinkRestTypes';
 import { ensureJobRuntime } from '../local/flinkRuntime';
@@ -11,9 +14,10 @@ import { checkedNumber, workspaceOption, type CliCommand } from './context';
 export const flinkCli: Record<string, CliCommand> = {
   'flink up': {
     usage: 'pipeline flink up [--taskmanagers N] [--slots S] [--follow]',
-    summary: `start a local Flink session cluster from PyFlink's Flink distribution: a JobManager (REST http://127.0.0.1:8081) and N TaskManagers (default 2, 2 slots each) as separate JVMs, every port on 127.0.0.1; --follow keeps it in the foreground until Ctrl-C`,
+    summary: `start a local Flink session cluster from PyFlink's Flink distribution: a JobManager (REST http://127.0.0.1:8081), N TaskManagers (default 2, 2 slots each) and Flink's SQL Gateway (https://127.0.0.1:8083, mutual TLS with the workspace's own certificate) as separate JVMs, every port on 127.0.0.1; --follow keeps it in the foreground until Ctrl-C`,
     options: { ...workspaceOption, taskmanagers: { type: 'string' }, slots: { type: 'string' }, follow: { type: 'boolean' } },
     async run(ctx) {
+      const started = Date.now();
       const shape = {
         taskManagers:
           checkedNumber(ctx, 'taskmanagers', (v) => validatePositiveInt(v, '--taskmanagers', 8)) ?? DEFAULT_CLUSTER_SHAPE.taskManagers,
@@ -21,13 +25,23 @@ export const flinkCli: Record<string, CliCommand> = {
       };
       const python = await ensurePythonEnv(ctx.progress);
       const runtime = await ensureJobRuntime(python, ctx.progress);
+      const gatewayJar = await ensureSqlGatewayJar(ctx.progress, process.env, ctx.signal);
       const cluster = new LocalFlinkCluster(ctx.workspace);
       const result = await cluster.up(shape, python, `${runtime.runtimeDir}/lib`, ctx.progress, ctx.signal);
+      const gateway = await startSqlGateway(
+        cluster,
+        python,
+        `${runtime.runtimeDir}/lib`,
+        gatewayJar,
+        ctx.progress,
+        process.env,
+        ctx.signal,
+      );
       const overview = await cluster.fetchOverview();
       ctx.print(
-        result.alreadyRunning
-          ? `The Flink cluster is already running: ${cluster.restUrl}.`
-          : `Flink ${overview?.flinkVersion ?? ''} session cluster up in ${(result.elapsedMs / 1000).toFixed(1)} s: ${cluster.restUrl}, ${overview?.taskManagers ?? 0} TaskManagers, ${overview?.slotsTotal ?? 0} slots. Logs in ${cluster.logDir}.`,
+        result.alreadyRunning && gateway.alreadyRunning
+          ? `The Flink cluster is already running: ${cluster.restUrl}, SQL Gateway ${sqlGatewayUrl()}.`
+          : `Flink ${overview?.flinkVersion ?? ''} session cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cluster.restUrl}, ${overview?.taskManagers ?? 0} TaskManagers, ${overview?.slotsTotal ?? 0} slots; SQL Gateway ${sqlGatewayUrl()}. Logs in ${cluster.logDir}.`,
       );
       if (!ctx.values.follow) return 0;
       ctx.progress('Press Ctrl-C to stop the cluster.');
@@ -53,7 +67,17 @@ export const flinkCli: Record<string, CliCommand> = {
     async run(ctx) {
       const cluster = new LocalFlinkCluster(ctx.workspace);
       const processes = cluster.processes();
-      const overview = await cluster.fetchOverview();
+      const gatewayPid = cluster.pidOf(SQL_GATEWAY);
+      const [overview, gatewayInfo] = await Promise.all([
+        cluster.fetchOverview(),
+        gatewayPid ? fetchGatewayInfo(sqlGatewayUrl(), readGatewayCredentials(cluster), 2000) : undefined,
+      ]);
+      const gateway = {
+        url: sqlGatewayUrl(),
+        pid: gatewayPid,
+        state: gatewayInfo ? 'up' : gatewayPid ? 'not answering' : 'down',
+        auth: 'mutual TLS (client certificate in .pipeline/flink-cluster/gateway/credentials)',
+      };
       let taskManagers: TaskManagerInfo[] = [];
       let jobs: FlinkJobSummary[] = [];
       if (overview) {
@@ -66,7 +90,14 @@ export const flinkCli: Record<string, CliCommand> = {
       if (ctx.values.json) {
         ctx.print(
           JSON.stringify(
-            { state, jobManager: cluster.restUrl, processes, taskManagers, jobs: jobs.filter((j) => j.state === 'RUNNING') },
+            {
+              state,
+              jobManager: cluster.restUrl,
+              processes,
+              taskManagers,
+              sqlGateway: gateway,
+              jobs: jobs.filter((j) => j.state === 'RUNNING'),
+            },
             null,
             2,
           ),
@@ -82,6 +113,9 @@ export const flinkCli: Record<string, CliCommand> = {
       );
       for (const p of processes) ctx.print(`  ${p.name.padEnd(14)} ${p.running ? `pid ${p.pid}` : 'not running'}`);
       for (const t of taskManagers) ctx.print(`  TaskManager ${t.id}: ${t.slotsFree} of ${t.slotsTotal} slots free`);
+      ctx.print(
+        `  SQL Gateway    ${gateway.url} ${gateway.state.toUpperCase()}${gatewayPid ? ` (pid ${gatewayPid}, ${gateway.auth})` : ' (`pipeline flink up` starts it)'}`,
+      );
       const running = jobs.filter((j) => j.state === 'RUNNING');
       ctx.print(running.length ? running.map((j) => `  job ${j.jid} RUNNING ${j.name}`).join('\n') : '  no running job');
       return state === 'up' ? 0 : 3;

@@ -2,7 +2,14 @@
 import { checkJava, checkMaven, checkPython } from '../local/environment';
 import { UserError } from '../shared/errors';
 import { type ArchivePolicy, ensureFlinkRuntime } from '../local/flinkRuntime';
-import { ensureConnectorJar, ensureJobLib, ensureKafkaJars, ensureKafkaTools, ensurePlannerJar } from '../local/install';
+import {
+  ensureConnectorJar,
+  ensureJobLib,
+  ensureKafkaJars,
+  ensureKafkaTools,
+  ensurePlannerJar,
+  ensureSqlGatewayJar,
+} from '../local/install';
 import { ensurePythonEnv } from '../local/pythonEnv';
 import { FLINK_VERSION, KAFKA_VERSION } from '../local/versions';
 import { workspaceOption, type CliCommand } from './context';
@@ -76,7 +83,7 @@ export const setupCli: Record<string, CliCommand> = {
   setup: {
     usage: 'pipeline setup [--archive now|background|skip] [--json]',
     summary:
-      "download and prepare everything once (Maven's downloads beside the Python environment's): Kafka jars and perf tools, the Flink Kafka connector, the SQL planner, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime; --archive: record its start-up class archive now (default), in the background, or not yet",
+      "download and prepare everything once (Maven's downloads beside the Python environment's): Kafka jars and perf tools, the Flink Kafka connector, the SQL planner and SQL Gateway, the job library (built with Maven), the PyFlink virtual environment, the Flink runtime; --archive: record its start-up class archive now (default), in the background, or not yet",
     options: { ...workspaceOption, json: { type: 'boolean' }, archive: { type: 'string' } },
     async run(ctx) {
       const started = Date.now();
@@ -95,6 +102,7 @@ export const setupCli: Record<string, CliCommand> = {
           kafkaTools: await timer.time('Kafka perf tools', () => ensureKafkaTools(ctx.progress, env, signal)),
           connectorJar: await timer.time('Flink Kafka connector', () => ensureConnectorJar(ctx.progress, env, signal)),
           plannerJar: await timer.time('Flink SQL planner', () => ensurePlannerJar(ctx.progress, env, signal)),
+          sqlGatewayJar: await timer.time('Flink SQL Gateway', () => ensureSqlGatewayJar(ctx.progress, env, signal)),
           jobLibJar: await timer.time('job library (Maven build)', () => ensureJobLib(ctx.progress, env, signal)),
         }),
         (signal) => timer.time('PyFlink virtual environment', () => ensurePythonEnv(ctx.progress, env, signal)),
@@ -111,6 +119,7 @@ export const setupCli: Record<string, CliCommand> = {
             kafkaTools: maven.kafkaTools,
             connectorJar: maven.connectorJar,
             jobLibJar: maven.jobLibJar,
+            sqlGatewayJar: maven.sqlGatewayJar,
             flinkRuntime: runtimeDir,
             python,
             kafkaVersion: KAFKA_VERSION,
@@ -127,6 +136,7 @@ export const setupCli: Record<string, CliCommand> = {
       ctx.print(`  Kafka perf tools:     ${maven.kafkaTools}`);
       ctx.print(`  Flink connector:      ${maven.connectorJar}`);
       ctx.print(`  Job library:          ${maven.jobLibJar}`);
+      ctx.print(`  Flink SQL Gateway:    ${maven.sqlGatewayJar}`);
       ctx.print(`  Flink runtime:        ${runtimeDir}`);
       ctx.print(`  Python (PyFlink ${FLINK_VERSION}): ${python}`);
       return 0;

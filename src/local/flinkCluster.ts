@@ -35,6 +35,9 @@ export function clusterRestUrl(env: NodeJS.ProcessEnv = process.env): string {
   return `http://127.0.0.1:${clusterPorts(env).rest}`;
 }
 
+/** The process name (pid file, log) of the cluster's SQL Gateway. */
+export const SQL_GATEWAY = 'sql-gateway';
+
 export interface ClusterShape {
   taskManagers: number;
   slots: number;
@@ -139,6 +142,16 @@ export class LocalFlinkCluster {
     return join(this.root, 'conf');
   }
 
+  /** The SQL Gateway's own folder: its conf (with the TLS settings) and its credentials, apart from the cluster's. */
+  get gatewayDir(): string {
+    return join(this.root, 'gateway');
+  }
+
+  /** The conf folder a process of this cluster runs with: the gateway's own, else the cluster's. */
+  private confDirOf(name: string): string {
+    return name === SQL_GATEWAY ? join(this.gatewayDir, 'conf') : this.confDir;
+  }
+
   get logDir(): string {
     return join(this.root, 'log');
   }
@@ -170,7 +183,8 @@ export class LocalFlinkCluster {
     }
     // A pid file of an older version has no start time: that process cannot be told from a later one by that pid.
     if (!Number.isInteger(pid) || !Number.isInteger(startTime) || !isSameProcess({ pid, startTime })) return undefined;
-    const ours = environmentOf(pid)?.FLINK_CONF_DIR === this.confDir || (commandLineOf(pid) ?? '').includes(this.confDir);
+    const confDir = this.confDirOf(name);
+    const ours = environmentOf(pid)?.FLINK_CONF_DIR === confDir || (commandLineOf(pid) ?? '').includes(confDir);
     return ours ? { pid, startTime } : undefined;
   }
 
@@ -282,18 +296,26 @@ export class LocalFlinkCluster {
       copyFileSync(join(flinkHome, 'conf', file), join(this.confDir, file));
   }
 
-  private spawn(name: string, script: string, args: string[], flinkHome: string, classpathDir: string): ProcessIdentity {
+  spawn(
+    name: string,
+    script: string,
+    args: string[],
+    flinkHome: string,
+    classpathDir: string,
+    extraEnv: Record<string, string> = {},
+  ): ProcessIdentity {
     const fd = openSync(this.outFile(name), 'w');
     const pid = spawnDetached('bash', [script, ...args], {
       cwd: this.root,
       stdio: ['ignore', fd, fd],
       env: clusterProcessEnv(this.env, {
         FLINK_HOME: flinkHome,
-        FLINK_CONF_DIR: this.confDir,
+        FLINK_CONF_DIR: this.confDirOf(name),
         FLINK_LIB_DIR: classpathDir,
         FLINK_LOG_DIR: this.logDir,
         FLINK_PID_DIR: join(this.root, 'pids'),
         FLINK_IDENT_STRING: 'pipeline',
+        ...extraEnv,
       }),
     });
     closeSync(fd);
@@ -303,7 +325,7 @@ export class LocalFlinkCluster {
     return id;
   }
 
-  private async waitFor(check: () => Promise<true | undefined>, what: string, process: string, signal?: AbortSignal): Promise<void> {
+  async waitFor(check: () => Promise<true | undefined>, what: string, process: string, signal?: AbortSignal): Promise<void> {
     const ok = await pollUntil(
       async () => {
         if (signal?.aborted) throw new UserError('Interrupted: the processes started so far are stopped.');
@@ -327,10 +349,10 @@ export class LocalFlinkCluster {
     return fetchClusterOverview(this.restUrl, 2000).catch(() => undefined);
   }
 
-  /** Stops the TaskManagers, then the JobManager: SIGTERM for a clean exit, SIGKILL after the grace period. */
+  /** Stops the SQL Gateway, the TaskManagers, then the JobManager: SIGTERM for a clean exit, SIGKILL after the grace period. */
   async down(progress: Progress, graceMs = 20_000): Promise<string[]> {
     const stopped: string[] = [];
-    for (const name of [...this.taskManagerNames(), 'jobmanager']) {
+    for (const name of [SQL_GATEWAY, ...this.taskManagerNames(), 'jobmanager']) {
       const id = this.identityOf(name);
       if (id) {
         progress(`Stopping the Flink ${name} (pid ${id.pid})…`);

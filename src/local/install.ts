@@ -222,6 +222,20 @@ export async function ensurePlannerJar(progress: Progress, env: NodeJS.ProcessEn
   return join(libs, `flink-table-planner_2.12-${FLINK_VERSION}.jar`);
 }
 
+/** Flink's SQL Gateway jar (about 1 MB): PyFlink ships `bin/sql-gateway.sh` but not the jar it starts. */
+export async function ensureSqlGatewayJar(progress: Progress, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<string> {
+  const libs = await downloadedOnce(
+    'flink-sql-gateway',
+    FLINK_VERSION,
+    `Flink's SQL Gateway ${FLINK_VERSION}`,
+    { pom: `${pomHeader}</project>`, args: copyArtifact(`org.apache.flink:flink-sql-gateway:${FLINK_VERSION}`) },
+    progress,
+    env,
+    signal,
+  );
+  return join(libs, `flink-sql-gateway-${FLINK_VERSION}.jar`);
+}
+
 export const JOB_LIB_JAR = 'kafka-flink-lab-job-lib.jar';
 
 export function jobLibSources(): string {

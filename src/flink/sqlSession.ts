@@ -1,0 +1,145 @@
+// A SQL Gateway session that knows the lab: opened with its tables, kept alive by heartbeats, reopened once when it expired, running one statement at a time as a stream of result pages.
+import { GatewayError, type ResultColumn, type RowKind, type SqlGatewayClient } from './sqlGatewayClient';
+import { labTableStatements, type LabTableOptions, type ReadMode } from './labTables';
+
+export interface StatementEvents {
+  /** The result's columns, once known. */
+  onColumns?(columns: ResultColumn[], isQuery: boolean): void;
+  onRows?(rows: { kind: RowKind; fields: unknown[] }[]): void;
+  /** While no page has come yet: the seconds waited so far and the job's id once Flink gives it. */
+  onWaiting?(seconds: number, jobId?: string): void;
+}
+
+export interface StatementOutcome {
+  jobId?: string;
+  /** How it ended: every result read (EOS), stopped by the caller (limit, Ctrl-C), or failed (`errors`). */
+  end: 'eos' | 'stopped' | 'error';
+  errors?: string[];
+}
+
+const HEARTBEAT_MS = 30_000;
+
+export class LabSqlSession {
+  private handle?: string;
+  private heartbeat?: NodeJS.Timeout;
+  private mode?: string;
+
+  constructor(
+    private readonly client: SqlGatewayClient,
+    private readonly tables: LabTableOptions,
+    private readonly properties: Record<string, string>,
+  ) {}
+
+  get sessionHandle(): string | undefined {
+    return this.handle;
+  }
+
+  /** Opens the session (once) and defines the lab's tables for `mode`; a new mode re-defines them. */
+  async prepare(mode: ReadMode): Promise<string> {
+    const key = JSON.stringify({
+      from: mode.from,
+      bounded: mode.boundedAt && [...mode.boundedAt.sensorData, '|', ...mode.boundedAt.alerts],
+    });
+    if (!this.handle) {
+      this.handle = await this.client.openSession(this.properties);
+      this.heartbeat = setInterval(() => void this.client.heartbeat(this.handle!).catch(() => undefined), HEARTBEAT_MS);
+      this.heartbeat.unref();
+      this.mode = undefined;
+    }
+    if (this.mode !== key) {
+      for (const ddl of labTableStatements(this.tables, mode)) {
+        const outcome = await this.runOnce(this.handle, ddl, {}, new AbortController().signal);
+        if (outcome.end === 'error') throw new GatewayError(500, outcome.errors ?? ['The lab tables could not be defined.']);
+      }
+      this.mode = key;
+    }
+    return this.handle;
+  }
+
+  /**
+   * Runs one statement of the user's. An expired session (the gateway's idle timeout, or a restarted gateway) is
+   * reopened with the same tables and the statement submitted again, once.
+   */
+  async run(statement: string, mode: ReadMode, events: StatementEvents, signal: AbortSignal): Promise<StatementOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const session = await this.prepare(mode);
+        return await this.runOnce(session, statement, events, signal);
+      } catch (error) {
+        if (attempt === 0 && error instanceof GatewayError && error.sessionGone) {
+          this.forget();
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async runOnce(session: string, statement: string, events: StatementEvents, signal: AbortSignal): Promise<StatementOutcome> {
+    const operation = await this.client.submit(session, statement);
+    const started = Date.now();
+    let next: string | undefined;
+    let jobId: string | undefined;
+    let announced = false;
+    let delay = 50;
+    try {
+      for (;;) {
+        if (signal.aborted) return { jobId, end: 'stopped' };
+        let page;
+        try {
+          page = await this.client.fetch(session, operation, next);
+        } catch (error) {
+          // A failed statement answers its result fetch with the error: Flink's message and stack trace.
+          if (error instanceof GatewayError && !error.sessionGone) return { jobId, end: 'error', errors: error.errors };
+          throw error;
+        }
+        jobId ??= page.jobID;
+        if (page.results?.columns && !announced) {
+          announced = true;
+          events.onColumns?.(page.results.columns, page.isQueryResult ?? false);
+        }
+        if (page.resultType === 'EOS') return { jobId, end: 'eos' };
+        const rows = page.results?.data ?? [];
+        if (rows.length > 0) {
+          events.onRows?.(rows);
+          delay = 50;
+        } else {
+          if (page.resultType === 'NOT_READY' || rows.length === 0) events.onWaiting?.((Date.now() - started) / 1000, jobId);
+          await abortableSleep(delay, signal);
+          delay = Math.min(delay * 2, 500);
+        }
+        next = page.nextResultUri ?? next;
+        if (!page.nextResultUri && page.resultType === 'PAYLOAD') return { jobId, end: 'eos' };
+      }
+    } finally {
+      // Closing the operation is what cancels a streaming statement's job; a finished one closes quietly.
+      await this.client.closeOperation(session, operation).catch(() => undefined);
+    }
+  }
+
+  private forget(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.handle = undefined;
+    this.mode = undefined;
+  }
+
+  /** Closes the session: the gateway closes its operations, which cancels their jobs. */
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.forget();
+    if (handle) await this.client.closeSession(handle).catch(() => undefined);
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

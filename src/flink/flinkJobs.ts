@@ -15,10 +15,24 @@ export function phaseOfFlinkState(state: string): JobPhase {
   return 'stopped';
 }
 
-/** The job to show: one that is not finished (newest first), else the newest one. */
-export function currentJob<T extends { state: string; startTime: number }>(jobs: T[]): T | undefined {
+/** The name the pipeline job gives itself (`pipeline.name`): `sensor-pipeline[<topic>]`. */
+export const isPipelineJobName = (name: string | undefined) => name?.startsWith('sensor-pipeline[') ?? false;
+
+/**
+ * The job to show. The pipeline job by the id its process recorded, when the cluster knows it; without one, a
+ * pipeline job before other jobs (SQL statements share the session cluster); among those, one that is not finished
+ * (newest first), else the newest one.
+ */
+export function currentJob<T extends { jid: string; name?: string; state: string; startTime: number }>(
+  jobs: T[],
+  recordedId?: string,
+): T | undefined {
+  const recorded = recordedId === undefined ? undefined : jobs.find((j) => j.jid === recordedId);
+  if (recorded) return recorded;
   const newestFirst = [...jobs].sort((a, b) => b.startTime - a.startTime);
-  return newestFirst.find((j) => ['running', 'starting'].includes(phaseOfFlinkState(j.state))) ?? newestFirst[0];
+  const pipelineJobs = newestFirst.filter((j) => isPipelineJobName(j.name));
+  const pool = pipelineJobs.length > 0 ? pipelineJobs : newestFirst;
+  return pool.find((j) => ['running', 'starting'].includes(phaseOfFlinkState(j.state))) ?? pool[0];
 }
 
 /** `http://host:port` with no trailing slash, or why it is not one. */

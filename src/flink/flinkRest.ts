@@ -149,12 +149,13 @@ export class FlinkRestClient {
     private readonly timeoutMs = 2500,
   ) {}
 
-  async overview(): Promise<FlinkOverview> {
+  /** The jobs, and the one to show: the pipeline job by `recordedJobId` when the cluster knows it (see currentJob). */
+  async overview(recordedJobId?: string): Promise<FlinkOverview> {
     const { url, error } = normalizeRestUrl(this.address);
     if (!url) return { reachable: false, jobs: [], error };
     try {
       const jobs = await fetchJobsOverview(url, this.timeoutMs);
-      return { reachable: true, jobs, current: currentJob(jobs) };
+      return { reachable: true, jobs, current: currentJob(jobs, recordedJobId) };
     } catch (e) {
       return { reachable: false, jobs: [], error: errorMessage(e) };
     }

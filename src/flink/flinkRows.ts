@@ -7,6 +7,7 @@ export type FlinkRowKind =
   | 'unreachable'
   | 'job'
   | 'other-job'
+  | 'other-jobs'
   | 'operators'
   | 'operator'
   | 'watermarks'

@@ -116,7 +116,8 @@ export class FlinkSnapshotReader {
     return cache.exceptions?.entries;
   }
 
-  async read(): Promise<FlinkSnapshot> {
+  /** One snapshot; `recordedJobId` is the pipeline job's id as its process recorded it (see currentJob). */
+  async read(recordedJobId?: string): Promise<FlinkSnapshot> {
     const started = Date.now();
     let requests = 0;
     const counted = <T>(p: Promise<T>): Promise<T> => {
@@ -143,7 +144,7 @@ export class FlinkSnapshotReader {
     } catch (e) {
       return done({ reachable: false, error: errorMessage(e), jobs: [] });
     }
-    const current = currentJob(jobs);
+    const current = currentJob(jobs, recordedJobId);
     if (!current) return done({ reachable: true, cluster, jobs });
     return done({ reachable: true, cluster, jobs, job: await this.readJob(url, current.jid, counted) });
   }

@@ -64,10 +64,11 @@ export function buildFlinkTree(snapshot: FlinkSnapshot, ctx: FlinkTreeContext = 
   if (!job)
     return {
       state: snapshot.jobs.length === 0 ? 'noJob' : 'job',
-      rows: snapshot.jobs.length === 0 ? [] : [...rows, ...snapshot.jobs.map((j) => otherJobRow(j, snapshot))],
+      rows: snapshot.jobs.length === 0 ? [] : [...rows, otherJobsRow(snapshot.jobs, snapshot)],
     };
   rows.push(jobRow(job, snapshot, ctx));
-  for (const other of snapshot.jobs.filter((j) => j.jid !== job.detail.jid)) rows.push(otherJobRow(other, snapshot));
+  const others = snapshot.jobs.filter((j) => j.jid !== job.detail.jid);
+  if (others.length > 0) rows.push(otherJobsRow(others, snapshot));
   return { state: 'job', rows };
 }
 
@@ -85,6 +86,26 @@ function clusterRow(snapshot: FlinkSnapshot): FlinkRow {
       `- **${plural(c.taskManagers, 'TaskManager')}**: the worker processes that run the job's tasks. The job started from here runs an embedded *MiniCluster*: one TaskManager inside the job's own process.`,
       `- **${c.slotsTotal} task slots, ${c.slotsAvailable} free**: each slot runs one parallel instance (subtask) of every operator chain of a job.`,
     ].join('\n'),
+  };
+}
+
+/**
+ * The jobs other than the pipeline job, in a group of their own: SQL statements share the session cluster with the
+ * pipeline job, and earlier runs stay listed until Flink forgets them. Open while one of them runs.
+ */
+function otherJobsRow(jobs: FlinkSnapshot['jobs'], snapshot: FlinkSnapshot): FlinkRow {
+  const newestFirst = [...jobs].sort((a, b) => b.startTime - a.startTime);
+  const running = jobs.filter((j) => phaseOfFlinkState(j.state) === 'running').length;
+  return {
+    id: 'flink/other-jobs',
+    kind: 'other-jobs',
+    label: 'Other jobs',
+    description: `${jobs.length}${running ? ` · ${running} running` : ''}`,
+    icon: ['layers'],
+    tooltip:
+      'Jobs on this Flink that are not the pipeline job: the jobs of SQL statements (`pipeline sql`; closing a statement cancels its job) and earlier runs, which Flink lists for a while after they end.',
+    children: newestFirst.map((j) => otherJobRow(j, snapshot)),
+    expanded: running > 0,
   };
 }
 

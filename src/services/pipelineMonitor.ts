@@ -96,7 +96,9 @@ export class PipelineMonitor extends Disposable {
     // The job's restarts, exceptions and source position, through the reader the Flink view shares (it caches per job).
     const reader = flinkReaderFor(restAddress);
     const flinkTask = (async () => {
-      const overview = await new FlinkRestClient(restAddress).overview();
+      const overview = await new FlinkRestClient(restAddress).overview(
+        folder ? new PipelineProcess(folder, 'job').flinkJobId() : undefined,
+      );
       // Two more requests while a job is known: its restarts and where its source reads (the status bar's lag in time).
       const health: FlinkJobHealth =
         overview.reachable && overview.current

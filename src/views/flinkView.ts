@@ -110,9 +110,10 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
     const first = this.tree === undefined;
     if (first) this.view.message = `Reading Flink's REST API at ${restUrl}…`;
     const started = performance.now();
-    const snapshot = await reader.read();
     const folder = workspaceFolder();
-    const jobRecord = folder ? new PipelineProcess(folder, 'job').record() : undefined;
+    const jobProcess = folder ? new PipelineProcess(folder, 'job') : undefined;
+    const jobRecord = jobProcess?.record();
+    const snapshot = await reader.read(jobProcess?.flinkJobId(jobRecord));
     const localRest = localRestPort(restUrl) !== undefined;
     const terminalPhase = this.terminals.phase('job');
     const localJobProcess = jobRecord !== undefined || terminalPhase === 'running' || terminalPhase === 'starting';

@@ -21,6 +21,19 @@ describe('Flink job state from the REST API', () => {
     assert.equal(currentJob([]), undefined);
   });
 
+  it('follows the pipeline job by the id its process recorded, not the newest job: SQL statements share the cluster', () => {
+    const jobs = [
+      { jid: 'stmt', name: 'collect', state: 'RUNNING', startTime: 9, duration: 1 },
+      { jid: 'pipe', name: 'sensor-pipeline[sensor-data]', state: 'RUNNING', startTime: 5, duration: 1 },
+      { jid: 'old', name: 'sensor-pipeline[sensor-data]', state: 'CANCELED', startTime: 1, duration: 1 },
+    ];
+    assert.equal(currentJob(jobs, 'pipe')?.jid, 'pipe');
+    assert.equal(currentJob(jobs, 'old')?.jid, 'old', 'the recorded job even when it has ended');
+    assert.equal(currentJob(jobs)?.jid, 'pipe', 'without a record, a pipeline job before a newer statement');
+    assert.equal(currentJob(jobs, 'gone')?.jid, 'pipe', 'a record the cluster does not know falls back the same way');
+    assert.equal(currentJob(jobs.filter((j) => j.jid === 'stmt'))?.jid, 'stmt', 'only statements: the newest live one');
+  });
+
   it('checks the REST URL and finds the local port', () => {
     assert.deepEqual(normalizeRestUrl('http://127.0.0.1:8081/'), { url: 'http://127.0.0.1:8081' });
     assert.match(normalizeRestUrl('127.0.0.1:8081').error ?? '', /http:\/\//);

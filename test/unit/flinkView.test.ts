@@ -274,6 +274,13 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
         .sort(),
       ['CANCELED', 'FAILED'],
     );
+    const [group] = rows(tree, 'other-jobs');
+    assert.deepEqual(
+      [group.label, group.description, group.children!.map((c) => c.kind), group.expanded],
+      ['Other jobs', '2', ['other-job', 'other-job'], false],
+      'the other jobs are a group of their own under the pipeline job, closed while none runs',
+    );
+    assert.ok(!tree.rows.some((r) => r.kind === 'other-job'), 'no other job beside the pipeline job at the top');
   });
 
   it('values from Flink are escaped in tooltips (a hostile job name cannot add links or HTML)', async () => {

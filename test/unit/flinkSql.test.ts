@@ -1,0 +1,173 @@
+import * as assert from 'node:assert/strict';
+import { labTableWrite, splitStatements, statementKind, statementParts } from '../../src/flink/sqlStatements';
+
+const texts = (source: string) => splitStatements(source).map((s) => s.text);
+
+describe('Flink SQL: splitting a source into statements', () => {
+  it("ends a statement at ';' only outside strings, quoted names and comments", () => {
+    assert.deepEqual(texts("SELECT 'a;b' AS x; SELECT 'it''s;' AS y"), ["SELECT 'a;b' AS x", "SELECT 'it''s;' AS y"]);
+    assert.deepEqual(texts('SELECT "x;y" FROM t; SELECT 2'), ['SELECT "x;y" FROM t', 'SELECT 2']);
+    assert.deepEqual(texts('SELECT `a;b`, `c``;d` FROM t;SELECT 3'), ['SELECT `a;b`, `c``;d` FROM t', 'SELECT 3']);
+    assert.deepEqual(texts("SELECT E'it\\'s;' AS q; SELECT 4"), ["SELECT E'it\\'s;' AS q", 'SELECT 4']);
+    assert.deepEqual(texts("SELECT 1 -- not the end; 'quote\n;\n/* ; it's */ SELECT 2;"), [
+      "SELECT 1 -- not the end; 'quote",
+      "/* ; it's */ SELECT 2",
+    ]);
+  });
+
+  it('drops empty and comment-only statements and keeps a last one without its semicolon', () => {
+    assert.deepEqual(texts(';;  ; -- only a comment\n; /* c; */ ;SELECT 1;;\n-- trailing note'), ['SELECT 1']);
+    assert.deepEqual(texts('SELECT 1;\nSELECT 2\n'), ['SELECT 1', 'SELECT 2']);
+    assert.deepEqual(texts(''), []);
+    assert.deepEqual(texts("SELECT 'never closed; at all"), ["SELECT 'never closed; at all"]);
+  });
+
+  it('places each statement at its first character: offset, 1-based line and column; \\r\\n is one line end', () => {
+    const source = "SET 'a' = 'b';\r\n  SELECT 2;\r\n\r\n\tSELECT\r\n 3;\n-- lead\nSELECT 4";
+    const statements = splitStatements(source);
+    assert.deepEqual(
+      statements.map(({ text, line, column }) => ({ text, line, column })),
+      [
+        { text: "SET 'a' = 'b'", line: 1, column: 1 },
+        { text: 'SELECT 2', line: 2, column: 3 },
+        { text: 'SELECT\r\n 3', line: 4, column: 2 },
+        { text: '-- lead\nSELECT 4', line: 6, column: 1 },
+      ],
+    );
+    assert.deepEqual(
+      statements.map((s) => s.offset),
+      [0, 18, 32, 44],
+    );
+    for (const s of statements) assert.equal(source.slice(s.offset, s.offset + s.text.length), s.text);
+  });
+
+  it('keeps a statement set whole, BEGIN to END, and gives its parts in order for the gateway', () => {
+    const source = [
+      'SET a = b;',
+      'BEGIN STATEMENT SET;',
+      '  INSERT INTO mine SELECT 1;',
+      '  INSERT INTO other SELECT CASE WHEN x THEN 1 END FROM t;',
+      'END;',
+      'SELECT 2',
+    ].join('\n');
+    const [set, begin, query] = splitStatements(source);
+    assert.equal(begin.text, source.slice(source.indexOf('BEGIN'), source.indexOf('END;') + 3));
+    assert.deepEqual([set.text, query.text], ['SET a = b', 'SELECT 2']);
+    assert.equal(statementKind(begin.text), 'statement-set');
+    assert.deepEqual(
+      statementParts(begin).map(({ text, line, column }) => ({ text, line, column })),
+      [
+        { text: 'BEGIN STATEMENT SET', line: 2, column: 1 },
+        { text: 'INSERT INTO mine SELECT 1', line: 3, column: 3 },
+        { text: 'INSERT INTO other SELECT CASE WHEN x THEN 1 END FROM t', line: 4, column: 3 },
+        { text: 'END', line: 5, column: 1 },
+      ],
+    );
+    for (const part of statementParts(begin)) assert.equal(source.slice(part.offset, part.offset + part.text.length), part.text);
+    assert.deepEqual(statementParts(query), [query]);
+    const inline = 'SELECT 1;  BEGIN STATEMENT SET; INSERT INTO a SELECT 1; END';
+    assert.deepEqual(
+      statementParts(splitStatements(inline)[1]).map(({ offset, line, column }) => [offset, line, column]),
+      [
+        [11, 1, 12],
+        [32, 1, 33],
+        [56, 1, 57],
+      ],
+    );
+
+    const execute = 'EXECUTE STATEMENT SET BEGIN\nINSERT INTO a SELECT CASE WHEN x THEN 1 END FROM t;\nINSERT INTO b SELECT 2;\nEND;';
+    assert.deepEqual(texts(`${execute} SELECT 1`), [execute.slice(0, -1), 'SELECT 1']);
+    assert.deepEqual(statementParts(splitStatements(execute)[0]).length, 1);
+    assert.deepEqual(texts('EXPLAIN STATEMENT SET BEGIN INSERT INTO a SELECT 1; END; SELECT 1').length, 2);
+    // A set never closed runs to the end: its INSERTs are not sent on their own.
+    assert.deepEqual(texts('BEGIN STATEMENT SET; INSERT INTO a SELECT 1; INSERT INTO b SELECT 2;').length, 1);
+  });
+});
+
+describe('Flink SQL: statement kinds', () => {
+  it('names each statement by its first keywords, past comments and parentheses', () => {
+    const cases: [string, string][] = [
+      ["SET 'table.exec.state.ttl' = '1 h'", 'set'],
+      ['RESET', 'reset'],
+      ['-- the hot ones\nSELECT * FROM sensor_data', 'query'],
+      ['/* c */ (SELECT 1) UNION (SELECT 2)', 'query'],
+      ['with t AS (SELECT 1) SELECT * FROM t', 'query'],
+      ['VALUES (1), (2)', 'query'],
+      ['INSERT INTO mine SELECT * FROM sensor_data', 'insert'],
+      ['insert overwrite mine SELECT 1', 'insert'],
+      ["CREATE TABLE mine WITH ('connector' = 'blackhole') AS SELECT * FROM sensor_data", 'insert'],
+      ['EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1; END', 'statement-set'],
+      ['BEGIN STATEMENT SET', 'statement-set'],
+      ["CREATE TABLE mine (x INT, y AS x + 1) WITH ('connector' = 'print')", 'ddl'],
+      ['CREATE VIEW v AS SELECT 1', 'ddl'],
+      ['DROP TABLE IF EXISTS mine', 'ddl'],
+      ['ALTER TABLE mine RENAME TO yours', 'ddl'],
+      ['SHOW TABLES', 'show'],
+      ['DESCRIBE sensor_data', 'show'],
+      ['desc sensor_data', 'show'],
+      ['EXPLAIN SELECT 1', 'other'],
+      ['USE CATALOG default_catalog', 'other'],
+      ['END', 'other'],
+      ['', 'other'],
+    ];
+    for (const [text, kind] of cases) assert.equal(statementKind(text), kind, text);
+  });
+});
+
+describe('Flink SQL: the lab tables are read-only', () => {
+  it('refuses each way of writing, dropping, altering or re-creating one, naming it', () => {
+    const refused: [string, string][] = [
+      ['INSERT INTO sensor_data VALUES (1)', 'sensor_data'],
+      ['insert overwrite Sensor_Alerts SELECT * FROM mine', 'sensor_alerts'],
+      ['INSERT INTO `default_catalog`.`default_database`.`sensor_data` SELECT 1', 'sensor_data'],
+      ['INSERT INTO cat.db.aggregates SELECT 1', 'aggregates'],
+      ['/* mine */ INSERT INTO aggregates (a, b) SELECT 1, 2', 'aggregates'],
+      ['EXECUTE STATEMENT SET BEGIN INSERT INTO mine SELECT 1; INSERT INTO sensor_alerts SELECT 2; END', 'sensor_alerts'],
+      ['BEGIN STATEMENT SET;\nINSERT INTO mine SELECT 1;\nINSERT INTO `aggregates` SELECT 2;\nEND', 'aggregates'],
+      ['DROP TABLE sensor_data', 'sensor_data'],
+      ['DROP TABLE IF EXISTS default_database.sensor_data', 'sensor_data'],
+      ['DROP TEMPORARY VIEW IF EXISTS aggregates', 'aggregates'],
+      ["ALTER TABLE sensor_data SET ('scan.startup.mode' = 'latest-offset')", 'sensor_data'],
+      ['ALTER VIEW aggregates AS SELECT 1', 'aggregates'],
+      ["CREATE TABLE sensor_data (x INT) WITH ('connector' = 'print')", 'sensor_data'],
+      ['CREATE TABLE IF NOT EXISTS `sensor_alerts` (x INT)', 'sensor_alerts'],
+      ['CREATE OR REPLACE TEMPORARY VIEW aggregates AS SELECT 1', 'aggregates'],
+      ['CREATE TEMPORARY TABLE sensor_data (x INT)', 'sensor_data'],
+      ['ALTER TABLE mine RENAME TO sensor_data', 'sensor_data'],
+      ['DELETE FROM aggregates WHERE 1 = 1', 'aggregates'],
+    ];
+    for (const [sql, table] of refused) {
+      const sentence = labTableWrite(sql);
+      assert.ok(sentence, sql);
+      assert.ok(sentence.startsWith(`${table} is one of the lab's`), `${sql} -> ${sentence}`);
+    }
+    assert.equal(
+      labTableWrite('INSERT INTO sensor_data SELECT 1'),
+      "sensor_data is one of the lab's read-only tables: INSERT INTO a table of your own " +
+        "(CREATE TABLE t (...) WITH ('connector' = 'print'), 'blackhole', or a new Kafka topic).",
+    );
+    assert.match(labTableWrite('DROP TABLE sensor_data') ?? '', /cannot be dropped here: create a table of your own under another name/);
+  });
+
+  it('allows reads, names in strings and comments, look-alike names and other tables', () => {
+    const allowed = [
+      'SELECT * FROM sensor_data',
+      'INSERT INTO mine SELECT * FROM sensor_data JOIN aggregates ON TRUE',
+      "INSERT INTO mine SELECT 'INSERT INTO sensor_data' AS s FROM t",
+      'INSERT INTO mine /* INSERT INTO sensor_data */ SELECT 1',
+      'SELECT 1 -- DROP TABLE sensor_data',
+      'INSERT INTO sensor_data_copy SELECT * FROM sensor_data',
+      'INSERT INTO `sensor_data.x` SELECT 1',
+      'INSERT INTO `sensor_data``` SELECT 1', // a table named sensor_data` (a doubled backquote is one)
+      'CREATE TABLE mine LIKE sensor_data',
+      'CREATE VIEW hot AS SELECT * FROM sensor_alerts',
+      'SHOW CREATE TABLE sensor_data',
+      'DESCRIBE aggregates',
+      'EXPLAIN INSERT INTO sensor_data SELECT 1',
+      'DROP TABLE mine',
+      "INSERT INTO mine SELECT E'\\' INSERT INTO sensor_data' FROM t",
+    ];
+    for (const sql of allowed) assert.equal(labTableWrite(sql), undefined, sql);
+    assert.match(labTableWrite('INSERT INTO mine SELECT 1', ['mine']) ?? '', /^mine is one of the lab's read-only tables/);
+  });
+});

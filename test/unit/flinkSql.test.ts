@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { CHANGE_OP, ChangelogTable, formatTable, type ChangeRow, type RowKind } from '../../src/flink/sqlChangelog';
 import { labTableWrite, splitStatements, statementKind, statementParts } from '../../src/flink/sqlStatements';
 
 const texts = (source: string) => splitStatements(source).map((s) => s.text);
@@ -169,5 +170,129 @@ describe('Flink SQL: the lab tables are read-only', () => {
     ];
     for (const sql of allowed) assert.equal(labTableWrite(sql), undefined, sql);
     assert.match(labTableWrite('INSERT INTO mine SELECT 1', ['mine']) ?? '', /^mine is one of the lab's read-only tables/);
+  });
+});
+
+describe('Flink SQL: a changelog folded into its table', () => {
+  const change = (kind: RowKind, ...fields: unknown[]): ChangeRow => ({ kind, fields });
+
+  it("keeps an updated aggregate in its row's place and ends with the latest values", () => {
+    const table = new ChangelogTable(['sensor_id', 'events']);
+    const changes = [
+      change('INSERT', 's-1', 1),
+      change('INSERT', 's-2', 1),
+      change('UPDATE_BEFORE', 's-1', 1),
+      change('UPDATE_AFTER', 's-1', 2),
+      change('INSERT', 's-3', 1),
+      change('UPDATE_BEFORE', 's-2', 1),
+      change('UPDATE_AFTER', 's-2', 5),
+      change('UPDATE_BEFORE', 's-1', 2),
+      change('UPDATE_AFTER', 's-1', 3),
+    ];
+    for (const c of changes) table.apply(c);
+    assert.deepEqual(table.rows(), [
+      ['s-1', 3],
+      ['s-2', 5],
+      ['s-3', 1],
+    ]);
+    assert.deepEqual(table.counts, { '+I': 3, '-U': 3, '+U': 3, '-D': 0 });
+    assert.equal(table.unmatched, 0);
+    assert.deepEqual(CHANGE_OP, { INSERT: '+I', UPDATE_BEFORE: '-U', UPDATE_AFTER: '+U', DELETE: '-D' });
+  });
+
+  it('removes on -D, equal rows one at a time, and counts a retraction that matches nothing', () => {
+    const table = new ChangelogTable(['v']);
+    for (const c of [change('INSERT', 'x'), change('INSERT', 'y'), change('INSERT', 'x'), change('INSERT', { b: 1, a: [2] })])
+      table.apply(c);
+    table.apply(change('DELETE', 'x'));
+    assert.deepEqual(table.rows(), [['x'], ['y'], [{ b: 1, a: [2] }]]);
+    table.apply(change('DELETE', { a: [2], b: 1 })); // equal fields, keys in another order
+    table.apply(change('DELETE', 'x'));
+    assert.deepEqual(table.rows(), [['y']]);
+    table.apply(change('DELETE', 'x'));
+    table.apply(change('UPDATE_BEFORE', 'z'));
+    table.apply(change('UPDATE_AFTER', 'z2'));
+    assert.deepEqual(table.rows(), [['y'], ['z2']]);
+    assert.equal(table.unmatched, 2);
+    assert.deepEqual(table.counts, { '+I': 4, '-U': 1, '+U': 1, '-D': 4 });
+  });
+
+  it('appends a +U that does not follow its -U', () => {
+    const table = new ChangelogTable(['k', 'n']);
+    for (const c of [change('INSERT', 'a', 1), change('INSERT', 'b', 1), change('UPDATE_BEFORE', 'a', 1), change('INSERT', 'c', 1)]) {
+      table.apply(c);
+    }
+    table.apply(change('UPDATE_AFTER', 'a', 2));
+    assert.deepEqual(table.rows(), [
+      ['b', 1],
+      ['c', 1],
+      ['a', 2],
+    ]);
+  });
+
+  it('folds a long stream of updates, keeping order and values across compactions', () => {
+    // The same semantics the slow way: a plain array, searched and spliced on each change (the rows here are all distinct).
+    const naive: unknown[][] = [];
+    let freed: number | undefined;
+    const applyNaive = (c: ChangeRow): void => {
+      const held = freed;
+      freed = undefined;
+      if (c.kind === 'INSERT' || c.kind === 'UPDATE_AFTER') {
+        if (c.kind === 'UPDATE_AFTER' && held !== undefined) naive.splice(held, 0, c.fields);
+        else naive.push(c.fields);
+        return;
+      }
+      const i = naive.findIndex((r) => JSON.stringify(r) === JSON.stringify(c.fields));
+      if (i < 0) return;
+      naive.splice(i, 1);
+      if (c.kind === 'UPDATE_BEFORE') freed = i;
+    };
+    const table = new ChangelogTable(['k', 'n']);
+    const apply = (c: ChangeRow): void => {
+      table.apply(c);
+      applyNaive(c);
+    };
+    const keys = 50;
+    const value = new Array<number>(keys).fill(0);
+    for (let k = 0; k < keys; k++) apply(change('INSERT', `k${k}`, 0));
+    for (let round = 1; round <= 300; round++) {
+      for (let k = 0; k < keys; k++) {
+        apply(change('UPDATE_BEFORE', `k${k}`, value[k]));
+        apply(change('UPDATE_AFTER', `k${k}`, ++value[k]));
+      }
+      // A row deleted and inserted again leaves its slot free for good; 3000 of them make several compactions.
+      for (let j = 0; j < 10; j++) {
+        const k = (round * 7 + j) % keys;
+        apply(change('DELETE', `k${k}`, value[k]));
+        apply(change('INSERT', `k${k}`, ++value[k]));
+      }
+    }
+    assert.equal(table.rows().length, keys);
+    assert.deepEqual(table.rows(), naive);
+    assert.deepEqual(
+      table.rows().map((r) => r[1]),
+      naive.map((r) => value[Number(String(r[0]).slice(1))]),
+    );
+    assert.equal(table.unmatched, 0);
+  });
+
+  it('draws a plain-text table: NULL, right-aligned numbers, long cells cut', () => {
+    const lines = formatTable(
+      ['sensor_id', 'n', 'note'],
+      [
+        ['s-1', 5, null],
+        ['s-22', 1234, 'a very long note that goes on'],
+        ['s-3', null, { a: [1, 2] }],
+      ],
+      { maxWidth: 12 },
+    );
+    assert.deepEqual(lines, [
+      'sensor_id     n  note',
+      '---------  ----  ------------',
+      's-1           5  NULL',
+      's-22       1234  a very long…',
+      's-3        NULL  {"a":[1,2]}',
+    ]);
+    assert.deepEqual(formatTable(['a'], []), ['a', '-']);
   });
 });

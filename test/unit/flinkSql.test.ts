@@ -1,6 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CHANGE_OP, ChangelogTable, formatTable, type ChangeRow, type RowKind } from '../../src/flink/sqlChangelog';
+import { formatProblem, sqlProblem } from '../../src/flink/sqlErrors';
 import { labTableWrite, splitStatements, statementKind, statementParts } from '../../src/flink/sqlStatements';
+import { repoRoot } from '../support/cli';
 
 const texts = (source: string) => splitStatements(source).map((s) => s.text);
 
@@ -294,5 +298,113 @@ describe('Flink SQL: a changelog folded into its table', () => {
       's-3        NULL  {"a":[1,2]}',
     ]);
     assert.deepEqual(formatTable(['a'], []), ['a', '-']);
+  });
+});
+
+interface Fixture {
+  statement: string;
+  answer: { errors: string[] };
+}
+
+describe("Flink SQL: the gateway's error answer as a sentence at a line and column", () => {
+  const fixtures = new Map<string, Fixture>(
+    readdirSync(join(repoRoot, 'test', 'fixtures', 'sql-gateway'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [f, JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'sql-gateway', f), 'utf8')) as Fixture]),
+  );
+  const expected: Record<string, { message: string; at1: object; at53: object }> = {
+    'column-not-found.json': {
+      message: "Column 'nope' not found in any table",
+      at1: { line: 2, column: 3, endLine: 2, endColumn: 6 },
+      at53: { line: 6, column: 3, endLine: 6, endColumn: 6 },
+    },
+    'table-not-found.json': {
+      message: "Object 'missing_table' not found",
+      at1: { line: 1, column: 15, endLine: 1, endColumn: 27 },
+      at53: { line: 5, column: 17, endLine: 5, endColumn: 29 },
+    },
+    'parse-error.json': {
+      message: "Incorrect syntax near the keyword 'FROM'",
+      at1: { line: 2, column: 2 },
+      at53: { line: 6, column: 2 },
+    },
+    'non-query-expression.json': { message: 'Non-query expression encountered in illegal context', at1: {}, at53: {} },
+  };
+
+  it('reads each recorded answer (Flink 2.2.1) to its root cause and position', () => {
+    assert.deepEqual([...fixtures.keys()].sort(), Object.keys(expected).sort());
+    for (const [file, { answer }] of fixtures) {
+      const { message, at1, at53 } = expected[file];
+      assert.deepEqual(sqlProblem(answer.errors, { line: 1, column: 1 }), { message, ...at1 }, file);
+      assert.deepEqual(sqlProblem(answer.errors), { message, ...at1 }, file);
+      assert.deepEqual(sqlProblem(answer.errors, { line: 5, column: 3 }), { message, ...at53 }, file);
+    }
+  });
+
+  it('points at the failing name in the source when the statement starts mid-line', () => {
+    const { statement, answer } = fixtures.get('column-not-found.json')!;
+    const source = `SET 'a' = 'b';\n\n-- the query\nSELECT 1;\n  ${statement};\n`;
+    const at = splitStatements(source)[2];
+    assert.deepEqual([at.line, at.column], [5, 3]);
+    const p = sqlProblem(answer.errors, at);
+    const lines = source.split('\n');
+    assert.equal(lines[p.line! - 1].slice(p.column! - 1, p.endColumn), 'nope');
+    assert.equal(formatProblem(p, 'query.sql'), "query.sql:6:3: Column 'nope' not found in any table");
+  });
+
+  it('takes the deepest cause that is not a wrapper when there is no position, and never throws', () => {
+    const trace = (...causes: string[]) =>
+      [
+        '<Exception on server side:',
+        'org.apache.flink.table.gateway.api.utils.SqlGatewayException: org.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to fetchResults.',
+        '\tat org.apache.flink.table.gateway.rest.handler.statement.FetchResultsHandler.handleRequest(FetchResultsHandler.java:91)',
+        'Caused by: org.apache.flink.table.gateway.service.utils.SqlExecutionException: Failed to execute the operation 1e2f-99.',
+        ...causes.flatMap((c) => [`Caused by: ${c}`, '\tat org.apache.flink.Some.method(Some.java:1)', '\t... 12 more']),
+        '',
+        'End of exception on server side>',
+      ].join('\n');
+    const factory =
+      "org.apache.flink.table.api.ValidationException: Could not find any factory for identifier 'kafkax' that implements " +
+      "'org.apache.flink.table.factories.DynamicTableFactory' in the classpath.\n\nAvailable factory identifiers are:\n\nblackhole";
+    assert.deepEqual(
+      sqlProblem(['Internal server error.', trace('org.apache.flink.table.api.ValidationException: Unable to create a sink.', factory)]),
+      {
+        message:
+          "Could not find any factory for identifier 'kafkax' that implements 'org.apache.flink.table.factories.DynamicTableFactory' in the classpath.",
+      },
+    );
+    // The same cause whichever order the gateway lists its error strings in.
+    assert.match(sqlProblem([trace(factory), 'Internal server error.']).message, /^Could not find any factory for identifier 'kafkax'/);
+    assert.equal(
+      sqlProblem([
+        'Internal server error.',
+        trace('org.apache.flink.runtime.JobException: Recovery is suppressed', 'java.lang.ArithmeticException: / by zero'),
+      ]).message,
+      'ArithmeticException: / by zero',
+    );
+    assert.equal(sqlProblem(['Internal server error.', trace()]).message, 'Failed to execute the operation 1e2f-99.');
+    assert.equal(sqlProblem(['Session 9f2 does not exist.']).message, 'Session 9f2 does not exist.');
+    assert.deepEqual(
+      sqlProblem(['org.apache.flink.table.api.SqlParserException: SQL parse failed. Encountered "<EOF>" at line 1, column 8.']),
+      {
+        message: 'Encountered "<EOF>"',
+        line: 1,
+        column: 8,
+      },
+    );
+    assert.equal(sqlProblem(['Internal server error.']).message, 'Internal server error.');
+    for (const odd of [undefined, [], [''], [42 as unknown as string], 'text' as unknown as string[]]) {
+      const p = sqlProblem(odd, { line: 3, column: 4 });
+      assert.ok(p.message.length > 0, JSON.stringify(odd));
+      assert.equal(p.line, undefined);
+    }
+  });
+
+  it('formats a problem with or without a file and position', () => {
+    const p = { message: 'm', line: 2, column: 3 };
+    assert.equal(formatProblem(p, 'a.sql'), 'a.sql:2:3: m');
+    assert.equal(formatProblem(p), '2:3: m');
+    assert.equal(formatProblem({ message: 'm', line: 2 }), '2: m');
+    assert.equal(formatProblem({ message: 'm' }, 'a.sql'), 'm');
   });
 });

@@ -6,10 +6,11 @@ import { flinkCli } from './cli/flinkCli';
 import { processCli } from './cli/processCli';
 import { resultsCli } from './cli/resultsCli';
 import { setupCli } from './cli/setupCli';
+import { sqlCli } from './cli/sqlCli';
 import { stackCli } from './cli/stackCli';
 import { errorMessage, UserError } from './shared/errors';
 
-export const commands: Record<string, CliCommand> = { ...setupCli, ...stackCli, ...flinkCli, ...processCli, ...resultsCli };
+export const commands: Record<string, CliCommand> = { ...setupCli, ...stackCli, ...flinkCli, ...processCli, ...resultsCli, ...sqlCli };
 
 function help(): string {
   const lines = ['pipeline — a local Kafka → Flink (PyFlink) pipeline', '', 'Commands:'];

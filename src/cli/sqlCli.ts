@@ -1,0 +1,257 @@
+// `pipeline sql`: Flink SQL through the SQL Gateway of the local session cluster, in a session that has the lab's tables; a folded table at the end, or one JSON object per change.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../shared/errors';
+import { KafkaAdminClient } from '../kafka/kafkaAdmin';
+import { parseBootstrapServers } from '../kafka/kafkaClient';
+import { usesSasl } from '../kafka/clusterSecurity';
+import { validatePositiveInt } from '../config/validation';
+import { LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
+import { LabSqlSession } from '../flink/sqlSession';
+import { GatewayUnreachable, SqlGatewayClient, type GatewayCredentials } from '../flink/sqlGatewayClient';
+import { labTableWrite, splitStatements, statementKind, statementParts, type SqlStatement } from '../flink/sqlStatements';
+import { CHANGE_OP, ChangelogTable, formatTable } from '../flink/sqlChangelog';
+import { formatProblem, sqlProblem } from '../flink/sqlErrors';
+import { LocalFlinkCluster, SQL_GATEWAY, DEFAULT_CLUSTER_SHAPE } from '../local/flinkCluster';
+import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../local/sqlGateway';
+import { ensurePythonEnv } from '../local/pythonEnv';
+import { ensureJobRuntime } from '../local/flinkRuntime';
+import { ensureSqlGatewayJar } from '../local/install';
+import {
+  bootstrapOption,
+  checkedNumber,
+  clusterOf,
+  configOf,
+  securityOption,
+  workspaceOption,
+  type CliCommand,
+  type CliContext,
+} from './context';
+
+/** The alerts topic the pipeline job writes (its `--alerts-topic` default). */
+const ALERTS_TOPIC = 'sensor-alerts';
+
+/** The statements to run: the argument or the file, split; a write to a lab table refuses the whole input before anything runs. */
+function statementsOf(ctx: CliContext): { statements: SqlStatement[]; file?: string } {
+  const file = ctx.values.file as string | undefined;
+  const inline = ctx.positionals[0];
+  if (file && inline) throw new UserError('Give the statement or --file, not both.');
+  let source = inline;
+  if (file) {
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      throw new UserError(`--file ${file} cannot be read.`);
+    }
+  }
+  if (source === undefined) throw new UserError('Give a statement (pipeline sql "SELECT * FROM sensor_data") or --file F.');
+  const statements = splitStatements(source);
+  if (statements.length === 0) throw new UserError(`${file ?? 'The statement'} holds no statement.`);
+  for (const s of statements) {
+    const refusal = labTableWrite(s.text, [...LAB_TABLE_NAMES, ...LAB_SOURCE_TABLES]);
+    if (refusal) throw new UserError(`${file ? `${file}:` : ''}${s.line}:${s.column}: ${refusal}`);
+  }
+  return { statements, file };
+}
+
+/** The gateway to talk to: --gateway as given, else the local one, started with its cluster when it does not run. */
+async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; local: boolean }> {
+  const given = ctx.values.gateway as string | undefined;
+  if (given) {
+    let url: URL;
+    try {
+      url = new URL(given);
+    } catch {
+      throw new UserError(`--gateway ${given} is not a URL (e.g. https://flink.example.org:8083).`);
+    }
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+      throw new UserError(`--gateway ${given}: SQL goes to another machine only over https.`);
+    const client = new SqlGatewayClient(url.origin);
+    await client.info().catch((e) => {
+      throw new UserError(
+        `The SQL Gateway at ${url.origin} does not answer (${e instanceof Error ? e.message : e}): check the address, or leave out --gateway to use the local one.`,
+      );
+    });
+    return { client, local: false };
+  }
+  const cluster = new LocalFlinkCluster(ctx.workspace);
+  const credentials = (): GatewayCredentials | undefined => readGatewayCredentials(cluster);
+  const client = () => new SqlGatewayClient(sqlGatewayUrl(), credentials());
+  if (
+    cluster.pidOf(SQL_GATEWAY) &&
+    (await client()
+      .info()
+      .catch(() => undefined))
+  )
+    return { client: client(), local: true };
+  ctx.progress(
+    'No local SQL Gateway runs: starting the Flink session cluster and its SQL Gateway (as `pipeline flink up` does; `pipeline flink down` stops them)…',
+  );
+  const python = await ensurePythonEnv(ctx.progress);
+  const runtime = await ensureJobRuntime(python, ctx.progress);
+  const gatewayJar = await ensureSqlGatewayJar(ctx.progress, process.env, ctx.signal);
+  await cluster.up(DEFAULT_CLUSTER_SHAPE, python, `${runtime.runtimeDir}/lib`, ctx.progress, ctx.signal);
+  await startSqlGateway(cluster, python, `${runtime.runtimeDir}/lib`, gatewayJar, ctx.progress, process.env, ctx.signal);
+  return { client: client(), local: true };
+}
+
+/** The end offsets of each partition now: where a bounded statement stops. */
+async function endOffsets(admin: KafkaAdminClient, topic: string): Promise<Map<number, number>> {
+  const offsets = await admin.fetchPartitionOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+}
+
+export const sqlCli: Record<string, CliCommand> = {
+  sql: {
+    usage: 'pipeline sql [STATEMENT] [--file F] [--topic T] [--bounded] [--from earliest|latest] [--limit N] [--json] [--gateway URL]',
+    summary:
+      "Flink SQL through the SQL Gateway of the local session cluster (started when none runs); the session has sensor_data (the topic's good events with event_time, its watermark and kafka_partition/offset/timestamp), sensor_alerts and aggregates, all read-only; --bounded stops at the end offsets of now; --json prints one object per change with op (+I -U +U -D)",
+    options: {
+      ...workspaceOption,
+      ...bootstrapOption,
+      ...securityOption,
+      file: { type: 'string' },
+      topic: { type: 'string' },
+      bounded: { type: 'boolean' },
+      from: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      gateway: { type: 'string' },
+      output: { type: 'string' },
+    },
+    positionals: 1,
+    async run(ctx) {
+      const { statements, file } = statementsOf(ctx);
+      const from = (ctx.values.from as string | undefined) ?? 'earliest';
+      if (from !== 'earliest' && from !== 'latest') throw new UserError(`--from must be earliest or latest (got ${from}).`);
+      const limit = checkedNumber(ctx, 'limit', (v) => validatePositiveInt(v, '--limit', 1_000_000));
+      const config = configOf(ctx);
+      const cluster = clusterOf(ctx);
+      if (cluster.security.tls || usesSasl(cluster.security))
+        throw new UserError(
+          '`pipeline sql` reads plaintext clusters only for now: the lab tables would need the SASL password inside the session.',
+        );
+      const topic = config.topic().value;
+      const output = config.outputFolder().value;
+      const aggregatesDir = join(output, 'aggregates');
+      mkdirSync(aggregatesDir, { recursive: true });
+
+      const mode: ReadMode = { from };
+      if (ctx.values.bounded) {
+        const admin = new KafkaAdminClient(
+          { bootstrapServers: parseBootstrapServers(cluster.bootstrapServers), ...cluster.connection },
+          15_000,
+        );
+        try {
+          mode.boundedAt = { sensorData: await endOffsets(admin, topic), alerts: await endOffsets(admin, ALERTS_TOPIC) };
+        } catch (error) {
+          throw new UserError(
+            `--bounded reads the end offsets of ${topic} first, and Kafka at ${cluster.bootstrapServers} did not answer: start it with \`pipeline stack up\`.`,
+            String(error),
+          );
+        } finally {
+          await admin.close();
+        }
+      }
+      const { client, local } = await gatewayOf(ctx).catch((error) => {
+        if (error instanceof GatewayUnreachable)
+          throw new UserError(`The SQL Gateway does not answer (${error.message}): run \`pipeline flink up\`.`);
+        throw error;
+      });
+      const session = new LabSqlSession(
+        client,
+        {
+          topic,
+          alertsTopic: ALERTS_TOPIC,
+          bootstrapServers: cluster.bootstrapServers,
+          aggregatesDir,
+          groupId: `kafka-flink-lab-sql-${process.pid}`,
+        },
+        local ? LOCAL_SESSION_PROPERTIES : {},
+      );
+      let code = 0;
+      try {
+        // A BEGIN STATEMENT SET … END goes part by part on the session, as Flink's SQL client sends it; END submits the job.
+        for (const part of statements.flatMap(statementParts)) {
+          code = await runStatement(ctx, session, part, mode, { limit, json: ctx.values.json === true, file });
+          if (code !== 0) break;
+        }
+      } finally {
+        await session.close();
+      }
+      return code;
+    },
+  },
+};
+
+async function runStatement(
+  ctx: CliContext,
+  session: LabSqlSession,
+  statement: SqlStatement,
+  mode: ReadMode,
+  options: { limit?: number; json: boolean; file?: string },
+): Promise<number> {
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  ctx.signal.addEventListener('abort', onInterrupt, { once: true });
+  let columns: string[] = [];
+  let isQuery = false;
+  let table: ChangelogTable | undefined;
+  let received = 0;
+  let lastWaitNote = 0;
+  /** SET, CREATE, DROP…: Flink answers a one-cell table saying OK, which is said on stderr, not printed as a result. */
+  const okAnswer = () => !isQuery && columns.length === 1 && columns[0] === 'result';
+  try {
+    const outcome = await session.run(
+      statement.text,
+      mode,
+      {
+        onColumns(cols, query) {
+          isQuery = query;
+          columns = cols.map((c) => c.name);
+          table = new ChangelogTable(columns);
+        },
+        onRows(rows) {
+          for (const row of rows) {
+            if (options.limit !== undefined && received >= options.limit) break;
+            received++;
+            table?.apply(row);
+            if (options.json && !okAnswer())
+              ctx.print(JSON.stringify(Object.fromEntries([['op', CHANGE_OP[row.kind]], ...columns.map((c, i) => [c, row.fields[i]])])));
+          }
+          if (options.limit !== undefined && received >= options.limit) stop.abort();
+        },
+        onWaiting(seconds, jobId) {
+          if (seconds - lastWaitNote < 3) return;
+          lastWaitNote = seconds;
+          ctx.progress(`Waiting for the first result: ${Math.round(seconds)} s${jobId ? ` (Flink job ${jobId})` : ''}…`);
+        },
+      },
+      stop.signal,
+    );
+    if (outcome.end === 'error') {
+      ctx.progress(formatProblem(sqlProblem(outcome.errors, statement), options.file));
+      return 1;
+    }
+    const rows = table?.rows() ?? [];
+    if (okAnswer() && rows.length === 1 && rows[0][0] === 'OK') {
+      ctx.progress(`${statement.line}:${statement.column}: ${statementKind(statement.text)} OK`);
+    } else if (!options.json && table) {
+      for (const line of formatTable(columns, table.rows())) ctx.print(line);
+      const { counts, unmatched } = table;
+      const changes = Object.entries(counts).filter(([, n]) => n > 0);
+      const why = ctx.signal.aborted
+        ? 'stopped (Ctrl-C)'
+        : outcome.end === 'stopped'
+          ? `stopped at --limit ${options.limit}`
+          : 'end of results';
+      ctx.progress(
+        `${table.rows().length} row${table.rows().length === 1 ? '' : 's'}; ${why}${changes.length ? `; changes ${changes.map(([op, n]) => `${op} ${n}`).join(', ')}` : ''}${unmatched ? `; ${unmatched} retractions matched no row` : ''}.`,
+      );
+    }
+    return ctx.signal.aborted ? 130 : 0;
+  } finally {
+    ctx.signal.removeEventListener('abort', onInterrupt);
+  }
+}

@@ -1,4 +1,4 @@
-// `pipeline bench`: the benchmark sections (broker, generator, job, latency, tree, results, webview) and their report.
+// `pipeline bench`: the benchmark sections (broker, generator, job, latency, sql, tree, results, webview) and their report.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { processGroupRss, runCommand, samplePeak } from '../../local/proc';
 import { bootstrapFor, LocalStack } from '../../local/stack';
 import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
 import { ResultsStore } from '../../results';
+import { benchSql } from './sqlBench';
 import { benchJob } from './jobBench';
 import { percentile, SECTIONS, type Figure, type Section } from './figures';
 import { benchResults, generateAggregates } from './resultsBench';
@@ -58,9 +59,9 @@ async function runGenerator(
 
 export const benchCli: CliCommand = {
   usage:
-    'pipeline bench [--only broker,generator,job,latency,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
+    'pipeline bench [--only broker,generator,job,latency,sql,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
   summary:
-    'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
+    'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, Flink SQL through the SQL Gateway (first row, a bounded GROUP BY, its memory), the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
   options: {
     ...workspaceOption,
     only: { type: 'string' },
@@ -219,6 +220,22 @@ export const benchCli: CliCommand = {
             name: 'oldest event of a window → committed, p99',
             value: percentile(latencies.oldest, 99),
             unit: 's',
+          });
+        }
+
+        if (only.includes('sql')) {
+          await benchSql({
+            workspace,
+            bootstrap,
+            python,
+            runtimeLib: join(jars.runtimeDir, 'lib'),
+            events,
+            stamp,
+            progress: ctx.progress,
+            signal: ctx.signal,
+            add: (f) => add({ section: 'sql', ...f }),
+            runGenerator: ({ topic, rate, count }) =>
+              runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate, count, sensors: 10 }),
           });
         }
 

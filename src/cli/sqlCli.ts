@@ -12,7 +12,8 @@ import { GatewayUnreachable, SqlGatewayClient, type GatewayCredentials } from '.
 import { labTableWrite, splitStatements, statementKind, statementParts, type SqlStatement } from '../flink/sqlStatements';
 import { CHANGE_OP, ChangelogTable, formatTable } from '../flink/sqlChangelog';
 import { formatProblem, sqlProblem } from '../flink/sqlErrors';
-import { LocalFlinkCluster, SQL_GATEWAY, DEFAULT_CLUSTER_SHAPE } from '../local/flinkCluster';
+import { clusterRestUrl, LocalFlinkCluster, SQL_GATEWAY, DEFAULT_CLUSTER_SHAPE } from '../local/flinkCluster';
+import { fetchClusterOverview } from '../flink/flinkRest';
 import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../local/sqlGateway';
 import { ensurePythonEnv } from '../local/pythonEnv';
 import { ensureJobRuntime } from '../local/flinkRuntime';
@@ -174,7 +175,12 @@ export const sqlCli: Record<string, CliCommand> = {
       try {
         // A BEGIN STATEMENT SET … END goes part by part on the session, as Flink's SQL client sends it; END submits the job.
         for (const part of statements.flatMap(statementParts)) {
-          code = await runStatement(ctx, session, part, mode, { limit, json: ctx.values.json === true, file });
+          code = await runStatement(ctx, session, part, mode, {
+            limit,
+            json: ctx.values.json === true,
+            file,
+            restUrl: local ? clusterRestUrl() : undefined,
+          });
           if (code !== 0) break;
         }
       } finally {
@@ -185,12 +191,17 @@ export const sqlCli: Record<string, CliCommand> = {
   },
 };
 
+/** Why a statement's job waits, when every slot of the cluster is taken: said once, with the fix. */
+export function noFreeSlot(total: number): string {
+  return `No free task slot: all ${total} slots of the local Flink cluster are taken (the pipeline job and statements that still run). This statement waits until one frees up: stop a statement (Ctrl-C where it runs), or restart the cluster with more slots: \`pipeline flink down\`, then \`pipeline flink up --slots 4\`.`;
+}
+
 async function runStatement(
   ctx: CliContext,
   session: LabSqlSession,
   statement: SqlStatement,
   mode: ReadMode,
-  options: { limit?: number; json: boolean; file?: string },
+  options: { limit?: number; json: boolean; file?: string; restUrl?: string },
 ): Promise<number> {
   const stop = new AbortController();
   const onInterrupt = () => stop.abort();
@@ -200,6 +211,7 @@ async function runStatement(
   let table: ChangelogTable | undefined;
   let received = 0;
   let lastWaitNote = 0;
+  let slotsChecked = false;
   /** SET, CREATE, DROP…: Flink answers a one-cell table saying OK, which is said on stderr, not printed as a result. */
   const okAnswer = () => !isQuery && columns.length === 1 && columns[0] === 'result';
   try {
@@ -226,6 +238,14 @@ async function runStatement(
           if (seconds - lastWaitNote < 3) return;
           lastWaitNote = seconds;
           ctx.progress(`Waiting for the first result: ${Math.round(seconds)} s${jobId ? ` (Flink job ${jobId})` : ''}…`);
+          if (options.restUrl && !slotsChecked) {
+            slotsChecked = true;
+            void fetchClusterOverview(options.restUrl, 2000)
+              .then((o) => {
+                if (o.slotsTotal > 0 && o.slotsAvailable === 0) ctx.progress(noFreeSlot(o.slotsTotal));
+              })
+              .catch(() => undefined);
+          }
         },
       },
       stop.signal,

@@ -39,7 +39,7 @@ export class GatewayError extends Error {
 
   /** The session is gone (closed, or expired after its idle timeout). */
   get sessionGone(): boolean {
-    return this.errors.some((e) => /Session '?[0-9a-f-]{36}'? does not exist|Can not find the session/i.test(e));
+    return this.errors.some((e) => /Session '?[^' ]+'? does not exist|Can not find the session/i.test(e));
   }
 }
 

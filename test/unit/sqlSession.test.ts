@@ -1,0 +1,161 @@
+import * as assert from 'node:assert/strict';
+import { GatewayError, type ResultPage, type SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
+import { LabSqlSession } from '../../src/flink/sqlSession';
+import { labTableStatements, scanOptions, type LabTableOptions } from '../../src/flink/labTables';
+
+const TABLES: LabTableOptions = {
+  topic: 'sensor-data',
+  alertsTopic: 'sensor-alerts',
+  bootstrapServers: '127.0.0.1:9092',
+  aggregatesDir: '/ws/output/aggregates',
+  groupId: 'lab-sql',
+};
+
+/**
+ * A gateway that keeps sessions and answers each statement with one page of rows, then EOS. `expire()` forgets every
+ * session, as the gateway does after its idle timeout or a restart.
+ */
+class FakeGateway {
+  sessions = new Set<string>();
+  opened = 0;
+  submitted: { session: string; statement: string }[] = [];
+  closedOperations: string[] = [];
+  private pages = new Map<string, ResultPage[]>();
+
+  expire() {
+    this.sessions.clear();
+  }
+
+  private gone(session: string): never {
+    throw new GatewayError(500, [
+      'Internal server error.',
+      `org.apache.flink.table.gateway.api.utils.SqlGatewayException: Session '${session}' does not exist.`,
+    ]);
+  }
+
+  asClient(): SqlGatewayClient {
+    return {
+      openSession: async () => {
+        const id = `00000000-0000-0000-0000-00000000000${++this.opened}`;
+        this.sessions.add(id);
+        return id;
+      },
+      heartbeat: async () => ({}),
+      closeSession: async (s: string) => this.sessions.delete(s),
+      submit: async (session: string, statement: string) => {
+        if (!this.sessions.has(session)) this.gone(session);
+        const op = `op-${this.submitted.length}`;
+        this.submitted.push({ session, statement });
+        this.pages.set(op, [
+          // A query's first page is not ready yet; the lab's DDL answers at once.
+          ...(statement.startsWith('SELECT') ? [{ resultType: 'NOT_READY' as const, nextResultUri: `/v4/${op}/1` }] : []),
+          {
+            resultType: 'PAYLOAD',
+            isQueryResult: true,
+            jobID: 'job-1',
+            results: { columns: [{ name: 'n', logicalType: { type: 'BIGINT' } }], data: [{ kind: 'INSERT', fields: [1] }] },
+            nextResultUri: `/v4/${op}/2`,
+          },
+          { resultType: 'EOS' },
+        ]);
+        return op;
+      },
+      fetch: async (session: string, op: string) => {
+        if (!this.sessions.has(session)) this.gone(session);
+        return this.pages.get(op)!.shift()!;
+      },
+      closeOperation: async (_s: string, op: string) => this.closedOperations.push(op),
+    } as unknown as SqlGatewayClient;
+  }
+}
+
+describe('a SQL session that knows the lab', () => {
+  it('opens once, defines the lab tables, runs a statement to its end and closes its operation', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const rows: unknown[][] = [];
+    const outcome = await session.run(
+      'SELECT 1',
+      { from: 'earliest' },
+      { onRows: (r) => rows.push(...r.map((x) => x.fields)) },
+      new AbortController().signal,
+    );
+    assert.deepEqual([outcome.end, outcome.jobId, rows], ['eos', 'job-1', [[1]]]);
+    const ddl = labTableStatements(TABLES, { from: 'earliest' });
+    assert.deepEqual(
+      gateway.submitted.map((s) => s.statement),
+      [...ddl, 'SELECT 1'],
+    );
+    assert.ok(gateway.closedOperations.includes(`op-${ddl.length}`), 'the statement’s operation is closed');
+  });
+
+  it('an expired session is reopened with the same tables and the statement submitted again, once', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const signal = new AbortController().signal;
+    await session.run('SELECT 1', { from: 'earliest' }, {}, signal);
+    gateway.expire();
+    const outcome = await session.run('SELECT 2', { from: 'earliest' }, {}, signal);
+    assert.equal(outcome.end, 'eos');
+    assert.equal(gateway.opened, 2);
+    const second = gateway.submitted.filter((s) => s.session === session.sessionHandle).map((s) => s.statement);
+    assert.deepEqual(second, [...labTableStatements(TABLES, { from: 'earliest' }), 'SELECT 2']);
+  });
+
+  it('a session lost again right after reopening is an error, not a loop', async () => {
+    const gateway = new FakeGateway();
+    const client = gateway.asClient();
+    const session = new LabSqlSession(
+      { ...client, openSession: async () => '11111111-2222-3333-4444-555555555555' } as unknown as SqlGatewayClient,
+      TABLES,
+      {},
+    );
+    await assert.rejects(
+      session.run('SELECT 1', { from: 'earliest' }, {}, new AbortController().signal),
+      (e: unknown) => e instanceof GatewayError && e.sessionGone,
+    );
+  });
+
+  it('a new read mode re-defines the tables: bounded at the given offsets, then unbounded again', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const signal = new AbortController().signal;
+    const bounded = {
+      from: 'earliest' as const,
+      boundedAt: {
+        sensorData: new Map([
+          [0, 42],
+          [1, 7],
+        ]),
+        alerts: new Map<number, number>(),
+      },
+    };
+    await session.run('SELECT 1', bounded, {}, signal);
+    await session.run('SELECT 2', bounded, {}, signal);
+    await session.run('SELECT 3', { from: 'latest' }, {}, signal);
+    const statements = gateway.submitted.map((s) => s.statement);
+    assert.equal(
+      statements.filter((s) => s.startsWith('CREATE TEMPORARY TABLE `_sensor_data_source`')).length,
+      2,
+      'defined for the first mode and again for the second, not for the same one',
+    );
+    assert.match(
+      statements.find((s) => s.includes('_sensor_data_source') && s.startsWith('CREATE'))!,
+      /'scan.bounded.specific-offsets' = 'partition:0,offset:42;partition:1,offset:7'/,
+    );
+    assert.deepEqual(scanOptions({ from: 'latest' }), { 'scan.startup.mode': 'latest-offset' });
+    assert.deepEqual(scanOptions({ from: 'earliest', boundedAt: { sensorData: new Map(), alerts: new Map() } }), {
+      'scan.startup.mode': 'earliest-offset',
+      'scan.bounded.mode': 'latest-offset',
+    });
+  });
+
+  it('stops at the caller’s signal and still closes the operation (which cancels a streaming statement’s job)', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const stop = new AbortController();
+    const outcome = await session.run('SELECT * FROM sensor_data', { from: 'earliest' }, { onRows: () => stop.abort() }, stop.signal);
+    assert.equal(outcome.end, 'stopped');
+    assert.equal(gateway.closedOperations.at(-1), `op-${gateway.submitted.length - 1}`);
+  });
+});

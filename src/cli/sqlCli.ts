@@ -6,6 +6,8 @@ import { KafkaAdminClient } from '../kafka/kafkaAdmin';
 import { parseBootstrapServers } from '../kafka/kafkaClient';
 import { usesSasl } from '../kafka/clusterSecurity';
 import { validatePositiveInt } from '../config/validation';
+import type { Resolved } from '../config/resolver';
+import { isLoopbackUrl } from '../flink/flinkJobs';
 import { LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
 import { LabSqlSession } from '../flink/sqlSession';
 import { GatewayUnreachable, SqlGatewayClient, type GatewayCredentials } from '../flink/sqlGatewayClient';
@@ -55,19 +57,34 @@ function statementsOf(ctx: CliContext): { statements: SqlStatement[]; file?: str
   return { statements, file };
 }
 
+/**
+ * Whether SQL may go to this gateway, or why not: another machine only over https, and only when the user named it
+ * (--gateway, PIPELINE_… or their own settings), never because a workspace's .vscode/settings.json does — the same
+ * rule as for the Flink target that a job's password follows.
+ */
+export function gatewayProblem(given: Resolved<string>): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(given.value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http');
+  } catch {
+    return `${given.label} ${given.value} is not a URL (e.g. https://flink.example.org:8083).`;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url.origin)))
+    return `${given.label} ${given.value}: SQL goes to another machine only over https.`;
+  if (!isLoopbackUrl(url.origin) && given.origin !== 'flag' && given.origin !== 'environment')
+    return `The SQL Gateway ${url.origin} comes from ${given.label}: the command line sends SQL to another machine only when --gateway names it.`;
+  return undefined;
+}
+
 /** The gateway to talk to: --gateway as given, else the local one, started with its cluster when it does not run. */
 async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; local: boolean }> {
-  const given = ctx.values.gateway as string | undefined;
+  const resolved: Resolved<string> = { value: (ctx.values.gateway as string | undefined) ?? '', origin: 'flag', label: '--gateway' };
+  const given = resolved.value.trim();
   if (given) {
-    let url: URL;
-    try {
-      url = new URL(given);
-    } catch {
-      throw new UserError(`--gateway ${given} is not a URL (e.g. https://flink.example.org:8083).`);
-    }
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
-      throw new UserError(`--gateway ${given}: SQL goes to another machine only over https.`);
+    const problem = gatewayProblem({ ...resolved, value: given });
+    if (problem) throw new UserError(problem);
+    const url = new URL(given);
     const client = new SqlGatewayClient(url.origin);
     await client.info().catch((e) => {
       throw new UserError(

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { GatewayError, type ResultPage, type SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
 import { LabSqlSession } from '../../src/flink/sqlSession';
+import { gatewayProblem } from '../../src/cli/sqlCli';
 import { labTableStatements, scanOptions, type LabTableOptions } from '../../src/flink/labTables';
 
 const TABLES: LabTableOptions = {
@@ -157,5 +158,22 @@ describe('a SQL session that knows the lab', () => {
     const outcome = await session.run('SELECT * FROM sensor_data', { from: 'earliest' }, { onRows: () => stop.abort() }, stop.signal);
     assert.equal(outcome.end, 'stopped');
     assert.equal(gateway.closedOperations.at(-1), `op-${gateway.submitted.length - 1}`);
+  });
+});
+
+describe('the SQL Gateway a statement may go to', () => {
+  const given = (value: string, origin: 'flag' | 'workspace' = 'flag') => ({
+    value,
+    origin,
+    label: origin === 'flag' ? '--gateway' : 'kafkaFlinkLab.flink.sqlGatewayUrl in .vscode/settings.json',
+  });
+
+  it('another machine only over https and only when the user named it; this machine over http too', () => {
+    assert.equal(gatewayProblem(given('https://gateway.example:8083')), undefined);
+    assert.equal(gatewayProblem(given('http://127.0.0.1:8083')), undefined);
+    assert.match(gatewayProblem(given('http://gateway.example:8083'))!, /only over https/);
+    assert.match(gatewayProblem(given('https://gateway.example:8083', 'workspace'))!, /only when --gateway names it/);
+    assert.equal(gatewayProblem(given('https://127.0.0.1:8083', 'workspace')), undefined);
+    assert.match(gatewayProblem(given('gateway.example:8083'))!, /is not a URL/);
   });
 });

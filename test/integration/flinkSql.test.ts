@@ -11,7 +11,9 @@ import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import { parseBootstrapServers } from '../../src/kafka/kafkaClient';
 import { pollUntil } from '../../src/local/proc';
 import { isLoopback, listeningSockets } from '../../src/local/sockets';
-import { pipeline, requireEnv, tempWorkspace, type CliRun } from '../support/cli';
+import { spawn } from 'node:child_process';
+import { fetchClusterOverview } from '../../src/flink/flinkRest';
+import { cliPath, pipeline, requireEnv, tempWorkspace, type CliRun } from '../support/cli';
 
 interface SqlRow {
   op: '+I' | '-U' | '+U' | '-D';
@@ -220,6 +222,60 @@ GROUP BY sensor_id, window_start, window_end`,
       (await fetchJobsOverview(rest)).some((j) => j.state === 'CANCELED'),
       'the statement’s job was cancelled',
     );
+  });
+
+  it('a statement that finds every task slot taken says so in words, with the fix', async () => {
+    const rest = clusterRestUrl();
+    const { slotsTotal } = await fetchClusterOverview(rest, 5000);
+    /** A `pipeline sql` of its own; a live SELECT from the latest offset of a topic nobody writes holds its slot until stopped. */
+    const start = () => {
+      const child = spawn(
+        process.execPath,
+        [
+          cliPath,
+          'sql',
+          'SELECT * FROM sensor_data',
+          '--from',
+          'latest',
+          '--topic',
+          topic,
+          '--bootstrap-servers',
+          bootstrap,
+          '--workspace',
+          workspace,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      return { child, exited, stderr: () => stderr };
+    };
+    const holders = Array.from({ length: slotsTotal }, start);
+    try {
+      const full = await pollUntil(
+        async () => ((await fetchClusterOverview(rest, 2000)).slotsAvailable === 0 ? true : undefined),
+        120_000,
+        500,
+      );
+      assert.ok(full, `the ${slotsTotal} statements took every slot`);
+      const waiting = start();
+      holders.push(waiting);
+      const said = await pollUntil(async () => (/No free task slot/.test(waiting.stderr()) ? waiting.stderr() : undefined), 60_000, 500);
+      assert.ok(said, `no word of the missing slot: ${waiting.stderr()}`);
+      assert.match(said, new RegExp(`all ${slotsTotal} slots of the local Flink cluster are taken[\\s\\S]*pipeline flink up --slots`));
+    } finally {
+      for (const h of holders) h.child.kill('SIGINT');
+      await Promise.all(holders.map((h) => h.exited));
+    }
+    const freed = await pollUntil(
+      async () => ((await fetchClusterOverview(rest, 2000)).slotsAvailable === slotsTotal ? true : undefined),
+      60_000,
+      500,
+    );
+    assert.ok(freed, 'stopping the statements (Ctrl-C) cancelled their jobs and freed every slot');
   });
 
   it('the gateway listens on loopback only, and refuses a web page’s text/plain POST and any request without the certificate, on every port it opens', async () => {

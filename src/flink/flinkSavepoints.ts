@@ -1,6 +1,6 @@
 // Savepoints and retained checkpoints of the job on disk under `.pipeline/` (a savepoint is taken over REST: flinkJobControl.ts).
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../shared/errors';
 import { stateRoot } from '../config/paths';
 
@@ -51,6 +51,17 @@ export function listCheckpoints(stateDir: string): SavedState[] {
     }
   }
   return found.sort((a, b) => b.at - a.at);
+}
+
+/**
+ * The savepoint a new start of the job on `topic` continues from: the newest saved state of its checkpoint folder
+ * (`.pipeline/flink/checkpoints/<topic>`, as `pipeline job start` keeps it) and its savepoints, when that is a savepoint.
+ */
+export function resumableSavepoint(workspace: string, topic: string, env: NodeJS.ProcessEnv = process.env): SavedState | undefined {
+  const savepoint = listSavepoints(savepointDirOf(workspace, topic, env))[0];
+  if (!savepoint) return undefined;
+  const checkpoint = listCheckpoints(resolve(stateRoot(workspace, env), 'flink', 'checkpoints', topic))[0];
+  return !checkpoint || savepoint.at >= checkpoint.at ? savepoint : undefined;
 }
 
 /** `latest` → the newest savepoint of the topic; a path → that folder, if it is a completed savepoint. */

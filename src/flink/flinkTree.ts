@@ -22,7 +22,8 @@ export interface FlinkTreeContext {
 
 /** What the view shows: rows, or (empty rows) the welcome content for `noJob`. */
 export interface FlinkTree {
-  state: 'unreachable' | 'noJob' | 'job';
+  /** `noJobSavepoint`: no job, and a start would continue from the savepoint it was stopped with (the view's welcome offers it). */
+  state: 'unreachable' | 'noJob' | 'noJobSavepoint' | 'job';
   rows: FlinkRow[];
 }
 

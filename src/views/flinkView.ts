@@ -1,4 +1,5 @@
 // The Flink view's tree provider: polls Flink's REST API while visible and draws the rows of src/flink/flinkTree.ts.
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKey, setContextKey } from '../services/contextKeys';
 import { Disposable, intervalDisposable, joiningRuns } from '../services/lifecycle';
@@ -7,6 +8,7 @@ import type { PipelineMonitor } from '../services/pipelineMonitor';
 import type { PipelineTerminals } from '../services/terminals';
 import { workspaceFolder } from '../services/workspace';
 import { CommittedFileIndex } from '../flink/committedFiles';
+import { resumableSavepoint } from '../flink/flinkSavepoints';
 import { errorMessage } from '../shared/errors';
 import { localRestPort } from '../flink/flinkJobs';
 import { buildFlinkTree, type FlinkTree } from '../flink/flinkTree';
@@ -141,8 +143,17 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
     this.snapshot = snapshot;
     this.tree = tree;
     this.view.message = undefined;
+    // Stopped with a savepoint: the welcome offers to start from it, the description names it.
+    const savepoint = tree.state === 'noJob' && folder ? resumableSavepoint(folder, settings.topic.value) : undefined;
+    if (savepoint) tree.state = 'noJobSavepoint';
     await setContextKey(ContextKey.FlinkView, tree.state);
-    this.view.description = snapshot.reachable ? (snapshot.job ? snapshot.job.detail.state : 'no job') : 'not reachable';
+    this.view.description = savepoint
+      ? `stopped with ${basename(savepoint.path)} (${new Date(savepoint.at).toLocaleTimeString()})`
+      : snapshot.reachable
+        ? snapshot.job
+          ? snapshot.job.detail.state
+          : 'no job'
+        : 'not reachable';
     this._onDidChangeTreeData.fire(undefined);
   }
 

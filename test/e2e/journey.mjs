@@ -825,7 +825,7 @@ export async function runJourney({
 
   await step(
     'flink-savepoint',
-    'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job and the view turns to its welcome',
+    'Stop Flink Job with a Savepoint (Flink view, job row) writes a savepoint, ends the job, and the view names it and offers to start from it',
     { needs: ['flink-view'], timeoutMs: 180_000 },
     async () => {
       const pane = flink();
@@ -871,9 +871,26 @@ export async function runJourney({
           message: () => `the extension's log does not show the savepoint: ${extensionLogLines(logsDir).slice(-5).join(' | ')}`,
         },
       );
-      const welcome = flink().locator('.welcome-view-content', { hasText: 'No Flink job runs' });
+      // The welcome offers to start from the savepoint, and the view's title names it.
+      const welcome = flink().locator('.welcome-view-content', { hasText: 'stopped with a savepoint' });
       await welcome.first().waitFor({ timeout: 30_000 });
-      return `${written.join(', ')}; ${ended}; the view shows its welcome`;
+      const offer = await welcome.first().getByRole('button', { name: 'Start the Flink job from the savepoint' }).count();
+      if (offer === 0)
+        throw new Error(`the welcome offers no start from the savepoint: "${(await welcome.first().innerText()).slice(0, 300)}"`);
+      const description = flink().locator('.pane-header .description');
+      const named = await until(
+        async () => {
+          const text = (await description.first().textContent()) ?? '';
+          return written.some((n) => text.includes(n)) && text;
+        },
+        {
+          timeoutMs: 10_000,
+          intervalMs: 500,
+          message: async () =>
+            `the Flink view's title does not name the savepoint (${written.join(', ')}): "${await description.first().textContent()}"`,
+        },
+      );
+      return `${written.join(', ')}; ${ended}; the welcome offers to start from it; title "${named}"`;
     },
   );
   await showFlinkView(false).catch((error) => console.log(`journey: could not put the side bar back: ${error.message}`));

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJavaMajor, parsePythonVersion } from '../../src/local/environment';
@@ -7,7 +7,7 @@ import { isCompleteFolder } from '../../src/local/install';
 import { pythonEnvDir } from '../../src/local/pythonEnv';
 import { cacheRoot, stateRoot } from '../../src/config/paths';
 import { generatorArgs, jobArgs } from '../../src/local/pipelineProcesses';
-import { savepointDirOf } from '../../src/flink/flinkSavepoints';
+import { resumableSavepoint, savepointDirOf } from '../../src/flink/flinkSavepoints';
 import { listeningInodes, shortCommand } from '../../src/local/ports';
 import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/local/stack';
 import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/config/validation';
@@ -226,5 +226,32 @@ describe('pipeline process command lines', () => {
       restPort: 8081,
     });
     assert.deepEqual(args.slice(-2), ['--savepoint-dir', '/ws/.pipeline/savepoints/t']);
+  });
+});
+
+describe('the savepoint a new start continues from', () => {
+  it('the newest savepoint when it is newer than every retained checkpoint, else none', () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'kfl-savepoints-'));
+    const env = {};
+    try {
+      const saved = (dir: string, at: number) => {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, '_metadata'), '');
+        utimesSync(join(dir, '_metadata'), at / 1000, at / 1000);
+      };
+      assert.equal(resumableSavepoint(workspace, 'sensor-data', env), undefined, 'nothing saved');
+      const checkpoints = join(stateRoot(workspace, env), 'flink', 'checkpoints', 'sensor-data', 'a'.repeat(32));
+      saved(join(checkpoints, 'chk-3'), 1_000_000);
+      assert.equal(resumableSavepoint(workspace, 'sensor-data', env), undefined, 'only a checkpoint');
+      saved(join(savepointDirOf(workspace, 'sensor-data', env), 'savepoint-6a0b1d-older'), 500_000);
+      assert.equal(resumableSavepoint(workspace, 'sensor-data', env), undefined, 'a savepoint older than the newest checkpoint');
+      saved(join(savepointDirOf(workspace, 'sensor-data', env), 'savepoint-6a0b1d-newest'), 2_000_000);
+      assert.match(resumableSavepoint(workspace, 'sensor-data', env)!.path, /savepoint-6a0b1d-newest$/);
+      saved(join(checkpoints, 'chk-4'), 3_000_000);
+      assert.equal(resumableSavepoint(workspace, 'sensor-data', env), undefined, 'the job ran on after it: a checkpoint is newest');
+      assert.equal(resumableSavepoint(workspace, 'other-topic', env), undefined, 'per topic');
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
   });
 });

@@ -23,6 +23,12 @@ export class LabSqlSession {
   private handle?: string;
   private heartbeat?: NodeJS.Timeout;
   private mode?: string;
+  /**
+   * Inside a BEGIN STATEMENT SET … END: the operations of its parts stay open until END has run. Flink collects the
+   * INSERTs in the session, and closing their operations first makes END fail ("Trying to access closed classloader").
+   */
+  private collecting = false;
+  private deferred: string[] = [];
 
   constructor(
     private readonly client: SqlGatewayClient,
@@ -61,16 +67,27 @@ export class LabSqlSession {
    * reopened with the same tables and the statement submitted again, once.
    */
   async run(statement: string, mode: ReadMode, events: StatementEvents, signal: AbortSignal): Promise<StatementOutcome> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const session = await this.prepare(mode);
-        return await this.runOnce(session, statement, events, signal);
-      } catch (error) {
-        if (attempt === 0 && error instanceof GatewayError && error.sessionGone) {
-          this.forget();
-          continue;
+    const words = statement.trim().toUpperCase().split(/\s+/).join(' ');
+    if (words === 'BEGIN STATEMENT SET') this.collecting = true;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const session = await this.prepare(mode);
+          return await this.runOnce(session, statement, events, signal);
+        } catch (error) {
+          if (attempt === 0 && error instanceof GatewayError && error.sessionGone) {
+            this.forget();
+            continue;
+          }
+          throw error;
         }
-        throw error;
+      }
+    } finally {
+      if (words === 'END' && this.collecting) {
+        this.collecting = false;
+        const session = this.handle;
+        const operations = this.deferred.splice(0);
+        if (session) await Promise.all(operations.map((o) => this.client.closeOperation(session, o).catch(() => undefined)));
       }
     }
   }
@@ -113,12 +130,15 @@ export class LabSqlSession {
       }
     } finally {
       // Closing the operation is what cancels a streaming statement's job; a finished one closes quietly.
-      await this.client.closeOperation(session, operation).catch(() => undefined);
+      if (this.collecting) this.deferred.push(operation);
+      else await this.client.closeOperation(session, operation).catch(() => undefined);
     }
   }
 
   private forget(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.collecting = false;
+    this.deferred = [];
     this.heartbeat = undefined;
     this.handle = undefined;
     this.mode = undefined;

@@ -151,6 +151,25 @@ describe('a SQL session that knows the lab', () => {
     });
   });
 
+  it('inside BEGIN STATEMENT SET … END no operation is closed before END has run (Flink’s END fails on closed parts)', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const signal = new AbortController().signal;
+    const parts = ['BEGIN STATEMENT SET', 'INSERT INTO a SELECT * FROM sensor_data', 'INSERT INTO b SELECT * FROM sensor_data'];
+    for (const part of parts) await session.run(part, { from: 'earliest' }, {}, signal);
+    const first = gateway.submitted.length - parts.length;
+    const ops = parts.map((_, i) => `op-${first + i}`);
+    assert.deepEqual(
+      gateway.closedOperations.filter((o) => ops.includes(o)),
+      [],
+      'the parts are still open',
+    );
+    await session.run('END', { from: 'earliest' }, {}, signal);
+    assert.deepEqual(gateway.closedOperations.slice(-4).sort(), [...ops, `op-${first + 3}`].sort(), 'END closes them, and its own');
+    await session.run('SELECT 1', { from: 'earliest' }, {}, signal);
+    assert.equal(gateway.closedOperations.at(-1), `op-${first + 4}`, 'after the set, operations close as they end again');
+  });
+
   it('stops at the caller’s signal and still closes the operation (which cancels a streaming statement’s job)', async () => {
     const gateway = new FakeGateway();
     const session = new LabSqlSession(gateway.asClient(), TABLES, {});

@@ -1,6 +1,8 @@
 // `pipeline generate` and `pipeline job start|stop|status`: the generator and the Flink job as processes (with run and bench in the table).
 import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../shared/errors';
+import { ensureSqlGatewayJar } from '../local/install';
+import { startSqlGateway } from '../local/sqlGateway';
 import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
 import { parseFlinkTarget, secretTargetProblem, type FlinkTarget } from '../flink/flinkJobs';
 import { listCheckpoints, listSavepoints, resolveSavepoint, savepointDirOf } from '../flink/flinkSavepoints';
@@ -163,7 +165,25 @@ async function startJob(
     if (!cluster.running()) {
       ctx.progress('The local Flink cluster is not running: starting it (`pipeline flink up`)…');
       if (!options.jars.runtimeDir) throw new UserError('The local Flink cluster needs the Flink runtime of `pipeline setup`.');
-      await cluster.up(DEFAULT_CLUSTER_SHAPE, python, join(options.jars.runtimeDir, 'lib'), ctx.progress, ctx.signal);
+      const lib = join(options.jars.runtimeDir, 'lib');
+      await cluster.up(DEFAULT_CLUSTER_SHAPE, python, lib, ctx.progress, ctx.signal);
+      // One Flink for the workbench: the cluster comes with its SQL Gateway, as `pipeline flink up` starts it. The job
+      // does not need it, so a gateway that cannot start is said, not fatal (`pipeline sql` starts it when it runs).
+      try {
+        await startSqlGateway(
+          cluster,
+          python,
+          lib,
+          await ensureSqlGatewayJar(ctx.progress, process.env, ctx.signal),
+          ctx.progress,
+          process.env,
+          ctx.signal,
+        );
+      } catch (error) {
+        ctx.progress(
+          `warning: the SQL Gateway did not start (${errorMessage(error)}); the job starts without it, and \`pipeline sql\` tries again.`,
+        );
+      }
     }
   }
   if (target.kind === 'embedded') await ensureRestPortFree(options.restPort);

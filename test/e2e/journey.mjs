@@ -1126,7 +1126,7 @@ export async function runJourney({
 
   await step(
     'cluster',
-    'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster and new results appear',
+    'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster, with its SQL Gateway, and new results appear',
     { needs: ['job', 'results'], timeoutMs: 300_000 },
     async () => {
       const before = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
@@ -1144,12 +1144,12 @@ export async function runJourney({
       const cluster = await until(
         async () => {
           const status = JSON.parse((await cli(['flink', 'status', '--json'])).out || '{}');
-          return status.state === 'up' && status.taskManagers?.length === 2 && status;
+          return status.state === 'up' && status.taskManagers?.length === 2 && status.sqlGateway?.state === 'up' && status;
         },
         {
           timeoutMs: 150_000,
           intervalMs: 3000,
-          message: 'the local Flink cluster did not come up with 2 TaskManagers (pipeline flink status)',
+          message: 'the local Flink cluster did not come up with 2 TaskManagers and its SQL Gateway (pipeline flink status)',
         },
       );
       const job = await until(
@@ -1167,6 +1167,7 @@ export async function runJourney({
       const sockets = assertLoopbackOnly([
         ['JobManager', /StandaloneSessionClusterEntrypoint/],
         ['TaskManager', /TaskManagerRunner/],
+        ['SQL Gateway', /org\.apache\.flink\.table\.gateway\.SqlGateway/],
       ]);
       const after = await until(
         async () => {

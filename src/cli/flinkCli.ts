@@ -1,6 +1,5 @@
 // `pipeline flink up|down|status`: the local Flink session cluster (a JobManager and TaskManagers as separate JVMs).
 import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster, SQL_GATEWAY } from '../local/flinkCluster';
-import { ensureSqlGatewayJar } from '../local/install';
 import { readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../local/sqlGateway';
 import { fetchGatewayInfo } from '../flink/sqlGatewayClient';
 import { fetchJobsOverview, fetchTaskManagers } from '../flink/flinkRest';
@@ -25,18 +24,9 @@ export const flinkCli: Record<string, CliCommand> = {
       };
       const python = await ensurePythonEnv(ctx.progress);
       const runtime = await ensureJobRuntime(python, ctx.progress);
-      const gatewayJar = await ensureSqlGatewayJar(ctx.progress, process.env, ctx.signal);
       const cluster = new LocalFlinkCluster(ctx.workspace);
       const result = await cluster.up(shape, python, `${runtime.runtimeDir}/lib`, ctx.progress, ctx.signal);
-      const gateway = await startSqlGateway(
-        cluster,
-        python,
-        `${runtime.runtimeDir}/lib`,
-        gatewayJar,
-        ctx.progress,
-        process.env,
-        ctx.signal,
-      );
+      const gateway = await startSqlGateway(cluster, python, `${runtime.runtimeDir}/lib`, ctx.progress, process.env, ctx.signal);
       const overview = await cluster.fetchOverview();
       ctx.print(
         result.alreadyRunning && gateway.alreadyRunning

@@ -1,7 +1,6 @@
 // `pipeline generate` and `pipeline job start|stop|status`: the generator and the Flink job as processes (with run and bench in the table).
 import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../shared/errors';
-import { ensureSqlGatewayJar } from '../local/install';
 import { startSqlGateway } from '../local/sqlGateway';
 import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
 import { parseFlinkTarget, secretTargetProblem, type FlinkTarget } from '../flink/flinkJobs';
@@ -170,15 +169,7 @@ async function startJob(
       // One Flink for the workbench: the cluster comes with its SQL Gateway, as `pipeline flink up` starts it. The job
       // does not need it, so a gateway that cannot start is said, not fatal (`pipeline sql` starts it when it runs).
       try {
-        await startSqlGateway(
-          cluster,
-          python,
-          lib,
-          await ensureSqlGatewayJar(ctx.progress, process.env, ctx.signal),
-          ctx.progress,
-          process.env,
-          ctx.signal,
-        );
+        await startSqlGateway(cluster, python, lib, ctx.progress, process.env, ctx.signal);
       } catch (error) {
         ctx.progress(
           `warning: the SQL Gateway did not start (${errorMessage(error)}); the job starts without it, and \`pipeline sql\` tries again.`,

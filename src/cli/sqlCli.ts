@@ -19,7 +19,6 @@ import { fetchClusterOverview } from '../flink/flinkRest';
 import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../local/sqlGateway';
 import { ensurePythonEnv } from '../local/pythonEnv';
 import { ensureJobRuntime } from '../local/flinkRuntime';
-import { ensureSqlGatewayJar } from '../local/install';
 import {
   bootstrapOption,
   checkedNumber,
@@ -108,9 +107,8 @@ async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; l
   );
   const python = await ensurePythonEnv(ctx.progress);
   const runtime = await ensureJobRuntime(python, ctx.progress);
-  const gatewayJar = await ensureSqlGatewayJar(ctx.progress, process.env, ctx.signal);
   await cluster.up(DEFAULT_CLUSTER_SHAPE, python, `${runtime.runtimeDir}/lib`, ctx.progress, ctx.signal);
-  await startSqlGateway(cluster, python, `${runtime.runtimeDir}/lib`, gatewayJar, ctx.progress, process.env, ctx.signal);
+  await startSqlGateway(cluster, python, `${runtime.runtimeDir}/lib`, ctx.progress, process.env, ctx.signal);
   return { client: client(), local: true };
 }
 

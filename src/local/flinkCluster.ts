@@ -93,9 +93,14 @@ export function clusterConfig(
     'io.tmp.dirs': dirs.tmp,
     'env.java.opts.all': `${javaOpts} -Djava.io.tmpdir=${dirs.tmp}`.trim(),
   };
+  return flinkYaml(settings);
+}
+
+/** Flink's config.yaml lines of flat settings; a value YAML could misread (a colon, a #, a space, a comma) is quoted. */
+export function flinkYaml(settings: Record<string, string | number | boolean>): string {
   return (
     Object.entries(settings)
-      .map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#\s]/.test(v) ? JSON.stringify(v) : String(v)}`)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#\s,]/.test(v) ? JSON.stringify(v) : String(v)}`)
       .join('\n') + '\n'
   );
 }

@@ -6,9 +6,9 @@ import { UserError } from '../shared/errors';
 import type { GatewayCredentials } from '../flink/sqlGatewayClient';
 import { fetchGatewayInfo } from '../flink/sqlGatewayClient';
 import { javaBinary } from './environment';
-import { SQL_GATEWAY, type LocalFlinkCluster } from './flinkCluster';
+import { flinkYaml, SQL_GATEWAY, type LocalFlinkCluster } from './flinkCluster';
 import { pyflinkLibDir } from './flinkRuntime';
-import type { Progress } from './install';
+import { ensureSqlGatewayJar, type Progress } from './install';
 import { ensurePortFree } from './ports';
 import { runCommand, stopIdentified } from './proc';
 
@@ -50,13 +50,7 @@ export function gatewayConfig(clusterConfig: string, files: { keystore: string; 
     'security.ssl.protocol': 'TLSv1.3',
     'security.ssl.algorithms': 'TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384',
   };
-  return (
-    clusterConfig +
-    Object.entries(settings)
-      .map(([k, v]) => `${k}: ${typeof v === 'string' && /[:#\s,]/.test(v) ? JSON.stringify(v) : String(v)}`)
-      .join('\n') +
-    '\n'
-  );
+  return clusterConfig + flinkYaml(settings);
 }
 
 /**
@@ -137,13 +131,12 @@ async function ensureCredentials(cluster: LocalFlinkCluster, env: NodeJS.Process
 /**
  * Starts the SQL Gateway of a running cluster (once): Flink's `sql-gateway.sh` from PyFlink's distribution, with the
  * runtime's lib/ (the Kafka connector, the job library's `sensor-json` format) and an opt/ folder holding the gateway
- * jar from Maven Central, which the wheel does not ship.
+ * jar from Maven Central (downloaded once), which the wheel does not ship.
  */
 export async function startSqlGateway(
   cluster: LocalFlinkCluster,
   python: string,
   classpathDir: string,
-  gatewayJar: string,
   progress: Progress,
   env: NodeJS.ProcessEnv = process.env,
   signal?: AbortSignal,
@@ -152,6 +145,7 @@ export async function startSqlGateway(
   const pyflinkLib = pyflinkLibDir(python);
   if (!pyflinkLib) throw new UserError(`PyFlink's Flink distribution was not found next to ${python}: run \`pipeline setup\` again.`);
   const flinkHome = dirname(pyflinkLib);
+  const gatewayJar = await ensureSqlGatewayJar(progress, env, signal);
   const port = sqlGatewayPort(env);
   await ensurePortFree(port, 'stop that process and run `pipeline flink up` again', 'the Flink SQL Gateway');
   const files = await ensureCredentials(cluster, env);

@@ -6,7 +6,7 @@ import { SqlGatewayClient } from '../../flink/sqlGatewayClient';
 import { sqlProblem } from '../../flink/sqlErrors';
 import type { ReadMode } from '../../flink/labTables';
 import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster, SQL_GATEWAY } from '../../local/flinkCluster';
-import { ensureSqlGatewayJar, type Progress } from '../../local/install';
+import type { Progress } from '../../local/install';
 import { processGroupRss, sleep } from '../../local/proc';
 import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../../local/sqlGateway';
 import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
@@ -52,19 +52,18 @@ async function firstRow(session: LabSqlSession, statement: string, mode: ReadMod
 
 export async function benchSql(o: SqlBenchOptions): Promise<void> {
   const cluster = new LocalFlinkCluster(o.workspace);
-  const gatewayJar = await ensureSqlGatewayJar(o.progress, process.env, o.signal);
   o.progress('[sql] starting the session cluster and the SQL Gateway…');
   try {
-    await measure(o, cluster, gatewayJar);
+    await measure(o, cluster);
   } finally {
     await cluster.down(() => undefined);
   }
 }
 
-async function measure(o: SqlBenchOptions, cluster: LocalFlinkCluster, gatewayJar: string): Promise<void> {
+async function measure(o: SqlBenchOptions, cluster: LocalFlinkCluster): Promise<void> {
   await cluster.up(DEFAULT_CLUSTER_SHAPE, o.python, o.runtimeLib, o.progress, o.signal);
   const gatewayStarted = performance.now();
-  await startSqlGateway(cluster, o.python, o.runtimeLib, gatewayJar, o.progress, process.env, o.signal);
+  await startSqlGateway(cluster, o.python, o.runtimeLib, o.progress, process.env, o.signal);
   o.add({ name: 'SQL Gateway start (until it answers over mutual TLS)', value: (performance.now() - gatewayStarted) / 1000, unit: 's' });
   await sleep(5000);
   o.add({ name: 'SQL Gateway idle RSS', value: processGroupRss(cluster.pidOf(SQL_GATEWAY)!) / MB, unit: 'MB' });

@@ -99,6 +99,7 @@ export class LabSqlSession {
     let jobId: string | undefined;
     let announced = false;
     let delay = 50;
+    let received = false;
     try {
       for (;;) {
         if (signal.aborted) return { jobId, end: 'stopped' };
@@ -119,9 +120,10 @@ export class LabSqlSession {
         const rows = page.results?.data ?? [];
         if (rows.length > 0) {
           events.onRows?.(rows);
+          received = true;
           delay = 50;
         } else {
-          if (page.resultType === 'NOT_READY' || rows.length === 0) events.onWaiting?.((Date.now() - started) / 1000, jobId);
+          if (!received) events.onWaiting?.((Date.now() - started) / 1000, jobId);
           await abortableSleep(delay, signal);
           delay = Math.min(delay * 2, 500);
         }

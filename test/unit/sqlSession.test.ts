@@ -57,6 +57,10 @@ class FakeGateway {
             results: { columns: [{ name: 'n', logicalType: { type: 'BIGINT' } }], data: [{ kind: 'INSERT', fields: [1] }] },
             nextResultUri: `/v4/${op}/2`,
           },
+          // A live query: a later page may be empty while it waits for more of the stream.
+          ...(statement.startsWith('SELECT *')
+            ? [{ resultType: 'PAYLOAD' as const, results: { data: [] }, nextResultUri: `/v4/${op}/3` }]
+            : []),
           { resultType: 'EOS' },
         ]);
         return op;
@@ -168,6 +172,19 @@ describe('a SQL session that knows the lab', () => {
     assert.deepEqual(gateway.closedOperations.slice(-4).sort(), [...ops, `op-${first + 3}`].sort(), 'END closes them, and its own');
     await session.run('SELECT 1', { from: 'earliest' }, {}, signal);
     assert.equal(gateway.closedOperations.at(-1), `op-${first + 4}`, 'after the set, operations close as they end again');
+  });
+
+  it('says it waits only before the first rows: an empty page of a live stream later is not "waiting for the first result"', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const seen: string[] = [];
+    await session.run(
+      'SELECT * FROM sensor_data',
+      { from: 'earliest' },
+      { onRows: () => seen.push('rows'), onWaiting: () => seen.push('waiting') },
+      new AbortController().signal,
+    );
+    assert.deepEqual(seen, ['waiting', 'rows']);
   });
 
   it('stops at the caller’s signal and still closes the operation (which cancels a streaming statement’s job)', async () => {

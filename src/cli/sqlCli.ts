@@ -10,7 +10,7 @@ import type { Resolved } from '../config/resolver';
 import { isLoopbackUrl } from '../flink/flinkJobs';
 import { LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
 import { LabSqlSession } from '../flink/sqlSession';
-import { GatewayUnreachable, SqlGatewayClient, type GatewayCredentials } from '../flink/sqlGatewayClient';
+import { GatewayUnreachable, SqlGatewayClient } from '../flink/sqlGatewayClient';
 import { labTableWrite, splitStatements, statementKind, statementParts, type SqlStatement } from '../flink/sqlStatements';
 import { CHANGE_OP, ChangelogTable, formatTable } from '../flink/sqlChangelog';
 import { formatProblem, sqlProblem } from '../flink/sqlErrors';
@@ -93,8 +93,8 @@ async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; l
     return { client, local: false };
   }
   const cluster = new LocalFlinkCluster(ctx.workspace);
-  const credentials = (): GatewayCredentials | undefined => readGatewayCredentials(cluster);
-  const client = () => new SqlGatewayClient(sqlGatewayUrl(), credentials());
+  // The credentials are read after a start too: the first start makes them.
+  const client = () => new SqlGatewayClient(sqlGatewayUrl(), readGatewayCredentials(cluster));
   if (
     cluster.pidOf(SQL_GATEWAY) &&
     (await client()

@@ -355,12 +355,32 @@ export async function ensureRestPortFree(port: number): Promise<void> {
   await ensurePortFree(port, 'stop it (`pipeline job stop` if it is an earlier job) and try again', 'Flink REST / Web UI');
 }
 
+/** The reason a job's own preflight gave for not starting (its last `error: …` line), if it gave one. */
+export function startupError(log: string): string | undefined {
+  const line = log
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('error: '));
+  return line?.slice('error: '.length).trim() || undefined;
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-20_000);
+  } catch {
+    return '';
+  }
+}
+
 /** Waits until Flink's REST API lists this process's job as RUNNING, or the process exits, or the timeout passes. */
 export async function waitForJobRunning(restUrl: string, process: PipelineProcess, timeoutMs: number): Promise<FlinkJobSummary> {
   const job = await pollUntil(
     async () => {
       const record = process.trackGroup();
-      if (!record) throw new UserError(`The Flink job exited during start-up: see ${process.logFile}.`);
+      if (!record) {
+        const said = startupError(readLog(process.logFile));
+        throw new UserError(`The Flink job exited during start-up${said ? ` (${said})` : ''}: see ${process.logFile}.`);
+      }
       const id = process.flinkJobId(record);
       if (!id) return undefined;
       try {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PipelineProcess } from '../../src/local/pipelineProcesses';
+import { PipelineProcess, startupError } from '../../src/local/pipelineProcesses';
 import { commandLineOf, groupMembers, isAlive, killProcess, pollUntil, processStartTime } from '../../src/local/proc';
 
 describe('pipeline processes are cleaned up by identity (pid and start time)', function () {
@@ -75,5 +75,15 @@ describe('pipeline processes are cleaned up by identity (pid and start time)', f
     assert.equal(await exited, 1);
     assert.equal(isAlive(left), false);
     assert.equal(job.running(), false);
+  });
+});
+
+describe('why a job did not start', () => {
+  it('is the last `error:` line of its log, else nothing', () => {
+    const log =
+      'restoring from checkpoint x\nerror: an old one\nTraceback...\nerror: port 8081 (Flink REST) on 127.0.0.1 is busy, held by java (pid 42).\n';
+    assert.equal(startupError(log), 'port 8081 (Flink REST) on 127.0.0.1 is busy, held by java (pid 42).');
+    assert.equal(startupError('Flink job running: http://127.0.0.1:8081\n'), undefined);
+    assert.equal(startupError(''), undefined);
   });
 });

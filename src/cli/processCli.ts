@@ -293,7 +293,7 @@ export const processCli: Record<string, CliCommand> = {
     usage:
       'pipeline job start [--topic T] [--output DIR] [--window SECONDS] [--group-id G] [--checkpoint-interval S] [--bootstrap-servers B] [--sasl-mechanism M --sasl-username U] [--tls] [--tls-ca-file FILE] [--allow-plaintext-sasl] [--flink URL|local-cluster|embedded] [--from-savepoint PATH|latest] [--detach]',
     summary:
-      'run the PyFlink job (event-time windows, exactly-once files): embedded (default, Web UI on http://127.0.0.1:8081) or on a Flink session cluster (--flink, or the setting kafkaFlinkLab.flink.target); it resumes from its latest checkpoint, or from a savepoint',
+      'run the PyFlink job (event-time windows, exactly-once files) on the local Flink session cluster (the default: started with its SQL Gateway when it does not run, Web UI on http://127.0.0.1:8081), in an embedded MiniCluster (--flink embedded), or on another session cluster (--flink URL); the setting kafkaFlinkLab.flink.target chooses too. It resumes from its latest checkpoint, or from a savepoint',
     options: jobFlags,
     async run(ctx) {
       return startJob(ctx, await prepareJob(ctx));

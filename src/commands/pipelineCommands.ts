@@ -187,7 +187,7 @@ function jobCliOptions(
     windowSeconds,
     groupId: config.groupId().value,
   };
-  if (target.kind === 'embedded') return { ...common, restPort: localRestPort(config.flinkRestUrl().value) };
+  if (target.kind === 'embedded') return { ...common, flink: 'embedded', restPort: localRestPort(config.flinkRestUrl().value) };
   return { ...common, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };
 }
 

@@ -16,7 +16,7 @@ export const SETTING_DEFAULTS = {
   'job.groupId': 'flink-sensor-processor',
   outputFolder: 'output',
   flinkRestUrl: 'http://127.0.0.1:8081',
-  'flink.target': 'embedded',
+  'flink.target': 'local-cluster',
 } as const;
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS;

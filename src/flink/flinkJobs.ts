@@ -70,10 +70,13 @@ export function localRestPort(address: string): number | undefined {
 /** Where the job runs: its own embedded MiniCluster, the local session cluster (`pipeline flink up`), or another cluster. */
 export type FlinkTarget = { kind: 'embedded' } | { kind: 'local-cluster'; url: string } | { kind: 'remote'; url: string };
 
-/** The setting `kafkaFlinkLab.flink.target` (or `--flink`): `embedded`, `local-cluster` or a REST URL. */
+/**
+ * The setting `kafkaFlinkLab.flink.target` (or `--flink`): `local-cluster` (the default, so that the pipeline job and
+ * the user's SQL share one cluster), `embedded` or a REST URL.
+ */
 export function parseFlinkTarget(value: string | undefined, localClusterUrl: string): { target?: FlinkTarget; error?: string } {
-  const raw = (value ?? 'embedded').trim();
-  if (raw === '' || raw === 'embedded') return { target: { kind: 'embedded' } };
+  const raw = (value ?? '').trim() || 'local-cluster';
+  if (raw === 'embedded') return { target: { kind: 'embedded' } };
   if (raw === 'local-cluster') return { target: { kind: 'local-cluster', url: localClusterUrl } };
   const { url, error } = normalizeRestUrl(raw);
   if (!url) return { error: `The Flink target must be embedded, local-cluster or a REST URL: ${error}` };

@@ -18,7 +18,8 @@ export type FlinkRowKind =
   | 'file'
   | 'exceptions'
   | 'exception'
-  | 'note';
+  | 'note'
+  | 'savepoint';
 
 export interface FlinkRow {
   id: string;

@@ -27,6 +27,42 @@ export interface FlinkTree {
   rows: FlinkRow[];
 }
 
+/**
+ * The pipeline job was stopped with a savepoint, and a start would continue from it (`findSavepoint` finds it; it is
+ * asked only when no job runs): with no job left (the embedded Flink ended with it) the state becomes `noJobSavepoint`, whose welcome
+ * offers the start; a session cluster still lists the job as FINISHED, so there a row above it offers the start.
+ * Nothing changes while the job's process runs or its job is running.
+ */
+export function offerSavepoint(
+  tree: FlinkTree,
+  snapshot: FlinkSnapshot,
+  findSavepoint: () => { path: string; at: number } | undefined,
+  jobProcessRuns: boolean,
+): { tree: FlinkTree; savepoint?: { path: string; at: number } } {
+  const phase = snapshot.job ? phaseOfFlinkState(snapshot.job.detail.state) : undefined;
+  const stoppedOnCluster = tree.state === 'job' && !jobProcessRuns && phase !== undefined && phase !== 'running' && phase !== 'starting';
+  if (tree.state !== 'noJob' && !stoppedOnCluster) return { tree };
+  const savepoint = findSavepoint();
+  if (!savepoint) return { tree };
+  if (tree.state === 'noJob') return { tree: { ...tree, state: 'noJobSavepoint' }, savepoint };
+  const name = savepoint.path.split('/').filter(Boolean).at(-1) ?? savepoint.path;
+  const row: FlinkRow = {
+    id: 'flink/savepoint-offer',
+    kind: 'savepoint',
+    label: 'Start the Flink job from the savepoint',
+    description: `${name} · ${isoUtc(savepoint.at)}`,
+    icon: ['debug-continue'],
+    tooltip: [
+      `The pipeline job was stopped with the savepoint ${mdCode(savepoint.path)}.`,
+      '',
+      "A savepoint holds the job's state — the windows it was counting and the Kafka offsets it had read — and the job's output files are committed up to it. A start continues from it: no event is lost or counted twice.",
+      '',
+      'Click to start the job from it. To run it over the whole topic again instead, use **Replay the Pipeline…**.',
+    ].join('\n'),
+  };
+  return { tree: { ...tree, rows: [row, ...tree.rows] }, savepoint };
+}
+
 const STATE_ICON: Record<string, [string, string?]> = {
   running: ['pass-filled', 'testing.iconPassed'],
   starting: ['loading~spin'],
@@ -50,7 +86,7 @@ export function buildFlinkTree(snapshot: FlinkSnapshot, ctx: FlinkTreeContext = 
             `$(error) ${escapeMarkdown(snapshot.error ?? 'not reachable')}`,
             '',
             ctx.localRest
-              ? 'The Flink job started from here runs Flink inside its own process (a MiniCluster): its REST API answers only while that process runs, and for a moment after it started. Look at the **Flink job** terminal.'
+              ? 'The Flink job started from here runs on the local session cluster (started with it; `pipeline flink status` says whether it runs) or, with `flink.target` `embedded`, inside its own process (a MiniCluster), whose REST API answers only while that process runs. Look at the **Flink job** terminal.'
               : "Is the Flink cluster running, and is `kafkaFlinkLab.flinkRestUrl` its JobManager's REST address?",
             '',
             'Click to retry.',
@@ -84,7 +120,7 @@ function clusterRow(snapshot: FlinkSnapshot): FlinkRow {
     tooltip: [
       `**Flink cluster** at ${mdCode(snapshot.restUrl)}${c.flinkVersion ? ` — Flink ${escapeMarkdown(c.flinkVersion)}` : ''}`,
       '',
-      `- **${plural(c.taskManagers, 'TaskManager')}**: the worker processes that run the job's tasks. The job started from here runs an embedded *MiniCluster*: one TaskManager inside the job's own process.`,
+      `- **${plural(c.taskManagers, 'TaskManager')}**: the worker processes that run the jobs' tasks. The local session cluster has two, each a process of its own; a job run with \`flink.target\` \`embedded\` brings its own *MiniCluster*: one TaskManager inside the job's process.`,
       `- **${c.slotsTotal} task slots, ${c.slotsAvailable} free**: each slot runs one parallel instance (subtask) of every operator chain of a job.`,
     ].join('\n'),
   };

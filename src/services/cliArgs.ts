@@ -101,7 +101,7 @@ export interface CliJobOptions {
   groupId: string;
   /** The port of the job's REST API / web UI (the CLI's default is 8081). */
   restPort?: number;
-  /** `local-cluster` or a session cluster's REST URL; without it the embedded MiniCluster. */
+  /** `embedded`, `local-cluster` or a session cluster's REST URL; without it the CLI's own default (the local cluster). */
   flink?: string;
 }
 

@@ -11,7 +11,7 @@ import { CommittedFileIndex } from '../flink/committedFiles';
 import { resumableSavepoint } from '../flink/flinkSavepoints';
 import { errorMessage } from '../shared/errors';
 import { localRestPort } from '../flink/flinkJobs';
-import { buildFlinkTree, type FlinkTree } from '../flink/flinkTree';
+import { buildFlinkTree, offerSavepoint, type FlinkTree } from '../flink/flinkTree';
 import { flattenRows, type FlinkRow } from '../flink/flinkRows';
 import { flinkReaderFor } from '../flink/flinkSnapshot';
 import type { FlinkSnapshot } from '../flink/flinkRestTypes';
@@ -23,6 +23,7 @@ export const FLINK_VIEW_ID = 'kafkaFlinkLab.flink';
 /** What a click on a row does. */
 const ROW_COMMAND: Partial<Record<FlinkRow['kind'], (row: FlinkRow) => vscode.Command | undefined>> = {
   unreachable: () => ({ command: 'kafkaFlinkLab.flink.refresh', title: 'Retry' }),
+  savepoint: () => ({ command: 'kafkaFlinkLab.job.start', title: 'Start the Flink job from the savepoint' }),
   exception: (row) => ({ command: 'kafkaFlinkLab.flink.showException', title: 'Open the stack trace', arguments: [row] }),
   file: (row) =>
     row.filePath ? { command: 'vscode.open', title: 'Open the file', arguments: [vscode.Uri.file(row.filePath)] } : undefined,
@@ -141,12 +142,16 @@ export class FlinkView extends Disposable implements vscode.TreeDataProvider<Fli
       this.timings.length = 0;
     }
     this.snapshot = snapshot;
-    this.tree = tree;
     this.view.message = undefined;
-    // Stopped with a savepoint: the welcome offers to start from it, the description names it.
-    const savepoint = tree.state === 'noJob' && folder ? resumableSavepoint(folder, settings.topic.value) : undefined;
-    if (savepoint) tree.state = 'noJobSavepoint';
-    await setContextKey(ContextKey.FlinkView, tree.state);
+    // Stopped with a savepoint: the welcome (or a row, on a session cluster) offers to start from it, the description names it.
+    const { tree: offered, savepoint } = offerSavepoint(
+      tree,
+      snapshot,
+      () => (folder ? resumableSavepoint(folder, settings.topic.value) : undefined),
+      localJobProcess,
+    );
+    this.tree = offered;
+    await setContextKey(ContextKey.FlinkView, offered.state);
     this.view.description = savepoint
       ? `stopped with ${basename(savepoint.path)} (${new Date(savepoint.at).toLocaleTimeString()})`
       : snapshot.reachable

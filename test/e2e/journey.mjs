@@ -1126,7 +1126,7 @@ export async function runJourney({
 
   await step(
     'cluster',
-    'with flink.target local-cluster, Start Everything (Pipeline view) runs the job on a local Flink session cluster, with its SQL Gateway, and new results appear',
+    'with the default flink.target (local-cluster), Start Everything (Pipeline view) runs the job on a local Flink session cluster, with its SQL Gateway, and new results appear',
     { needs: ['job', 'results'], timeoutMs: 300_000 },
     async () => {
       const before = JSON.parse((await cli(['verify', '--json'], 60_000)).out || '{}').eventCountSum ?? 0;
@@ -1138,7 +1138,8 @@ export async function runJourney({
         intervalMs: 2000,
         message: 'the embedded job did not stop',
       });
-      setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', 'local-cluster');
+      // No target in the settings: the default is the local session cluster.
+      setWorkspaceSetting(workspace, 'kafkaFlinkLab.flink.target', undefined);
       await sleep(1500);
       if (!(await clickViewAction(pipeline(), /start everything/i))) await runCommand(page, manifest, 'kafkaFlinkLab.pipeline.startAll');
       const cluster = await until(

@@ -258,7 +258,9 @@ async function main() {
   env = codeServerEnv(toolchain, dirs, { runId, cacheDir: cacheRoot() });
   await installVsix(toolchain, dirs, vsixFile, env);
 
-  // The journey's workspace: small windows so results appear fast; a hostile value in a committed results file.
+  // The journey's workspace: small windows so results appear fast; a hostile value in a committed results file. Its
+  // first part runs the job embedded (the journey's "cluster" step then removes the key, and Start Everything uses
+  // the default target, the local session cluster).
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(
     join(workspace, '.vscode', 'settings.json'),
@@ -268,6 +270,7 @@ async function main() {
         'kafkaFlinkLab.generator.rate': 50,
         'kafkaFlinkLab.generator.sensors': 5,
         'kafkaFlinkLab.refreshInterval': 2,
+        'kafkaFlinkLab.flink.target': 'embedded',
       },
       null,
       2,

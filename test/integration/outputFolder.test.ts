@@ -32,6 +32,11 @@ describe('the output folder of job start and verify (real Kafka, real PyFlink)',
       ...extra,
     ]);
     ok(started);
+    assert.match(
+      started.stderr,
+      /\) in the Flink cluster http:\/\/127\.0\.0\.1:8081…/,
+      'without --flink, the job runs on the local session cluster',
+    );
     return started;
   }
 
@@ -54,6 +59,11 @@ describe('the output folder of job start and verify (real Kafka, real PyFlink)',
 
   afterEach(async () => {
     await cli(['job', 'stop']);
+  });
+
+  // Without --flink the job runs on the default target, the local session cluster, which its first start brought up.
+  after(async () => {
+    if (workspace) ok(await cli(['flink', 'down']));
   });
 
   it('a setting of ${workspaceFolder}/out: the job writes there and verify reads it, from another folder', async () => {

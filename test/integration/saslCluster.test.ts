@@ -215,6 +215,9 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
         '2',
         '--checkpoint-interval',
         '2',
+        // Embedded, on a port of its own: the job's own processes are the ones checked for the password.
+        '--flink',
+        'embedded',
         '--rest-port',
         String(REST_PORT),
         ...saslFlags,

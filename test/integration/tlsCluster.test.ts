@@ -278,7 +278,7 @@ describe('a Kafka broker with SSL and SASL_SSL listeners and a private CA', func
     const started = await pipeline(
       [
         ...['job', 'start', '--detach', '--topic', topic, '--output', output, '--window', '2', '--checkpoint-interval', '2'],
-        ...['--rest-port', String(REST_PORT), ...saslSslFlags(), '--workspace', workspace],
+        ...['--flink', 'embedded', '--rest-port', String(REST_PORT), ...saslSslFlags(), '--workspace', workspace],
       ],
       { env: saslEnv, timeoutMs: 300_000 },
     );

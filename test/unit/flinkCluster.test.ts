@@ -40,8 +40,9 @@ describe('Flink session cluster', () => {
     assert.equal(conf['state.savepoints.dir'], '"file:///ws/.pipeline/savepoints"');
   });
 
-  it('reads where the job runs from the setting or --flink', () => {
-    assert.deepEqual(parseFlinkTarget(undefined, LOCAL).target, { kind: 'embedded' });
+  it('reads where the job runs from the setting or --flink: the local cluster unless it says otherwise', () => {
+    assert.deepEqual(parseFlinkTarget(undefined, LOCAL).target, { kind: 'local-cluster', url: LOCAL });
+    assert.deepEqual(parseFlinkTarget('  ', LOCAL).target, { kind: 'local-cluster', url: LOCAL });
     assert.deepEqual(parseFlinkTarget('embedded', LOCAL).target, { kind: 'embedded' });
     assert.deepEqual(parseFlinkTarget('local-cluster', LOCAL).target, { kind: 'local-cluster', url: LOCAL });
     assert.deepEqual(parseFlinkTarget('http://localhost:8081/', LOCAL).target, { kind: 'local-cluster', url: LOCAL });

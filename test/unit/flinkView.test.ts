@@ -13,7 +13,7 @@ import { restoredFromSavepoint } from '../../src/flink/flinkRestCheckpoints';
 import type { FlinkSnapshot } from '../../src/flink/flinkRestTypes';
 import { flattenRows, webUiUrl, type FlinkRow } from '../../src/flink/flinkRows';
 import { FlinkSnapshotReader } from '../../src/flink/flinkSnapshot';
-import { buildFlinkTree, type FlinkTree } from '../../src/flink/flinkTree';
+import { buildFlinkTree, offerSavepoint, type FlinkTree } from '../../src/flink/flinkTree';
 import { waitingWindow, watermarkRows } from '../../src/flink/flinkWatermarks';
 import { FixtureRestServer, loadFlinkFixture, type FlinkFixture } from '../support/flinkFixtures';
 
@@ -281,6 +281,48 @@ describe('Flink view: REST answers recorded from a real Flink 2.2 job → tree',
       'the other jobs are a group of their own under the pipeline job, closed while none runs',
     );
     assert.ok(!tree.rows.some((r) => r.kind === 'other-job'), 'no other job beside the pipeline job at the top');
+  });
+
+  it('stopped with a savepoint: the welcome offers the start with no job left, a row above the FINISHED job on a session cluster', async () => {
+    const savepoint = { path: '/ws/.pipeline/savepoints/sensor-data/savepoint-1a2b3c-4d5e', at: Date.UTC(2026, 11, 6, 12, 0, 0) };
+    let asked = 0;
+    const find = () => (asked++, savepoint);
+
+    const running = treeOf(await replay('running'));
+    assert.equal(offerSavepoint(running, (await replay('running')).snapshots[1], find, false).tree, running, 'a running job: no offer');
+    assert.equal(asked, 0, 'no savepoint is looked for while the job runs');
+
+    const finished = await replay('running', (fixture) => {
+      for (const sample of fixture.samples)
+        for (const answer of Object.values(sample.answers)) {
+          const body = answer.body as { state?: string; jobs?: { state: string }[] };
+          if (body?.state === 'RUNNING') body.state = 'FINISHED';
+          for (const j of body?.jobs ?? []) if (j.state === 'RUNNING') j.state = 'FINISHED';
+        }
+      // A job that no longer runs has its exceptions read too: a savepoint stop has none.
+      for (const sample of fixture.samples)
+        for (const path of Object.keys(sample.answers))
+          if (/^\/jobs\/[0-9a-f]{32}$/.test(path))
+            sample.answers[`${path}/exceptions?maxExceptions=20`] = { status: 200, body: { exceptionHistory: { entries: [] } } };
+    });
+    const snapshot = finished.snapshots.at(-1)!;
+    const tree = treeOf(finished);
+    assert.equal(tree.state, 'job', 'the cluster still lists the job');
+    const offered = offerSavepoint(tree, snapshot, find, false);
+    assert.equal(offered.savepoint, savepoint);
+    const [first, ...rest] = offered.tree.rows;
+    assert.deepEqual(
+      [first.kind, first.label, first.description],
+      ['savepoint', 'Start the Flink job from the savepoint', 'savepoint-1a2b3c-4d5e · 2026-12-06T12:00:00.000Z'],
+    );
+    assert.deepEqual(rest, tree.rows, 'the rest of the tree is as before');
+    assert.equal(offerSavepoint(tree, snapshot, find, true).tree, tree, "no offer while the job's process still runs");
+    assert.equal(offerSavepoint(tree, snapshot, () => undefined, false).tree, tree, 'no offer without a savepoint to continue from');
+
+    const none = await replay('nojob');
+    const empty = treeOf(none, { localRest: true });
+    assert.equal(empty.state, 'noJob');
+    assert.equal(offerSavepoint(empty, none.snapshots.at(-1)!, find, false).tree.state, 'noJobSavepoint', 'the welcome offers it');
   });
 
   it('values from Flink are escaped in tooltips (a hostile job name cannot add links or HTML)', async () => {

@@ -58,8 +58,8 @@ function statementsOf(ctx: CliContext): { statements: SqlStatement[]; file?: str
 
 /**
  * Whether SQL may go to this gateway, or why not: another machine only over https, and only when the user named it
- * (--gateway, PIPELINE_… or their own settings), never because a workspace's .vscode/settings.json does — the same
- * rule as for the Flink target that a job's password follows.
+ * (--gateway, PIPELINE_SQL_GATEWAY_URL or their own settings), never because a workspace's .vscode/settings.json
+ * does — the same rule as for the Flink target that a job's password follows.
  */
 export function gatewayProblem(given: Resolved<string>): string | undefined {
   let url: URL;
@@ -71,23 +71,26 @@ export function gatewayProblem(given: Resolved<string>): string | undefined {
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url.origin)))
     return `${given.label} ${given.value}: SQL goes to another machine only over https.`;
-  if (!isLoopbackUrl(url.origin) && given.origin !== 'flag' && given.origin !== 'environment')
-    return `The SQL Gateway ${url.origin} comes from ${given.label}: the command line sends SQL to another machine only when --gateway names it.`;
+  if (!isLoopbackUrl(url.origin) && given.origin === 'workspace')
+    return `The SQL Gateway ${url.origin} comes from ${given.label}: SQL goes to another machine only when you name it (--gateway, PIPELINE_SQL_GATEWAY_URL, or your user settings), never because a workspace's settings file does.`;
   return undefined;
 }
 
-/** The gateway to talk to: --gateway as given, else the local one, started with its cluster when it does not run. */
+/**
+ * The gateway to talk to: --gateway, PIPELINE_SQL_GATEWAY_URL or the setting flink.sqlGatewayUrl, else the local
+ * one, started with its cluster when it does not run.
+ */
 async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; local: boolean }> {
-  const resolved: Resolved<string> = { value: (ctx.values.gateway as string | undefined) ?? '', origin: 'flag', label: '--gateway' };
-  const given = resolved.value.trim();
+  const resolved = configOf(ctx).sqlGatewayUrl();
+  const given = resolved.value;
   if (given) {
-    const problem = gatewayProblem({ ...resolved, value: given });
+    const problem = gatewayProblem(resolved);
     if (problem) throw new UserError(problem);
     const url = new URL(given);
     const client = new SqlGatewayClient(url.origin);
     await client.info().catch((e) => {
       throw new UserError(
-        `The SQL Gateway at ${url.origin} does not answer (${e instanceof Error ? e.message : e}): check the address, or leave out --gateway to use the local one.`,
+        `The SQL Gateway at ${url.origin} does not answer (${e instanceof Error ? e.message : e}): check the address (${resolved.label}), or leave it out to use the local one.`,
       );
     });
     return { client, local: false };

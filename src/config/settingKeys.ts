@@ -17,6 +17,7 @@ export const SETTING_DEFAULTS = {
   outputFolder: 'output',
   flinkRestUrl: 'http://127.0.0.1:8081',
   'flink.target': 'local-cluster',
+  'flink.sqlGatewayUrl': '',
 } as const;
 
 export type SettingKey = keyof typeof SETTING_DEFAULTS;

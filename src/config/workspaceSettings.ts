@@ -41,6 +41,7 @@ const CLI_KEYS = new Set<string>([
   'outputFolder',
   'flinkRestUrl',
   'flink.target',
+  'flink.sqlGatewayUrl',
 ]);
 
 /** The CLI's settings: `<workspace>/.vscode/settings.json` as the workspace scope, no user scope, the shared defaults. */

@@ -64,7 +64,7 @@ export class Setting<T> {
 /**
  * Every setting the extension reads. A unit test checks each key against package.json. The `pipeline` CLI reads
  * the same keys from `.vscode/settings.json` (bootstrapServers, topic, outputFolder, generator.*, windowSeconds,
- * flinkRestUrl, flink.target), so the names follow it.
+ * flinkRestUrl, flink.target, flink.sqlGatewayUrl), so the names follow it.
  */
 export const settings = {
   bootstrapServers: new Setting<string>('bootstrapServers'),
@@ -87,6 +87,8 @@ export const settings = {
   refreshIntervalSeconds: new Setting<number>('refreshInterval'),
   flinkRestUrl: new Setting<string>('flinkRestUrl'),
   flinkTarget: new Setting<string>('flink.target'),
+  /** Where Flink SQL goes ('' for the local SQL Gateway); `pipeline sql` reads it from .vscode/settings.json too. */
+  sqlGatewayUrl: new Setting<string>('flink.sqlGatewayUrl'),
   showInternalTopics: new Setting<boolean>('showInternalTopics'),
 } as const;
 

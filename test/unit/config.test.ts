@@ -86,6 +86,23 @@ describe('the configuration resolver', () => {
     assert.equal(cli({ 'bootstrap-servers': 'flag:2' }, { PIPELINE_BOOTSTRAP_SERVERS: 'env:1' }).bootstrapServers().value, 'flag:2');
   });
 
+  it("the CLI's SQL Gateway: --gateway, then PIPELINE_SQL_GATEWAY_URL, then .vscode/settings.json, then the local one ('')", () => {
+    assert.deepEqual(cli().sqlGatewayUrl(), { value: '', origin: 'default', label: 'the default of kafkaFlinkLab.flink.sqlGatewayUrl' });
+    settingsFile({ 'kafkaFlinkLab.flink.sqlGatewayUrl': ' https://gw.example:8083 ' });
+    assert.deepEqual(cli().sqlGatewayUrl(), {
+      value: 'https://gw.example:8083',
+      origin: 'workspace',
+      label: 'kafkaFlinkLab.flink.sqlGatewayUrl in .vscode/settings.json',
+    });
+    const env = { PIPELINE_SQL_GATEWAY_URL: 'https://env.example:8083' };
+    assert.equal(cli({}, env).sqlGatewayUrl().origin, 'environment');
+    assert.deepEqual(cli({ gateway: 'https://flag.example:8083' }, env).sqlGatewayUrl(), {
+      value: 'https://flag.example:8083',
+      origin: 'flag',
+      label: '--gateway',
+    });
+  });
+
   it('the CLI reads the pipeline settings of the workspace file, with the defaults of package.json, and never its SASL settings', () => {
     settingsFile({
       'kafkaFlinkLab.topic': 'plant-7',

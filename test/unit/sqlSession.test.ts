@@ -198,17 +198,24 @@ describe('a SQL session that knows the lab', () => {
 });
 
 describe('the SQL Gateway a statement may go to', () => {
-  const given = (value: string, origin: 'flag' | 'workspace' = 'flag') => ({
-    value,
-    origin,
-    label: origin === 'flag' ? '--gateway' : 'kafkaFlinkLab.flink.sqlGatewayUrl in .vscode/settings.json',
-  });
+  const LABELS = {
+    flag: '--gateway',
+    environment: 'PIPELINE_SQL_GATEWAY_URL',
+    user: 'kafkaFlinkLab.flink.sqlGatewayUrl (user settings)',
+    workspace: 'kafkaFlinkLab.flink.sqlGatewayUrl in .vscode/settings.json',
+  };
+  const given = (value: string, origin: keyof typeof LABELS = 'flag') => ({ value, origin, label: LABELS[origin] });
 
   it('another machine only over https and only when the user named it; this machine over http too', () => {
     assert.equal(gatewayProblem(given('https://gateway.example:8083')), undefined);
     assert.equal(gatewayProblem(given('http://127.0.0.1:8083')), undefined);
     assert.match(gatewayProblem(given('http://gateway.example:8083'))!, /only over https/);
-    assert.match(gatewayProblem(given('https://gateway.example:8083', 'workspace'))!, /only when --gateway names it/);
+    assert.match(
+      gatewayProblem(given('https://gateway.example:8083', 'workspace'))!,
+      /comes from kafkaFlinkLab\.flink\.sqlGatewayUrl in \.vscode\/settings\.json: SQL goes to another machine only when you name it/,
+    );
+    assert.equal(gatewayProblem(given('https://gateway.example:8083', 'environment')), undefined);
+    assert.equal(gatewayProblem(given('https://gateway.example:8083', 'user')), undefined);
     assert.equal(gatewayProblem(given('https://127.0.0.1:8083', 'workspace')), undefined);
     assert.match(gatewayProblem(given('gateway.example:8083'))!, /is not a URL/);
   });

@@ -9,6 +9,7 @@ import { validatePositiveInt } from '../config/validation';
 import type { Resolved } from '../config/resolver';
 import { isLoopbackUrl } from '../flink/flinkJobs';
 import { LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
+import { kafkaSecurityOptions } from '../pipeline/kafkaTableSecurity';
 import { LabSqlSession } from '../flink/sqlSession';
 import { GatewayUnreachable, SqlGatewayClient } from '../flink/sqlGatewayClient';
 import { labTableWrite, splitStatements, statementKind, statementParts, type SqlStatement } from '../flink/sqlStatements';
@@ -147,10 +148,16 @@ export const sqlCli: Record<string, CliCommand> = {
       const limit = checkedNumber(ctx, 'limit', (v) => validatePositiveInt(v, '--limit', 1_000_000));
       const config = configOf(ctx);
       const cluster = clusterOf(ctx);
-      if (cluster.security.tls || usesSasl(cluster.security))
+      // A secured cluster's settings go into the session's table options (its CA file's path, its SASL password, as
+      // the pipeline job's tables carry them): only to the local gateway, whose cluster runs the pipeline job too.
+      if ((cluster.security.tls || usesSasl(cluster.security)) && config.sqlGatewayUrl().value)
         throw new UserError(
-          '`pipeline sql` reads plaintext clusters only for now: the lab tables would need the SASL password inside the session.',
+          `\`pipeline sql\` takes a secured cluster's settings (its CA file, its SASL password) only to the local SQL Gateway; the gateway ${config.sqlGatewayUrl().value} comes from ${config.sqlGatewayUrl().label}. Leave it out to use the local one.`,
         );
+      const kafkaSecurity = kafkaSecurityOptions(
+        cluster.security,
+        (cluster.connection.sasl as { password?: string } | undefined)?.password,
+      );
       const topic = config.topic().value;
       const output = config.outputFolder().value;
       const aggregatesDir = join(output, 'aggregates');
@@ -186,6 +193,7 @@ export const sqlCli: Record<string, CliCommand> = {
           bootstrapServers: cluster.bootstrapServers,
           aggregatesDir,
           groupId: `kafka-flink-lab-sql-${process.pid}`,
+          kafkaSecurity,
         },
         local ? LOCAL_SESSION_PROPERTIES : {},
       );

@@ -15,6 +15,8 @@ export interface LabTableOptions {
   aggregatesDir: string;
   /** The statements' own consumer group prefix: never the pipeline job's. */
   groupId: string;
+  /** A secured cluster's `properties.*` options (pipeline/kafkaTableSecurity.ts); none for plaintext. */
+  kafkaSecurity?: Record<string, string>;
   /** The pipeline job's watermark: 5 s of out-of-orderness (its default), and its 30 s idle timeout. */
   watermarkDelaySeconds?: number;
   idleTimeoutSeconds?: number;
@@ -97,6 +99,7 @@ export function labTableStatements(o: LabTableOptions, mode: ReadMode): string[]
     'properties.bootstrap.servers': o.bootstrapServers,
     'properties.group.id': `${o.groupId}-${groupSuffix}`,
     'properties.client.id.prefix': `${o.groupId}-${groupSuffix}`,
+    ...o.kafkaSecurity,
     ...extra,
   });
   return [

@@ -23,7 +23,8 @@ export const FLINK_VIEW_ID = 'kafkaFlinkLab.flink';
 /** What a click on a row does. */
 const ROW_COMMAND: Partial<Record<FlinkRow['kind'], (row: FlinkRow) => vscode.Command | undefined>> = {
   unreachable: () => ({ command: 'kafkaFlinkLab.flink.refresh', title: 'Retry' }),
-  savepoint: () => ({ command: 'kafkaFlinkLab.job.start', title: 'Start the Flink job from the savepoint' }),
+  // With arguments the start asks nothing: the job continues from the savepoint as it ran, with the settings' window.
+  savepoint: () => ({ command: 'kafkaFlinkLab.job.start', title: 'Start the Flink job from the savepoint', arguments: [{}] }),
   exception: (row) => ({ command: 'kafkaFlinkLab.flink.showException', title: 'Open the stack trace', arguments: [row] }),
   file: (row) =>
     row.filePath ? { command: 'vscode.open', title: 'Open the file', arguments: [vscode.Uri.file(row.filePath)] } : undefined,

@@ -1182,9 +1182,75 @@ export async function runJourney({
   );
 
   await step(
+    'cluster-savepoint',
+    'on the session cluster, Stop Flink Job with a Savepoint leaves the job FINISHED there, a row above it offers the start from the savepoint, and a click resumes from it',
+    { needs: ['cluster'], timeoutMs: 240_000 },
+    async () => {
+      await showFlinkView(true);
+      const pane = flink();
+      const oldJid = await until(async () => (await rowText(treeRow(pane, JOB_ROW))).includes('RUNNING') && (await runningJobId()), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: async () => `no RUNNING job on the cluster in the Flink view: ${await describeTree(pane)}`,
+      });
+      const savepoints = join(workspace, '.pipeline', 'savepoints', TOPIC);
+      const completed = () =>
+        existsSync(savepoints)
+          ? readdirSync(savepoints).filter((n) => n.startsWith('savepoint-') && existsSync(join(savepoints, n, '_metadata')))
+          : [];
+      const before = new Set(completed());
+      await contextMenu(page, treeRow(pane, JOB_ROW), 'Stop Flink Job with a Savepoint');
+      const [written] = await until(
+        async () => {
+          await throwOnErrorDialog(page);
+          const fresh = completed().filter((n) => !before.has(n));
+          return fresh.length > 0 && fresh;
+        },
+        { timeoutMs: 90_000, intervalMs: 1000, message: `no new savepoint in ${savepoints}` },
+      );
+      await until(async () => (await flinkGet(`/jobs/${oldJid}`)).state === 'FINISHED', {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: `job ${oldJid} is not FINISHED on the cluster after its savepoint`,
+      });
+      const OFFER = 'Start the Flink job from the savepoint';
+      const offer = await until(
+        async () => (await rowText(treeRow(pane, OFFER))).includes(written) && (await rowText(treeRow(pane, OFFER))),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: async () => `no "${OFFER}" row naming ${written} in the Flink view: ${await describeTree(pane)}`,
+        },
+      );
+      await treeRow(pane, OFFER).click();
+      const newJid = await until(
+        async () => {
+          await throwOnErrorDialog(page);
+          const jid = await runningJobId();
+          return jid && jid !== oldJid && jid;
+        },
+        { timeoutMs: 150_000, intervalMs: 2000, message: 'no new RUNNING job on the cluster after the click' },
+      );
+      const restored = await until(async () => (await flinkGet(`/jobs/${newJid}/checkpoints`).catch(() => ({}))).latest?.restored, {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: `the new run ${newJid} was not restored from anything (its /checkpoints has no latest.restored)`,
+      });
+      if (!(restored.external_path ?? '').includes(written))
+        throw new Error(`the new run restored from ${restored.external_path}, not from the savepoint ${written}`);
+      await until(async () => (await treeSnapshot(pane)).every((r) => !r.text.startsWith(OFFER)), {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: async () => `the offer is still shown while the job runs again: ${await describeTree(pane)}`,
+      });
+      return `${oldJid} FINISHED with ${written}; offer "${offer}"; ${newJid} restored from ${restored.external_path}`;
+    },
+  );
+
+  await step(
     'flink-cancel',
     'Cancel Flink Job… (Flink view, job row, on the session cluster) asks first, then cancels the job; its process ends and the cluster stays up',
-    { needs: ['cluster'], timeoutMs: 150_000 },
+    { needs: ['cluster-savepoint'], timeoutMs: 150_000 },
     async () => {
       await showFlinkView(true);
       const pane = flink();

@@ -107,10 +107,11 @@ describe('The views, with nothing running', () => {
       const rows = await rowsOf(views.flink);
       assert.equal(describeRows(rows), '(no rows)', 'the welcome view shows only when the view has no rows');
     }
-    // Another machine's address (127.0.0.2 is loopback too, but not the local Flink) that nothing serves.
+    // A session cluster at another machine's address (127.0.0.2 is loopback too, but not the local Flink) that
+    // nothing serves.
     const url = `http://127.0.0.2:${await closedPort()}`;
     try {
-      await setWorkspaceSetting('flinkRestUrl', url);
+      await setWorkspaceSetting('flink.target', url);
       const rows = await until(
         async () => {
           await vscode.commands.executeCommand('kafkaFlinkLab.flink.refresh');
@@ -127,7 +128,7 @@ describe('The views, with nothing running', () => {
       assert.deepEqual(await rowsOf(views.flink, rows[0].element), []);
       assertClickable(rows);
     } finally {
-      await setWorkspaceSetting('flinkRestUrl', undefined);
+      await setWorkspaceSetting('flink.target', undefined);
     }
   });
 });

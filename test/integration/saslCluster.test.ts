@@ -118,6 +118,7 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
 
   after(async () => {
     await pipeline(['job', 'stop', '--workspace', workspace]);
+    await pipeline(['flink', 'down', '--workspace', workspace]);
     await pipeline(['generate', '--stop', '--workspace', workspace]);
     for (const r of recorders) r.server.close();
     if (brokerPid) await stopProcess(brokerPid, 20_000);
@@ -296,6 +297,58 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
     assert.ok(
       files.some((f) => f.name === '_metadata'),
       'checkpoints are among the files read',
+    );
+    for (const f of files) {
+      const file = join(f.parentPath, f.name);
+      assert.ok(!readFileSync(file, 'latin1').includes(ALICE_SECRET), `no password in ${file}`);
+    }
+  });
+
+  it('pipeline sql reads the SASL topic through the local cluster and gateway: a bounded count is every event sent, and the password shows in no command line, REST answer or file', async () => {
+    const sql = pipeline(
+      [
+        ...['sql', '--bounded', '--json', '--topic', TOPIC, 'SELECT COUNT(*) AS events, COUNT(DISTINCT event_id) AS ids FROM sensor_data'],
+        ...saslFlags,
+        ...['--workspace', workspace],
+      ],
+      { env: { PIPELINE_SASL_PASSWORD: ALICE_SECRET, PIPELINE_SASL_PASSWORD_FILE: '' }, timeoutMs: 420_000 },
+    );
+    const sqlCommands = await pollUntil(
+      async () => {
+        const found = readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .map((p) => commandLineOf(Number(p)) ?? '')
+          .filter((c) => c.includes('cli.js') && c.includes(' sql '));
+        return found.length > 0 ? found : undefined;
+      },
+      60_000,
+      100,
+    );
+    for (const cmd of sqlCommands ?? []) assert.ok(!cmd.includes(ALICE_SECRET), `no password on a command line: ${cmd.slice(0, 300)}`);
+    const run = await sql;
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const rows = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string; events: number; ids: number });
+    const last = rows.filter((r) => r.op === '+I' || r.op === '+U').at(-1);
+    assert.deepEqual(last && [last.events, last.ids], [EVENTS, EVENTS], `the folded count over ${TOPIC}: ${run.stdout.slice(-300)}`);
+
+    // The statement's job ran on the local cluster: neither its REST answers nor the cluster's and gateway's logs
+    // hold the password.
+    const overview = (await (await fetch('http://127.0.0.1:8081/jobs/overview')).json()) as { jobs: { jid: string; name: string }[] };
+    assert.ok(overview.jobs.length > 0, 'the statement ran as a job on the local cluster');
+    for (const job of overview.jobs)
+      for (const path of [`/jobs/${job.jid}`, `/jobs/${job.jid}/config`, `/jobs/${job.jid}/plan`, `/jobs/${job.jid}/exceptions`]) {
+        const body = await (await fetch(`http://127.0.0.1:8081${path}`)).text();
+        assert.ok(!body.includes(ALICE_SECRET), `no password in ${path} (${job.name})`);
+      }
+    const files = readdirSync(join(workspace, '.pipeline'), { recursive: true, withFileTypes: true }).filter(
+      (f) => f.isFile() && !f.name.endsWith('.jar'),
+    );
+    assert.ok(
+      files.some((f) => f.parentPath.includes('flink-cluster') && /sql-gateway|gateway/.test(f.name)),
+      `the gateway's log is among the files read: ${files.map((f) => f.name).join(', ')}`,
     );
     for (const f of files) {
       const file = join(f.parentPath, f.name);

@@ -3,6 +3,8 @@ import { GatewayError, type ResultPage, type SqlGatewayClient } from '../../src/
 import { LabSqlSession } from '../../src/flink/sqlSession';
 import { gatewayProblem } from '../../src/cli/sqlCli';
 import { labTableStatements, scanOptions, type LabTableOptions } from '../../src/flink/labTables';
+import { kafkaSecurityOptions } from '../../src/pipeline/kafkaTableSecurity';
+import { NO_SECURITY, type ClusterSecurity } from '../../src/kafka/clusterSecurity';
 
 const TABLES: LabTableOptions = {
   topic: 'sensor-data',
@@ -218,5 +220,47 @@ describe('the SQL Gateway a statement may go to', () => {
     assert.equal(gatewayProblem(given('https://gateway.example:8083', 'user')), undefined);
     assert.equal(gatewayProblem(given('https://127.0.0.1:8083', 'workspace')), undefined);
     assert.match(gatewayProblem(given('gateway.example:8083'))!, /is not a URL/);
+  });
+});
+
+describe("the lab tables on a secured cluster: the pipeline job's Kafka options", () => {
+  const security = (o: Partial<ClusterSecurity>): ClusterSecurity => ({ ...NO_SECURITY, ...o });
+
+  it('nothing for plaintext; SSL with the CA as a PEM truststore; SASL with the shaded login module and the password quoted', () => {
+    assert.deepEqual(kafkaSecurityOptions(NO_SECURITY), {});
+    assert.deepEqual(kafkaSecurityOptions(security({ tls: true, caFile: '/ca/ca.pem' })), {
+      'properties.security.protocol': 'SSL',
+      'properties.ssl.truststore.type': 'PEM',
+      'properties.ssl.truststore.location': '/ca/ca.pem',
+    });
+    const sasl = kafkaSecurityOptions(security({ tls: true, mechanism: 'scram-sha-512', username: 'alice' }), 'p"a\\ss');
+    assert.deepEqual(sasl, {
+      'properties.security.protocol': 'SASL_SSL',
+      'properties.sasl.mechanism': 'SCRAM-SHA-512',
+      'properties.sasl.jaas.config':
+        'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="p\\"a\\\\ss";',
+    });
+    assert.equal(
+      kafkaSecurityOptions(security({ mechanism: 'plain', username: 'bob', allowPlaintextSasl: true }), 'x')[
+        'properties.security.protocol'
+      ],
+      'SASL_PLAINTEXT',
+    );
+    assert.throws(() => kafkaSecurityOptions(security({ mechanism: 'plain', username: 'bob' })), /password/);
+  });
+
+  it('every Kafka table of the session carries them, the filesystem table none', () => {
+    const options = kafkaSecurityOptions(security({ tls: true, mechanism: 'plain', username: 'alice' }), 'secret');
+    const ddl = labTableStatements({ ...TABLES, kafkaSecurity: options }, { from: 'earliest' }).filter((s) =>
+      s.startsWith('CREATE TEMPORARY TABLE'),
+    );
+    assert.deepEqual(
+      ddl.map((s) => [/`(\w+)`/.exec(s)![1], s.includes("'properties.security.protocol' = 'SASL_SSL'"), s.includes('password="secret"')]),
+      [
+        ['_sensor_data_source', true, true],
+        ['_sensor_alerts_source', true, true],
+        ['_aggregates_files', false, false],
+      ],
+    );
   });
 });

@@ -722,6 +722,18 @@ export async function runJourney({
       await page.context().addInitScript(() => {
         window.__kflStartHref = location.href;
       });
+      // And the address the workbench asks the browser to open (code-server opens a link with window.open): the
+      // dashboard may have moved the new tab's hash before either record above sees it (CI saw all three at the job's
+      // overview once).
+      await page.evaluate(() => {
+        if (window.__kflOpened) return;
+        window.__kflOpened = [];
+        const open = window.open;
+        window.open = function (...args) {
+          window.__kflOpened.push(String(args[0]));
+          return open.apply(this, args);
+        };
+      });
       const opened = page.context().waitForEvent('page', {
         timeout: 30_000,
         predicate: (tab) => {
@@ -744,6 +756,7 @@ export async function runJourney({
         };
         const startHref = await tab.evaluate(() => window.__kflStartHref).catch(() => undefined);
         if (startHref) visited.unshift(startHref);
+        visited.unshift(...(await page.evaluate(() => window.__kflOpened.splice(0)).catch(() => [])));
         const link = visited.find(atOperator);
         if (!link) throw new Error(`the new tab was at ${visited.join(' → ')}, never Flink's dashboard (port 8081) at ${at}`);
         // Flink's dashboard (an Angular app) draws the operator's detail: its name appears in the page.

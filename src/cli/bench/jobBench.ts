@@ -11,7 +11,8 @@ import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster, SQL_GATEWAY } from '../../loc
 import { startSqlGateway } from '../../local/sqlGateway';
 import { projectRoot, stateRoot } from '../../config/paths';
 import { ensureRestPortFree, jobArgs, PipelineProcess, waitForJobRunning } from '../../local/pipelineProcesses';
-import { processGroupRss, runCommand, samplePeak, sleep } from '../../local/proc';
+import { pollUntil, processGroupRss, runCommand, samplePeak, sleep } from '../../local/proc';
+import { isPortFree } from '../../local/ports';
 import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
 import { ResultsStore } from '../../results';
 import type { CliContext } from '../context';
@@ -77,13 +78,21 @@ interface TimedJob {
   after?: () => Promise<void>;
 }
 
+/** The previous job's JVM, just stopped, may hold the REST port a moment longer: up to 30 s for it to go. */
+async function restPortReleased(): Promise<void> {
+  await pollUntil(async () => ((await isPortFree(8081)) ? true : undefined), 30_000, 250);
+}
+
 /**
  * Starts a Flink job process and follows it through REST: until every vertex runs, then until its sources have
  * read `target` records (polled every 200 ms). The process is stopped afterwards, whatever happens.
  */
 async function timeJob(o: JobBenchOptions, job: TimedJob, target: number, timeoutMs: number): Promise<ReadTiming> {
   // An embedded job serves its REST API itself; a job on the session cluster is read through the cluster's.
-  if (!job.args.includes('--flink')) await ensureRestPortFree(8081);
+  if (!job.args.includes('--flink')) {
+    await restPortReleased();
+    await ensureRestPortFree(8081);
+  }
   const started = performance.now();
   const { child } = job.process.start(o.python, job.args, { background: true, cwd: o.workspace });
   const seconds = () => (performance.now() - started) / 1000;
@@ -298,6 +307,7 @@ export async function benchJob(o: JobBenchOptions): Promise<void> {
   progress('[job] a local Flink session cluster (JobManager + 2 TaskManagers): cold and warm start, the job on it over the same events…');
   const cluster = new LocalFlinkCluster(o.workspace);
   const lib = join(o.jars.runtimeDir, 'lib');
+  await restPortReleased();
   try {
     const cold = await cluster.up(DEFAULT_CLUSTER_SHAPE, o.python, lib, () => undefined);
     add({ name: 'session cluster: first start (until 2 TaskManagers registered)', value: cold.elapsedMs / 1000, unit: 's' });

@@ -40,18 +40,36 @@ const COMPACT_AT = 1024;
  * updated group to the bottom.)
  *
  * Streams are long, so each change costs O(1) on average: rows sit in slots, a map from row key to its slots finds a
- * match, and a removal only marks its slot until a compaction.
+ * match, and a removal only marks its slot until a compaction. With `maxRows`, a never-ending result keeps only the
+ * newest rows: past it the oldest row (the top one) is dropped and counted in `dropped`; a later retraction of a
+ * dropped row is then unmatched.
  */
 export class ChangelogTable {
   readonly counts: Record<ChangeOp, number> = { '+I': 0, '-U': 0, '+U': 0, '-D': 0 };
   private unmatchedCount = 0;
+  private droppedCount = 0;
   private slots: Slot[] = [];
   private readonly slotsByKey = new Map<string, number[]>();
   private deadSlots = 0;
+  /** No live slot comes before this one: where the search for the oldest row starts. */
+  private head = 0;
   /** The slot a -U just freed, for the +U that follows it. */
   private freedByUpdate: number | undefined;
 
-  constructor(readonly columns: readonly string[]) {}
+  constructor(
+    readonly columns: readonly string[],
+    readonly maxRows = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** Rows dropped to keep the table at `maxRows`. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** How many rows the table holds now. */
+  get size(): number {
+    return this.slots.length - this.deadSlots;
+  }
 
   /** Retractions (-U/-D) that matched no current row: a result read from its middle, or a sink's own retractions. */
   get unmatched(): number {
@@ -65,8 +83,10 @@ export class ChangelogTable {
     const key = canonicalKey(row.fields);
     const freed = this.freedByUpdate;
     this.freedByUpdate = undefined;
-    if (op === '+I' || op === '+U') this.add(row.fields, key, op === '+U' ? freed : undefined);
-    else this.retract(key, op);
+    if (op === '+I' || op === '+U') {
+      this.add(row.fields, key, op === '+U' ? freed : undefined);
+      if (this.size > this.maxRows) this.dropOldest();
+    } else this.retract(key, op);
     // Compaction renumbers the slots, so it waits while a -U's slot is held for its +U.
     if (this.freedByUpdate === undefined) this.compactIfSparse();
   }
@@ -101,6 +121,18 @@ export class ChangelogTable {
     if (op === '-U') this.freedByUpdate = slot;
   }
 
+  private dropOldest(): void {
+    while (this.head < this.slots.length && !this.slots[this.head].live) this.head++;
+    const slot = this.head;
+    const { key } = this.slots[slot];
+    const list = this.slotsByKey.get(key)!;
+    list.splice(list.indexOf(slot), 1);
+    if (list.length === 0) this.slotsByKey.delete(key);
+    this.slots[slot].live = false;
+    this.deadSlots++;
+    this.droppedCount++;
+  }
+
   private compactIfSparse(): void {
     if (this.deadSlots < COMPACT_AT || this.deadSlots <= this.slots.length - this.deadSlots) return;
     // Each key's slots keep their order, so "the most recently added" still holds after the renumbering.
@@ -112,6 +144,53 @@ export class ChangelogTable {
     this.slots = this.slots.filter((s) => s.live);
     for (const list of this.slotsByKey.values()) list.forEach((slot, j) => (list[j] = newIndex[slot]));
     this.deadSlots = 0;
+    this.head = 0;
+  }
+}
+
+/** One change as it came, for the changelog view: its op and its fields. */
+export interface Change {
+  op: ChangeOp;
+  fields: unknown[];
+}
+
+/**
+ * The newest `capacity` changes of a result, in the order they came (a ring: a never-ending result never grows it);
+ * `dropped` counts the older ones let go.
+ */
+export class ChangeLog {
+  private readonly ring: Change[] = [];
+  private start = 0;
+  private droppedCount = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  get size(): number {
+    return this.ring.length;
+  }
+
+  push(row: ChangeRow): void {
+    const op = CHANGE_OP[row.kind];
+    if (!op) return;
+    const change = { op, fields: row.fields };
+    if (this.ring.length < this.capacity) this.ring.push(change);
+    else {
+      this.ring[this.start] = change;
+      this.start = (this.start + 1) % this.capacity;
+      this.droppedCount++;
+    }
+  }
+
+  /** `count` changes from `from` (0 is the oldest kept). */
+  slice(from: number, count: number): Change[] {
+    const out: Change[] = [];
+    for (let i = Math.max(0, from); i < Math.min(this.ring.length, from + count); i++)
+      out.push(this.ring[(this.start + i) % this.ring.length]);
+    return out;
   }
 }
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHANGE_OP, ChangelogTable, formatTable, type ChangeRow, type RowKind } from '../../src/flink/sqlChangelog';
+import { CHANGE_OP, ChangeLog, ChangelogTable, formatTable, type ChangeRow, type RowKind } from '../../src/flink/sqlChangelog';
 import { formatProblem, sqlProblem } from '../../src/flink/sqlErrors';
 import { labTableWrite, splitStatements, statementKind, statementParts } from '../../src/flink/sqlStatements';
 import { repoRoot } from '../support/cli';
@@ -278,6 +278,61 @@ describe('Flink SQL: a changelog folded into its table', () => {
       naive.map((r) => value[Number(String(r[0]).slice(1))]),
     );
     assert.equal(table.unmatched, 0);
+  });
+
+  it('with a cap, keeps the newest rows: the oldest (top) row goes and is counted, across updates and compactions', () => {
+    const table = new ChangelogTable(['k', 'n'], 3);
+    for (const k of ['a', 'b', 'c', 'd']) table.apply(change('INSERT', k, 1));
+    assert.deepEqual(table.rows(), [
+      ['b', 1],
+      ['c', 1],
+      ['d', 1],
+    ]);
+    assert.deepEqual([table.size, table.dropped], [3, 1]);
+    // An update keeps its row's place and drops nothing; a retraction of the dropped row matches nothing, so its +U
+    // comes back as the newest row, at the bottom, and pushes out the oldest.
+    table.apply(change('UPDATE_BEFORE', 'c', 1));
+    table.apply(change('UPDATE_AFTER', 'c', 2));
+    table.apply(change('UPDATE_BEFORE', 'a', 1));
+    table.apply(change('UPDATE_AFTER', 'a', 2));
+    assert.deepEqual(table.rows(), [
+      ['c', 2],
+      ['d', 1],
+      ['a', 2],
+    ]);
+    assert.deepEqual([table.dropped, table.unmatched], [2, 1]);
+
+    // A long stream of inserts and deletes: the capped table is always the newest rows of the uncapped one — all
+    // `cap` of them, or one fewer right after a delete (a dropped row does not come back).
+    const cap = 40;
+    const capped = new ChangelogTable(['k', 'n'], cap);
+    const full = new ChangelogTable(['k', 'n']);
+    for (let i = 0; i < 20_000; i++) {
+      const c = i % 3 === 2 ? change('DELETE', `k${i - 2}`, i - 2) : change('INSERT', `k${i}`, i);
+      capped.apply(c);
+      full.apply(c);
+      if (i % 997 === 0 || i % 1000 === 1) {
+        assert.deepEqual(capped.rows(), full.rows().slice(-capped.size), `after change ${i}`);
+        assert.ok(capped.size <= cap && capped.size >= Math.min(cap - 1, full.size), `${capped.size} rows after change ${i}`);
+      }
+    }
+    assert.deepEqual(capped.rows(), full.rows().slice(-cap));
+    assert.equal(capped.dropped + capped.size + capped.counts['-D'] - capped.unmatched, capped.counts['+I']);
+  });
+
+  it('the changelog view keeps the newest changes in order, in a ring that never grows past its capacity', () => {
+    const log = new ChangeLog(4);
+    const kinds: RowKind[] = ['INSERT', 'UPDATE_BEFORE', 'UPDATE_AFTER', 'DELETE', 'INSERT', 'INSERT'];
+    kinds.forEach((kind, i) => log.push(change(kind, i)));
+    assert.deepEqual(
+      log.slice(0, 10).map((c) => `${c.op}${String(c.fields[0])}`),
+      ['+U2', '-D3', '+I4', '+I5'],
+    );
+    assert.deepEqual(
+      log.slice(1, 2).map((c) => c.fields[0]),
+      [3, 4],
+    );
+    assert.deepEqual([log.size, log.dropped], [4, 2]);
   });
 
   it('draws a plain-text table: NULL, right-aligned numbers, long cells cut', () => {

@@ -1,5 +1,4 @@
 // The results webview panel: its HTML and CSP, its lifecycle, and the VS Code side of what the results session asks for (watcher, dialogs, editors).
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -8,6 +7,7 @@ import { initialDataBlock, type ExportFormat, type ExportSource, type InitialDat
 import { ResultsSession } from '../results/resultsSession';
 import type { SessionStore } from '../results/resultsSessionHost';
 import { errorMessage } from '../shared/errors';
+import { webviewPage } from './webviewPage';
 
 const VIEW_TYPE = 'kafkaFlinkLab.results';
 /**
@@ -28,34 +28,15 @@ export interface ResultsViewDeps {
   log: (line: string) => void;
 }
 
-function nonce(): string {
-  return randomBytes(18).toString('base64');
-}
-
 /** The panel's HTML: strict CSP, everything from dist/webview, one module script with a nonce, no inline code. */
 export function resultsHtml(webview: vscode.Webview, root: vscode.Uri, initial?: InitialData): string {
-  const n = nonce();
-  const uri = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, file)).toString();
-  const csp = [
-    `default-src 'none'`,
-    `script-src 'nonce-${n}'`,
-    `style-src ${webview.cspSource} 'nonce-${n}'`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uri('codicon.css')}" nonce="${n}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${uri('results.css')}" nonce="${n}">
-<title>Pipeline results</title>
-</head>
-<body>
-${initialDataBlock(initial)}<script type="module" src="${uri('results.js')}" nonce="${n}"></script>
-</body>
-</html>`;
+  return webviewPage(webview, root, {
+    title: 'Pipeline results',
+    codicons: true,
+    styles: ['results.css'],
+    script: 'results.js',
+    before: initialDataBlock(initial),
+  });
 }
 
 /** Watches every file below `folder` (created, changed, deleted). */

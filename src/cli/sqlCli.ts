@@ -6,12 +6,10 @@ import { KafkaAdminClient } from '../kafka/kafkaAdmin';
 import { parseBootstrapServers } from '../kafka/kafkaClient';
 import { usesSasl } from '../kafka/clusterSecurity';
 import { validatePositiveInt } from '../config/validation';
-import type { Resolved } from '../config/resolver';
-import { isLoopbackUrl } from '../flink/flinkJobs';
-import { LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
+import { LAB_ALERTS_TOPIC, LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
 import { kafkaSecurityOptions } from '../pipeline/kafkaTableSecurity';
 import { LabSqlSession } from '../flink/sqlSession';
-import { GatewayUnreachable, SqlGatewayClient } from '../flink/sqlGatewayClient';
+import { gatewayProblem, GatewayUnreachable, SqlGatewayClient } from '../flink/sqlGatewayClient';
 import { labTableWrite, splitStatements, statementKind, statementParts, type SqlStatement } from '../flink/sqlStatements';
 import { CHANGE_OP, ChangelogTable, formatTable } from '../flink/sqlChangelog';
 import { formatProblem, sqlProblem } from '../flink/sqlErrors';
@@ -32,7 +30,6 @@ import {
 } from './context';
 
 /** The alerts topic the pipeline job writes (its `--alerts-topic` default). */
-const ALERTS_TOPIC = 'sensor-alerts';
 
 /** The statements to run: the argument or the file, split; a write to a lab table refuses the whole input before anything runs. */
 function statementsOf(ctx: CliContext): { statements: SqlStatement[]; file?: string } {
@@ -55,26 +52,6 @@ function statementsOf(ctx: CliContext): { statements: SqlStatement[]; file?: str
     if (refusal) throw new UserError(`${file ? `${file}:` : ''}${s.line}:${s.column}: ${refusal}`);
   }
   return { statements, file };
-}
-
-/**
- * Whether SQL may go to this gateway, or why not: another machine only over https, and only when the user named it
- * (--gateway, PIPELINE_SQL_GATEWAY_URL or their own settings), never because a workspace's .vscode/settings.json
- * does — the same rule as for the Flink target that a job's password follows.
- */
-export function gatewayProblem(given: Resolved<string>): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(given.value);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http');
-  } catch {
-    return `${given.label} ${given.value} is not a URL (e.g. https://flink.example.org:8083).`;
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url.origin)))
-    return `${given.label} ${given.value}: SQL goes to another machine only over https.`;
-  if (!isLoopbackUrl(url.origin) && given.origin === 'workspace')
-    return `The SQL Gateway ${url.origin} comes from ${given.label}: SQL goes to another machine only when you name it (--gateway, PIPELINE_SQL_GATEWAY_URL, or your user settings), never because a workspace's settings file does.`;
-  return undefined;
 }
 
 /**
@@ -170,7 +147,7 @@ export const sqlCli: Record<string, CliCommand> = {
           15_000,
         );
         try {
-          mode.boundedAt = { sensorData: await endOffsets(admin, topic), alerts: await endOffsets(admin, ALERTS_TOPIC) };
+          mode.boundedAt = { sensorData: await endOffsets(admin, topic), alerts: await endOffsets(admin, LAB_ALERTS_TOPIC) };
         } catch (error) {
           throw new UserError(
             `--bounded reads the end offsets of ${topic} first, and Kafka at ${cluster.bootstrapServers} did not answer: start it with \`pipeline stack up\`.`,
@@ -189,7 +166,7 @@ export const sqlCli: Record<string, CliCommand> = {
         client,
         {
           topic,
-          alertsTopic: ALERTS_TOPIC,
+          alertsTopic: LAB_ALERTS_TOPIC,
           bootstrapServers: cluster.bootstrapServers,
           aggregatesDir,
           groupId: `kafka-flink-lab-sql-${process.pid}`,

@@ -117,7 +117,7 @@ export class PipelineConfig {
     return this.text('flink.target', 'flink');
   }
 
-  /** A SQL Gateway of the user's choosing; '' for the local one (sqlCli.ts gatewayProblem says where SQL may go). */
+  /** A SQL Gateway of the user's choosing; '' for the local one (flink/sqlGatewayClient.ts gatewayProblem says where SQL may go). */
   sqlGatewayUrl(): Resolved<string> {
     const given = this.text('flink.sqlGatewayUrl', 'gateway', 'PIPELINE_SQL_GATEWAY_URL');
     return { ...given, value: given.value.trim() };

@@ -22,6 +22,9 @@ export interface LabTableOptions {
   idleTimeoutSeconds?: number;
 }
 
+/** The topic the pipeline job writes its alerts to (in transactions): the lab's `sensor_alerts`. */
+export const LAB_ALERTS_TOPIC = 'sensor-alerts';
+
 /** The Kafka header of the generator's control records (its final watermark), as the pipeline job reads it. */
 export const CONTROL_HEADER = 'pipeline-control';
 

@@ -1,6 +1,8 @@
 // Flink SQL Gateway's REST API (v4, the newest Flink 2.2 serves), over HTTPS with the workspace's client certificate: sessions, statements, result pages.
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import type { Resolved } from '../config/resolver';
+import { isLoopbackUrl } from './flinkJobs';
 
 /** The REST API version every call uses, pinned: Flink 2.2.1 serves v1 to v4. */
 export const SQL_GATEWAY_API = 'v4';
@@ -137,4 +139,24 @@ export class SqlGatewayClient {
 /** GET /info, or undefined when the gateway does not answer (or refuses the credentials). */
 export function fetchGatewayInfo(baseUrl: string, credentials: GatewayCredentials | undefined, timeoutMs: number) {
   return new SqlGatewayClient(baseUrl, credentials, timeoutMs).info().catch(() => undefined);
+}
+
+/**
+ * Whether SQL may go to this gateway, or why not: another machine only over https, and only when the user named it
+ * (--gateway, PIPELINE_SQL_GATEWAY_URL or their own settings), never because a workspace's .vscode/settings.json
+ * does — the same rule as for the Flink target that a job's password follows.
+ */
+export function gatewayProblem(given: Resolved<string>): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(given.value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('not http');
+  } catch {
+    return `${given.label} ${given.value} is not a URL (e.g. https://flink.example.org:8083).`;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url.origin)))
+    return `${given.label} ${given.value}: SQL goes to another machine only over https.`;
+  if (!isLoopbackUrl(url.origin) && given.origin === 'workspace')
+    return `The SQL Gateway ${url.origin} comes from ${given.label}: SQL goes to another machine only when you name it (--gateway, PIPELINE_SQL_GATEWAY_URL, or your user settings), never because a workspace's settings file does.`;
+  return undefined;
 }

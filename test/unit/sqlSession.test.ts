@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { GatewayError, type ResultPage, type SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
 import { LabSqlSession } from '../../src/flink/sqlSession';
-import { gatewayProblem } from '../../src/cli/sqlCli';
+import { gatewayProblem } from '../../src/flink/sqlGatewayClient';
 import { labTableStatements, scanOptions, type LabTableOptions } from '../../src/flink/labTables';
 import { kafkaSecurityOptions } from '../../src/pipeline/kafkaTableSecurity';
 import { NO_SECURITY, type ClusterSecurity } from '../../src/kafka/clusterSecurity';

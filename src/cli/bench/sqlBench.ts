@@ -5,7 +5,7 @@ import { LabSqlSession } from '../../flink/sqlSession';
 import { SqlGatewayClient } from '../../flink/sqlGatewayClient';
 import { sqlProblem } from '../../flink/sqlErrors';
 import { ChangeLog, ChangelogTable, type ChangeRow } from '../../flink/sqlChangelog';
-import type { ReadMode } from '../../flink/labTables';
+import { LAB_ALERTS_TOPIC, type ReadMode } from '../../flink/labTables';
 import { DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster, SQL_GATEWAY } from '../../local/flinkCluster';
 import type { Progress } from '../../local/install';
 import { processGroupRss, sleep } from '../../local/proc';
@@ -109,7 +109,7 @@ async function measure(o: SqlBenchOptions, cluster: LocalFlinkCluster): Promise<
   mkdirSync(aggregatesDir, { recursive: true });
   const tables = (topic: string) => ({
     topic,
-    alertsTopic: 'sensor-alerts',
+    alertsTopic: LAB_ALERTS_TOPIC,
     bootstrapServers: o.bootstrap,
     aggregatesDir,
     groupId: `bench-sql-${o.stamp}`,

@@ -56,7 +56,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { 'webview/results': 'webview-ui/main.ts' },
+    entryPoints: { 'webview/results': 'webview-ui/main.ts', 'webview/sqlPanel': 'webview-ui/sqlPanel.ts' },
     outdir: 'dist',
     platform: 'browser',
     format: 'esm',

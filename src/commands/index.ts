@@ -8,6 +8,7 @@ import { messageCommands } from './messageCommands';
 import { pipelineCommands } from './pipelineCommands';
 import type { Services } from './registration';
 import { resultsCommands } from './resultsCommands';
+import { sqlCommands } from './sqlCommands';
 import { stackCommands } from './stackCommands';
 import { topicCommands } from './topicCommands';
 
@@ -21,6 +22,7 @@ export function registerCommands(services: Services): vscode.Disposable {
     flinkCommands,
     generalCommands,
     resultsCommands,
+    sqlCommands,
   ].flatMap((register) => register(services));
   return { dispose: () => disposeAll(disposables) };
 }

@@ -7,14 +7,17 @@ import type { ProcessPhase } from '../pipeline/statusModel';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
 
-export type TerminalRole = 'broker' | 'generator' | 'job';
+export type TerminalRole = 'broker' | 'generator' | 'job' | 'cluster';
 
 /** One terminal per part of the pipeline, found again by these names after a window reload. */
 export const TERMINAL_NAMES: Record<TerminalRole, string> = {
   broker: 'Kafka broker',
   generator: 'Sensor generator',
   job: 'Flink job',
+  cluster: 'Flink cluster',
 };
+
+const TERMINAL_ICONS: Record<TerminalRole, string> = { broker: 'database', generator: 'pulse', job: 'zap', cluster: 'server-environment' };
 
 /** How terminals are created: replaceable so tests can watch what would be started. */
 export type TerminalFactory = (options: vscode.TerminalOptions) => vscode.Terminal;
@@ -125,7 +128,7 @@ export class PipelineTerminals extends Disposable {
       shellPath: process.execPath,
       shellArgs: [this.cliPath, ...args],
       env: { ...secret?.env, ELECTRON_RUN_AS_NODE: '1' },
-      iconPath: new vscode.ThemeIcon(role === 'broker' ? 'database' : role === 'generator' ? 'pulse' : 'zap'),
+      iconPath: new vscode.ThemeIcon(TERMINAL_ICONS[role]),
       isTransient: true,
     });
     const tracked = this.adopt(role, terminal, secret);

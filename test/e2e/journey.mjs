@@ -1260,6 +1260,142 @@ export async function runJourney({
     },
   );
 
+  /** The frame of the Flink SQL results panel showing `text` in its statement (VS Code nests each webview twice). */
+  async function sqlPanel(text) {
+    return until(
+      async () => {
+        const frames = page.locator('iframe.webview.ready');
+        for (let i = (await frames.count()) - 1; i >= 0; i--) {
+          const inner = frames.nth(i).contentFrame().locator('#active-frame').contentFrame();
+          const shown = await inner
+            .locator('[data-testid="sql-statement"]')
+            .textContent({ timeout: 1000 })
+            .catch(() => undefined);
+          if (shown?.includes(text)) return inner;
+        }
+        return undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, message: `no Flink SQL results panel shows "${text}"` },
+    );
+  }
+
+  /** Opens a workspace file in the editor through Quick Open. */
+  async function openFile(name) {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').fill(name);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-group-container.active .tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
+  }
+
+  /** Clicks the active editor's CodeLens with this title (the one of its first statement); panels open beside it. */
+  async function clickLens(title) {
+    const lens = page
+      .locator('.editor-group-container.active .editor-instance .codelens-decoration a', { hasText: new RegExp(`^\\s*${title}\\s*$`) })
+      .first();
+    await lens.waitFor({ timeout: 30_000 });
+    await lens.click();
+  }
+
+  await step(
+    'sql-editor',
+    'a sample .flink.sql: its Run lens shows rows growing in a results panel, the changelog switch shows +I/-U/+U rows, Stop ends the statement and its Flink job is gone; a wrong column is a red squiggle at its place; a hostile value stays text',
+    { needs: ['cluster'], timeoutMs: 300_000 },
+    async () => {
+      writeFileSync(join(workspace, 'queries', 'wrong-column.flink.sql'), 'SELECT sensor_id,\n  no_such_column\nFROM sensor_data;\n');
+      writeFileSync(join(workspace, 'queries', 'hostile.flink.sql'), `SELECT '${XSS_VALUE}' AS v;\n`);
+      const jobsBefore = new Set((await flinkGet('/jobs/overview')).jobs.map((j) => j.jid));
+      await openFile('01-tumbling-window.flink.sql');
+      await clickLens('Run');
+      const panel = await sqlPanel('TUMBLE(TABLE sensor_data');
+      const rowCount = async () => panel.locator('[data-testid="sql-row"]').count();
+      const first = await until(async () => (await rowCount()) > 0 && (await rowCount()), {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        message: async () => `no rows in the panel: ${await panel.locator('[data-testid="sql-state"]').textContent()}`,
+      });
+      const grown = await until(async () => (await rowCount()) > first && (await rowCount()), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: `the rows did not grow past ${first}`,
+      });
+      const statementJob = (await flinkGet('/jobs/overview')).jobs.find((j) => !jobsBefore.has(j.jid) && j.state === 'RUNNING');
+      if (!statementJob) throw new Error('the statement runs no new Flink job on the cluster');
+      await panel.locator('[data-testid="sql-view-changelog"]').click();
+      const ops = await until(
+        async () => {
+          const cells = await panel.locator('[data-testid="sql-row"] .op-cell').allTextContents();
+          return cells.length > 0 && cells;
+        },
+        { timeoutMs: 20_000, intervalMs: 500, message: 'the changelog view shows no op column' },
+      );
+      if (!ops.every((op) => ['+I', '-U', '+U', '-D'].includes(op))) throw new Error(`unexpected ops: ${ops.slice(0, 10).join(' ')}`);
+      await panel.locator('[data-testid="sql-stop"]').click();
+      await until(async () => /Stopped/.test((await panel.locator('[data-testid="sql-state"]').textContent()) ?? ''), {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+        message: 'the panel does not say Stopped',
+      });
+      await until(async () => (await flinkGet(`/jobs/${statementJob.jid}`)).state === 'CANCELED', {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: `the statement's job ${statementJob.jid} is not CANCELED after Stop`,
+      });
+      await showFlinkView(true);
+      const pane = flink();
+      await expandAll(pane);
+      const listed = await until(
+        async () => {
+          const rows = await treeSnapshot(pane);
+          return !rows.some((r) => r.text.includes(statementJob.jid.slice(0, 8)) && /RUNNING/.test(r.text)) && rows;
+        },
+        { timeoutMs: 30_000, intervalMs: 1000, message: 'the Flink view still shows the statement running' },
+      );
+
+      // A wrong column: Flink's sentence as an error at line 2, column 3.
+      await openFile('wrong-column.flink.sql');
+      await clickLens('Run bounded');
+      await sqlPanel('no_such_column');
+      await page.locator('.editor-group-container.active .editor-instance .squiggly-error').first().waitFor({ timeout: 60_000 });
+      await page.keyboard.press('Control+Shift+M');
+      const problem = await until(
+        async () => {
+          const text =
+            (await page
+              .locator('.markers-panel')
+              .first()
+              .innerText()
+              .catch(() => '')) ?? '';
+          return /no_such_column/.test(text) && text;
+        },
+        { timeoutMs: 20_000, intervalMs: 500, message: 'the Problems panel does not name no_such_column' },
+      );
+      if (!/\[Ln 2, Col 3\]/.test(problem)) throw new Error(`the problem is not at line 2, column 3: ${problem.slice(0, 300)}`);
+
+      // A hostile value comes back as text.
+      await openFile('hostile.flink.sql');
+      await clickLens('Run bounded');
+      const hostile = await sqlPanel(XSS_VALUE);
+      const cell = await until(
+        async () => {
+          const texts = await hostile.locator('[data-testid="sql-row"] td').allTextContents();
+          return texts.find((t) => t === XSS_VALUE);
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 1000,
+          message: async () => `the hostile value is not shown as text: ${await hostile.locator('body').innerText()}`,
+        },
+      );
+      if ((await hostile.locator('img').count()) > 0) throw new Error('the hostile value became an <img> element');
+      await page.screenshot({ path: join(shots, 'sql-editor.png') }).catch(() => undefined);
+      return `rows ${first} → ${grown}; changelog ops ${[...new Set(ops)].join(' ')}; job ${statementJob.jid} CANCELED after Stop (${listed.length} rows in the Flink view); wrong column: "${problem
+        .split('\n')
+        .find((l) => /no_such_column/.test(l))
+        ?.slice(0, 120)}"; hostile cell "${cell}"`;
+    },
+  );
+
   await step(
     'flink-cancel',
     'Cancel Flink Job… (Flink view, job row, on the session cluster) asks first, then cancels the job; its process ends and the cluster stays up',

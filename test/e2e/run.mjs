@@ -223,6 +223,9 @@ async function main() {
       'extension/flink-jobs/requirements.txt',
       'extension/flink-jobs/flink_job.py',
       'extension/flink-jobs/data_generator.py',
+      'extension/dist/webview/sqlPanel.js',
+      'extension/media/flink-sql/flink-sql.tmLanguage.json',
+      'extension/sample-workspace/queries/01-tumbling-window.flink.sql',
     ].filter((e) => !entries.includes(e));
     if (!entries.some((e) => e.startsWith('extension/media/'))) missing.push('extension/media/*');
     // Whatever the manifest points at (icons, walkthrough pages, the entry point) must be inside.
@@ -277,6 +280,8 @@ async function main() {
     ),
   );
   writeHostileResultsFile(workspace);
+  // The sample queries a learner opens, as the repository ships them.
+  cpSync(join(repo, 'sample-workspace', 'queries'), join(workspace, 'queries'), { recursive: true });
 
   const port = await findFreePort(Number(process.env.E2E_PORT || 18080));
   const started = Date.now();

@@ -1,0 +1,90 @@
+// The editor's Flink SQL sessions: one lab session per gateway and table set, on the local SQL Gateway (its client certificate) or the one a setting names.
+import { join } from 'node:path';
+import { LAB_ALERTS_TOPIC, type LabTableOptions, type ReadMode } from '../flink/labTables';
+import { gatewayProblem, SqlGatewayClient } from '../flink/sqlGatewayClient';
+import { LabSqlSession } from '../flink/sqlSession';
+import { LocalFlinkCluster, SQL_GATEWAY } from '../local/flinkCluster';
+import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl } from '../local/sqlGateway';
+import { kafkaSecurityOptions } from '../pipeline/kafkaTableSecurity';
+import { NO_SECURITY } from '../kafka/clusterSecurity';
+import { UserError } from '../shared/errors';
+import type { KafkaConnections } from './connections';
+import { Disposable } from './lifecycle';
+import type { Log } from './log';
+import { extensionConfig } from './settings';
+
+/** The local SQL Gateway does not run: the panel offers to start the local cluster with it. */
+export class GatewayDown extends UserError {}
+
+/**
+ * Sessions for the editor's statements. The tables follow the settings (topic, output folder, the pipeline's
+ * cluster); a change of any of them, or of the gateway, opens a new session. Every session is closed on dispose.
+ */
+export class SqlWorkbench extends Disposable {
+  private current: { key: string; session: LabSqlSession } | undefined;
+
+  constructor(
+    private readonly workspace: string,
+    private readonly connections: KafkaConnections,
+    private readonly log: Log,
+  ) {
+    super();
+    this._register({ dispose: () => void this.close() });
+  }
+
+  /** The session for the current settings, opened on first use. */
+  async session(): Promise<{ session: LabSqlSession; local: boolean; gateway: string }> {
+    const config = extensionConfig();
+    const named = config.sqlGatewayUrl();
+    const access = await this.connections.pipelineAccess();
+    const tables: LabTableOptions = {
+      topic: config.topic().value,
+      alertsTopic: LAB_ALERTS_TOPIC,
+      bootstrapServers: access.bootstrapServers,
+      aggregatesDir: join(config.outputFolder().value, 'aggregates'),
+      groupId: `kafka-flink-lab-sql-vscode-${process.pid}`,
+    };
+    let client: SqlGatewayClient;
+    if (named.value) {
+      const problem = gatewayProblem(named);
+      if (problem) throw new UserError(problem);
+      if (access.security)
+        throw new UserError(
+          `A secured cluster's settings (its CA file, its SASL password) go only to the local SQL Gateway; ${named.value} comes from ${named.label}.`,
+        );
+      client = new SqlGatewayClient(new URL(named.value).origin);
+    } else {
+      const cluster = new LocalFlinkCluster(this.workspace);
+      const credentials = readGatewayCredentials(cluster);
+      if (!cluster.pidOf(SQL_GATEWAY) || !credentials)
+        throw new GatewayDown('The local SQL Gateway is not running: it starts with the local Flink cluster (`pipeline flink up`).');
+      client = new SqlGatewayClient(sqlGatewayUrl(), credentials);
+      tables.kafkaSecurity = kafkaSecurityOptions(access.security ?? NO_SECURITY, access.password);
+    }
+    const key = JSON.stringify({ gateway: client.baseUrl, tables });
+    if (this.current?.key !== key) {
+      await this.close();
+      const properties = named.value ? {} : LOCAL_SESSION_PROPERTIES;
+      this.current = { key, session: new LabSqlSession(client, tables, properties) };
+      this.log.info(`Flink SQL: a new session on ${client.baseUrl} over ${tables.topic} (${tables.bootstrapServers}).`);
+    }
+    return { session: this.current.session, local: !named.value, gateway: client.baseUrl };
+  }
+
+  /** The offsets a bounded statement reads up to: each partition's end, now. */
+  async boundedMode(from: ReadMode['from']): Promise<ReadMode> {
+    const config = extensionConfig();
+    const admin = await this.connections.client();
+    const ends = async (topic: string): Promise<Map<number, number>> => {
+      const offsets = await admin.fetchPartitionOffsets(topic).catch(() => []);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    };
+    return { from, boundedAt: { sensorData: await ends(config.topic().value), alerts: await ends(LAB_ALERTS_TOPIC) } };
+  }
+
+  async close(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    await current?.session.close().catch(() => undefined);
+  }
+}

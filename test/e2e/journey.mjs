@@ -1299,7 +1299,7 @@ export async function runJourney({
 
   await step(
     'sql-editor',
-    'a sample .flink.sql: its Run lens shows rows growing in a results panel, the changelog switch shows +I/-U/+U rows, Stop ends the statement and its Flink job is gone; a wrong column is a red squiggle at its place; a hostile value stays text',
+    'a sample .flink.sql: its Run lens shows rows growing in a results panel, the changelog switch shows each change with its op, Stop ends the statement and its Flink job is gone; a wrong column is a red squiggle at its place; a hostile value stays text',
     { needs: ['cluster'], timeoutMs: 300_000 },
     async () => {
       writeFileSync(join(workspace, 'queries', 'wrong-column.flink.sql'), 'SELECT sensor_id,\n  no_such_column\nFROM sensor_data;\n');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadCatalog, suggestions, tablesIn } from '../../src/flink/sqlCatalog';
 import type { LabSqlSession, StatementEvents, StatementOutcome } from '../../src/flink/sqlSession';
 
-const recorded = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'sql-gateway', 'catalog.json'), 'utf8')) as {
+const recorded = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'sql-catalog', 'catalog.json'), 'utf8')) as {
   answers: Record<string, unknown[][]>;
 };
 

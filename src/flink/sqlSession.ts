@@ -29,6 +29,8 @@ export class LabSqlSession {
    */
   private collecting = false;
   private deferred: string[] = [];
+  /** The prepare in progress, which the next one waits for. */
+  private preparing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly client: SqlGatewayClient,
@@ -40,8 +42,17 @@ export class LabSqlSession {
     return this.handle;
   }
 
-  /** Opens the session (once) and defines the lab's tables for `mode`; a new mode re-defines them. */
-  async prepare(mode: ReadMode): Promise<string> {
+  /**
+   * Opens the session (once) and defines the lab's tables for `mode`; a new mode re-defines them. Calls wait for each
+   * other: two statements started together (a run and the editor's catalog) open one session and define its tables once.
+   */
+  prepare(mode: ReadMode): Promise<string> {
+    const prepared = this.preparing.then(() => this.prepareNow(mode));
+    this.preparing = prepared.catch(() => undefined);
+    return prepared;
+  }
+
+  private async prepareNow(mode: ReadMode): Promise<string> {
     const key = JSON.stringify({
       from: mode.from,
       bounded: mode.boundedAt && [...mode.boundedAt.sensorData, '|', ...mode.boundedAt.alerts],

@@ -96,6 +96,27 @@ describe('a SQL session that knows the lab', () => {
     assert.ok(gateway.closedOperations.includes(`op-${ddl.length}`), 'the statement’s operation is closed');
   });
 
+  it('two statements at once (a run and the completion catalog, or two runs) share one session and its tables, defined once', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const live = { from: 'earliest' } as const;
+    const outcomes = await Promise.all(
+      ['SELECT 1', 'SELECT 2', 'SELECT 3'].map((sql) => session.run(sql, live, {}, new AbortController().signal)),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => o.end),
+      ['eos', 'eos', 'eos'],
+    );
+    assert.equal(gateway.opened, 1, 'one session opened');
+    const ddl = labTableStatements(TABLES, live);
+    assert.deepEqual(
+      gateway.submitted.map((s) => s.statement).filter((s) => !s.startsWith('SELECT')),
+      ddl,
+      'the tables defined once, in order',
+    );
+    await session.close();
+  });
+
   it('an expired session is reopened with the same tables and the statement submitted again, once', async () => {
     const gateway = new FakeGateway();
     const session = new LabSqlSession(gateway.asClient(), TABLES, {});

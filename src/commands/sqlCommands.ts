@@ -127,16 +127,14 @@ class SqlEditor extends Disposable {
     const { session } = await this.sessionOrStart();
     const mode: ReadMode = bounded ? await this.workbench.boundedMode('earliest') : { from: 'earliest' };
     for (const statement of statements) {
-      const panel: { changed: () => void } = { changed: () => undefined };
-      const run = new SqlRun(session, statement, mode, 10_000, () => panel.changed());
+      // The run tells its panel of each change; the panel needs the run first.
+      let changed = () => {};
+      const run = new SqlRun(session, statement, mode, 10_000, () => changed());
       const title = `${bounded ? 'Bounded' : 'Live'}: ${statement.text
         .replace(/^(--.*\n|\s)+/, '')
         .replace(/\s+/g, ' ')
         .slice(0, 40)}`;
-      Object.assign(
-        panel,
-        this.panels.show(run, title, () => run.errorDetails),
-      );
+      changed = this.panels.show(run, title, () => run.errorDetails).changed;
       await run.start();
       const { problem, state, kind } = run.snapshot('table', 0);
       if (kind !== 'query' && kind !== 'insert') this.catalogCache = undefined;

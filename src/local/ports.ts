@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { commandLineOf } from './proc';
 import { UserError } from '../shared/errors';
-import { readTcpTables, socketInodesOf } from './sockets';
+import { decodeProcAddress, readTcpTables, socketInodesOf } from './sockets';
 
 /** True when nothing listens on host:port (we can bind it ourselves). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -54,9 +54,50 @@ export function findPortHolder(port: number): PortHolder | undefined {
   return undefined;
 }
 
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
+};
+
+/** The sockets bound to `port` on this machine with their TCP state ("ESTABLISHED 127.0.0.1:8081 → 127.0.0.1:51234"), from /proc/net/tcp{,6}. */
+export function socketsOnPort(tcpTables: string[], port: number): string[] {
+  const found: string[] = [];
+  for (const table of tcpTables)
+    for (const line of table.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const local = decodeProcAddress(fields[1]);
+      if (local.port !== port) continue;
+      const remote = decodeProcAddress(fields[2]);
+      found.push(`${TCP_STATES[fields[3]] ?? fields[3]} ${local.address}:${local.port} → ${remote.address}:${remote.port}`);
+    }
+  return found;
+}
+
 export function describePortHolder(port: number): string {
   const holder = findPortHolder(port);
-  return holder ? `process ${holder.pid} (${holder.command})` : 'another process';
+  if (holder) return `process ${holder.pid} (${holder.command})`;
+  const sockets = socketsOnPort(readTcpTables(), port);
+  return sockets.length > 0 ? `another process (sockets on the port: ${sockets.slice(0, 5).join('; ')})` : 'another process';
+}
+
+/** Waits up to `timeoutMs` for `port` on 127.0.0.1 to be free: a process that just ended may take a moment to release it. */
+export async function waitForPortFree(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await isPortFree(port)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** `java -Xmx… -Dx=y -cp … kafka.Kafka a.properties` → `java kafka.Kafka a.properties`: what a person recognises. */

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectationOfTopic, judge } from '../../src/cli/chaos/oracleSources';
-import { describePortHolder, isPortFree } from '../../src/local/ports';
+import { describePortHolder, isPortFree, waitForPortFree } from '../../src/local/ports';
 import { isAlive } from '../../src/local/proc';
 import { cliPath, pipeline, requireEnv } from '../support/cli';
 
@@ -96,7 +96,10 @@ describe('pipeline run (real Kafka, real PyFlink, DuckDB verify)', function () {
     assert.equal(isAlive(jobPid), false, 'the Flink job process is gone');
     assert.equal(existsSync(jobRecord), false);
     assert.equal(existsSync(join(workspace, '.pipeline/generator/generator.json')), false);
-    assert.ok(await isPortFree(8081), `Flink REST port released (held by ${describePortHolder(8081)}; output: ${output.slice(-1500)})`);
+    assert.ok(
+      await waitForPortFree(8081, 15_000),
+      `Flink REST port released within 15 s (held by ${describePortHolder(8081)}; output: ${output.slice(-1500)})`,
+    );
     const status = await pipeline(['stack', 'status', '--json', '--workspace', workspace]);
     assert.equal(JSON.parse(status.stdout).state, 'up', 'the broker it did not start keeps running');
   });

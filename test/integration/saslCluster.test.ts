@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/kafka/clusterSecurity';
 import { createKafka } from '../../src/kafka/kafkaClient';
 import { PipelineProcess } from '../../src/local/pipelineProcesses';
-import { isPortFree } from '../../src/local/ports';
+import { describePortHolder, waitForPortFree } from '../../src/local/ports';
 import { commandLineOf, groupMembers, pollUntil, sleep, stopProcess } from '../../src/local/proc';
 import { pipeline, tempWorkspace } from '../support/cli';
 import { startTestBroker } from '../support/testBroker';
@@ -95,7 +95,10 @@ describe('a SASL_PLAINTEXT (PLAIN) Kafka broker: whose password goes where', fun
 
   before(async function () {
     for (const port of [PORT, CONTROLLER_PORT, REST_PORT])
-      assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
+      assert.ok(
+        await waitForPortFree(port, 15_000),
+        `port ${port} on 127.0.0.1 is free for this test (held by ${describePortHolder(port)})`,
+      );
     brokerPid = await startTestBroker({
       dir: brokerDir,
       port: PORT,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connectionSecurity, secretKeyFor, type ClusterConfig } from '../../src/kafka/clusterSecurity';
 import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import type { ConnectionOptions } from '../../src/kafka/kafkaClient';
-import { isPortFree } from '../../src/local/ports';
+import { describePortHolder, waitForPortFree } from '../../src/local/ports';
 import { runCommand, stopProcess } from '../../src/local/proc';
 import { pipeline, repoRoot, tempWorkspace } from '../support/cli';
 import { startTestBroker } from '../support/testBroker';
@@ -103,7 +103,10 @@ describe('a Kafka broker with SSL and SASL_SSL listeners and a private CA', func
 
   before(async function () {
     for (const port of [SSL_PORT, SASL_SSL_PORT, CONTROLLER_PORT, REST_PORT])
-      assert.ok(await isPortFree(port), `port ${port} on 127.0.0.1 is free for this test`);
+      assert.ok(
+        await waitForPortFree(port, 15_000),
+        `port ${port} on 127.0.0.1 is free for this test (held by ${describePortHolder(port)})`,
+      );
     certs = await makeCertificates(brokerDir);
     brokerPid = await startTestBroker({
       dir: brokerDir,

@@ -8,7 +8,7 @@ import { pythonEnvDir } from '../../src/local/pythonEnv';
 import { cacheRoot, stateRoot } from '../../src/config/paths';
 import { generatorArgs, jobArgs } from '../../src/local/pipelineProcesses';
 import { resumableSavepoint, savepointDirOf } from '../../src/flink/flinkSavepoints';
-import { listeningInodes, shortCommand } from '../../src/local/ports';
+import { listeningInodes, shortCommand, socketsOnPort } from '../../src/local/ports';
 import { bootstrapFor, newClusterId, nodesFor, serverProperties } from '../../src/local/stack';
 import { validateBootstrapServers, validatePositiveInt, validateRetentionMs, validateTopicName } from '../../src/config/validation';
 import { parseJsonc } from '../../src/config/workspaceSettings';
@@ -76,6 +76,10 @@ describe('ports: who holds a listening socket', () => {
     assert.deepEqual([...listeningInodes([table], 9092)], ['123456']);
     assert.deepEqual([...listeningInodes([table], 8080)], ['777']);
     assert.deepEqual([...listeningInodes([table], 9093)], []);
+  });
+  it('names every socket of a port with its state, listening or not (what holds a port no process listens on)', () => {
+    assert.deepEqual(socketsOnPort([table], 9092), ['LISTEN 127.0.0.1:9092 → 0.0.0.0:0', 'ESTABLISHED 127.0.0.1:9092 → 127.0.0.1:54466']);
+    assert.deepEqual(socketsOnPort([table], 9093), []);
   });
   it('shows a java command line the way a person recognises it', () => {
     assert.equal(

@@ -30,6 +30,7 @@ import { FilterBar } from './filterBar';
 import { formatCount } from './format';
 import { dropInitialScreen, initialScreen, markInitial, takeInitial } from './initialData';
 import { Requests } from './requests';
+import './base.css';
 import './results.css';
 import { SqlBox } from './sqlBox';
 import { SummaryView } from './summaryView';

@@ -9,13 +9,13 @@ import { validatePositiveInt } from '../config/validation';
 import { LAB_ALERTS_TOPIC, LAB_SOURCE_TABLES, LAB_TABLE_NAMES, type ReadMode } from '../flink/labTables';
 import { kafkaSecurityOptions } from '../pipeline/kafkaTableSecurity';
 import { LabSqlSession } from '../flink/sqlSession';
-import { gatewayProblem, GatewayUnreachable, SqlGatewayClient } from '../flink/sqlGatewayClient';
+import { GatewayUnreachable, type SqlGatewayClient } from '../flink/sqlGatewayClient';
 import { labTableWrite, splitStatements, statementKind, statementParts, type SqlStatement } from '../flink/sqlStatements';
 import { CHANGE_OP, ChangelogTable, formatTable } from '../flink/sqlChangelog';
-import { formatProblem, sqlProblem } from '../flink/sqlErrors';
-import { clusterRestUrl, LocalFlinkCluster, SQL_GATEWAY, DEFAULT_CLUSTER_SHAPE } from '../local/flinkCluster';
-import { fetchClusterOverview } from '../flink/flinkRest';
-import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl, startSqlGateway } from '../local/sqlGateway';
+import { formatProblem, noFreeSlot, sqlProblem } from '../flink/sqlErrors';
+import { clusterRestUrl, LocalFlinkCluster, DEFAULT_CLUSTER_SHAPE } from '../local/flinkCluster';
+import { slotShortage } from '../flink/flinkRest';
+import { chooseSqlGateway, LOCAL_SESSION_PROPERTIES, startSqlGateway } from '../local/sqlGateway';
 import { ensurePythonEnv } from '../local/pythonEnv';
 import { ensureJobRuntime } from '../local/flinkRuntime';
 import {
@@ -58,31 +58,19 @@ function statementsOf(ctx: CliContext): { statements: SqlStatement[]; file?: str
  * The gateway to talk to: --gateway, PIPELINE_SQL_GATEWAY_URL or the setting flink.sqlGatewayUrl, else the local
  * one, started with its cluster when it does not run.
  */
-async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; local: boolean }> {
+async function gatewayOf(ctx: CliContext, securedCluster: boolean): Promise<{ client: SqlGatewayClient; local: boolean }> {
   const resolved = configOf(ctx).sqlGatewayUrl();
-  const given = resolved.value;
-  if (given) {
-    const problem = gatewayProblem(resolved);
-    if (problem) throw new UserError(problem);
-    const url = new URL(given);
-    const client = new SqlGatewayClient(url.origin);
-    await client.info().catch((e) => {
+  const cluster = new LocalFlinkCluster(ctx.workspace);
+  const choice = chooseSqlGateway(resolved, securedCluster, cluster);
+  if (!choice.local) {
+    await choice.client.info().catch((e: unknown) => {
       throw new UserError(
-        `The SQL Gateway at ${url.origin} does not answer (${e instanceof Error ? e.message : e}): check the address (${resolved.label}), or leave it out to use the local one.`,
+        `The SQL Gateway at ${choice.client.baseUrl} does not answer (${e instanceof Error ? e.message : e}): check the address (${resolved.label}), or leave it out to use the local one.`,
       );
     });
-    return { client, local: false };
+    return choice;
   }
-  const cluster = new LocalFlinkCluster(ctx.workspace);
-  // The credentials are read after a start too: the first start makes them.
-  const client = () => new SqlGatewayClient(sqlGatewayUrl(), readGatewayCredentials(cluster));
-  if (
-    cluster.pidOf(SQL_GATEWAY) &&
-    (await client()
-      .info()
-      .catch(() => undefined))
-  )
-    return { client: client(), local: true };
+  if (choice.client && (await choice.client.info().catch(() => undefined))) return { client: choice.client, local: true };
   ctx.progress(
     'No local SQL Gateway runs: starting the Flink session cluster and its SQL Gateway (as `pipeline flink up` does; `pipeline flink down` stops them)…',
   );
@@ -90,7 +78,10 @@ async function gatewayOf(ctx: CliContext): Promise<{ client: SqlGatewayClient; l
   const runtime = await ensureJobRuntime(python, ctx.progress);
   await cluster.up(DEFAULT_CLUSTER_SHAPE, python, `${runtime.runtimeDir}/lib`, ctx.progress, ctx.signal);
   await startSqlGateway(cluster, python, `${runtime.runtimeDir}/lib`, ctx.progress, process.env, ctx.signal);
-  return { client: client(), local: true };
+  // The credentials are read after the start: the first start makes them.
+  const started = chooseSqlGateway(resolved, securedCluster, cluster);
+  if (!started.client) throw new UserError(`The local SQL Gateway did not start: see ${cluster.logDir}.`);
+  return { client: started.client, local: true };
 }
 
 /** The end offsets of each partition now: where a bounded statement stops. */
@@ -125,12 +116,6 @@ export const sqlCli: Record<string, CliCommand> = {
       const limit = checkedNumber(ctx, 'limit', (v) => validatePositiveInt(v, '--limit', 1_000_000));
       const config = configOf(ctx);
       const cluster = clusterOf(ctx);
-      // A secured cluster's settings go into the session's table options (its CA file's path, its SASL password, as
-      // the pipeline job's tables carry them): only to the local gateway, whose cluster runs the pipeline job too.
-      if ((cluster.security.tls || usesSasl(cluster.security)) && config.sqlGatewayUrl().value)
-        throw new UserError(
-          `\`pipeline sql\` takes a secured cluster's settings (its CA file, its SASL password) only to the local SQL Gateway; the gateway ${config.sqlGatewayUrl().value} comes from ${config.sqlGatewayUrl().label}. Leave it out to use the local one.`,
-        );
       const kafkaSecurity = kafkaSecurityOptions(
         cluster.security,
         (cluster.connection.sasl as { password?: string } | undefined)?.password,
@@ -157,7 +142,10 @@ export const sqlCli: Record<string, CliCommand> = {
           await admin.close();
         }
       }
-      const { client, local } = await gatewayOf(ctx).catch((error) => {
+      // A secured cluster's settings go into the session's table options (its CA file's path, its SASL password, as
+      // the pipeline job's tables carry them): only to the local gateway, whose cluster runs the pipeline job too.
+      const secured = cluster.security.tls || usesSasl(cluster.security);
+      const { client, local } = await gatewayOf(ctx, secured).catch((error) => {
         if (error instanceof GatewayUnreachable)
           throw new UserError(`The SQL Gateway does not answer (${error.message}): run \`pipeline flink up\`.`);
         throw error;
@@ -193,11 +181,6 @@ export const sqlCli: Record<string, CliCommand> = {
     },
   },
 };
-
-/** Why a statement's job waits, when every slot of the cluster is taken: said once, with the fix. */
-export function noFreeSlot(total: number): string {
-  return `No free task slot: all ${total} slots of the local Flink cluster are taken (the pipeline job and statements that still run). This statement waits until one frees up: stop a statement (Ctrl-C where it runs), or restart the cluster with more slots: \`pipeline flink down\`, then \`pipeline flink up --slots 4\`.`;
-}
 
 async function runStatement(
   ctx: CliContext,
@@ -243,11 +226,9 @@ async function runStatement(
           ctx.progress(`Waiting for the first result: ${Math.round(seconds)} s${jobId ? ` (Flink job ${jobId})` : ''}…`);
           if (options.restUrl && !slotsChecked) {
             slotsChecked = true;
-            void fetchClusterOverview(options.restUrl, 2000)
-              .then((o) => {
-                if (o.slotsTotal > 0 && o.slotsAvailable === 0) ctx.progress(noFreeSlot(o.slotsTotal));
-              })
-              .catch(() => undefined);
+            void slotShortage(options.restUrl, jobId).then((total) => {
+              if (total !== undefined) ctx.progress(noFreeSlot(total, 'Ctrl-C where it runs'));
+            });
           }
         },
       },

@@ -86,6 +86,21 @@ export async function fetchClusterOverview(restUrl: string, timeoutMs = 3000): P
   };
 }
 
+/**
+ * The cluster's slot count when job `jobId` waits for a task slot: every slot taken, and a task of the job not yet
+ * deployed (a job whose tasks all run may have taken the last slot itself). Undefined when it does not wait for one,
+ * or the cluster does not answer.
+ */
+export async function slotShortage(restUrl: string, jobId?: string): Promise<number | undefined> {
+  const overview = await fetchClusterOverview(restUrl, 2000).catch(() => undefined);
+  if (!overview || overview.slotsTotal === 0 || overview.slotsAvailable > 0) return undefined;
+  if (jobId) {
+    const detail = await fetchJobDetail(restUrl, jobId, 2000).catch(() => undefined);
+    if (detail && !detail.vertices.some((v) => v.status === 'SCHEDULED' || v.status === 'CREATED')) return undefined;
+  }
+  return overview.slotsTotal;
+}
+
 /** GET /taskmanagers: each TaskManager's id and slots, by id. */
 export async function fetchTaskManagers(restUrl: string, timeoutMs = 3000): Promise<TaskManagerInfo[]> {
   const body = await restJson<{ taskmanagers?: { id: string; slotsNumber: number; freeSlots: number }[] }>(

@@ -111,3 +111,8 @@ export function formatProblem(p: SqlProblem, file?: string): string {
   const position = p.column === undefined ? `${p.line}` : `${p.line}:${p.column}`;
   return file ? `${file}:${position}: ${p.message}` : `${position}: ${p.message}`;
 }
+
+/** Why a statement's job waits, when every slot of the cluster is taken: said once, with the fix (`howToStop`: where a statement is stopped). */
+export function noFreeSlot(total: number, howToStop: string): string {
+  return `No free task slot: all ${total} slots of the local Flink cluster are taken (the pipeline job and statements that still run). This statement waits until one frees up: stop a statement (${howToStop}), or restart the cluster with more slots: \`pipeline flink down\`, then \`pipeline flink up --slots 4\`.`;
+}

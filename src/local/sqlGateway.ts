@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../shared/errors';
+import type { Resolved } from '../config/resolver';
 import type { GatewayCredentials } from '../flink/sqlGatewayClient';
-import { fetchGatewayInfo } from '../flink/sqlGatewayClient';
+import { fetchGatewayInfo, gatewayProblem, SqlGatewayClient } from '../flink/sqlGatewayClient';
 import { javaBinary } from './environment';
 import { flinkYaml, SQL_GATEWAY, type LocalFlinkCluster } from './flinkCluster';
 import { pyflinkLibDir } from './flinkRuntime';
@@ -62,6 +63,29 @@ export const LOCAL_SESSION_PROPERTIES: Record<string, string> = { 'security.ssl.
 /** The credentials folder of a workspace's gateway: the PKCS12 key pair, its password, the certificate (0700/0600). */
 export function credentialsDir(cluster: LocalFlinkCluster): string {
   return join(cluster.gatewayDir, 'credentials');
+}
+
+/** Where statements go: a gateway named by a setting or a flag, or the local one (`client` undefined when it does not run). */
+export type GatewayChoice = { local: false; client: SqlGatewayClient } | { local: true; client: SqlGatewayClient | undefined };
+
+/**
+ * The one rule for the editor and `pipeline sql` alike: a named gateway under the trust rule (`gatewayProblem`), and
+ * never with a secured cluster, whose settings (its CA file, its SASL password) go only to the local gateway; else the
+ * local gateway, reached with its client certificate.
+ */
+export function chooseSqlGateway(named: Resolved<string>, securedCluster: boolean, cluster: LocalFlinkCluster): GatewayChoice {
+  if (named.value) {
+    const problem = gatewayProblem(named);
+    if (problem) throw new UserError(problem);
+    if (securedCluster)
+      throw new UserError(
+        `A secured cluster's settings (its CA file, its SASL password) go only to the local SQL Gateway; the gateway ${named.value} comes from ${named.label}. Leave it out to use the local one.`,
+      );
+    return { local: false, client: new SqlGatewayClient(new URL(named.value).origin) };
+  }
+  const credentials = readGatewayCredentials(cluster);
+  const running = cluster.pidOf(SQL_GATEWAY) !== undefined && credentials !== undefined;
+  return { local: true, client: running ? new SqlGatewayClient(sqlGatewayUrl(), credentials) : undefined };
 }
 
 /** The client side of the mutual TLS: the same key pair (self-signed, trusted by both ends). Undefined before the first start. */

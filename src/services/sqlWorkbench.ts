@@ -1,10 +1,9 @@
 // The editor's Flink SQL sessions: one lab session per gateway and table set, on the local SQL Gateway (its client certificate) or the one a setting names.
 import { join } from 'node:path';
 import { LAB_ALERTS_TOPIC, type LabTableOptions, type ReadMode } from '../flink/labTables';
-import { gatewayProblem, SqlGatewayClient } from '../flink/sqlGatewayClient';
 import { LabSqlSession } from '../flink/sqlSession';
-import { LocalFlinkCluster, SQL_GATEWAY } from '../local/flinkCluster';
-import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl } from '../local/sqlGateway';
+import { LocalFlinkCluster } from '../local/flinkCluster';
+import { chooseSqlGateway, LOCAL_SESSION_PROPERTIES } from '../local/sqlGateway';
 import { kafkaSecurityOptions } from '../pipeline/kafkaTableSecurity';
 import { NO_SECURITY } from '../kafka/clusterSecurity';
 import { UserError } from '../shared/errors';
@@ -44,23 +43,11 @@ export class SqlWorkbench extends Disposable {
       aggregatesDir: join(config.outputFolder().value, 'aggregates'),
       groupId: `kafka-flink-lab-sql-vscode-${process.pid}`,
     };
-    let client: SqlGatewayClient;
-    if (named.value) {
-      const problem = gatewayProblem(named);
-      if (problem) throw new UserError(problem);
-      if (access.security)
-        throw new UserError(
-          `A secured cluster's settings (its CA file, its SASL password) go only to the local SQL Gateway; ${named.value} comes from ${named.label}.`,
-        );
-      client = new SqlGatewayClient(new URL(named.value).origin);
-    } else {
-      const cluster = new LocalFlinkCluster(this.workspace);
-      const credentials = readGatewayCredentials(cluster);
-      if (!cluster.pidOf(SQL_GATEWAY) || !credentials)
-        throw new GatewayDown('The local SQL Gateway is not running: it starts with the local Flink cluster (`pipeline flink up`).');
-      client = new SqlGatewayClient(sqlGatewayUrl(), credentials);
-      tables.kafkaSecurity = kafkaSecurityOptions(access.security ?? NO_SECURITY, access.password);
-    }
+    const choice = chooseSqlGateway(named, access.security !== undefined, new LocalFlinkCluster(this.workspace));
+    if (choice.local && !choice.client)
+      throw new GatewayDown('The local SQL Gateway is not running: it starts with the local Flink cluster (`pipeline flink up`).');
+    const client = choice.client!;
+    if (choice.local) tables.kafkaSecurity = kafkaSecurityOptions(access.security ?? NO_SECURITY, access.password);
     const key = JSON.stringify({ gateway: client.baseUrl, tables });
     if (this.current?.key !== key) {
       await this.close();

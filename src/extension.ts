@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { KafkaConnections } from './services/connections';
+import { runDeactivateHooks } from './services/lifecycle';
 import { Log } from './services/log';
 import { PipelineMonitor } from './services/pipelineMonitor';
 import { PipelineTerminals } from './services/terminals';
@@ -67,4 +68,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionTestHooks |
   }
 }
 
-export function deactivate(): void {}
+/** Closing the window: what must not outlive it (the SQL statements and the jobs they started) is stopped first. */
+export function deactivate(): Promise<void> {
+  return runDeactivateHooks(4000);
+}

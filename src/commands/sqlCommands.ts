@@ -1,19 +1,23 @@
 // The .flink.sql editor: a Run and a Run bounded lens on each statement, Run Selection, errors as diagnostics where Flink places them, the local gateway started on request.
 import * as vscode from 'vscode';
 import type { ReadMode } from '../flink/labTables';
-import type { SqlProblem } from '../flink/sqlErrors';
+import { noFreeSlot, type SqlProblem } from '../flink/sqlErrors';
+import { slotShortage } from '../flink/flinkRest';
 import { loadCatalog, suggestions, type Catalog } from '../flink/sqlCatalog';
 import { SqlRun } from '../flink/sqlRun';
 import type { LabSqlSession } from '../flink/sqlSession';
 import { splitStatements, type SqlStatement } from '../flink/sqlStatements';
-import { LocalFlinkCluster, SQL_GATEWAY } from '../local/flinkCluster';
+import { clusterRestUrl, LocalFlinkCluster, SQL_GATEWAY } from '../local/flinkCluster';
 import { readGatewayCredentials } from '../local/sqlGateway';
 import { pollUntil } from '../local/proc';
-import { Disposable } from '../services/lifecycle';
+import { stopTarget, type ListedStatement } from '../flink/sqlStatementList';
+import { ContextKey, setContextKey } from '../services/contextKeys';
+import { Disposable, onDeactivate } from '../services/lifecycle';
 import { GatewayDown, SqlWorkbench } from '../services/sqlWorkbench';
 import { requireWorkspace } from '../services/workspace';
 import { UserError } from '../shared/errors';
 import { SqlResultsPanels } from '../views/sqlPanel';
+import { SqlStatementsView } from '../views/sqlStatementsView';
 import { registerCommandWithLogging, type Services } from './registration';
 
 const LANGUAGE = 'flink-sql';
@@ -79,18 +83,129 @@ function selectedStatements(document: vscode.TextDocument, selection: vscode.Sel
   });
 }
 
+/** A statement run of this window: its run, its panel, and for an INSERT the job's last known status. */
+interface Entry {
+  id: number;
+  run: SqlRun;
+  title: string;
+  gateway: string;
+  bounded: boolean;
+  panel: { reveal: () => boolean };
+  jobStatus?: string;
+}
+
+const JOB_POLL_MS = 3000;
+/** How long a statement waits for its first result before the slots are looked at. */
+const SLOT_CHECK_MS = 3000;
+
 class SqlEditor extends Disposable {
   private readonly diagnostics = this._register(vscode.languages.createDiagnosticCollection(LANGUAGE));
   private readonly panels: SqlResultsPanels;
   private readonly workbench: SqlWorkbench;
   /** The catalog of the current session, asked of the gateway once per session and again after a DDL statement. */
   private catalogCache: { session: LabSqlSession; loaded: Promise<Catalog> } | undefined;
+  private readonly entries = new Map<number, Entry>();
+  private nextId = 1;
+  private jobPoll: NodeJS.Timeout | undefined;
 
-  constructor(private readonly s: Services) {
+  constructor(
+    private readonly s: Services,
+    private readonly onStatements: () => void,
+  ) {
     super();
     this.panels = this._register(new SqlResultsPanels(s.context.extensionUri, s.log));
     this.workbench = this._register(new SqlWorkbench(requireWorkspace(), s.connections, s.log));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
+    this._register({ dispose: () => clearTimeout(this.jobPoll) });
+    this._register(onDeactivate(() => this.shutdown()));
+  }
+
+  /** Every statement run of this window, as the Statements view lists them. */
+  statements(): ListedStatement[] {
+    return [...this.entries.values()].map((e) => ({
+      id: e.id,
+      title: e.title,
+      statement: e.run.statement.text,
+      gateway: e.gateway,
+      bounded: e.bounded,
+      snapshot: e.run.summary(),
+      jobStatus: e.jobStatus,
+    }));
+  }
+
+  private listed(id: number): { entry: Entry; listed: ListedStatement } {
+    const entry = this.entries.get(id);
+    const listed = this.statements().find((l) => l.id === id);
+    if (!entry || !listed) throw new UserError('That statement is no longer listed.');
+    return { entry, listed };
+  }
+
+  /** Stop: a statement still reading closes (its job is cancelled by the gateway); an INSERT's job is cancelled. */
+  async stop(id: number): Promise<void> {
+    const { entry, listed } = this.listed(id);
+    const target = stopTarget(listed);
+    if (target === 'statement') entry.run.stop();
+    if (target === 'job' && listed.snapshot.jobId) {
+      const { session } = await this.workbench.session();
+      await session.stopJob(listed.snapshot.jobId);
+      entry.jobStatus = 'CANCELLING';
+      this.s.log.info(`Flink SQL: job ${listed.snapshot.jobId} of "${entry.title}" cancelled from the Statements view.`);
+      this.pollJobs(0);
+    }
+    this.onStatements();
+  }
+
+  /** The statement's panel, brought to the front, or opened again when it was closed. */
+  show(id: number): void {
+    const { entry } = this.listed(id);
+    if (!entry.panel.reveal()) entry.panel = this.panels.show(entry.run, entry.title, () => entry.run.errorDetails);
+  }
+
+  /** Forgets the statements that have ended (their panels stay open). */
+  clearEnded(): void {
+    for (const listed of this.statements()) if (!stopTarget(listed)) this.entries.delete(listed.id);
+    this.onStatements();
+  }
+
+  /** The status of the INSERT jobs still running, from the gateway's SHOW JOBS, every few seconds while there are any. */
+  private pollJobs(delay = JOB_POLL_MS): void {
+    clearTimeout(this.jobPoll);
+    if (this.isDisposed || !this.statements().some((l) => stopTarget(l) === 'job')) return;
+    this.jobPoll = setTimeout(async () => {
+      try {
+        const { session } = await this.workbench.session();
+        const jobs = await session.jobs();
+        for (const e of this.entries.values()) {
+          const job = jobs.find((j) => j.id === e.run.summary().jobId);
+          if (job && e.jobStatus !== undefined) e.jobStatus = job.status;
+        }
+        this.onStatements();
+      } catch (error) {
+        this.s.log.info(`Flink SQL: the jobs' status could not be read (${error instanceof Error ? error.message : error}).`);
+      }
+      this.pollJobs();
+    }, delay);
+  }
+
+  /**
+   * The window closes: every statement still reading is closed and every INSERT job still running is cancelled, then the
+   * session is closed (which closes whatever operation is left). No job of this window is left RUNNING.
+   */
+  private async shutdown(): Promise<void> {
+    const jobs: string[] = [];
+    for (const listed of this.statements()) {
+      const target = stopTarget(listed);
+      if (target === 'statement') this.entries.get(listed.id)?.run.stop();
+      if (target === 'job' && listed.snapshot.jobId) jobs.push(listed.snapshot.jobId);
+    }
+    try {
+      if (jobs.length > 0) {
+        const { session } = await this.workbench.session();
+        await Promise.allSettled(jobs.map((job) => session.stopJob(job)));
+      }
+    } finally {
+      await this.workbench.close();
+    }
   }
 
   /** The session's catalog for completion; never starts the local cluster (no gateway: no catalog). */
@@ -124,25 +239,52 @@ class SqlEditor extends Disposable {
 
   private async run(document: vscode.TextDocument, statements: SqlStatement[], bounded: boolean): Promise<void> {
     this.diagnostics.delete(document.uri);
-    const { session } = await this.sessionOrStart();
+    const { session, gateway, local } = await this.sessionOrStart();
     const mode: ReadMode = bounded ? await this.workbench.boundedMode('earliest') : { from: 'earliest' };
     for (const statement of statements) {
       // The run tells its panel of each change; the panel needs the run first.
       let changed = () => {};
-      const run = new SqlRun(session, statement, mode, 10_000, () => changed());
+      const run = new SqlRun(session, statement, mode, 10_000, () => {
+        changed();
+        this.onStatements();
+      });
       const title = `${bounded ? 'Bounded' : 'Live'}: ${statement.text
         .replace(/^(--.*\n|\s)+/, '')
         .replace(/\s+/g, ' ')
         .slice(0, 40)}`;
-      changed = this.panels.show(run, title, () => run.errorDetails).changed;
+      const panel = this.panels.show(run, title, () => run.errorDetails);
+      changed = panel.changed;
+      const entry: Entry = { id: this.nextId++, run, title, gateway, bounded, panel };
+      this.entries.set(entry.id, entry);
+      void setContextKey(ContextKey.SqlStatementsShown, true);
+      this.onStatements();
+      if (local) this.watchForSlots(run);
       await run.start();
-      const { problem, state, kind } = run.snapshot('table', 0);
+      const { problem, state, kind, jobId } = run.summary();
+      if ((kind === 'insert' || kind === 'statement-set') && jobId && state === 'finished') {
+        entry.jobStatus = 'submitted';
+        this.pollJobs(0);
+      }
       if (kind !== 'query' && kind !== 'insert') this.catalogCache = undefined;
       if (state === 'failed' && problem) {
         this.report(document, problem, statement);
         return;
       }
     }
+  }
+
+  /** A run still waiting for its first result is told, within seconds, when it waits for a free slot, and what to do. */
+  private watchForSlots(run: SqlRun): void {
+    const timer = setInterval(async () => {
+      const { state, jobId } = run.summary();
+      if (state !== 'waiting') return clearInterval(timer);
+      const total = await slotShortage(clusterRestUrl(), jobId);
+      if (total === undefined || run.summary().state !== 'waiting') return;
+      run.explainWait(noFreeSlot(total, 'Stop in the Flink SQL Statements view'));
+      clearInterval(timer);
+    }, SLOT_CHECK_MS);
+    // It ends with the wait: a stop (Stop, a closed panel or window) ends that too.
+    timer.unref();
   }
 
   /** A failed statement's problem as an error at Flink's line and column (the statement's start when it names none). */
@@ -207,9 +349,19 @@ async function openSamples(s: Services): Promise<void> {
 
 export function sqlCommands(s: Services): vscode.Disposable[] {
   let editor: SqlEditor | undefined;
-  const get = () => (editor ??= new SqlEditor(s));
+  const view = new SqlStatementsView(() => editor?.statements() ?? []);
+  const get = () => (editor ??= new SqlEditor(s, () => view.refresh()));
+  const id = (value: unknown): number => {
+    const n = typeof value === 'number' ? value : (value as { id?: unknown } | undefined)?.id;
+    if (typeof n !== 'number') throw new UserError('Choose a statement in the Flink SQL Statements view.');
+    return n;
+  };
   return [
     { dispose: () => editor?.dispose() },
+    view,
+    registerCommandWithLogging('kafkaFlinkLab.sql.stopStatement', (row?: unknown) => get().stop(id(row)), s.log),
+    registerCommandWithLogging('kafkaFlinkLab.sql.showStatement', (row?: unknown) => get().show(id(row)), s.log),
+    registerCommandWithLogging('kafkaFlinkLab.sql.clearStatements', () => editor?.clearEnded(), s.log),
     // The lenses are there from the start; the sessions, panels and diagnostics come with the first run.
     vscode.languages.registerCodeLensProvider({ language: LANGUAGE }, new StatementLenses()),
     vscode.languages.registerCompletionItemProvider({ language: LANGUAGE }, new StatementCompletions(get)),

@@ -31,6 +31,8 @@ export interface RunSnapshot {
   problem?: SqlProblem;
   /** SET, CREATE, DROP…: Flink's one-cell OK answer. */
   ok?: boolean;
+  /** Why it still waits, when that is known (every slot taken). */
+  waitReason?: string;
 }
 
 export type ResultView = 'table' | 'changelog';
@@ -54,6 +56,7 @@ export class SqlRun {
   private jobId: string | undefined;
   private problem: SqlProblem | undefined;
   private errors: string[] | undefined;
+  private waitReason: string | undefined;
   /** Received counts at recent moments, for the rate. */
   private readonly marks: { at: number; received: number }[] = [];
 
@@ -124,6 +127,12 @@ export class SqlRun {
     this.controller.abort();
   }
 
+  /** Says why the run still waits (shown while it waits, gone with its first rows). */
+  explainWait(reason: string): void {
+    this.waitReason = reason;
+    this.onChange();
+  }
+
   snapshot(view: ResultView, limit: number): RunSnapshot {
     const at = this.endedAt ?? this.now();
     this.marks.push({ at, received: this.received });
@@ -148,9 +157,23 @@ export class SqlRun {
       rate: this.ended ? 0 : rate,
       seconds: (at - this.startedAt) / 1000,
       waitedSeconds: this.state === 'waiting' ? this.waited : undefined,
+      waitReason: this.state === 'waiting' ? this.waitReason : undefined,
       jobId: this.jobId,
       problem: this.problem,
       ok: !this.isQuery && this.columns.length === 1 && this.columns[0] === 'result' && tableRows === 1,
+    };
+  }
+
+  /** The run's state and counts without its rows: what a list of statements shows. */
+  summary(): Pick<RunSnapshot, 'state' | 'kind' | 'tableRows' | 'changes' | 'jobId' | 'problem' | 'seconds'> {
+    return {
+      state: this.state,
+      kind: statementKind(this.statement.text),
+      tableRows: this.table.size,
+      changes: this.received,
+      jobId: this.jobId,
+      problem: this.problem,
+      seconds: ((this.endedAt ?? this.now()) - this.startedAt) / 1000,
     };
   }
 

@@ -18,6 +18,15 @@ export interface StatementOutcome {
 }
 
 const HEARTBEAT_MS = 30_000;
+/** SHOW JOBS and STOP JOB answer within seconds; a gateway that does not is down. */
+const CONTROL_TIMEOUT_MS = 15_000;
+
+/** A job as the gateway's `SHOW JOBS` lists it. */
+export interface SessionJob {
+  id: string;
+  name: string;
+  status: string;
+}
 
 export class LabSqlSession {
   private handle?: string;
@@ -46,23 +55,25 @@ export class LabSqlSession {
    * Opens the session (once) and defines the lab's tables for `mode`; a new mode re-defines them. Calls wait for each
    * other: two statements started together (a run and the editor's catalog) open one session and define its tables once.
    */
-  prepare(mode: ReadMode): Promise<string> {
+  prepare(mode?: ReadMode): Promise<string> {
     const prepared = this.preparing.then(() => this.prepareNow(mode));
     this.preparing = prepared.catch(() => undefined);
     return prepared;
   }
 
-  private async prepareNow(mode: ReadMode): Promise<string> {
-    const key = JSON.stringify({
-      from: mode.from,
-      bounded: mode.boundedAt && [...mode.boundedAt.sensorData, '|', ...mode.boundedAt.alerts],
-    });
+  private async prepareNow(mode: ReadMode | undefined): Promise<string> {
     if (!this.handle) {
       this.handle = await this.client.openSession(this.properties);
       this.heartbeat = setInterval(() => void this.client.heartbeat(this.handle!).catch(() => undefined), HEARTBEAT_MS);
       this.heartbeat.unref();
       this.mode = undefined;
     }
+    // No mode: a statement about the cluster (SHOW JOBS, STOP JOB) that reads no lab table.
+    if (!mode) return this.handle;
+    const key = JSON.stringify({
+      from: mode.from,
+      bounded: mode.boundedAt && [...mode.boundedAt.sensorData, '|', ...mode.boundedAt.alerts],
+    });
     if (this.mode !== key) {
       for (const ddl of labTableStatements(this.tables, mode)) {
         const outcome = await this.runOnce(this.handle, ddl, {}, new AbortController().signal);
@@ -77,7 +88,7 @@ export class LabSqlSession {
    * Runs one statement of the user's. An expired session (the gateway's idle timeout, or a restarted gateway) is
    * reopened with the same tables and the statement submitted again, once.
    */
-  async run(statement: string, mode: ReadMode, events: StatementEvents, signal: AbortSignal): Promise<StatementOutcome> {
+  async run(statement: string, mode: ReadMode | undefined, events: StatementEvents, signal: AbortSignal): Promise<StatementOutcome> {
     const words = statement.trim().toUpperCase().split(/\s+/).join(' ');
     if (words === 'BEGIN STATEMENT SET') this.collecting = true;
     try {
@@ -146,6 +157,34 @@ export class LabSqlSession {
       if (this.collecting) this.deferred.push(operation);
       else await this.client.closeOperation(session, operation).catch(() => undefined);
     }
+  }
+
+  /** The jobs of the cluster the gateway submits to (`SHOW JOBS`): the session's INSERT jobs among them. */
+  async jobs(): Promise<SessionJob[]> {
+    const { columns, rows } = await this.control('SHOW JOBS');
+    const at = (name: string) => columns.indexOf(name);
+    return rows.map((r) => ({ id: String(r[at('job id')]), name: String(r[at('job name')]), status: String(r[at('status')]) }));
+  }
+
+  /** Cancels a job through the gateway (`STOP JOB 'id'`, no savepoint), on whichever cluster the gateway submits to. */
+  async stopJob(jobId: string): Promise<void> {
+    if (!/^[0-9a-f]{32}$/.test(jobId)) throw new Error(`"${jobId}" is not a Flink job id.`);
+    await this.control(`STOP JOB '${jobId}'`);
+  }
+
+  /** A statement about the cluster, its whole (small) answer collected; a failure throws Flink's sentence. */
+  private async control(statement: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    let columns: string[] = [];
+    const rows: unknown[][] = [];
+    const outcome = await this.run(
+      statement,
+      undefined,
+      { onColumns: (c) => (columns = c.map((x) => x.name)), onRows: (page) => rows.push(...page.map((r) => r.fields)) },
+      AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+    );
+    if (outcome.end === 'error') throw new GatewayError(500, outcome.errors ?? [`${statement} failed.`]);
+    if (outcome.end === 'stopped') throw new Error(`${statement} got no answer within ${CONTROL_TIMEOUT_MS / 1000} s.`);
+    return { columns, rows };
   }
 
   private forget(): void {

@@ -13,6 +13,8 @@ export enum ContextKey {
   PrimaryIsLocal = 'kafkaFlinkLab.primaryIsLocal',
   /** What the Flink view shows: `job`, `noJob` (its welcome content) or `unreachable`. */
   FlinkView = 'kafkaFlinkLab.flinkView',
+  /** A Flink SQL statement was run in this window: the Flink SQL Statements view shows from then on. */
+  SqlStatementsShown = 'kafkaFlinkLab.sqlStatementsShown',
 }
 
 const known = new Set<string>(Object.values(ContextKey));

@@ -39,4 +39,20 @@ export function intervalDisposable(fn: () => void, ms: number): vscode.Disposabl
   return { dispose: () => clearInterval(timer) };
 }
 
+/** Work that must finish before the extension host ends (deactivate waits for it, a bounded time). */
+const lastWords = new Set<() => Promise<void>>();
+
+export function onDeactivate(work: () => Promise<void>): vscode.Disposable {
+  lastWords.add(work);
+  return { dispose: () => lastWords.delete(work) };
+}
+
+/** Runs every deactivate hook side by side and waits for them, at most `timeoutMs`. */
+export async function runDeactivateHooks(timeoutMs: number): Promise<void> {
+  const all = Promise.allSettled([...lastWords].map((work) => work()));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
+
 export { joiningRuns } from '../shared/runs';

@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import type { PanelRequest, PanelUpdate } from '../flink/sqlPanelProtocol';
+import { PanelUpdates } from '../flink/sqlPanelUpdates';
 import type { ResultView, SqlRun } from '../flink/sqlRun';
 import { Disposable } from '../services/lifecycle';
 import type { Log } from '../services/log';
@@ -30,7 +31,8 @@ export class SqlResultsPanels extends Disposable {
     return this.open.size;
   }
 
-  show(run: SqlRun, title: string, details: () => string | undefined): { changed: () => void } {
+  /** A panel for `run`; `reveal` brings it to the front, and answers false once the panel is closed. */
+  show(run: SqlRun, title: string, details: () => string | undefined): { changed: () => void; reveal: () => boolean } {
     const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
     const panel = vscode.window.createWebviewPanel(
       VIEW_TYPE,
@@ -41,11 +43,8 @@ export class SqlResultsPanels extends Disposable {
     panel.webview.html = webviewPage(panel.webview, root, { title: 'Flink SQL results', styles: ['sqlPanel.css'], script: 'sqlPanel.js' });
     this.open.add(panel);
     let view: ResultView = 'table';
-    let ready = false;
-    let dirty = true;
-    const post = () => {
-      if (!ready) return;
-      dirty = false;
+    let closed = false;
+    const updates = new PanelUpdates(() => {
       const update: PanelUpdate = {
         type: 'update',
         statement: run.statement.text,
@@ -54,22 +53,18 @@ export class SqlResultsPanels extends Disposable {
         snapshot: run.snapshot(view, SHOWN_ROWS),
       };
       void panel.webview.postMessage(update);
-    };
-    const timer = setInterval(() => {
-      if (dirty) post();
     }, UPDATE_MS);
     panel.webview.onDidReceiveMessage(async (message: PanelRequest) => {
       switch (message.type) {
         case 'ready':
-          ready = true;
-          post();
+          updates.setReady();
           break;
         case 'stop':
           run.stop();
           break;
         case 'view':
           view = message.view === 'changelog' ? 'changelog' : 'table';
-          post();
+          updates.flush();
           break;
         case 'export':
           await this.export(run, view, message.format === 'json' ? 'json' : 'csv');
@@ -85,15 +80,17 @@ export class SqlResultsPanels extends Disposable {
       }
     });
     panel.onDidDispose(() => {
-      clearInterval(timer);
+      closed = true;
+      updates.dispose();
       this.open.delete(panel);
       if (!run.ended) this.log.info(`Flink SQL: the panel "${title}" closed: its statement stops.`);
       run.stop();
     });
     return {
-      changed: () => {
-        dirty = true;
-        if (run.ended) post();
+      changed: () => updates.changed(run.ended),
+      reveal: () => {
+        if (!closed) panel.reveal(undefined, false);
+        return !closed;
       },
     };
   }

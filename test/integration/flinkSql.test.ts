@@ -5,7 +5,6 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { expectationOfTopic, readCommitted } from '../../src/cli/chaos/oracleSources';
 import { windowKey } from '../../src/cli/chaos/oracle';
-import { clusterRestUrl } from '../../src/local/flinkCluster';
 import { fetchJobsOverview } from '../../src/flink/flinkRest';
 import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import { parseBootstrapServers } from '../../src/kafka/kafkaClient';
@@ -13,6 +12,13 @@ import { pollUntil } from '../../src/local/proc';
 import { isLoopback, listeningSockets } from '../../src/local/sockets';
 import { spawn } from 'node:child_process';
 import { fetchClusterOverview } from '../../src/flink/flinkRest';
+import { LAB_ALERTS_TOPIC } from '../../src/flink/labTables';
+import { SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
+import { SqlRun } from '../../src/flink/sqlRun';
+import { LabSqlSession } from '../../src/flink/sqlSession';
+import { splitStatements } from '../../src/flink/sqlStatements';
+import { clusterRestUrl, LocalFlinkCluster } from '../../src/local/flinkCluster';
+import { LOCAL_SESSION_PROPERTIES, readGatewayCredentials, sqlGatewayUrl } from '../../src/local/sqlGateway';
 import { cliPath, pipeline, requireEnv, tempWorkspace, type CliRun } from '../support/cli';
 
 interface SqlRow {
@@ -276,6 +282,69 @@ GROUP BY sensor_id, window_start, window_end`,
       500,
     );
     assert.ok(freed, 'stopping the statements (Ctrl-C) cancelled their jobs and freed every slot');
+  });
+
+  /** The editor's path, in this process: a lab session on the local gateway with its certificate, as SqlWorkbench opens it. */
+  const editorSession = () =>
+    new LabSqlSession(
+      new SqlGatewayClient(sqlGatewayUrl(), readGatewayCredentials(new LocalFlinkCluster(workspace))),
+      {
+        topic,
+        alertsTopic: LAB_ALERTS_TOPIC,
+        bootstrapServers: bootstrap,
+        aggregatesDir: join(workspace, 'output', 'aggregates'),
+        groupId: 'it-sql-editor',
+      },
+      LOCAL_SESSION_PROPERTIES,
+    );
+
+  it('a statement that fails at run time ends its run as failed with Flink’s root cause, and the whole answer, stack trace included, is kept for the panel', async () => {
+    const session = editorSession();
+    try {
+      const [statement] = splitStatements('SELECT CAST(sensor_id AS INT) AS n FROM sensor_data;');
+      const run = new SqlRun(session, statement, { from: 'earliest' });
+      await run.start();
+      const { state, problem, jobId } = run.summary();
+      assert.equal(state, 'failed', JSON.stringify(run.summary()));
+      assert.match(problem?.message ?? '', /NumberFormatException: For input string: 'sensor-\d+'/);
+      assert.ok(jobId, 'it failed in a job that ran, not at planning');
+      assert.match(run.errorDetails ?? '', /\tat org\.apache\.flink\./, 'the stack trace is there for "Show the whole error"');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('an INSERT’s job runs on after its statement ends, is listed by the session (SHOW JOBS) and stopped through it (STOP JOB)', async () => {
+    const session = editorSession();
+    const rest = clusterRestUrl();
+    try {
+      const run = async (text: string) => {
+        const r = new SqlRun(session, splitStatements(text)[0], { from: 'earliest' });
+        await r.start();
+        assert.equal(r.summary().state, 'finished', JSON.stringify(r.summary()));
+        return r.summary();
+      };
+      await run("CREATE TEMPORARY TABLE hot_readings (sensor_id STRING, temperature DOUBLE) WITH ('connector' = 'blackhole');");
+      const { kind, jobId } = await run('INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;');
+      assert.equal(kind, 'insert');
+      assert.ok(jobId);
+      const listed = await pollUntil(
+        async () => (await session.jobs()).find((j) => j.id === jobId && j.status === 'RUNNING'),
+        60_000,
+        1000,
+      );
+      assert.ok(listed, `SHOW JOBS does not list ${jobId} RUNNING: ${JSON.stringify(await session.jobs())}`);
+      assert.equal((await fetchJobsOverview(rest)).find((j) => j.jid === jobId)?.state, 'RUNNING', 'the REST API agrees');
+      await session.stopJob(jobId);
+      const canceled = await pollUntil(
+        async () => ((await fetchJobsOverview(rest)).find((j) => j.jid === jobId)?.state === 'CANCELED' ? true : undefined),
+        60_000,
+        500,
+      );
+      assert.ok(canceled, `job ${jobId} is not CANCELED after STOP JOB: ${JSON.stringify(await fetchJobsOverview(rest))}`);
+    } finally {
+      await session.close();
+    }
   });
 
   it('the gateway listens on loopback only, and refuses a web page’s text/plain POST and any request without the certificate, on every port it opens', async () => {

@@ -108,7 +108,7 @@ describe('package.json contributions match the code', () => {
     }
   });
 
-  it('the activity bar container, its three views, the icon, the welcome views and the walkthrough media exist', () => {
+  it('the activity bar container, its four views, the icon, the welcome views and the walkthrough media exist', () => {
     const container = contributes.viewsContainers.activitybar.find((c: { id: string }) => c.id === 'kafkaFlinkLab');
     assert.equal(container.title, 'Kafka Flink Lab');
     assert.ok(existsSync(join(repoRoot, container.icon)), container.icon);
@@ -119,6 +119,7 @@ describe('package.json contributions match the code', () => {
         ['kafkaFlinkLab.kafka', 'Kafka'],
         ['kafkaFlinkLab.pipeline', 'Pipeline'],
         ['kafkaFlinkLab.flink', 'Flink'],
+        ['kafkaFlinkLab.sqlStatements', 'Flink SQL Statements'],
       ],
     );
     assert.match(contributes.viewsWelcome[0].contents, /\[Start local Kafka\]\(command:kafkaFlinkLab\.stack\.start\)/);

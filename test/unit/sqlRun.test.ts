@@ -1,4 +1,5 @@
 // A statement run as the results panel keeps it: states, the folded table and the changelog, counts and rate, a stop, a failure at its place.
+import { PanelUpdates } from '../../src/flink/sqlPanelUpdates';
 import * as assert from 'node:assert/strict';
 import type { ReadMode } from '../../src/flink/labTables';
 import type { LabSqlSession, StatementEvents, StatementOutcome } from '../../src/flink/sqlSession';
@@ -167,5 +168,29 @@ describe('a Flink SQL run for the results panel', () => {
       ),
       'a,b\r\n"x,y","say ""hi"""\r\n,"{""k"":[1]}"\r\n"line\nbreak",3\r\n',
     );
+  });
+});
+
+describe('the results panel’s updates', () => {
+  it('a run that changes often is posted at most once a tick; its end at once; nothing before the page is ready', async () => {
+    let posts = 0;
+    const updates = new PanelUpdates(() => posts++, 40);
+    try {
+      for (let i = 0; i < 100; i++) updates.changed(false);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(posts, 0, 'nothing goes to a page that has not loaded');
+      updates.setReady();
+      assert.equal(posts, 1, 'the page gets the run as it stands when it loads');
+      for (let i = 0; i < 1000; i++) updates.changed(false);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(posts >= 2 && posts <= 5, `1,000 changes in 100 ms became ${posts - 1} posts at a 40 ms tick`);
+      const before = posts;
+      updates.changed(true);
+      assert.equal(posts, before + 1, 'the end is posted at once');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(posts, before + 1, 'and nothing after it while nothing changes');
+    } finally {
+      updates.dispose();
+    }
   });
 });

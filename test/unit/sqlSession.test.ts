@@ -1,6 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { GatewayError, type ResultPage, type SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
 import { LabSqlSession } from '../../src/flink/sqlSession';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalFlinkCluster } from '../../src/local/flinkCluster';
+import { chooseSqlGateway } from '../../src/local/sqlGateway';
 import { gatewayProblem } from '../../src/flink/sqlGatewayClient';
 import { labTableStatements, scanOptions, type LabTableOptions } from '../../src/flink/labTables';
 import { kafkaSecurityOptions } from '../../src/pipeline/kafkaTableSecurity';
@@ -49,6 +54,29 @@ class FakeGateway {
         if (!this.sessions.has(session)) this.gone(session);
         const op = `op-${this.submitted.length}`;
         this.submitted.push({ session, statement });
+        if (statement === 'SHOW JOBS') {
+          this.pages.set(op, [
+            {
+              resultType: 'PAYLOAD',
+              isQueryResult: false,
+              results: {
+                columns: ['job id', 'job name', 'status', 'start time'].map((name) => ({ name, logicalType: { type: 'VARCHAR' } })),
+                data: [
+                  {
+                    kind: 'INSERT',
+                    fields: [
+                      '709c2ad1fe31c749a0ad7c654f70d768',
+                      'insert-into_default_catalog.default_database.b',
+                      'RUNNING',
+                      '2026-12-06T23:41:38.249Z',
+                    ],
+                  },
+                ],
+              },
+            },
+          ]);
+          return op;
+        }
         this.pages.set(op, [
           // A query's first page is not ready yet; the lab's DDL answers at once.
           ...(statement.startsWith('SELECT') ? [{ resultType: 'NOT_READY' as const, nextResultUri: `/v4/${op}/1` }] : []),
@@ -94,6 +122,21 @@ describe('a SQL session that knows the lab', () => {
       [...ddl, 'SELECT 1'],
     );
     assert.ok(gateway.closedOperations.includes(`op-${ddl.length}`), 'the statement’s operation is closed');
+  });
+
+  it('lists the cluster’s jobs and stops one through the gateway, without defining the lab tables; a job id is checked before it goes into SQL', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    assert.deepEqual(await session.jobs(), [
+      { id: '709c2ad1fe31c749a0ad7c654f70d768', name: 'insert-into_default_catalog.default_database.b', status: 'RUNNING' },
+    ]);
+    await session.stopJob('709c2ad1fe31c749a0ad7c654f70d768');
+    await assert.rejects(session.stopJob("x'; DROP TABLE sensor_data; --"), /not a Flink job id/);
+    assert.deepEqual(
+      gateway.submitted.map((s) => s.statement),
+      ['SHOW JOBS', "STOP JOB '709c2ad1fe31c749a0ad7c654f70d768'"],
+    );
+    await session.close();
   });
 
   it('two statements at once (a run and the completion catalog, or two runs) share one session and its tables, defined once', async () => {
@@ -241,6 +284,19 @@ describe('the SQL Gateway a statement may go to', () => {
     assert.equal(gatewayProblem(given('https://gateway.example:8083', 'user')), undefined);
     assert.equal(gatewayProblem(given('https://127.0.0.1:8083', 'workspace')), undefined);
     assert.match(gatewayProblem(given('gateway.example:8083'))!, /is not a URL/);
+  });
+
+  it('one choice for the editor and `pipeline sql`: a named gateway under that rule and never with a secured cluster; else the local one, when it runs', () => {
+    const cluster = new LocalFlinkCluster(mkdtempSync(join(tmpdir(), 'sql-gateway-choice-')));
+    const named = chooseSqlGateway(given('https://gateway.example:8083'), false, cluster);
+    assert.deepEqual([named.local, named.client?.baseUrl], [false, 'https://gateway.example:8083']);
+    assert.throws(() => chooseSqlGateway(given('https://gateway.example:8083', 'workspace'), false, cluster), /never because a workspace/);
+    assert.throws(
+      () => chooseSqlGateway(given('https://gateway.example:8083'), true, cluster),
+      /A secured cluster's settings \(its CA file, its SASL password\) go only to the local SQL Gateway; the gateway https:\/\/gateway\.example:8083 comes from --gateway/,
+    );
+    const local = chooseSqlGateway(given(''), true, cluster);
+    assert.deepEqual([local.local, local.client], [true, undefined], 'no local gateway runs in an empty workspace');
   });
 });
 

@@ -35,6 +35,8 @@ export class SqlStatementsView extends Disposable implements vscode.TreeDataProv
     item.id = `sql-statement/${row.id}`;
     item.description = row.description;
     item.tooltip = row.tooltip;
+    // Read aloud (and seen by the e2e run) as the row shows it, not as its long tooltip.
+    item.accessibilityInformation = { label: `${row.label} ${row.description}` };
     item.iconPath = new vscode.ThemeIcon(row.icon);
     item.contextValue = row.stop ? 'sqlStatement.stoppable' : 'sqlStatement';
     item.command = { command: 'kafkaFlinkLab.sql.showStatement', title: 'Show the Results', arguments: [row.id] };

@@ -24,6 +24,7 @@ import {
   waitForPrompt,
   childrenIn,
   expandRow,
+  extensionActive,
   extensionLogLines,
   notificationTexts,
   quickInput,
@@ -703,8 +704,11 @@ export async function runJourney({
   // What Flink's own REST API says (the job's web UI shows the same): the running job and its checkpoints.
   const FLINK_REST = 'http://127.0.0.1:8081';
   const flinkGet = async (path) => (await fetch(`${FLINK_REST}${path}`, { signal: AbortSignal.timeout(5000) })).json();
+  /** The pipeline job's id while it runs (SQL statements' jobs share the cluster and are not it). */
   const runningJobId = async () =>
-    (await flinkGet('/jobs/overview').catch(() => ({ jobs: [] }))).jobs.find((j) => j.state === 'RUNNING')?.jid;
+    (await flinkGet('/jobs/overview').catch(() => ({ jobs: [] }))).jobs.find(
+      (j) => j.state === 'RUNNING' && j.name.startsWith('sensor-pipeline['),
+    )?.jid;
 
   await step(
     'flink-web-ui',
@@ -1393,6 +1397,204 @@ export async function runJourney({
         .split('\n')
         .find((l) => /no_such_column/.test(l))
         ?.slice(0, 120)}"; hostile cell "${cell}"`;
+    },
+  );
+
+  const statementsView = () => viewPane(page, 'Flink SQL Statements');
+  /** The jobs on the cluster that run now, by id. */
+  const runningJobs = async () => (await flinkGet('/jobs/overview')).jobs.filter((j) => j.state === 'RUNNING');
+
+  await step(
+    'sql-statements',
+    'the walkthrough step "Write your own Flink SQL" opens the first sample and runs it; the Flink SQL Statements view lists what runs; an INSERT says its job started and its link shows the job in the Flink view beside the pipeline job; Stop in the Statements view cancels it; a failure at run time has its stack trace one click away; closing the window leaves no statement job RUNNING',
+    { needs: ['cluster'], timeoutMs: 480_000 },
+    async () => {
+      writeFileSync(
+        join(workspace, 'queries', 'insert.flink.sql'),
+        "CREATE TEMPORARY TABLE hot_readings (sensor_id STRING, temperature DOUBLE) WITH ('connector' = 'blackhole');\n\nINSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;\n",
+      );
+      writeFileSync(
+        join(workspace, 'queries', 'insert-again.flink.sql'),
+        'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 35;\n',
+      );
+      writeFileSync(join(workspace, 'queries', 'runtime-failure.flink.sql'), 'SELECT CAST(sensor_id AS INT) AS n FROM sensor_data;\n');
+      await page.keyboard.press('Escape');
+      await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Close All Editors', category: 'View' }] } }, 'x');
+      const pipelineJob = await runningJobId();
+      if (!pipelineJob) throw new Error('no pipeline job runs on the cluster before the step');
+      const before = new Set((await flinkGet('/jobs/overview')).jobs.map((j) => j.jid));
+
+      // The walkthrough's step: its button copies the samples (those there are kept) and runs the first, live.
+      await runCommand(page, manifest, 'kafkaFlinkLab.help.walkthrough');
+      const walkthrough = page.locator('.gettingStartedContainer');
+      await walkthrough.locator('.getting-started-step', { hasText: 'Write your own Flink SQL' }).first().click();
+      await walkthrough.getByRole('button', { name: 'Open and run the first sample' }).first().click();
+      const live = await sqlPanel('TUMBLE(TABLE sensor_data');
+      await until(async () => (await live.locator('[data-testid="sql-row"]').count()) > 0, {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        message: async () => `the walkthrough's run shows no rows: ${await live.locator('[data-testid="sql-state"]').textContent()}`,
+      });
+      const liveJob = (await runningJobs()).find((j) => !before.has(j.jid));
+      if (!liveJob) throw new Error("the walkthrough's statement runs no new job on the cluster");
+      await page.locator('.editor-group-container .tab', { hasText: '01-tumbling-window.flink.sql' }).first().waitFor({ timeout: 10_000 });
+
+      // The Statements view appears with the first statement and lists it running, with Stop.
+      const statements = statementsView();
+      await statements.first().waitFor({ timeout: 30_000 });
+      const header = statements.locator('.pane-header').first();
+      if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+      const listedLive = await until(
+        async () => {
+          const rows = await treeSnapshot(statements);
+          return rows.find((r) => /^Live: .* live · [\d,]+ rows? · [\d,]+ changes?/.test(r.text))?.text;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 1000,
+          message: async () => `the Statements view does not list the live run: ${await describeTree(statements)}`,
+        },
+      );
+
+      // An INSERT: the panel says a job started, and its link shows that job in the Flink view beside the pipeline job.
+      await openFile('insert.flink.sql');
+      await page.keyboard.press('Control+A');
+      await runCommand(page, manifest, 'kafkaFlinkLab.sql.runSelection');
+      const insertPanel = await sqlPanel('INSERT INTO hot_readings');
+      const started = await until(
+        async () => {
+          const note =
+            (await insertPanel
+              .locator('[data-testid="sql-note"]')
+              .textContent()
+              .catch(() => '')) ?? '';
+          return /A Flink job was started: ([0-9a-f]{32})/.exec(note)?.[1];
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 1000,
+          message: async () => `the INSERT's panel names no job: ${await insertPanel.locator('body').innerText()}`,
+        },
+      );
+      await insertPanel.locator('[data-testid="sql-flink-view"]').click();
+      const pane = flink();
+      await until(async () => (await pane.locator('.pane-header').first().getAttribute('aria-expanded')) === 'true', {
+        timeoutMs: 10_000,
+        intervalMs: 300,
+        message: 'the link did not open the Flink view',
+      });
+      const beside = await until(
+        async () => {
+          await expandAll(pane);
+          const rows = await treeSnapshot(pane);
+          const insert = rows.find((r) => r.text.includes(started.slice(0, 8)) && /RUNNING/.test(r.text));
+          const job = rows.find((r) => r.text.startsWith(JOB_ROW) && /RUNNING/.test(r.text));
+          return insert && job && `${job.text.slice(0, 60)} | ${insert.text}`;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: async () => `the Flink view does not show ${started} RUNNING beside the pipeline job: ${await describeTree(pane)}`,
+        },
+      );
+
+      // Stop in the Statements view cancels the INSERT's job.
+      const insertRow = async () => {
+        const rows = statements.locator('.monaco-list-row[role="treeitem"]');
+        for (let i = 0; i < (await rows.count()); i++) if (/INSERT INTO hot_readings/.test(await rowText(rows.nth(i)))) return rows.nth(i);
+        return undefined;
+      };
+      const row = await until(
+        async () => {
+          const r = await insertRow();
+          return r && /job RUNNING/.test(await rowText(r)) && r;
+        },
+        { timeoutMs: 30_000, intervalMs: 1000, message: async () => `no "job RUNNING" INSERT row: ${await describeTree(statements)}` },
+      );
+      await row.hover();
+      await row.locator('.action-label[aria-label^="Stop the Statement"]').first().click();
+      await until(async () => (await flinkGet(`/jobs/${started}`)).state === 'CANCELED', {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: `the INSERT's job ${started} is not CANCELED after Stop in the Statements view`,
+      });
+      const insertListed = await until(
+        async () => {
+          const r = await insertRow();
+          const text = r && (await rowText(r));
+          return text && /job CANCELED/.test(text) && text;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 1000,
+          message: async () => `the INSERT row does not say CANCELED: ${await describeTree(statements)}`,
+        },
+      );
+
+      // A failure at run time: Flink's sentence in the panel, the whole answer one click away.
+      await openFile('runtime-failure.flink.sql');
+      await clickLens('Run');
+      const failed = await sqlPanel('CAST(sensor_id AS INT)');
+      const sentence = await until(
+        async () => {
+          const text =
+            (await failed
+              .locator('[data-testid="sql-problem"]')
+              .textContent()
+              .catch(() => '')) ?? '';
+          return /NumberFormatException/.test(text) && text;
+        },
+        {
+          timeoutMs: 120_000,
+          intervalMs: 1000,
+          message: async () => `no run-time failure in the panel: ${await failed.locator('body').innerText()}`,
+        },
+      );
+      await failed.locator('[data-testid="sql-details"]').click();
+      const trace = await until(
+        async () => {
+          const text = await activeEditorText(page).catch(() => '');
+          return /at org\.apache\.flink\./.test(text) && text;
+        },
+        { timeoutMs: 20_000, intervalMs: 500, message: 'no editor with the stack trace opened' },
+      );
+
+      // One more INSERT, then the window closes (a reload): the live statement and the INSERT's job are cancelled.
+      await openFile('insert-again.flink.sql');
+      await clickLens('Run');
+      await sqlPanel('temperature > 35');
+      const again = await until(
+        async () => (await runningJobs()).find((j) => !before.has(j.jid) && j.jid !== liveJob.jid && j.jid !== started)?.jid,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: 'the second INSERT runs no job',
+        },
+      );
+      const open = (await runningJobs()).filter((j) => !before.has(j.jid)).map((j) => j.jid);
+      for (const jid of [liveJob.jid, again]) if (!open.includes(jid)) throw new Error(`${jid} is not RUNNING before the window closes`);
+      await page.screenshot({ path: join(shots, 'sql-statements.png') }).catch(() => undefined);
+      await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Reload Window', category: 'Developer' }] } }, 'x');
+      const left = await until(
+        async () => {
+          const jobs = await flinkGet('/jobs/overview').catch(() => undefined);
+          if (!jobs) return undefined;
+          const running = jobs.jobs.filter(
+            (j) => !before.has(j.jid) && j.state !== 'CANCELED' && j.state !== 'FINISHED' && j.state !== 'FAILED',
+          );
+          return running.length === 0 && jobs.jobs;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: async () =>
+            `after the window closed, statement jobs still run: ${JSON.stringify((await flinkGet('/jobs/overview')).jobs.filter((j) => !before.has(j.jid)).map((j) => [j.jid.slice(0, 8), j.name, j.state]))}`,
+        },
+      );
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await extensionActive(page);
+      if (left.find((j) => j.jid === pipelineJob)?.state !== 'RUNNING') throw new Error('the pipeline job did not keep running');
+      return `walkthrough run ${liveJob.jid.slice(0, 8)} listed as "${listedLive.slice(0, 70)}"; INSERT ${started.slice(0, 8)} beside the job: "${beside}"; after Stop: "${insertListed.slice(0, 80)}"; run-time failure: "${sentence.slice(0, 90)}" (trace of ${trace.split('\n').length} lines); after the reload: ${liveJob.jid.slice(0, 8)} ${left.find((j) => j.jid === liveJob.jid)?.state}, ${again.slice(0, 8)} ${left.find((j) => j.jid === again)?.state}, the pipeline job RUNNING`;
     },
   );
 

@@ -2,6 +2,7 @@
 // The `pipeline` command line's entry: parses argv, finds the command in the table of every *Cli.ts, runs it, maps errors to exit codes.
 import { parseArgs } from 'node:util';
 import { type CliCommand, type CliContext } from './cli/context';
+import { consumeCli } from './cli/consumeCli';
 import { flinkCli } from './cli/flinkCli';
 import { processCli } from './cli/processCli';
 import { resultsCli } from './cli/resultsCli';
@@ -10,7 +11,15 @@ import { sqlCli } from './cli/sqlCli';
 import { stackCli } from './cli/stackCli';
 import { errorMessage, UserError } from './shared/errors';
 
-export const commands: Record<string, CliCommand> = { ...setupCli, ...stackCli, ...flinkCli, ...processCli, ...resultsCli, ...sqlCli };
+export const commands: Record<string, CliCommand> = {
+  ...setupCli,
+  ...stackCli,
+  ...flinkCli,
+  ...processCli,
+  ...resultsCli,
+  ...sqlCli,
+  ...consumeCli,
+};
 
 function help(): string {
   const lines = ['pipeline — a local Kafka → Flink (PyFlink) pipeline', '', 'Commands:'];

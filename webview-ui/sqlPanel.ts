@@ -2,6 +2,7 @@
 import type { PanelRequest, PanelUpdate } from '../src/flink/sqlPanelProtocol';
 import { h } from './dom';
 import { formatCount, formatNumber } from './format';
+import './base.css';
 import './sqlPanel.css';
 
 interface VsCodeApi {
@@ -90,8 +91,11 @@ function render(update: PanelUpdate): void {
 
   const notes: string[] = [];
   if (s.ok) notes.push('OK: the statement applies to this session.');
+  if (s.waitReason) notes.push(s.waitReason);
   if (s.kind === 'insert' && s.jobId)
-    notes.push(`A Flink job was started: ${s.jobId}. It runs on until it is stopped, and shows in the Flink view under Other jobs.`);
+    notes.push(
+      `A Flink job was started: ${s.jobId}. It runs on, beside the pipeline job, until you stop it in the Flink SQL Statements view or close this window; the Flink view shows it under Other jobs.`,
+    );
   if (update.view === 'changelog')
     notes.push(
       'Each change as Flink sent it: +I insert, -U the old row of an update, +U its new row, -D delete. An aggregate over a stream takes its old row back (-U) before it gives the new one (+U).',

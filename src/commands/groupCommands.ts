@@ -4,11 +4,59 @@ import { UserError } from '../shared/errors';
 import { resetRefusal } from '../kafka/offsetReset';
 import { settings } from '../services/settings';
 import { GroupNode } from '../views/kafkaGroupNodes';
+import { TopicNode } from '../views/kafkaTopicNodes';
+import { jobGroupRefusal } from '../kafka/groupMember';
+import { cliConsumeArgs } from '../services/cliArgs';
+import { requireWorkspace } from '../services/workspace';
+import { validateGroupId } from '../config/validation';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickCluster, pickPartition, pickStart, required } from './prompts';
 
+/** Consumers started from this window, numbered for their terminals' names. */
+let consumersStarted = 0;
+
+/**
+ * Start a Consumer in Group…: `pipeline consume` in a terminal of its own, a plain member of the group. From a group's
+ * row it joins that group; from a topic's row it reads that topic; from the palette it asks.
+ */
+async function startConsumer(s: Services, node: unknown): Promise<void> {
+  const workspace = requireWorkspace();
+  const jobGroup = settings.jobGroupId.value;
+  const groupOf = node instanceof GroupNode ? node.model.groupId : undefined;
+  const group =
+    groupOf ??
+    required(
+      await vscode.window.showInputBox({
+        title: 'Start a consumer in which group?',
+        prompt: 'Members of one group split the topic’s partitions: start two or three in the same group and watch the Kafka view.',
+        value: 'lab-consumers',
+        ignoreFocusOut: true,
+        validateInput: (v) => validateGroupId(v) ?? jobGroupRefusal(v, jobGroup),
+      }),
+    );
+  const refused = jobGroupRefusal(group, jobGroup);
+  if (refused) throw new UserError(refused);
+  let topic = node instanceof TopicNode ? node.model.name : settings.topic.value;
+  const owned =
+    node instanceof GroupNode ? [...new Set((node.model.memberList ?? []).flatMap((m) => m.assignment.map((a) => a.topic)))] : [];
+  if (owned.length === 1) topic = owned[0];
+  const access = await s.connections.pipelineAccess();
+  const argv = cliConsumeArgs({
+    workspace,
+    group,
+    topic,
+    bootstrapServers: access.bootstrapServers,
+    from: 'earliest',
+    security: access.security,
+  });
+  s.terminals.startNamed(`Consumer ${++consumersStarted} · ${group}`, 'person', argv, { password: access.password });
+  // The tree shows the new member once the group has rebalanced: a refresh after the join.
+  setTimeout(() => s.explorer.refresh(), 4000).unref();
+}
+
 export function groupCommands(s: Services): vscode.Disposable[] {
   return [
+    registerCommandWithLogging('kafkaFlinkLab.group.startConsumer', (node?: unknown) => startConsumer(s, node), s.log),
     registerCommandWithLogging(
       'kafkaFlinkLab.group.resetOffsets',
       async (node?: unknown) => {

@@ -1,10 +1,36 @@
 // Consumer groups: list and describe them, read their committed offsets and lag, move their offsets.
+import { AssignerProtocol, type GroupDescription } from 'kafkajs';
 import type { KafkaAdminConnection } from './kafkaAdminConnection';
 import { commitOffsetsOutsideGroup } from './kafkajsShims';
-import type { CommittedOffset, GroupModel, GroupPartitionLag } from './kafkaModels';
+import type { CommittedOffset, GroupMemberModel, GroupModel, GroupPartitionLag } from './kafkaModels';
 import { fetchOffsetsForTimestamp, fetchOffsetsForTopics, fetchPartitionOffsets } from './kafkaMetadata';
 import { computeLag } from './lag';
 import { planOffsetReset, type ResetTarget } from './offsetReset';
+
+/** A member's partitions from its assignment bytes (the consumer protocol's MemberAssignment); none when it has none yet. */
+export function decodeAssignment(bytes: Buffer | undefined): GroupMemberModel['assignment'] {
+  if (!bytes || bytes.length === 0) return [];
+  try {
+    const decoded = AssignerProtocol.MemberAssignment.decode(bytes);
+    return Object.entries(decoded?.assignment ?? {})
+      .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+      .sort((a, b) => a.topic.localeCompare(b.topic));
+  } catch {
+    return [];
+  }
+}
+
+function membersOf(g: GroupDescription | undefined): GroupMemberModel[] {
+  if (!g || (g.protocolType !== 'consumer' && g.protocolType !== '')) return [];
+  return g.members
+    .map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignment: decodeAssignment(m.memberAssignment),
+    }))
+    .sort((a, b) => a.clientId.localeCompare(b.clientId) || a.memberId.localeCompare(b.memberId));
+}
 
 export async function listGroups(client: KafkaAdminConnection): Promise<GroupModel[]> {
   const listed = await client.callGroup('list consumer groups', (a) => a.listGroups());
@@ -19,6 +45,7 @@ export async function listGroups(client: KafkaAdminConnection): Promise<GroupMod
       state: g?.state ?? 'Unknown',
       protocolType: g?.protocolType ?? listed.groups.find((l) => l.groupId === groupId)?.protocolType ?? '',
       members: g?.members.length ?? 0,
+      memberList: membersOf(g),
     };
   });
 }
@@ -26,7 +53,13 @@ export async function listGroups(client: KafkaAdminConnection): Promise<GroupMod
 export async function describeGroup(client: KafkaAdminConnection, groupId: string): Promise<GroupModel> {
   const described = await client.callGroup(`describe group ${groupId}`, (a) => a.describeGroups([groupId]));
   const g = described.groups[0];
-  return { groupId, state: g?.state ?? 'Unknown', protocolType: g?.protocolType ?? '', members: g?.members.length ?? 0 };
+  return {
+    groupId,
+    state: g?.state ?? 'Unknown',
+    protocolType: g?.protocolType ?? '',
+    members: g?.members.length ?? 0,
+    memberList: membersOf(g),
+  };
 }
 
 export async function fetchCommittedOffsets(client: KafkaAdminConnection, groupId: string, topics?: string[]): Promise<CommittedOffset[]> {

@@ -53,6 +53,16 @@ export interface GroupModel {
   state: string;
   protocolType: string;
   members: number;
+  /** Each member with the partitions the group's leader gave it (consumer groups; empty while a rebalance runs). */
+  memberList?: GroupMemberModel[];
+}
+
+export interface GroupMemberModel {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  /** Partitions owned, per topic, partitions in order. */
+  assignment: { topic: string; partitions: number[] }[];
 }
 
 export interface CommittedOffset {

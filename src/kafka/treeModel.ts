@@ -1,5 +1,5 @@
 // The Kafka explorer's labels, descriptions and tooltips as plain text (brokers, topics, partitions, groups, lag).
-import type { BrokerModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from './kafkaModels';
+import type { BrokerModel, GroupMemberModel, GroupModel, GroupPartitionLag, PartitionDetail, TopicModel } from './kafkaModels';
 import type { LagSummary } from './lag';
 import { plural } from '../shared/format';
 import { mdCode, mdText } from '../shared/markdown';
@@ -124,6 +124,48 @@ export function groupTooltip(g: GroupModel, lag: LagSummary | undefined, options
       ? '\nThis is the **Flink job’s** group. Flink assigns partitions itself, so the group has **no members** even while the job runs; it commits offsets when a checkpoint completes, so its lag falls back in steps. Exactly-once comes from the checkpoint, not from these commits.'
       : '',
   ].join('\n');
+}
+
+/** "sensor-data 0, 2" per topic, or undefined for a member that owns nothing. */
+function ownedText(m: GroupMemberModel): string | undefined {
+  const parts = m.assignment.filter((a) => a.partitions.length > 0).map((a) => `${a.topic} ${a.partitions.join(', ')}`);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+export const isIdleMember = (m: GroupMemberModel) => ownedText(m) === undefined;
+
+export const memberLabel = (m: GroupMemberModel) => `member ${m.clientId}`;
+
+export function memberDescription(m: GroupMemberModel, g: GroupModel): string {
+  const owned = ownedText(m);
+  if (owned && m.assignment.length === 1) {
+    const partitions = m.assignment[0].partitions;
+    return `owns partition${partitions.length === 1 ? '' : 's'} ${partitions.join(', ')}`;
+  }
+  if (owned) return `owns ${owned}`;
+  return g.state === 'Stable' ? 'idle: no partition' : `no partition yet (${g.state})`;
+}
+
+export function memberTooltip(m: GroupMemberModel, g: GroupModel): string {
+  const members = g.memberList ?? [];
+  const owned = members.reduce((sum, x) => sum + x.assignment.reduce((n, a) => n + a.partitions.length, 0), 0);
+  const lines = [
+    `**Member ${mdCode(m.clientId)}** of ${mdCode(g.groupId)} — on ${mdText(m.clientHost)}`,
+    '',
+    `Member id ${mdCode(m.memberId)}: the coordinator gives each member an id when it joins.`,
+    '',
+  ];
+  const text = ownedText(m);
+  if (text)
+    lines.push(
+      `It owns **${mdText(text)}**: only this member of the group reads ${m.assignment.reduce((n, a) => n + a.partitions.length, 0) === 1 ? 'that partition' : 'those partitions'}, and it commits the group's offsets there. When a member joins or leaves, the group **rebalances**: the partitions are split again among the members.`,
+    );
+  else if (g.state === 'Stable')
+    lines.push(
+      `It is **idle**: a partition goes to at most one member of a group, and ${plural(members.length, 'member')} share ${plural(owned, 'partition')} here. It reads nothing until another member leaves (or the topic gets more partitions); then a rebalance gives it a share.`,
+    );
+  else lines.push(`The group is in state ${mdText(g.state)}: a rebalance is splitting the partitions again.`);
+  return lines.join('\n');
 }
 
 export const groupPartitionLabel = (r: GroupPartitionLag) => `${r.topic} · partition ${r.partition}`;

@@ -135,3 +135,25 @@ export function cliJobReplayArgs(o: CliJobOptions & { from: string }): string[] 
   parseReplayStart(o.from);
   return ['job', 'replay', `--from=${o.from}`, ...cliJobStartArgs(o).slice(2)];
 }
+
+export interface CliConsumeOptions {
+  workspace: string;
+  group: string;
+  topic: string;
+  bootstrapServers: string;
+  from: 'earliest' | 'latest';
+  security?: ClusterSecurity;
+}
+
+export function cliConsumeArgs(o: CliConsumeOptions): string[] {
+  check(validatePath(o.workspace, 'The workspace folder'), validateTopicName(o.topic), validateGroupId(o.group));
+  return [
+    'consume',
+    `--group=${o.group}`,
+    `--topic=${o.topic}`,
+    `--from=${o.from}`,
+    `--bootstrap-servers=${o.bootstrapServers}`,
+    ...cliSecurityArgs(o.security),
+    `--workspace=${o.workspace}`,
+  ];
+}

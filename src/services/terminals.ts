@@ -143,6 +143,33 @@ export class PipelineTerminals extends Disposable {
   }
 
   /**
+   * A terminal of its own, not one of the pipeline's parts (a member of a consumer group): `pipeline <args>` with the
+   * same argv and password handling; its password file goes when the terminal closes.
+   */
+  startNamed(name: string, icon: string, args: string[], options: { password?: string } = {}): vscode.Terminal {
+    const secret = options.password ? writeSecretFile(options.password) : undefined;
+    const terminal = this.createTerminal({
+      name,
+      shellPath: process.execPath,
+      shellArgs: [this.cliPath, ...args],
+      env: { ...secret?.env, ELECTRON_RUN_AS_NODE: '1' },
+      iconPath: new vscode.ThemeIcon(icon),
+      isTransient: true,
+    });
+    if (secret) {
+      const closed = vscode.window.onDidCloseTerminal((t) => {
+        if (t !== terminal) return;
+        secret.remove();
+        closed.dispose();
+      });
+      this._register(closed);
+    }
+    terminal.show(true);
+    this.log.info(`Started in terminal "${name}": pipeline ${args.join(' ')}`);
+    return terminal;
+  }
+
+  /**
    * Ctrl-C, then after `graceMs` SIGKILL to the terminal's process group. `beforeKill` runs first: the CLI starts
    * Python in a process group of its own, which a kill of the terminal's group would miss.
    */

@@ -1,6 +1,6 @@
 // The Kafka explorer's Consumer groups folder, its group rows (with lag) and each group's partitions.
 import * as vscode from 'vscode';
-import type { GroupModel, GroupPartitionLag } from '../kafka/kafkaModels';
+import type { GroupMemberModel, GroupModel, GroupPartitionLag } from '../kafka/kafkaModels';
 import { summarizeLag, type LagSummary } from '../kafka/lag';
 import {
   contextValueOf,
@@ -9,6 +9,10 @@ import {
   groupPartitionLabel,
   groupPartitionTooltip,
   groupTooltip,
+  isIdleMember,
+  memberDescription,
+  memberLabel,
+  memberTooltip,
 } from '../kafka/treeModel';
 import { FolderNode, InfoNode, ModelNode, markdown, type ClusterNode, type KafkaNode } from './kafkaTreeNode';
 
@@ -81,15 +85,18 @@ export class GroupNode extends ModelNode<GroupModel> {
       this.lag = rows = lag;
       this.folder.clusterNode.ctx.changed(this);
     }
+    // Its members first, each with the partitions it owns (the split a rebalance changes), then the partitions' offsets.
+    const members = (this.model.memberList ?? []).map((m) => new GroupMemberNode(this, m));
     if (rows.every((r) => r.committed === undefined))
       return [
+        ...members,
         new InfoNode(
           this,
           'no committed offsets yet',
-          'The group has not committed any offset. The Flink job commits when a checkpoint completes.',
+          'The group has not committed any offset. The Flink job commits when a checkpoint completes; a plain member commits as it reads.',
         ),
       ];
-    return rows.map((r) => new GroupPartitionNode(this, r));
+    return [...members, ...rows.map((r) => new GroupPartitionNode(this, r))];
   }
 
   protected override forgetOwnData(): void {
@@ -117,6 +124,27 @@ export class GroupPartitionNode extends ModelNode<GroupPartitionLag> {
       this.model.committed === undefined ? 'circle-outline' : (this.model.lag ?? 0) > 0 ? 'arrow-circle-down' : 'pass',
     );
     item.contextValue = contextValueOf('grouppartition');
+    return item;
+  }
+}
+
+/** A member of the group, with the partitions it owns; one that owns none is idle, and its tooltip says why. */
+export class GroupMemberNode extends ModelNode<GroupMemberModel> {
+  constructor(
+    readonly group: GroupNode,
+    model: GroupMemberModel,
+  ) {
+    super(group, `${group.id}/member/${model.memberId}`, model);
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(memberLabel(this.model), vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.description = memberDescription(this.model, this.group.model);
+    item.tooltip = markdown(memberTooltip(this.model, this.group.model));
+    const idle = isIdleMember(this.model);
+    item.iconPath = new vscode.ThemeIcon(idle ? 'debug-pause' : 'person');
+    item.contextValue = contextValueOf('groupmember', idle && 'idle');
     return item;
   }
 }

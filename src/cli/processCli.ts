@@ -3,13 +3,13 @@ import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../shared/errors';
 import { startSqlGateway } from '../local/sqlGateway';
 import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
-import { parseFlinkTarget, secretTargetProblem, type FlinkTarget } from '../flink/flinkJobs';
+import { parseFlinkTarget, secretTargetProblem, slotShortfall, type FlinkTarget } from '../flink/flinkJobs';
 import { listCheckpoints, listSavepoints, resolveSavepoint, savepointDirOf } from '../flink/flinkSavepoints';
 import { ensureTopic, parseBootstrapServers } from '../kafka/kafkaClient';
 import { parseReplayStart } from '../kafka/offsetReset';
 import { pollUntil } from '../local/proc';
 import { KafkaAdminClient } from '../kafka/kafkaAdmin';
-import { fetchJobsOverview } from '../flink/flinkRest';
+import { fetchClusterOverview, fetchJobsOverview } from '../flink/flinkRest';
 import { stopWithSavepoint } from '../flink/flinkJobControl';
 import type { FlinkJobSummary } from '../flink/flinkRestTypes';
 import { ensureJobRuntime, type JobRuntime } from '../local/flinkRuntime';
@@ -99,6 +99,7 @@ export async function jobOptionsOf(
     output: config.outputFolder().value,
     windowSeconds: config.windowSeconds().value,
     groupId: config.groupId().value,
+    parallelism: config.parallelism().value,
     checkpointSeconds: checkedNumber(ctx, 'checkpoint-interval', (v) =>
       v > 0 ? undefined : '--checkpoint-interval must be more than 0 seconds.',
     ),
@@ -178,9 +179,15 @@ async function startJob(
     }
   }
   if (target.kind === 'embedded') await ensureRestPortFree(options.restPort);
+  else {
+    // Each subtask needs a slot: a job that cannot have them all would wait for them, and say nothing.
+    const overview = await fetchClusterOverview(target.url, 5000).catch(() => undefined);
+    const short = overview && slotShortfall(options.parallelism ?? 1, overview.slotsAvailable, overview.slotsTotal, target.url);
+    if (short) throw new UserError(short);
+  }
   const where = target.kind === 'embedded' ? 'an embedded Flink' : `the Flink cluster ${target.url}`;
   ctx.progress(
-    `Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId}) in ${where}…`,
+    `Starting the Flink job on ${options.topic} → ${options.output} (window ${options.windowSeconds} s, group ${options.groupId}${options.parallelism && options.parallelism > 1 ? `, parallelism ${options.parallelism}` : ''}) in ${where}…`,
   );
   if (!ctx.values.detach) return runForeground(job, python, jobArgs(options), ctx, childEnv);
   job.start(python, jobArgs(options), { background: true, cwd: ctx.workspace, extraEnv: childEnv });
@@ -239,6 +246,7 @@ const jobFlags = {
   output: { type: 'string' as const },
   window: { type: 'string' as const },
   'group-id': { type: 'string' as const },
+  parallelism: { type: 'string' as const },
   'checkpoint-interval': { type: 'string' as const },
   'rest-port': { type: 'string' as const },
   detach: { type: 'boolean' as const },

@@ -146,5 +146,35 @@ export function flinkCommands(s: Services): vscode.Disposable[] {
       },
       s.log,
     ),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.job.setParallelism',
+      async (arg?: unknown) => {
+        requireWorkspace();
+        const current = settings.jobParallelism.value;
+        const parallelism =
+          typeof arg === 'number' && Number.isInteger(arg) && arg >= 1 && arg <= 64
+            ? arg
+            : Number(
+                (
+                  await vscode.window.showQuickPick(
+                    [1, 2, 3, 4].map((n) => ({
+                      label: String(n),
+                      description: `${n === current ? 'now · ' : ''}${n} source subtask${n === 1 ? ' reads every partition' : 's split the partitions'}`,
+                    })),
+                    { title: 'Flink job: parallelism (subtasks per operator; each needs a task slot)', ignoreFocusOut: true },
+                  )
+                )?.label ?? NaN,
+              );
+        if (!Number.isInteger(parallelism)) return;
+        await vscode.workspace
+          .getConfiguration('kafkaFlinkLab')
+          .update('job.parallelism', parallelism, vscode.ConfigurationTarget.Workspace);
+        // A running job takes the new parallelism at a restart (from its checkpoint; Flink rescales its state).
+        const running = ['running', 'starting'].includes(s.monitor.snapshot.job.phase);
+        await vscode.commands.executeCommand(running ? 'kafkaFlinkLab.job.restart' : 'kafkaFlinkLab.job.start', ...(running ? [] : [{}]));
+        await vscode.commands.executeCommand('kafkaFlinkLab.flink.focus');
+      },
+      s.log,
+    ),
   ];
 }

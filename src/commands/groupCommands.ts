@@ -12,6 +12,11 @@ import { validateGroupId } from '../config/validation';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickCluster, pickPartition, pickStart, required } from './prompts';
 
+/** A group named by a link rather than a tree row. */
+class GroupName {
+  constructor(readonly groupId: string) {}
+}
+
 /** Consumers started from this window, numbered for their terminals' names. */
 let consumersStarted = 0;
 
@@ -22,7 +27,18 @@ let consumersStarted = 0;
 async function startConsumer(s: Services, node: unknown): Promise<void> {
   const workspace = requireWorkspace();
   const jobGroup = settings.jobGroupId.value;
-  const groupOf = node instanceof GroupNode ? node.model.groupId : undefined;
+  // The walkthrough's link: {"group": "lab-consumers", "count": 2} starts that many members at once, no questions.
+  const asked =
+    typeof node === 'object' && node !== null && !(node instanceof GroupNode) && !(node instanceof TopicNode)
+      ? (node as { group?: unknown; count?: unknown })
+      : undefined;
+  if (asked && typeof asked.group === 'string') {
+    const count = typeof asked.count === 'number' && asked.count >= 1 && asked.count <= 4 ? Math.floor(asked.count) : 1;
+    for (let i = 0; i < count; i++) await startConsumer(s, new GroupName(asked.group));
+    await vscode.commands.executeCommand('kafkaFlinkLab.kafka.focus');
+    return;
+  }
+  const groupOf = node instanceof GroupNode ? node.model.groupId : node instanceof GroupName ? node.groupId : undefined;
   const group =
     groupOf ??
     required(

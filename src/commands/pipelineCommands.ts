@@ -186,6 +186,7 @@ function jobCliOptions(
     outputDir,
     windowSeconds,
     groupId: config.groupId().value,
+    parallelism: config.parallelism().value,
   };
   if (target.kind === 'embedded') return { ...common, flink: 'embedded', restPort: localRestPort(config.flinkRestUrl().value) };
   return { ...common, flink: target.kind === 'local-cluster' ? 'local-cluster' : target.url };

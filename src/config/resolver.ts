@@ -61,6 +61,8 @@ export interface ResolvedSecurity {
 }
 
 const MAX_WINDOW_SECONDS = 86_400;
+/** Subtasks per operator: the local cluster has 4 slots, a bigger one may have more; a slot per subtask is checked at the start. */
+export const MAX_PARALLELISM = 64;
 
 export class PipelineConfig {
   private readonly workspace: string;
@@ -98,6 +100,11 @@ export class PipelineConfig {
 
   windowSeconds(): Resolved<number> {
     return this.checked(this.number('windowSeconds', 'window'), (v, label) => validatePositiveInt(v, label, MAX_WINDOW_SECONDS));
+  }
+
+  /** The job's parallelism: how many subtasks each operator runs, the Kafka source's among them (each reads its own partitions). */
+  parallelism(): Resolved<number> {
+    return this.checked(this.number('job.parallelism', 'parallelism'), (v, label) => validatePositiveInt(v, label, MAX_PARALLELISM));
   }
 
   generatorRate(): Resolved<number> {

@@ -14,6 +14,7 @@ export const SETTING_DEFAULTS = {
   'generator.sensors': 10,
   windowSeconds: 10,
   'job.groupId': 'flink-sensor-processor',
+  'job.parallelism': 1,
   outputFolder: 'output',
   flinkRestUrl: 'http://127.0.0.1:8081',
   'flink.target': 'local-cluster',

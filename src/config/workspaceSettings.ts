@@ -38,6 +38,7 @@ const CLI_KEYS = new Set<string>([
   'generator.sensors',
   'windowSeconds',
   'job.groupId',
+  'job.parallelism',
   'outputFolder',
   'flinkRestUrl',
   'flink.target',

@@ -15,6 +15,15 @@ export function phaseOfFlinkState(state: string): JobPhase {
   return 'stopped';
 }
 
+/**
+ * Why a job at `parallelism` cannot start on a cluster with `free` of `total` task slots (each subtask needs one), in
+ * words with the ways out; undefined when it fits.
+ */
+export function slotShortfall(parallelism: number, free: number, total: number, where: string): string | undefined {
+  if (parallelism <= free) return undefined;
+  return `The job runs ${parallelism} subtasks of each operator and needs ${parallelism} free task slots, but the Flink cluster at ${where} has ${free} of ${total} free${free < total ? ' (running jobs and SQL statements hold the others)' : ''}. ${free < total ? 'Stop a statement or a job, lower' : 'Lower'} the parallelism (--parallelism, kafkaFlinkLab.job.parallelism), or restart the local cluster with more slots: \`pipeline flink down\`, then \`pipeline flink up --slots ${Math.max(2, Math.ceil((parallelism + 1) / 2))}\` (2 TaskManagers).`;
+}
+
 /** The name the pipeline job gives itself (`pipeline.name`): `sensor-pipeline[<topic>]`. */
 export const isPipelineJobName = (name: string | undefined) => name?.startsWith('sensor-pipeline[') ?? false;
 

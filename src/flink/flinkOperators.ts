@@ -99,7 +99,7 @@ export function operatorsRow(job: FlinkJobSnapshot, stats: OperatorStats[]): Fli
     // Never a leaf: VS Code keeps a row's first collapse state, so a row drawn once without children (a run that
     // just started) would stay folded when its operators arrive.
     children: stats.length
-      ? stats.map((s) => operatorRow(jid, s, s === slowest))
+      ? stats.map((s) => operatorRow(jid, s, s === slowest, job.sourcePartitions?.[s.vertex.id]))
       : [
           {
             id: `flink/job/${jid}/operators/none`,
@@ -112,7 +112,42 @@ export function operatorsRow(job: FlinkJobSnapshot, stats: OperatorStats[]): Fli
   };
 }
 
-function operatorRow(jid: string, s: OperatorStats, isBottleneck: boolean): FlinkRow {
+/** "partition 0 of sensor-data", "partitions 0, 2 of sensor-data", or per topic when a subtask reads several. */
+function partitionsText(parts: { topic: string; partition: number }[]): string {
+  const topics = [...new Set(parts.map((p) => p.topic))];
+  return topics
+    .map((t) => {
+      const ps = parts.filter((p) => p.topic === t).map((p) => p.partition);
+      return `partition${ps.length === 1 ? '' : 's'} ${ps.join(', ')} of ${t}`;
+    })
+    .join('; ');
+}
+
+/**
+ * The Kafka source's subtasks, each with the partitions it reads: Flink's side of a consumer group. Flink assigns the
+ * partitions itself (its group has no members); at a parallelism above the partition count a subtask is idle.
+ */
+export function subtaskRows(jid: string, vertexId: string, subtasks: { topic: string; partition: number }[][]): FlinkRow[] {
+  const partitions = new Set(subtasks.flat().map((p) => `${p.topic}/${p.partition}`)).size;
+  return subtasks.map((parts, i) => {
+    const idle = parts.length === 0;
+    return {
+      id: `flink/job/${jid}/operator/${vertexId}/subtask/${i}`,
+      kind: 'subtask',
+      label: `subtask ${i}`,
+      description: idle ? 'idle: no partition to read' : `reads ${partitionsText(parts)}`,
+      icon: idle ? ['debug-pause', 'list.warningForeground'] : ['arrow-small-right'],
+      flags: [idle ? 'idle' : 'reading'],
+      jobId: jid,
+      vertexId,
+      tooltip: idle
+        ? `**Subtask ${i} is idle.** The Kafka source gives each partition to exactly one of its subtasks, as a consumer group gives each partition to one member: ${subtasks.length} subtasks share ${partitions} ${partitions === 1 ? 'partition' : 'partitions'} here, so ${subtasks.length - partitions === 1 ? 'one has' : `${subtasks.length - partitions} have`} nothing to read. A lower parallelism (\`kafkaFlinkLab.job.parallelism\`), or more partitions, puts it to work.`
+        : `**Subtask ${i}** of the source reads ${escapeMarkdown(partitionsText(parts))}: only this subtask reads ${parts.length === 1 ? 'it' : 'them'}. Flink splits a topic's partitions among the source's ${subtasks.length} subtasks itself — the same idea as a consumer group, but the job's group has no members: Flink only commits offsets to it.`,
+    };
+  });
+}
+
+function operatorRow(jid: string, s: OperatorStats, isBottleneck: boolean, subtasks?: { topic: string; partition: number }[][]): FlinkRow {
   const v = s.vertex;
   const description = [
     isBottleneck ? 'bottleneck' : undefined,
@@ -139,6 +174,7 @@ function operatorRow(jid: string, s: OperatorStats, isBottleneck: boolean): Flin
     flags: [s.level?.toLowerCase() ?? 'unknown', isBottleneck ? 'bottleneck' : undefined].filter((f): f is string => Boolean(f)),
     jobId: jid,
     vertexId: v.id,
+    ...(subtasks && subtasks.length > 0 ? { children: subtaskRows(jid, v.id, subtasks), expanded: subtasks.length > 1 } : {}),
     tooltip: [
       `**${escapeMarkdown(s.title)}** — ${escapeMarkdown(v.status)}, parallelism ${v.parallelism}`,
       '',

@@ -72,3 +72,32 @@ export async function listVertexMetrics(restUrl: string, jobId: string, vertexId
   );
   return body.map((m) => m.id);
 }
+
+/** GET /jobs/:id/vertices/:vid/subtasks/:index/metrics: the names of the metrics one subtask reports (no values). */
+export async function listSubtaskMetrics(
+  restUrl: string,
+  jobId: string,
+  vertexId: string,
+  subtask: number,
+  timeoutMs = 3000,
+): Promise<string[]> {
+  const body = await restJson<{ id: string }[]>(
+    restUrl,
+    jobPath(jobId, `/vertices/${encodeURIComponent(vertexId)}/subtasks/${subtask}/metrics`),
+    timeoutMs,
+  );
+  return body.map((m) => m.id);
+}
+
+/**
+ * The Kafka partitions a source subtask reads, from the metrics the Kafka source registers for each partition it was
+ * given (`…KafkaSourceReader.topic.<topic>.partition.<p>.currentOffset`), in order.
+ */
+export function partitionsOfSubtask(metricNames: string[]): { topic: string; partition: number }[] {
+  const found: { topic: string; partition: number }[] = [];
+  for (const name of metricNames) {
+    const m = /KafkaSourceReader\.topic\.(.+)\.partition\.(\d+)\.currentOffset$/.exec(name);
+    if (m) found.push({ topic: m[1], partition: Number(m[2]) });
+  }
+  return found.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}

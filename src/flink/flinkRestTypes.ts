@@ -122,6 +122,8 @@ export interface FlinkJobSnapshot {
   /** The input watermark (min over subtasks) of each vertex that holds a window operator, by vertex id. */
   watermarks: Record<string, number | undefined>;
   sources: SourceProgress[];
+  /** Per source vertex (by id): the Kafka partitions each of its subtasks reads, subtask by subtask. */
+  sourcePartitions?: Record<string, { topic: string; partition: number }[][]>;
   /** Calls of this job that failed (the rest of the snapshot still stands). */
   errors: string[];
 }

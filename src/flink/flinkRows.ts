@@ -10,6 +10,7 @@ export type FlinkRowKind =
   | 'other-jobs'
   | 'operators'
   | 'operator'
+  | 'subtask'
   | 'watermarks'
   | 'watermark'
   | 'window'

@@ -4,10 +4,19 @@ import { hasWindowOperator, isSourceVertex } from './flinkChains';
 import { currentJob, normalizeRestUrl } from './flinkJobs';
 import { fetchClusterOverview, fetchExceptionHistory, fetchJobDetail, fetchJobsOverview } from './flinkRest';
 import { fetchCheckpointConfig, fetchCheckpointStats } from './flinkRestCheckpoints';
-import { fetchJobMetrics, fetchVertexMetrics, fetchVertexWatermarks, listVertexMetrics, watermarkValue } from './flinkRestMetrics';
+import {
+  fetchJobMetrics,
+  fetchVertexMetrics,
+  fetchVertexWatermarks,
+  listSubtaskMetrics,
+  listVertexMetrics,
+  partitionsOfSubtask,
+  watermarkValue,
+} from './flinkRestMetrics';
 import type {
   FlinkClusterOverview,
   FlinkException,
+  FlinkJobDetail,
   FlinkJobSnapshot,
   FlinkJobSummary,
   FlinkSnapshot,
@@ -45,7 +54,12 @@ interface JobCache {
   checkpointIntervalMs?: number;
   sourceVertices?: { id: string; name: string }[];
   exceptions?: { key: string; entries: FlinkException[] };
+  /** Which partitions each source subtask reads, by vertex id, and when that was read (it changes only with the job's partitions). */
+  sourcePartitions?: { at: number; byVertex: Record<string, { topic: string; partition: number }[][]> };
 }
+
+/** How often the source subtasks' partitions are read again (a topic may get more partitions while the job runs). */
+const SOURCE_PARTITIONS_MS = 15_000;
 
 /**
  * Reads snapshots of one Flink REST address. What does not change while a job runs (the metric names of its
@@ -175,13 +189,53 @@ export class FlinkSnapshotReader {
       running ? Promise.all(sourceVertices.map((v) => this.readSource(url, jid, v, soft))) : Promise.resolve([]),
       this.exceptions(url, jid, detail.state, restarts, soft),
     ]);
+    // Which subtask reads which partition matters once there are several (one subtask reads them all).
+    const parallelSources = sourceVertices.filter((v) => v.parallelism > 1);
+    const sourcePartitions =
+      running && parallelSources.length > 0 ? await this.readSourcePartitions(url, jid, parallelSources, soft) : undefined;
     const watermarks: Record<string, number | undefined> = {};
     windowVertices.forEach((v, i) => {
       const values = watermarkAnswers[i];
       watermarks[v.id] =
         values && values.length > 0 && values.every((w) => w !== undefined) ? Math.min(...(values as number[])) : undefined;
     });
-    return { detail, checkpoints, checkpointIntervalMs: cache.checkpointIntervalMs, restarts, exceptions, watermarks, sources, errors };
+    return {
+      detail,
+      checkpoints,
+      checkpointIntervalMs: cache.checkpointIntervalMs,
+      restarts,
+      exceptions,
+      watermarks,
+      sources,
+      sourcePartitions,
+      errors,
+    };
+  }
+
+  /**
+   * The partitions each subtask of a parallel source reads: one metric listing per subtask, read again every 15 s at most, and
+   * sooner while a subtask has none yet (the source assigns them in its first seconds).
+   */
+  private async readSourcePartitions(
+    url: string,
+    jid: string,
+    vertices: FlinkJobDetail['vertices'],
+    soft: <T>(p: Promise<T>) => Promise<T | undefined>,
+  ): Promise<Record<string, { topic: string; partition: number }[][]> | undefined> {
+    const cache = this.jobCache(jid);
+    const known = cache.sourcePartitions;
+    const complete = known && vertices.every((v) => (known.byVertex[v.id]?.flat().length ?? 0) > 0);
+    if (known && Date.now() - known.at < (complete ? SOURCE_PARTITIONS_MS : 3000)) return known.byVertex;
+    const byVertex: Record<string, { topic: string; partition: number }[][]> = {};
+    for (const v of vertices) {
+      const listed = await Promise.all(
+        Array.from({ length: v.parallelism }, (_, i) => soft(listSubtaskMetrics(url, jid, v.id, i, this.timeoutMs))),
+      );
+      if (listed.some((l) => l === undefined)) return known?.byVertex;
+      byVertex[v.id] = listed.map((names) => partitionsOfSubtask(names!));
+    }
+    cache.sourcePartitions = { at: Date.now(), byVertex };
+    return byVertex;
   }
 
   /**

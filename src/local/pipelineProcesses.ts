@@ -50,6 +50,8 @@ export interface JobOptions {
   output: string;
   windowSeconds: number;
   groupId: string;
+  /** Subtasks per operator (1 when not given). */
+  parallelism?: number;
   checkpointSeconds?: number;
   /** Without a runtime folder the job ships its jars with itself (slower start). */
   jars: FlinkJars & Partial<Pick<JobRuntime, 'runtimeDir'>>;
@@ -118,6 +120,7 @@ export function jobArgs(o: JobOptions): string[] {
     '--rest-port',
     String(o.restPort),
   ];
+  if (o.parallelism !== undefined && o.parallelism !== 1) args.push('--parallelism', String(o.parallelism));
   if (o.checkpointSeconds !== undefined) args.push('--checkpoint-interval', String(o.checkpointSeconds));
   if (o.flink) args.push('--flink', o.flink);
   if (o.shipJars) args.push('--ship-jars');

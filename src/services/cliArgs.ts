@@ -99,6 +99,7 @@ export interface CliJobOptions {
   outputDir: string;
   windowSeconds: number;
   groupId: string;
+  parallelism?: number;
   /** The port of the job's REST API / web UI (the CLI's default is 8081). */
   restPort?: number;
   /** `embedded`, `local-cluster` or a session cluster's REST URL; without it the CLI's own default (the local cluster). */
@@ -113,6 +114,7 @@ export function cliJobStartArgs(o: CliJobOptions): string[] {
     isAbsolute(o.outputDir) ? undefined : `The output folder must be an absolute path (got ${o.outputDir}).`,
     validatePositiveInt(o.windowSeconds, 'The window size (s)', 86_400),
     validateGroupId(o.groupId),
+    o.parallelism !== undefined ? validatePositiveInt(o.parallelism, 'The parallelism', 64) : undefined,
     o.restPort !== undefined ? validatePositiveInt(o.restPort, 'The Flink REST port', 65_535) : undefined,
   );
   return [
@@ -123,6 +125,7 @@ export function cliJobStartArgs(o: CliJobOptions): string[] {
     `--output=${o.outputDir}`,
     `--window=${o.windowSeconds}`,
     `--group-id=${o.groupId}`,
+    ...(o.parallelism !== undefined && o.parallelism !== 1 ? [`--parallelism=${o.parallelism}`] : []),
     ...(o.restPort !== undefined ? [`--rest-port=${o.restPort}`] : []),
     ...(o.flink ? [`--flink=${o.flink}`] : []),
     ...cliSecurityArgs(o.security),

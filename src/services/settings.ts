@@ -82,6 +82,8 @@ export const settings = {
   generatorSensors: new Setting<number>('generator.sensors'),
   windowSeconds: new Setting<number>('windowSeconds'),
   jobGroupId: new Setting<string>('job.groupId'),
+  /** Read through the resolver (extensionConfig().parallelism()) when the job starts. */
+  jobParallelism: new Setting<number>('job.parallelism'),
   outputFolder: new Setting<string>('outputFolder'),
   resultsIndexInBackground: new Setting<boolean>('results.indexInBackground'),
   refreshIntervalSeconds: new Setting<number>('refreshInterval'),

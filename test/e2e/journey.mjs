@@ -1141,6 +1141,107 @@ export async function runJourney({
     },
   );
 
+  const labGroup = `lab-e2e-${Date.now().toString(36)}`;
+  await step(
+    'consumer-group',
+    `Start a Consumer in Group… twice (palette) puts two members in ${labGroup}, and the Kafka view shows each with its partitions; stopping one (Ctrl-C in its terminal) leaves one member with all three`,
+    { needs: ['tree'], timeoutMs: 180_000 },
+    async () => {
+      const kafkaClient = new Kafka({ clientId: 'e2e-journey', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+      const admin = kafkaClient.admin();
+      await admin.connect();
+      const terminals = [`Consumer 1 · ${labGroup}`, `Consumer 2 · ${labGroup}`];
+      try {
+        for (let i = 0; i < 2; i++) {
+          await runCommand(page, manifest, 'kafkaFlinkLab.group.startConsumer');
+          await answerInput(page, /^Start a consumer in which group\?$/, labGroup);
+          await terminalTab(page, terminals[i]).first().waitFor({ timeout: 20_000 });
+        }
+        const brokerMembers = await until(
+          async () => {
+            const g = (await admin.describeGroups([labGroup])).groups[0];
+            return g.state === 'Stable' && g.members.length === 2 && g.members.length;
+          },
+          { timeoutMs: 60_000, intervalMs: 1000, message: `${labGroup} does not have two members on the broker` },
+        );
+        /** The member rows under the group, as the tree shows them after a refresh. */
+        const memberRows = async () => {
+          const groupRow = treeRow(kafka(), labGroup);
+          if (!(await groupRow.count())) {
+            await clickViewAction(kafka(), /refresh/i);
+            return [];
+          }
+          await expandRow(groupRow);
+          return childrenIn(await treeSnapshot(kafka()), labGroup).filter((r) => r.text.startsWith('member '));
+        };
+        const owned = (rows) =>
+          rows
+            .flatMap(
+              (r) =>
+                /owns partitions? ([\d, ]+)/
+                  .exec(r.text)?.[1]
+                  .split(',')
+                  .map((p) => Number(p.trim())) ?? [],
+            )
+            .sort()
+            .join(',');
+        const two = await until(
+          async () => {
+            const rows = await memberRows();
+            if (rows.length === 2 && owned(rows) === '0,1,2' && rows.every((r) => /owns partition/.test(r.text))) return rows;
+            await clickViewAction(kafka(), /refresh/i);
+            return undefined;
+          },
+          {
+            timeoutMs: 60_000,
+            intervalMs: 2000,
+            message: async () => `the tree does not show two members sharing 0, 1, 2: ${await describeTree(kafka())}`,
+          },
+        );
+        await page.screenshot({ path: join(shots, 'consumer-groups.png') }).catch(() => undefined);
+
+        // Ctrl-C in the first consumer's terminal: it leaves the group, and the other one gets its partitions.
+        await terminalTab(page, terminals[0]).first().click();
+        await page.locator('.terminal-wrapper.active .xterm').first().click();
+        await page.keyboard.press('Control+C');
+        const stoppedAt = Date.now();
+        const one = await until(
+          async () => {
+            const rows = await memberRows();
+            if (rows.length === 1 && /owns partitions 0, 1, 2/.test(rows[0].text)) return rows;
+            await clickViewAction(kafka(), /refresh/i);
+            return undefined;
+          },
+          {
+            timeoutMs: 60_000,
+            intervalMs: 2000,
+            message: async () => `the tree does not show one member with 0, 1, 2: ${await describeTree(kafka())}`,
+          },
+        );
+        const seconds = ((Date.now() - stoppedAt) / 1000).toFixed(1);
+        const left = await terminalText(page, terminals[0]);
+        if (!/Left group/.test(left)) throw new Error(`the stopped consumer did not say it left: ${left.slice(-300)}`);
+        return `broker: ${brokerMembers} members; tree: ${two.map((r) => r.text).join(' | ')} → after Ctrl-C (${seconds} s, one refresh cadence): ${one[0].text}`;
+      } finally {
+        for (const name of terminals) {
+          const tab = terminalTab(page, name).first();
+          if (await tab.count()) {
+            await tab.click().catch(() => {});
+            await page
+              .locator('.terminal-wrapper.active .xterm')
+              .first()
+              .click()
+              .catch(() => {});
+            await page.keyboard.press('Control+C').catch(() => {});
+          }
+        }
+        await sleep(2000);
+        await admin.deleteGroups([labGroup]).catch(() => {});
+        await admin.disconnect();
+      }
+    },
+  );
+
   await step(
     'cluster',
     'with the default flink.target (local-cluster), Start Everything (Pipeline view) runs the job on a local Flink session cluster, with its SQL Gateway, and new results appear',
@@ -1595,6 +1696,41 @@ export async function runJourney({
       await extensionActive(page);
       if (left.find((j) => j.jid === pipelineJob)?.state !== 'RUNNING') throw new Error('the pipeline job did not keep running');
       return `walkthrough run ${liveJob.jid.slice(0, 8)} listed as "${listedLive.slice(0, 70)}"; INSERT ${started.slice(0, 8)} beside the job: "${beside}"; after Stop: "${insertListed.slice(0, 80)}"; run-time failure: "${sentence.slice(0, 90)}" (trace of ${trace.split('\n').length} lines); after the reload: ${liveJob.jid.slice(0, 8)} ${left.find((j) => j.jid === liveJob.jid)?.state}, ${again.slice(0, 8)} ${left.find((j) => j.jid === again)?.state}, the pipeline job RUNNING`;
+    },
+  );
+
+  await step(
+    'parallelism',
+    "Set the Flink Job's Parallelism… 3 restarts the job on the cluster; the Flink view shows each of the source's 3 subtasks reading one partition of its own",
+    { needs: ['cluster'], timeoutMs: 240_000 },
+    async () => {
+      await runCommand(page, manifest, 'kafkaFlinkLab.job.setParallelism');
+      await pickItem(page, /^Flink job: parallelism/, /^3\b/);
+      const job = await until(
+        async () => {
+          const jid = await runningJobId();
+          if (!jid) return undefined;
+          const detail = await flinkGet(`/jobs/${jid}`);
+          return detail.vertices.every((v) => v.parallelism === 3) && detail;
+        },
+        { timeoutMs: 150_000, intervalMs: 2000, message: 'no pipeline job RUNNING at parallelism 3 on the cluster' },
+      );
+      await showFlinkView(true);
+      const pane = flink();
+      const subtasks = await until(
+        async () => {
+          await expandAll(pane);
+          const rows = (await treeSnapshot(pane)).filter((r) => /^subtask \d+ reads partition \d+ of sensor-data$/.test(r.text));
+          return rows.length === 3 && new Set(rows.map((r) => r.text.replace(/^subtask \d+ /, ''))).size === 3 && rows;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 2000,
+          message: async () => `the Flink view does not show 3 subtasks, each reading its own partition: ${await describeTree(pane)}`,
+        },
+      );
+      await page.screenshot({ path: join(shots, 'flink-parallelism.png') }).catch(() => undefined);
+      return `${job.jid.slice(0, 8)} at parallelism 3: ${subtasks.map((r) => r.text).join(' | ')}`;
     },
   );
 

@@ -5,6 +5,8 @@ import { committedTotal } from '../../src/cli/chaos/oracle';
 import { expectationOfTopic, judge, readCommitted } from '../../src/cli/chaos/oracleSources';
 import { clusterPorts, clusterRestUrl } from '../../src/local/flinkCluster';
 import { fetchJobDetail, fetchJobsOverview } from '../../src/flink/flinkRest';
+import { subtaskRows } from '../../src/flink/flinkOperators';
+import { FlinkSnapshotReader } from '../../src/flink/flinkSnapshot';
 import { isPortFree } from '../../src/local/ports';
 import { isAlive, pollUntil, sleep } from '../../src/local/proc';
 import { isLoopback, listeningSockets } from '../../src/local/sockets';
@@ -286,6 +288,82 @@ describe('Flink session cluster (real Flink JobManager and TaskManagers, real Ka
     ok(query);
     assert.deepEqual(JSON.parse(query.stdout).rows, [[5]]);
     ok(await cli(['job', 'stop']));
+  });
+
+  it('at parallelism 3 each of 3 partitions is read by a subtask of its own, per Flink’s metrics; at 4 one subtask is idle; more subtasks than free slots are refused in words', async () => {
+    const rest = clusterRestUrl();
+    /** The partitions each source subtask reads, from Flink's own per-subtask metric names (the test's reading, not the product's). */
+    const fromRest = async (): Promise<number[][] | undefined> => {
+      const jobs = ((await (await fetch(`${rest}/jobs/overview`)).json()) as { jobs: { jid: string; state: string; name: string }[] }).jobs;
+      const job = jobs.find((j) => j.state === 'RUNNING' && j.name.startsWith('sensor-pipeline['));
+      if (!job) return undefined;
+      const detail = (await (await fetch(`${rest}/jobs/${job.jid}`)).json()) as {
+        vertices: { id: string; name: string; parallelism: number }[];
+      };
+      const source = detail.vertices.find((v) => v.name.startsWith('Source'))!;
+      return Promise.all(
+        Array.from({ length: source.parallelism }, async (_, i) => {
+          const names = (
+            (await (await fetch(`${rest}/jobs/${job.jid}/vertices/${source.id}/subtasks/${i}/metrics`)).json()) as { id: string }[]
+          ).map((m) => m.id);
+          return names
+            .map((n) => /\.partition\.(\d+)\.currentOffset$/.exec(n)?.[1])
+            .filter((p): p is string => p !== undefined)
+            .map(Number)
+            .sort();
+        }),
+      );
+    };
+    const reader = new FlinkSnapshotReader(rest);
+    const shown = async () => {
+      const snapshot = await reader.read();
+      const byVertex = snapshot.job?.sourcePartitions ?? {};
+      return Object.values(byVertex)[0]?.map((parts) => parts.map((p) => p.partition));
+    };
+
+    for (const parallelism of [3, 4]) {
+      const topic = await newTopic(`it-parallel${parallelism}`);
+      const output = join(workspace, 'output', topic);
+      const started = await startJob(topic, output, ['--parallelism', String(parallelism)]);
+      ok(started);
+      ok(await generate(topic, 3000, parallelism));
+      const split = await pollUntil(
+        async () => {
+          const r = await fromRest();
+          return r && r.length === parallelism && r.flat().length === 3 ? r : undefined;
+        },
+        90_000,
+        1000,
+      );
+      assert.ok(split, `the ${parallelism} source subtasks do not read the 3 partitions: ${JSON.stringify(await fromRest())}`);
+      assert.deepEqual(split.flat().sort(), [0, 1, 2], 'each partition read once');
+      assert.ok(
+        split.every((parts) => parts.length <= 1),
+        `no subtask reads two partitions: ${JSON.stringify(split)}`,
+      );
+      assert.equal(split.filter((parts) => parts.length === 0).length, parallelism - 3, 'idle subtasks: parallelism − partitions');
+      // The Flink view's reading, and its rows, say the same.
+      const view = await pollUntil(async () => ((await shown())?.flat().length === 3 ? await shown() : undefined), 30_000, 1000);
+      assert.deepEqual(view, split);
+      const rows = subtaskRows(
+        'j',
+        'v',
+        view!.map((parts) => parts.map((partition) => ({ topic, partition }))),
+      );
+      assert.deepEqual(
+        rows.map((r) => r.description),
+        split.map((parts) => (parts.length ? `reads partition ${parts[0]} of ${topic}` : 'idle: no partition to read')),
+      );
+      ok(await cli(['job', 'stop']));
+    }
+
+    const topic = await newTopic('it-parallel5');
+    const refused = await startJob(topic, join(workspace, 'output', topic), ['--parallelism', '5']);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      /needs 5 free task slots, but the Flink cluster at http:\/\/127\.0\.0\.1:8081 has 4 of 4 free\. Lower the parallelism .*pipeline flink up --slots 3/,
+    );
   });
 
   it('flink down stops every process and frees every port', async () => {

@@ -5,6 +5,9 @@ import { assignmentChange, jobGroupRefusal, rebalanceLine, recordLine } from '..
 import { isIdleMember, memberDescription, memberLabel, memberTooltip } from '../../src/kafka/treeModel';
 import type { GroupMemberModel, GroupModel } from '../../src/kafka/kafkaModels';
 import { cliConsumeArgs } from '../../src/services/cliArgs';
+import { partitionsOfSubtask } from '../../src/flink/flinkRestMetrics';
+import { subtaskRows } from '../../src/flink/flinkOperators';
+import { slotShortfall } from '../../src/flink/flinkJobs';
 
 const member = (clientId: string, partitions: number[]): GroupMemberModel => ({
   memberId: `${clientId}-0b1c`,
@@ -86,5 +89,45 @@ describe('consumer groups: members and rebalances', () => {
       () => cliConsumeArgs({ workspace: '/w', group: 'a b', topic: 'sensor-data', bootstrapServers: 'x', from: 'earliest' }),
       /group id/,
     );
+  });
+});
+
+describe("Flink's side: the source's subtasks and the slots they need", () => {
+  it('reads which partitions a source subtask holds from its metric names; a subtask with none is idle, and says why', () => {
+    const names = [
+      'Source__kafka_src[1].KafkaSourceReader.topic.sensor-data.partition.2.currentOffset',
+      'Source__kafka_src[1].KafkaSourceReader.topic.sensor-data.partition.2.committedOffset',
+      'Source__kafka_src[1].split.sensor-data-2.watermark.currentWatermark',
+      'Source__kafka_src[1].KafkaSourceReader.topic.sensor-data.partition.0.currentOffset',
+    ];
+    assert.deepEqual(partitionsOfSubtask(names), [
+      { topic: 'sensor-data', partition: 0 },
+      { topic: 'sensor-data', partition: 2 },
+    ]);
+    const rows = subtaskRows('j', 'v', [
+      [{ topic: 'sensor-data', partition: 0 }],
+      [{ topic: 'sensor-data', partition: 1 }],
+      [{ topic: 'sensor-data', partition: 2 }],
+      [],
+    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.label, r.description]),
+      [
+        ['subtask 0', 'reads partition 0 of sensor-data'],
+        ['subtask 1', 'reads partition 1 of sensor-data'],
+        ['subtask 2', 'reads partition 2 of sensor-data'],
+        ['subtask 3', 'idle: no partition to read'],
+      ],
+    );
+    assert.match(rows[3].tooltip!, /4 subtasks share 3 partitions here, so one has nothing to read/);
+  });
+
+  it('refuses a parallelism the free slots cannot hold, in words with the ways out', () => {
+    assert.equal(slotShortfall(3, 3, 4, 'http://127.0.0.1:8081'), undefined);
+    assert.match(
+      slotShortfall(3, 1, 4, 'http://127.0.0.1:8081')!,
+      /needs 3 free task slots, but .* has 1 of 4 free \(running jobs and SQL statements hold the others\)\. Stop a statement or a job/,
+    );
+    assert.match(slotShortfall(5, 4, 4, 'http://127.0.0.1:8081')!, /has 4 of 4 free\. Lower the parallelism .*pipeline flink up --slots 3/);
   });
 });

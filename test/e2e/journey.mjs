@@ -41,7 +41,7 @@ import {
   viewPane,
   webviewFrame,
 } from './lib/workbench.mjs';
-import { commandLine, isLoopbackAddress, listeningSocketsOf, processesOfRun } from './lib/codeServer.mjs';
+import { commandLine, isLoopbackAddress, listeningSocketsOf, pidsOnMachine, processesOfRun } from './lib/codeServer.mjs';
 import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
 
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
@@ -1200,8 +1200,8 @@ export async function runJourney({
         );
         await page.screenshot({ path: join(shots, 'consumer-groups.png') }).catch(() => undefined);
 
-        // Ctrl-C in the first consumer's terminal: it leaves the group, and the other one gets its partitions.
-        await terminalTab(page, terminals[0]).first().click();
+        // Ctrl-C in the active terminal, the second consumer's (each new one is shown): it leaves the group, and the
+        // other member gets its partitions.
         await page.locator('.terminal-wrapper.active .xterm').first().click();
         await page.keyboard.press('Control+C');
         const stoppedAt = Date.now();
@@ -1219,22 +1219,12 @@ export async function runJourney({
           },
         );
         const seconds = ((Date.now() - stoppedAt) / 1000).toFixed(1);
-        const left = await terminalText(page, terminals[0]);
-        if (!/Left group/.test(left)) throw new Error(`the stopped consumer did not say it left: ${left.slice(-300)}`);
+        const onBroker = (await admin.describeGroups([labGroup])).groups[0].members.length;
+        if (onBroker !== 1) throw new Error(`the broker lists ${onBroker} members of ${labGroup} after the Ctrl-C, not 1`);
         return `broker: ${brokerMembers} members; tree: ${two.map((r) => r.text).join(' | ')} → after Ctrl-C (${seconds} s, one refresh cadence): ${one[0].text}`;
       } finally {
-        for (const name of terminals) {
-          const tab = terminalTab(page, name).first();
-          if (await tab.count()) {
-            await tab.click().catch(() => {});
-            await page
-              .locator('.terminal-wrapper.active .xterm')
-              .first()
-              .click()
-              .catch(() => {});
-            await page.keyboard.press('Control+C').catch(() => {});
-          }
-        }
+        // Whatever member is left leaves when its process ends: SIGINT, as the Ctrl-C of its terminal sends it.
+        for (const pid of pidsOnMachine()) if (commandLine(pid).includes(`--group=${labGroup}`)) process.kill(pid, 'SIGINT');
         await sleep(2000);
         await admin.deleteGroups([labGroup]).catch(() => {});
         await admin.disconnect();
@@ -1384,6 +1374,13 @@ export async function runJourney({
     );
   }
 
+  /** The text of a results panel's element by its test id ('' when it is not there). */
+  const panelText = async (panel, id) =>
+    (await panel
+      .locator(`[data-testid="${id}"]`)
+      .textContent()
+      .catch(() => '')) ?? '';
+
   /** Opens a workspace file in the editor through Quick Open. */
   async function openFile(name) {
     await page.keyboard.press('Control+P');
@@ -1511,11 +1508,15 @@ export async function runJourney({
     { needs: ['cluster'], timeoutMs: 480_000 },
     async () => {
       writeFileSync(
-        join(workspace, 'queries', 'insert.flink.sql'),
-        "CREATE TEMPORARY TABLE hot_readings (sensor_id STRING, temperature DOUBLE) WITH ('connector' = 'blackhole');\n\nINSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;\n",
+        join(workspace, 'queries', 'create-table.flink.sql'),
+        "CREATE TEMPORARY TABLE hot_readings (sensor_id STRING, temperature DOUBLE) WITH ('connector' = 'blackhole');\n",
       );
       writeFileSync(
-        join(workspace, 'queries', 'insert-again.flink.sql'),
+        join(workspace, 'queries', 'insert.flink.sql'),
+        'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;\n',
+      );
+      writeFileSync(
+        join(workspace, 'queries', 'hot-again.flink.sql'),
         'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 35;\n',
       );
       writeFileSync(join(workspace, 'queries', 'runtime-failure.flink.sql'), 'SELECT CAST(sensor_id AS INT) AS n FROM sensor_data;\n');
@@ -1558,17 +1559,21 @@ export async function runJourney({
       );
 
       // An INSERT: the panel says a job started, and its link shows that job in the Flink view beside the pipeline job.
+      // The table first (a statement of the session, OK), then the INSERT into it.
+      await openFile('create-table.flink.sql');
+      await clickLens('Run');
+      const created = await sqlPanel('CREATE TEMPORARY TABLE hot_readings');
+      await until(async () => /Finished/.test(await panelText(created, 'sql-state')), {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        message: async () => `the CREATE did not finish: ${await created.locator('body').innerText()}`,
+      });
       await openFile('insert.flink.sql');
-      await page.keyboard.press('Control+A');
-      await runCommand(page, manifest, 'kafkaFlinkLab.sql.runSelection');
+      await clickLens('Run');
       const insertPanel = await sqlPanel('INSERT INTO hot_readings');
       const started = await until(
         async () => {
-          const note =
-            (await insertPanel
-              .locator('[data-testid="sql-note"]')
-              .textContent()
-              .catch(() => '')) ?? '';
+          const note = await panelText(insertPanel, 'sql-note');
           return /A Flink job was started: ([0-9a-f]{32})/.exec(note)?.[1];
         },
         {
@@ -1638,11 +1643,7 @@ export async function runJourney({
       const failed = await sqlPanel('CAST(sensor_id AS INT)');
       const sentence = await until(
         async () => {
-          const text =
-            (await failed
-              .locator('[data-testid="sql-problem"]')
-              .textContent()
-              .catch(() => '')) ?? '';
+          const text = await panelText(failed, 'sql-problem');
           return /NumberFormatException/.test(text) && text;
         },
         {
@@ -1661,7 +1662,7 @@ export async function runJourney({
       );
 
       // One more INSERT, then the window closes (a reload): the live statement and the INSERT's job are cancelled.
-      await openFile('insert-again.flink.sql');
+      await openFile('hot-again.flink.sql');
       await clickLens('Run');
       await sqlPanel('temperature > 35');
       const again = await until(
@@ -1705,7 +1706,7 @@ export async function runJourney({
     { needs: ['cluster'], timeoutMs: 240_000 },
     async () => {
       await runCommand(page, manifest, 'kafkaFlinkLab.job.setParallelism');
-      await pickItem(page, /^Flink job: parallelism/, /^3\b/);
+      await pickItem(page, /^Flink job: parallelism/, /\b3 source subtasks split the partitions/);
       const job = await until(
         async () => {
           const jid = await runningJobId();

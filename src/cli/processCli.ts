@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { errorMessage, UserError, withTimeout } from '../shared/errors';
 import { startSqlGateway } from '../local/sqlGateway';
 import { clusterRestUrl, DEFAULT_CLUSTER_SHAPE, LocalFlinkCluster } from '../local/flinkCluster';
-import { parseFlinkTarget, secretTargetProblem, slotShortfall, type FlinkTarget } from '../flink/flinkJobs';
+import { isPipelineJobName, parseFlinkTarget, secretTargetProblem, slotShortfall, type FlinkTarget } from '../flink/flinkJobs';
 import { listCheckpoints, listSavepoints, resolveSavepoint, savepointDirOf } from '../flink/flinkSavepoints';
 import { ensureTopic, parseBootstrapServers } from '../kafka/kafkaClient';
 import { parseReplayStart } from '../kafka/offsetReset';
@@ -403,9 +403,10 @@ export const processCli: Record<string, CliCommand> = {
       let rest = 'not reachable';
       try {
         jobs = await fetchJobsOverview(restUrl, 2000);
-        // A session cluster may run other jobs too: show ours.
+        // A session cluster runs other jobs too (SQL statements, an INSERT's job): show ours, by the id its process
+        // recorded, else by the name the pipeline job gives itself.
         const id = process.flinkJobId();
-        if (onCluster && id) jobs = jobs.filter((j) => j.jid === id);
+        jobs = onCluster && id ? jobs.filter((j) => j.jid === id) : jobs.filter((j) => isPipelineJobName(j.name));
         rest = 'ok';
       } catch {
         /* stopped, or the cluster is gone */

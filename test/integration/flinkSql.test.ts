@@ -335,6 +335,8 @@ GROUP BY sensor_id, window_start, window_end`,
       );
       assert.ok(listed, `SHOW JOBS does not list ${jobId} RUNNING: ${JSON.stringify(await session.jobs())}`);
       assert.equal((await fetchJobsOverview(rest)).find((j) => j.jid === jobId)?.state, 'RUNNING', 'the REST API agrees');
+      const status = JSON.parse((await cli(['job', 'status', '--json'])).stdout) as { state: string };
+      assert.notEqual(status.state, 'running', 'an INSERT’s job on the cluster is not the pipeline job');
       await session.stopJob(jobId);
       const canceled = await pollUntil(
         async () => ((await fetchJobsOverview(rest)).find((j) => j.jid === jobId)?.state === 'CANCELED' ? true : undefined),

@@ -1407,6 +1407,22 @@ export async function runJourney({
     await lens.click();
   }
 
+  // The SQL steps' own files, written before the first Quick Open: it caches the workspace's file list, and a file
+  // written later may not be found by name.
+  mkdirSync(join(workspace, 'queries'), { recursive: true });
+  writeFileSync(
+    join(workspace, 'queries', 'create-table.flink.sql'),
+    "CREATE TEMPORARY TABLE hot_readings (sensor_id STRING, temperature DOUBLE) WITH ('connector' = 'blackhole');\n",
+  );
+  writeFileSync(
+    join(workspace, 'queries', 'insert.flink.sql'),
+    'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;\n',
+  );
+  writeFileSync(
+    join(workspace, 'queries', 'hot-again.flink.sql'),
+    'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 35;\n',
+  );
+  writeFileSync(join(workspace, 'queries', 'runtime-failure.flink.sql'), 'SELECT CAST(sensor_id AS INT) AS n FROM sensor_data;\n');
   await step(
     'sql-editor',
     'a sample .flink.sql: its Run lens shows rows growing in a results panel, the changelog switch shows each change with its op, Stop ends the statement and its Flink job is gone; a wrong column is a red squiggle at its place; a hostile value stays text',
@@ -1515,19 +1531,6 @@ export async function runJourney({
     'the walkthrough step "Write your own Flink SQL" opens the first sample and runs it; the Flink SQL Statements view lists what runs; an INSERT says its job started and its link shows the job in the Flink view beside the pipeline job; Stop in the Statements view cancels it; a failure at run time has its stack trace one click away; closing the window leaves no statement job RUNNING',
     { needs: ['cluster'], timeoutMs: 480_000 },
     async () => {
-      writeFileSync(
-        join(workspace, 'queries', 'create-table.flink.sql'),
-        "CREATE TEMPORARY TABLE hot_readings (sensor_id STRING, temperature DOUBLE) WITH ('connector' = 'blackhole');\n",
-      );
-      writeFileSync(
-        join(workspace, 'queries', 'insert.flink.sql'),
-        'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;\n',
-      );
-      writeFileSync(
-        join(workspace, 'queries', 'hot-again.flink.sql'),
-        'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 35;\n',
-      );
-      writeFileSync(join(workspace, 'queries', 'runtime-failure.flink.sql'), 'SELECT CAST(sensor_id AS INT) AS n FROM sensor_data;\n');
       await page.keyboard.press('Escape');
       await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Close All Editors', category: 'View' }] } }, 'x');
       const pipelineJob = await runningJobId();

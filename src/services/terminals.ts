@@ -122,15 +122,7 @@ export class PipelineTerminals extends Disposable {
     }
     existing?.terminal.dispose();
     existing?.secret?.remove();
-    const secret = options.password ? writeSecretFile(options.password) : undefined;
-    const terminal = this.createTerminal({
-      name: TERMINAL_NAMES[role],
-      shellPath: process.execPath,
-      shellArgs: [this.cliPath, ...args],
-      env: { ...secret?.env, ELECTRON_RUN_AS_NODE: '1' },
-      iconPath: new vscode.ThemeIcon(TERMINAL_ICONS[role]),
-      isTransient: true,
-    });
+    const { terminal, secret } = this.cliTerminal(TERMINAL_NAMES[role], TERMINAL_ICONS[role], args, options.password);
     const tracked = this.adopt(role, terminal, secret);
     identify(
       tracked,
@@ -142,12 +134,9 @@ export class PipelineTerminals extends Disposable {
     return 'started';
   }
 
-  /**
-   * A terminal of its own, not one of the pipeline's parts (a member of a consumer group): `pipeline <args>` with the
-   * same argv and password handling; its password file goes when the terminal closes.
-   */
-  startNamed(name: string, icon: string, args: string[], options: { password?: string } = {}): vscode.Terminal {
-    const secret = options.password ? writeSecretFile(options.password) : undefined;
+  /** A terminal that runs `pipeline <args>` (Node, no shell); a password goes to it as a 0600 file its environment names. */
+  private cliTerminal(name: string, icon: string, args: string[], password?: string): { terminal: vscode.Terminal; secret?: SecretFile } {
+    const secret = password ? writeSecretFile(password) : undefined;
     const terminal = this.createTerminal({
       name,
       shellPath: process.execPath,
@@ -156,6 +145,15 @@ export class PipelineTerminals extends Disposable {
       iconPath: new vscode.ThemeIcon(icon),
       isTransient: true,
     });
+    return { terminal, secret };
+  }
+
+  /**
+   * A terminal of its own, not one of the pipeline's parts (a member of a consumer group): `pipeline <args>` with the
+   * same argv and password handling; its password file goes when the terminal closes.
+   */
+  startNamed(name: string, icon: string, args: string[], options: { password?: string } = {}): vscode.Terminal {
+    const { terminal, secret } = this.cliTerminal(name, icon, args, options.password);
     if (secret) {
       const closed = vscode.window.onDidCloseTerminal((t) => {
         if (t !== terminal) return;

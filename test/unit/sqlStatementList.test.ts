@@ -44,6 +44,9 @@ describe('the Flink SQL Statements view', () => {
       ],
     );
     assert.match(rows[3].tooltip, /Stop closes the statement: the gateway cancels its Flink job/);
-    assert.match(rows[2].tooltip, /Stop cancels it; closing this window does too/);
+    assert.match(
+      rows[2].tooltip,
+      /An INSERT runs as a Flink job of its own, beside the pipeline job, after its statement has ended\. Stop cancels it\./,
+    );
   });
 });

@@ -46,12 +46,21 @@ export async function extensionActive(page, timeout = 60_000) {
 /** Opens the command palette and types the command's title; returns the title and the palette's input. */
 export async function typeInPalette(page, manifest, commandId) {
   const title = paletteTitle(manifest, commandId);
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
+  // A palette that loses focus as it opens (a terminal or a view taking it) closes again: while it animates closed
+  // it is inert and then hidden, and a fill would wait on it in vain. A user presses F1 again; so does this.
   const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${title}`);
-  return { title, input };
+  const open = page.locator('.quick-input-widget:not(.quick-input-widget-closing) input.input');
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    try {
+      await open.waitFor({ state: 'visible', timeout: 10_000 });
+      await open.fill(`>${title}`, { timeout: 5_000 });
+      return { title, input };
+    } catch (error) {
+      if (attempt >= 3) throw new Error(`the command palette did not stay open to type "${title}" (3 tries): ${error.message}`);
+    }
+  }
 }
 
 /** Opens the command palette, types the title and picks the row whose label is exactly that title. */

@@ -12,53 +12,54 @@ import { validateGroupId } from '../config/validation';
 import { registerCommandWithLogging, type Services } from './registration';
 import { pickCluster, pickPartition, pickStart, required } from './prompts';
 
-/** A group named by a link rather than a tree row. */
-class GroupName {
-  constructor(readonly groupId: string) {}
-}
-
 /** Consumers started from this window, numbered for their terminals' names. */
 let consumersStarted = 0;
+
+/** The walkthrough's link, `{"group": "lab-consumers", "count": 2}`: that many members at once, no questions. */
+function linkArgument(node: unknown): { group: string; count: number } | undefined {
+  if (typeof node !== 'object' || node === null || node instanceof GroupNode || node instanceof TopicNode) return undefined;
+  const { group, count } = node as { group?: unknown; count?: unknown };
+  if (typeof group !== 'string') return undefined;
+  return { group, count: typeof count === 'number' && count >= 1 && count <= 4 ? Math.floor(count) : 1 };
+}
 
 /**
  * Start a Consumer in Group…: `pipeline consume` in a terminal of its own, a plain member of the group. From a group's
  * row it joins that group; from a topic's row it reads that topic; from the palette it asks.
  */
 async function startConsumer(s: Services, node: unknown): Promise<void> {
-  const workspace = requireWorkspace();
-  const jobGroup = settings.jobGroupId.value;
-  // The walkthrough's link: {"group": "lab-consumers", "count": 2} starts that many members at once, no questions.
-  const asked =
-    typeof node === 'object' && node !== null && !(node instanceof GroupNode) && !(node instanceof TopicNode)
-      ? (node as { group?: unknown; count?: unknown })
-      : undefined;
-  if (asked && typeof asked.group === 'string') {
-    const count = typeof asked.count === 'number' && asked.count >= 1 && asked.count <= 4 ? Math.floor(asked.count) : 1;
-    for (let i = 0; i < count; i++) await startConsumer(s, new GroupName(asked.group));
+  const link = linkArgument(node);
+  if (link) {
+    for (let i = 0; i < link.count; i++) await startMember(s, link.group, settings.topic.value);
     await vscode.commands.executeCommand('kafkaFlinkLab.kafka.focus');
     return;
   }
-  const groupOf = node instanceof GroupNode ? node.model.groupId : node instanceof GroupName ? node.groupId : undefined;
   const group =
-    groupOf ??
-    required(
-      await vscode.window.showInputBox({
-        title: 'Start a consumer in which group?',
-        prompt: 'Members of one group split the topic’s partitions: start two or three in the same group and watch the Kafka view.',
-        value: 'lab-consumers',
-        ignoreFocusOut: true,
-        validateInput: (v) => validateGroupId(v) ?? jobGroupRefusal(v, jobGroup),
-      }),
-    );
-  const refused = jobGroupRefusal(group, jobGroup);
-  if (refused) throw new UserError(refused);
-  let topic = node instanceof TopicNode ? node.model.name : settings.topic.value;
+    node instanceof GroupNode
+      ? node.model.groupId
+      : required(
+          await vscode.window.showInputBox({
+            title: 'Start a consumer in which group?',
+            prompt: 'Members of one group split the topic’s partitions: start two or three in the same group and watch the Kafka view.',
+            value: 'lab-consumers',
+            ignoreFocusOut: true,
+            validateInput: (v) => validateGroupId(v) ?? jobGroupRefusal(v, settings.jobGroupId.value),
+          }),
+        );
+  // A group's row reads the one topic its members read, when they read one.
   const owned =
     node instanceof GroupNode ? [...new Set((node.model.memberList ?? []).flatMap((m) => m.assignment.map((a) => a.topic)))] : [];
-  if (owned.length === 1) topic = owned[0];
+  const topic = node instanceof TopicNode ? node.model.name : owned.length === 1 ? owned[0] : settings.topic.value;
+  await startMember(s, group, topic);
+}
+
+/** One member of `group` reading `topic`, in a terminal named for it; refused for the Flink job's group. */
+async function startMember(s: Services, group: string, topic: string): Promise<void> {
+  const refused = jobGroupRefusal(group, settings.jobGroupId.value);
+  if (refused) throw new UserError(refused);
   const access = await s.connections.pipelineAccess();
   const argv = cliConsumeArgs({
-    workspace,
+    workspace: requireWorkspace(),
     group,
     topic,
     bootstrapServers: access.bootstrapServers,

@@ -46,7 +46,7 @@ function listTests(dir) {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts' },
+    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', windowGuard: 'src/windowGuard.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -13,6 +13,7 @@ import { pollUntil } from '../local/proc';
 import { stopTarget, type ListedStatement } from '../flink/sqlStatementList';
 import { ContextKey, setContextKey } from '../services/contextKeys';
 import { Disposable, onDeactivate } from '../services/lifecycle';
+import { WindowGuard } from '../services/windowGuard';
 import { GatewayDown, SqlWorkbench } from '../services/sqlWorkbench';
 import { requireWorkspace } from '../services/workspace';
 import { UserError } from '../shared/errors';
@@ -107,12 +108,19 @@ class SqlEditor extends Disposable {
   private readonly entries = new Map<number, Entry>();
   private nextId = 1;
   private jobPoll: NodeJS.Timeout | undefined;
+  private readonly guard: WindowGuard;
+  private readonly onStatements: () => void;
 
   constructor(
     private readonly s: Services,
-    private readonly onStatements: () => void,
+    onStatements: () => void,
   ) {
     super();
+    this.guard = new WindowGuard(vscode.Uri.joinPath(s.context.extensionUri, 'dist', 'windowGuard.js').fsPath, s.log);
+    this.onStatements = () => {
+      this.guardStatements();
+      onStatements();
+    };
     this.panels = this._register(new SqlResultsPanels(s.context.extensionUri, s.log));
     this.workbench = this._register(new SqlWorkbench(requireWorkspace(), s.connections, s.log));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
@@ -206,6 +214,21 @@ class SqlEditor extends Disposable {
     } finally {
       await this.workbench.close();
     }
+    this.guard.release();
+  }
+
+  /** Tells the window guard what to stop should the window end without `deactivate()`: the running statements' jobs, their session. */
+  private guardStatements(): void {
+    const running = this.statements().filter((l) => stopTarget(l) !== undefined);
+    const open = this.workbench.openSession();
+    this.guard.update({
+      ...(open ? { gateway: open.gateway } : {}),
+      local: open?.local ?? true,
+      workspace: requireWorkspace(),
+      ...(open && running.length > 0 ? { session: open.handle } : {}),
+      ...(open?.local ? { restUrl: clusterRestUrl() } : {}),
+      jobs: running.flatMap((l) => (l.snapshot.jobId ? [l.snapshot.jobId] : [])),
+    });
   }
 
   /** The session's catalog for completion; never starts the local cluster (no gateway: no catalog). */

@@ -20,7 +20,7 @@ export class GatewayDown extends UserError {}
  * cluster); a change of any of them, or of the gateway, opens a new session. Every session is closed on dispose.
  */
 export class SqlWorkbench extends Disposable {
-  private current: { key: string; session: LabSqlSession } | undefined;
+  private current: { key: string; session: LabSqlSession; gateway: string; local: boolean } | undefined;
 
   constructor(
     private readonly workspace: string,
@@ -52,7 +52,7 @@ export class SqlWorkbench extends Disposable {
     if (this.current?.key !== key) {
       await this.close();
       const properties = named.value ? {} : LOCAL_SESSION_PROPERTIES;
-      this.current = { key, session: new LabSqlSession(client, tables, properties) };
+      this.current = { key, session: new LabSqlSession(client, tables, properties), gateway: client.baseUrl, local: choice.local };
       this.log.info(`Flink SQL: a new session on ${client.baseUrl} over ${tables.topic} (${tables.bootstrapServers}).`);
     }
     return { session: this.current.session, local: !named.value, gateway: client.baseUrl };
@@ -67,6 +67,12 @@ export class SqlWorkbench extends Disposable {
       return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
     };
     return { from, boundedAt: { sensorData: await ends(config.topic().value), alerts: await ends(LAB_ALERTS_TOPIC) } };
+  }
+
+  /** The session open now, on which gateway: what the window guard closes if the window ends first. */
+  openSession(): { handle: string; gateway: string; local: boolean } | undefined {
+    const handle = this.current?.session.sessionHandle;
+    return handle && this.current ? { handle, gateway: this.current.gateway, local: this.current.local } : undefined;
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,7 @@ import {
   waitForPrompt,
   childrenIn,
   expandRow,
+  extensionActive,
   extensionLogLines,
   notificationTexts,
   quickInput,
@@ -1388,6 +1389,15 @@ export async function runJourney({
       .textContent()
       .catch(() => '')) ?? '';
 
+  /** What the window guard wrote: the jobs it cancelled and the session it closed when an extension host ended. */
+  const readGuardLog = () => {
+    try {
+      return readFileSync(join(workspace, '.pipeline', 'logs', 'window-guard.log'), 'utf8');
+    } catch {
+      return '(no window-guard.log)';
+    }
+  };
+
   /** Opens a workspace file in the editor through Quick Open. */
   async function openFile(name) {
     await page.keyboard.press('Control+P');
@@ -1768,6 +1778,65 @@ export async function runJourney({
     },
   );
   await showFlinkView(false).catch((error) => console.log(`journey: could not put the side bar back: ${error.message}`));
+
+  await step(
+    'sql-window-closed',
+    'a reload of the window, where code-server ends the extension host without deactivate(), leaves no statement job RUNNING: the window guard cancels the jobs of a live SELECT and of an INSERT and closes their session',
+    { needs: ['sql-statements'], timeoutMs: 300_000 },
+    async () => {
+      const before = new Set((await flinkGet('/jobs/overview')).jobs.map((j) => j.jid));
+      // An INSERT into the session's blackhole table (made in the sql-statements step), then the first sample, live.
+      await openFile('insert.flink.sql');
+      await clickLens('Run');
+      const insertPanel = await sqlPanel('INSERT INTO hot_readings');
+      const insertJob = await until(
+        async () => /A Flink job was started: ([0-9a-f]{32})/.exec(await panelText(insertPanel, 'sql-note'))?.[1],
+        {
+          timeoutMs: 90_000,
+          intervalMs: 1000,
+          message: async () => `the INSERT's panel names no job: ${await insertPanel.locator('body').innerText()}`,
+        },
+      );
+      await runCommand(page, manifest, 'kafkaFlinkLab.help.walkthrough');
+      const walkthrough = page.locator('.gettingStartedContainer');
+      await walkthrough.locator('.getting-started-step', { hasText: 'Write your own Flink SQL' }).first().click();
+      await walkthrough.getByRole('button', { name: 'Open and run the first sample' }).first().click();
+      const live = await sqlPanel('TUMBLE(TABLE sensor_data');
+      const jobs = await until(
+        async () => {
+          const running = (await runningJobs()).filter((j) => !before.has(j.jid));
+          return running.length >= 2 && running.some((j) => j.jid === insertJob) && running;
+        },
+        {
+          timeoutMs: 120_000,
+          intervalMs: 1000,
+          message: async () =>
+            `the INSERT's and the live SELECT's jobs do not both run: ${(await runningJobs()).map((j) => `${j.jid.slice(0, 8)} ${j.name}`).join(', ')}; live panel: ${await live.locator('[data-testid="sql-state"]').textContent()}`,
+        },
+      );
+
+      const reloaded = Date.now();
+      await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Reload Window', category: 'Developer' }] } }, 'x');
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await extensionActive(page, 90_000);
+      await until(
+        async () => {
+          const states = await Promise.all(jobs.map(async (j) => (await flinkGet(`/jobs/${j.jid}`)).state));
+          return states.every((state) => state !== 'RUNNING' && state !== 'CANCELLING') && states;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: async () =>
+            `after the reload, statement jobs still run: ${(await Promise.all(jobs.map(async (j) => `${j.jid.slice(0, 8)} ${(await flinkGet(`/jobs/${j.jid}`)).state}`))).join(', ')}; window guard log: ${readGuardLog().slice(-400)}`,
+        },
+      );
+      const log = readGuardLog();
+      if (!jobs.every((j) => log.includes(`cancelled job ${j.jid}`)))
+        throw new Error(`the window guard's log does not name each job it cancelled: ${log.slice(-600)}`);
+      return `${jobs.length} statement jobs (INSERT ${insertJob.slice(0, 8)}, live SELECT) CANCELED within ${((Date.now() - reloaded) / 1000).toFixed(1)} s of the reload; the guard's log: "${log.trim().split('\n').slice(-1)[0].slice(0, 120)}"`;
+    },
+  );
 
   await step(
     'stop',

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expectationOfTopic, readCommitted } from '../../src/cli/chaos/oracleSources';
 import { windowKey } from '../../src/cli/chaos/oracle';
 import { fetchJobsOverview } from '../../src/flink/flinkRest';
@@ -13,7 +13,7 @@ import { isLoopback, listeningSockets } from '../../src/local/sockets';
 import { spawn } from 'node:child_process';
 import { fetchClusterOverview } from '../../src/flink/flinkRest';
 import { LAB_ALERTS_TOPIC } from '../../src/flink/labTables';
-import { SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
+import { GatewayError, SqlGatewayClient } from '../../src/flink/sqlGatewayClient';
 import { SqlRun } from '../../src/flink/sqlRun';
 import { LabSqlSession } from '../../src/flink/sqlSession';
 import { splitStatements } from '../../src/flink/sqlStatements';
@@ -347,6 +347,69 @@ GROUP BY sensor_id, window_start, window_end`,
     } finally {
       await session.close();
     }
+  });
+
+  it('a window whose extension host is killed (no deactivate) leaves no job running: its window guard cancels the INSERT’s job and closes the session', async () => {
+    const session = editorSession();
+    const rest = clusterRestUrl();
+    const run = async (text: string) => {
+      const r = new SqlRun(session, splitStatements(text)[0], { from: 'earliest' });
+      await r.start();
+      assert.equal(r.summary().state, 'finished', JSON.stringify(r.summary()));
+      return r.summary();
+    };
+    await run("CREATE TEMPORARY TABLE guarded (sensor_id STRING) WITH ('connector' = 'blackhole');");
+    const { jobId } = await run('INSERT INTO guarded SELECT sensor_id FROM sensor_data;');
+    assert.ok(jobId);
+    const handle = session.sessionHandle;
+    assert.ok(handle);
+    // The extension host's stand-in: it forks the guard as the editor does, tells it the window's state, then is killed.
+    const guardScript = join(dirname(cliPath), 'windowGuard.js');
+    const state = { gateway: sqlGatewayUrl(), local: true, workspace, session: handle, restUrl: rest, jobs: [jobId] };
+    const host = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const c = require('node:child_process').fork(${JSON.stringify(guardScript)}, [], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+         c.send({ kind: 'state', state: ${JSON.stringify(state)} }, () => console.log('guard ' + c.pid));
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const guardPid = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the host stand-in never started its guard')), 15_000);
+      host.stdout.on('data', (chunk: Buffer) => {
+        const pid = /guard (\d+)/.exec(chunk.toString())?.[1];
+        if (pid) {
+          clearTimeout(timer);
+          resolve(Number(pid));
+        }
+      });
+    });
+    assert.equal((await fetchJobsOverview(rest)).find((j) => j.jid === jobId)?.state, 'RUNNING', 'the INSERT runs before the kill');
+    host.kill('SIGKILL');
+    const canceled = await pollUntil(
+      async () => ((await fetchJobsOverview(rest)).find((j) => j.jid === jobId)?.state === 'CANCELED' ? true : undefined),
+      30_000,
+      500,
+    );
+    assert.ok(canceled, `job ${jobId} is not CANCELED after its host was killed: ${JSON.stringify(await fetchJobsOverview(rest))}`);
+    const client = new SqlGatewayClient(sqlGatewayUrl(), readGatewayCredentials(new LocalFlinkCluster(workspace)));
+    const gone = await pollUntil(
+      () =>
+        client.heartbeat(handle).then(
+          () => undefined,
+          (error: unknown) => (error instanceof GatewayError && error.sessionGone ? true : undefined),
+        ),
+      15_000,
+      500,
+    );
+    assert.ok(gone, `the session ${handle} is still open after the guard's clean-up`);
+    const ended = await pollUntil(async () => (existsSync(`/proc/${guardPid}`) ? undefined : true), 25_000, 250);
+    assert.ok(ended, `the guard (pid ${guardPid}) did not end after its clean-up`);
+    const log = readFileSync(join(workspace, '.pipeline', 'logs', 'window-guard.log'), 'utf8');
+    assert.match(log, new RegExp(`cancelled job ${jobId}`));
+    assert.match(log, new RegExp(`closed session ${handle}`));
   });
 
   it('the gateway listens on loopback only, and refuses a web page’s text/plain POST and any request without the certificate, on every port it opens', async () => {

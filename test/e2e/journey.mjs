@@ -1690,8 +1690,9 @@ export async function runJourney({
         },
         { timeoutMs: 30_000, intervalMs: 1000, message: async () => `no live statement row: ${await describeTree(statements)}` },
       );
-      await liveRow.hover();
-      await liveRow.locator('.action-label[aria-label^="Stop the Statement"]').first().click();
+      // From the row's context menu: a live row is redrawn twice a second with its counts, and VS Code redraws its
+      // inline buttons with it, so a click there can land between two drawings (seen once in an e2e run).
+      await contextMenu(page, liveRow, 'Stop the Statement');
       await until(async () => (await flinkGet(`/jobs/${liveJob.jid}`)).state === 'CANCELED', {
         timeoutMs: 60_000,
         intervalMs: 1000,

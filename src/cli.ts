@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { type CliCommand, type CliContext } from './cli/context';
 import { consumeCli } from './cli/consumeCli';
 import { flinkCli } from './cli/flinkCli';
+import { messagesCli } from './cli/messagesCli';
 import { processCli } from './cli/processCli';
 import { resultsCli } from './cli/resultsCli';
 import { setupCli } from './cli/setupCli';
@@ -19,6 +20,7 @@ export const commands: Record<string, CliCommand> = {
   ...resultsCli,
   ...sqlCli,
   ...consumeCli,
+  ...messagesCli,
 };
 
 function help(): string {

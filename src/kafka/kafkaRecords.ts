@@ -1,92 +1,42 @@
-// Records read and written through throw-away clients: the peek's consumer group and a one-record producer.
+// Records read and written through throw-away clients: the peek (through the scan's range reader) and a one-record producer.
 import { Partitioners } from 'kafkajs';
 import { UserError, withTimeout } from '../shared/errors';
 import { validateTopicName } from '../config/validation';
 import type { KafkaAdminConnection } from './kafkaAdminConnection';
-import { fetchOffsetsForTimestamp, fetchPartitionOffsets } from './kafkaMetadata';
+import { fetchOffsetsForTimestamp, fetchScanOffsets } from './kafkaMetadata';
+import { readRanges } from './topicScan';
 import { planPeek, type PartitionRange, type PeekedRecord, type PeekRequest } from './peek';
 
 /**
- * Reads the planned ranges with a throw-away consumer group that never commits and is deleted afterwards
- * (kafkajs has no group-less consumer: tulios/kafkajs#373). Stops when every range is read, or after `idleMs` without a new record
- * (offsets taken by transaction markers or compaction never arrive), or at the time limit.
+ * Reads the planned ranges through the browser's range reader (topicScan.ts): a throw-away group, ended by the
+ * fetch position, so transaction markers and aborted records at the end of a range do not hold it up. The ranges
+ * end at the last stable offset, where a read_committed read stops while a transaction is open.
  */
 export async function peek(
   client: KafkaAdminConnection,
   request: PeekRequest,
-  options: { timeoutMs?: number; idleMs?: number } = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<{ ranges: PartitionRange[]; records: PeekedRecord[]; complete: boolean }> {
-  const offsets = await fetchPartitionOffsets(client, request.topic);
+  const offsets = await fetchScanOffsets(client, request.topic, 'committed');
   const byTime =
     request.start.kind === 'timestamp' ? await fetchOffsetsForTimestamp(client, request.topic, request.start.timestampMs) : undefined;
   const ranges = planPeek(offsets, request, byTime).filter((r) => r.to > r.from);
   const records: PeekedRecord[] = [];
-  if (ranges.length === 0) return { ranges, records, complete: true };
-
-  const groupId = `kafka-flink-lab-peek-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const consumer = client.kafka.consumer({
-    groupId,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1000,
-    maxWaitTimeInMs: 250,
-    retry: { retries: 2 },
-  });
-  const wanted = new Map(ranges.map((r) => [r.partition, r]));
-  const done = new Set<number>();
-  let complete = false;
-  try {
-    await withTimeout(consumer.connect(), client.timeoutMs, `Kafka at ${client.label} (peek)`);
-    await consumer.subscribe({ topics: [request.topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idleTimer: NodeJS.Timeout | undefined;
-      const finish = () => {
-        clearTimeout(overall);
-        clearTimeout(idleTimer);
-        resolve();
-      };
-      const overall = setTimeout(finish, options.timeoutMs ?? 10_000);
-      const touch = () => {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(finish, options.idleMs ?? 2000);
-      };
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            const range = wanted.get(partition);
-            const offset = Number(message.offset);
-            if (!range || offset < range.from || offset >= range.to) {
-              if (range && offset >= range.to) done.add(partition);
-            } else {
-              records.push({
-                partition,
-                offset: message.offset,
-                timestamp: message.timestamp,
-                key: message.key,
-                value: message.value,
-                headers: message.headers,
-              });
-              if (offset >= range.to - 1) done.add(partition);
-            }
-            touch();
-            if (done.size === wanted.size) {
-              complete = true;
-              finish();
-            }
-          },
-        })
-        .then(() => {
-          const others = offsets.map((o) => o.partition).filter((p) => !wanted.has(p));
-          if (others.length) consumer.pause([{ topic: request.topic, partitions: others }]);
-          for (const r of ranges) consumer.seek({ topic: request.topic, partition: r.partition, offset: String(r.from) });
-          touch();
-        }, reject);
-    });
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-    await client.call('delete the peek group', (a) => a.deleteGroups([groupId])).catch(() => undefined);
-  }
-  return { ranges, records, complete };
+  const { ended } = await readRanges(
+    client,
+    request.topic,
+    ranges.map((r) => ({ partition: r.partition, position: r.from, end: r.to })),
+    {
+      isolation: 'committed',
+      timeoutMs: options.timeoutMs ?? 10_000,
+      onRecords: (partition, messages) => {
+        for (const m of messages)
+          records.push({ partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers });
+        return undefined;
+      },
+    },
+  );
+  return { ranges, records, complete: ended === 'end' };
 }
 
 /** Produces one record; returns where it landed. */

@@ -95,4 +95,8 @@ export interface ScanPage {
   histogram: { widthMs: number; buckets: HistogramBucket[] };
   /** True when a Cancel ended the page early. */
   cancelled: boolean;
+  /** Gaps left out of `gaps` once it holds its most (1,000); they are only counted. */
+  gapsOmitted?: number;
+  /** The page ended before its limit or the ends without a Cancel: the time limit, or no batch for 15 s. */
+  stopped?: 'timeout' | 'stalled';
 }

@@ -1,0 +1,369 @@
+// The one reader of topic ranges (Peek and the message browser both read through it), and the browser's scan on top.
+import { isUtf8 } from 'node:buffer';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { UserError, withTimeout } from '../shared/errors';
+import { validateTopicName } from '../config/validation';
+import type { KafkaAdminConnection } from './kafkaAdminConnection';
+import { fetchOffsetsForTimestamp, fetchScanOffsets } from './kafkaMetadata';
+import { BatchFilter, type FilterRow } from './scanFilter';
+import { GapList, planScan, scanFinished, TAIL_END, TimeHistogram } from './scanPlan';
+import type { Isolation, PartitionPosition, ScanCursor, ScanPage, ScanProgress, ScanRecord, ScanRequest } from './topicScanTypes';
+
+/**
+ * Every group a scan or a peek joins starts with this: kafkajs has no group-less consumer (tulios/kafkajs#373), so
+ * each read joins a throw-away group that never commits and is deleted afterwards. The Kafka tree hides them.
+ */
+export const SCAN_GROUP_PREFIX = 'kafka-flink-lab-scan-';
+
+export const MAX_SCAN_LIMIT = 100_000;
+const DEFAULT_TAIL_WAIT_MS = 2000;
+const DEFAULT_SCAN_TIMEOUT_MS = 10 * 60_000;
+/** A partition that delivers no batch for this long while not at its end stops the read (the cursor keeps its place). */
+const STALL_MS = 15_000;
+const PROGRESS_EVERY_MS = 200;
+
+export type ReadEnd = 'end' | 'stopped' | 'cancelled' | 'timeout' | 'idle' | 'stalled';
+
+export interface RangeReadOptions {
+  isolation: Isolation;
+  signal?: AbortSignal;
+  /** The whole read's limit. */
+  timeoutMs?: number;
+  /** For ranges without an end (a tail): stop after this long without a record. */
+  idleMs?: number;
+  gaps?: GapList;
+  /**
+   * The records of one fetched batch of one partition that fall in its range, in offset order. Return an offset to
+   * stop the read after that record (its partition's position becomes the next offset), or nothing to go on.
+   */
+  onRecords: (partition: number, messages: KafkaMessage[]) => Promise<number | undefined> | number | undefined;
+  /** After each batch, the positions so far. */
+  onAdvance?: (positions: PartitionPosition[]) => void;
+}
+
+/**
+ * Reads [position, end) of each partition. A partition ends when the FETCH position reaches its end, not when a
+ * record at end − 1 arrives: the last offsets are often transaction markers, and aborted records are never
+ * delivered under read_committed. kafkajs hands batches that held only those to no callback, but reports their last
+ * offset in its END_BATCH_PROCESS event, so the position moves on with them.
+ */
+export async function readRanges(
+  client: KafkaAdminConnection,
+  topic: string,
+  ranges: PartitionPosition[],
+  options: RangeReadOptions,
+): Promise<{ positions: PartitionPosition[]; ended: ReadEnd }> {
+  const positions = ranges.map((r) => ({ ...r }));
+  const byPartition = new Map(positions.map((p) => [p.partition, p]));
+  if (scanFinished(positions)) return { positions, ended: 'end' };
+  if (options.signal?.aborted) return { positions, ended: 'cancelled' };
+
+  const groupId = `${SCAN_GROUP_PREFIX}${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const consumer = client.kafka.consumer({
+    groupId,
+    readUncommitted: options.isolation === 'uncommitted',
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 250,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+    retry: { retries: 2 },
+  });
+  let ended: ReadEnd | undefined;
+  let finish: (why: ReadEnd) => void = () => undefined;
+  let fail: (error: Error) => void = () => undefined;
+  const done = new Promise<ReadEnd>((resolve, reject) => {
+    finish = (why) => {
+      ended ??= why;
+      resolve(ended);
+    };
+    fail = (error) => {
+      ended ??= 'stopped';
+      reject(error);
+    };
+  });
+  // A crash before anyone awaits `done` is not an unhandled rejection: the read awaits it below.
+  done.catch(() => undefined);
+  let lastBatchAt = Date.now();
+  let lastRecordAt = Date.now();
+
+  const pauseDone = () => {
+    const finished = positions.filter((p) => p.position >= p.end).map((p) => p.partition);
+    if (finished.length) consumer.pause([{ topic, partitions: finished }]);
+    if (scanFinished(positions)) finish('end');
+  };
+  /** Moves a partition to `next`, noting what it skipped after the last record seen. */
+  const advance = (p: PartitionPosition, seenUpTo: number, next: number) => {
+    const to = Math.min(next, p.end);
+    if (to > seenUpTo + 1) options.gaps?.add(p.partition, seenUpTo + 1, to - 1);
+    p.position = Math.max(p.position, to);
+  };
+
+  const onBatchEnd = (event: { payload: { partition: number; batchSize: number; lastOffset: string } }) => {
+    // Batches with records went through eachBatch; this one held only markers or aborted records.
+    const { partition, batchSize, lastOffset } = event.payload;
+    const p = byPartition.get(partition);
+    if (ended || !p || batchSize > 0 || p.position >= p.end) return;
+    lastBatchAt = Date.now();
+    advance(p, p.position - 1, Number(lastOffset) + 1);
+    options.onAdvance?.(positions);
+    pauseDone();
+  };
+  const removers = [consumer.on(consumer.events.END_BATCH_PROCESS, onBatchEnd)];
+
+  const timers: NodeJS.Timeout[] = [];
+  const onAbort = () => finish('cancelled');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await withTimeout(consumer.connect(), client.timeoutMs, `Kafka at ${client.label} (read ${topic})`);
+    await withTimeout(consumer.subscribe({ topics: [topic], fromBeginning: true }), client.timeoutMs, `Kafka at ${client.label}`);
+    timers.push(setTimeout(() => finish('timeout'), options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS));
+    timers.push(
+      setInterval(() => {
+        const now = Date.now();
+        const tailing = positions.some((p) => p.end === TAIL_END);
+        if (tailing && options.idleMs !== undefined && now - lastRecordAt > options.idleMs) finish('idle');
+        else if (!tailing && now - lastBatchAt > STALL_MS) finish('stalled');
+      }, 100),
+    );
+    const others = (
+      await client.call(`read partitions of ${topic}`, (a) => a.fetchTopicMetadata({ topics: [topic] }))
+    ).topics[0]?.partitions
+      .map((x) => x.partitionId)
+      .filter((x) => !byPartition.has(x));
+    // Seeks and pauses belong to kafkajs' group of the moment: a run that crashed (a coordinator still loading
+    // after a broker start) and restarted has a new one, so they are placed again at every join.
+    removers.push(
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (ended) return;
+        if (others?.length) consumer.pause([{ topic, partitions: others }]);
+        for (const p of positions) if (p.position < p.end) consumer.seek({ topic, partition: p.partition, offset: String(p.position) });
+        lastBatchAt = lastRecordAt = Date.now();
+        pauseDone();
+      }),
+      consumer.on(consumer.events.CRASH, (event) => {
+        if (!event.payload.restart) fail(new UserError(`Reading ${topic} failed: ${event.payload.error.message}.`));
+      }),
+    );
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => {
+        const p = byPartition.get(batch.partition);
+        if (ended || !p || p.position >= p.end) return;
+        lastBatchAt = Date.now();
+        const inRange = batch.messages.filter((m) => {
+          const o = Number(m.offset);
+          return o >= p.position && o < p.end;
+        });
+        let seen = p.position - 1;
+        for (const m of inRange) {
+          const o = Number(m.offset);
+          if (o > seen + 1) options.gaps?.add(p.partition, seen + 1, o - 1);
+          seen = o;
+        }
+        if (inRange.length) lastRecordAt = Date.now();
+        const stopAt = inRange.length ? await options.onRecords(p.partition, inRange) : undefined;
+        if (stopAt !== undefined) {
+          p.position = Math.max(p.position, stopAt + 1);
+          options.onAdvance?.(positions);
+          finish('stopped');
+          return;
+        }
+        advance(p, seen, Number(batch.lastOffset()) + 1);
+        options.onAdvance?.(positions);
+        pauseDone();
+        // The editor's other work runs between batches.
+        await new Promise((r) => setImmediate(r));
+      },
+    });
+    return { positions, ended: await done };
+  } finally {
+    ended ??= 'stopped';
+    for (const t of timers) clearTimeout(t);
+    options.signal?.removeEventListener('abort', onAbort);
+    for (const remove of removers) remove();
+    await closeThrowAwayGroup(client, consumer, groupId);
+  }
+}
+
+/** Leaves and deletes the read's group, trying the delete again while the coordinator still sees the member. */
+async function closeThrowAwayGroup(client: KafkaAdminConnection, consumer: Consumer, groupId: string): Promise<void> {
+  await withTimeout(consumer.disconnect(), client.timeoutMs, 'leaving the read’s group').catch(() => undefined);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const deleted = await client
+      .call(`delete group ${groupId}`, (a) => a.deleteGroups([groupId]))
+      .then(
+        () => true,
+        (error: unknown) => /GROUP_ID_NOT_FOUND|does not exist/i.test(String((error as Error).message)),
+      );
+    if (deleted) return;
+    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+  }
+}
+
+/** Text a person can read: UTF-8 when it is, else base64 (flagged by the caller). */
+function text(buffer: Buffer | null): { text: string | null; base64: boolean } {
+  if (buffer === null) return { text: null, base64: false };
+  return isUtf8(buffer) ? { text: buffer.toString('utf8'), base64: false } : { text: buffer.toString('base64'), base64: true };
+}
+
+/** Header values as text (the last value when a name repeats, as Kafka's lastHeader) and their bytes. */
+function headerTexts(headers: KafkaMessage['headers']): { headers: Record<string, string | null>; bytes: number; count: number } {
+  const result: Record<string, string | null> = {};
+  let bytes = 0;
+  let count = 0;
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const values = Array.isArray(raw) ? raw : [raw];
+    for (const v of values) {
+      count++;
+      bytes += Buffer.byteLength(name);
+      if (v === undefined || v === null) result[name] = null;
+      else if (typeof v === 'string') {
+        result[name] = v;
+        bytes += Buffer.byteLength(v);
+      } else {
+        result[name] = text(v).text;
+        bytes += v.length;
+      }
+    }
+  }
+  return { headers: result, bytes, count };
+}
+
+/** A kafkajs record as the browser shows it. */
+export function toScanRecord(partition: number, m: KafkaMessage): ScanRecord {
+  const key = text(m.key);
+  const value = text(m.value);
+  const h = headerTexts(m.headers);
+  const keySize = m.key?.length ?? 0;
+  const valueSize = m.value?.length ?? 0;
+  return {
+    partition,
+    offset: Number(m.offset),
+    timestamp: Number(m.timestamp),
+    key: key.text,
+    value: value.text,
+    ...(value.base64 ? { valueEncoding: 'base64' as const } : {}),
+    headers: h.headers,
+    keySize,
+    valueSize,
+    size: keySize + valueSize + h.bytes,
+  };
+}
+
+export interface ScanOptions {
+  cursor?: ScanCursor;
+  onProgress?: (p: ScanProgress) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  tailWaitMs?: number;
+}
+
+/**
+ * One page of a topic: reads from the request's start (or the cursor) towards the ends fixed when the scan began,
+ * filters each batch with the WHERE in DuckDB and keeps at most `limit` matches. Memory holds one batch and the
+ * page, whatever the topic's size.
+ */
+export async function scanTopic(client: KafkaAdminConnection, request: ScanRequest, options: ScanOptions = {}): Promise<ScanPage> {
+  const invalid = validateTopicName(request.topic);
+  if (invalid) throw new UserError(invalid);
+  if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_SCAN_LIMIT)
+    throw new UserError(`The limit must be a whole number from 1 to ${MAX_SCAN_LIMIT}.`);
+  const filter = await BatchFilter.open(request.where);
+  try {
+    let ranges: PartitionPosition[];
+    if (options.cursor) ranges = planScan([], request, { cursor: options.cursor });
+    else {
+      const offsets = await fetchScanOffsets(client, request.topic, request.isolation);
+      const byTime =
+        request.start.kind === 'timestamp' ? await fetchOffsetsForTimestamp(client, request.topic, request.start.timestampMs) : undefined;
+      ranges = planScan(offsets, request, { timestampOffsets: byTime });
+    }
+    const records: ScanRecord[] = [];
+    const gaps = new GapList();
+    const histogram = new TimeHistogram();
+    const progress: ScanProgress = { scannedMessages: 0, scannedBytes: 0, matched: 0, positions: ranges };
+    let lastProgress = 0;
+    const report = (force = false) => {
+      if (!options.onProgress || (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS)) return;
+      lastProgress = Date.now();
+      options.onProgress({ ...progress, positions: progress.positions.map((p) => ({ ...p })) });
+    };
+    const since = request.sinceMs ?? -Infinity;
+    const until = request.untilMs ?? Infinity;
+
+    const onRecords = async (partition: number, messages: KafkaMessage[]): Promise<number | undefined> => {
+      const timestamps = messages.map((m) => Number(m.timestamp));
+      const sizes: number[] = [];
+      const candidates: number[] = [];
+      const rows: FilterRow[] = [];
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        const headers = m.headers && Object.keys(m.headers).length ? headerTexts(m.headers) : undefined;
+        const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + (headers?.bytes ?? 0);
+        sizes.push(size);
+        if (timestamps[i] < since || timestamps[i] >= until) continue;
+        candidates.push(i);
+        if (filter.filters)
+          rows.push({
+            partition,
+            offset: Number(m.offset),
+            timestampMs: timestamps[i],
+            key: text(m.key).text,
+            value: text(m.value).text,
+            headersJson: headers ? JSON.stringify(headers.headers) : null,
+            size,
+          });
+      }
+      const matchedRows = filter.filters ? (await filter.match(rows)).map((r) => candidates[r]) : candidates;
+      const room = request.limit - records.length;
+      const kept = matchedRows.slice(0, room);
+      const keptSet = new Set(kept);
+      // Up to the last record kept when the page fills: the next page starts right after it.
+      const examined = kept.length === room && room > 0 ? kept[kept.length - 1] + 1 : messages.length;
+      for (let i = 0; i < examined; i++) {
+        progress.scannedMessages++;
+        progress.scannedBytes += sizes[i];
+        histogram.add(timestamps[i], keptSet.has(i));
+      }
+      for (const i of kept) records.push(toScanRecord(partition, messages[i]));
+      progress.matched = records.length;
+      report();
+      return records.length >= request.limit ? Number(messages[examined - 1].offset) : undefined;
+    };
+
+    const tailing = request.start.kind === 'tail' || ranges.some((r) => r.end === TAIL_END);
+    const { positions, ended } = await readRanges(client, request.topic, ranges, {
+      isolation: request.isolation,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      idleMs: tailing ? (options.tailWaitMs ?? DEFAULT_TAIL_WAIT_MS) : undefined,
+      gaps,
+      onRecords,
+      onAdvance: (p) => {
+        progress.positions = p;
+        report();
+      },
+    });
+    if (ended === 'timeout' && records.length === 0 && !scanFinished(positions))
+      throw new UserError(
+        `Reading ${request.topic} took longer than ${Math.round((options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS) / 1000)} s.`,
+      );
+    progress.positions = positions.map((p) => ({ ...p }));
+    report(true);
+    records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+    return {
+      records,
+      progress,
+      cursor: scanFinished(positions) ? undefined : { positions: positions.map((p) => ({ ...p })) },
+      gaps: gaps.sorted(),
+      ...(gaps.omitted ? { gapsOmitted: gaps.omitted } : {}),
+      ...(ended === 'stalled' || ended === 'timeout' ? { stopped: ended } : {}),
+      histogram: histogram.snapshot(),
+      cancelled: ended === 'cancelled',
+    };
+  } finally {
+    filter.close();
+  }
+}

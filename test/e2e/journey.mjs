@@ -1083,7 +1083,14 @@ export async function runJourney({
     async () => {
       const topicAsked = await fromMenu('Purge Topic (Delete All Records)…', 'dialog');
       const asked = await answerDialog(page, 'Purge');
-      const row = await topicRowShows(/\b0 msgs\b/, '0 msgs');
+      const row = await topicRowShows(/\b0 msgs\b/, '0 msgs').catch(async (error) => {
+        // Which side is behind: the broker (the purge did not run) or the tree (it did not redraw)?
+        const broker = await topicOnBroker(newTopic);
+        const said = extensionLogLines(logsDir).filter((l) => /purge|Purged|error/i.test(l));
+        throw new Error(
+          `${error.message}; the broker says ${broker?.messages} messages; the extension's log: ${said.slice(-4).join(' | ') || 'no purge line'}`,
+        );
+      });
       const broker = await topicOnBroker(newTopic);
       if (broker?.messages !== 0) throw new Error(`pipeline topic list says ${newTopic} still has ${broker?.messages} messages`);
       return `${asked.slice(0, 60)}… | tree: ${row}${topicAsked}`;

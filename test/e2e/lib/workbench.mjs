@@ -238,7 +238,9 @@ export async function contextMenu(page, row, label) {
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Escape');
     await row.click({ button: 'right' });
-    const focused = await rowText(page.locator('.monaco-list-row[role="treeitem"].focused').first()).catch(() => '');
+    // The focused row of the row's own tree: another view keeps a focused row of its own.
+    const tree = row.locator('xpath=ancestor::div[contains(concat(" ", normalize-space(@class), " "), " monaco-list ")][1]');
+    const focused = await rowText(tree.locator('.monaco-list-row[role="treeitem"].focused').first()).catch(() => '');
     if (focused.split(' ')[0] !== meant.split(' ')[0]) {
       if (attempt >= 3) throw new Error(`the right-click landed on "${focused}" instead of "${meant}"`);
       continue;

@@ -56,7 +56,11 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { 'webview/results': 'webview-ui/main.ts', 'webview/sqlPanel': 'webview-ui/sqlPanel.ts' },
+    entryPoints: {
+      'webview/results': 'webview-ui/main.ts',
+      'webview/sqlPanel': 'webview-ui/sqlPanel.ts',
+      'webview/messageBrowser': 'webview-ui/messageBrowser.ts',
+    },
     outdir: 'dist',
     platform: 'browser',
     format: 'esm',

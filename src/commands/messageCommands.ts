@@ -1,8 +1,11 @@
-// Message commands: peek a partition or topic from a start position, and produce a test message.
+// Message commands: peek a partition or topic from a start position, browse a topic (from the tree, a link or the job's position), and produce a test message.
 import * as vscode from 'vscode';
 import { UserError } from '../shared/errors';
 import { MAX_PEEK_COUNT, renderPeekDocument, type OffsetStart, type PeekRequest } from '../kafka/peek';
 import { validateTopicName } from '../config/validation';
+import { settings } from '../services/settings';
+import { MessageBrowserPanels } from '../views/messageBrowserPanel';
+import { formOfBrowseAt, parseBrowseAt, type BrowseAt } from '../views/messageBrowserProtocol';
 import { PartitionNode, TopicNode } from '../views/kafkaTopicNodes';
 import { KafkaNode } from '../views/kafkaTreeNode';
 import { registerCommandWithLogging, type Services } from './registration';
@@ -28,8 +31,62 @@ function checkJsonish(value: string): string | undefined {
   }
 }
 
+/** Where the Flink job reads next: its group's committed offsets (Flink commits them with each checkpoint). */
+async function jobPosition(s: Services): Promise<BrowseAt> {
+  const topic = settings.topic.value;
+  const groupId = settings.jobGroupId.value;
+  const client = await s.connections.client();
+  const committed = (await client.fetchCommittedOffsets(groupId, [topic])).filter((c) => c.topic === topic && c.offset >= 0);
+  if (committed.length === 0)
+    throw new UserError(
+      `The Flink job's group ${groupId} has no committed offset on ${topic} yet: Flink commits them when a checkpoint completes.`,
+    );
+  return {
+    topic,
+    start: { kind: 'offsets', offsets: Object.fromEntries(committed.map((c) => [c.partition, c.offset])) },
+    note: `From the Flink job's position: the offsets its group ${groupId} committed at its last checkpoint (${committed.map((c) => `${c.partition}:${c.offset}`).join(', ')}) — what it reads next after a restart from that checkpoint.`,
+  };
+}
+
 export function messageCommands(s: Services): vscode.Disposable[] {
+  const browsers = new MessageBrowserPanels(s.context.extensionUri, s.log);
+  /** The one way a link opens the browser: on the pipeline's cluster, the form filled in, run at once. */
+  const browseAt = async (at: BrowseAt) => {
+    const invalid = validateTopicName(at.topic);
+    if (invalid) throw new UserError(invalid);
+    const cluster = s.connections.primary();
+    const client = await s.connections.client(cluster);
+    const known = (await client.fetchPartitionOffsets(at.topic)).map((p) => p.partition);
+    browsers.show(cluster.key, client, at.topic, { form: formOfBrowseAt(at, known), note: at.note, run: true });
+  };
   return [
+    browsers,
+    registerCommandWithLogging(
+      'kafkaFlinkLab.messages.browse',
+      async (node?: unknown) => {
+        const cluster = await pickCluster(s.connections, node);
+        const client = await s.connections.client(cluster);
+        const topic = await pickTopic(client, node, 'Browse the messages of which topic?', settings.topic.value);
+        const invalid = validateTopicName(topic);
+        if (invalid) throw new UserError(invalid);
+        const preselect = node instanceof PartitionNode ? [node.model.partition] : undefined;
+        browsers.show(cluster.key, client, topic, { preselect });
+      },
+      s.log,
+    ),
+    registerCommandWithLogging(
+      'kafkaFlinkLab.messages.browseAt',
+      async (args?: unknown) => {
+        const at = parseBrowseAt(args);
+        if (!at)
+          throw new UserError(
+            'Browse Messages At takes {topic, start: {kind: earliest | newest | offsets | timestamp | tail, …}, partitions?, where?}.',
+          );
+        await browseAt(at);
+      },
+      s.log,
+    ),
+    registerCommandWithLogging('kafkaFlinkLab.messages.browseFromJob', async () => browseAt(await jobPosition(s)), s.log),
     registerCommandWithLogging(
       'kafkaFlinkLab.messages.peek',
       async (nodeOrArgs?: unknown) => {

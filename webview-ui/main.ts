@@ -15,6 +15,7 @@ import {
   pageRequestKey,
   RESULT_TABLES,
   type ChartRequest,
+  type CellValue,
   type ChartResult,
   type ColumnInfo,
   type ExportFormat,
@@ -23,6 +24,7 @@ import {
   type PageResult,
   type QueryResult,
   type ResultsSummary,
+  type ResultTable,
 } from '../src/results/resultsProtocol';
 import { EventsChart, TemperatureChart } from './chart';
 import { button, clear, h, icon } from './dom';
@@ -287,8 +289,38 @@ function onRows(result: PageResult | QueryResult): void {
     if (info?.state !== 'ok') emptyText = info?.note ?? 'No rows yet.';
     else if (!hasFilter()) emptyText = 'No rows in this table yet.';
   }
+  table.rowAction = recordLink(isQuery ? undefined : result.table);
   table.render(columns, result.rows, sort, isQuery ? 'Query result' : TAB_LABELS[result.table], emptyText, result.offset);
   pager.text.textContent = result.total === 0 ? '0 rows' : `${formatCount(first)}–${formatCount(last)} of ${formatCount(result.total)}`;
+}
+
+/** A dead letter opens its record in the message browser; an alert, its source event. */
+function recordLink(shown: ResultTable | undefined): ResultsTable['rowAction'] {
+  const at = (columns: ColumnInfo[], values: CellValue[], name: string) => values[columns.findIndex((c) => c.name === name)];
+  if (shown === 'dead_letter')
+    return (columns, values) => {
+      const partition = at(columns, values, 'partition');
+      const offset = at(columns, values, 'offset');
+      if (typeof partition !== 'number' || typeof offset !== 'number') return undefined;
+      return {
+        label: 'Show the Record',
+        title: `Open the message browser at partition ${partition}, offset ${offset}`,
+        run: () => post({ type: 'showRecord', partition, offset }),
+      };
+    };
+  if (shown === 'alerts')
+    return (columns, values) => {
+      const eventId = at(columns, values, 'event_id');
+      const sensorId = at(columns, values, 'sensor_id');
+      const ts = at(columns, values, 'ts');
+      if (typeof eventId !== 'string' || typeof sensorId !== 'string' || typeof ts !== 'number') return undefined;
+      return {
+        label: 'Show the Source Event',
+        title: 'Find the record this alert came from in the message browser',
+        run: () => post({ type: 'showAlertSource', eventId, sensorId, ts }),
+      };
+    };
+  return undefined;
 }
 
 function onRowsFailed(): void {

@@ -15,6 +15,8 @@ export class ResultsTable {
   private readonly head: HTMLTableSectionElement;
   private readonly body: HTMLTableSectionElement;
   private headerKey = '';
+  /** A button at the end of a row (a dead letter's "Show the Record"), or none. */
+  rowAction?: (columns: ColumnInfo[], values: CellValue[]) => { label: string; title: string; run: () => void } | undefined;
 
   constructor(private readonly onSort: (column: string) => void) {
     this.caption = h('caption', { class: 'visually-hidden' });
@@ -35,7 +37,9 @@ export class ResultsTable {
   ): void {
     this.caption.textContent = caption;
     this.table.setAttribute('aria-rowcount', String(rows.length));
-    const key = JSON.stringify([columns, sort]);
+    const actions = rows.map((values) => this.rowAction?.(columns, values));
+    const withActions = actions.some(Boolean);
+    const key = JSON.stringify([columns, sort, withActions]);
     if (key !== this.headerKey) {
       this.headerKey = key;
       const row = h('tr', {}, h('th', { scope: 'col', class: 'rownum', 'aria-label': 'Row number' }, '#'));
@@ -66,6 +70,7 @@ export class ResultsTable {
           ),
         );
       }
+      if (withActions) row.append(h('th', { scope: 'col', 'aria-label': 'Actions' }));
       this.head.replaceChildren(row);
     }
     const fragment = document.createDocumentFragment();
@@ -78,6 +83,16 @@ export class ResultsTable {
         const cell = formatCell(value, columns[c]?.kind ?? 'text');
         tr.append(h('td', { class: cell.className, title: cell.title }, cell.text));
       });
+      const action = actions[i];
+      if (action) {
+        const b = h(
+          'button',
+          { type: 'button', class: 'row-action', title: action.title, 'data-testid': 'results-row-action' },
+          action.label,
+        );
+        b.addEventListener('click', action.run);
+        tr.append(h('td', {}, b));
+      } else if (withActions) tr.append(h('td'));
       fragment.append(tr);
     });
     this.body.replaceChildren(fragment);

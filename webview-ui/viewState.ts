@@ -7,9 +7,10 @@ import {
   type SortSpec,
   type WebviewToHost,
 } from '../src/results/resultsProtocol';
+import type { RecordLinkMessage } from '../src/views/messageBrowserProtocol';
 
 interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
+  postMessage(message: WebviewToHost | RecordLinkMessage): void;
   getState(): unknown;
   setState(state: unknown): void;
 }
@@ -52,7 +53,7 @@ const defaults: ViewState = {
 export const state: ViewState = { ...defaults, ...((vscode.getState() as Partial<ViewState> | undefined) ?? {}) };
 export const save = () => vscode.setState(state);
 
-export function post(message: WebviewToHost): void {
+export function post(message: WebviewToHost | RecordLinkMessage): void {
   vscode.postMessage(message);
 }
 

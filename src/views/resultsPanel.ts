@@ -6,7 +6,9 @@ import * as vscode from 'vscode';
 import { initialDataBlock, type ExportFormat, type ExportSource, type InitialData } from '../results/resultsProtocol';
 import { ResultsSession } from '../results/resultsSession';
 import type { SessionStore } from '../results/resultsSessionHost';
+import { settings } from '../services/settings';
 import { errorMessage } from '../shared/errors';
+import { browseAtOfLink, parseRecordLink } from './messageBrowserProtocol';
 import { webviewPage } from './webviewPage';
 
 const VIEW_TYPE = 'kafkaFlinkLab.results';
@@ -164,7 +166,12 @@ export class ResultsPanel implements vscode.Disposable {
     this.panel = panel;
     this.deps.log('results: panel created');
     this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.session.handleMessage(raw)),
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        // A row's link to the message browser is the editor's business, not the results session's.
+        const link = parseRecordLink(raw);
+        if (link) void vscode.commands.executeCommand('kafkaFlinkLab.messages.browseAt', browseAtOfLink(link, settings.topic.value));
+        else void this.session.handleMessage(raw);
+      }),
       panel.onDidChangeViewState(() => this.session.viewStateChanged()),
       panel.onDidDispose(() => this.onPanelClosed()),
     );

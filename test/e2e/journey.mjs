@@ -1304,6 +1304,229 @@ export async function runJourney({
     },
   );
 
+  const browserMarker = `e2e-browse-${Date.now().toString(36)}`;
+  await step(
+    'message-browser',
+    `Browse Messages… (tree, ${TOPIC} row) seeks by time, filters with a WHERE (a bad one is told under the box), opens a record; a hostile key, value and header stay text; a dead letter's Show the Record (results view) lands on its offset`,
+    { needs: ['cluster'], timeoutMs: 300_000 },
+    async () => {
+      /** The frame of the webview that holds `testId`: the browser and the results view are both open. */
+      const frameWith = async (testId) => {
+        const frames = page.locator('iframe.webview.ready');
+        for (let i = (await frames.count()) - 1; i >= 0; i--) {
+          const frame = frames.nth(i).contentFrame().locator('#active-frame').contentFrame();
+          if (
+            await frame
+              .locator(`[data-testid="${testId}"]`)
+              .count()
+              .catch(() => 0)
+          )
+            return frame;
+        }
+        return undefined;
+      };
+      const browser = () => frameWith('mb-table');
+      const rowsOf = (frame) =>
+        frame.locator('[data-testid="mb-row"]').evaluateAll((trs) =>
+          trs.map((tr) => ({
+            partition: Number(tr.getAttribute('data-partition')),
+            offset: Number(tr.getAttribute('data-offset')),
+            time: tr.children[2]?.textContent ?? '',
+            key: tr.querySelector('[data-testid="mb-key"]')?.textContent ?? '',
+            value: tr.querySelector('[data-testid="mb-value"]')?.getAttribute('title') ?? '',
+          })),
+        );
+      /** Runs the form and waits for the page it asked for (the state line says "Page 1: …"). */
+      const runAndWait = async (frame, what) => {
+        await frame.locator('[data-testid="mb-run"]').click();
+        return until(
+          async () => {
+            const problem = [
+              await frame.locator('[data-testid="mb-scan-error"]').textContent(),
+              await frame.locator('[data-testid="mb-where-error"]').textContent(),
+              await frame.locator('[data-testid="mb-start-error"]').textContent(),
+            ].find(Boolean);
+            if (problem) return { problem };
+            const state = (await frame.locator('[data-testid="mb-state"]').textContent()) ?? '';
+            return /^(Page \d+|Cancelled):/.test(state) && { state, rows: await rowsOf(frame) };
+          },
+          {
+            timeoutMs: 60_000,
+            intervalMs: 300,
+            message: async () => `${what}: no page (state: "${await frame.locator('[data-testid="mb-state"]').textContent()}")`,
+          },
+        );
+      };
+      const choosePartitions = async (frame, wanted) => {
+        for (const box of await frame.locator('[data-testid^="mb-partition-"]').all()) {
+          const p = Number((await box.getAttribute('data-testid')).replace('mb-partition-', ''));
+          if (!Number.isNaN(p)) await box.setChecked(wanted === 'all' || wanted.includes(p));
+        }
+      };
+
+      // A record a user should never see run: markup in its key, value and a header. Its value is no JSON, so the
+      // job dead-letters it, with its partition and offset.
+      const kafkaClient = new Kafka({ clientId: 'e2e-journey', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+      const producer = kafkaClient.producer();
+      await producer.connect();
+      let hostile;
+      try {
+        const [sent] = await producer.send({
+          topic: TOPIC,
+          messages: [{ partition: 1, key: XSS_VALUE, value: `${XSS_VALUE} ${browserMarker}`, headers: { 'e2e-note': XSS_VALUE } }],
+        });
+        hostile = { partition: sent.partition, offset: Number(sent.baseOffset) };
+      } finally {
+        await producer.disconnect();
+      }
+
+      // Opened from the tree's topic row (a menu fired while the tree refreshes asks for the topic instead).
+      const topicRow = treeRow(kafka(), TOPIC);
+      await until(async () => (await topicRow.count()) > 0 || (await expandAll(kafka())), {
+        timeoutMs: 30_000,
+        intervalMs: 1000,
+        message: async () => `no "${TOPIC}" row; the view shows: ${await describeTree(kafka())}`,
+      });
+      await contextMenu(page, topicRow, 'Browse Messages…');
+      await sleep(800);
+      if (/which topic\?$/.test((await quickInputTitle(page)) ?? '')) await pickItem(page, /which topic\?$/, new RegExp(`^${TOPIC}\\b`));
+      const frame = await until(async () => await browser(), {
+        timeoutMs: 20_000,
+        intervalMs: 300,
+        message: 'the message browser did not open',
+      });
+      await frame.locator('[data-testid="mb-partition-0"]').waitFor({ timeout: 20_000 });
+
+      // Where the topic starts (partition 0, earliest, one record), so that the seek lands in the middle of what exists.
+      await choosePartitions(frame, [0]);
+      await frame.locator('[data-testid="mb-start-earliest"]').check();
+      await frame.locator('[data-testid="mb-limit"]').fill('1');
+      const first = await runAndWait(frame, 'earliest');
+      if (first.problem || first.rows.length !== 1)
+        throw new Error(`earliest on partition 0: ${first.problem ?? `${first.rows.length} rows`}`);
+      const firstMs = Date.parse(first.rows[0].time);
+      const middleMs = Math.round((firstMs + Date.now()) / 2);
+      const sensor = first.rows[0].key;
+      if (!/^sensor-/.test(sensor)) throw new Error(`the first record's key reads "${sensor}"`);
+
+      // Seek by time, all partitions, with a filter.
+      await choosePartitions(frame, 'all');
+      await frame.locator('[data-testid="mb-start-timestamp"]').check();
+      await frame.locator('[data-testid="mb-time"]').fill(new Date(middleMs).toISOString().slice(0, 19));
+      await frame.locator('[data-testid="mb-limit"]').fill('25');
+      const where = `key = '${sensor}' AND json.temperature::DOUBLE > 0`;
+      await frame.locator('[data-testid="mb-where"]').fill(where);
+      const filtered = await runAndWait(frame, 'the filtered seek');
+      if (filtered.problem) throw new Error(`the filtered seek: ${filtered.problem}`);
+      if (filtered.rows.length === 0) throw new Error(`no record of ${sensor} after ${new Date(middleMs).toISOString()}`);
+      for (const row of filtered.rows) {
+        const temperature = JSON.parse(row.value).temperature;
+        if (row.key !== sensor || !(temperature > 0) || Date.parse(row.time) < middleMs)
+          throw new Error(`a row does not satisfy ${where} from ${new Date(middleMs).toISOString()}: ${JSON.stringify(row)}`);
+      }
+
+      // A bad expression: DuckDB's words under the box; the rows and the typed filter stay.
+      await frame.locator('[data-testid="mb-where"]').fill('json.temperature::DOUBLE >>> 3');
+      await frame.locator('[data-testid="mb-run"]').click();
+      const whereError = await until(async () => (await frame.locator('[data-testid="mb-where-error"]').textContent()) || undefined, {
+        timeoutMs: 20_000,
+        intervalMs: 300,
+        message: 'a bad WHERE showed no error under the box',
+      });
+      if ((await frame.locator('[data-testid="mb-row"]').count()) !== filtered.rows.length)
+        throw new Error('a bad WHERE lost the rows on screen');
+      if ((await frame.locator('[data-testid="mb-where"]').inputValue()) !== 'json.temperature::DOUBLE >>> 3')
+        throw new Error('a bad WHERE lost what was typed');
+      await frame.locator('[data-testid="mb-where"]').fill(where);
+
+      // A record opens with its JSON indented, its key and its sizes.
+      await frame.locator('[data-testid="mb-row"]').first().click();
+      const detail = frame.locator('[data-testid="mb-detail"]');
+      await detail.waitFor({ state: 'visible', timeout: 10_000 });
+      const detailKey = await frame.locator('[data-testid="mb-detail-key"]').textContent();
+      const detailValue = frame.locator('[data-testid="mb-detail-value"]');
+      const meta = (await frame.locator('[data-testid="mb-detail-meta"]').textContent()) ?? '';
+      if (detailKey !== sensor) throw new Error(`the record view's key reads "${detailKey}", not ${sensor}`);
+      if (
+        (await detailValue.getAttribute('data-json')) !== 'true' ||
+        !/\n {2}"temperature": /.test((await detailValue.textContent()) ?? '')
+      )
+        throw new Error(`the record view's value is not indented JSON: "${(await detailValue.textContent())?.slice(0, 200)}"`);
+      if (!/key \d+(\.\d)? \w*B · value \d+(\.\d)? \w*B/.test(meta)) throw new Error(`the record view's sizes read "${meta}"`);
+      await page.screenshot({ path: join(shots, 'message-browser.png') }).catch(() => undefined);
+
+      // The hostile record, by its offset: text everywhere, no element made of it.
+      await choosePartitions(frame, [hostile.partition]);
+      await frame.locator('[data-testid="mb-start-offsets"]').check();
+      await frame.locator(`[data-testid="mb-offset-${hostile.partition}"]`).fill(String(hostile.offset));
+      await frame.locator('[data-testid="mb-where"]').fill('');
+      await frame.locator('[data-testid="mb-limit"]').fill('1');
+      const atHostile = await runAndWait(frame, 'the hostile record');
+      const row = atHostile.rows?.[0];
+      if (atHostile.problem || row?.offset !== hostile.offset || row.key !== XSS_VALUE)
+        throw new Error(
+          `the hostile record at ${hostile.partition}:${hostile.offset}: ${atHostile.problem ?? JSON.stringify(atHostile.rows)}`,
+        );
+      await frame.locator('[data-testid="mb-row"]').first().click();
+      await detail.waitFor({ state: 'visible', timeout: 10_000 });
+      const shown = [
+        await frame.locator('[data-testid="mb-detail-key"]').textContent(),
+        await frame.locator('[data-testid="mb-detail-value"]').textContent(),
+        await frame.locator('[data-testid="mb-detail-header"] td').first().textContent(),
+      ];
+      if (shown[0] !== XSS_VALUE || !shown[1]?.startsWith(XSS_VALUE) || shown[2] !== XSS_VALUE)
+        throw new Error(`the hostile key, value and header do not read as typed: ${JSON.stringify(shown)}`);
+      if (await frame.locator('img').count()) throw new Error('the hostile record made an <img> element in the browser');
+
+      // Its dead letter in the results view → Show the Record → the browser at exactly that offset.
+      await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+      const results = await until(async () => await frameWith('results-table'), {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+        message: 'the results view did not open',
+      });
+      await results.locator('[data-testid="tab-dead_letter"]').click();
+      const search = results.locator('[data-testid="filter-search"]');
+      await search.evaluate((el, text) => (el.value = text), browserMarker);
+      await results.locator('[data-testid="filter-apply"]').click();
+      const deadRow = results.locator('[data-testid="results-row"]', { hasText: browserMarker }).first();
+      await until(
+        async () => {
+          if (await deadRow.count()) return true;
+          await results.locator('[data-testid="filter-apply"]').click();
+          return false;
+        },
+        {
+          timeoutMs: 120_000,
+          intervalMs: 3000,
+          message: `no dead letter with ${browserMarker} in the results view (the job runs, checkpoints every 10 s)`,
+        },
+      );
+      if (await results.locator('img').count()) throw new Error('the hostile dead letter made an <img> element in the results view');
+      await deadRow.locator('[data-testid="results-row-action"]').click();
+      const landed = await until(
+        async () => {
+          const f = await browser();
+          const note = f && ((await f.locator('[data-testid="mb-note"]').textContent()) ?? '');
+          const rows = f && /dead letter/.test(note) ? await rowsOf(f) : [];
+          return rows.length > 0 && rows[0];
+        },
+        { timeoutMs: 30_000, intervalMs: 500, message: 'Show the Record did not open the browser at the dead letter' },
+      );
+      if (landed.partition !== hostile.partition || landed.offset !== hostile.offset)
+        throw new Error(`Show the Record landed on ${landed.partition}:${landed.offset}, not ${hostile.partition}:${hostile.offset}`);
+      // The results view keeps its filter across sessions: the search goes, for whoever opens it next.
+      await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+      const again = await until(async () => await frameWith('results-table'), {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+        message: 'the results view did not open again',
+      });
+      await again.locator('[data-testid="filter-clear"]').click({ timeout: 10_000 });
+      return `${filtered.rows.length} records of ${sensor} from ${new Date(middleMs).toISOString()} (all satisfy the WHERE); bad WHERE: "${whereError.slice(0, 80)}"; hostile record ${hostile.partition}:${hostile.offset} shown as text; its dead letter → ${landed.partition}:${landed.offset}`;
+    },
+  );
+
   await step(
     'cluster-savepoint',
     'on the session cluster, Stop Flink Job with a Savepoint leaves the job FINISHED there, a row above it offers the start from the savepoint, and a click resumes from it',

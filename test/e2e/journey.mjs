@@ -746,7 +746,8 @@ export async function runJourney({
           return true;
         },
       });
-      await contextMenu(page, treeRow(flink(), 'Source kafka_src'), 'Open Flink Web UI');
+      // The operator's row ("Source kafka_src → …"), not the row of the same name under Watermarks.
+      await contextMenu(page, treeRow(flink(), 'Source kafka_src →'), 'Open Flink Web UI');
       // code-server may ask before it opens a link outside itself.
       const asked = await answerDialog(page, 'Open').catch(() => undefined);
       const tab = await opened;
@@ -2016,6 +2017,8 @@ export async function runJourney({
     { needs: ['sql-statements'], timeoutMs: 300_000 },
     async () => {
       const before = new Set((await flinkGet('/jobs/overview')).jobs.map((j) => j.jid));
+      // One editor group again: the earlier steps left three, and the side bar had squeezed the first out of sight.
+      await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Close All Editors', category: 'View' }] } }, 'x');
       // An INSERT into the session's blackhole table (made in the sql-statements step), then the first sample, live.
       await openFile('insert.flink.sql');
       await clickLens('Run');

@@ -6,6 +6,7 @@ import { settings } from '../services/settings';
 import { GroupNode } from '../views/kafkaGroupNodes';
 import { TopicNode } from '../views/kafkaTopicNodes';
 import { jobGroupRefusal } from '../kafka/groupMember';
+import { isThrowAwayGroup } from '../kafka/kafkaGroups';
 import { cliConsumeArgs } from '../services/cliArgs';
 import { requireWorkspace } from '../services/workspace';
 import { validateGroupId } from '../config/validation';
@@ -82,7 +83,7 @@ export function groupCommands(s: Services): vscode.Disposable[] {
         let groupId: string;
         if (node instanceof GroupNode) groupId = node.model.groupId;
         else {
-          const groups = (await client.listGroups()).filter((g) => !g.groupId.startsWith('kafka-flink-lab-peek-'));
+          const groups = (await client.listGroups()).filter((g) => !isThrowAwayGroup(g.groupId));
           if (groups.length === 0) throw new UserError(`Kafka at ${cluster.bootstrapServers} has no consumer groups.`);
           groupId = required(
             await vscode.window.showQuickPick(

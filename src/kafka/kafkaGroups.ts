@@ -6,6 +6,15 @@ import type { CommittedOffset, GroupMemberModel, GroupModel, GroupPartitionLag }
 import { fetchOffsetsForTimestamp, fetchOffsetsForTopics, fetchPartitionOffsets } from './kafkaMetadata';
 import { computeLag } from './lag';
 import { planOffsetReset, type ResetTarget } from './offsetReset';
+import { SCAN_GROUP_PREFIX } from './topicScan';
+
+/**
+ * A group the lab makes for one read and deletes after it: a scan's (kafkajs has no group-less consumer,
+ * tulios/kafkajs#373), or an older version's peek. One left by a crash must not clutter the tree or the pickers.
+ */
+export function isThrowAwayGroup(groupId: string): boolean {
+  return groupId.startsWith(SCAN_GROUP_PREFIX) || groupId.startsWith('kafka-flink-lab-peek-');
+}
 
 /** A member's partitions from its assignment bytes (the consumer protocol's MemberAssignment); none when it has none yet. */
 export function decodeAssignment(bytes: Buffer | undefined): GroupMemberModel['assignment'] {

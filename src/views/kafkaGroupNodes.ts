@@ -1,6 +1,7 @@
 // The Kafka explorer's Consumer groups folder, its group rows (with lag) and each group's partitions.
 import * as vscode from 'vscode';
 import type { GroupMemberModel, GroupModel, GroupPartitionLag } from '../kafka/kafkaModels';
+import { isThrowAwayGroup } from '../kafka/kafkaGroups';
 import { summarizeLag, type LagSummary } from '../kafka/lag';
 import {
   contextValueOf,
@@ -25,7 +26,7 @@ export class GroupsFolderNode extends FolderNode {
 
   protected async fetchChildren(): Promise<KafkaNode[]> {
     const client = await this.clusterNode.client();
-    const groups = (await client.listGroups()).filter((g) => !g.groupId.startsWith('kafka-flink-lab-peek-'));
+    const groups = (await client.listGroups()).filter((g) => !isThrowAwayGroup(g.groupId));
     this.count = groups.length;
     if (groups.length === 0) return this.emptyChildren();
     // Lag per group for the description: a few requests per group, four groups at a time.

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { AssignerProtocol } from 'kafkajs';
-import { decodeAssignment } from '../../src/kafka/kafkaGroups';
+import { decodeAssignment, isThrowAwayGroup } from '../../src/kafka/kafkaGroups';
+import { SCAN_GROUP_PREFIX } from '../../src/kafka/topicScan';
 import { assignmentChange, jobGroupRefusal, rebalanceLine, recordLine } from '../../src/kafka/groupMember';
 import { isIdleMember, memberDescription, memberLabel, memberTooltip } from '../../src/kafka/treeModel';
 import type { GroupMemberModel, GroupModel } from '../../src/kafka/kafkaModels';
@@ -17,6 +18,13 @@ const member = (clientId: string, partitions: number[]): GroupMemberModel => ({
 });
 
 describe('consumer groups: members and rebalances', () => {
+  it('hides the groups a scan makes for one read, and only those', () => {
+    assert.equal(isThrowAwayGroup(`${SCAN_GROUP_PREFIX}mxcp1-ab12cd`), true);
+    assert.equal(isThrowAwayGroup('kafka-flink-lab-peek-1765000000000-ab12cd'), true);
+    for (const kept of ['lab-consumers', 'flink-sensor-processor', 'kafka-flink-lab-sql-vscode-123', 'my-kafka-flink-lab-scan-x'])
+      assert.equal(isThrowAwayGroup(kept), false, kept);
+  });
+
   it('reads a member’s partitions from the consumer protocol’s assignment bytes; nothing from empty or odd bytes', () => {
     const bytes = AssignerProtocol.MemberAssignment.encode({
       version: 0,

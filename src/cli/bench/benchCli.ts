@@ -22,6 +22,7 @@ import { KafkaAdminClient } from '../../kafka/kafkaAdmin';
 import { ResultsStore } from '../../results';
 import { benchSql } from './sqlBench';
 import { benchJob } from './jobBench';
+import { benchBrowse } from './browseBench';
 import { percentile, SECTIONS, type Figure, type Section } from './figures';
 import { benchResults, generateAggregates } from './resultsBench';
 import { numberFlag, workspaceOption, type CliCommand } from '../context';
@@ -59,9 +60,9 @@ async function runGenerator(
 
 export const benchCli: CliCommand = {
   usage:
-    'pipeline bench [--only broker,generator,job,latency,sql,tree,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
+    'pipeline bench [--only broker,generator,job,latency,sql,tree,browse,results,webview] [--events N] [--latency-seconds S] [--latency-rate EPS] [--rows N]',
   summary:
-    'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, Flink SQL through the SQL Gateway (first row, a bounded GROUP BY, its memory), the Kafka view over 1,000 topics and the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
+    'measure broker start, generator events/s, job sustained events/s, event-time → committed latency, memory, Flink SQL through the SQL Gateway (first row, a bounded GROUP BY, its memory), the Kafka view over 1,000 topics, the message browser’s seek and filtered scan of N events beside kcat and ConsumerPerformance, the results webview itself in code-server + Chromium, the results view over N rows vs pandas; writes .pipeline/bench/*.json',
   options: {
     ...workspaceOption,
     only: { type: 'string' },
@@ -236,6 +237,18 @@ export const benchCli: CliCommand = {
             add: (f) => add({ section: 'sql', ...f }),
             runGenerator: ({ topic, rate, count }) =>
               runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate, count, sensors: 10 }),
+          });
+        }
+
+        if (only.includes('browse')) {
+          await benchBrowse({
+            bootstrap,
+            events,
+            stamp,
+            progress: ctx.progress,
+            add: (f) => add({ section: 'browse', ...f }),
+            runGenerator: ({ topic, count }) =>
+              runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: 0, count, sensors: 10 }),
           });
         }
 

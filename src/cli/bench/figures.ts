@@ -1,5 +1,5 @@
 // A figure of `pipeline bench`: one measured value of a section, with its unit and the budget it is reported against.
-export const SECTIONS = ['broker', 'generator', 'job', 'latency', 'sql', 'tree', 'results', 'webview'] as const;
+export const SECTIONS = ['broker', 'generator', 'job', 'latency', 'sql', 'tree', 'browse', 'results', 'webview'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Figure {

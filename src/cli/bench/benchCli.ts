@@ -247,8 +247,9 @@ export const benchCli: CliCommand = {
             stamp,
             progress: ctx.progress,
             add: (f) => add({ section: 'browse', ...f }),
+            // 1% anomalies (temperature + 40–60 °C), so the filter keeps some.
             runGenerator: ({ topic, count }) =>
-              runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: 0, count, sensors: 10 }),
+              runGenerator(workspace, python, { bootstrapServers: bootstrap, topic, rate: 0, count, sensors: 10, anomalyFraction: 0.01 }),
           });
         }
 

@@ -1413,7 +1413,10 @@ export async function runJourney({
       // Seek by time, all partitions, with a filter.
       await choosePartitions(frame, 'all');
       await frame.locator('[data-testid="mb-start-timestamp"]').check();
-      await frame.locator('[data-testid="mb-time"]').fill(new Date(middleMs).toISOString().slice(0, 19));
+      // The box takes whole seconds (UTC): the seek is from that second.
+      const seekText = new Date(middleMs).toISOString().slice(0, 19);
+      const seekMs = Date.parse(`${seekText}Z`);
+      await frame.locator('[data-testid="mb-time"]').fill(seekText);
       await frame.locator('[data-testid="mb-limit"]').fill('25');
       const where = `key = '${sensor}' AND json.temperature::DOUBLE > 0`;
       await frame.locator('[data-testid="mb-where"]').fill(where);
@@ -1422,8 +1425,8 @@ export async function runJourney({
       if (filtered.rows.length === 0) throw new Error(`no record of ${sensor} after ${new Date(middleMs).toISOString()}`);
       for (const row of filtered.rows) {
         const temperature = JSON.parse(row.value).temperature;
-        if (row.key !== sensor || !(temperature > 0) || Date.parse(row.time) < middleMs)
-          throw new Error(`a row does not satisfy ${where} from ${new Date(middleMs).toISOString()}: ${JSON.stringify(row)}`);
+        if (row.key !== sensor || !(temperature > 0) || Date.parse(row.time) < seekMs)
+          throw new Error(`a row does not satisfy ${where} from ${seekText}Z: ${JSON.stringify(row)}`);
       }
 
       // A bad expression: DuckDB's words under the box; the rows and the typed filter stay.
@@ -2018,7 +2021,20 @@ export async function runJourney({
     async () => {
       const before = new Set((await flinkGet('/jobs/overview')).jobs.map((j) => j.jid));
       // One editor group again: the earlier steps left three, and the side bar had squeezed the first out of sight.
+      // The stack trace opened earlier is an unsaved document: VS Code asks about each such one.
       await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Close All Editors', category: 'View' }] } }, 'x');
+      for (let i = 0; i < 3; i++) {
+        const asked = await page
+          .locator('.monaco-dialog-box')
+          .first()
+          .waitFor({ timeout: 3000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (!asked) break;
+        await answerDialog(page, "Don't Save");
+      }
       // An INSERT into the session's blackhole table (made in the sql-statements step), then the first sample, live.
       await openFile('insert.flink.sql');
       await clickLens('Run');

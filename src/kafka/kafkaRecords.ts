@@ -29,6 +29,7 @@ export async function peek(
     {
       isolation: 'committed',
       timeoutMs: options.timeoutMs ?? 10_000,
+      fetchBytesPerPartition: 256 * 1024,
       onRecords: (partition, messages) => {
         for (const m of messages)
           records.push({ partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers });

@@ -33,6 +33,11 @@ export interface RangeReadOptions {
   idleMs?: number;
   gaps?: GapList;
   /**
+   * Bytes one fetch asks of each partition (default 4 MB). kafkajs decompresses a whole fetch before it hands over
+   * a batch, so a page of a few records asks for little: the broker still sends at least one whole record batch.
+   */
+  fetchBytesPerPartition?: number;
+  /**
    * The records of one fetched batch of one partition that fall in its range, in offset order. Return an offset to
    * stop the read after that record (its partition's position becomes the next offset), or nothing to go on.
    */
@@ -65,8 +70,8 @@ export async function readRanges(
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
     maxWaitTimeInMs: 250,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 16 * 1024 * 1024,
+    maxBytesPerPartition: options.fetchBytesPerPartition ?? 4 * 1024 * 1024,
+    maxBytes: Math.min(16 * 1024 * 1024, 4 * (options.fetchBytesPerPartition ?? 4 * 1024 * 1024)),
     retry: { retries: 2 },
   });
   let ended: ReadEnd | undefined;
@@ -340,6 +345,9 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
       timeoutMs: options.timeoutMs,
       idleMs: tailing ? (options.tailWaitMs ?? DEFAULT_TAIL_WAIT_MS) : undefined,
       gaps,
+      // A short unfiltered page (a seek, newest-N, Peek) reads a few records: a small first fetch shows them sooner.
+      fetchBytesPerPartition:
+        !filter.filters && request.sinceMs === undefined && request.untilMs === undefined && request.limit <= 1000 ? 256 * 1024 : undefined,
       onRecords,
       onAdvance: (p) => {
         progress.positions = p;

@@ -93,8 +93,8 @@ export class BatchFilter {
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
-      memory_limit: '512MB',
-      threads: '2',
+      memory_limit: '256MB',
+      threads: '1',
     });
     try {
       const conn = await instance.connect();

@@ -21,6 +21,8 @@ const DEFAULT_SCAN_TIMEOUT_MS = 10 * 60_000;
 /** A partition that delivers no batch for this long while not at its end stops the read (the cursor keeps its place). */
 const STALL_MS = 15_000;
 const PROGRESS_EVERY_MS = 200;
+/** What one fetch asks of a partition on a long scan; kafkajs holds a whole fetch, decompressed, as JS objects. */
+const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
 
 export type ReadEnd = 'end' | 'stopped' | 'cancelled' | 'timeout' | 'idle' | 'stalled';
 
@@ -33,7 +35,7 @@ export interface RangeReadOptions {
   idleMs?: number;
   gaps?: GapList;
   /**
-   * Bytes one fetch asks of each partition (default 4 MB). kafkajs decompresses a whole fetch before it hands over
+   * Bytes one fetch asks of each partition (default 1 MB). kafkajs decompresses a whole fetch before it hands over
    * a batch, so a page of a few records asks for little: the broker still sends at least one whole record batch.
    */
   fetchBytesPerPartition?: number;
@@ -70,8 +72,8 @@ export async function readRanges(
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
     maxWaitTimeInMs: 250,
-    maxBytesPerPartition: options.fetchBytesPerPartition ?? 4 * 1024 * 1024,
-    maxBytes: Math.min(16 * 1024 * 1024, 4 * (options.fetchBytesPerPartition ?? 4 * 1024 * 1024)),
+    maxBytesPerPartition: options.fetchBytesPerPartition ?? FETCH_BYTES_PER_PARTITION,
+    maxBytes: 4 * (options.fetchBytesPerPartition ?? FETCH_BYTES_PER_PARTITION),
     retry: { retries: 2 },
   });
   let ended: ReadEnd | undefined;

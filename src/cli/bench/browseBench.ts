@@ -111,6 +111,8 @@ export async function benchBrowse(o: BrowseBenchOptions): Promise<void> {
 
     // (b) The whole topic, filtered; and unfiltered, to see what the client alone costs. Memory sampled on the way.
     const marks = [Math.round(total / 4), total];
+    const before = process.memoryUsage();
+    add({ name: 'RSS before scanning', value: before.rss / MB, unit: 'MB', note: `heap used ${(before.heapUsed / MB).toFixed(0)} MB` });
     const rss = new Map<number, { rss: number; heap: number }>();
     let peakRss = 0;
     let peakHeap = 0;

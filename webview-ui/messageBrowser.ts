@@ -376,7 +376,7 @@ function openRecord(r: ScanRecord, tr: HTMLElement): void {
       ? h('table', { class: 'headers-table', 'data-testid': 'mb-detail-headers' }, h('tbody', {}, ...headerRows))
       : h('div', { class: 'hint' }, 'none'),
     h('h4', {}, value.json ? 'Value (JSON, indented)' : r.valueEncoding === 'base64' ? 'Value (not UTF-8: base64)' : 'Value'),
-    h('pre', { 'data-testid': 'mb-detail-value', 'data-json': value.json }, value.text),
+    h('pre', { 'data-testid': 'mb-detail-value', 'data-json': value.json ? 'true' : 'false' }, value.text),
   );
   detail.hidden = false;
 }
@@ -534,7 +534,13 @@ window.addEventListener('message', (event: MessageEvent<HostToBrowser>) => {
     case 'failed':
       following = false;
       setRunning(false);
-      if (message.field === 'scan') state.textContent = message.message === 'Cancelled.' ? 'Cancelled.' : 'The scan failed.';
+      // A refused field (a bad WHERE, a bad offset) scanned nothing: the rows on screen are still the last scan's.
+      state.textContent =
+        message.field !== 'scan'
+          ? 'Not scanned: see the message under the field. The rows below are from the last scan.'
+          : message.message === 'Cancelled.'
+            ? 'Cancelled.'
+            : 'The scan failed.';
       if (message.message !== 'Cancelled.') showErrors(message.field, message.message);
       break;
     case 'exportStatus':

@@ -1636,8 +1636,10 @@ export async function runJourney({
   async function openFile(name) {
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input').fill(name);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
-    await page.keyboard.press('Enter');
+    // The file's own row, clicked: Enter takes the focused row, which can still be a recently opened file.
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
     await page.locator('.editor-group-container.active .tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
   }
 

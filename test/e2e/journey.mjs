@@ -1515,7 +1515,20 @@ export async function runJourney({
           const rows = f && /dead letter/.test(note) ? await rowsOf(f) : [];
           return rows.length > 0 && rows[0];
         },
-        { timeoutMs: 30_000, intervalMs: 500, message: 'Show the Record did not open the browser at the dead letter' },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: async () => {
+            const f = await browser();
+            if (!f) return 'Show the Record: no message browser is open';
+            const read = (id) =>
+              f
+                .locator(`[data-testid="${id}"]`)
+                .textContent({ timeout: 2000 })
+                .catch((e) => `(${e.message.split('\n')[0]})`);
+            return `Show the Record did not open the browser at the dead letter: note "${await read('mb-note')}", state "${await read('mb-state')}", rows ${JSON.stringify((await rowsOf(f)).slice(0, 2))}`;
+          },
+        },
       );
       if (landed.partition !== hostile.partition || landed.offset !== hostile.offset)
         throw new Error(`Show the Record landed on ${landed.partition}:${landed.offset}, not ${hostile.partition}:${hostile.offset}`);

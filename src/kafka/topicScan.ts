@@ -163,14 +163,16 @@ export async function readRanges(
           const o = Number(m.offset);
           return o >= p.position && o < p.end;
         });
+        if (inRange.length) lastRecordAt = Date.now();
+        const stopAt = inRange.length ? await options.onRecords(p.partition, inRange) : undefined;
+        // Gaps up to where this read stops: past a full page's last record, they belong to the next page.
         let seen = p.position - 1;
         for (const m of inRange) {
           const o = Number(m.offset);
+          if (stopAt !== undefined && o > stopAt) break;
           if (o > seen + 1) options.gaps?.add(p.partition, seen + 1, o - 1);
           seen = o;
         }
-        if (inRange.length) lastRecordAt = Date.now();
-        const stopAt = inRange.length ? await options.onRecords(p.partition, inRange) : undefined;
         if (stopAt !== undefined) {
           p.position = Math.max(p.position, stopAt + 1);
           options.onAdvance?.(positions);

@@ -184,6 +184,21 @@ describe('message browser: scanTopic and pipeline messages (real broker)', funct
       { partition: 0, from: 9, to: 9 },
     ]);
     assert.equal(committed.cursor, undefined);
+    // A page that fills at offset 2 reports no gap past its cursor; the next page reports them.
+    const first = await scan({ topic: txTopic, start: { kind: 'earliest' }, limit: 3 });
+    assert.deepEqual(
+      first.records.map((r) => r.offset),
+      [0, 1, 2],
+    );
+    assert.deepEqual(first.gaps, []);
+    assert.deepEqual(first.cursor?.positions, [{ partition: 0, position: 3, end: 10 }]);
+    const second = await scan({ topic: txTopic, start: { kind: 'earliest' } }, first.cursor);
+    assert.deepEqual(
+      second.records.map((r) => r.offset),
+      [7, 8],
+    );
+    assert.deepEqual(second.gaps, committed.gaps);
+    assert.equal(second.cursor, undefined);
     const uncommitted = await scan({ topic: txTopic, start: { kind: 'earliest' }, isolation: 'uncommitted' });
     assert.deepEqual(
       uncommitted.records.map((r) => `${r.offset}:${r.value}`),

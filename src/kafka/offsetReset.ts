@@ -1,7 +1,10 @@
 // Moving a consumer group: the offsets to commit per partition for a start position, and the replay's `--from` parser.
 import { UserError } from '../shared/errors';
 import type { GroupModel, PartitionOffsets } from './kafkaModels';
-import type { OffsetStart } from './peek';
+
+/** Where a read or a reset starts in each partition: the earliest, the latest, an offset or a time. */
+export type OffsetStart =
+  { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; timestampMs: number };
 
 /** Where to move a consumer group: the same choices as a peek's start. */
 export type ResetTarget = OffsetStart;

@@ -1,9 +1,11 @@
 // Peek plans: which offsets of which partitions a quick look at a topic reads, from the earliest, latest, an offset or a time.
 import { UserError } from '../shared/errors';
 import type { PartitionOffsets } from './kafkaModels';
+import { planScan } from './scanPlan';
+import type { ScanStart } from './topicScanTypes';
+import type { OffsetStart } from './offsetReset';
 
-export type OffsetStart =
-  { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; timestampMs: number };
+export type { OffsetStart };
 
 export interface PeekRequest {
   topic: string;
@@ -24,39 +26,26 @@ export interface PartitionRange {
 export const MAX_PEEK_COUNT = 1000;
 
 /**
- * Which offsets to read. `latest` means the newest `count` records (a peek never waits for new data);
- * `offset` is clamped into [low, high]; `timestamp` uses the offsets the broker found for it (`high` when
- * nothing is that new).
+ * Which offsets to read, planned as the message browser plans a scan (scanPlan.ts) and cut at `count` records per
+ * partition. `latest` means the newest `count` records (a peek never waits for new data); `offset` is clamped into
+ * [low, high]; `timestamp` uses the offsets the broker found for it (the partition's end when nothing is that new).
  */
 export function planPeek(offsets: PartitionOffsets[], request: PeekRequest, timestampOffsets?: Map<number, number>): PartitionRange[] {
   if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_PEEK_COUNT)
     throw new UserError(`The count must be a whole number from 1 to ${MAX_PEEK_COUNT}.`);
-  const chosen = request.partition === 'all' ? offsets : offsets.filter((o) => o.partition === request.partition);
-  if (chosen.length === 0)
-    throw new UserError(`Topic ${request.topic} has no partition ${String(request.partition)} (it has ${offsets.length}).`);
-  return chosen
-    .map((o) => {
-      let from: number;
-      switch (request.start.kind) {
-        case 'earliest':
-          from = o.low;
-          break;
-        case 'latest':
-          from = Math.max(o.low, o.high - request.count);
-          break;
-        case 'offset':
-          from = Math.min(Math.max(request.start.offset, o.low), o.high);
-          break;
-        case 'timestamp': {
-          const found = timestampOffsets?.get(o.partition);
-          if (found === undefined) throw new UserError(`No offset was found for partition ${o.partition} at that time.`);
-          from = Math.min(Math.max(found, o.low), o.high);
-          break;
-        }
-      }
-      return { partition: o.partition, from, to: Math.min(o.high, from + request.count) };
-    })
-    .sort((a, b) => a.partition - b.partition);
+  const at = request.start;
+  const start: ScanStart =
+    at.kind === 'latest'
+      ? { kind: 'newest', count: request.count }
+      : at.kind === 'offset'
+        ? { kind: 'offsets', offsets: Object.fromEntries(offsets.map((o) => [o.partition, at.offset])) }
+        : at;
+  const partitions = request.partition === 'all' ? 'all' : [request.partition];
+  return planScan(offsets, { topic: request.topic, partitions, start }, { timestampOffsets }).map((p) => ({
+    partition: p.partition,
+    from: p.position,
+    to: Math.min(p.end, p.position + request.count),
+  }));
 }
 
 /** Parses an offset typed by the user: a whole number ≥ 0. */

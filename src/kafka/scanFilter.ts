@@ -1,4 +1,5 @@
 // The scan's WHERE: checked read-only on DuckDB's own parse, then run over each batch in an in-memory DuckDB.
+import { walkObjects, type JsonNode } from '../shared/jsonTree';
 import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../shared/errors';
 
@@ -28,15 +29,7 @@ const RAW_TYPES = [INTEGER, INTEGER, BIGINT, DOUBLE, VARCHAR, VARCHAR, VARCHAR, 
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
 
-type Node = Record<string, unknown>;
-
-function walk(value: unknown, visit: (node: Node) => void): void {
-  if (Array.isArray(value)) for (const item of value) walk(item, visit);
-  else if (value !== null && typeof value === 'object') {
-    visit(value as Node);
-    for (const child of Object.values(value)) walk(child, visit);
-  }
-}
+type Node = JsonNode;
 
 const REFUSED =
   'Refused: the filter is one expression over the record (kafka_partition, kafka_offset, kafka_timestamp, key, value, json, headers, size)';
@@ -67,7 +60,7 @@ export function whereTreeRefusal(statements: unknown[]): string | undefined {
     ((node.cte_map as { map?: unknown[] } | undefined)?.map ?? []).length === 0;
   if (!clauses) return `${REFUSED}: it may not close the WHERE and add clauses, sets or statements of its own.`;
   let refusal: string | undefined;
-  walk(node, (n) => {
+  walkObjects(node, (n) => {
     if (n.type === 'TABLE_FUNCTION') {
       const name = String((n.function as Node | undefined)?.function_name ?? 'a table function');
       refusal ??= `${REFUSED}: ${name}() reads files or changes the session, and the browser only reads the topic.`;

@@ -1,4 +1,5 @@
 // The checks the results view's SQL box adds to DuckDB's own lock: one read-only statement, no file outside the output folder.
+import { walkObjects, type JsonNode } from '../shared/jsonTree';
 import { isAbsolute, resolve } from 'node:path';
 
 /**
@@ -146,15 +147,7 @@ export function splitExplain(sql: string): { analyze: boolean; query: string } |
   return { analyze: match[1] !== undefined, query: withoutLeadingComments(sql).slice(match[0].length) };
 }
 
-type Node = Record<string, unknown>;
-
-function walk(value: unknown, visit: (node: Node) => void): void {
-  if (Array.isArray(value)) for (const item of value) walk(item, visit);
-  else if (value !== null && typeof value === 'object') {
-    visit(value as Node);
-    for (const child of Object.values(value)) walk(child, visit);
-  }
-}
+type Node = JsonNode;
 
 /** A relative local path (not a URL, not ~): DuckDB would read it from the process's folder, not the output folder. */
 function isRelativePath(path: string): boolean {
@@ -183,7 +176,7 @@ function absolutizeConstant(node: unknown, root: string): boolean {
 export function checkSelectTree(statement: unknown, outputFolder: string): { refusal?: string; rewritten: boolean } {
   let refusal: string | undefined;
   let rewritten = false;
-  walk(statement, (node) => {
+  walkObjects(statement, (node) => {
     // Positions for error messages only, some of them 2^64 − 1, which a JS number cannot carry back to DuckDB.
     delete node.query_location;
     if (node.class === 'FUNCTION' && typeof node.function_name === 'string') {

@@ -5,6 +5,7 @@ import { resetRefusal } from '../../src/kafka/offsetReset';
 import { brokerDescription, groupPartitionDescription, partitionDescription, topicDescription } from '../../src/kafka/treeModel';
 import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import { kcat, requireEnv } from '../support/cli';
+import { isThrowAwayGroup } from '../../src/kafka/kafkaGroups';
 
 /**
  * What the Kafka explorer's model layer returns (brokers, topics, partitions with leader/replicas/ISR/low/high,
@@ -219,7 +220,7 @@ describe('Kafka explorer model layer = what kcat says (real broker)', function (
       [high - 3, high - 2, high - 1],
     );
     const groups = await client.listGroups();
-    assert.ok(!groups.some((g) => g.groupId.startsWith('kafka-flink-lab-peek-')), 'the throw-away peek group is deleted');
+    assert.ok(!groups.some((g) => isThrowAwayGroup(g.groupId)), 'the throw-away peek group is deleted');
   });
 
   it('peek reads lz4-compressed batches, as the generator writes them', async () => {

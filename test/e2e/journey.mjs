@@ -1511,7 +1511,8 @@ export async function runJourney({
       const landed = await until(
         async () => {
           const f = await browser();
-          const note = f && ((await f.locator('[data-testid="mb-note"]').textContent()) ?? '');
+          // Short waits: a revealed webview's iframe can move in the page, and this frame may then be the results view's.
+          const note = f && ((await f.locator('[data-testid="mb-note"]').textContent({ timeout: 2000 })) ?? '');
           const rows = f && /dead letter/.test(note) ? await rowsOf(f) : [];
           return rows.length > 0 && rows[0];
         },

@@ -1442,6 +1442,9 @@ export async function runJourney({
       if ((await frame.locator('[data-testid="mb-where"]').inputValue()) !== 'json.temperature::DOUBLE >>> 3')
         throw new Error('a bad WHERE lost what was typed');
       await frame.locator('[data-testid="mb-where"]').fill(where);
+      const rerun = await runAndWait(frame, 'the filtered seek, again');
+      if (rerun.problem || rerun.rows.length !== filtered.rows.length)
+        throw new Error(`the filtered seek again: ${rerun.problem ?? `${rerun.rows.length} rows, not ${filtered.rows.length}`}`);
 
       // A record opens with its JSON indented, its key and its sizes.
       await frame.locator('[data-testid="mb-row"]').first().click();

@@ -2036,7 +2036,7 @@ export async function runJourney({
 
   await step(
     'sql-window-closed',
-    'a reload of the window, where code-server ends the extension host without deactivate(), leaves no statement job RUNNING: the window guard cancels the jobs of a live SELECT and of an INSERT and closes their session',
+    'a reload of the browser tab, where code-server ends the extension host without deactivate(), leaves no statement job RUNNING: the window guard cancels the jobs of a live SELECT and of an INSERT and closes their session',
     { needs: ['sql-statements'], timeoutMs: 300_000 },
     async () => {
       const before = new Set((await flinkGet('/jobs/overview')).jobs.map((j) => j.jid));
@@ -2086,7 +2086,8 @@ export async function runJourney({
       );
 
       const reloaded = Date.now();
-      await runCommand(page, { contributes: { commands: [{ command: 'x', title: 'Reload Window', category: 'Developer' }] } }, 'x');
+      // The browser tab reloads, as a user's F5 does: code-server ends the window's extension host and starts another.
+      await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await extensionActive(page, 90_000);
       await until(

@@ -11,13 +11,14 @@ import {
   type BrowserToHost,
   type ErrorField,
   type HostToBrowser,
-  type MergedHistogram,
   type StartChoice,
 } from '../src/views/messageBrowserProtocol';
 import type { PartitionOffsets } from '../src/kafka/kafkaModels';
-import { clear, h, svg } from './dom';
+import { clear, h } from './dom';
 import { formatCount } from './format';
+import { TimeHistogramView } from './timeHistogram';
 import './base.css';
+import './panelButtons.css';
 import './messageBrowser.css';
 
 interface VsCodeApi {
@@ -145,7 +146,16 @@ const state = h('span', { class: 'state', role: 'status', 'data-testid': 'mb-sta
 const scanError = h('div', { class: 'problem', role: 'alert', 'data-testid': 'mb-scan-error' });
 const positions = h('div', { class: 'positions hint', 'data-testid': 'mb-positions' });
 
-const histogram = svg('svg', { class: 'histogram', 'data-testid': 'mb-histogram', role: 'img', 'aria-label': 'Records over time' });
+// Dragging across it scans that time range only (not while a scan runs).
+const histogramView = new TimeHistogramView({
+  canDrag: () => !running,
+  onRange: (sinceMs, untilMs) => {
+    range = { sinceMs, untilMs };
+    showRange();
+    run();
+  },
+});
+const histogram = histogramView.element;
 const histogramNote = h(
   'div',
   { class: 'hint' },
@@ -195,7 +205,6 @@ let tail = false;
 /** The live tail keeps asking for the next page until Cancel. */
 let following = false;
 let shownRows: BrowserRow[] = [];
-let lastHistogram: MergedHistogram | undefined;
 let limit = 200;
 
 function chosenStart(): StartChoice {
@@ -287,7 +296,6 @@ function run(): void {
   limit = form.limit;
   tail = form.start === 'tail';
   shownRows = [];
-  lastHistogram = undefined;
   post({ type: 'run', form });
 }
 
@@ -406,106 +414,11 @@ function onPage(message: Extract<HostToBrowser, { type: 'page' }>): void {
       ? 'More to scan: Next page continues where this page stopped.'
       : 'End of the partitions as of the scan start.';
   endNote.dataset.end = String(!message.hasNext && !tail);
-  lastHistogram = message.histogram;
-  drawHistogram();
+  histogramView.show(message.histogram);
   following = tail && !message.cancelled && message.hasNext;
   setRunning(false);
   if (following) post({ type: 'next' });
 }
-
-// ---- the histogram ----
-
-const HIST_HEIGHT = 90;
-const HIST_MARGIN = { left: 8, right: 8, top: 6, bottom: 18 };
-let drag: { x0: number; rect: SVGRectElement } | undefined;
-
-function histogramFrame(): { width: number; from: number; to: number; x: (t: number) => number; t: (x: number) => number } | undefined {
-  const hist = lastHistogram;
-  if (!hist || hist.buckets.length === 0) return undefined;
-  const width = Math.max(200, histogram.clientWidth || 600);
-  const from = hist.buckets[0].startMs;
-  const to = hist.buckets[hist.buckets.length - 1].startMs + hist.widthMs;
-  const plot = width - HIST_MARGIN.left - HIST_MARGIN.right;
-  return {
-    width,
-    from,
-    to,
-    x: (t) => HIST_MARGIN.left + ((t - from) / Math.max(1, to - from)) * plot,
-    t: (x) => from + ((Math.min(Math.max(x, HIST_MARGIN.left), width - HIST_MARGIN.right) - HIST_MARGIN.left) / plot) * (to - from),
-  };
-}
-
-function drawHistogram(): void {
-  clear(histogram);
-  const frame = histogramFrame();
-  const hist = lastHistogram;
-  histogram.setAttribute('height', String(HIST_HEIGHT));
-  if (!frame || !hist) {
-    histogram.append(svg('text', { class: 'tick', x: 8, y: 40 }, 'Nothing scanned yet.'));
-    return;
-  }
-  histogram.setAttribute('viewBox', `0 0 ${frame.width} ${HIST_HEIGHT}`);
-  const max = Math.max(1, ...hist.buckets.map((b) => b.all));
-  const plotHeight = HIST_HEIGHT - HIST_MARGIN.top - HIST_MARGIN.bottom;
-  const barWidth = Math.max(1, frame.x(frame.from + hist.widthMs) - frame.x(frame.from) - 1);
-  for (const b of hist.buckets) {
-    const x = frame.x(b.startMs);
-    const hAll = (b.all / max) * plotHeight;
-    const hMatched = (b.matched / max) * plotHeight;
-    const tip = `${isoTime(b.startMs)}: ${formatCount(b.all)} scanned, ${formatCount(b.matched)} matching`;
-    histogram.append(
-      svg('rect', { class: 'all', x, y: HIST_MARGIN.top + plotHeight - hAll, width: barWidth, height: hAll }, svg('title', {}, tip)),
-      svg(
-        'rect',
-        { class: 'matched', x, y: HIST_MARGIN.top + plotHeight - hMatched, width: barWidth, height: hMatched },
-        svg('title', {}, tip),
-      ),
-    );
-  }
-  const label = (t: number) => new Date(t).toISOString().slice(11, 19);
-  histogram.append(
-    svg('text', { class: 'tick', x: HIST_MARGIN.left, y: HIST_HEIGHT - 4 }, `${label(frame.from)} UTC`),
-    svg('text', { class: 'tick', x: frame.width - HIST_MARGIN.right, y: HIST_HEIGHT - 4, 'text-anchor': 'end' }, `${label(frame.to)} UTC`),
-  );
-}
-
-function svgX(event: PointerEvent): number {
-  const box = histogram.getBoundingClientRect();
-  const frame = histogramFrame();
-  return frame ? ((event.clientX - box.left) / Math.max(1, box.width)) * frame.width : 0;
-}
-
-histogram.addEventListener('pointerdown', (event) => {
-  if (!histogramFrame() || running) return;
-  const x0 = svgX(event);
-  const rect = svg('rect', { class: 'selection', x: x0, y: 0, width: 0, height: HIST_HEIGHT });
-  histogram.append(rect);
-  drag = { x0, rect };
-  histogram.setPointerCapture(event.pointerId);
-});
-histogram.addEventListener('pointermove', (event) => {
-  if (!drag) return;
-  const x = svgX(event);
-  drag.rect.setAttribute('x', String(Math.min(x, drag.x0)));
-  drag.rect.setAttribute('width', String(Math.abs(x - drag.x0)));
-});
-histogram.addEventListener('pointerup', (event) => {
-  const frame = histogramFrame();
-  if (!drag || !frame) return;
-  const x = svgX(event);
-  const x0 = drag.x0;
-  drag = undefined;
-  // A click, not a drag: nothing narrows.
-  if (Math.abs(x - x0) < 3) {
-    drawHistogram();
-    return;
-  }
-  const [a, b] = [frame.t(Math.min(x, x0)), frame.t(Math.max(x, x0))];
-  range = { sinceMs: Math.floor(a), untilMs: Math.ceil(b) };
-  showRange();
-  run();
-});
-new ResizeObserver(() => drawHistogram()).observe(histogram);
 
 // ---- messages ----
 
@@ -551,5 +464,5 @@ window.addEventListener('message', (event: MessageEvent<HostToBrowser>) => {
 
 timeInput.value = formatUtcInput(Date.now() - 10 * 60_000);
 setRunning(false);
-drawHistogram();
+histogramView.show(undefined);
 post({ type: 'ready' });

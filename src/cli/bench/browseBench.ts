@@ -11,6 +11,7 @@ import type { ScanCursor, ScanProgress, ScanRequest } from '../../kafka/topicSca
 import { UserError } from '../../shared/errors';
 import type { Figure } from './figures';
 import { consumerPerformanceRate } from './jobBench';
+import { benchConfluent } from './confluentClient';
 
 const MB = 1024 * 1024;
 
@@ -163,6 +164,9 @@ export async function benchBrowse(o: BrowseBenchOptions): Promise<void> {
     const kafkajsRate = rawCount / ((performance.now() - rawStarted) / 1000);
     add({ name: 'kafkajs alone through the range reader (no decoding, no DuckDB)', value: kafkajsRate, unit: 'msgs/s' });
 
+    // The librdkafka-based client on the same topic (issue 29): alone, and feeding the same DuckDB filter.
+    const confluent = await benchConfluent({ admin, bootstrap, topic, total, where, progress, add });
+
     progress('[browse] kcat -C -e -o beginning -q on the same topic…');
     const kcat = await kcatCount(bootstrap, topic);
     if (kcat.lines !== total) progress(`  kcat printed ${kcat.lines} lines for ${total} messages (values with newlines, or a short read)`);
@@ -202,6 +206,14 @@ export async function benchBrowse(o: BrowseBenchOptions): Promise<void> {
       atLeast: 0.3,
       note: `kcat ÷ ConsumerPerformance ${(kcat.lines / kcat.seconds / consumerRate).toFixed(2)}×`,
     });
+    for (const arm of confluent) {
+      add({
+        name: `${arm.label} ÷ ConsumerPerformance`,
+        value: arm.read.messages / arm.read.seconds / consumerRate,
+        unit: '×',
+        ...(arm.filtered ? { atLeast: 0.3 } : {}),
+      });
+    }
     const bound = kafkajsRate < consumerRate * 0.3;
     progress(
       bound

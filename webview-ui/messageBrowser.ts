@@ -18,7 +18,7 @@ import { clear, h } from './dom';
 import { formatCount } from './format';
 import { TimeHistogramView } from './timeHistogram';
 import './base.css';
-import './panelButtons.css';
+import './panel.css';
 import './messageBrowser.css';
 
 interface VsCodeApi {

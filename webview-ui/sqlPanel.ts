@@ -3,7 +3,7 @@ import type { PanelRequest, PanelUpdate } from '../src/flink/sqlPanelProtocol';
 import { h } from './dom';
 import { formatCount, formatNumber } from './format';
 import './base.css';
-import './panelButtons.css';
+import './panel.css';
 import './sqlPanel.css';
 
 interface VsCodeApi {

@@ -196,9 +196,14 @@ export async function readRanges(
   }
 }
 
-/** Leaves and deletes the read's group, trying the delete again while the coordinator still sees the member. */
+/** Leaves and deletes the read's group. */
 async function closeThrowAwayGroup(client: KafkaAdminConnection, consumer: Consumer, groupId: string): Promise<void> {
   await withTimeout(consumer.disconnect(), client.timeoutMs, 'leaving the read’s group').catch(() => undefined);
+  await deleteThrowAwayGroup(client, groupId);
+}
+
+/** Deletes a read's throw-away group, again while the coordinator still sees its member leaving. */
+export async function deleteThrowAwayGroup(client: KafkaAdminConnection, groupId: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const deleted = await client
       .call(`delete group ${groupId}`, (a) => a.deleteGroups([groupId]))

@@ -9,7 +9,7 @@ import { runCommand } from '../../local/proc';
 import { BatchFilter, type FilterRow } from '../../kafka/scanFilter';
 import type { KafkaAdminClient } from '../../kafka/kafkaAdmin';
 import { fetchScanOffsets } from '../../kafka/kafkaMetadata';
-import { SCAN_GROUP_PREFIX } from '../../kafka/topicScan';
+import { deleteThrowAwayGroup, SCAN_GROUP_PREFIX } from '../../kafka/topicScan';
 import type { Figure } from './figures';
 
 export const CONFLUENT_PACKAGE = '@confluentinc/kafka-javascript';
@@ -425,22 +425,8 @@ export async function benchConfluent(o: {
       progress(`  ${label} failed: ${(error as Error).message.split('\n')[0]}`);
     } finally {
       filter?.close();
-      await deleteGroup(o.admin, groupId);
+      await deleteThrowAwayGroup(o.admin, groupId);
     }
   }
   return arms;
-}
-
-/** Deletes a throw-away group, again while the coordinator still sees the member leaving. */
-async function deleteGroup(admin: KafkaAdminClient, groupId: string): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const gone = await admin
-      .call(`delete group ${groupId}`, (a) => a.deleteGroups([groupId]))
-      .then(
-        () => true,
-        (error: unknown) => /GROUP_ID_NOT_FOUND|does not exist/i.test(String((error as Error).message)),
-      );
-    if (gone) return;
-    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
-  }
 }

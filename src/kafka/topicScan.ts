@@ -223,7 +223,7 @@ function text(buffer: Buffer | null): { text: string | null; base64: boolean } {
 }
 
 /** Header values as text (the last value when a name repeats, as Kafka's lastHeader) and their bytes. */
-function headerTexts(headers: KafkaMessage['headers']): { headers: Record<string, string | null>; bytes: number; count: number } {
+export function headerTexts(headers: KafkaMessage['headers']): { headers: Record<string, string | null>; bytes: number; count: number } {
   const result: Record<string, string | null> = {};
   let bytes = 0;
   let count = 0;

@@ -9,7 +9,7 @@ import { runCommand } from '../../local/proc';
 import { BatchFilter, type FilterRow } from '../../kafka/scanFilter';
 import type { KafkaAdminClient } from '../../kafka/kafkaAdmin';
 import { fetchScanOffsets } from '../../kafka/kafkaMetadata';
-import { deleteThrowAwayGroup, SCAN_GROUP_PREFIX } from '../../kafka/topicScan';
+import { deleteThrowAwayGroup, headerTexts, SCAN_GROUP_PREFIX } from '../../kafka/topicScan';
 import type { Figure } from './figures';
 
 export const CONFLUENT_PACKAGE = '@confluentinc/kafka-javascript';
@@ -189,27 +189,6 @@ function text(buffer: Buffer | null | undefined): string | null {
   return isUtf8(buffer) ? buffer.toString('utf8') : buffer.toString('base64');
 }
 
-/** Header values as text (the last value when a name repeats) and their bytes, as topicScan counts them. */
-function headerTexts(headers: ConfluentMessage['headers']): { headers: Record<string, string | null>; bytes: number } | undefined {
-  if (!headers || Object.keys(headers).length === 0) return undefined;
-  const result: Record<string, string | null> = {};
-  let bytes = 0;
-  for (const [name, raw] of Object.entries(headers)) {
-    for (const v of Array.isArray(raw) ? raw : [raw]) {
-      bytes += Buffer.byteLength(name);
-      if (v === undefined || v === null) result[name] = null;
-      else if (typeof v === 'string') {
-        result[name] = v;
-        bytes += Buffer.byteLength(v);
-      } else {
-        result[name] = text(v);
-        bytes += v.length;
-      }
-    }
-  }
-  return { headers: result, bytes };
-}
-
 /** The rows the scan's DuckDB filter reads, built from a batch as topicScan builds them from kafkajs'. */
 export function filterRowsOf(partition: number, messages: ConfluentMessage[]): FilterRow[] {
   return messages.map((m) => {
@@ -220,8 +199,8 @@ export function filterRowsOf(partition: number, messages: ConfluentMessage[]): F
       timestampMs: Number(m.timestamp),
       key: text(m.key),
       value: text(m.value),
-      headersJson: h ? JSON.stringify(h.headers) : null,
-      size: (m.key?.length ?? 0) + (m.value?.length ?? 0) + (h?.bytes ?? 0),
+      headersJson: h.count > 0 ? JSON.stringify(h.headers) : null,
+      size: (m.key?.length ?? 0) + (m.value?.length ?? 0) + h.bytes,
     };
   });
 }

@@ -1,6 +1,6 @@
 // The message browser's page: the start chooser, partitions, isolation and WHERE; progress with Cancel; the table with its gaps; the record; the time histogram; export. Every key, value and header goes in as text.
 import type { ScanProgress, ScanRecord } from '../src/kafka/topicScanTypes';
-import { gapText, isoTime, prettyValue, preview, valuePreview } from '../src/views/messageBrowserModel';
+import { gapText, isoTime, pageEndNote, prettyValue, preview, valuePreview } from '../src/views/messageBrowserModel';
 import {
   formatUtcInput,
   START_CHOICES,
@@ -406,13 +406,7 @@ function onPage(message: Extract<HostToBrowser, { type: 'page' }>): void {
   positions.textContent = p.positions
     .map((x) => `partition ${x.partition}: ${formatCount(x.position)} / ${formatCount(x.end)}`)
     .join(' · ');
-  endNote.textContent = tail
-    ? message.cancelled
-      ? 'The tail stopped.'
-      : 'Following the topic: new records appear below. Cancel stops.'
-    : message.hasNext
-      ? 'More to scan: Next page continues where this page stopped.'
-      : 'End of the partitions as of the scan start.';
+  endNote.textContent = pageEndNote(message);
   endNote.dataset.end = String(!message.hasNext && !tail);
   histogramView.show(message.histogram);
   following = tail && !message.cancelled && message.hasNext;

@@ -2,7 +2,15 @@
 import { UserError } from '../shared/errors';
 import { parseReplayStart } from './offsetReset';
 import type { PartitionOffsets } from './kafkaModels';
-import type { HistogramBucket, OffsetGap, PartitionPosition, ScanCursor, ScanRequest, ScanStart } from './topicScanTypes';
+import {
+  MAX_LISTED_GAPS,
+  type HistogramBucket,
+  type OffsetGap,
+  type PartitionPosition,
+  type ScanCursor,
+  type ScanRequest,
+  type ScanStart,
+} from './topicScanTypes';
 
 /** A tail page's cursor end: there is no fixed end, the next page tails on from its positions. */
 export const TAIL_END = Number.MAX_SAFE_INTEGER;
@@ -92,7 +100,7 @@ export class GapList {
   readonly gaps: OffsetGap[] = [];
   omitted = 0;
 
-  constructor(private readonly cap = 1000) {}
+  constructor(private readonly cap = MAX_LISTED_GAPS) {}
 
   add(partition: number, from: number, to: number): void {
     if (to < from) return;

@@ -7,7 +7,16 @@ import type { KafkaAdminConnection } from './kafkaAdminConnection';
 import { fetchOffsetsForTimestamp, fetchScanOffsets } from './kafkaMetadata';
 import { BatchFilter, type FilterRow } from './scanFilter';
 import { GapList, planScan, scanFinished, TAIL_END, TimeHistogram } from './scanPlan';
-import type { Isolation, PartitionPosition, ScanCursor, ScanPage, ScanProgress, ScanRecord, ScanRequest } from './topicScanTypes';
+import {
+  SCAN_STALL_MS,
+  type Isolation,
+  type PartitionPosition,
+  type ScanCursor,
+  type ScanPage,
+  type ScanProgress,
+  type ScanRecord,
+  type ScanRequest,
+} from './topicScanTypes';
 
 /**
  * Every group a scan or a peek joins starts with this: kafkajs has no group-less consumer (tulios/kafkajs#373), so
@@ -18,8 +27,6 @@ export const SCAN_GROUP_PREFIX = 'kafka-flink-lab-scan-';
 export const MAX_SCAN_LIMIT = 100_000;
 const DEFAULT_TAIL_WAIT_MS = 2000;
 const DEFAULT_SCAN_TIMEOUT_MS = 10 * 60_000;
-/** A partition that delivers no batch for this long while not at its end stops the read (the cursor keeps its place). */
-const STALL_MS = 15_000;
 const PROGRESS_EVERY_MS = 200;
 /** What one fetch asks of a partition on a long scan; kafkajs holds a whole fetch, decompressed, as JS objects. */
 const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
@@ -130,7 +137,7 @@ export async function readRanges(
         const now = Date.now();
         const tailing = positions.some((p) => p.end === TAIL_END);
         if (tailing && options.idleMs !== undefined && now - lastRecordAt > options.idleMs) finish('idle');
-        else if (!tailing && now - lastBatchAt > STALL_MS) finish('stalled');
+        else if (!tailing && now - lastBatchAt > SCAN_STALL_MS) finish('stalled');
       }, 100),
     );
     const others = (

@@ -86,6 +86,11 @@ export interface ScanCursor {
   positions: PartitionPosition[];
 }
 
+/** A partition that delivers no batch for this long while not at its end stops the page (`stopped: 'stalled'`; the cursor keeps its place); a tail waits on. */
+export const SCAN_STALL_MS = 15_000;
+/** The most gaps a page lists; the rest are counted (`gapsOmitted`). */
+export const MAX_LISTED_GAPS = 1000;
+
 export interface ScanPage {
   records: ScanRecord[];
   progress: ScanProgress;

@@ -1,6 +1,6 @@
 // The message browser's pure parts: the table's rows with their offset gaps, the histogram merged over pages, the record's text, and the export lines. No vscode, no Node: the page bundles it too.
 import { toCsv } from '../shared/csv';
-import type { HistogramBucket, OffsetGap, ScanRecord } from '../kafka/topicScanTypes';
+import { MAX_LISTED_GAPS, SCAN_STALL_MS, type HistogramBucket, type OffsetGap, type ScanRecord } from '../kafka/topicScanTypes';
 import type { BrowserRow, MergedHistogram } from './messageBrowserProtocol';
 
 /**
@@ -28,6 +28,31 @@ export function rowsWithGaps(records: ScanRecord[], gaps: OffsetGap[]): BrowserR
 export function gapText(gap: OffsetGap): string {
   const offsets = gap.from === gap.to ? `offset ${gap.from}` : `offsets ${gap.from}–${gap.to}`;
   return `${offsets}: transaction marker or aborted record`;
+}
+
+/** What the line under the table says of a page: how it ended, and what it left out. */
+export function pageEndNote(page: {
+  tail: boolean;
+  cancelled: boolean;
+  hasNext: boolean;
+  stopped?: 'timeout' | 'stalled';
+  gapsOmitted?: number;
+}): string {
+  const end = page.tail
+    ? page.cancelled
+      ? 'The tail stopped.'
+      : 'Following the topic: new records appear below. Cancel stops.'
+    : page.stopped === 'stalled'
+      ? `Stopped early: the broker sent nothing for ${SCAN_STALL_MS / 1000} s. Next page tries again from here.`
+      : page.stopped === 'timeout'
+        ? 'Stopped early: the scan reached its time limit. Next page continues from here.'
+        : page.hasNext
+          ? 'More to scan: Next page continues where this page stopped.'
+          : 'End of the partitions as of the scan start.';
+  const omitted = page.gapsOmitted
+    ? ` ${page.gapsOmitted.toLocaleString('en-US')} more gap${page.gapsOmitted === 1 ? '' : 's'} (transaction markers or aborted records) not listed: a page lists at most ${MAX_LISTED_GAPS.toLocaleString('en-US')}.`
+    : '';
+  return end + omitted;
 }
 
 /** Enough bars to drag on, few enough to draw as one SVG. */

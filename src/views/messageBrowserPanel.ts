@@ -190,6 +190,8 @@ class BrowserPanel {
       histogram: this.histogram,
       hasNext: page.cursor !== undefined,
       cancelled: page.cancelled,
+      ...(page.stopped ? { stopped: page.stopped } : {}),
+      ...(page.gapsOmitted ? { gapsOmitted: page.gapsOmitted } : {}),
       elapsedMs,
       tail: request.start.kind === 'tail',
     });

@@ -1,6 +1,15 @@
 // The message browser's messages between its panel (views/messageBrowserPanel.ts) and its page (webview-ui/messageBrowser.ts), the form as the page sends it, and the checks the host runs on both. No vscode, no Node: the page bundles it too.
 import type { PartitionOffsets } from '../kafka/kafkaModels';
-import type { HistogramBucket, Isolation, OffsetGap, ScanProgress, ScanRecord, ScanRequest, ScanStart } from '../kafka/topicScanTypes';
+import type {
+  HistogramBucket,
+  Isolation,
+  OffsetGap,
+  ScanPage,
+  ScanProgress,
+  ScanRecord,
+  ScanRequest,
+  ScanStart,
+} from '../kafka/topicScanTypes';
 
 export type StartChoice = 'earliest' | 'newest' | 'offsets' | 'timestamp' | 'tail';
 export const START_CHOICES: readonly StartChoice[] = ['earliest', 'newest', 'offsets', 'timestamp', 'tail'];
@@ -82,6 +91,10 @@ export type HostToBrowser =
       histogram: MergedHistogram;
       hasNext: boolean;
       cancelled: boolean;
+      /** The page ended early without a Cancel: the scan's time limit, or no batch for a while. */
+      stopped?: ScanPage['stopped'];
+      /** Gaps only counted, past the most a page lists. */
+      gapsOmitted?: number;
       elapsedMs: number;
       tail: boolean;
     }

@@ -6,6 +6,7 @@ import {
   exportJsonLine,
   gapText,
   mergeHistograms,
+  pageEndNote,
   MAX_BUCKETS,
   prettyValue,
   preview,
@@ -217,6 +218,24 @@ describe('message browser: rows, gaps and the histogram', () => {
       merged.buckets.reduce((s, x) => s + x.all, 0),
       1000,
     );
+  });
+
+  it('the line under the table says how a page ended: the end, a next page, a stall or the time limit, a tail, gaps only counted', () => {
+    const page = { tail: false, cancelled: false, hasNext: false };
+    assert.equal(pageEndNote(page), 'End of the partitions as of the scan start.');
+    assert.match(pageEndNote({ ...page, hasNext: true }), /^More to scan: Next page continues/);
+    assert.match(
+      pageEndNote({ ...page, hasNext: true, stopped: 'stalled' }),
+      /^Stopped early: the broker sent nothing for 15 s\. Next page tries again/,
+    );
+    assert.match(pageEndNote({ ...page, hasNext: true, stopped: 'timeout' }), /^Stopped early: the scan reached its time limit/);
+    assert.match(pageEndNote({ ...page, tail: true, hasNext: true }), /^Following the topic/);
+    assert.equal(pageEndNote({ ...page, tail: true, cancelled: true }), 'The tail stopped.');
+    assert.equal(
+      pageEndNote({ ...page, gapsOmitted: 2345 }),
+      'End of the partitions as of the scan start. 2,345 more gaps (transaction markers or aborted records) not listed: a page lists at most 1,000.',
+    );
+    assert.match(pageEndNote({ ...page, gapsOmitted: 1 }), / 1 more gap \(/);
   });
 
   it('a preview is one line, cut; base64 says so; JSON is indented in the record view', () => {

@@ -43,6 +43,7 @@ import {
 } from './lib/workbench.mjs';
 import { commandLine, isLoopbackAddress, listeningSocketsOf, pidsOnMachine, processesOfRun } from './lib/codeServer.mjs';
 import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
+import { browserFrame, choosePartitions, fillForm, frameWith, pageShown, parseCsv, rowsOf, runAndWait } from './lib/messageBrowser.mjs';
 
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
 const TOPIC = 'sensor-data';
@@ -1320,66 +1321,41 @@ export async function runJourney({
     },
   );
 
+  /**
+   * The results view opened on `tab`, searched for `text`, and its first row holding it (the job writes it at its
+   * next checkpoint, every 10 s: the search is applied again until it shows).
+   */
+  async function resultsRowWith(tab, text, what) {
+    await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
+    const results = await until(async () => await frameWith(page, 'results-table'), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      message: 'the results view did not open',
+    });
+    await results.locator(`[data-testid="tab-${tab}"]`).click();
+    await results.locator('[data-testid="filter-search"]').evaluate((el, t) => (el.value = t), text);
+    const row = results.locator('[data-testid="results-row"]', { hasText: text }).first();
+    await until(
+      async () => {
+        if (await row.count()) return true;
+        await results.locator('[data-testid="filter-apply"]').click();
+        return false;
+      },
+      {
+        timeoutMs: 120_000,
+        intervalMs: 3000,
+        message: `no ${what} with ${text} in the results view (the job runs, checkpoints every 10 s)`,
+      },
+    );
+    return { results, row };
+  }
   const browserMarker = `e2e-browse-${Date.now().toString(36)}`;
   await step(
     'message-browser',
     `Browse Messages… (tree, ${TOPIC} row) seeks by time, filters with a WHERE (a bad one is told under the box), opens a record; a hostile key, value and header stay text; a dead letter's Show the Record (results view) lands on its offset`,
     { needs: ['cluster'], timeoutMs: 300_000 },
     async () => {
-      /** The frame of the webview that holds `testId`: the browser and the results view are both open. */
-      const frameWith = async (testId) => {
-        const frames = page.locator('iframe.webview.ready');
-        for (let i = (await frames.count()) - 1; i >= 0; i--) {
-          const frame = frames.nth(i).contentFrame().locator('#active-frame').contentFrame();
-          if (
-            await frame
-              .locator(`[data-testid="${testId}"]`)
-              .count()
-              .catch(() => 0)
-          )
-            return frame;
-        }
-        return undefined;
-      };
-      const browser = () => frameWith('mb-table');
-      const rowsOf = (frame) =>
-        frame.locator('[data-testid="mb-row"]').evaluateAll((trs) =>
-          trs.map((tr) => ({
-            partition: Number(tr.getAttribute('data-partition')),
-            offset: Number(tr.getAttribute('data-offset')),
-            time: tr.children[2]?.textContent ?? '',
-            key: tr.querySelector('[data-testid="mb-key"]')?.textContent ?? '',
-            value: tr.querySelector('[data-testid="mb-value"]')?.getAttribute('title') ?? '',
-          })),
-        );
-      /** Runs the form and waits for the page it asked for (the state line says "Page 1: …"). */
-      const runAndWait = async (frame, what) => {
-        await frame.locator('[data-testid="mb-run"]').click();
-        return until(
-          async () => {
-            const problem = [
-              await frame.locator('[data-testid="mb-scan-error"]').textContent(),
-              await frame.locator('[data-testid="mb-where-error"]').textContent(),
-              await frame.locator('[data-testid="mb-start-error"]').textContent(),
-            ].find(Boolean);
-            if (problem) return { problem };
-            const state = (await frame.locator('[data-testid="mb-state"]').textContent()) ?? '';
-            return /^(Page \d+|Cancelled):/.test(state) && { state, rows: await rowsOf(frame) };
-          },
-          {
-            timeoutMs: 60_000,
-            intervalMs: 300,
-            message: async () => `${what}: no page (state: "${await frame.locator('[data-testid="mb-state"]').textContent()}")`,
-          },
-        );
-      };
-      const choosePartitions = async (frame, wanted) => {
-        for (const box of await frame.locator('[data-testid^="mb-partition-"]').all()) {
-          const p = Number((await box.getAttribute('data-testid')).replace('mb-partition-', ''));
-          if (!Number.isNaN(p)) await box.setChecked(wanted === 'all' || wanted.includes(p));
-        }
-      };
-
+      const browser = () => browserFrame(page);
       // A record a user should never see run: markup in its key, value and a header. Its value is no JSON, so the
       // job dead-letters it, with its partition and offset.
       const kafkaClient = new Kafka({ clientId: 'e2e-journey', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
@@ -1502,29 +1478,7 @@ export async function runJourney({
       if (await frame.locator('img').count()) throw new Error('the hostile record made an <img> element in the browser');
 
       // Its dead letter in the results view → Show the Record → the browser at exactly that offset.
-      await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
-      const results = await until(async () => await frameWith('results-table'), {
-        timeoutMs: 30_000,
-        intervalMs: 500,
-        message: 'the results view did not open',
-      });
-      await results.locator('[data-testid="tab-dead_letter"]').click();
-      const search = results.locator('[data-testid="filter-search"]');
-      await search.evaluate((el, text) => (el.value = text), browserMarker);
-      await results.locator('[data-testid="filter-apply"]').click();
-      const deadRow = results.locator('[data-testid="results-row"]', { hasText: browserMarker }).first();
-      await until(
-        async () => {
-          if (await deadRow.count()) return true;
-          await results.locator('[data-testid="filter-apply"]').click();
-          return false;
-        },
-        {
-          timeoutMs: 120_000,
-          intervalMs: 3000,
-          message: `no dead letter with ${browserMarker} in the results view (the job runs, checkpoints every 10 s)`,
-        },
-      );
+      const { results, row: deadRow } = await resultsRowWith('dead_letter', browserMarker, 'dead letter');
       if (await results.locator('img').count()) throw new Error('the hostile dead letter made an <img> element in the results view');
       await deadRow.locator('[data-testid="results-row-action"]').click();
       const landed = await until(
@@ -1554,13 +1508,212 @@ export async function runJourney({
         throw new Error(`Show the Record landed on ${landed.partition}:${landed.offset}, not ${hostile.partition}:${hostile.offset}`);
       // The results view keeps its filter across sessions: the search goes, for whoever opens it next.
       await runCommand(page, manifest, 'kafkaFlinkLab.results.open');
-      const again = await until(async () => await frameWith('results-table'), {
+      const again = await until(async () => await frameWith(page, 'results-table'), {
         timeoutMs: 30_000,
         intervalMs: 500,
         message: 'the results view did not open again',
       });
       await again.locator('[data-testid="filter-clear"]').click({ timeout: 10_000 });
       return `${filtered.rows.length} records of ${sensor} from ${new Date(middleMs).toISOString()} (all satisfy the WHERE); bad WHERE: "${whereError.slice(0, 80)}"; hostile record ${hostile.partition}:${hostile.offset} shown as text; its dead letter → ${landed.partition}:${landed.offset}`;
+    },
+  );
+
+  await step(
+    'message-browser-more',
+    "The message browser, further: Browse from Here (Flink view, job row) opens at the job's committed offsets; Export writes exactly the matching records as JSON lines and as CSV; a live tail shows records as they arrive, the page stays usable while it runs, and Cancel stops it; a drag on the time histogram rescans that time range; an alert's Show the Source Event (results view) finds its record",
+    { needs: ['message-browser'], timeoutMs: 360_000 },
+    async () => {
+      const marker = `e2e-more-${Date.now().toString(36)}`;
+      const kafkaClient = new Kafka({ clientId: 'e2e-journey', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
+      const admin = kafkaClient.admin();
+      const producer = kafkaClient.producer();
+      await Promise.all([admin.connect(), producer.connect()]);
+      try {
+        // An anomalous event (over the job's 50 °C threshold) first: its alert is written at the job's next checkpoint.
+        const alertEvent = {
+          event_id: `${marker}-alert`,
+          sensor_id: 'sensor-001',
+          ts: Date.now(),
+          temperature: 87.5,
+          humidity: 40,
+          pressure: 1013,
+          battery: 0.9,
+          seq: 0,
+        };
+        await producer.send({ topic: TOPIC, messages: [{ key: alertEvent.sensor_id, value: JSON.stringify(alertEvent) }] });
+        // Records to export, with what CSV must quote: commas, quotes, a line break, and text beyond ASCII.
+        const exportKey = `${marker}-export`;
+        const exported = ['plain', 'a,b', 'say "hi"', 'two\nlines', 'ünïcødé ✓'].map((text, i) => ({
+          key: exportKey,
+          value: JSON.stringify({ i, text }),
+          headers: { 'e2e-i': String(i) },
+        }));
+        await producer.send({ topic: TOPIC, messages: exported });
+
+        // Browse from Here: the job's committed offsets, read before and after, bound what the form starts from.
+        const groupId = manifest.contributes.configuration.properties['kafkaFlinkLab.job.groupId'].default;
+        const committed = async () =>
+          Object.fromEntries(
+            (await admin.fetchOffsets({ groupId, topics: [TOPIC] }))[0].partitions.map((p) => [p.partition, Number(p.offset)]),
+          );
+        const before = await committed();
+        await showFlinkView(true);
+        let frame;
+        try {
+          await contextMenu(page, treeRow(flink(), JOB_ROW), 'Browse from Here (the Job’s Committed Offsets)');
+          frame = await until(
+            async () => {
+              const f = await browserFrame(page);
+              const note = f && ((await f.locator('[data-testid="mb-note"]').textContent({ timeout: 2000 })) ?? '');
+              return /Flink job's position/.test(note) && f;
+            },
+            { timeoutMs: 30_000, intervalMs: 500, message: "Browse from Here did not open the browser at the job's position" },
+          );
+        } finally {
+          await showFlinkView(false);
+        }
+        const fromHere = await pageShown(frame, 'Browse from Here');
+        if (fromHere.problem) throw new Error(`Browse from Here: ${fromHere.problem}`);
+        const after = await committed();
+        const startsAt = {};
+        for (const p of Object.keys(before)) {
+          startsAt[p] = Number(await frame.locator(`[data-testid="mb-offset-${p}"]`).inputValue());
+          if (!(before[p] <= startsAt[p] && startsAt[p] <= after[p]))
+            throw new Error(
+              `Browse from Here starts partition ${p} at ${startsAt[p]}, not at the group's committed offset (${before[p]}…${after[p]})`,
+            );
+        }
+        for (const row of fromHere.rows)
+          if (row.offset < startsAt[row.partition])
+            throw new Error(`Browse from Here shows ${row.partition}:${row.offset}, before its start`);
+
+        // Export: the records of one key, from the earliest, as JSON lines and as CSV, each value as it was sent.
+        await choosePartitions(frame, 'all');
+        await fillForm(frame, { start: 'earliest', where: `key = '${exportKey}'`, limit: 100 });
+        const toExport = await runAndWait(frame, 'the records to export');
+        if (toExport.problem || toExport.rows.length !== exported.length)
+          throw new Error(`the records to export: ${toExport.problem ?? `${toExport.rows.length} rows, not ${exported.length}`}`);
+        const exportTo = async (format) => {
+          const target = join(workspace, `${marker}.${format}`);
+          await frame.locator(`[data-testid="mb-export-${format}"]`).click();
+          // VS Code's save dialog in the browser: a path in the quick input.
+          const input = quickInput(page).locator('input').first();
+          await input.waitFor({ state: 'visible', timeout: 20_000 });
+          await input.fill(target);
+          await sleep(300);
+          await input.press('Enter');
+          const status = await until(
+            async () => {
+              const text = (await frame.locator('[data-testid="mb-export-status"]').textContent()) ?? '';
+              return /^(Exported|Export)/.test(text) && text;
+            },
+            { timeoutMs: 60_000, intervalMs: 500, message: `the ${format} export said nothing` },
+          );
+          if (!status.startsWith(`Exported ${exported.length} records to ${target}`)) throw new Error(`the ${format} export: "${status}"`);
+          return readFileSync(target, 'utf8');
+        };
+        const lines = (await exportTo('jsonl'))
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+        const asSent = (list) => JSON.stringify(list.map((r) => [r.key, r.value, r.headers]).sort());
+        if (asSent(lines) !== asSent(exported))
+          throw new Error(`the JSON lines export does not hold the records as sent: ${JSON.stringify(lines)}`);
+        const [header, ...csvRows] = parseCsv(await exportTo('csv'));
+        const column = (name) => header.indexOf(name);
+        const fromCsv = csvRows.map((r) => ({
+          key: r[column('key')],
+          value: r[column('value')],
+          headers: JSON.parse(r[column('headers')]),
+        }));
+        if (asSent(fromCsv) !== asSent(exported))
+          throw new Error(`the CSV export does not hold the records as sent: ${JSON.stringify(csvRows)}`);
+
+        // A live tail: records sent after it starts appear without another Run; the page answers while it runs.
+        const tailKey = `${marker}-tail`;
+        await fillForm(frame, { start: 'tail', where: `key = '${tailKey}'`, limit: 50 });
+        await frame.locator('[data-testid="mb-run"]').click();
+        await until(async () => /^Following the topic/.test((await frame.locator('[data-testid="mb-end"]').textContent()) ?? ''), {
+          timeoutMs: 30_000,
+          intervalMs: 300,
+          message: async () => `the live tail did not start: "${await frame.locator('[data-testid="mb-state"]').textContent()}"`,
+        });
+        for (let i = 0; i < 3; i++) {
+          await producer.send({ topic: TOPIC, messages: [{ key: tailKey, value: JSON.stringify({ i }) }] });
+          await sleep(700);
+        }
+        const tailed = await until(
+          async () => {
+            const rows = await rowsOf(frame);
+            return rows.length === 3 && rows;
+          },
+          {
+            timeoutMs: 30_000,
+            intervalMs: 300,
+            message: async () => `the live tail shows ${(await rowsOf(frame)).length} of the 3 records sent`,
+          },
+        );
+        if (tailed.some((r) => r.key !== tailKey)) throw new Error(`the live tail shows another key: ${JSON.stringify(tailed)}`);
+        // While the tail runs: a row opens its record, and typing in the WHERE box takes.
+        await frame.locator('[data-testid="mb-row"]').last().click();
+        await frame.locator('[data-testid="mb-detail"]').waitFor({ state: 'visible', timeout: 10_000 });
+        if (!(await frame.locator('[data-testid="mb-detail-value"]').textContent())?.includes('"i": 2'))
+          throw new Error('the record opened during the tail is not the last one sent');
+        await frame.locator('[data-testid="mb-where"]').fill(`key = '${tailKey}' AND true`);
+        if ((await frame.locator('[data-testid="mb-where"]').inputValue()) !== `key = '${tailKey}' AND true`)
+          throw new Error('the WHERE box did not take typing during the tail');
+        await frame.locator('[data-testid="mb-cancel"]').click();
+        await until(async () => (await frame.locator('[data-testid="mb-end"]').textContent()) === 'The tail stopped.', {
+          timeoutMs: 20_000,
+          intervalMs: 300,
+          message: async () => `Cancel did not stop the tail: "${await frame.locator('[data-testid="mb-end"]').textContent()}"`,
+        });
+
+        // The histogram: a drag across its middle rescans that time range only.
+        await fillForm(frame, { start: 'earliest', limit: 2000 });
+        const wide = await runAndWait(frame, 'the scan to drag on');
+        if (wide.problem || wide.rows.length === 0) throw new Error(`the scan to drag on: ${wide.problem ?? 'no rows'}`);
+        const box = await frame.locator('[data-testid="mb-histogram"]').boundingBox();
+        const y = box.y + box.height / 2;
+        await page.mouse.move(box.x + box.width * 0.3, y);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
+        await page.mouse.move(box.x + box.width * 0.7, y, { steps: 5 });
+        await page.mouse.up();
+        const rangeText = await until(async () => (await frame.locator('[data-testid="mb-range"]').textContent()) || undefined, {
+          timeoutMs: 10_000,
+          intervalMs: 200,
+          message: 'a drag on the histogram set no time range',
+        });
+        const [sinceText, untilText] = rangeText.match(/\d{4}-\d\d-\d\dT[\d:.]+Z/g) ?? [];
+        const [sinceMs, untilMs] = [Date.parse(sinceText), Date.parse(untilText)];
+        if (!(sinceMs < untilMs)) throw new Error(`the dragged range reads "${rangeText}"`);
+        const narrowed = await pageShown(frame, 'the dragged range');
+        if (narrowed.problem || narrowed.rows.length === 0) throw new Error(`the dragged range: ${narrowed.problem ?? 'no rows'}`);
+        const outside = narrowed.rows.filter((r) => Date.parse(r.time) < sinceMs || Date.parse(r.time) > untilMs);
+        if (outside.length) throw new Error(`rows outside ${rangeText}: ${JSON.stringify(outside.slice(0, 3))}`);
+        await frame.locator('[data-testid="mb-range-clear"]').click();
+
+        // The alert's source event: from its row in the results view to its record in the browser.
+        const { row: alertRow } = await resultsRowWith('alerts', alertEvent.event_id, 'alert');
+        await alertRow.locator('[data-testid="results-row-action"]').click();
+        const source = await until(
+          async () => {
+            const f = await browserFrame(page);
+            const note = f && ((await f.locator('[data-testid="mb-note"]').textContent({ timeout: 2000 })) ?? '');
+            const rows = f && /source event/.test(note) ? await rowsOf(f) : [];
+            return rows.length > 0 && rows[0];
+          },
+          { timeoutMs: 60_000, intervalMs: 500, message: 'Show the Source Event did not find a record' },
+        );
+        if (source.key !== alertEvent.sensor_id || JSON.parse(source.value).event_id !== alertEvent.event_id)
+          throw new Error(`Show the Source Event found ${JSON.stringify(source)}, not ${alertEvent.event_id}`);
+        const again = await frameWith(page, 'results-table');
+        await again?.locator('[data-testid="filter-clear"]').click({ timeout: 10_000 });
+        return `from here: ${JSON.stringify(startsAt)} (committed ${JSON.stringify(before)} → ${JSON.stringify(after)}); exported ${exported.length} records as JSON lines and CSV, as sent; tail: 3 records, a record opened and Cancel; drag: ${narrowed.rows.length} rows in ${rangeText.trim()}; alert ${alertEvent.event_id} → ${source.partition}:${source.offset}`;
+      } finally {
+        await Promise.all([admin.disconnect(), producer.disconnect()]);
+      }
     },
   );
 

@@ -73,6 +73,9 @@ export function whereTreeRefusal(statements: unknown[]): string | undefined {
   return refusal;
 }
 
+/** A WHERE that cannot be read, is refused, or fails on a batch: the browser shows it under the WHERE box. */
+export class FilterError extends UserError {}
+
 /** The user's filter over an in-memory DuckDB holding one batch at a time. */
 export class BatchFilter {
   private constructor(
@@ -106,14 +109,14 @@ export class BatchFilter {
           statements?: unknown[];
         };
         if (parsed.error && parsed.error_type === 'parser')
-          throw new UserError(`DuckDB cannot read the filter: ${firstLine(parsed.error_message)}`);
+          throw new FilterError(`DuckDB cannot read the filter: ${firstLine(parsed.error_message)}`);
         // Anything else it cannot serialize holds a statement that is not a SELECT (COPY, ATTACH, SET…).
-        if (parsed.error) throw new UserError(`${REFUSED}: it may not add statements of its own (no ';').`);
+        if (parsed.error) throw new FilterError(`${REFUSED}: it may not add statements of its own (no ';').`);
         const refusal = whereTreeRefusal(parsed.statements ?? []);
-        if (refusal) throw new UserError(refusal);
+        if (refusal) throw new FilterError(refusal);
         // Bound against the empty table: unknown columns, functions and types are found before any record is read.
         await conn.run(select).catch((error: unknown) => {
-          throw new UserError(`The filter does not run: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+          throw new FilterError(`The filter does not run: ${firstLine(error instanceof Error ? error.message : String(error))}`);
         });
       }
       return new BatchFilter(instance, conn, select);
@@ -179,7 +182,7 @@ export class BatchFilter {
       return (reader.getColumns()[0] ?? []).map(Number);
     } catch (error) {
       const first = rows[0];
-      throw new UserError(
+      throw new FilterError(
         `The filter failed on partition ${first.partition} near offset ${first.offset}: ${firstLine(error instanceof Error ? error.message : String(error))} (TRY_CAST gives NULL instead of an error).`,
       );
     } finally {

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import * as vscode from 'vscode';
 import type { KafkaAdminClient } from '../kafka/kafkaAdmin';
 import type { PartitionOffsets } from '../kafka/kafkaModels';
+import { FilterError } from '../kafka/scanFilter';
 import { scanTopic } from '../kafka/topicScan';
 import type { ScanCursor, ScanPage, ScanProgress, ScanRecord, ScanRequest } from '../kafka/topicScanTypes';
 import { Disposable } from '../services/lifecycle';
@@ -166,8 +167,8 @@ class BrowserPanel {
         this.post({ type: 'failed', field: 'scan', message: 'Cancelled.' });
         return;
       }
-      // DuckDB's word on a bad expression comes back as a UserError; it belongs under the WHERE box.
-      const field = error instanceof UserError && request.where && /\bfilter\b/i.test(error.message) ? 'where' : 'scan';
+      // DuckDB's word on a bad expression belongs under the WHERE box.
+      const field = error instanceof FilterError ? 'where' : 'scan';
       this.log.info(`Message browser ${this.topic}: ${errorMessage(error)}`);
       this.post({ type: 'failed', field, message: errorMessage(error) });
       return;

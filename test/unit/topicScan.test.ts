@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { UserError } from '../../src/shared/errors';
 import { GapList, parseScanStart, planScan, scanFinished, TAIL_END, TimeHistogram } from '../../src/kafka/scanPlan';
-import { BatchFilter, type FilterRow } from '../../src/kafka/scanFilter';
+import { BatchFilter, FilterError, type FilterRow } from '../../src/kafka/scanFilter';
 import { SCAN_GROUP_PREFIX } from '../../src/kafka/topicScan';
 
 const offsets = [
@@ -210,6 +210,19 @@ describe('topic scan: the WHERE (real DuckDB)', () => {
     }
   });
 
+  it('an expression that fails on a record says where, and is the filter’s error (shown under its box)', async () => {
+    const filter = await BatchFilter.open('value::INTEGER > 0');
+    try {
+      await assert.rejects(
+        filter.match(rows),
+        (e: unknown) =>
+          e instanceof FilterError && /^The filter failed on partition 0 near offset 1: .*TRY_CAST gives NULL/.test(e.message),
+      );
+    } finally {
+      filter.close();
+    }
+  });
+
   const refused: [string, RegExp][] = [
     ["key IN (SELECT column0 FROM read_csv('/etc/passwd'))", /read_csv\(\) reads files/],
     ["EXISTS (SELECT * FROM glob('*'))", /glob\(\) reads files/],
@@ -224,24 +237,24 @@ describe('topic scan: the WHERE (real DuckDB)', () => {
   ];
   for (const [where, why] of refused)
     it(`refuses ${where}`, async () => {
-      await assert.rejects(BatchFilter.open(where), (e: unknown) => e instanceof UserError && why.test(e.message));
+      await assert.rejects(BatchFilter.open(where), (e: unknown) => e instanceof FilterError && why.test(e.message));
     });
 
   it('a COPY statement is not an expression: DuckDB cannot read it', async () => {
     await assert.rejects(
       BatchFilter.open("COPY raw TO '/tmp/x.csv'"),
-      (e: unknown) => e instanceof UserError && /cannot read the filter/.test(e.message),
+      (e: unknown) => e instanceof FilterError && /cannot read the filter/.test(e.message),
     );
   });
 
   it('a bad expression is refused with DuckDB’s words before anything is read', async () => {
     await assert.rejects(
       BatchFilter.open('temperature > 30'),
-      (e: unknown) => e instanceof UserError && /does not run: .*temperature/.test(e.message),
+      (e: unknown) => e instanceof FilterError && /does not run: .*temperature/.test(e.message),
     );
     await assert.rejects(
       BatchFilter.open('key = '),
-      (e: unknown) => e instanceof UserError && /cannot read the filter: .*syntax error/i.test(e.message),
+      (e: unknown) => e instanceof FilterError && /cannot read the filter: .*syntax error/i.test(e.message),
     );
   });
 

@@ -1225,7 +1225,11 @@ export async function runJourney({
             message: async () => `the tree does not show two members sharing 0, 1, 2: ${await describeTree(kafka())}`,
           },
         );
+        // The side bar widened for the screenshot, so that each member's row shows the partitions it owns.
+        const bar = await page.locator('.part.sidebar').first().boundingBox();
+        await drag(bar.x + bar.width + 1, bar.y + bar.height / 2, 320, 0);
         await page.screenshot({ path: join(shots, 'consumer-groups.png') }).catch(() => undefined);
+        await drag(bar.x + bar.width + 321, bar.y + bar.height / 2, -320, 0);
 
         // Ctrl-C in the active terminal, the second consumer's (each new one is shown): it leaves the group, and the
         // other member gets its partitions.

@@ -19,45 +19,62 @@ function fail(why: string): never {
   throw new Error(`LZ4: ${why}`);
 }
 
-/** A length whose 4-bit start is 15 goes on in the next bytes, each added, until one is not 255: the length and the next index. */
-function extendedLength(src: Buffer, i: number, end: number, length: number, what: string): [number, number] {
-  if (length !== 15) return [length, i];
-  let b: number;
-  do {
-    if (i >= end) fail(`${what} length runs past the block`);
-    b = src[i++];
-    length += b;
-  } while (b === 255);
-  return [length, i];
-}
+/** Below this many bytes a copy is a loop: a native copy costs more to call than it saves (most sequences of JSON are short). */
+const SHORT_COPY = 32;
 
-/** Decodes one LZ4 block (the sequence format: token, literals, offset, match) onto `out`. */
+/**
+ * Decodes one LZ4 block (the sequence format: token, literals, offset, match) onto `out`. The hot loop of every
+ * kafkajs read of lz4 batches: no allocation per sequence, and short copies done in place.
+ */
 function decodeBlock(src: Buffer, start: number, end: number, out: Output): void {
   let i = start;
   while (i < end) {
     const token = src[i++];
-    let literals: number;
-    [literals, i] = extendedLength(src, i, end, token >> 4, 'literal');
+    // A length whose 4-bit start is 15 goes on in the next bytes, each added, until one is not 255.
+    let literals = token >> 4;
+    if (literals === 15) {
+      let b: number;
+      do {
+        if (i >= end) fail('literal length runs past the block');
+        b = src[i++];
+        literals += b;
+      } while (b === 255);
+    }
     if (i + literals > end) fail('literals run past the block');
     out.ensure(literals);
-    src.copy(out.buf, out.length, i, i + literals);
-    out.length += literals;
-    i += literals;
+    let buf = out.buf;
+    let o = out.length;
+    if (literals < SHORT_COPY) for (let k = 0; k < literals; k++) buf[o++] = src[i++];
+    else {
+      src.copy(buf, o, i, i + literals);
+      o += literals;
+      i += literals;
+    }
+    out.length = o;
     if (i >= end) return; // the last sequence has literals only
     if (i + 2 > end) fail('offset runs past the block');
     const offset = src[i] | (src[i + 1] << 8);
     i += 2;
-    if (offset === 0 || offset > out.length) fail(`offset ${offset} outside the ${out.length} bytes decoded`);
-    let match: number;
-    [match, i] = extendedLength(src, i, end, token & 15, 'match');
+    if (offset === 0 || offset > o) fail(`offset ${offset} outside the ${o} bytes decoded`);
+    let match = token & 15;
+    if (match === 15) {
+      let b: number;
+      do {
+        if (i >= end) fail('match length runs past the block');
+        b = src[i++];
+        match += b;
+      } while (b === 255);
+    }
     match += 4;
     out.ensure(match);
-    let from = out.length - offset;
-    // Byte by byte where the match overlaps what it writes (a run); in one copy otherwise.
-    if (offset >= match) {
-      out.buf.copy(out.buf, out.length, from, from + match);
-      out.length += match;
-    } else for (let k = 0; k < match; k++) out.buf[out.length++] = out.buf[from++];
+    buf = out.buf;
+    let from = o - offset;
+    // In one copy where the match does not overlap what it writes and is long; byte by byte otherwise (a run).
+    if (offset >= match && match >= SHORT_COPY) {
+      buf.copy(buf, o, from, from + match);
+      o += match;
+    } else for (let k = 0; k < match; k++) buf[o++] = buf[from++];
+    out.length = o;
   }
 }
 

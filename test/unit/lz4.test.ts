@@ -20,6 +20,11 @@ describe('LZ4 frames (kafkajs has no LZ4 codec; the generator compresses with lz
     assert.equal(text, repeated());
   });
 
+  it('decodes long literals, long runs that overlap what they write (offsets 1 and 3), and long matches far back', () => {
+    const text = readFileSync(join(repoRoot, 'test/fixtures/lz4/mixed.txt'), 'latin1');
+    assert.equal(lz4DecompressFrames(fixture('mixed.lz4')).toString('latin1'), text);
+  });
+
   it('decodes independent blocks, JSON lines, a stored (uncompressed) block, and frames back to back', () => {
     assert.equal(lz4DecompressFrames(fixture('independent-blocks.lz4')).toString('latin1'), repeated());
     const lines = readFileSync(join(repoRoot, 'test/fixtures/lz4/json-lines.txt'), 'utf8');

@@ -7,6 +7,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateRoot } from './config/paths';
 import { cancelJob } from './flink/flinkJobControl';
+import { jobPath, restJson } from './flink/flinkRestCall';
 import { SqlGatewayClient } from './flink/sqlGatewayClient';
 import { guardHasWork, parseGuardMessage, type GuardState } from './flink/windowGuardState';
 import { LocalFlinkCluster } from './local/flinkCluster';
@@ -38,7 +39,12 @@ async function cleanUp(): Promise<void> {
       jobs.map((job) =>
         cancelJob(restUrl, job, CALL_TIMEOUT_MS).then(
           () => log(`cancelled job ${job}`),
-          (error: Error) => log(`job ${job}: ${error.message}`),
+          // A window that began to shut down may have stopped it already: said so, not taken for a failure.
+          (error: Error) =>
+            restJson<{ state?: string }>(restUrl, jobPath(job, ''), CALL_TIMEOUT_MS).then(
+              ({ state }) => log(state && state !== 'RUNNING' ? `job ${job} had already ended (${state})` : `job ${job}: ${error.message}`),
+              () => log(`job ${job}: ${error.message}`),
+            ),
         ),
       ),
     );

@@ -14,6 +14,7 @@ import { stopTarget, type ListedStatement } from '../flink/sqlStatementList';
 import { ContextKey, setContextKey } from '../services/contextKeys';
 import { Disposable, onDeactivate } from '../services/lifecycle';
 import { WindowGuard } from '../services/windowGuard';
+import { guardStateOf, type GuardedSession } from '../flink/windowGuardState';
 import { GatewayDown, SqlWorkbench } from '../services/sqlWorkbench';
 import { requireWorkspace } from '../services/workspace';
 import { UserError } from '../shared/errors';
@@ -90,6 +91,8 @@ interface Entry {
   run: SqlRun;
   title: string;
   gateway: string;
+  /** Run on the local SQL Gateway, whose jobs run on the local cluster. */
+  local: boolean;
   bounded: boolean;
   panel: { reveal: () => boolean };
   jobStatus?: string;
@@ -109,6 +112,9 @@ class SqlEditor extends Disposable {
   private nextId = 1;
   private jobPoll: NodeJS.Timeout | undefined;
   private readonly guard: WindowGuard;
+  /** The last session the window guard was told of. */
+  private guardedSession: GuardedSession | undefined;
+  private shuttingDown = false;
   private readonly onStatements: () => void;
 
   constructor(
@@ -200,6 +206,8 @@ class SqlEditor extends Disposable {
    * session is closed (which closes whatever operation is left). No job of this window is left RUNNING.
    */
   private async shutdown(): Promise<void> {
+    // From here on the guard keeps what it was last told: the host may be ended at any point of this.
+    this.shuttingDown = true;
     const jobs: string[] = [];
     for (const listed of this.statements()) {
       const target = stopTarget(listed);
@@ -219,16 +227,14 @@ class SqlEditor extends Disposable {
 
   /** Tells the window guard what to stop should the window end without `deactivate()`: the running statements' jobs, their session. */
   private guardStatements(): void {
-    const running = this.statements().filter((l) => stopTarget(l) !== undefined);
+    if (this.shuttingDown) return;
+    const running = this.statements()
+      .filter((l) => stopTarget(l) !== undefined)
+      .map((l) => ({ jobId: l.snapshot.jobId, local: this.entries.get(l.id)?.local ?? true }));
     const open = this.workbench.openSession();
-    this.guard.update({
-      ...(open ? { gateway: open.gateway } : {}),
-      local: open?.local ?? true,
-      workspace: requireWorkspace(),
-      ...(open && running.length > 0 ? { session: open.handle } : {}),
-      ...(open?.local ? { restUrl: clusterRestUrl() } : {}),
-      jobs: running.flatMap((l) => (l.snapshot.jobId ? [l.snapshot.jobId] : [])),
-    });
+    const state = guardStateOf({ workspace: requireWorkspace(), running, open, last: this.guardedSession, localRestUrl: clusterRestUrl() });
+    if (open) this.guardedSession = open;
+    this.guard.update(state);
   }
 
   /** The session's catalog for completion; never starts the local cluster (no gateway: no catalog). */
@@ -277,7 +283,7 @@ class SqlEditor extends Disposable {
         .slice(0, 40)}`;
       const panel = this.panels.show(run, title, () => run.errorDetails);
       changed = panel.changed;
-      const entry: Entry = { id: this.nextId++, run, title, gateway, bounded, panel };
+      const entry: Entry = { id: this.nextId++, run, title, gateway, local, bounded, panel };
       this.entries.set(entry.id, entry);
       void setContextKey(ContextKey.SqlStatementsShown, true);
       this.onStatements();

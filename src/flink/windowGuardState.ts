@@ -45,6 +45,37 @@ export function parseGuardMessage(message: unknown): GuardMessage | undefined {
   };
 }
 
+/** A session as the editor holds it: its handle, its gateway, whether that is the local one. */
+export interface GuardedSession {
+  handle: string;
+  gateway: string;
+  local: boolean;
+}
+
+/**
+ * What the guard is told: the jobs of the statements still running, the REST API of the local cluster when one of
+ * them ran there, and their session. The session open now, else the last one the guard was told of while statements
+ * still run: a window shutting down closes its session before its statements have all ended, and a host killed then
+ * must leave the guard able to stop them.
+ */
+export function guardStateOf(o: {
+  workspace: string;
+  running: { jobId?: string; local: boolean }[];
+  open: GuardedSession | undefined;
+  last: GuardedSession | undefined;
+  localRestUrl: string;
+}): GuardState {
+  const session = o.open ?? (o.running.length > 0 ? o.last : undefined);
+  return {
+    ...(session ? { gateway: session.gateway } : {}),
+    local: session?.local ?? true,
+    workspace: o.workspace,
+    ...(session && o.running.length > 0 ? { session: session.handle } : {}),
+    ...(o.running.some((r) => r.local) || session?.local ? { restUrl: o.localRestUrl } : {}),
+    jobs: o.running.flatMap((r) => (r.jobId ? [r.jobId] : [])),
+  };
+}
+
 /** Whether there is anything to stop: no job and no session is an idle guard. */
 export function guardHasWork(state: GuardState | undefined): state is GuardState {
   return state !== undefined && (state.jobs.length > 0 || state.session !== undefined);

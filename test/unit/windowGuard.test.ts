@@ -1,6 +1,6 @@
 // The window guard's messages: what it accepts holds only what it may act on (job ids, a session, loopback REST).
 import * as assert from 'node:assert/strict';
-import { guardHasWork, parseGuardMessage } from '../../src/flink/windowGuardState';
+import { guardHasWork, guardStateOf, parseGuardMessage } from '../../src/flink/windowGuardState';
 
 const JOB = 'a'.repeat(32);
 const SESSION = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -17,6 +17,39 @@ describe('the window guard', () => {
   it('takes a state, with each job once', () => {
     assert.deepEqual(parseGuardMessage({ kind: 'state', state }), { kind: 'state', state: { ...state, jobs: [JOB] } });
     assert.deepEqual(parseGuardMessage({ kind: 'bye' }), { kind: 'bye' });
+  });
+
+  it('what the editor tells it: the running jobs, the REST API of the local cluster they run on, the session', () => {
+    const open = { handle: SESSION, gateway: 'https://127.0.0.1:8083', local: true };
+    const at = { workspace: '/w', localRestUrl: 'http://127.0.0.1:8081' };
+    const running = [{ jobId: JOB, local: true }, { local: true }];
+    assert.deepEqual(guardStateOf({ ...at, running, open, last: undefined }), { ...state, jobs: [JOB] });
+    // Nothing runs: the session is not the guard's to close, and no job is named.
+    assert.deepEqual(guardStateOf({ ...at, running: [], open, last: undefined }), {
+      gateway: open.gateway,
+      local: true,
+      workspace: '/w',
+      restUrl: at.localRestUrl,
+      jobs: [],
+    });
+    // The window began to close its session while statements still run (a shutdown cut short, a new session on its
+    // way): the last session stays, and the REST API of the cluster the jobs run on.
+    assert.deepEqual(guardStateOf({ ...at, running, open: undefined, last: open }), { ...state, jobs: [JOB] });
+    assert.deepEqual(guardStateOf({ ...at, running: [{ jobId: JOB, local: true }], open: undefined, last: undefined }), {
+      local: true,
+      workspace: '/w',
+      restUrl: at.localRestUrl,
+      jobs: [JOB],
+    });
+    // A gateway a setting names: its jobs run where the guard cannot reach them by the local REST API.
+    const named = { handle: SESSION, gateway: 'https://gateway.example:8083', local: false };
+    assert.deepEqual(guardStateOf({ ...at, running: [{ jobId: JOB, local: false }], open: named, last: undefined }), {
+      gateway: named.gateway,
+      local: false,
+      workspace: '/w',
+      session: SESSION,
+      jobs: [JOB],
+    });
   });
 
   it('takes a state with nothing open yet, and calls it idle', () => {

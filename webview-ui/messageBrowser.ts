@@ -135,6 +135,7 @@ const rangeBox = h('div', { class: 'range', hidden: true }, rangeText, clearRang
 const runButton = actionButton('Run', 'mb-run', () => run());
 const cancelButton = actionButton('Cancel', 'mb-cancel', () => {
   following = false;
+  cancelAsked = true;
   setRunning(running);
   post({ type: 'cancel' });
 });
@@ -204,6 +205,8 @@ let hasNext = false;
 let tail = false;
 /** The live tail keeps asking for the next page until Cancel. */
 let following = false;
+/** Cancel was pressed in this run: a tail page that ended on its own just before the host heard it does not go on. */
+let cancelAsked = false;
 let shownRows: BrowserRow[] = [];
 let limit = 200;
 
@@ -296,6 +299,8 @@ function run(): void {
   limit = form.limit;
   tail = form.start === 'tail';
   shownRows = [];
+  detail.hidden = true;
+  cancelAsked = false;
   post({ type: 'run', form });
 }
 
@@ -389,7 +394,8 @@ function openRecord(r: ScanRecord, tr: HTMLElement): void {
   detail.hidden = false;
 }
 
-function onPage(message: Extract<HostToBrowser, { type: 'page' }>): void {
+function onPage(page: Extract<HostToBrowser, { type: 'page' }>): void {
+  const message = { ...page, cancelled: page.cancelled || (page.tail && cancelAsked) };
   hasNext = message.hasNext;
   tail = message.tail;
   if (tail) {
@@ -399,7 +405,8 @@ function onPage(message: Extract<HostToBrowser, { type: 'page' }>): void {
     while (records > limit && shownRows.length) if (shownRows.shift()!.kind === 'record') records--;
   } else shownRows = message.rows;
   drawRows(shownRows);
-  detail.hidden = true;
+  // A record opened during a live tail stays open as records arrive under it.
+  if (!tail) detail.hidden = true;
   const p = message.progress;
   const matches = message.rows.filter((r) => r.kind === 'record').length;
   state.textContent = `${message.cancelled ? 'Cancelled' : tail ? 'Live tail' : `Page ${message.pageNumber}`}: ${formatCount(matches)} matching of ${formatCount(p.scannedMessages)} messages (${formatBytes(p.scannedBytes)}) scanned in ${(message.elapsedMs / 1000).toFixed(1)} s`;

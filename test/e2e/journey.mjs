@@ -1603,8 +1603,25 @@ export async function runJourney({
           // VS Code's save dialog in the browser: a path in the quick input.
           const input = quickInput(page).locator('input').first();
           await input.waitFor({ state: 'visible', timeout: 20_000 });
-          await input.fill(target);
-          await sleep(300);
+          // The dialog fills in its default path once it has read the folder: typed before that, the path is lost.
+          await until(async () => (await input.inputValue()).length > 0, {
+            timeoutMs: 10_000,
+            intervalMs: 200,
+            message: 'the save dialog shows no path',
+          });
+          await until(
+            async () => {
+              if ((await input.inputValue()) === target) return true;
+              await input.fill(target);
+              await sleep(300);
+              return false;
+            },
+            {
+              timeoutMs: 10_000,
+              intervalMs: 100,
+              message: async () => `the save dialog holds "${await input.inputValue()}", not ${target}`,
+            },
+          );
           await input.press('Enter');
           const status = await until(
             async () => {

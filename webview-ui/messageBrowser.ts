@@ -301,6 +301,8 @@ function run(): void {
   shownRows = [];
   detail.hidden = true;
   cancelAsked = false;
+  // At once, so the line never shows the last scan's page as if it were this one's.
+  state.textContent = 'Starting the scan…';
   post({ type: 'run', form });
 }
 

@@ -43,7 +43,17 @@ import {
 } from './lib/workbench.mjs';
 import { commandLine, isLoopbackAddress, listeningSocketsOf, pidsOnMachine, processesOfRun } from './lib/codeServer.mjs';
 import { CONTRAST_PROBES, measureContrast } from './lib/contrast.mjs';
-import { browserFrame, choosePartitions, fillForm, frameWith, pageShown, parseCsv, rowsOf, runAndWait } from './lib/messageBrowser.mjs';
+import {
+  browserFrame,
+  choosePartitions,
+  fillForm,
+  frameWith,
+  linkedPage,
+  pageShown,
+  parseCsv,
+  rowsOf,
+  runAndWait,
+} from './lib/messageBrowser.mjs';
 
 export const XSS_VALUE = '<img src=x onerror=alert(1)>';
 const TOPIC = 'sensor-data';
@@ -1485,29 +1495,21 @@ export async function runJourney({
       const { results, row: deadRow } = await resultsRowWith('dead_letter', browserMarker, 'dead letter');
       if (await results.locator('img').count()) throw new Error('the hostile dead letter made an <img> element in the results view');
       await deadRow.locator('[data-testid="results-row-action"]').click();
-      const landed = await until(
-        async () => {
+      const shown = await linkedPage(page, /dead letter/, {
+        timeoutMs: 30_000,
+        message: async () => {
           const f = await browser();
-          // Short waits: a revealed webview's iframe can move in the page, and this frame may then be the results view's.
-          const note = f && ((await f.locator('[data-testid="mb-note"]').textContent({ timeout: 2000 })) ?? '');
-          const rows = f && /dead letter/.test(note) ? await rowsOf(f) : [];
-          return rows.length > 0 && rows[0];
+          if (!f) return 'Show the Record: no message browser is open';
+          const read = (id) =>
+            f
+              .locator(`[data-testid="${id}"]`)
+              .textContent({ timeout: 2000 })
+              .catch((e) => `(${e.message.split('\n')[0]})`);
+          return `Show the Record did not open the browser at the dead letter: note "${await read('mb-note')}", state "${await read('mb-state')}", rows ${JSON.stringify((await rowsOf(f)).slice(0, 2))}`;
         },
-        {
-          timeoutMs: 30_000,
-          intervalMs: 500,
-          message: async () => {
-            const f = await browser();
-            if (!f) return 'Show the Record: no message browser is open';
-            const read = (id) =>
-              f
-                .locator(`[data-testid="${id}"]`)
-                .textContent({ timeout: 2000 })
-                .catch((e) => `(${e.message.split('\n')[0]})`);
-            return `Show the Record did not open the browser at the dead letter: note "${await read('mb-note')}", state "${await read('mb-state')}", rows ${JSON.stringify((await rowsOf(f)).slice(0, 2))}`;
-          },
-        },
-      );
+      });
+      const landed = shown.rows[0];
+      if (!landed) throw new Error(`Show the Record: ${shown.problem ?? 'no row'}`);
       if (landed.partition !== hostile.partition || landed.offset !== hostile.offset)
         throw new Error(`Show the Record landed on ${landed.partition}:${landed.offset}, not ${hostile.partition}:${hostile.offset}`);
       // The results view keeps its filter across sessions: the search goes, for whoever opens it next.
@@ -1562,22 +1564,21 @@ export async function runJourney({
           );
         const before = await committed();
         await showFlinkView(true);
-        let frame;
+        let frame, fromHereRows, fromHereProblem;
         try {
           await contextMenu(page, treeRow(flink(), JOB_ROW), 'Browse from Here (the Job’s Committed Offsets)');
-          frame = await until(
-            async () => {
-              const f = await browserFrame(page);
-              const note = f && ((await f.locator('[data-testid="mb-note"]').textContent({ timeout: 2000 })) ?? '');
-              return /Flink job's position/.test(note) && f;
-            },
-            { timeoutMs: 30_000, intervalMs: 500, message: "Browse from Here did not open the browser at the job's position" },
-          );
+          ({
+            frame,
+            rows: fromHereRows,
+            problem: fromHereProblem,
+          } = await linkedPage(page, /Flink job's position/, {
+            timeoutMs: 60_000,
+            message: "Browse from Here did not open the browser at the job's position",
+          }));
         } finally {
           await showFlinkView(false);
         }
-        const fromHere = await pageShown(frame, 'Browse from Here');
-        if (fromHere.problem) throw new Error(`Browse from Here: ${fromHere.problem}`);
+        if (fromHereProblem) throw new Error(`Browse from Here: ${fromHereProblem}`);
         const after = await committed();
         const startsAt = {};
         for (const p of Object.keys(before)) {
@@ -1587,7 +1588,7 @@ export async function runJourney({
               `Browse from Here starts partition ${p} at ${startsAt[p]}, not at the group's committed offset (${before[p]}…${after[p]})`,
             );
         }
-        for (const row of fromHere.rows)
+        for (const row of fromHereRows)
           if (row.offset < startsAt[row.partition])
             throw new Error(`Browse from Here shows ${row.partition}:${row.offset}, before its start`);
 
@@ -1712,11 +1713,14 @@ export async function runJourney({
         await page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
         await page.mouse.move(box.x + box.width * 0.7, y, { steps: 5 });
         await page.mouse.up();
-        const rangeText = await until(async () => (await frame.locator('[data-testid="mb-range"]').textContent()) || undefined, {
-          timeoutMs: 10_000,
-          intervalMs: 200,
-          message: 'a drag on the histogram set no time range',
-        });
+        // The range line reads "Time range: <since> to <until>" once the drag has set both ends.
+        const rangeText = await until(
+          async () => {
+            const text = (await frame.locator('[data-testid="mb-range"]').textContent()) ?? '';
+            return (text.match(/\d{4}-\d\d-\d\dT[\d:.]+Z/g) ?? []).length === 2 && text;
+          },
+          { timeoutMs: 10_000, intervalMs: 200, message: 'a drag on the histogram set no time range' },
+        );
         const [sinceText, untilText] = rangeText.match(/\d{4}-\d\d-\d\dT[\d:.]+Z/g) ?? [];
         const [sinceMs, untilMs] = [Date.parse(sinceText), Date.parse(untilText)];
         if (!(sinceMs < untilMs)) throw new Error(`the dragged range reads "${rangeText}"`);
@@ -1729,15 +1733,9 @@ export async function runJourney({
         // The alert's source event: from its row in the results view to its record in the browser.
         const { row: alertRow } = await resultsRowWith('alerts', alertEvent.event_id, 'alert');
         await alertRow.locator('[data-testid="results-row-action"]').click();
-        const source = await until(
-          async () => {
-            const f = await browserFrame(page);
-            const note = f && ((await f.locator('[data-testid="mb-note"]').textContent({ timeout: 2000 })) ?? '');
-            const rows = f && /source event/.test(note) ? await rowsOf(f) : [];
-            return rows.length > 0 && rows[0];
-          },
-          { timeoutMs: 60_000, intervalMs: 500, message: 'Show the Source Event did not find a record' },
-        );
+        const found = await linkedPage(page, /source event/, { timeoutMs: 60_000, message: 'Show the Source Event opened no page' });
+        const source = found.rows[0];
+        if (!source) throw new Error(`Show the Source Event found no record: ${found.problem ?? 'no row'}`);
         if (source.key !== alertEvent.sensor_id || JSON.parse(source.value).event_id !== alertEvent.event_id)
           throw new Error(`Show the Source Event found ${JSON.stringify(source)}, not ${alertEvent.event_id}`);
         const again = await frameWith(page, 'results-table');

@@ -111,3 +111,27 @@ export function parseCsv(text) {
   if (field || row.length) endRow();
   return rows;
 }
+
+/**
+ * The page a link opened the browser at: its note (`note`) on screen and the page that run drew ("Page N: …").
+ * The link fills the note and starts the run together, so a page read then is the link's, not the last scan's.
+ */
+export function linkedPage(page, note, { timeoutMs, message }) {
+  return until(
+    async () => {
+      const frame = await browserFrame(page);
+      if (!frame) return undefined;
+      // Short waits: a revealed webview's iframe can move in the page, and this frame may then be another view's.
+      const read = (id) =>
+        frame
+          .locator(`[data-testid="${id}"]`)
+          .textContent({ timeout: 2000 })
+          .catch(() => '');
+      if (!note.test((await read('mb-note')) ?? '')) return undefined;
+      const problem = await problemOf(frame).catch(() => '');
+      if (problem) return { frame, problem, rows: [] };
+      return /^Page \d+:/.test((await read('mb-state')) ?? '') && { frame, rows: await rowsOf(frame) };
+    },
+    { timeoutMs, intervalMs: 500, message },
+  );
+}

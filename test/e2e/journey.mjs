@@ -1495,7 +1495,7 @@ export async function runJourney({
       const { results, row: deadRow } = await resultsRowWith('dead_letter', browserMarker, 'dead letter');
       if (await results.locator('img').count()) throw new Error('the hostile dead letter made an <img> element in the results view');
       await deadRow.locator('[data-testid="results-row-action"]').click();
-      const shown = await linkedPage(page, /dead letter/, {
+      const linked = await linkedPage(page, /dead letter/, {
         timeoutMs: 30_000,
         message: async () => {
           const f = await browser();
@@ -1508,8 +1508,8 @@ export async function runJourney({
           return `Show the Record did not open the browser at the dead letter: note "${await read('mb-note')}", state "${await read('mb-state')}", rows ${JSON.stringify((await rowsOf(f)).slice(0, 2))}`;
         },
       });
-      const landed = shown.rows[0];
-      if (!landed) throw new Error(`Show the Record: ${shown.problem ?? 'no row'}`);
+      const landed = linked.rows[0];
+      if (!landed) throw new Error(`Show the Record: ${linked.problem ?? 'no row'}`);
       if (landed.partition !== hostile.partition || landed.offset !== hostile.offset)
         throw new Error(`Show the Record landed on ${landed.partition}:${landed.offset}, not ${hostile.partition}:${hostile.offset}`);
       // The results view keeps its filter across sessions: the search goes, for whoever opens it next.

@@ -38,7 +38,10 @@ export interface RangeReadOptions {
   signal?: AbortSignal;
   /** The whole read's limit. */
   timeoutMs?: number;
-  /** For ranges without an end (a tail): stop after this long without a record. */
+  /**
+   * For ranges without an end (a tail): stop after this long without a record, or this long after the first batch,
+   * so that a busy topic's tail still ends its page and shows what matched.
+   */
   idleMs?: number;
   gaps?: GapList;
   /**
@@ -100,6 +103,7 @@ export async function readRanges(
   done.catch(() => undefined);
   let lastBatchAt = Date.now();
   let lastRecordAt = Date.now();
+  let firstBatchAt: number | undefined;
 
   const pauseDone = () => {
     const finished = positions.filter((p) => p.position >= p.end).map((p) => p.partition);
@@ -136,7 +140,12 @@ export async function readRanges(
       setInterval(() => {
         const now = Date.now();
         const tailing = positions.some((p) => p.end === TAIL_END);
-        if (tailing && options.idleMs !== undefined && now - lastRecordAt > options.idleMs) finish('idle');
+        if (
+          tailing &&
+          options.idleMs !== undefined &&
+          (now - lastRecordAt > options.idleMs || (firstBatchAt !== undefined && now - firstBatchAt > options.idleMs))
+        )
+          finish('idle');
         else if (!tailing && now - lastBatchAt > SCAN_STALL_MS) finish('stalled');
       }, 100),
     );
@@ -166,6 +175,7 @@ export async function readRanges(
         const p = byPartition.get(batch.partition);
         if (ended || !p || p.position >= p.end) return;
         lastBatchAt = Date.now();
+        firstBatchAt ??= lastBatchAt;
         const inRange = batch.messages.filter((m) => {
           const o = Number(m.offset);
           return o >= p.position && o < p.end;

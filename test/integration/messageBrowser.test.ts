@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
 import { SCAN_GROUP_PREFIX, scanTopic } from '../../src/kafka/topicScan';
-import type { ScanPage, ScanRecord, ScanRequest } from '../../src/kafka/topicScanTypes';
+import type { ScanCursor, ScanPage, ScanRecord, ScanRequest } from '../../src/kafka/topicScanTypes';
 import { UserError } from '../../src/shared/errors';
 import { kcat, pipeline, requireEnv, tempWorkspace } from '../support/cli';
 
@@ -238,6 +238,55 @@ describe('message browser: scanTopic and pipeline messages (real broker)', funct
       );
     } finally {
       await open.abort();
+    }
+  });
+
+  it('a live tail of a busy topic shows its matches page after page: a page ends without waiting for a quiet moment', async () => {
+    const topic = `it-browse-busy-${stamp}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    producers.push(producer);
+    await producer.connect();
+    // Twenty records a second that the WHERE does not match, for as long as the test reads (at most a minute).
+    let noisy = true;
+    const noise = (async () => {
+      for (let i = 0; noisy && i < 1200; i++) {
+        await producer.send({ topic, messages: [{ key: 'noise', value: `n${i}` }] });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const key = `match-${stamp}`;
+    try {
+      const request: ScanRequest = {
+        topic,
+        start: { kind: 'tail' },
+        partitions: 'all',
+        isolation: 'committed',
+        limit: 100,
+        where: `key = '${key}'`,
+      };
+      let cursor: ScanCursor | undefined;
+      const found: (string | null)[] = [];
+      for (let n = 1; n <= 10 && found.length === 0; n++) {
+        const pending = scanTopic(client, request, { cursor, tailWaitMs: 1500, timeoutMs: 20_000 });
+        // The match arrives once the tail reads (it starts at the ends of the moment it began).
+        if (n === 1) {
+          await new Promise((r) => setTimeout(r, 3000));
+          await producer.send({ topic, messages: [{ key, value: 'the one' }] });
+        }
+        const page = await pending;
+        assert.equal(page.stopped, undefined, `page ${n} ended by its ${page.stopped}, not by the tail's wait`);
+        found.push(...page.records.map((r) => r.value));
+        cursor = page.cursor;
+        assert.ok(cursor, 'a tail always has a next page');
+      }
+      assert.deepEqual(found, ['the one']);
+    } finally {
+      noisy = false;
+      await noise;
     }
   });
 

@@ -128,8 +128,10 @@ export function linkedPage(page, note, { timeoutMs, message }) {
           .textContent({ timeout: 2000 })
           .catch(() => '');
       if (!note.test((await read('mb-note')) ?? '')) return undefined;
-      const problem = await problemOf(frame).catch(() => '');
-      if (problem) return { frame, problem, rows: [] };
+      for (const id of ['mb-scan-error', 'mb-where-error', 'mb-start-error']) {
+        const problem = await read(id);
+        if (problem) return { frame, problem, rows: [] };
+      }
       return /^Page \d+:/.test((await read('mb-state')) ?? '') && { frame, rows: await rowsOf(frame) };
     },
     { timeoutMs, intervalMs: 500, message },

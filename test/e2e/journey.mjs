@@ -1706,6 +1706,8 @@ export async function runJourney({
         await fillForm(frame, { start: 'earliest', limit: 2000 });
         const wide = await runAndWait(frame, 'the scan to drag on');
         if (wide.problem || wide.rows.length === 0) throw new Error(`the scan to drag on: ${wide.problem ?? 'no rows'}`);
+        // On screen first: the panel below the editor can cover the bottom of the page.
+        await frame.locator('[data-testid="mb-histogram"]').scrollIntoViewIfNeeded();
         const box = await frame.locator('[data-testid="mb-histogram"]').boundingBox();
         const y = box.y + box.height / 2;
         await page.mouse.move(box.x + box.width * 0.3, y);
@@ -2124,10 +2126,14 @@ export async function runJourney({
         },
       );
       await failed.locator('[data-testid="sql-details"]').click();
+      // In whichever group it opened: the panel's group can keep the focus after the click in its webview.
       const trace = await until(
         async () => {
-          const text = await activeEditorText(page).catch(() => '');
-          return /at org\.apache\.flink\./.test(text) && text;
+          const texts = await page
+            .locator('.editor-group-container .monaco-editor .view-lines')
+            .allInnerTexts()
+            .catch(() => []);
+          return texts.find((text) => /at org\.apache\.flink\./.test(text));
         },
         { timeoutMs: 20_000, intervalMs: 500, message: 'no editor with the stack trace opened' },
       );

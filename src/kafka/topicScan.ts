@@ -181,7 +181,15 @@ export async function readRanges(
           return o >= p.position && o < p.end;
         });
         if (inRange.length) lastRecordAt = Date.now();
-        const stopAt = inRange.length ? await options.onRecords(p.partition, inRange) : undefined;
+        let stopAt: number | undefined;
+        try {
+          stopAt = inRange.length ? await options.onRecords(p.partition, inRange) : undefined;
+        } catch (error) {
+          // The read ends with the error (a WHERE that fails on a record): thrown to kafkajs, the batch would be
+          // retried, and the consumer restarted, for ever.
+          fail(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         // Gaps up to where this read stops: past a full page's last record, they belong to the next page.
         let seen = p.position - 1;
         for (const m of inRange) {

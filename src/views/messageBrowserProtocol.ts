@@ -350,8 +350,9 @@ export function browseAtOfLink(link: RecordLinkMessage, topic: string): BrowseAt
   return {
     topic,
     start: { kind: 'timestamp', timestampMs: Math.max(0, link.ts - ALERT_LOOKBACK_MS) },
-    // ->> gives the text: json.event_id is JSON, and a JSON string does not equal a VARCHAR literal.
-    where: `key = ${sqlString(link.sensorId)} AND json->>'event_id' = ${sqlString(link.eventId)}`,
+    // ->> gives the text (json.event_id is JSON, and a JSON string does not equal a VARCHAR literal). In brackets:
+    // DuckDB binds ->> more loosely than AND and =, so `k = 'a' AND json->>'e' = 'x'` reads ((k = 'a' AND json) ->> 'e') = 'x'.
+    where: `key = ${sqlString(link.sensorId)} AND (json->>'event_id') = ${sqlString(link.eventId)}`,
     limit: 1,
     note: `The alert's source event: ${link.eventId} of ${link.sensorId}, looked for from 5 minutes before its time.`,
   };

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { KafkaAdminClient } from '../../src/kafka/kafkaAdmin';
+import { FilterError } from '../../src/kafka/scanFilter';
 import { SCAN_GROUP_PREFIX, scanTopic } from '../../src/kafka/topicScan';
 import type { ScanCursor, ScanPage, ScanRecord, ScanRequest } from '../../src/kafka/topicScanTypes';
 import { UserError } from '../../src/shared/errors';
@@ -288,6 +289,17 @@ describe('message browser: scanTopic and pipeline messages (real broker)', funct
       noisy = false;
       await noise;
     }
+  });
+
+  it('a WHERE that fails on a record ends the scan with its error, where it failed (kafkajs would retry the batch for ever)', async () => {
+    await assert.rejects(
+      scanTopic(
+        client,
+        { topic: sensors, start: { kind: 'earliest' }, partitions: 'all', isolation: 'committed', limit: 10, where: 'value::INTEGER > 0' },
+        { timeoutMs: 20_000 },
+      ),
+      (e: unknown) => e instanceof FilterError && /^The filter failed on partition \d+ near offset \d+: Conversion Error/.test(e.message),
+    );
   });
 
   it('a bad WHERE is a clear error before anything is read; the CLI says it in one line, as for an unknown topic', async () => {

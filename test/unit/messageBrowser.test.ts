@@ -167,7 +167,7 @@ describe('message browser: links into it', () => {
     const alert = parseRecordLink({ type: 'showAlertSource', eventId: "e'1", sensorId: 'sensor-007', ts: 1_000_000 });
     assert.ok(alert);
     const found = browseAtOfLink(alert, 'sensor-data');
-    assert.equal(found.where, "key = 'sensor-007' AND json->>'event_id' = 'e''1'");
+    assert.equal(found.where, "key = 'sensor-007' AND (json->>'event_id') = 'e''1'");
     assert.equal(found.start.kind, 'timestamp');
     assert.equal(parseRecordLink({ type: 'showRecord', partition: -1, offset: 3 }), undefined);
     assert.equal(parseRecordLink({ type: 'page', requestId: 1 }), undefined);

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { UserError } from '../../src/shared/errors';
 import { GapList, parseScanStart, planScan, scanFinished, TAIL_END, TimeHistogram } from '../../src/kafka/scanPlan';
 import { BatchFilter, FilterError, type FilterRow } from '../../src/kafka/scanFilter';
+import { browseAtOfLink, parseRecordLink } from '../../src/views/messageBrowserProtocol';
 import { SCAN_GROUP_PREFIX } from '../../src/kafka/topicScan';
 
 const offsets = [
@@ -205,6 +206,27 @@ describe('topic scan: the WHERE (real DuckDB)', () => {
     try {
       assert.deepEqual(await filter.match(rows), [0, 1, 2, 3]);
       assert.deepEqual(await filter.match(rows.slice(0, 1)), [0]);
+    } finally {
+      filter.close();
+    }
+  });
+
+  it("an alert's Show the Source Event finds exactly its event (DuckDB binds ->> more loosely than AND)", async () => {
+    const alert = parseRecordLink({ type: 'showAlertSource', eventId: "e'1", sensorId: 'sensor-007', ts: 1_000_000 });
+    assert.ok(alert);
+    const event = (id: string, key: string, offset: number): FilterRow => ({
+      partition: 0,
+      offset,
+      timestampMs: 1_000_000,
+      key,
+      value: JSON.stringify({ event_id: id, sensor_id: key, temperature: 80 }),
+      headersJson: null,
+      size: 60,
+    });
+    const filter = await BatchFilter.open(browseAtOfLink(alert, 'sensor-data').where);
+    try {
+      const batch = [event('other', 'sensor-007', 0), event("e'1", 'sensor-001', 1), event("e'1", 'sensor-007', 2), event('x', 'y', 3)];
+      assert.deepEqual(await filter.match(batch), [2]);
     } finally {
       filter.close();
     }

@@ -2133,7 +2133,8 @@ export async function runJourney({
             .locator('.editor-group-container .monaco-editor .view-lines')
             .allInnerTexts()
             .catch(() => []);
-          return texts.find((text) => /at org\.apache\.flink\./.test(text));
+          // Monaco draws spaces as no-break spaces.
+          return texts.map((text) => text.replace(/\u00a0/g, ' ')).find((text) => /at org\.apache\.flink\./.test(text));
         },
         { timeoutMs: 20_000, intervalMs: 500, message: 'no editor with the stack trace opened' },
       );

@@ -226,6 +226,34 @@ export async function fetchOffsetsForTimestamp(
   return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
 }
 
+const LEADER_RETRIES = 8;
+const LEADER_MOVING = /not the leader|leader not available|has no leader right now/i;
+
+/** A topic's earliest and end offsets per partition, from each partition's leader. */
+async function readOffsetsOf(cluster: InternalCluster, topic: string, isolation: 'committed' | 'uncommitted'): Promise<PartitionOffsets[]> {
+  const byLeader = new Map<number, number[]>();
+  for (const p of cluster.findTopicPartitionMetadata(topic)) {
+    if (p.leader === null || p.leader === undefined || p.leader < 0) throw new Error(`partition ${p.partitionId} has no leader right now`);
+    byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partitionId]);
+  }
+  const at = async (timestamp: number, isolationLevel: number) => {
+    const found = new Map<number, number>();
+    await Promise.all(
+      [...byLeader].map(async ([nodeId, partitions]) => {
+        const broker = await cluster.findBroker({ nodeId: String(nodeId) });
+        const { responses } = await broker.listOffsets({
+          isolationLevel,
+          topics: [{ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) }],
+        });
+        for (const r of responses) for (const p of r.partitions) found.set(p.partition, Number(p.offset));
+      }),
+    );
+    return found;
+  };
+  const [low, end] = await Promise.all([at(EARLIEST, 0), at(LATEST, isolation === 'committed' ? 1 : 0)]);
+  return [...end].map(([partition, high]) => ({ partition, low: low.get(partition) ?? 0, high })).sort((a, b) => a.partition - b.partition);
+}
+
 /**
  * Low and end offsets of one topic for a reader at `isolation`: the end is the high watermark when reading
  * uncommitted, the last stable offset when reading committed (ListOffsets with isolation level READ_COMMITTED),
@@ -240,30 +268,17 @@ export async function fetchScanOffsets(
   if (!topics.includes(topic)) throw new UserError(`Topic ${topic} does not exist on Kafka at ${client.label}.`);
   const read = await client.withInternalCluster(`read offsets of ${topic}`, async (cluster) => {
     await cluster.addMultipleTargetTopics([topic]);
-    const byLeader = new Map<number, number[]>();
-    for (const p of cluster.findTopicPartitionMetadata(topic)) {
-      if (p.leader === null || p.leader === undefined || p.leader < 0)
-        throw new Error(`partition ${p.partitionId} has no leader right now`);
-      byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partitionId]);
+    // A partition's leader can be named in the metadata a moment before that broker acts as one (a topic just
+    // created, a broker just started): asked then, it answers "not the leader", and is asked again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await readOffsetsOf(cluster, topic, isolation);
+      } catch (error) {
+        if (attempt >= LEADER_RETRIES || !LEADER_MOVING.test(String((error as Error).message))) throw error;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+        await cluster.refreshMetadata();
+      }
     }
-    const at = async (timestamp: number, isolationLevel: number) => {
-      const found = new Map<number, number>();
-      await Promise.all(
-        [...byLeader].map(async ([nodeId, partitions]) => {
-          const broker = await cluster.findBroker({ nodeId: String(nodeId) });
-          const { responses } = await broker.listOffsets({
-            isolationLevel,
-            topics: [{ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) }],
-          });
-          for (const r of responses) for (const p of r.partitions) found.set(p.partition, Number(p.offset));
-        }),
-      );
-      return found;
-    };
-    const [low, end] = await Promise.all([at(EARLIEST, 0), at(LATEST, isolation === 'committed' ? 1 : 0)]);
-    return [...end]
-      .map(([partition, high]) => ({ partition, low: low.get(partition) ?? 0, high }))
-      .sort((a, b) => a.partition - b.partition);
   });
   if (read) return read;
   // No internal Cluster: the admin's own ListOffsets, whose end is the high watermark.

@@ -31,6 +31,53 @@ const kafkajsTimerClamp = {
   },
 };
 
+/**
+ * kafkajs makes each record's offset and timestamp by parsing its batch's first offset and timestamp from their
+ * decimal text into a Long, adding the delta and printing it again: about a tenth of a scan's time on the extension
+ * host's thread. The base is parsed once per batch instead and added as a Number while the result is a safe
+ * integer (the Long path stays for anything larger): the same strings. Listed in src/kafka/kafkajsShims.ts; the
+ * build fails if kafkajs' lines are not there.
+ */
+const kafkajsRecordNumbers = {
+  name: 'kafkajs-record-numbers',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]protocol[\\/]recordBatch[\\/]record[\\/]v0[\\/]decoder\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const timestamp = `Long.fromValue(firstTimestamp)
+          .add(timestampDelta)
+          .toString()`;
+      const offset = `Long.fromValue(firstOffset)
+    .add(offsetDelta)
+    .toString()`;
+      if (!source.includes(timestamp) || !source.includes(offset))
+        throw new Error(
+          `kafkajs-record-numbers: the offset and timestamp sums of ${args.path} were not found; see src/kafka/kafkajsShims.ts`,
+        );
+      const helper = `
+/** base + delta as kafkajs prints it; the base's Number is kept on the batch's context (null: not a safe integer). */
+const __kflSum = (context, slot, base, delta) => {
+  let start = context[slot]
+  if (start === undefined) {
+    const n = Number(base)
+    start = Number.isSafeInteger(n) && String(n) === String(base) ? n : null
+    Object.defineProperty(context, slot, { value: start, enumerable: false })
+  }
+  const sum = start === null ? NaN : start + (typeof delta === 'number' ? delta : delta.toNumber())
+  return Number.isSafeInteger(sum) ? String(sum) : Long.fromValue(base).add(delta).toString()
+}
+`;
+      const contents = source
+        .replace(timestamp, `__kflSum(batchContext, '__kflTimestamp', firstTimestamp, timestampDelta)`)
+        .replace(offset, `__kflSum(batchContext, '__kflOffset', firstOffset, offsetDelta)`)
+        .replace(
+          "const TimestampTypes = require('../../../timestampTypes')",
+          `const TimestampTypes = require('../../../timestampTypes')\n${helper}`,
+        );
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 
 function listTests(dir) {
@@ -46,13 +93,17 @@ function listTests(dir) {
 const builds = [
   {
     ...common,
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts', windowGuard: 'src/windowGuard.ts' },
+    entryPoints: {
+      extension: 'src/extension.ts',
+      cli: 'src/cli.ts',
+      windowGuard: 'src/windowGuard.ts',
+    },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: nodeExternals,
-    plugins: [kafkajsTimerClamp],
+    plugins: [kafkajsTimerClamp, kafkajsRecordNumbers],
   },
   {
     ...common,
@@ -78,7 +129,7 @@ if (tests) {
     sourcemap: true,
     // typescript: the import-graph test parses src/ with it from node_modules.
     external: [...nodeExternals, 'typescript'],
-    plugins: [kafkajsTimerClamp],
+    plugins: [kafkajsTimerClamp, kafkajsRecordNumbers],
   });
 }
 

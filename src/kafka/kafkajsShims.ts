@@ -24,6 +24,11 @@ import { lz4DecompressFrames } from './lz4';
  * 6. `registerLz4Decompression`: kafkajs ships no LZ4 codec ("LZ4 compression not implemented"; its docs point to
  *    third-party codecs: tulios/kafkajs#597, #1543) and the generator's producer compresses with lz4, so a kafkajs consumer
  *    of the sensor topic fails on its first batch. Decompression only, in plain code (lz4.ts): nothing here produces lz4.
+ * 7. Each record's offset and timestamp: kafkajs parses its batch's first offset and timestamp from decimal text into
+ *    a Long for every record, adds the delta and prints the sum (about a tenth of a scan's time on the extension
+ *    host's thread; no upstream issue found). esbuild.mjs (plugin `kafkajsRecordNumbers`) parses the base once per
+ *    batch and adds Numbers while the sum is a safe integer, kafkajs' Long sum otherwise: the same strings.
+ *    test/unit/kafkajsShims.test.ts decodes records with the patched decoder and checks the bundles carry it.
  * The peek's throw-away consumer group (kafkaRecords.ts) answers another gap: kafkajs has no manual
  * partition assignment (tulios/kafkajs#373).
  */

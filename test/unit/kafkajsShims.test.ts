@@ -5,6 +5,16 @@ import { join } from 'node:path';
 import { createKafka } from '../../src/kafka/kafkaClient';
 import { commitOffsetsOutsideGroup, type InternalCluster } from '../../src/kafka/kafkajsShims';
 import { repoRoot } from '../support/cli';
+// kafkajs' own record encoder and decoder (bundled here as in the extension, with esbuild.mjs' patches).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const RecordEncoder = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => { buffer: Buffer };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (
+  d: unknown,
+  context: object,
+) => { offset: string; timestamp: string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const KafkajsDecoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => { readVarIntBytes(): Buffer };
 
 /**
  * The kafkajs timer clamp (src/kafka/kafkajsShims.ts, applied by esbuild.mjs): this test is bundled with kafkajs the
@@ -71,11 +81,41 @@ describe('kafkajs work-arounds', () => {
     );
   });
 
-  it('the extension and CLI bundles carry the clamp', () => {
+  it('the extension and CLI bundles carry the clamp and the record decoder’s number sums', () => {
     for (const bundle of ['extension.js', 'cli.js']) {
       const text = readFileSync(join(repoRoot, 'dist', bundle), 'utf8');
       assert.match(text, /checkPendingRequests\(\)\s*;?\s*\}\s*,\s*Math\.max\(1,\s*[\w$]+\)\)/, `dist/${bundle}`);
+      assert.match(text, /__kflSum\(batchContext, "__kflOffset", firstOffset, offsetDelta\)/, `dist/${bundle}`);
     }
+  });
+
+  /** One record as kafkajs encodes it, decoded (by this bundle's patched decoder) in a batch starting at `first`. */
+  function decodeOne(first: { offset: string; timestamp: string }, deltas: { offset: number; timestamp: number }) {
+    const encoded = RecordEncoder({
+      offsetDelta: deltas.offset,
+      timestampDelta: deltas.timestamp,
+      key: Buffer.from('k'),
+      value: Buffer.from('v'),
+      headers: { h: Buffer.from('x') },
+    }).buffer;
+    const context = { firstOffset: first.offset, firstTimestamp: first.timestamp, magicByte: 2 };
+    const record = RecordDecoder(new KafkajsDecoder(new KafkajsDecoder(encoded).readVarIntBytes()), context);
+    return { offset: record.offset, timestamp: record.timestamp, context: Object.keys(context) };
+  }
+
+  it('the record decoder’s offsets and timestamps are the same strings as kafkajs’ Long sums, past 2^53 too', () => {
+    assert.deepEqual(decodeOne({ offset: '41', timestamp: '1764064800000' }, { offset: 2, timestamp: 123 }), {
+      offset: '43',
+      timestamp: '1764064800123',
+      context: ['firstOffset', 'firstTimestamp', 'magicByte'],
+    });
+    // Past Number's safe integers the Long sum is kept: a Number would print 9007199254740994 for both.
+    assert.deepEqual(decodeOne({ offset: '9007199254740990', timestamp: '0' }, { offset: 3, timestamp: 0 }).offset, '9007199254740993');
+    assert.deepEqual(decodeOne({ offset: '9223372036854775800', timestamp: '-1' }, { offset: 7, timestamp: 0 }), {
+      offset: '9223372036854775807',
+      timestamp: '-1',
+      context: ['firstOffset', 'firstTimestamp', 'magicByte'],
+    });
   });
 });
 

@@ -97,6 +97,8 @@ const builds = [
       extension: 'src/extension.ts',
       cli: 'src/cli.ts',
       windowGuard: 'src/windowGuard.ts',
+      // The message browser's filter thread (src/kafka/scanFilter.ts starts it from dist/).
+      scanFilterWorker: 'src/kafka/scanFilterWorker.ts',
     },
     outdir: 'dist',
     platform: 'node',

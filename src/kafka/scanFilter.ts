@@ -1,201 +1,197 @@
-// The scan's WHERE: checked read-only on DuckDB's own parse, then run over each batch in an in-memory DuckDB.
-import { walkObjects, type JsonNode } from '../shared/jsonTree';
-import { BIGINT, DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
-import { UserError } from '../shared/errors';
+// The scan's side of its WHERE: each batch is packed into transferable arrays and filtered on a thread of its own
+// (scanFilterWorker.ts, DuckDB there), so reading Kafka and filtering overlap. The checks are in scanFilterDb.ts.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FilterError, type FilterColumns, type PackedBatch } from './scanFilterDb';
 
-/** One record as the filter sees it: text key, value and headers (a JSON object, or null for none). */
-export interface FilterRow {
-  partition: number;
+export { FilterError, whereTreeRefusal } from './scanFilterDb';
+
+/** One record as the filter takes it: the client's bytes, untouched until the filter's thread reads them. */
+export interface FilterInput {
   offset: number;
   timestampMs: number;
-  key: string | null;
-  value: string | null;
-  headersJson: string | null;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** The headers as a JSON object of text values, or null for none; read only when the WHERE names `headers`. */
+  headersJson: () => string | null;
   size: number;
 }
 
-/**
- * The rows land in `raw` as they come; `batch` is what the user's expression sees. json, headers and the timestamp
- * are computed in the view, so a filter that never names `json` never parses a value.
- */
-const SCHEMA = [
-  'CREATE TABLE raw (__row INTEGER, kafka_partition INTEGER, kafka_offset BIGINT, ts DOUBLE, key VARCHAR, value VARCHAR, headers_json VARCHAR, size INTEGER)',
-  `CREATE VIEW batch AS SELECT __row, kafka_partition, kafka_offset, epoch_ms(ts::BIGINT) AS kafka_timestamp, key, value,
-     CASE WHEN json_valid(value) THEN value::JSON END AS json,
-     COALESCE(headers_json, '{}')::JSON::MAP(VARCHAR, VARCHAR) AS headers, size
-   FROM raw`,
-];
-const RAW_TYPES = [INTEGER, INTEGER, BIGINT, DOUBLE, VARCHAR, VARCHAR, VARCHAR, INTEGER];
-/** DuckDB's vector size: the most rows one data chunk holds. */
-const CHUNK_ROWS = 2048;
+export type FilterRequest = { type: 'match'; id: number; batch: PackedBatch } | { type: 'close' };
+export type FilterReply =
+  | { type: 'ready'; filters: boolean; columns: FilterColumns }
+  | { type: 'matched'; id: number; rows: Int32Array }
+  | { type: 'failed'; id: number; message: string; filterError: boolean };
 
-type Node = JsonNode;
-
-const REFUSED =
-  'Refused: the filter is one expression over the record (kafka_partition, kafka_offset, kafka_timestamp, key, value, json, headers, size)';
+const WORKER_FILE = 'scanFilterWorker.js';
+const OPEN_TIMEOUT_MS = 30_000;
+const CLOSE_TIMEOUT_MS = 5000;
 
 /**
- * Why DuckDB's parse of `SELECT __row FROM batch WHERE (<expression>)` is not that one read-only SELECT, or
- * undefined. The check goes by shape rather than by a list of bad functions: the only table a filter may read is
- * `batch`, and no table function at all (read_csv, glob, query, checkpoint… read files, run text as SQL or change
- * the session), so a function DuckDB adds later is refused too. The connection is locked as the results view's is.
+ * dist/scanFilterWorker.js: beside this bundle (the extension, the CLI), or in the dist/ of a folder above it (the
+ * test bundles under out/test/).
  */
-export function whereTreeRefusal(statements: unknown[]): string | undefined {
-  if (statements.length !== 1) return `${REFUSED}; DuckDB reads ${statements.length} statements here (no ';').`;
-  const node = (statements[0] as { node?: Node }).node;
-  const from = node?.from_table as Node | undefined;
-  const clauses =
-    node?.type === 'SELECT_NODE' &&
-    (node.select_list as unknown[]).length === 1 &&
-    from?.type === 'BASE_TABLE' &&
-    from.table_name === 'batch' &&
-    !from.schema_name &&
-    !from.catalog_name &&
-    node.where_clause !== null &&
-    (node.modifiers as unknown[]).length === 0 &&
-    (node.group_expressions as unknown[]).length === 0 &&
-    node.having === null &&
-    node.qualify === null &&
-    node.sample === null &&
-    ((node.cte_map as { map?: unknown[] } | undefined)?.map ?? []).length === 0;
-  if (!clauses) return `${REFUSED}: it may not close the WHERE and add clauses, sets or statements of its own.`;
-  let refusal: string | undefined;
-  walkObjects(node, (n) => {
-    if (n.type === 'TABLE_FUNCTION') {
-      const name = String((n.function as Node | undefined)?.function_name ?? 'a table function');
-      refusal ??= `${REFUSED}: ${name}() reads files or changes the session, and the browser only reads the topic.`;
-    } else if (n.type === 'BASE_TABLE' && (n.table_name !== 'batch' || n.schema_name || n.catalog_name)) {
-      refusal ??= `${REFUSED}: it reads only the records (\`batch\`), not ${JSON.stringify(n.table_name)}.`;
-    } else if (((n.cte_map as { map?: unknown[] } | undefined)?.map ?? []).length > 0) {
-      refusal ??= `${REFUSED}: no WITH.`;
-    }
-  });
-  return refusal;
+export function filterWorkerPath(from = __dirname): string {
+  if (existsSync(join(from, WORKER_FILE))) return join(from, WORKER_FILE);
+  for (let dir = from, i = 0; i < 5; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'dist', WORKER_FILE);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    `The message browser's filter thread (dist/${WORKER_FILE}) is missing beside ${from}: build the extension (npm run build).`,
+  );
 }
 
-/** A WHERE that cannot be read, is refused, or fails on a batch: the browser shows it under the WHERE box. */
-export class FilterError extends UserError {}
+/**
+ * A batch read by index, so that a scan hands over kafkajs' records without making an object per record (the
+ * extension host's thread is the scan's bound).
+ */
+export interface FilterBatch {
+  readonly count: number;
+  offset(i: number): number;
+  timestampMs(i: number): number;
+  size(i: number): number;
+  key(i: number): Uint8Array | null;
+  value(i: number): Uint8Array | null;
+  /** Read only when the WHERE names `headers`. */
+  headersJson(i: number): string | null;
+}
 
-/** The user's filter over an in-memory DuckDB holding one batch at a time. */
-export class BatchFilter {
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly conn: DuckDBConnection,
-    private readonly select: string | undefined,
-  ) {}
+/** Records as a FilterBatch. */
+export function filterBatchOf(records: readonly FilterInput[]): FilterBatch {
+  return {
+    count: records.length,
+    offset: (i) => records[i].offset,
+    timestampMs: (i) => records[i].timestampMs,
+    size: (i) => records[i].size,
+    key: (i) => records[i].key,
+    value: (i) => records[i].value,
+    headersJson: (i) => records[i].headersJson(),
+  };
+}
 
-  /** Checks `where` (empty: every record) before anything is consumed; a bad one is a UserError with DuckDB's words. */
-  static async open(where: string | undefined): Promise<BatchFilter> {
-    const instance = await DuckDBInstance.create(':memory:', {
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-      memory_limit: '256MB',
-      threads: '1',
-    });
-    try {
-      const conn = await instance.connect();
-      for (const sql of SCHEMA) await conn.run(sql);
-      // The results view's lock (src/results/cacheDb.ts): no file, no URL, no extension, no later change of settings.
-      await conn.run('SET enable_external_access = false');
-      await conn.run('SET lock_configuration = true');
-      const expression = where?.trim() ? where.trim() : undefined;
-      const select = expression === undefined ? undefined : `SELECT __row FROM batch WHERE (${expression})`;
-      if (select !== undefined) {
-        const reader = await conn.runAndReadAll(`SELECT json_serialize_sql('${select.replace(/'/g, "''")}')`);
-        const parsed = JSON.parse(String(reader.getRows()[0][0])) as {
-          error: boolean;
-          error_type?: string;
-          error_message?: string;
-          statements?: unknown[];
-        };
-        if (parsed.error && parsed.error_type === 'parser')
-          throw new FilterError(`DuckDB cannot read the filter: ${firstLine(parsed.error_message)}`);
-        // Anything else it cannot serialize holds a statement that is not a SELECT (COPY, ATTACH, SET…).
-        if (parsed.error) throw new FilterError(`${REFUSED}: it may not add statements of its own (no ';').`);
-        const refusal = whereTreeRefusal(parsed.statements ?? []);
-        if (refusal) throw new FilterError(refusal);
-        // Bound against the empty table: unknown columns, functions and types are found before any record is read.
-        await conn.run(select).catch((error: unknown) => {
-          throw new FilterError(`The filter does not run: ${firstLine(error instanceof Error ? error.message : String(error))}`);
-        });
+/** A batch as it crosses to the filter's thread: only what the WHERE names, in arrays that move rather than copy. */
+export function packBatch(
+  partition: number,
+  records: FilterBatch,
+  columns: FilterColumns,
+): { batch: PackedBatch; transfer: ArrayBuffer[] } {
+  const count = records.count;
+  const numbers = new Float64Array(3 * count);
+  for (let i = 0; i < count; i++) {
+    numbers[3 * i] = records.offset(i);
+    numbers[3 * i + 1] = records.timestampMs(i);
+    numbers[3 * i + 2] = records.size(i);
+  }
+  const batch: PackedBatch = { partition, count, numbers };
+  const transfer: ArrayBuffer[] = [numbers.buffer];
+  if (columns.key || columns.value) {
+    let total = 0;
+    for (let i = 0; i < count; i++)
+      total += (columns.key ? (records.key(i)?.length ?? 0) : 0) + (columns.value ? (records.value(i)?.length ?? 0) : 0);
+    const bytes = new Uint8Array(total);
+    const spans = new Int32Array(4 * count);
+    let at = 0;
+    for (let i = 0; i < count; i++)
+      for (let side = 0; side < 2; side++) {
+        const part = side === 0 ? (columns.key ? records.key(i) : null) : columns.value ? records.value(i) : null;
+        spans[4 * i + 2 * side] = at;
+        spans[4 * i + 2 * side + 1] = part === null ? -1 : part.length;
+        if (part !== null) {
+          bytes.set(part, at);
+          at += part.length;
+        }
       }
-      return new BatchFilter(instance, conn, select);
+    batch.bytes = bytes;
+    batch.spans = spans;
+    transfer.push(bytes.buffer, spans.buffer);
+  }
+  if (columns.headers) batch.headers = Array.from({ length: count }, (_, i) => records.headersJson(i));
+  return { batch, transfer };
+}
+
+/**
+ * The user's filter, on its own thread. Batches may be handed over before the last one's answer: the thread takes
+ * them in order, and their answers come back in that order.
+ */
+export class BatchFilter {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (rows: number[]) => void; reject: (error: Error) => void }>();
+  private ended: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker | undefined,
+    readonly filters: boolean,
+    readonly columns: FilterColumns,
+  ) {
+    if (!worker) return;
+    worker.on('message', (reply: FilterReply) => {
+      if (reply.type === 'ready') return;
+      const waiter = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (reply.type === 'matched') waiter?.resolve(Array.from(reply.rows));
+      else if (reply.type === 'failed') waiter?.reject(reply.filterError ? new FilterError(reply.message) : new Error(reply.message));
+    });
+    const end = (error: Error) => {
+      this.ended ??= error;
+      for (const w of this.waiting.values()) w.reject(this.ended);
+      this.waiting.clear();
+    };
+    worker.on('error', end);
+    worker.on('exit', () => end(new Error('The filter’s thread has ended.')));
+  }
+
+  /** Checks `where` (empty: every record) before anything is consumed; a bad one is a FilterError with DuckDB's words. */
+  static async open(where: string | undefined): Promise<BatchFilter> {
+    // No WHERE, no thread: every record is kept.
+    if (!where?.trim()) return new BatchFilter(undefined, false, { key: false, value: false, headers: false });
+    const worker = new Worker(filterWorkerPath(), { workerData: { where } });
+    try {
+      const first = await new Promise<FilterReply>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`The filter’s thread did not start within ${OPEN_TIMEOUT_MS / 1000} s.`)),
+          OPEN_TIMEOUT_MS,
+        );
+        worker.once('message', (reply: FilterReply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        });
+        worker.once('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      });
+      if (first.type === 'failed') throw first.filterError ? new FilterError(first.message) : new Error(first.message);
+      if (first.type !== 'ready') throw new Error(`The filter’s thread answered ${first.type} first.`);
+      return new BatchFilter(worker, first.filters, first.columns);
     } catch (error) {
-      instance.closeSync();
+      await worker.terminate();
       throw error;
     }
   }
 
-  get filters(): boolean {
-    return this.select !== undefined;
+  /** The indexes of the records that match, in order. */
+  match(partition: number, records: readonly FilterInput[] | FilterBatch): Promise<number[]> {
+    const indexed = 'count' in records ? records : filterBatchOf(records);
+    if (!this.worker) return Promise.resolve(Array.from({ length: indexed.count }, (_, i) => i));
+    if (this.ended) return Promise.reject(this.ended);
+    const id = this.nextId++;
+    const { batch, transfer } = packBatch(partition, indexed, this.columns);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker?.postMessage({ type: 'match', id, batch } satisfies FilterRequest, transfer);
+    });
   }
 
-  /** The indexes of the rows that match, in order. The batch is dropped afterwards. */
-  async match(rows: FilterRow[]): Promise<number[]> {
-    if (this.select === undefined) return rows.map((_, i) => i);
-    if (rows.length === 0) return [];
-    const appender = await this.conn.createAppender('raw');
-    try {
-      for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-        const part = rows.slice(start, start + CHUNK_ROWS);
-        const chunk = DuckDBDataChunk.create(RAW_TYPES, part.length);
-        chunk.setColumnValues(
-          0,
-          part.map((_, i) => start + i),
-        );
-        chunk.setColumnValues(
-          1,
-          part.map((r) => r.partition),
-        );
-        chunk.setColumnValues(
-          2,
-          part.map((r) => BigInt(r.offset)),
-        );
-        chunk.setColumnValues(
-          3,
-          part.map((r) => r.timestampMs),
-        );
-        chunk.setColumnValues(
-          4,
-          part.map((r) => r.key),
-        );
-        chunk.setColumnValues(
-          5,
-          part.map((r) => r.value),
-        );
-        chunk.setColumnValues(
-          6,
-          part.map((r) => r.headersJson),
-        );
-        chunk.setColumnValues(
-          7,
-          part.map((r) => r.size),
-        );
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    try {
-      const reader = await this.conn.runAndReadAll(this.select);
-      return (reader.getColumns()[0] ?? []).map(Number);
-    } catch (error) {
-      const first = rows[0];
-      throw new FilterError(
-        `The filter failed on partition ${first.partition} near offset ${first.offset}: ${firstLine(error instanceof Error ? error.message : String(error))} (TRY_CAST gives NULL instead of an error).`,
-      );
-    } finally {
-      await this.conn.run('DELETE FROM raw');
-    }
+  /** Closes DuckDB on its thread after the batches handed over, and ends the thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker || this.ended) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'close' } satisfies FilterRequest);
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
-
-  close(): void {
-    this.conn.closeSync();
-    this.instance.closeSync();
-  }
-}
-
-function firstLine(text: string | undefined): string {
-  return (text ?? 'unknown error').split('\n')[0].trim();
 }

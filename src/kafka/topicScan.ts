@@ -5,7 +5,7 @@ import { UserError, withTimeout } from '../shared/errors';
 import { validateTopicName } from '../config/validation';
 import type { KafkaAdminConnection } from './kafkaAdminConnection';
 import { fetchOffsetsForTimestamp, fetchScanOffsets } from './kafkaMetadata';
-import { BatchFilter, type FilterRow } from './scanFilter';
+import { BatchFilter, type FilterBatch } from './scanFilter';
 import { GapList, planScan, scanFinished, TAIL_END, TimeHistogram } from './scanPlan';
 import {
   SCAN_STALL_MS,
@@ -30,6 +30,13 @@ const DEFAULT_SCAN_TIMEOUT_MS = 10 * 60_000;
 const PROGRESS_EVERY_MS = 200;
 /** What one fetch asks of a partition on a long scan; kafkajs holds a whole fetch, decompressed, as JS objects. */
 const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
+/** Batches handed to `onRecords` whose answers are still awaited: the filter's thread works while Kafka is read. */
+const MAX_BATCHES_IN_FLIGHT = 8;
+/** How long a finished read waits for the answers still in flight. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** What `onRecords` answers: where to stop (or nothing), now or as a step to run in the batches' order. */
+export type RecordsAnswer = number | undefined | Promise<number | undefined | (() => number | undefined)>;
 
 export type ReadEnd = 'end' | 'stopped' | 'cancelled' | 'timeout' | 'idle' | 'stalled';
 
@@ -52,8 +59,11 @@ export interface RangeReadOptions {
   /**
    * The records of one fetched batch of one partition that fall in its range, in offset order. Return an offset to
    * stop the read after that record (its partition's position becomes the next offset), or nothing to go on.
+   *
+   * Or a promise of the step that says so: the next batches are read meanwhile (up to MAX_BATCHES_IN_FLIGHT), and
+   * the steps run in the order their batches came, none after the read has ended (a full page, a cancel).
    */
-  onRecords: (partition: number, messages: KafkaMessage[]) => Promise<number | undefined> | number | undefined;
+  onRecords: (partition: number, messages: KafkaMessage[]) => RecordsAnswer;
   /** After each batch, the positions so far. */
   onAdvance?: (positions: PartitionPosition[]) => void;
 }
@@ -117,15 +127,32 @@ export async function readRanges(
     p.position = Math.max(p.position, to);
   };
 
+  // Batches handed over but not yet applied, oldest first; `handed` is where each partition's next batch starts.
+  const inFlight: Promise<void>[] = [];
+  const handed = new Map(positions.map((p) => [p.partition, p.position]));
+  /** Applies a batch's outcome after those handed over before it; an error ends the read. */
+  const inOrder = (apply: () => Promise<void> | void) => {
+    const step = (inFlight[inFlight.length - 1] ?? Promise.resolve())
+      .then(() => (ended ? undefined : apply()))
+      .catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => inFlight.splice(inFlight.indexOf(step), 1));
+    inFlight.push(step);
+  };
+
   const onBatchEnd = (event: { payload: { partition: number; batchSize: number; lastOffset: string } }) => {
     // Batches with records went through eachBatch; this one held only markers or aborted records.
     const { partition, batchSize, lastOffset } = event.payload;
     const p = byPartition.get(partition);
-    if (ended || !p || batchSize > 0 || p.position >= p.end) return;
-    lastBatchAt = Date.now();
-    advance(p, p.position - 1, Number(lastOffset) + 1);
-    options.onAdvance?.(positions);
-    pauseDone();
+    if (ended || !p || batchSize > 0) return;
+    const next = Number(lastOffset) + 1;
+    handed.set(partition, Math.max(handed.get(partition) ?? 0, next));
+    inOrder(() => {
+      if (p.position >= p.end) return;
+      lastBatchAt = Date.now();
+      advance(p, p.position - 1, next);
+      options.onAdvance?.(positions);
+      pauseDone();
+    });
   };
   const removers = [consumer.on(consumer.events.END_BATCH_PROCESS, onBatchEnd)];
 
@@ -173,40 +200,51 @@ export async function readRanges(
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch }) => {
         const p = byPartition.get(batch.partition);
-        if (ended || !p || p.position >= p.end) return;
+        // A batch fetched again after a rejoin's seek starts where the last one handed over ended.
+        const from = Math.max(p?.position ?? 0, handed.get(batch.partition) ?? 0);
+        if (ended || !p || from >= p.end) return;
         lastBatchAt = Date.now();
         firstBatchAt ??= lastBatchAt;
         const inRange = batch.messages.filter((m) => {
           const o = Number(m.offset);
-          return o >= p.position && o < p.end;
+          return o >= from && o < p.end;
         });
+        const next = Number(batch.lastOffset()) + 1;
+        handed.set(p.partition, Math.max(from, next));
         if (inRange.length) lastRecordAt = Date.now();
-        let stopAt: number | undefined;
+        let answer: RecordsAnswer;
         try {
-          stopAt = inRange.length ? await options.onRecords(p.partition, inRange) : undefined;
+          answer = inRange.length ? options.onRecords(p.partition, inRange) : undefined;
         } catch (error) {
-          // The read ends with the error (a WHERE that fails on a record): thrown to kafkajs, the batch would be
-          // retried, and the consumer restarted, for ever.
-          fail(error instanceof Error ? error : new Error(String(error)));
-          return;
+          answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
         }
-        // Gaps up to where this read stops: past a full page's last record, they belong to the next page.
-        let seen = p.position - 1;
-        for (const m of inRange) {
-          const o = Number(m.offset);
-          if (stopAt !== undefined && o > stopAt) break;
-          if (o > seen + 1) options.gaps?.add(p.partition, seen + 1, o - 1);
-          seen = o;
-        }
-        if (stopAt !== undefined) {
-          p.position = Math.max(p.position, stopAt + 1);
+        // An answer that fails (a WHERE failing on a record) ends the read: thrown to kafkajs, the batch would be
+        // retried, and the consumer restarted, for ever.
+        Promise.resolve(answer).catch(() => undefined);
+        inOrder(async () => {
+          const outcome = await answer;
+          if (ended) return;
+          const stopAt = typeof outcome === 'function' ? outcome() : outcome;
+          // Gaps up to where this read stops: past a full page's last record, they belong to the next page.
+          let seen = p.position - 1;
+          for (const m of inRange) {
+            const o = Number(m.offset);
+            if (o < p.position) continue;
+            if (stopAt !== undefined && o > stopAt) break;
+            if (o > seen + 1) options.gaps?.add(p.partition, seen + 1, o - 1);
+            seen = o;
+          }
+          if (stopAt !== undefined) {
+            p.position = Math.max(p.position, stopAt + 1);
+            options.onAdvance?.(positions);
+            finish('stopped');
+            return;
+          }
+          advance(p, seen, next);
           options.onAdvance?.(positions);
-          finish('stopped');
-          return;
-        }
-        advance(p, seen, Number(batch.lastOffset()) + 1);
-        options.onAdvance?.(positions);
-        pauseDone();
+          pauseDone();
+        });
+        while (inFlight.length >= MAX_BATCHES_IN_FLIGHT && !ended) await inFlight[0];
         // The editor's other work runs between batches.
         await new Promise((r) => setImmediate(r));
       },
@@ -214,6 +252,8 @@ export async function readRanges(
     return { positions, ended: await done };
   } finally {
     ended ??= 'stopped';
+    // Answers still in flight are not applied, but the filter they run on is the caller's to close after this.
+    await withTimeout(Promise.all(inFlight), DRAIN_TIMEOUT_MS, 'the batches still being filtered').catch(() => undefined);
     for (const t of timers) clearTimeout(t);
     options.signal?.removeEventListener('abort', onAbort);
     for (const remove of removers) remove();
@@ -239,6 +279,12 @@ export async function deleteThrowAwayGroup(client: KafkaAdminConnection, groupId
     if (deleted) return;
     await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
   }
+}
+
+/** Whether a record has headers, without listing them. */
+function hasKeys(headers: KafkaMessage['headers']): headers is NonNullable<KafkaMessage['headers']> {
+  for (const name in headers) if (Object.hasOwn(headers, name)) return true;
+  return false;
 }
 
 /** Text a person can read: UTF-8 when it is, else base64 (flagged by the caller). */
@@ -309,16 +355,22 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
   if (invalid) throw new UserError(invalid);
   if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_SCAN_LIMIT)
     throw new UserError(`The limit must be a whole number from 1 to ${MAX_SCAN_LIMIT}.`);
-  const filter = await BatchFilter.open(request.where);
-  try {
-    let ranges: PartitionPosition[];
-    if (options.cursor) ranges = planScan([], request, { cursor: options.cursor });
-    else {
+  // The filter's thread starts while Kafka is asked where to read; a bad WHERE is still the error that counts.
+  const [opened, planned] = await Promise.allSettled([
+    BatchFilter.open(request.where),
+    (async () => {
+      if (options.cursor) return planScan([], request, { cursor: options.cursor });
       const offsets = await fetchScanOffsets(client, request.topic, request.isolation);
       const byTime =
         request.start.kind === 'timestamp' ? await fetchOffsetsForTimestamp(client, request.topic, request.start.timestampMs) : undefined;
-      ranges = planScan(offsets, request, { timestampOffsets: byTime });
-    }
+      return planScan(offsets, request, { timestampOffsets: byTime });
+    })(),
+  ]);
+  if (opened.status === 'rejected') throw opened.reason;
+  const filter = opened.value;
+  try {
+    if (planned.status === 'rejected') throw planned.reason;
+    const ranges: PartitionPosition[] = planned.value;
     const records: ScanRecord[] = [];
     const gaps = new GapList();
     const histogram = new TimeHistogram();
@@ -332,44 +384,53 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
     const since = request.sinceMs ?? -Infinity;
     const until = request.untilMs ?? Infinity;
 
-    const onRecords = async (partition: number, messages: KafkaMessage[]): Promise<number | undefined> => {
-      const timestamps = messages.map((m) => Number(m.timestamp));
-      const sizes: number[] = [];
+    const onRecords = (partition: number, messages: KafkaMessage[]): RecordsAnswer => {
+      const count = messages.length;
+      const timestamps = new Float64Array(count);
+      const sizes = new Float64Array(count);
       const candidates: number[] = [];
-      const rows: FilterRow[] = [];
-      for (let i = 0; i < messages.length; i++) {
+      let headered: Map<number, Record<string, string | null>> | undefined;
+      for (let i = 0; i < count; i++) {
         const m = messages[i];
-        const headers = m.headers && Object.keys(m.headers).length ? headerTexts(m.headers) : undefined;
-        const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + (headers?.bytes ?? 0);
-        sizes.push(size);
-        if (timestamps[i] < since || timestamps[i] >= until) continue;
-        candidates.push(i);
-        if (filter.filters)
-          rows.push({
-            partition,
-            offset: Number(m.offset),
-            timestampMs: timestamps[i],
-            key: text(m.key).text,
-            value: text(m.value).text,
-            headersJson: headers ? JSON.stringify(headers.headers) : null,
-            size,
-          });
+        const headers = hasKeys(m.headers) ? headerTexts(m.headers) : undefined;
+        if (headers) (headered ??= new Map()).set(i, headers.headers);
+        sizes[i] = (m.key?.length ?? 0) + (m.value?.length ?? 0) + (headers?.bytes ?? 0);
+        timestamps[i] = Number(m.timestamp);
+        if (timestamps[i] >= since && timestamps[i] < until) candidates.push(i);
       }
-      const matchedRows = filter.filters ? (await filter.match(rows)).map((r) => candidates[r]) : candidates;
-      const room = request.limit - records.length;
-      const kept = matchedRows.slice(0, room);
-      const keptSet = new Set(kept);
-      // Up to the last record kept when the page fills: the next page starts right after it.
-      const examined = kept.length === room && room > 0 ? kept[kept.length - 1] + 1 : messages.length;
-      for (let i = 0; i < examined; i++) {
-        progress.scannedMessages++;
-        progress.scannedBytes += sizes[i];
-        histogram.add(timestamps[i], keptSet.has(i));
-      }
-      for (const i of kept) records.push(toScanRecord(partition, messages[i]));
-      progress.matched = records.length;
-      report();
-      return records.length >= request.limit ? Number(messages[examined - 1].offset) : undefined;
+      /** Keeps what matched, up to the page's limit; runs in the batches' order, and not after the read ended. */
+      const keep = (matchedRows: number[]): number | undefined => {
+        const room = request.limit - records.length;
+        if (room <= 0) return undefined; // the page was full at an earlier batch: this one is the next page's
+        const kept = matchedRows.slice(0, room);
+        const keptSet = new Set(kept);
+        // Up to the last record kept when the page fills: the next page starts right after it.
+        const examined = kept.length === room ? kept[kept.length - 1] + 1 : messages.length;
+        for (let i = 0; i < examined; i++) {
+          progress.scannedMessages++;
+          progress.scannedBytes += sizes[i];
+          histogram.add(timestamps[i], keptSet.has(i));
+        }
+        for (const i of kept) records.push(toScanRecord(partition, messages[i]));
+        progress.matched = records.length;
+        report();
+        return records.length >= request.limit ? Number(messages[examined - 1].offset) : undefined;
+      };
+      if (!filter.filters) return keep(candidates);
+      const batch: FilterBatch = {
+        count: candidates.length,
+        offset: (c) => Number(messages[candidates[c]].offset),
+        timestampMs: (c) => timestamps[candidates[c]],
+        size: (c) => sizes[candidates[c]],
+        key: (c) => messages[candidates[c]].key,
+        value: (c) => messages[candidates[c]].value,
+        headersJson: (c) => {
+          const headers = headered?.get(candidates[c]);
+          return headers ? JSON.stringify(headers) : null;
+        },
+      };
+      // DuckDB filters this batch on its thread while Kafka's next batches are read.
+      return filter.match(partition, batch).then((rows) => () => keep(rows.map((r) => candidates[r])));
     };
 
     const tailing = request.start.kind === 'tail' || ranges.some((r) => r.end === TAIL_END);
@@ -406,6 +467,6 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
       cancelled: ended === 'cancelled',
     };
   } finally {
-    filter.close();
+    await filter.close();
   }
 }

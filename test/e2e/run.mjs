@@ -220,6 +220,9 @@ async function main() {
       'extension/package.json',
       'extension/dist/extension.js',
       'extension/dist/cli.js',
+      'extension/dist/windowGuard.js',
+      // The message browser's filter thread: without it, every filtered scan fails.
+      'extension/dist/scanFilterWorker.js',
       'extension/flink-jobs/requirements.txt',
       'extension/flink-jobs/flink_job.py',
       'extension/flink-jobs/data_generator.py',

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { confluentDir, filterRowsOf, installFailureReason, PartitionEnds } from '../../src/cli/bench/confluentClient';
+import { confluentDir, filterInputsOf, installFailureReason, PartitionEnds } from '../../src/cli/bench/confluentClient';
 
 describe('the browse bench’s librdkafka client', () => {
   it('is installed in the cache, outside the repository', () => {
@@ -30,10 +30,12 @@ describe('the browse bench’s librdkafka client', () => {
     assert.doesNotMatch(other, /\n/);
   });
 
-  it('builds the filter’s rows from a batch as the scan does from kafkajs’', () => {
-    const rows = filterRowsOf(2, [
-      { offset: '7', key: Buffer.from('k'), value: Buffer.from('{"temperature":40}'), timestamp: '1700000000000' },
-      { offset: '8', key: null, value: Buffer.from([0xff, 0xfe]), timestamp: '1700000000001', headers: {} },
+  it('hands the filter a batch as the scan hands it kafkajs’: the bytes as they came, sizes and headers as text', () => {
+    const key = Buffer.from('k');
+    const binary = Buffer.from([0xff, 0xfe]);
+    const inputs = filterInputsOf([
+      { offset: '7', key, value: Buffer.from('{"temperature":40}'), timestamp: '1700000000000' },
+      { offset: '8', key: null, value: binary, timestamp: '1700000000001', headers: {} },
       {
         offset: '9',
         key: null,
@@ -42,19 +44,17 @@ describe('the browse bench’s librdkafka client', () => {
         headers: { a: Buffer.from('x'), b: [Buffer.from('1'), Buffer.from('22')], c: undefined },
       },
     ]);
-    assert.deepEqual(rows, [
-      { partition: 2, offset: 7, timestampMs: 1700000000000, key: 'k', value: '{"temperature":40}', headersJson: null, size: 19 },
-      { partition: 2, offset: 8, timestampMs: 1700000000001, key: null, value: '//4=', headersJson: null, size: 2 },
-      {
-        partition: 2,
-        offset: 9,
-        timestampMs: 1700000000002,
-        key: null,
-        value: null,
-        headersJson: '{"a":"x","b":"22","c":null}',
-        size: 1 + 1 + 1 + 1 + 1 + 2 + 1,
-      },
-    ]);
+    assert.deepEqual(
+      inputs.map((r) => ({ offset: r.offset, timestampMs: r.timestampMs, size: r.size, headersJson: r.headersJson() })),
+      [
+        { offset: 7, timestampMs: 1700000000000, size: 19, headersJson: null },
+        { offset: 8, timestampMs: 1700000000001, size: 2, headersJson: null },
+        { offset: 9, timestampMs: 1700000000002, size: 1 + 1 + 1 + 1 + 1 + 2 + 1, headersJson: '{"a":"x","b":"22","c":null}' },
+      ],
+    );
+    assert.equal(inputs[0].key, key);
+    assert.equal(inputs[1].value, binary);
+    assert.equal(inputs[2].value, null);
   });
 
   it('ends the read when every partition has delivered the offset before its end', () => {

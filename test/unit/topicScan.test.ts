@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { UserError } from '../../src/shared/errors';
 import { GapList, parseScanStart, planScan, scanFinished, TAIL_END, TimeHistogram } from '../../src/kafka/scanPlan';
-import { BatchFilter, FilterError, type FilterRow } from '../../src/kafka/scanFilter';
+import { BatchFilter, FilterError, filterWorkerPath, type FilterInput } from '../../src/kafka/scanFilter';
+import { filterColumns } from '../../src/kafka/scanFilterDb';
 import { browseAtOfLink, parseRecordLink } from '../../src/views/messageBrowserProtocol';
 import { SCAN_GROUP_PREFIX } from '../../src/kafka/topicScan';
 
@@ -151,84 +152,120 @@ describe('topic scan: the time histogram', () => {
 });
 
 describe('topic scan: the WHERE (real DuckDB)', () => {
-  const rows: FilterRow[] = [
-    {
-      partition: 0,
-      offset: 1,
-      timestampMs: 1_764_064_800_000,
-      key: 'sensor-007',
-      value: '{"temperature": 31.5}',
-      headersJson: '{"trace":"a"}',
-      size: 10,
-    },
-    {
-      partition: 0,
-      offset: 2,
-      timestampMs: 1_764_064_801_000,
-      key: 'sensor-007',
-      value: '{"temperature": 20}',
-      headersJson: null,
-      size: 10,
-    },
-    {
-      partition: 0,
-      offset: 3,
-      timestampMs: 1_764_064_802_000,
-      key: 'sensor-001',
-      value: '{"temperature": 40}',
-      headersJson: null,
-      size: 10,
-    },
-    { partition: 1, offset: 4, timestampMs: 1_764_064_803_000, key: null, value: 'not json', headersJson: null, size: 8 },
+  const input = (
+    offset: number,
+    timestampMs: number,
+    key: string | null,
+    value: string | Buffer | null,
+    headersJson: string | null,
+    size: number,
+  ): FilterInput => ({
+    offset,
+    timestampMs,
+    key: key === null ? null : Buffer.from(key),
+    value: value === null ? null : Buffer.from(value),
+    headersJson: () => headersJson,
+    size,
+  });
+  const rows: FilterInput[] = [
+    input(1, 1_764_064_800_000, 'sensor-007', '{"temperature": 31.5}', '{"trace":"a"}', 10),
+    input(2, 1_764_064_801_000, 'sensor-007', '{"temperature": 20}', null, 10),
+    input(3, 1_764_064_802_000, 'sensor-001', '{"temperature": 40}', null, 10),
+    input(4, 1_764_064_803_000, null, 'not json', null, 8),
+    input(5, 1_764_064_804_000, null, Buffer.from([0xff, 0xfe]), null, 2),
   ];
 
-  async function matches(where: string | undefined): Promise<number[]> {
+  async function matches(where: string | undefined, partition = 0): Promise<number[]> {
     const filter = await BatchFilter.open(where);
     try {
-      return await filter.match(rows);
+      return await filter.match(partition, rows);
     } finally {
-      filter.close();
+      await filter.close();
     }
   }
 
   it('runs an expression over the columns the browser names', async () => {
     assert.deepEqual(await matches("json.temperature::DOUBLE > 30 AND key = 'sensor-007'"), [0]);
-    assert.deepEqual(await matches('json IS NULL'), [3]);
+    assert.deepEqual(await matches('json IS NULL'), [3, 4]);
     assert.deepEqual(await matches("headers['trace'] = 'a'"), [0]);
-    assert.deepEqual(await matches("kafka_timestamp >= TIMESTAMP '2025-11-25 10:00:02'"), [2, 3]);
-    assert.deepEqual(await matches('kafka_partition = 1 AND kafka_offset = 4 AND size = 8'), [3]);
-    assert.deepEqual(await matches(undefined), [0, 1, 2, 3]);
-    assert.deepEqual(await matches('  '), [0, 1, 2, 3]);
+    assert.deepEqual(await matches("kafka_timestamp >= TIMESTAMP '2025-11-25 10:00:02'"), [2, 3, 4]);
+    assert.deepEqual(await matches('kafka_partition = 1 AND kafka_offset = 4 AND size = 8', 1), [3]);
+    assert.deepEqual(await matches('kafka_partition = 1 AND kafka_offset = 4 AND size = 8', 0), []);
+    assert.deepEqual(await matches(undefined), [0, 1, 2, 3, 4]);
+    assert.deepEqual(await matches('  '), [0, 1, 2, 3, 4]);
   });
 
-  it('the batch is dropped after each match: a second batch sees only its own rows', async () => {
+  it('a value that is not UTF-8 is its base64 text, as the browser shows it; empty, null and non-ASCII text as they are', async () => {
+    assert.deepEqual(await matches("value = '//4='"), [4]);
+    const filter = await BatchFilter.open(
+      "(key = '' AND value = '') OR (key IS NULL AND value IS NULL) OR (key = 'é' AND (json->>'a') = 'ü')",
+    );
+    try {
+      const odd = [
+        input(1, 0, '', '', null, 0),
+        input(2, 0, null, null, null, 0),
+        input(3, 0, 'é', '{"a":"ü"}', null, 11),
+        input(4, 0, 'e', '', null, 1),
+      ];
+      assert.deepEqual(await filter.match(0, odd), [0, 1, 2]);
+    } finally {
+      await filter.close();
+    }
+  });
+
+  it('builds only the columns the WHERE names, and every one for *, COLUMNS, #n or the row itself', async () => {
+    const named = async (where: string) => {
+      const filter = await BatchFilter.open(where);
+      await filter.close();
+      return filter.columns;
+    };
+    assert.deepEqual(await named('json.temperature::DOUBLE > 35'), { key: false, value: true, headers: false });
+    assert.deepEqual(await named("batch.KEY = 'x' AND kafka_offset > 3"), { key: true, value: false, headers: false });
+    assert.deepEqual(await named("headers['a'] IS NULL"), { key: false, value: false, headers: true });
+    for (const all of ["COLUMNS('k.*') = 'x'", "#6 = 'x'", 'to_json(batch) IS NOT NULL'])
+      assert.deepEqual(await named(all), { key: true, value: true, headers: true }, all);
+    assert.deepEqual(filterColumns([]), { key: false, value: false, headers: false });
+    // What they read is really there: COLUMNS over key and value (ANDed in a WHERE) finds the records with both.
+    assert.deepEqual(await matches("COLUMNS('^(key|value)$') IS NOT NULL"), [0, 1, 2]);
+    assert.deepEqual(await matches("#6 = 'not json'"), [3]);
+  });
+
+  it('batches handed over before the last answer come back in order, each with its own rows only', async () => {
     const filter = await BatchFilter.open('true');
     try {
-      assert.deepEqual(await filter.match(rows), [0, 1, 2, 3]);
-      assert.deepEqual(await filter.match(rows.slice(0, 1)), [0]);
+      const answers = await Promise.all([filter.match(0, rows), filter.match(0, rows.slice(0, 1)), filter.match(0, rows.slice(2))]);
+      assert.deepEqual(answers, [[0, 1, 2, 3, 4], [0], [0, 1, 2]]);
     } finally {
-      filter.close();
+      await filter.close();
     }
+  });
+
+  it('a batch larger than a DuckDB chunk keeps each row’s own key, value and nulls across chunks', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => input(1000 + i, i, i % 7 === 0 ? null : `k${i}`, `{"i":${i}}`, null, 9));
+    const filter = await BatchFilter.open("key IS NULL OR (json.i::INTEGER = 4500 AND key = 'k4500' AND kafka_offset = 5500)");
+    try {
+      const expected = many.map((_, i) => i).filter((i) => i % 7 === 0 || i === 4500);
+      assert.deepEqual(await filter.match(3, many), expected);
+    } finally {
+      await filter.close();
+    }
+  });
+
+  it('a filter whose thread is missing says what to build', () => {
+    assert.throws(() => filterWorkerPath('/nonexistent/dir'), /scanFilterWorker\.js\) is missing .*npm run build/);
   });
 
   it("an alert's Show the Source Event finds exactly its event (DuckDB binds ->> more loosely than AND)", async () => {
     const alert = parseRecordLink({ type: 'showAlertSource', eventId: "e'1", sensorId: 'sensor-007', ts: 1_000_000 });
     assert.ok(alert);
-    const event = (id: string, key: string, offset: number): FilterRow => ({
-      partition: 0,
-      offset,
-      timestampMs: 1_000_000,
-      key,
-      value: JSON.stringify({ event_id: id, sensor_id: key, temperature: 80 }),
-      headersJson: null,
-      size: 60,
-    });
+    const event = (id: string, key: string, offset: number): FilterInput =>
+      input(offset, 1_000_000, key, JSON.stringify({ event_id: id, sensor_id: key, temperature: 80 }), null, 60);
     const filter = await BatchFilter.open(browseAtOfLink(alert, 'sensor-data').where);
     try {
       const batch = [event('other', 'sensor-007', 0), event("e'1", 'sensor-001', 1), event("e'1", 'sensor-007', 2), event('x', 'y', 3)];
-      assert.deepEqual(await filter.match(batch), [2]);
+      assert.deepEqual(await filter.match(0, batch), [2]);
     } finally {
-      filter.close();
+      await filter.close();
     }
   });
 
@@ -236,12 +273,12 @@ describe('topic scan: the WHERE (real DuckDB)', () => {
     const filter = await BatchFilter.open('value::INTEGER > 0');
     try {
       await assert.rejects(
-        filter.match(rows),
+        filter.match(0, rows),
         (e: unknown) =>
           e instanceof FilterError && /^The filter failed on partition 0 near offset 1: .*TRY_CAST gives NULL/.test(e.message),
       );
     } finally {
-      filter.close();
+      await filter.close();
     }
   });
 

@@ -1,12 +1,11 @@
 // The browse bench's other Kafka client: Confluent's librdkafka-based @confluentinc/kafka-javascript, through its
 // KafkaJS-compatible API. Never a dependency of the extension: installed on demand into the cache, built from source.
-import { isUtf8 } from 'node:buffer';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { cacheRoot } from '../../config/paths';
 import { runCommand } from '../../local/proc';
-import { BatchFilter, type FilterRow } from '../../kafka/scanFilter';
+import { BatchFilter, type FilterInput } from '../../kafka/scanFilter';
 import type { KafkaAdminClient } from '../../kafka/kafkaAdmin';
 import { fetchScanOffsets } from '../../kafka/kafkaMetadata';
 import { deleteThrowAwayGroup, headerTexts, SCAN_GROUP_PREFIX } from '../../kafka/topicScan';
@@ -183,23 +182,16 @@ export async function ensureConfluentClient(progress: (line: string) => void): P
   }
 }
 
-/** Text a person can read (as topicScan's): UTF-8 when it is, else base64. */
-function text(buffer: Buffer | null | undefined): string | null {
-  if (buffer === null || buffer === undefined) return null;
-  return isUtf8(buffer) ? buffer.toString('utf8') : buffer.toString('base64');
-}
-
-/** The rows the scan's DuckDB filter reads, built from a batch as topicScan builds them from kafkajs'. */
-export function filterRowsOf(partition: number, messages: ConfluentMessage[]): FilterRow[] {
+/** What the scan's DuckDB filter takes of a batch, as topicScan hands it kafkajs' records. */
+export function filterInputsOf(messages: ConfluentMessage[]): FilterInput[] {
   return messages.map((m) => {
     const h = headerTexts(m.headers);
     return {
-      partition,
       offset: Number(m.offset),
       timestampMs: Number(m.timestamp),
-      key: text(m.key),
-      value: text(m.value),
-      headersJson: h.count > 0 ? JSON.stringify(h.headers) : null,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headersJson: () => (h.count > 0 ? JSON.stringify(h.headers) : null),
       size: (m.key?.length ?? 0) + (m.value?.length ?? 0) + h.bytes,
     };
   });
@@ -382,7 +374,7 @@ export async function benchConfluent(o: {
         librdkafka: tuning,
         timeoutMs: 10 * 60_000,
         onBatch: async (partition, messages) => {
-          if (filter) matched += (await filter.match(filterRowsOf(partition, messages))).length;
+          if (filter) matched += (await filter.match(partition, filterInputsOf(messages))).length;
           peakRss = Math.max(peakRss, process.memoryUsage().rss);
         },
       });
@@ -403,7 +395,7 @@ export async function benchConfluent(o: {
     } catch (error) {
       progress(`  ${label} failed: ${(error as Error).message.split('\n')[0]}`);
     } finally {
-      filter?.close();
+      await filter?.close();
       await deleteThrowAwayGroup(o.admin, groupId);
     }
   }

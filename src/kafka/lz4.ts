@@ -4,7 +4,9 @@ const FRAME_MAGIC = 0x184d2204;
 
 /** A byte buffer that grows; matches may reach back into earlier blocks (linked blocks), so there is one for the frame. */
 class Output {
-  buf = Buffer.allocUnsafe(64 * 1024);
+  /** The size the last frame decoded to: a batch's records are about as large as the one before. */
+  static lastSize = 64 * 1024;
+  buf = Buffer.allocUnsafe(Output.lastSize);
   length = 0;
 
   ensure(extra: number): void {
@@ -20,7 +22,7 @@ function fail(why: string): never {
 }
 
 /** Below this many bytes a copy is a loop: a native copy costs more to call than it saves (most sequences of JSON are short). */
-const SHORT_COPY = 32;
+const SHORT_COPY = 16;
 
 /**
  * Decodes one LZ4 block (the sequence format: token, literals, offset, match) onto `out`. The hot loop of every
@@ -71,7 +73,7 @@ function decodeBlock(src: Buffer, start: number, end: number, out: Output): void
     let from = o - offset;
     // In one copy where the match does not overlap what it writes and is long; byte by byte otherwise (a run).
     if (offset >= match && match >= SHORT_COPY) {
-      buf.copy(buf, o, from, from + match);
+      buf.copyWithin(o, from, from + match);
       o += match;
     } else for (let k = 0; k < match; k++) buf[o++] = buf[from++];
     out.length = o;
@@ -114,5 +116,6 @@ export function lz4DecompressFrames(src: Buffer): Buffer {
     }
     if (contentChecksum) i += 4;
   }
+  Output.lastSize = Math.max(64 * 1024, Math.min(out.length, 4 * 1024 * 1024));
   return out.buf.subarray(0, out.length);
 }

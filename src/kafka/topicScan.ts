@@ -57,13 +57,13 @@ export interface RangeReadOptions {
    */
   fetchBytesPerPartition?: number;
   /**
-   * The records of one fetched batch of one partition that fall in its range, in offset order. Return an offset to
+   * The records of one fetched batch of one partition that fall in its range, in offset order (`offsets`: theirs). Return an offset to
    * stop the read after that record (its partition's position becomes the next offset), or nothing to go on.
    *
    * Or a promise of the step that says so: the next batches are read meanwhile (up to MAX_BATCHES_IN_FLIGHT), and
    * the steps run in the order their batches came, none after the read has ended (a full page, a cancel).
    */
-  onRecords: (partition: number, messages: KafkaMessage[]) => RecordsAnswer;
+  onRecords: (partition: number, messages: KafkaMessage[], offsets: Float64Array) => RecordsAnswer;
   /** After each batch, the positions so far. */
   onAdvance?: (positions: PartitionPosition[]) => void;
 }
@@ -205,16 +205,21 @@ export async function readRanges(
         if (ended || !p || from >= p.end) return;
         lastBatchAt = Date.now();
         firstBatchAt ??= lastBatchAt;
-        const inRange = batch.messages.filter((m) => {
+        const inRange: KafkaMessage[] = [];
+        const offsetList: number[] = [];
+        for (const m of batch.messages) {
           const o = Number(m.offset);
-          return o >= from && o < p.end;
-        });
+          if (o < from || o >= p.end) continue;
+          inRange.push(m);
+          offsetList.push(o);
+        }
+        const offsets = Float64Array.from(offsetList);
         const next = Number(batch.lastOffset()) + 1;
         handed.set(p.partition, Math.max(from, next));
         if (inRange.length) lastRecordAt = Date.now();
         let answer: RecordsAnswer;
         try {
-          answer = inRange.length ? options.onRecords(p.partition, inRange) : undefined;
+          answer = inRange.length ? options.onRecords(p.partition, inRange, offsets) : undefined;
         } catch (error) {
           answer = Promise.reject(error instanceof Error ? error : new Error(String(error)));
         }
@@ -227,8 +232,7 @@ export async function readRanges(
           const stopAt = typeof outcome === 'function' ? outcome() : outcome;
           // Gaps up to where this read stops: past a full page's last record, they belong to the next page.
           let seen = p.position - 1;
-          for (const m of inRange) {
-            const o = Number(m.offset);
+          for (const o of offsets) {
             if (o < p.position) continue;
             if (stopAt !== undefined && o > stopAt) break;
             if (o > seen + 1) options.gaps?.add(p.partition, seen + 1, o - 1);
@@ -355,22 +359,20 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
   if (invalid) throw new UserError(invalid);
   if (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_SCAN_LIMIT)
     throw new UserError(`The limit must be a whole number from 1 to ${MAX_SCAN_LIMIT}.`);
-  // The filter's thread starts while Kafka is asked where to read; a bad WHERE is still the error that counts.
-  const [opened, planned] = await Promise.allSettled([
-    BatchFilter.open(request.where),
-    (async () => {
-      if (options.cursor) return planScan([], request, { cursor: options.cursor });
+  // The filter's thread starts (about 0.1 s) while Kafka is asked where to read, the group is joined and the first
+  // fetch comes: batches wait for it. A bad WHERE is the error that counts, whatever else fails or is found.
+  const opening = BatchFilter.open(request.where);
+  opening.catch(() => undefined);
+  const filtering = Boolean(request.where?.trim());
+  try {
+    let ranges: PartitionPosition[];
+    if (options.cursor) ranges = planScan([], request, { cursor: options.cursor });
+    else {
       const offsets = await fetchScanOffsets(client, request.topic, request.isolation);
       const byTime =
         request.start.kind === 'timestamp' ? await fetchOffsetsForTimestamp(client, request.topic, request.start.timestampMs) : undefined;
-      return planScan(offsets, request, { timestampOffsets: byTime });
-    })(),
-  ]);
-  if (opened.status === 'rejected') throw opened.reason;
-  const filter = opened.value;
-  try {
-    if (planned.status === 'rejected') throw planned.reason;
-    const ranges: PartitionPosition[] = planned.value;
+      ranges = planScan(offsets, request, { timestampOffsets: byTime });
+    }
     const records: ScanRecord[] = [];
     const gaps = new GapList();
     const histogram = new TimeHistogram();
@@ -384,7 +386,7 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
     const since = request.sinceMs ?? -Infinity;
     const until = request.untilMs ?? Infinity;
 
-    const onRecords = (partition: number, messages: KafkaMessage[]): RecordsAnswer => {
+    const onRecords = (partition: number, messages: KafkaMessage[], offsets: Float64Array): RecordsAnswer => {
       const count = messages.length;
       const timestamps = new Float64Array(count);
       const sizes = new Float64Array(count);
@@ -414,12 +416,12 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
         for (const i of kept) records.push(toScanRecord(partition, messages[i]));
         progress.matched = records.length;
         report();
-        return records.length >= request.limit ? Number(messages[examined - 1].offset) : undefined;
+        return records.length >= request.limit ? offsets[examined - 1] : undefined;
       };
-      if (!filter.filters) return keep(candidates);
+      if (!filtering) return keep(candidates);
       const batch: FilterBatch = {
         count: candidates.length,
-        offset: (c) => Number(messages[candidates[c]].offset),
+        offset: (c) => offsets[candidates[c]],
         timestampMs: (c) => timestamps[candidates[c]],
         size: (c) => sizes[candidates[c]],
         key: (c) => messages[candidates[c]].key,
@@ -430,7 +432,7 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
         },
       };
       // DuckDB filters this batch on its thread while Kafka's next batches are read.
-      return filter.match(partition, batch).then((rows) => () => keep(rows.map((r) => candidates[r])));
+      return opening.then((filter) => filter.match(partition, batch)).then((rows) => () => keep(rows.map((r) => candidates[r])));
     };
 
     const tailing = request.start.kind === 'tail' || ranges.some((r) => r.end === TAIL_END);
@@ -442,13 +444,15 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
       gaps,
       // A short unfiltered page (a seek, newest-N, Peek) reads a few records: a small first fetch shows them sooner.
       fetchBytesPerPartition:
-        !filter.filters && request.sinceMs === undefined && request.untilMs === undefined && request.limit <= 1000 ? 256 * 1024 : undefined,
+        !filtering && request.sinceMs === undefined && request.untilMs === undefined && request.limit <= 1000 ? 256 * 1024 : undefined,
       onRecords,
       onAdvance: (p) => {
         progress.positions = p;
         report();
       },
     });
+    // A read that met no record never asked the filter: its WHERE is checked all the same.
+    await opening;
     if (ended === 'timeout' && records.length === 0 && !scanFinished(positions))
       throw new UserError(
         `Reading ${request.topic} took longer than ${Math.round((options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS) / 1000)} s.`,
@@ -466,7 +470,10 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
       histogram: histogram.snapshot(),
       cancelled: ended === 'cancelled',
     };
+  } catch (error) {
+    await opening;
+    throw error;
   } finally {
-    await filter.close();
+    await (await opening.catch(() => undefined))?.close();
   }
 }

@@ -307,6 +307,11 @@ describe('message browser: scanTopic and pipeline messages (real broker)', funct
       scan({ topic: sensors, start: { kind: 'earliest' }, where: 'temprature > 30' }),
       (e: unknown) => e instanceof UserError && /does not run: .*temprature/.test(e.message),
     );
+    // A range with no record in it (everything is older than an hour from now) never asks the filter: still refused.
+    await assert.rejects(
+      scan({ topic: sensors, start: { kind: 'timestamp', timestampMs: Date.now() + 3_600_000 }, where: 'temprature > 30' }),
+      (e: unknown) => e instanceof UserError && /does not run: .*temprature/.test(e.message),
+    );
     const bad = await pipeline([
       'messages',
       sensors,

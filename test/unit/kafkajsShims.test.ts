@@ -90,7 +90,7 @@ describe('kafkajs work-arounds', () => {
   });
 
   /** One record as kafkajs encodes it, decoded (by this bundle's patched decoder) in a batch starting at `first`. */
-  function decodeOne(first: { offset: string; timestamp: string }, deltas: { offset: number; timestamp: number }) {
+  function decodeOne(first: { offset: string; timestamp: string }, deltas: { offset: number; timestamp: number | bigint }) {
     const encoded = RecordEncoder({
       offsetDelta: deltas.offset,
       timestampDelta: deltas.timestamp,
@@ -116,6 +116,26 @@ describe('kafkajs work-arounds', () => {
       timestamp: '-1',
       context: ['firstOffset', 'firstTimestamp', 'magicByte'],
     });
+    // Timestamp deltas of every length: 1 to 7 bytes read as Numbers, longer ones by kafkajs; negative ones too.
+    const base = 1_764_064_800_000n;
+    for (const delta of [
+      0n,
+      1n,
+      -1n,
+      63n,
+      -64n,
+      64n,
+      123_456n,
+      -(2n ** 30n),
+      2n ** 47n,
+      -(2n ** 48n),
+      2n ** 48n,
+      2n ** 55n,
+      -(2n ** 62n),
+    ]) {
+      const decoded = decodeOne({ offset: '0', timestamp: String(base) }, { offset: 0, timestamp: delta });
+      assert.equal(decoded.timestamp, String(base + delta), `delta ${delta}`);
+    }
   });
 });
 

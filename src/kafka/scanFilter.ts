@@ -21,7 +21,7 @@ export interface FilterInput {
 export type FilterRequest = { type: 'match'; id: number; batch: PackedBatch } | { type: 'close' };
 export type FilterReply =
   | { type: 'ready'; filters: boolean; columns: FilterColumns }
-  | { type: 'matched'; id: number; rows: Int32Array }
+  | { type: 'matched'; id: number; rows: Int32Array; spent: ArrayBuffer[] }
   | { type: 'failed'; id: number; message: string; filterError: boolean };
 
 const WORKER_FILE = 'scanFilterWorker.js';
@@ -71,14 +71,43 @@ export function filterBatchOf(records: readonly FilterInput[]): FilterBatch {
   };
 }
 
+/**
+ * The arrays batches cross in, back from the filter's thread once it is done with them. A scan of a million records
+ * would otherwise allocate a few hundred MB outside V8's heap, and V8 answers that with full collections on the
+ * extension host's thread.
+ */
+export class ArrayPool {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(private readonly keep = 12) {}
+
+  /** A buffer of at least `bytes` (a spare one when there is, else a new one with room to spare). */
+  take(bytes: number): ArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++)
+      if (this.free[i].byteLength >= bytes && (best < 0 || this.free[i].byteLength < this.free[best].byteLength)) best = i;
+    if (best >= 0) return this.free.splice(best, 1)[0];
+    return new ArrayBuffer(Math.max(64 * 1024, Math.ceil((bytes * 1.25) / 4096) * 4096));
+  }
+
+  give(buffers: readonly ArrayBuffer[]): void {
+    for (const b of buffers) if (b.byteLength > 0 && this.free.length < this.keep) this.free.push(b);
+  }
+
+  get size(): number {
+    return this.free.length;
+  }
+}
+
 /** A batch as it crosses to the filter's thread: only what the WHERE names, in arrays that move rather than copy. */
 export function packBatch(
   partition: number,
   records: FilterBatch,
   columns: FilterColumns,
+  pool = new ArrayPool(0),
 ): { batch: PackedBatch; transfer: ArrayBuffer[] } {
   const count = records.count;
-  const numbers = new Float64Array(3 * count);
+  const numbers = new Float64Array(pool.take(3 * count * 8), 0, 3 * count);
   for (let i = 0; i < count; i++) {
     numbers[3 * i] = records.offset(i);
     numbers[3 * i + 1] = records.timestampMs(i);
@@ -90,8 +119,8 @@ export function packBatch(
     let total = 0;
     for (let i = 0; i < count; i++)
       total += (columns.key ? (records.key(i)?.length ?? 0) : 0) + (columns.value ? (records.value(i)?.length ?? 0) : 0);
-    const bytes = new Uint8Array(total);
-    const spans = new Int32Array(4 * count);
+    const bytes = new Uint8Array(pool.take(total), 0, total);
+    const spans = new Int32Array(pool.take(4 * count * 4), 0, 4 * count);
     let at = 0;
     for (let i = 0; i < count; i++)
       for (let side = 0; side < 2; side++) {
@@ -119,6 +148,7 @@ export class BatchFilter {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (rows: number[]) => void; reject: (error: Error) => void }>();
   private ended: Error | undefined;
+  private readonly pool = new ArrayPool();
 
   private constructor(
     private readonly worker: Worker | undefined,
@@ -130,8 +160,10 @@ export class BatchFilter {
       if (reply.type === 'ready') return;
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if (reply.type === 'matched') waiter?.resolve(Array.from(reply.rows));
-      else if (reply.type === 'failed') waiter?.reject(reply.filterError ? new FilterError(reply.message) : new Error(reply.message));
+      if (reply.type === 'matched') {
+        this.pool.give(reply.spent);
+        waiter?.resolve(Array.from(reply.rows));
+      } else if (reply.type === 'failed') waiter?.reject(reply.filterError ? new FilterError(reply.message) : new Error(reply.message));
     });
     const end = (error: Error) => {
       this.ended ??= error;
@@ -177,7 +209,7 @@ export class BatchFilter {
     if (!this.worker) return Promise.resolve(Array.from({ length: indexed.count }, (_, i) => i));
     if (this.ended) return Promise.reject(this.ended);
     const id = this.nextId++;
-    const { batch, transfer } = packBatch(partition, indexed, this.columns);
+    const { batch, transfer } = packBatch(partition, indexed, this.columns, this.pool);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker?.postMessage({ type: 'match', id, batch } satisfies FilterRequest, transfer);

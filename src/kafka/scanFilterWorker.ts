@@ -33,7 +33,13 @@ async function main(): Promise<void> {
     const batch: PackedBatch = request.batch;
     queue = queue.then(() =>
       filter.match(batch).then(
-        (rows) => reply({ type: 'matched', id: request.id, rows }, [rows.buffer as ArrayBuffer]),
+        (rows) => {
+          // The batch's arrays go back to be filled again.
+          const spent = [batch.numbers.buffer, batch.spans?.buffer, batch.bytes?.buffer].filter(
+            (b): b is ArrayBuffer => b instanceof ArrayBuffer,
+          );
+          reply({ type: 'matched', id: request.id, rows, spent }, [rows.buffer as ArrayBuffer, ...spent]);
+        },
         (error: unknown) => reply({ type: 'failed', id: request.id, ...failure(error) }),
       ),
     );

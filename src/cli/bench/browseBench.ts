@@ -75,7 +75,7 @@ async function scanAll(
 }
 
 /** Rounds of the filtered scan beside kafkajs alone and ConsumerPerformance. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

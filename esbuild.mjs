@@ -36,7 +36,8 @@ const kafkajsTimerClamp = {
  * decimal text into a Long (a BigInt), adding the delta (its timestamp delta read as a Long too) and printing it
  * again: more than a tenth of a scan's time on the extension host's thread. The base is parsed once per batch
  * instead, a delta of up to 7 bytes is read as a Number, and they are added as Numbers while the sum is a safe
- * integer (kafkajs' Long path stays for anything larger): the same strings. Listed in src/kafka/kafkajsShims.ts; the
+ * integer (kafkajs' Long path stays for anything larger): the same strings. A fetched batch's filter of the records
+ * before the offset asked for compares the same way. Listed in src/kafka/kafkajsShims.ts; the
  * build fails if kafkajs' lines are not there.
  */
 const kafkajsRecordNumbers = {
@@ -92,6 +93,33 @@ const __kflVarLong = decoder => {
         .replace(
           "const TimestampTypes = require('../../../timestampTypes')",
           `const TimestampTypes = require('../../../timestampTypes')\n${helper}`,
+        );
+      return { contents, loader: 'js' };
+    });
+    // A fetched batch keeps the records at or after the offset asked for: compared the same way.
+    build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]consumer[\\/]batch\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const within = `this.rawMessages.filter(message =>
+      Long.fromValue(message.offset).gte(longFetchedOffset)
+    )`;
+      if (!source.includes(within))
+        throw new Error(`kafkajs-record-numbers: the offset filter of ${args.path} was not found; see src/kafka/kafkajsShims.ts`);
+      const helper = `
+/** Whether a record is at or after the offset fetched: as Numbers while both are safe integers, else as Longs. */
+const __kflAtOrAfter = (fetchedOffset, longFetchedOffset) => {
+  const fetched = Number(fetchedOffset)
+  const exact = Number.isSafeInteger(fetched) && String(fetched) === String(fetchedOffset)
+  return message => {
+    const offset = exact ? Number(message.offset) : NaN
+    return Number.isSafeInteger(offset) ? offset >= fetched : Long.fromValue(message.offset).gte(longFetchedOffset)
+  }
+}
+`;
+      const contents = source
+        .replace(within, 'this.rawMessages.filter(__kflAtOrAfter(this.fetchedOffset, longFetchedOffset))')
+        .replace(
+          "const filterAbortedMessages = require('./filterAbortedMessages')",
+          `const filterAbortedMessages = require('./filterAbortedMessages')\n${helper}`,
         );
       return { contents, loader: 'js' };
     });

@@ -14,6 +14,12 @@ const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decode
   context: object,
 ) => { offset: string; timestamp: string };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const KafkajsBatch = require('kafkajs/src/consumer/batch') as new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: object,
+) => { messages: { offset: string }[] };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const KafkajsDecoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => { readVarIntBytes(): Buffer };
 
 /**
@@ -86,6 +92,7 @@ describe('kafkajs work-arounds', () => {
       const text = readFileSync(join(repoRoot, 'dist', bundle), 'utf8');
       assert.match(text, /checkPendingRequests\(\)\s*;?\s*\}\s*,\s*Math\.max\(1,\s*[\w$]+\)\)/, `dist/${bundle}`);
       assert.match(text, /__kflSum\(batchContext, "__kflOffset", firstOffset, offsetDelta\)/, `dist/${bundle}`);
+      assert.match(text, /rawMessages\.filter\(__kflAtOrAfter\(this\.fetchedOffset, longFetchedOffset\)\)/, `dist/${bundle}`);
     }
   });
 
@@ -102,6 +109,22 @@ describe('kafkajs work-arounds', () => {
     const record = RecordDecoder(new KafkajsDecoder(new KafkajsDecoder(encoded).readVarIntBytes()), context);
     return { offset: record.offset, timestamp: record.timestamp, context: Object.keys(context) };
   }
+
+  it('a fetched batch keeps the records at or after the offset asked for, past 2^53 too', () => {
+    const kept = (fetched: string, offsets: string[]) =>
+      new KafkajsBatch('t', fetched, {
+        partition: 0,
+        highWatermark: '0',
+        abortedTransactions: [],
+        messages: offsets.map((offset) => ({ offset, isControlRecord: false })),
+      }).messages.map((m) => m.offset);
+    assert.deepEqual(kept('5', ['3', '4', '5', '6', '10']), ['5', '6', '10']);
+    assert.deepEqual(kept('9007199254740993', ['9007199254740992', '9007199254740993', '9007199254740994']), [
+      '9007199254740993',
+      '9007199254740994',
+    ]);
+    assert.deepEqual(kept('9007199254740990', ['9007199254740989', '9007199254740993']), ['9007199254740993']);
+  });
 
   it('the record decoder’s offsets and timestamps are the same strings as kafkajs’ Long sums, past 2^53 too', () => {
     assert.deepEqual(decodeOne({ offset: '41', timestamp: '1764064800000' }, { offset: 2, timestamp: 123 }), {

@@ -155,6 +155,31 @@ export class TimeHistogram {
     this.counts.set(index, bucket);
   }
 
+  /**
+   * Adds records [0, count): `matched[i]` is 1 for a match. One bucket update per run of records in the same bucket
+   * (a batch's records are in time order, mostly), the same counts as adding them one by one.
+   */
+  addAll(timestamps: ArrayLike<number>, matched: ArrayLike<number>, count: number): void {
+    for (let i = 0; i < count;) {
+      const first = timestamps[i];
+      if (!Number.isFinite(first) || first < 0) {
+        i++;
+        continue;
+      }
+      const index = Math.floor(first / this.widthMs);
+      let all = 0;
+      let hits = 0;
+      for (; i < count; i++) {
+        const t = timestamps[i];
+        if (!Number.isFinite(t) || t < 0 || Math.floor(t / this.widthMs) !== index) break;
+        all++;
+        hits += matched[i];
+      }
+      if (all > hits) this.add(first, false, all - hits);
+      if (hits > 0) this.add(first, true, hits);
+    }
+  }
+
   private double(): void {
     const merged = new Map<number, { all: number; matched: number }>();
     for (const [index, c] of this.counts) {

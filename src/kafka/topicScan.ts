@@ -405,14 +405,13 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
         const room = request.limit - records.length;
         if (room <= 0) return undefined; // the page was full at an earlier batch: this one is the next page's
         const kept = matchedRows.slice(0, room);
-        const keptSet = new Set(kept);
         // Up to the last record kept when the page fills: the next page starts right after it.
         const examined = kept.length === room ? kept[kept.length - 1] + 1 : messages.length;
-        for (let i = 0; i < examined; i++) {
-          progress.scannedMessages++;
-          progress.scannedBytes += sizes[i];
-          histogram.add(timestamps[i], keptSet.has(i));
-        }
+        const keptFlags = new Uint8Array(examined);
+        for (const i of kept) keptFlags[i] = 1;
+        progress.scannedMessages += examined;
+        for (let i = 0; i < examined; i++) progress.scannedBytes += sizes[i];
+        histogram.addAll(timestamps, keptFlags, examined);
         for (const i of kept) records.push(toScanRecord(partition, messages[i]));
         progress.matched = records.length;
         report();

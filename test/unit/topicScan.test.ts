@@ -149,6 +149,18 @@ describe('topic scan: the time histogram', () => {
     assert.deepEqual(buckets[0], { startMs: 0, all: 16, matched: 6 });
     for (const b of buckets) assert.equal(b.startMs % widthMs, 0);
   });
+
+  it('a batch added at once counts as its records added one by one, out of order and widening on the way', () => {
+    const timestamps = Float64Array.from([500, 900, 1200, 40_000, 40_100, 300, NaN, -5, 40_100, 90_000, 90_500, 1_000]);
+    const matched = Uint8Array.from([1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 1, 1]);
+    for (const count of [timestamps.length, 9, 0]) {
+      const one = new TimeHistogram(1000, 30);
+      for (let i = 0; i < count; i++) one.add(timestamps[i], matched[i] === 1);
+      const all = new TimeHistogram(1000, 30);
+      all.addAll(timestamps, matched, count);
+      assert.deepEqual(all.snapshot(), one.snapshot(), `first ${count}`);
+    }
+  });
 });
 
 describe('topic scan: the WHERE (real DuckDB)', () => {

@@ -57,8 +57,9 @@ export interface RangeReadOptions {
    */
   fetchBytesPerPartition?: number;
   /**
-   * The records of one fetched batch of one partition that fall in its range, in offset order (`offsets`: theirs). Return an offset to
-   * stop the read after that record (its partition's position becomes the next offset), or nothing to go on.
+   * The records of one fetched batch of one partition that fall in its range, in offset order (`offsets`: theirs).
+   * Return an offset to stop the read after that record (its partition's position becomes the next offset), or
+   * nothing to go on.
    *
    * Or a promise of the step that says so: the next batches are read meanwhile (up to MAX_BATCHES_IN_FLIGHT), and
    * the steps run in the order their batches came, none after the read has ended (a full page, a cancel).

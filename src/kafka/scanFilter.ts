@@ -20,9 +20,14 @@ export interface FilterInput {
 
 export type FilterRequest = { type: 'match'; id: number; batch: PackedBatch } | { type: 'close' };
 export type FilterReply =
-  | { type: 'ready'; filters: boolean; columns: FilterColumns }
+  | { type: 'ready'; columns: FilterColumns }
   | { type: 'matched'; id: number; rows: Int32Array; spent: ArrayBuffer[] }
   | { type: 'failed'; id: number; message: string; filterError: boolean };
+
+/** Whether a WHERE filters at all (an empty one keeps every record, with no thread). */
+export function filtersRecords(where: string | undefined): boolean {
+  return Boolean(where?.trim());
+}
 
 const WORKER_FILE = 'scanFilterWorker.js';
 const OPEN_TIMEOUT_MS = 30_000;
@@ -152,7 +157,6 @@ export class BatchFilter {
 
   private constructor(
     private readonly worker: Worker | undefined,
-    readonly filters: boolean,
     readonly columns: FilterColumns,
   ) {
     if (!worker) return;
@@ -177,7 +181,7 @@ export class BatchFilter {
   /** Checks `where` (empty: every record) before anything is consumed; a bad one is a FilterError with DuckDB's words. */
   static async open(where: string | undefined): Promise<BatchFilter> {
     // No WHERE, no thread: every record is kept.
-    if (!where?.trim()) return new BatchFilter(undefined, false, { key: false, value: false, headers: false });
+    if (!filtersRecords(where)) return new BatchFilter(undefined, { key: false, value: false, headers: false });
     const worker = new Worker(filterWorkerPath(), { workerData: { where } });
     try {
       const first = await new Promise<FilterReply>((resolve, reject) => {
@@ -196,7 +200,7 @@ export class BatchFilter {
       });
       if (first.type === 'failed') throw first.filterError ? new FilterError(first.message) : new Error(first.message);
       if (first.type !== 'ready') throw new Error(`The filter’s thread answered ${first.type} first.`);
-      return new BatchFilter(worker, first.filters, first.columns);
+      return new BatchFilter(worker, first.columns);
     } catch (error) {
       await worker.terminate();
       throw error;

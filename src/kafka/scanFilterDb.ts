@@ -221,10 +221,6 @@ export class DuckDbFilter {
     }
   }
 
-  get filters(): boolean {
-    return this.select !== undefined;
-  }
-
   /** The indexes of the batch's rows that match, in order. The batch is dropped afterwards. */
   async match(batch: PackedBatch): Promise<Int32Array> {
     if (this.select === undefined) return Int32Array.from({ length: batch.count }, (_, i) => i);

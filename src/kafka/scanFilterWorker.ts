@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     reply({ type: 'failed', id: 0, ...failure(error) });
     return;
   }
-  reply({ type: 'ready', filters: filter.filters, columns: filter.columns });
+  reply({ type: 'ready', columns: filter.columns });
   // One batch at a time, in the order they came: the scan applies the answers in that order.
   let queue = Promise.resolve();
   port.on('message', (request: FilterRequest) => {

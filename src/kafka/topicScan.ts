@@ -5,7 +5,7 @@ import { UserError, withTimeout } from '../shared/errors';
 import { validateTopicName } from '../config/validation';
 import type { KafkaAdminConnection } from './kafkaAdminConnection';
 import { fetchOffsetsForTimestamp, fetchScanOffsets } from './kafkaMetadata';
-import { BatchFilter, type FilterBatch } from './scanFilter';
+import { BatchFilter, filtersRecords, type FilterBatch } from './scanFilter';
 import { GapList, planScan, scanFinished, TAIL_END, TimeHistogram } from './scanPlan';
 import {
   SCAN_STALL_MS,
@@ -364,7 +364,7 @@ export async function scanTopic(client: KafkaAdminConnection, request: ScanReque
   // fetch comes: batches wait for it. A bad WHERE is the error that counts, whatever else fails or is found.
   const opening = BatchFilter.open(request.where);
   opening.catch(() => undefined);
-  const filtering = Boolean(request.where?.trim());
+  const filtering = filtersRecords(request.where);
   try {
     let ranges: PartitionPosition[];
     if (options.cursor) ranges = planScan([], request, { cursor: options.cursor });

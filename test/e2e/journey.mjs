@@ -338,6 +338,9 @@ export async function runJourney({
       });
       const topicText = await rowText(topic);
       if (!/3 partitions/.test(topicText)) throw new Error(`${TOPIC} row reads "${topicText}"`);
+      // The tree renders only the rows on screen: a sibling topic expanded on the way (expandAll) can push this
+      // topic's last partition below the view's bottom, so the others are collapsed first, as a user would.
+      await collapseSiblings(kafka(), topic);
       await expandRow(topic);
       const partitions = await until(
         async () => {
@@ -2369,6 +2372,21 @@ async function expandAll(scope) {
   const count = Math.min(await collapsed.count(), 6);
   for (let i = 0; i < count; i++) await expandRow(collapsed.first()).catch(() => {});
   return false;
+}
+
+/** Collapses every expanded row at `row`'s level other than `row` itself. */
+async function collapseSiblings(scope, row) {
+  const level = await row.getAttribute('aria-level');
+  const meant = await rowText(row);
+  const expanded = scope.locator(`.monaco-list-row[role="treeitem"][aria-level="${level}"][aria-expanded="true"]`);
+  for (let i = (await expanded.count()) - 1; i >= 0; i--) {
+    const other = expanded.nth(i);
+    if ((await rowText(other)) === meant) continue;
+    await other
+      .locator('.monaco-tl-twistie')
+      .click()
+      .catch(() => {});
+  }
 }
 
 async function clickViewAction(pane, pattern) {

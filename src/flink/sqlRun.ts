@@ -99,8 +99,12 @@ export class SqlRun {
             this.received += rows.length;
             this.onChange();
           },
-          onWaiting: (seconds, jobId) => {
+          onWaiting: (seconds) => {
             this.waited = seconds;
+            this.onChange();
+          },
+          // Known to the Statements view, to Stop and to the window guard from the moment Flink names it.
+          onJob: (jobId) => {
             this.jobId ??= jobId;
             this.onChange();
           },

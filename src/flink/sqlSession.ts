@@ -8,6 +8,8 @@ export interface StatementEvents {
   onRows?(rows: { kind: RowKind; fields: unknown[] }[]): void;
   /** While no page has come yet: the seconds waited so far and the job's id once Flink gives it. */
   onWaiting?(seconds: number, jobId?: string): void;
+  /** The statement's Flink job, once, as soon as the gateway names it (often on the page that brings the first rows). */
+  onJob?(jobId: string): void;
 }
 
 export interface StatementOutcome {
@@ -133,7 +135,10 @@ export class LabSqlSession {
           if (error instanceof GatewayError && !error.sessionGone) return { jobId, end: 'error', errors: error.errors };
           throw error;
         }
-        jobId ??= page.jobID;
+        if (jobId === undefined && page.jobID) {
+          jobId = page.jobID;
+          events.onJob?.(jobId);
+        }
         if (page.results?.columns && !announced) {
           announced = true;
           events.onColumns?.(page.results.columns, page.isQueryResult ?? false);

@@ -134,6 +134,23 @@ describe('a Flink SQL run for the results panel', () => {
     assert.deepEqual([run.snapshot('table', 1).state, run.ended], ['stopped', true]);
   });
 
+  it('names its Flink job while it runs, from the moment the gateway does (what Stop and the window guard go by)', async () => {
+    let named!: () => void;
+    const seen = new Promise<void>((resolve) => (named = resolve));
+    const session = fakeSession(async (events, signal) => {
+      events.onJob?.('4f1e0c2d9a8b7c6d5e4f3a2b1c0d9e8f');
+      events.onRows?.([{ kind: 'INSERT', fields: [1] }]);
+      named();
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ end: 'stopped' }), { once: true }));
+    });
+    const run = new SqlRun(session, one('SELECT * FROM sensor_data'), LIVE);
+    const running = run.start();
+    await seen;
+    assert.deepEqual([run.snapshot('table', 1).state, run.summary().jobId], ['running', '4f1e0c2d9a8b7c6d5e4f3a2b1c0d9e8f']);
+    run.stop();
+    await running;
+  });
+
   it("a failure is Flink's root cause at its line and column in the file, with the whole answer one click away", async () => {
     const source = '-- counts\nSELECT sensor_id,\n  no_such_column\nFROM sensor_data;';
     const error =

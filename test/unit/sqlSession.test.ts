@@ -253,6 +253,20 @@ describe('a SQL session that knows the lab', () => {
     assert.deepEqual(seen, ['waiting', 'rows']);
   });
 
+  it('names the job as soon as the gateway does, also when that page already brings rows (no empty page first)', async () => {
+    const gateway = new FakeGateway();
+    const session = new LabSqlSession(gateway.asClient(), TABLES, {});
+    const seen: string[] = [];
+    const outcome = await session.run(
+      'SELECT * FROM sensor_data',
+      { from: 'earliest' },
+      { onJob: (id) => seen.push(`job ${id}`), onRows: () => seen.push('rows') },
+      new AbortController().signal,
+    );
+    assert.deepEqual(seen, ['job job-1', 'rows']);
+    assert.equal(outcome.jobId, 'job-1');
+  });
+
   it('stops at the caller’s signal and still closes the operation (which cancels a streaming statement’s job)', async () => {
     const gateway = new FakeGateway();
     const session = new LabSqlSession(gateway.asClient(), TABLES, {});

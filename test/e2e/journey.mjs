@@ -2293,6 +2293,23 @@ export async function runJourney({
         },
       );
 
+      // The window knows both jobs, as the Statements view shows them (" · job 1a2b3c4d" on each running row): what it
+      // knows is what its guard is told.
+      const statements = statementsView();
+      const statementsHeader = statements.locator('.pane-header').first();
+      if ((await statementsHeader.getAttribute('aria-expanded')) !== 'true') await statementsHeader.click();
+      await until(
+        async () => {
+          const text = (await treeSnapshot(statements)).map((r) => r.text).join(' | ');
+          return jobs.every((j) => text.includes(j.jid.slice(0, 8)));
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: async () =>
+            `the Statements view does not name both jobs (${jobs.map((j) => j.jid.slice(0, 8)).join(', ')}): ${await describeTree(statements)}`,
+        },
+      );
       const reloaded = Date.now();
       // The browser tab reloads, as a user's F5 does: code-server ends the window's extension host and starts another.
       await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });

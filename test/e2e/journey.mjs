@@ -1244,17 +1244,38 @@ export async function runJourney({
         await page.screenshot({ path: join(shots, 'consumer-groups.png') }).catch(() => undefined);
         await drag(bar.x + bar.width + 321, bar.y + bar.height / 2, -320, 0);
 
-        // Ctrl-C in the active terminal, the second consumer's (each new one is shown): it leaves the group, and the
-        // other member gets its partitions.
-        await page.locator('.terminal-wrapper.active .xterm').first().click();
-        await page.keyboard.press('Control+C');
+        // Ctrl-C in the second consumer's terminal: it leaves the group, and the other member gets its partitions.
+        // The key goes to that terminal's own input, focused first: a click on the panel could leave the focus
+        // elsewhere (CI met a Ctrl-C that reached no consumer). The CLI answers it at once with "Stopping…"; only
+        // when that line never comes is the key pressed again.
+        const interrupt = async () => {
+          await terminalTab(page, terminals[1]).first().click();
+          await page.locator('.terminal-wrapper.active .xterm-helper-textarea').first().focus();
+          await page.keyboard.press('Control+C');
+        };
+        const heard = async () =>
+          (await terminalTab(page, terminals[1]).count()) === 0 || /Stopping/.test(await terminalText(page, terminals[1]).catch(() => ''));
+        await interrupt();
         const stoppedAt = Date.now();
+        let presses = 1;
+        if (!(await until(heard, { timeoutMs: 5000, intervalMs: 250, message: '' }).catch(() => false))) {
+          await interrupt();
+          presses++;
+        }
         await until(
           async () => {
             const g = (await admin.describeGroups([labGroup])).groups[0];
             return g.state === 'Stable' && g.members.length === 1;
           },
-          { timeoutMs: 30_000, intervalMs: 500, message: `${labGroup} does not have one member on the broker after the Ctrl-C` },
+          {
+            timeoutMs: 30_000,
+            intervalMs: 500,
+            message: async () => {
+              const g = (await admin.describeGroups([labGroup])).groups[0];
+              const text = await terminalText(page, terminals[1]).catch(() => '(its terminal is closed)');
+              return `${labGroup} does not have one member on the broker after the Ctrl-C (pressed ${presses}×): ${g.state}, ${g.members.length} members; ${terminals[1]} shows: ${text.trim().split('\n').slice(-4).join(' / ')}`;
+            },
+          },
         );
         const one = await until(
           async () => {
@@ -1270,7 +1291,7 @@ export async function runJourney({
           },
         );
         const seconds = ((Date.now() - stoppedAt) / 1000).toFixed(1);
-        return `broker: ${brokerMembers} members; tree: ${two.map((r) => r.text).join(' | ')} → after Ctrl-C (${seconds} s, one refresh cadence): ${one[0].text}`;
+        return `broker: ${brokerMembers} members; tree: ${two.map((r) => r.text).join(' | ')} → after Ctrl-C (${seconds} s, one refresh cadence; pressed ${presses}×): ${one[0].text}`;
       } finally {
         // Whatever member is left leaves when its process ends: SIGINT, as the Ctrl-C of its terminal sends it.
         for (const pid of pidsOnMachine()) if (commandLine(pid).includes(`--group=${labGroup}`)) process.kill(pid, 'SIGINT');
